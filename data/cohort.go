@@ -1,0 +1,343 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"sort"
+)
+
+// Policy says what a CohortReader does with a row that breaks the schema.
+type Policy int
+
+const (
+	// FailFast stops at the first invalid row with a *RowError.
+	FailFast Policy = iota
+	// SkipInvalid drops invalid rows, counts them per reason in the Report
+	// and passes each problem to CohortOptions.OnInvalid.
+	SkipInvalid
+)
+
+// CohortOptions configure a CohortReader.
+type CohortOptions struct {
+	Policy    Policy
+	BatchSize int // rows per batch; default DefaultBatchSize
+	// OnInvalid, if set, is called with every problem of every invalid row
+	// (SkipInvalid only). It must not keep the error beyond the call's needs:
+	// it may hold patient values.
+	OnInvalid func(*RowError)
+	// CheckDuplicateIDs reports a patient_id seen before as invalid. It keeps
+	// every id in memory (about 50 bytes a row).
+	CheckDuplicateIDs bool
+}
+
+// Report summarizes what a CohortReader has read so far.
+type Report struct {
+	File     string
+	Rows     int64            // rows read
+	Valid    int64            // rows returned
+	Invalid  int64            // rows rejected (SkipInvalid)
+	ByReason map[Reason]int64 // problems per reason; a row may have several
+	Nulls    map[string]int64 // nulls per cohort column present in the file
+	Present  []string         // cohort columns found in the file, in schema order
+	Absent   []string         // optional cohort columns not in the file (all null)
+	Ignored  []string         // columns of the file that are not in the cohort schema
+	Types    map[string]string
+}
+
+// CohortReader streams a cohort file as validated Patients.
+type CohortReader struct {
+	tr     *TableReader
+	opts   CohortOptions
+	fields []Field // the schema, in order
+	col    []int   // per field: its column in the batch, or -1
+	report Report
+	ids    map[string]int64
+}
+
+// OpenCohort opens a cohort file and checks its columns against the schema:
+// a missing required column, or a column of the wrong type, is a
+// *SchemaError (wrapping ErrSchema). Columns that are not in the schema are
+// ignored and listed in the Report.
+func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortReader, error) {
+	probe, err := OpenTable(ctx, path, TableOptions{Columns: []string{}})
+	if err != nil {
+		return nil, err
+	}
+	fileCols := probe.Schema()
+	probe.Close()
+
+	fields := CohortFields()
+	byName := map[string]ColumnInfo{}
+	for _, c := range fileCols {
+		byName[c.Name] = c
+	}
+	r := &CohortReader{opts: opts, fields: fields, col: make([]int, len(fields))}
+	r.report = Report{File: path, ByReason: map[Reason]int64{}, Nulls: map[string]int64{}, Types: map[string]string{}}
+	var read []string
+	for i, f := range fields {
+		c, ok := byName[f.Name]
+		if !ok {
+			if f.Required {
+				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f)}
+			}
+			r.col[i] = -1
+			r.report.Absent = append(r.report.Absent, f.Name)
+			continue
+		}
+		if err := checkColumnType(path, f, c); err != nil {
+			return nil, err
+		}
+		r.col[i] = len(read)
+		read = append(read, f.Name)
+		r.report.Present = append(r.report.Present, f.Name)
+		r.report.Types[f.Name] = c.Type
+	}
+	for _, c := range fileCols {
+		if _, ok := CohortField(c.Name); !ok {
+			r.report.Ignored = append(r.report.Ignored, c.Name)
+		}
+	}
+	r.tr, err = OpenTable(ctx, path, TableOptions{Columns: read, BatchSize: opts.BatchSize})
+	if err != nil {
+		return nil, err
+	}
+	if opts.CheckDuplicateIDs {
+		r.ids = map[string]int64{}
+	}
+	return r, nil
+}
+
+func kindWant(f Field) string {
+	switch f.Kind {
+	case KindFloat:
+		return "DOUBLE or FLOAT"
+	case KindInt:
+		return "an integer type (INT32 or INT64)"
+	case KindBool:
+		return "BOOLEAN"
+	default:
+		return "STRING"
+	}
+}
+
+// checkColumnType refuses every conversion that could change a value. A
+// floating-point column where the schema wants integers could hold 45.5 and
+// be truncated; an integer column where it wants a float usually means the
+// wrong column was exported, and is refused too rather than guessed at.
+// DECIMAL is accepted for float fields: converting it loses no more than
+// writing the number as a double would.
+func checkColumnType(path string, f Field, c ColumnInfo) error {
+	ok := false
+	switch f.Kind {
+	case KindFloat:
+		ok = c.Kind == KindFloat
+	case KindInt:
+		ok = c.Kind == KindInt
+	default:
+		ok = c.Kind == f.Kind
+	}
+	if ok {
+		return nil
+	}
+	e := &SchemaError{File: path, Column: f.Name, Reason: ReasonType, Found: c.Type, Want: kindWant(f)}
+	switch {
+	case f.Kind == KindInt && c.Kind == KindFloat:
+		e.Hint = "abscopal does not truncate fractions: cast the column to an integer type after checking it holds whole numbers"
+	case f.Kind == KindFloat && c.Kind == KindInt:
+		e.Hint = "cast the column to DOUBLE (e.g. CAST(" + f.Name + " AS DOUBLE) in DuckDB, .astype('float64') in pandas)"
+	}
+	return e
+}
+
+// Next returns the next batch of valid patients, or io.EOF after the last.
+// With FailFast the first invalid row ends the read with a *RowError.
+func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
+	for {
+		b, err := r.tr.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Patient, 0, b.Len)
+		for i := 0; i < b.Len; i++ {
+			row := b.FirstRow + int64(i)
+			r.report.Rows++
+			var p Patient
+			for fi := range r.fields {
+				ci := r.col[fi]
+				if ci < 0 {
+					continue
+				}
+				c := &b.Columns[ci]
+				if !c.Valid[i] {
+					r.report.Nulls[c.Name]++
+					continue
+				}
+				r.fields[fi].set(&p, c.Value(i))
+			}
+			problems := p.Validate()
+			if r.ids != nil && p.PatientID != "" {
+				if first, dup := r.ids[p.PatientID]; dup {
+					problems = append(problems, &FieldError{Field: "patient_id", Reason: ReasonDuplicateID,
+						Value: fmt.Sprintf("%q", p.PatientID), Detail: fmt.Sprintf("first seen in row %d", first)})
+				} else {
+					r.ids[p.PatientID] = row
+				}
+			}
+			if len(problems) == 0 {
+				r.report.Valid++
+				out = append(out, p)
+				continue
+			}
+			if r.opts.Policy == FailFast {
+				return nil, &RowError{File: r.tr.Path(), Row: row, FieldError: problems[0]}
+			}
+			r.report.Invalid++
+			for _, pr := range problems {
+				r.report.ByReason[pr.Reason]++
+				if r.opts.OnInvalid != nil {
+					r.opts.OnInvalid(&RowError{File: r.tr.Path(), Row: row, FieldError: pr})
+				}
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+}
+
+// Report returns the counts so far; after io.EOF they cover the whole file.
+func (r *CohortReader) Report() Report {
+	rep := r.report
+	rep.ByReason = maps.Clone(r.report.ByReason)
+	rep.Nulls = maps.Clone(r.report.Nulls)
+	return rep
+}
+
+// NumRows returns the number of rows the file declares.
+func (r *CohortReader) NumRows() int64 { return r.tr.NumRows() }
+
+// Close releases the file.
+func (r *CohortReader) Close() error { return r.tr.Close() }
+
+// ReadCohort reads a whole cohort file with FailFast. Use it for files that fit
+// in memory (training sets); stream larger ones with OpenCohort.
+func ReadCohort(ctx context.Context, path string) ([]Patient, error) {
+	r, err := OpenCohort(ctx, path, CohortOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var all []Patient
+	for {
+		ps, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return all, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ps...)
+	}
+}
+
+// CohortWriteOptions configure WriteCohort and CreateCohort.
+type CohortWriteOptions struct {
+	WriteOptions
+	// Synthetic adds the ground-truth columns (true_p_*) and labels the file
+	// "abscopal.synthetic=true" in its metadata.
+	Synthetic bool
+}
+
+// CohortWriter writes Patients to a cohort file atomically.
+type CohortWriter struct {
+	tw     *TableWriter
+	fields []Field
+	vals   []Value
+}
+
+// CreateCohort starts a cohort file at path.
+func CreateCohort(path string, opts CohortWriteOptions) (*CohortWriter, error) {
+	var fields []Field
+	for _, f := range CohortFields() {
+		if f.Synthetic && !opts.Synthetic {
+			continue
+		}
+		fields = append(fields, f)
+	}
+	specs := make([]ColumnSpec, len(fields))
+	for i, f := range fields {
+		specs[i] = ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: !f.Required}
+	}
+	md := maps.Clone(opts.Metadata)
+	if md == nil {
+		md = map[string]string{}
+	}
+	md["abscopal.schema"] = "cohort/v1"
+	if opts.Synthetic {
+		md["abscopal.synthetic"] = "true"
+	}
+	opts.Metadata = md
+	tw, err := CreateTable(path, specs, opts.WriteOptions)
+	if err != nil {
+		return nil, err
+	}
+	return &CohortWriter{tw: tw, fields: fields, vals: make([]Value, len(fields))}, nil
+}
+
+// Write validates and appends patients. An invalid patient is an error naming
+// the row and the field; nothing is written for it.
+func (w *CohortWriter) Write(ps []Patient) error {
+	for i := range ps {
+		p := &ps[i]
+		if errs := p.Validate(); len(errs) > 0 {
+			return &RowError{File: w.tw.path, Row: w.tw.n + 1, FieldError: errs[0]}
+		}
+		for j := range w.fields {
+			w.vals[j] = w.fields[j].get(p)
+		}
+		if err := w.tw.WriteRow(w.vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close finishes the file and moves it into place.
+func (w *CohortWriter) Close() error { return w.tw.Close() }
+
+// Abort discards the file.
+func (w *CohortWriter) Abort() { w.tw.Abort() }
+
+// WriteCohort writes patients to path in one call.
+func WriteCohort(path string, ps []Patient, opts CohortWriteOptions) error {
+	w, err := CreateCohort(path, opts)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(ps); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// FieldNames returns the names of the given fields.
+func FieldNames(fs []Field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
+	}
+	return out
+}

@@ -1,0 +1,544 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// ColumnInfo describes a column of a Parquet file as abscopal sees it.
+type ColumnInfo struct {
+	Name     string
+	Kind     Kind   // KindUnsupported for nested, repeated, temporal or binary columns
+	Type     string // the Parquet type as written, e.g. "DOUBLE", "INT32", "STRING", "DECIMAL(5,2)"
+	Optional bool   // may hold nulls
+
+	index    int  // leaf index in the file
+	scale    int  // decimal scale: the stored integer is value * 10^scale
+	unsigned bool // unsigned integer logical type
+}
+
+// Column holds one column of a batch. Numeric columns (float and int) fill Num;
+// int columns also fill Int, exactly. Bool and string columns fill Bool and Str.
+// Valid[i] is false where row i is null. A NaN in a floating-point column is
+// read as null: it is how numpy and pandas spell a missing value.
+type Column struct {
+	ColumnInfo
+	Valid []bool
+	Num   []float64
+	Int   []int64
+	Bool  []bool
+	Str   []string
+}
+
+// Value returns row i of the column as a Value.
+func (c *Column) Value(i int) Value {
+	if !c.Valid[i] {
+		return Null
+	}
+	switch c.Kind {
+	case KindFloat, KindInt:
+		return Float(c.Num[i])
+	case KindBool:
+		return Bool(c.Bool[i])
+	default:
+		return String(c.Str[i])
+	}
+}
+
+// NullCount returns the number of null rows in the column.
+func (c *Column) NullCount() int {
+	n := 0
+	for _, ok := range c.Valid {
+		if !ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *Column) reset() {
+	c.Valid, c.Num, c.Int, c.Bool, c.Str = c.Valid[:0], c.Num[:0], c.Int[:0], c.Bool[:0], c.Str[:0]
+}
+
+// Batch is a run of consecutive rows of a table, column by column.
+type Batch struct {
+	FirstRow int64 // number of the first row of the batch in the file, counted from 1
+	Len      int
+	Columns  []Column // in the order the reader was asked for
+}
+
+// Column returns the named column of the batch, or nil.
+func (b *Batch) Column(name string) *Column {
+	for i := range b.Columns {
+		if b.Columns[i].Name == name {
+			return &b.Columns[i]
+		}
+	}
+	return nil
+}
+
+// TableOptions configure a TableReader.
+type TableOptions struct {
+	// Columns to read, in this order; nil reads every column of a supported kind.
+	Columns []string
+	// BatchSize is the number of rows per batch (default 8192). Memory is
+	// bounded by one batch plus one decoded page per column.
+	BatchSize int
+}
+
+// DefaultBatchSize is the number of rows a reader returns per batch unless told otherwise.
+const DefaultBatchSize = 8192
+
+// TableReader streams a Parquet file in batches of rows, column by column. It
+// reads flat files written by any tool (pyarrow, pandas, DuckDB, polars,
+// Spark, parquet-go): INT32/INT64 (with or without integer or decimal logical
+// types), FLOAT/DOUBLE, BOOLEAN and strings, plain or dictionary encoded,
+// required or optional.
+type TableReader struct {
+	path    string
+	f       *os.File
+	pf      *parquet.File
+	all     []ColumnInfo
+	cols    []ColumnInfo
+	batch   Batch
+	size    int
+	rg      int             // current row group
+	rgLeft  int64           // rows left in the current row group
+	cursors []*columnCursor // one per selected column, for the current row group
+	row     int64           // rows returned so far
+	values  []parquet.Value // scratch buffer for decoding
+}
+
+// OpenTable opens a Parquet file for streaming. It reads only the footer; a
+// column that does not exist, or whose kind is unsupported, is an error
+// naming it.
+func OpenTable(ctx context.Context, path string, opts TableOptions) (*TableReader, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open cohort: %w", err)
+	}
+	r, err := newTableReader(path, f, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pf, err := openParquet(path, f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	r = &TableReader{path: path, f: f, pf: pf, size: opts.BatchSize}
+	if r.size <= 0 {
+		r.size = DefaultBatchSize
+	}
+	r.all = describeColumns(pf)
+	byName := make(map[string]int, len(r.all))
+	for i, c := range r.all {
+		byName[c.Name] = i
+	}
+	if opts.Columns == nil {
+		for _, c := range r.all {
+			if c.Kind != KindUnsupported {
+				r.cols = append(r.cols, c)
+			}
+		}
+	} else {
+		for _, name := range opts.Columns {
+			i, ok := byName[name]
+			if !ok {
+				return nil, &SchemaError{File: path, Column: name, Reason: ReasonMissingColumn, Want: "asked for by the caller"}
+			}
+			if r.all[i].Kind == KindUnsupported {
+				return nil, &SchemaError{File: path, Column: name, Reason: ReasonType, Found: r.all[i].Type,
+					Want: "a flat numeric, boolean or string column"}
+			}
+			r.cols = append(r.cols, r.all[i])
+		}
+	}
+	r.batch.Columns = make([]Column, len(r.cols))
+	for i, c := range r.cols {
+		r.batch.Columns[i].ColumnInfo = c
+	}
+	r.rg = -1
+	return r, nil
+}
+
+// openParquet opens the footer. parquet-go reports most bad files as errors
+// but panics on some malformed footers, so a panic here is caught and
+// reported as a corrupt file: a bad upload must never bring the process down.
+func openParquet(path string, f io.ReaderAt, size int64) (pf *parquet.File, err error) {
+	if size < 12 { // "PAR1" + footer length + "PAR1"
+		return nil, fmt.Errorf("%s: %w: %d bytes is too short", path, ErrNotParquet, size)
+	}
+	var head, tail [4]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := f.ReadAt(tail[:], size-4); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if string(head[:]) != "PAR1" {
+		return nil, fmt.Errorf("%s: %w (it does not start with PAR1)", path, ErrNotParquet)
+	}
+	if string(tail[:]) != "PAR1" {
+		return nil, fmt.Errorf("%s: %w: truncated or not finished (it does not end with PAR1)", path, ErrCorrupt)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			pf, err = nil, fmt.Errorf("%s: %w: footer cannot be decoded (%v)", path, ErrCorrupt, p)
+		}
+	}()
+	pf, err = parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
+	}
+	if err := checkFooter(pf, size); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
+	}
+	return pf, nil
+}
+
+// checkFooter rejects footers whose numbers cannot be right, before any page
+// is read from the offsets they give.
+func checkFooter(pf *parquet.File, size int64) error {
+	md := pf.Metadata()
+	var rows int64
+	leaves := len(pf.Schema().Columns())
+	for i, rg := range md.RowGroups {
+		if rg.NumRows < 0 {
+			return fmt.Errorf("row group %d has %d rows", i, rg.NumRows)
+		}
+		rows += rg.NumRows
+		if len(rg.Columns) != leaves {
+			return fmt.Errorf("row group %d has %d column chunks for %d columns", i, len(rg.Columns), leaves)
+		}
+		for j, cc := range rg.Columns {
+			m := cc.MetaData
+			if m.DataPageOffset < 4 || m.DataPageOffset >= size || m.TotalCompressedSize < 0 ||
+				m.DataPageOffset+m.TotalCompressedSize > size || (m.DictionaryPageOffset != 0 && (m.DictionaryPageOffset < 4 || m.DictionaryPageOffset >= size)) {
+				return fmt.Errorf("row group %d column %d points outside the file", i, j)
+			}
+		}
+	}
+	if rows != md.NumRows {
+		return fmt.Errorf("row groups hold %d rows, footer says %d", rows, md.NumRows)
+	}
+	return nil
+}
+
+// describeColumns maps the file's top-level fields to ColumnInfo. Only flat
+// leaves directly under the root are readable; anything nested is listed as
+// unsupported so that it can be named in errors.
+func describeColumns(pf *parquet.File) []ColumnInfo {
+	var out []ColumnInfo
+	for _, c := range pf.Root().Columns() {
+		info := ColumnInfo{Name: c.Name(), Optional: c.Optional(), index: -1}
+		if !c.Leaf() || c.Repeated() {
+			info.Type = "nested or repeated"
+			out = append(out, info)
+			continue
+		}
+		info.index = c.Index()
+		info.Kind, info.Type, info.scale, info.unsigned = classify(c.Type())
+		out = append(out, info)
+	}
+	return out
+}
+
+func classify(t parquet.Type) (k Kind, name string, scale int, unsigned bool) {
+	var lt format.LogicalTypeValue
+	if l := t.LogicalType(); l != nil {
+		lt = l.Value
+	}
+	var ct *deprecated.ConvertedType
+	if lt == nil {
+		ct = t.ConvertedType() // files from writers older than logical types
+	}
+	switch t.Kind() {
+	case parquet.Boolean:
+		return KindBool, "BOOLEAN", 0, false
+	case parquet.Float:
+		return KindFloat, "FLOAT", 0, false
+	case parquet.Double:
+		return KindFloat, "DOUBLE", 0, false
+	case parquet.Int32, parquet.Int64:
+		phys := "INT32"
+		if t.Kind() == parquet.Int64 {
+			phys = "INT64"
+		}
+		switch l := lt.(type) {
+		case nil:
+			if ct != nil {
+				switch *ct {
+				case deprecated.Int8, deprecated.Int16, deprecated.Int32, deprecated.Int64:
+					return KindInt, phys, 0, false
+				case deprecated.Uint8, deprecated.Uint16, deprecated.Uint32, deprecated.Uint64:
+					return KindInt, "U" + phys, 0, true
+				default:
+					return KindUnsupported, phys + " (" + t.String() + ")", 0, false
+				}
+			}
+			return KindInt, phys, 0, false
+		case *format.DecimalType:
+			return KindFloat, fmt.Sprintf("DECIMAL(%d,%d)", l.Precision, l.Scale), int(l.Scale), false
+		case *format.IntType:
+			if !l.IsSigned {
+				return KindInt, fmt.Sprintf("UINT%d", l.BitWidth), 0, true
+			}
+			return KindInt, fmt.Sprintf("INT%d", l.BitWidth), 0, false
+		default:
+			return KindUnsupported, phys + " (" + t.String() + ")", 0, false
+		}
+	case parquet.ByteArray:
+		switch lt.(type) {
+		case *format.StringType, *format.EnumType, *format.JsonType:
+			return KindString, "STRING", 0, false
+		case nil:
+			if ct == nil || *ct == deprecated.UTF8 || *ct == deprecated.Enum || *ct == deprecated.Json {
+				return KindString, "STRING", 0, false
+			}
+		}
+		return KindUnsupported, t.String(), 0, false
+	default:
+		return KindUnsupported, t.String(), 0, false
+	}
+}
+
+// Path returns the file the reader reads.
+func (r *TableReader) Path() string { return r.path }
+
+// NumRows returns the number of rows the footer declares.
+func (r *TableReader) NumRows() int64 { return r.pf.NumRows() }
+
+// Schema returns every top-level column of the file, including unsupported ones.
+func (r *TableReader) Schema() []ColumnInfo { return append([]ColumnInfo(nil), r.all...) }
+
+// Columns returns the columns the reader returns, in batch order.
+func (r *TableReader) Columns() []ColumnInfo { return append([]ColumnInfo(nil), r.cols...) }
+
+// Metadata returns the file's key-value metadata.
+func (r *TableReader) Metadata() map[string]string {
+	m := map[string]string{}
+	for _, kv := range r.pf.Metadata().KeyValueMetadata {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
+// Next returns the next batch of rows, or io.EOF after the last. The batch and
+// its slices are reused by the following call to Next: copy what you keep.
+func (r *TableReader) Next(ctx context.Context) (b *Batch, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Malformed pages can make parquet-go's decoders panic; see openParquet.
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("%s: %w: row group %d cannot be decoded (%v)", r.path, ErrCorrupt, r.rg, p)
+		}
+	}()
+	for r.rgLeft == 0 {
+		if err := r.nextRowGroup(); err != nil {
+			return nil, err
+		}
+	}
+	n := int(min(int64(r.size), r.rgLeft))
+	for i := range r.batch.Columns {
+		c := &r.batch.Columns[i]
+		c.reset()
+		if err := r.cursors[i].read(c, n, &r.values); err != nil {
+			return nil, fmt.Errorf("%s: %w: row group %d, column %s: %v", r.path, ErrCorrupt, r.rg, c.Name, err)
+		}
+	}
+	r.batch.FirstRow = r.row + 1
+	r.batch.Len = n
+	r.row += int64(n)
+	r.rgLeft -= int64(n)
+	return &r.batch, nil
+}
+
+func (r *TableReader) nextRowGroup() error {
+	r.closeCursors()
+	groups := r.pf.RowGroups()
+	r.rg++
+	if r.rg >= len(groups) {
+		return io.EOF
+	}
+	rg := groups[r.rg]
+	r.rgLeft = rg.NumRows()
+	chunks := rg.ColumnChunks()
+	r.cursors = make([]*columnCursor, len(r.cols))
+	for i, c := range r.cols {
+		r.cursors[i] = &columnCursor{pages: chunks[c.index].Pages()}
+	}
+	return nil
+}
+
+func (r *TableReader) closeCursors() {
+	for _, c := range r.cursors {
+		c.close()
+	}
+	r.cursors = nil
+}
+
+// Close releases the file.
+func (r *TableReader) Close() error {
+	r.closeCursors()
+	return r.f.Close()
+}
+
+// ReadTable reads the named columns (nil: all supported ones) of a whole file
+// into memory. It suits files of thousands of rows, such as a research cohort;
+// stream large files with a TableReader.
+func ReadTable(ctx context.Context, path string, columns []string) (*Batch, error) {
+	r, err := OpenTable(ctx, path, TableOptions{Columns: columns})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out := &Batch{FirstRow: 1, Columns: make([]Column, len(r.cols))}
+	for i, c := range r.cols {
+		out.Columns[i].ColumnInfo = c
+	}
+	for {
+		b, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out.Len += b.Len
+		for i := range b.Columns {
+			src, dst := &b.Columns[i], &out.Columns[i]
+			dst.Valid = append(dst.Valid, src.Valid...)
+			dst.Num = append(dst.Num, src.Num...)
+			dst.Int = append(dst.Int, src.Int...)
+			dst.Bool = append(dst.Bool, src.Bool...)
+			dst.Str = append(dst.Str, src.Str...)
+		}
+	}
+}
+
+// columnCursor reads one column chunk page by page.
+type columnCursor struct {
+	pages  parquet.Pages
+	page   parquet.Page
+	values parquet.ValueReader
+}
+
+// read appends n values to c. Values are decoded into c before their page is
+// released: byte-array values point into page buffers that get reused.
+func (cc *columnCursor) read(c *Column, n int, scratch *[]parquet.Value) error {
+	if cap(*scratch) < 1024 {
+		*scratch = make([]parquet.Value, 1024)
+	}
+	buf := (*scratch)[:cap(*scratch)]
+	for n > 0 {
+		if cc.values == nil {
+			page, err := cc.pages.ReadPage()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					return fmt.Errorf("%d values missing", n)
+				}
+				return err
+			}
+			cc.page, cc.values = page, page.Values()
+		}
+		k, err := cc.values.ReadValues(buf[:min(n, len(buf))])
+		for _, v := range buf[:k] {
+			if v.RepetitionLevel() != 0 {
+				return fmt.Errorf("repeated values in a flat column")
+			}
+			c.append(v)
+		}
+		n -= k
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+			cc.releasePage()
+		} else if k == 0 {
+			return fmt.Errorf("page yields no values")
+		}
+	}
+	return nil
+}
+
+func (cc *columnCursor) releasePage() {
+	if cc.page != nil {
+		parquet.Release(cc.page)
+	}
+	cc.page, cc.values = nil, nil
+}
+
+func (cc *columnCursor) close() {
+	cc.releasePage()
+	cc.pages.Close()
+}
+
+// append decodes one Parquet value into the column.
+func (c *Column) append(v parquet.Value) {
+	if v.IsNull() {
+		c.Valid = append(c.Valid, false)
+		switch c.Kind {
+		case KindFloat:
+			c.Num = append(c.Num, 0)
+		case KindInt:
+			c.Num, c.Int = append(c.Num, 0), append(c.Int, 0)
+		case KindBool:
+			c.Bool = append(c.Bool, false)
+		case KindString:
+			c.Str = append(c.Str, "")
+		}
+		return
+	}
+	switch c.Kind {
+	case KindFloat:
+		var x float64
+		switch v.Kind() {
+		case parquet.Float:
+			x = float64(v.Float())
+		case parquet.Double:
+			x = v.Double()
+		case parquet.Int32:
+			x = float64(v.Int32()) / math.Pow10(c.scale)
+		case parquet.Int64:
+			x = float64(v.Int64()) / math.Pow10(c.scale)
+		}
+		c.Valid, c.Num = append(c.Valid, !math.IsNaN(x)), append(c.Num, x)
+	case KindInt:
+		var i int64
+		switch {
+		case v.Kind() == parquet.Int32 && c.unsigned:
+			i = int64(uint32(v.Int32()))
+		case v.Kind() == parquet.Int32:
+			i = int64(v.Int32())
+		default:
+			i = v.Int64()
+		}
+		c.Valid, c.Int, c.Num = append(c.Valid, true), append(c.Int, i), append(c.Num, float64(i))
+	case KindBool:
+		c.Valid, c.Bool = append(c.Valid, true), append(c.Bool, v.Boolean())
+	case KindString:
+		c.Valid, c.Str = append(c.Valid, true), append(c.Str, string(v.ByteArray()))
+	}
+}
