@@ -251,7 +251,7 @@ func (g *Generator) Patient() data.Patient {
 		mbd := round(reg.DoseGy*uniform(r, fb), 1)
 		p.MeanLungDoseGy, p.MeanHeartDoseGy, p.MeanBodyDoseGy = ptr(mld), ptr(mhd), ptr(mbd)
 		lt.edic = EDIC(mld, mhd, mbd, reg.Fractions)
-		lt.nadir = lt.alc * math.Exp(-(0.12*lt.edic+0.03*float64(reg.Fractions))) * math.Exp(0.25*r.NormFloat64())
+		lt.nadir = lt.alc * math.Exp(-(0.12*lt.edic + 0.03*float64(reg.Fractions))) * math.Exp(0.25*r.NormFloat64())
 		p.ALCNadir = ptr(round(math.Max(lt.nadir, 0.01), 2))
 	}
 
