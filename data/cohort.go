@@ -84,7 +84,9 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f)}
 			}
 			r.col[i] = -1
-			r.report.Absent = append(r.report.Absent, f.Name)
+			if !f.Synthetic {
+				r.report.Absent = append(r.report.Absent, f.Name)
+			}
 			continue
 		}
 		if err := checkColumnType(path, f, c); err != nil {

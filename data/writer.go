@@ -146,6 +146,10 @@ func (w *TableWriter) Close() error {
 		err = w.w.Close()
 	}
 	if err == nil {
+		// CreateTemp makes the file private; the output is an ordinary data file.
+		err = w.tmp.Chmod(0o644)
+	}
+	if err == nil {
 		err = w.tmp.Sync()
 	}
 	if cerr := w.tmp.Close(); err == nil {

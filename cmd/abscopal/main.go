@@ -1,0 +1,80 @@
+// Command abscopal predicts the response of non-small cell lung cancer to
+// radiotherapy combined with immune checkpoint inhibitors. It generates
+// synthetic cohorts, validates cohort files, and (in later subcommands)
+// engineers features, trains models and serves predictions.
+//
+// Exit status: 0 on success, 1 when the input is invalid or the work fails,
+// 2 for a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries an exit status up to main without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// usageError marks errors in the command line itself (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line and returns the exit status. It is main
+// without the process: tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "abscopal: %v\n", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "abscopal",
+		Short: "Predict NSCLC response to radiotherapy combined with immune checkpoint inhibitors",
+		Long: `abscopal builds and serves models of how a patient with non-small cell lung
+cancer responds to radiotherapy combined with immune checkpoint inhibitors:
+the probability of an abscopal (out-of-field) response and of an objective
+response.
+
+Synthetic cohorts (abscopal synth) are synthetic: models trained on them are
+demonstrations, not clinical evidence.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newSynthCmd(), newValidateCmd(), newVersionCmd())
+	return root
+}

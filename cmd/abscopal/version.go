@@ -1,0 +1,29 @@
+package main
+
+import (
+	"encoding/json"
+
+	"github.com/abscopal/abscopal/internal/buildinfo"
+	"github.com/spf13/cobra"
+)
+
+func newVersionCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of abscopal, of Go and of the build",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			info := buildinfo.Read()
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			}
+			cmd.Println(info.String())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, with module versions")
+	return cmd
+}

@@ -1,0 +1,197 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+)
+
+// duckdb runs SQL statements in DuckDB and decodes the rows of the last one.
+func duckdb(t *testing.T, statements ...string) []map[string]any {
+	t.Helper()
+	if _, err := os.Stat("node_modules/@duckdb/node-api"); err != nil {
+		if os.Getenv("ABSCOPAL_REQUIRE_INTEROP") == "1" {
+			t.Fatalf("DuckDB is not installed (npm ci --prefix interop): %v", err)
+		}
+		t.Skip("DuckDB not installed; run: npm ci --prefix interop")
+	}
+	cmd := exec.Command("node", append([]string{"duckdb.mjs"}, statements...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("duckdb: %v\n%s", err, stderr.String())
+	}
+	var rows []map[string]any
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	if err := dec.Decode(&rows); err != nil {
+		t.Fatalf("duckdb output %q: %v", out, err)
+	}
+	return rows
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// duckType is the DuckDB type each kind of cohort column must read as.
+var duckType = map[data.Kind]string{
+	data.KindFloat:  "DOUBLE",
+	data.KindInt:    "BIGINT",
+	data.KindBool:   "BOOLEAN",
+	data.KindString: "VARCHAR",
+}
+
+func TestDuckDBReadsSynthCohort(t *testing.T) {
+	const n, seed = 3000, 5
+	path := filepath.Join(t.TempDir(), "synth.parquet")
+	if err := synth.WriteFile(context.Background(), path, n, seed, data.WriteOptions{RowGroupSize: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	file := sqlString(path)
+	fields := data.CohortFields()
+
+	count := duckdb(t, "SELECT count(*) AS n FROM "+file)
+	if got := fmt.Sprint(count[0]["n"]); got != strconv.Itoa(n) {
+		t.Errorf("DuckDB counts %s rows, want %d", got, n)
+	}
+
+	desc := duckdb(t, "DESCRIBE SELECT * FROM "+file)
+	if len(desc) != len(fields) {
+		t.Fatalf("DuckDB sees %d columns, want %d", len(desc), len(fields))
+	}
+	for i, f := range fields {
+		if desc[i]["column_name"] != f.Name || desc[i]["column_type"] != duckType[f.Kind] {
+			t.Errorf("column %d: DuckDB sees %v %v, want %s %s", i, desc[i]["column_name"], desc[i]["column_type"], f.Name, duckType[f.Kind])
+		}
+	}
+
+	// Null counts: DuckDB's against the generated patients'.
+	patients := synth.Generate(n, seed)
+	var exprs []string
+	for _, f := range fields {
+		exprs = append(exprs, fmt.Sprintf("count(*) - count(%s) AS %s", f.Name, f.Name))
+	}
+	nulls := duckdb(t, "SELECT "+strings.Join(exprs, ", ")+" FROM "+file)[0]
+	for _, f := range fields {
+		want := 0
+		for i := range patients {
+			if !f.Get(&patients[i]).Valid {
+				want++
+			}
+		}
+		if got := fmt.Sprint(nulls[f.Name]); got != strconv.Itoa(want) {
+			t.Errorf("column %s: DuckDB counts %s nulls, want %d", f.Name, got, want)
+		}
+	}
+
+	// A few values, and the synthetic label in the key-value metadata.
+	sums := duckdb(t, "SELECT sum(rt_dose_gy) AS dose, sum(ecog) AS ecog, count(*) FILTER (WHERE rt_site = 'lung') AS lung FROM "+file)[0]
+	var dose float64
+	var ecog, lung int
+	for _, p := range patients {
+		dose += *p.RTDoseGy
+		if p.ECOG != nil {
+			ecog += *p.ECOG
+		}
+		if p.RTSite != nil && *p.RTSite == "lung" {
+			lung++
+		}
+	}
+	if got, _ := sums["dose"].(json.Number).Float64(); math.Abs(got-dose) > 1e-6 {
+		t.Errorf("sum(rt_dose_gy) = %v, want %v", got, dose)
+	}
+	if fmt.Sprint(sums["ecog"]) != strconv.Itoa(ecog) || fmt.Sprint(sums["lung"]) != strconv.Itoa(lung) {
+		t.Errorf("sum(ecog) = %v, lung count = %v; want %d and %d", sums["ecog"], sums["lung"], ecog, lung)
+	}
+	md := duckdb(t, "SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata("+file+")")
+	found := false
+	for _, kv := range md {
+		if kv["key"] == "abscopal.synthetic" && kv["value"] == "true" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("DuckDB does not see the synthetic label in %v", md)
+	}
+}
+
+func TestAbscopalReadsDuckDBCohort(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "duck.parquet")
+	script, err := os.ReadFile("duckdb_cohort.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := sqlString(path)
+	want := duckdb(t,
+		strings.ReplaceAll(string(script), "'%OUT%'", file),
+		"SELECT * EXCLUDE (clinic_note) FROM "+file+" ORDER BY patient_id")
+
+	// The file has the physical types the test is about.
+	meta := duckdb(t, "SELECT path_in_schema AS col, type, encodings FROM parquet_metadata("+file+") WHERE row_group_id = 0")
+	types := map[string]string{}
+	for _, m := range meta {
+		types[fmt.Sprint(m["col"])] = fmt.Sprint(m["type"]) + " " + fmt.Sprint(m["encodings"])
+	}
+	for col, wantType := range map[string]string{"rt_fractions": "INT32", "ecog": "INT64", "pdl1_tps": "FLOAT", "alc": "DOUBLE", "hla_loh": "BOOLEAN"} {
+		if !strings.HasPrefix(types[col], wantType) {
+			t.Errorf("DuckDB wrote %s as %q, want %s", col, types[col], wantType)
+		}
+	}
+	if !strings.Contains(types["ici_class"], "DICTIONARY") {
+		t.Errorf("ici_class is not dictionary encoded: %q", types["ici_class"])
+	}
+
+	got, err := data.ReadCohort(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d patients, DuckDB has %d rows", len(got), len(want))
+	}
+	for i, row := range want {
+		for name, v := range row {
+			f, ok := data.CohortField(name)
+			if !ok {
+				t.Fatalf("DuckDB column %s is not in the schema", name)
+			}
+			if g := f.Get(&got[i]); !sameValue(g, f.Kind, v) {
+				t.Fatalf("row %d (%s), column %s: abscopal read %s, DuckDB has %v", i+1, got[i].PatientID, name, g.Format(f.Kind), v)
+			}
+		}
+	}
+}
+
+func sameValue(g data.Value, k data.Kind, v any) bool {
+	if v == nil {
+		return !g.Valid
+	}
+	if !g.Valid {
+		return false
+	}
+	switch k {
+	case data.KindFloat, data.KindInt:
+		var x float64
+		switch v := v.(type) {
+		case json.Number:
+			x, _ = v.Float64()
+		case string: // BIGINT arrives as a string
+			x, _ = strconv.ParseFloat(v, 64)
+		}
+		return math.Abs(x-g.Num) <= 1e-6*math.Max(1, math.Abs(x))
+	case data.KindBool:
+		return v == g.Bool
+	default:
+		return v == g.Str
+	}
+}
