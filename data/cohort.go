@@ -163,6 +163,7 @@ func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 			return nil, err
 		}
 		out := make([]Patient, 0, b.Len)
+		var values slab
 		for i := 0; i < b.Len; i++ {
 			row := b.FirstRow + int64(i)
 			r.report.Rows++
@@ -177,7 +178,7 @@ func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 					r.report.Nulls[c.Name]++
 					continue
 				}
-				r.fields[fi].set(&p, c.Value(i))
+				r.fields[fi].set(&p, c.Value(i), &values)
 			}
 			problems := p.Validate()
 			if r.ids != nil && p.PatientID != "" {

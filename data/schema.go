@@ -63,7 +63,16 @@ type Field struct {
 	Synthetic bool
 
 	get func(*Patient) Value
-	set func(*Patient, Value)
+	set func(*Patient, Value, *slab)
+}
+
+// KindName names the field's kind for people: "category" for a string field
+// with levels, otherwise the Kind.
+func (f *Field) KindName() string {
+	if f.Categorical() {
+		return "category"
+	}
+	return f.Kind.String()
 }
 
 // Categorical reports whether the field takes one of a fixed set of levels.
@@ -126,7 +135,7 @@ func (f *Field) Check(v Value) error {
 func (f *Field) Get(p *Patient) Value { return f.get(p) }
 
 // Set stores v (which must be of the field's kind) in p.
-func (f *Field) Set(p *Patient, v Value) { f.set(p, v) }
+func (f *Field) Set(p *Patient, v Value) { f.set(p, v, nil) }
 
 // Value is one cell of a cohort: a number (float or int), a string, a boolean,
 // or null (Valid false).
@@ -287,7 +296,7 @@ func stringAt(name, group, unit, desc string, at func(*Patient) *string) Field {
 			s := *at(p)
 			return Value{Valid: s != "", Str: s}
 		},
-		set: func(p *Patient, v Value) { *at(p) = v.Str },
+		set: func(p *Patient, v Value, _ *slab) { *at(p) = v.Str },
 	}
 }
 
@@ -299,13 +308,12 @@ func enumAt(name, group, unit, desc string, at func(*Patient) **string) Field {
 			}
 			return Null
 		},
-		set: func(p *Patient, v Value) {
+		set: func(p *Patient, v Value, s *slab) {
 			if !v.Valid {
 				*at(p) = nil
 				return
 			}
-			s := v.Str
-			*at(p) = &s
+			*at(p) = s.string(v.Str)
 		},
 	}
 }
@@ -318,13 +326,12 @@ func floatAt(name, group, unit, desc string, at func(*Patient) **float64) Field 
 			}
 			return Null
 		},
-		set: func(p *Patient, v Value) {
+		set: func(p *Patient, v Value, s *slab) {
 			if !v.Valid {
 				*at(p) = nil
 				return
 			}
-			x := v.Num
-			*at(p) = &x
+			*at(p) = s.float(v.Num)
 		},
 	}
 }
@@ -337,13 +344,12 @@ func intAt(name, group, unit, desc string, at func(*Patient) **int) Field {
 			}
 			return Null
 		},
-		set: func(p *Patient, v Value) {
+		set: func(p *Patient, v Value, s *slab) {
 			if !v.Valid {
 				*at(p) = nil
 				return
 			}
-			x := int(v.Num)
-			*at(p) = &x
+			*at(p) = s.int(int(v.Num))
 		},
 	}
 }
@@ -356,13 +362,12 @@ func boolAt(name, group, desc string, at func(*Patient) **bool) Field {
 			}
 			return Null
 		},
-		set: func(p *Patient, v Value) {
+		set: func(p *Patient, v Value, s *slab) {
 			if !v.Valid {
 				*at(p) = nil
 				return
 			}
-			b := v.Bool
-			*at(p) = &b
+			*at(p) = s.bool(v.Bool)
 		},
 	}
 }
@@ -374,4 +379,60 @@ func fieldIndex(fields []Field) map[string]int {
 		m[f.Name] = i
 	}
 	return m
+}
+
+// slab hands out addresses in shared arrays, so that decoding a batch of
+// patients costs a few allocations instead of one per value. A nil slab
+// allocates each value on its own.
+type slab struct {
+	f []float64
+	i []int
+	b []bool
+	s []string
+}
+
+const slabChunk = 4096
+
+func (s *slab) float(x float64) *float64 {
+	if s == nil {
+		return &x
+	}
+	if len(s.f) == cap(s.f) {
+		s.f = make([]float64, 0, slabChunk) // the old chunk lives on through its pointers
+	}
+	s.f = append(s.f, x)
+	return &s.f[len(s.f)-1]
+}
+
+func (s *slab) int(x int) *int {
+	if s == nil {
+		return &x
+	}
+	if len(s.i) == cap(s.i) {
+		s.i = make([]int, 0, slabChunk)
+	}
+	s.i = append(s.i, x)
+	return &s.i[len(s.i)-1]
+}
+
+func (s *slab) bool(x bool) *bool {
+	if s == nil {
+		return &x
+	}
+	if len(s.b) == cap(s.b) {
+		s.b = make([]bool, 0, slabChunk)
+	}
+	s.b = append(s.b, x)
+	return &s.b[len(s.b)-1]
+}
+
+func (s *slab) string(x string) *string {
+	if s == nil {
+		return &x
+	}
+	if len(s.s) == cap(s.s) {
+		s.s = make([]string, 0, slabChunk)
+	}
+	s.s = append(s.s, x)
+	return &s.s[len(s.s)-1]
 }

@@ -36,7 +36,12 @@ type Column struct {
 	Int   []int64
 	Bool  []bool
 	Str   []string
+
+	intern map[string]string // shares the text of repeated strings (levels, sites)
 }
+
+// maxInterned bounds the strings a column shares; unique ids stop filling it.
+const maxInterned = 1024
 
 // Value returns row i of the column as a Value.
 func (c *Column) Value(i int) Value {
@@ -539,6 +544,17 @@ func (c *Column) append(v parquet.Value) {
 	case KindBool:
 		c.Valid, c.Bool = append(c.Valid, true), append(c.Bool, v.Boolean())
 	case KindString:
-		c.Valid, c.Str = append(c.Valid, true), append(c.Str, string(v.ByteArray()))
+		b := v.ByteArray()
+		s, ok := c.intern[string(b)] // the conversion in a map index does not allocate
+		if !ok {
+			s = string(b)
+			if c.intern == nil {
+				c.intern = map[string]string{}
+			}
+			if len(c.intern) < maxInterned {
+				c.intern[s] = s
+			}
+		}
+		c.Valid, c.Str = append(c.Valid, true), append(c.Str, s)
 	}
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+)
+
+// runCLI runs the command line in-process and returns exit status, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestSynthThenValidate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cohort.parquet")
+	code, _, stderr := runCLI(t, "synth", "--n", "1200", "--seed", "4", "--out", path)
+	if code != 0 || !strings.Contains(stderr, "wrote 1200 SYNTHETIC patients") {
+		t.Fatalf("synth: exit %d, stderr %q", code, stderr)
+	}
+	code, stdout, _ := runCLI(t, "validate", "--data", path)
+	if code != 0 {
+		t.Fatalf("validate: exit %d\n%s", code, stdout)
+	}
+	for _, want := range []string{"rows:    1200 (1200 valid, 0 invalid)", "no invalid rows", "rt_fractions", "INT64"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stdout)
+		}
+	}
+	// JSON report: nulls per column agree with the text report's source.
+	code, stdout, _ = runCLI(t, "validate", "--data", path, "--json")
+	var v struct {
+		Rows  int64            `json:"Rows"`
+		Nulls map[string]int64 `json:"Nulls"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &v) != nil || v.Rows != 1200 {
+		t.Fatalf("validate --json: exit %d, %q", code, stdout)
+	}
+	if v.Nulls["patient_id"] != 0 || v.Nulls["rt_fractions"] == 0 {
+		t.Errorf("nulls %v: want none in patient_id, some in rt_fractions", v.Nulls)
+	}
+}
+
+func TestValidateReportsEveryInvalidRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.parquet")
+	specs := []data.ColumnSpec{
+		{Name: "patient_id", Kind: data.KindString},
+		{Name: "ici_class", Kind: data.KindString},
+		{Name: "rt_dose_gy", Kind: data.KindFloat, Optional: true},
+		{Name: "rt_fractions", Kind: data.KindInt, Optional: true},
+		{Name: "rt_site", Kind: data.KindString, Optional: true},
+		{Name: "alc", Kind: data.KindFloat, Optional: true},
+	}
+	rows := [][]data.Value{
+		{data.String("a"), data.String("pd1"), data.Float(24), data.Float(3), data.String("lung"), data.Float(1)},
+		{data.String("b"), data.String("pd1"), data.Float(-5), data.Float(3), data.String("lung"), data.Float(1)},
+		{data.String("c"), data.String("pd1"), data.Float(45), data.Float(200), data.String("lung"), data.Float(500)},
+		{data.String("a"), data.String("pd1"), data.Null, data.Null, data.Null, data.Float(1)},
+	}
+	w, err := data.CreateTable(path, specs, data.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := w.WriteRow(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runCLI(t, "validate", "--data", path)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"rows:    4 (1 valid, 3 invalid)",
+		"row 2, column rt_dose_gy: out of range: -5 (allowed: [0, 150] Gy)",
+		"row 3, column rt_fractions: out of range: 200 (allowed: [0, 60] fractions)",
+		"row 3, column alc: out of range: 500 (allowed: [0, 50] 10^9/L)",
+		`row 4, column patient_id: duplicate id: "a": first seen in row 1`,
+		"out of range:            3",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	notParquet := filepath.Join(dir, "x.parquet")
+	if err := os.WriteFile(notParquet, []byte("id,alc\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"validate", "--data", notParquet}, 1, "x.parquet: not a Parquet file"},
+		{[]string{"validate", "--data", filepath.Join(dir, "missing.parquet")}, 1, "no such file"},
+		{[]string{"validate"}, 2, "--data is required"},
+		{[]string{"synth", "--n", "-3", "--out", filepath.Join(dir, "c.parquet")}, 2, "--n must be in [1, 50000000], got -3"},
+		{[]string{"synth", "--n", "ten"}, 2, "invalid argument"},
+		{[]string{"schema", "--format", "xml"}, 2, "--format must be markdown or json"},
+		{[]string{"frobnicate"}, 1, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.parquet")); !os.IsNotExist(err) {
+		t.Errorf("a refused synth left a file: %v", err)
+	}
+}
+
+// TestSchemaDocIsCurrent keeps docs/cohort-schema.md in step with the code.
+func TestSchemaDocIsCurrent(t *testing.T) {
+	want, err := os.ReadFile("../../docs/cohort-schema.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, got, _ := runCLI(t, "schema", "--format", "markdown")
+	if code != 0 || got != string(want) {
+		t.Fatal("docs/cohort-schema.md is stale; run: go run ./cmd/abscopal schema --format markdown > docs/cohort-schema.md")
+	}
+	code, js, _ := runCLI(t, "schema", "--format", "json")
+	var fields []schemaField
+	if code != 0 || json.Unmarshal([]byte(js), &fields) != nil || len(fields) != len(data.CohortFields()) {
+		t.Fatalf("schema --format json: exit %d, %d fields", code, len(fields))
+	}
+	if fields[0].Name != "patient_id" || !fields[0].Required {
+		t.Errorf("first field %+v, want required patient_id", fields[0])
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "abscopal ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
