@@ -90,6 +90,7 @@ func TestBadFiles(t *testing.T) {
 		{"truncated", write("cut.parquet", content[:len(content)/2]), ErrCorrupt, []string{"cut.parquet", "truncated"}},
 		{"footer cut", write("footer.parquet", append(append([]byte{}, content[:len(content)-40]...), content[len(content)-4:]...)), ErrCorrupt, []string{"footer.parquet"}},
 		{"missing file", filepath.Join(dir, "nope.parquet"), os.ErrNotExist, []string{"nope.parquet"}},
+		{"footer length beyond the file", write("huge.parquet", []byte("PAR1\x00\x00\x00\x00\xff\xff\xff\xffPAR1")), ErrCorrupt, []string{"footer length 4294967295 exceeds the file size 16"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -353,6 +354,7 @@ func FuzzReadCohort(f *testing.F) {
 	}
 	f.Add([]byte("PAR1PAR1"))
 	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+	f.Add([]byte("PAR1\x00\x00\x00\x00\xff\xff\xff\xffPAR1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		path := filepath.Join(dir, "fuzz.parquet")
 		if err := os.WriteFile(path, b, 0o644); err != nil {

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -193,18 +194,24 @@ func openParquet(path string, f io.ReaderAt, size int64) (pf *parquet.File, err 
 	if size < 12 { // "PAR1" + footer length + "PAR1"
 		return nil, fmt.Errorf("%s: %w: %d bytes is too short", path, ErrNotParquet, size)
 	}
-	var head, tail [4]byte
+	var head [4]byte
+	var tail [8]byte // footer length (little endian) + "PAR1"
 	if _, err := f.ReadAt(head[:], 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := f.ReadAt(tail[:], size-4); err != nil {
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if string(head[:]) != "PAR1" {
 		return nil, fmt.Errorf("%s: %w (it does not start with PAR1)", path, ErrNotParquet)
 	}
-	if string(tail[:]) != "PAR1" {
+	if string(tail[4:]) != "PAR1" {
 		return nil, fmt.Errorf("%s: %w: truncated or not finished (it does not end with PAR1)", path, ErrCorrupt)
+	}
+	// parquet-go allocates the declared footer length before reading it: a
+	// damaged length would cost up to 4 GiB of memory before the error.
+	if footer := int64(binary.LittleEndian.Uint32(tail[:4])); footer > size-12 {
+		return nil, fmt.Errorf("%s: %w: footer length %d exceeds the file size %d", path, ErrCorrupt, footer, size)
 	}
 	defer func() {
 		if p := recover(); p != nil {
