@@ -168,19 +168,30 @@ func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 			row := b.FirstRow + int64(i)
 			r.report.Rows++
 			var p Patient
+			var problems []*FieldError
 			for fi := range r.fields {
 				ci := r.col[fi]
 				if ci < 0 {
-					continue
+					continue // an absent column is optional: OpenCohort checked
 				}
 				c := &b.Columns[ci]
-				if !c.Valid[i] {
+				v := c.Value(i)
+				if !v.Valid {
 					r.report.Nulls[c.Name]++
+				}
+				// Each value is checked as it is decoded, rather than by
+				// Patient.Validate, which would read every field back.
+				if err := r.fields[fi].Check(v); err != nil {
+					problems = append(problems, err.(*FieldError))
 					continue
 				}
-				r.fields[fi].set(&p, c.Value(i), &values)
+				if v.Valid {
+					r.fields[fi].set(&p, v, &values)
+				}
 			}
-			problems := p.Validate()
+			if len(problems) == 0 {
+				problems = p.checkConsistency()
+			}
 			if r.ids != nil && p.PatientID != "" {
 				if first, dup := r.ids[p.PatientID]; dup {
 					problems = append(problems, &FieldError{Field: "patient_id", Reason: ReasonDuplicateID,

@@ -395,7 +395,9 @@ const slabChunk = 4096
 
 func (s *slab) float(x float64) *float64 {
 	if s == nil {
-		return &x
+		v := new(float64) // not &x: that would move x to the heap on every call
+		*v = x
+		return v
 	}
 	if len(s.f) == cap(s.f) {
 		s.f = make([]float64, 0, slabChunk) // the old chunk lives on through its pointers
@@ -406,7 +408,9 @@ func (s *slab) float(x float64) *float64 {
 
 func (s *slab) int(x int) *int {
 	if s == nil {
-		return &x
+		v := new(int) // not &x: that would move x to the heap on every call
+		*v = x
+		return v
 	}
 	if len(s.i) == cap(s.i) {
 		s.i = make([]int, 0, slabChunk)
@@ -417,7 +421,9 @@ func (s *slab) int(x int) *int {
 
 func (s *slab) bool(x bool) *bool {
 	if s == nil {
-		return &x
+		v := new(bool) // not &x: that would move x to the heap on every call
+		*v = x
+		return v
 	}
 	if len(s.b) == cap(s.b) {
 		s.b = make([]bool, 0, slabChunk)
@@ -428,7 +434,9 @@ func (s *slab) bool(x bool) *bool {
 
 func (s *slab) string(x string) *string {
 	if s == nil {
-		return &x
+		v := new(string) // not &x: that would move x to the heap on every call
+		*v = x
+		return v
 	}
 	if len(s.s) == cap(s.s) {
 		s.s = make([]string, 0, slabChunk)
