@@ -101,12 +101,26 @@ func TestCLIErrors(t *testing.T) {
 	if err := os.WriteFile(notParquet, []byte("id,alc\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	wrongType := filepath.Join(dir, "wrong.parquet")
+	w, err := data.CreateTable(wrongType, []data.ColumnSpec{
+		{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString},
+		{Name: "rt_fractions", Kind: data.KindFloat}}, data.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRow([]data.Value{data.String("a"), data.String("pd1"), data.Float(45.5)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"validate", "--data", notParquet}, 1, "x.parquet: not a Parquet file"},
+		{[]string{"validate", "--data", wrongType}, 1, "wrong.parquet: column rt_fractions: wrong type DOUBLE (want an integer type (INT32 or INT64))"},
 		{[]string{"validate", "--data", filepath.Join(dir, "missing.parquet")}, 1, "no such file"},
 		{[]string{"validate"}, 2, "--data is required"},
 		{[]string{"synth", "--n", "-3", "--out", filepath.Join(dir, "c.parquet")}, 2, "--n must be in [1, 50000000], got -3"},
