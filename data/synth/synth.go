@@ -59,6 +59,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
 )
 
 // Regimen is a radiotherapy course: total dose (Gy) and number of fractions.
@@ -250,7 +251,7 @@ func (g *Generator) Patient() data.Patient {
 		mhd := round(reg.DoseGy*uniform(r, fh), 1)
 		mbd := round(reg.DoseGy*uniform(r, fb), 1)
 		p.MeanLungDoseGy, p.MeanHeartDoseGy, p.MeanBodyDoseGy = ptr(mld), ptr(mhd), ptr(mbd)
-		lt.edic = EDIC(mld, mhd, mbd, reg.Fractions)
+		lt.edic = features.EDIC(mld, mhd, mbd, reg.Fractions)
 		lt.nadir = lt.alc * math.Exp(-(0.12*lt.edic + 0.03*float64(reg.Fractions))) * math.Exp(0.25*r.NormFloat64())
 		p.ALCNadir = ptr(round(math.Max(lt.nadir, 0.01), 2))
 	}
@@ -350,13 +351,6 @@ func organDoseFractions(thoracic, conventional bool) (lung, heart, body [2]float
 	default:
 		return [2]float64{0, 0.02}, [2]float64{0, 0.02}, [2]float64{0.02, 0.06}
 	}
-}
-
-// EDIC is the effective dose to immune cells (Jin et al., Int J Radiat Oncol
-// Biol Phys 2021, RTOG 0617): 0.12 MLD + 0.08 MHD + [0.45 + 0.35 x 0.85 x
-// sqrt(n/45)] MBD, all in Gy.
-func EDIC(mld, mhd, mbd float64, fractions int) float64 {
-	return 0.12*mld + 0.08*mhd + (0.45+0.35*0.85*math.Sqrt(float64(fractions)/45))*mbd
 }
 
 // survivalHazards returns monthly hazards of progression and of death.
