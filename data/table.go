@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -79,6 +80,16 @@ type Batch struct {
 	FirstRow int64 // number of the first row of the batch in the file, counted from 1
 	Len      int
 	Columns  []Column // in the order the reader was asked for
+}
+
+// Clone returns a deep copy of the batch, which outlives the reader's next call.
+func (b *Batch) Clone() *Batch {
+	out := &Batch{FirstRow: b.FirstRow, Len: b.Len, Columns: make([]Column, len(b.Columns))}
+	for i, c := range b.Columns {
+		out.Columns[i] = Column{ColumnInfo: c.ColumnInfo, Valid: slices.Clone(c.Valid), Num: slices.Clone(c.Num),
+			Int: slices.Clone(c.Int), Bool: slices.Clone(c.Bool), Str: slices.Clone(c.Str)}
+	}
+	return out
 }
 
 // Column returns the named column of the batch, or nil.

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/buildinfo"
+	"github.com/spf13/cobra"
+)
+
+func newFeaturesCmd() *cobra.Command {
+	var (
+		in, specPath, out, target string
+		matrix, printSpec         bool
+	)
+	cmd := &cobra.Command{
+		Use:   "features --data FILE [--spec SPEC] --out OUT.parquet|OUT.csv",
+		Short: "Export engineered features for notebooks (Parquet or CSV)",
+		Long: `features writes, for every row of the input, its id, its engineered features
+and the outcome columns, to Parquet (with each feature's unit, definition and
+source, the spec and the abscopal version as key-value metadata) or CSV (with a
+<out>.meta.json sidecar).
+
+Without --spec the input is a cohort-schema file and the built-in
+radioimmunotherapy features are computed (BED, EQD2, EDIC, lymphopenia grades,
+...); each row is validated first. With --spec, any Parquet file: the spec names
+its columns. --matrix writes the fitted design matrix instead (imputed, one-hot
+encoded, scaled), fitted on the input.
+
+--print-spec prints the built-in spec as YAML, a starting point for your own.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec := features.BuiltinSpec(target)
+			if printSpec {
+				b, err := spec.YAML()
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(b)
+				return err
+			}
+			if in == "" || out == "" {
+				return usageError{errors.New("--data and --out are required")}
+			}
+			builtin := specPath == ""
+			if !builtin {
+				var err error
+				if spec, err = features.LoadSpec(specPath); err != nil {
+					return err
+				}
+			}
+			res, err := features.Export(cmd.Context(), in, out, spec, features.ExportOptions{
+				Builtin: builtin, Matrix: matrix, Version: buildinfo.Read().Version})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d rows x %d columns to %s\n", res.Rows, len(res.Columns), out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&in, "data", "", "input Parquet file")
+	cmd.Flags().StringVar(&specPath, "spec", "", "feature spec (YAML or JSON); default: the built-in iRT spec for cohort files")
+	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
+	cmd.Flags().StringVar(&target, "target", "abscopal_response", "target of the built-in spec (abscopal_response or objective_response)")
+	cmd.Flags().BoolVar(&matrix, "matrix", false, "write the fitted design matrix instead of the engineered values")
+	cmd.Flags().BoolVar(&printSpec, "print-spec", false, "print the built-in spec as YAML and exit")
+	return cmd
+}

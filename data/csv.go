@@ -1,0 +1,112 @@
+package data
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// RowWriter is implemented by TableWriter (Parquet) and CSVWriter.
+type RowWriter interface {
+	WriteRow(vals []Value) error
+	Close() error
+	Abort()
+}
+
+// CSVWriter writes rows as CSV (RFC 4180, a header line, nulls as empty
+// fields) through a temporary file renamed into place by Close.
+type CSVWriter struct {
+	path string
+	tmp  *os.File
+	buf  *bufio.Writer
+	w    *csv.Writer
+	cols []ColumnSpec
+	rec  []string
+	n    int64
+	done bool
+}
+
+// CreateCSV starts a CSV file with the given columns.
+func CreateCSV(path string, cols []ColumnSpec) (*CSVWriter, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	buf := bufio.NewWriter(tmp)
+	w := &CSVWriter{path: path, tmp: tmp, buf: buf, w: csv.NewWriter(buf), cols: cols, rec: make([]string, len(cols))}
+	for i, c := range cols {
+		w.rec[i] = c.Name
+	}
+	if err := w.w.Write(w.rec); err != nil {
+		w.Abort()
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// WriteRow appends one row; vals holds one Value per column.
+func (w *CSVWriter) WriteRow(vals []Value) error {
+	if len(vals) != len(w.cols) {
+		return fmt.Errorf("write %s: row %d has %d values for %d columns", w.path, w.n+1, len(vals), len(w.cols))
+	}
+	for i, v := range vals {
+		switch {
+		case !v.Valid:
+			w.rec[i] = ""
+		case w.cols[i].Kind == KindFloat || w.cols[i].Kind == KindInt:
+			w.rec[i] = strconv.FormatFloat(v.Num, 'g', -1, 64)
+		case w.cols[i].Kind == KindBool:
+			w.rec[i] = strconv.FormatBool(v.Bool)
+		default:
+			w.rec[i] = v.Str
+		}
+	}
+	w.n++
+	if err := w.w.Write(w.rec); err != nil {
+		return fmt.Errorf("write %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Close flushes, syncs and renames the file into place.
+func (w *CSVWriter) Close() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.w.Flush()
+	err := w.w.Error()
+	if err == nil {
+		err = w.buf.Flush()
+	}
+	if err == nil {
+		err = w.tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = w.tmp.Sync()
+	}
+	if cerr := w.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.tmp.Name(), w.path)
+	}
+	if err != nil {
+		os.Remove(w.tmp.Name())
+		return fmt.Errorf("write %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Abort discards the file.
+func (w *CSVWriter) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.tmp.Close()
+	os.Remove(w.tmp.Name())
+}

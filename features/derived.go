@@ -1,0 +1,227 @@
+package features
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/abscopal/abscopal/data"
+)
+
+// Kind is the kind of a feature's value before encoding.
+type Kind string
+
+// Feature kinds.
+const (
+	Numeric     Kind = "numeric"
+	Categorical Kind = "categorical"
+	Boolean     Kind = "boolean"
+)
+
+// Derived describes a built-in iRT feature computed from cohort columns.
+type Derived struct {
+	Name       string // the name in a spec ("bed") and, for bed/eqd2, the stem of the output name
+	Kind       Kind
+	Unit       string
+	Definition string
+	Source     string
+	Inputs     []string // cohort columns it reads
+	Levels     []string // for categorical features: the levels it can take
+	// UsesAlphaBeta marks bed and eqd2: their output name carries alpha/beta
+	// ("bed10_gy") and a spec may set it.
+	UsesAlphaBeta bool
+	compute       func(r Record, alphaBeta float64) data.Value
+}
+
+// Value computes the feature for r.
+func (d *Derived) Value(r Record, alphaBeta float64) data.Value { return d.compute(r, alphaBeta) }
+
+// OutputName returns the feature's column name for the given alpha/beta:
+// "bed10_gy", "eqd2_10_gy", "bed3_gy", "bed2p5_gy" (alpha/beta 2.5).
+func (d *Derived) OutputName(alphaBeta float64) string {
+	if !d.UsesAlphaBeta {
+		return d.Name
+	}
+	ab := strings.ReplaceAll(strconv.FormatFloat(alphaBeta, 'f', -1, 64), ".", "p")
+	sep := "" // bed10_gy, but eqd2_10_gy: digits must not run together
+	if c := d.Name[len(d.Name)-1]; c >= '0' && c <= '9' {
+		sep = "_"
+	}
+	return d.Name + sep + ab + "_gy"
+}
+
+// rt reads the course of radiotherapy: ok is false without RT (rt_dose_gy 0
+// or null), which the schema defines as "no radiotherapy"; n is 0 when the
+// number of fractions is missing.
+func rt(r Record) (dose float64, n int, ok bool) {
+	d := r.Value("rt_dose_gy")
+	if !d.Valid || d.Num <= 0 {
+		return 0, 0, false
+	}
+	if f := r.Value("rt_fractions"); f.Valid {
+		n = int(f.Num)
+	}
+	return d.Num, n, true
+}
+
+// doseFeature computes a dose quantity that is 0 without RT and null when RT
+// was given but the number of fractions is unknown.
+func doseFeature(f func(dose float64, n int) data.Value) func(Record, float64) data.Value {
+	return func(r Record, _ float64) data.Value {
+		dose, n, ok := rt(r)
+		switch {
+		case !ok:
+			return f(0, 0)
+		case n < 1:
+			return data.Null
+		}
+		return f(dose, n)
+	}
+}
+
+var rtInputs = []string{"rt_dose_gy", "rt_fractions"}
+
+// derivedCatalogue is the set of built-in iRT features, by name.
+var derivedCatalogue = func() map[string]*Derived {
+	list := []*Derived{
+		{Name: "had_rt", Kind: Boolean, Definition: "radiotherapy given (rt_dose_gy > 0)", Source: "cohort schema",
+			Inputs:  []string{"rt_dose_gy"},
+			compute: func(r Record, _ float64) data.Value { _, _, ok := rt(r); return data.Bool(ok) }},
+		{Name: "dose_per_fraction_gy", Kind: Numeric, Unit: "Gy", Definition: "d = D/n; 0 without radiotherapy", Source: "definition",
+			Inputs:  rtInputs,
+			compute: doseFeature(func(dose float64, n int) data.Value { return data.Float(DosePerFraction(dose, n)) })},
+		{Name: "bed", Kind: Numeric, Unit: "Gy", UsesAlphaBeta: true,
+			Definition: "biologically effective dose D(1 + d/(alpha/beta)); 0 without radiotherapy",
+			Source:     "linear-quadratic model (Fowler, Br J Radiol 1989)", Inputs: rtInputs,
+			compute: func(r Record, ab float64) data.Value {
+				return doseFeature(func(dose float64, n int) data.Value { return data.Float(BED(dose, n, ab)) })(r, ab)
+			}},
+		{Name: "eqd2", Kind: Numeric, Unit: "Gy", UsesAlphaBeta: true,
+			Definition: "equivalent dose in 2-Gy fractions D(d + alpha/beta)/(2 + alpha/beta); 0 without radiotherapy",
+			Source:     "linear-quadratic model (Withers 1983)", Inputs: rtInputs,
+			compute: func(r Record, ab float64) data.Value {
+				return doseFeature(func(dose float64, n int) data.Value { return data.Float(EQD2(dose, n, ab)) })(r, ab)
+			}},
+		{Name: "hypofractionated", Kind: Boolean, Definition: "dose per fraction >= 5 Gy; false without radiotherapy", Source: "SBRT convention",
+			Inputs: rtInputs,
+			compute: doseFeature(func(dose float64, n int) data.Value {
+				return data.Bool(DosePerFraction(dose, n) >= HypofractionatedMinGy)
+			})},
+		{Name: "ablative", Kind: Boolean, Definition: "BED at alpha/beta 10 Gy >= 100 Gy; false without radiotherapy", Source: "Onishi et al., Cancer 2004",
+			Inputs: rtInputs,
+			compute: doseFeature(func(dose float64, n int) data.Value {
+				return data.Bool(BED(dose, n, DefaultAlphaBetaGy) >= AblativeMinBED10Gy)
+			})},
+		{Name: "single_high_dose", Kind: Boolean, Definition: "one fraction of >= 15 Gy (raises Tregs); false without radiotherapy",
+			Source: "seed review refs 44, 46, 47", Inputs: rtInputs,
+			compute: doseFeature(func(dose float64, n int) data.Value {
+				return data.Bool(n == 1 && dose >= SingleHighDoseMinGy)
+			})},
+		{Name: "edic_gy", Kind: Numeric, Unit: "Gy",
+			Definition: "effective dose to immune cells 0.12 MLD + 0.08 MHD + [0.45 + 0.35 x 0.85 x sqrt(n/45)] MBD; 0 without radiotherapy",
+			Source:     "Jin et al., Int J Radiat Oncol Biol Phys 2021 (RTOG 0617)",
+			Inputs:     []string{"rt_dose_gy", "rt_fractions", "mean_lung_dose_gy", "mean_heart_dose_gy", "mean_body_dose_gy"},
+			compute: func(r Record, _ float64) data.Value {
+				_, n, ok := rt(r)
+				if !ok {
+					return data.Float(0)
+				}
+				l, h, b := r.Value("mean_lung_dose_gy"), r.Value("mean_heart_dose_gy"), r.Value("mean_body_dose_gy")
+				if n < 1 || !l.Valid || !h.Valid || !b.Valid {
+					return data.Null
+				}
+				return data.Float(EDIC(l.Num, h.Num, b.Num, n))
+			}},
+		{Name: "lymphopenia_grade_baseline", Kind: Numeric, Unit: "CTCAE grade",
+			Definition: "CTCAE v5 grade of the baseline ALC: >= 1.0 0, 0.8-1.0 1, 0.5-0.8 2, 0.2-0.5 3, < 0.2 4 (10^9/L)",
+			Source:     "CTCAE v5.0", Inputs: []string{"alc"},
+			compute: func(r Record, _ float64) data.Value {
+				if a := r.Value("alc"); a.Valid {
+					return data.Float(float64(LymphopeniaGrade(a.Num)))
+				}
+				return data.Null
+			}},
+		{Name: "lymphopenia_grade_nadir", Kind: Numeric, Unit: "CTCAE grade",
+			Definition: "CTCAE v5 grade of the ALC nadir during radiotherapy; without radiotherapy, the baseline grade",
+			Source:     "CTCAE v5.0", Inputs: []string{"alc_nadir", "alc", "rt_dose_gy"},
+			compute: func(r Record, _ float64) data.Value {
+				v := r.Value("alc_nadir")
+				if _, _, ok := rt(r); !ok {
+					v = r.Value("alc")
+				}
+				if v.Valid {
+					return data.Float(float64(LymphopeniaGrade(v.Num)))
+				}
+				return data.Null
+			}},
+		{Name: "nlr", Kind: Numeric, Definition: "neutrophil-to-lymphocyte ratio ANC/ALC", Source: "definition",
+			Inputs: []string{"anc", "alc"},
+			compute: func(r Record, _ float64) data.Value {
+				n, a := r.Value("anc"), r.Value("alc")
+				if !n.Valid || !a.Valid || a.Num <= 0 {
+					return data.Null
+				}
+				return data.Float(n.Num / a.Num)
+			}},
+		{Name: "immune_evasion", Kind: Boolean,
+			Definition: "MHC-I loss, HLA LOH or IFN-pathway defect; null when none is known true and one is unknown",
+			Source:     "Sade-Feldman 2017; Shin 2017; Montesion 2021",
+			Inputs:     []string{"mhc1_status", "hla_loh", "ifn_pathway_defect"},
+			compute: func(r Record, _ float64) data.Value {
+				m, h, i := r.Value("mhc1_status"), r.Value("hla_loh"), r.Value("ifn_pathway_defect")
+				if (m.Valid && m.Str == data.MHC1Loss) || (h.Valid && h.Bool) || (i.Valid && i.Bool) {
+					return data.Bool(true)
+				}
+				if m.Valid && h.Valid && i.Valid {
+					return data.Bool(false)
+				}
+				return data.Null
+			}},
+		{Name: "irradiated_site", Kind: Categorical, Levels: append([]string{"none"}, data.RTSiteLevels...),
+			Definition: "rt_site, or \"none\" without radiotherapy", Source: "cohort schema", Inputs: []string{"rt_site", "rt_dose_gy"},
+			compute: func(r Record, _ float64) data.Value {
+				if _, _, ok := rt(r); !ok {
+					return data.String("none")
+				}
+				return r.Value("rt_site")
+			}},
+		{Name: "rt_sequence", Kind: Categorical, Levels: append([]string{"none"}, data.SequenceLevels...),
+			Definition: "rt_ici_sequence, or \"none\" without radiotherapy", Source: "cohort schema",
+			Inputs: []string{"rt_ici_sequence", "rt_dose_gy"},
+			compute: func(r Record, _ float64) data.Value {
+				if _, _, ok := rt(r); !ok {
+					return data.String("none")
+				}
+				return r.Value("rt_ici_sequence")
+			}},
+		{Name: "nodal_rt", Kind: Boolean, Definition: "draining lymph nodes irradiated; false without radiotherapy", Source: "cohort schema",
+			Inputs: []string{"rt_nodal", "rt_dose_gy"},
+			compute: func(r Record, _ float64) data.Value {
+				if _, _, ok := rt(r); !ok {
+					return data.Bool(false)
+				}
+				return r.Value("rt_nodal")
+			}},
+	}
+	m := map[string]*Derived{}
+	for _, d := range list {
+		m[d.Name] = d
+	}
+	return m
+}()
+
+// LookupDerived returns the built-in feature with the given name.
+func LookupDerived(name string) (*Derived, bool) {
+	d, ok := derivedCatalogue[name]
+	return d, ok
+}
+
+// DerivedNames lists the built-in features, sorted.
+func DerivedNames() []string {
+	out := make([]string, 0, len(derivedCatalogue))
+	for n := range derivedCatalogue {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

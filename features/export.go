@@ -1,0 +1,413 @@
+package features
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/abscopal/abscopal/data"
+)
+
+// ExportOptions configure Export.
+type ExportOptions struct {
+	// Builtin says the input is a cohort-schema file read with the built-in
+	// spec: it is validated row by row like "abscopal validate" does.
+	Builtin bool
+	// Matrix writes the fitted design matrix (imputed, one-hot, scaled, as a
+	// model sees it, fitted on the whole input) instead of the engineered
+	// values. It holds the input in memory; the default streams.
+	Matrix bool
+	// Version is the abscopal version recorded in the file's metadata.
+	Version string
+}
+
+// ExportResult summarizes an export.
+type ExportResult struct {
+	Rows    int64
+	Columns []string
+}
+
+// FeatureInfo documents an exported column: it is written, per feature, into
+// the Parquet key-value metadata ("abscopal.feature.<name>") and, for CSV,
+// into a sidecar "<out>.meta.json".
+type FeatureInfo struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	Unit       string `json:"unit,omitempty"`
+	Definition string `json:"definition"`
+	Source     string `json:"source"`
+}
+
+// input abstracts the two ways Export reads records.
+type input struct {
+	kindOf    func(col string) data.Kind                  // kind of a column in the output
+	next      func(ctx context.Context) ([]Record, error) // a batch of records, io.EOF at the end
+	all       func(ctx context.Context) ([]Record, error) // every record (Matrix)
+	metadata  map[string]string
+	close     func() error
+	fieldInfo func(col string) (unit, definition string, ok bool)
+}
+
+// Export writes, for every row of the input file, its id, its features and
+// the spec's kept columns (outcomes) to out (.parquet or .csv), atomically.
+// The Parquet file carries the spec, the abscopal version and, per feature,
+// its unit, definition and source as key-value metadata; a synthetic input
+// stays labelled synthetic.
+func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions) (*ExportResult, error) {
+	ext := strings.ToLower(filepath.Ext(out))
+	if ext != ".parquet" && ext != ".csv" {
+		return nil, fmt.Errorf("--out %s: the extension must be .parquet or .csv", out)
+	}
+	src, err := openInput(ctx, in, spec, opts.Builtin)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+
+	var pipe *Pipeline
+	var records []Record
+	if opts.Matrix {
+		if records, err = src.all(ctx); err != nil {
+			return nil, err
+		}
+		if pipe, err = Fit(spec, records); err != nil {
+			return nil, err
+		}
+	}
+
+	// Columns: id, features (or the matrix), kept columns.
+	var cols []data.ColumnSpec
+	var infos []FeatureInfo
+	if spec.ID != "" {
+		cols = append(cols, data.ColumnSpec{Name: spec.ID, Kind: src.kindOf(spec.ID), Optional: true})
+	}
+	ab := spec.alphaBeta()
+	if pipe != nil {
+		for _, o := range pipe.Outputs {
+			cols = append(cols, data.ColumnSpec{Name: o, Kind: data.KindFloat})
+			infos = append(infos, FeatureInfo{Name: o, Kind: "float", Definition: "fitted design-matrix column (imputed, one-hot, scaled) of " + featureOf(o), Source: "abscopal fitted pipeline"})
+		}
+	} else {
+		for i := range spec.Features {
+			f := &spec.Features[i]
+			info := featureInfo(f, ab, src.fieldInfo)
+			infos = append(infos, info)
+			cols = append(cols, data.ColumnSpec{Name: info.Name, Kind: kindToData(spec.featureKind(f)), Optional: true})
+		}
+	}
+	for _, k := range spec.Keep {
+		if k == spec.ID {
+			continue
+		}
+		cols = append(cols, data.ColumnSpec{Name: k, Kind: src.kindOf(k), Optional: true})
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	if dup := firstDuplicate(names); dup != "" {
+		return nil, fmt.Errorf("export: column %s would appear twice (a feature and a kept column share the name)", dup)
+	}
+
+	md, err := exportMetadata(spec, infos, opts, src.metadata)
+	if err != nil {
+		return nil, err
+	}
+	w, err := createWriter(out, ext, cols, md)
+	if err != nil {
+		return nil, err
+	}
+	res := &ExportResult{Columns: names}
+	vals := make([]data.Value, len(cols))
+	var vec []float64
+	if pipe != nil {
+		vec = make([]float64, pipe.NumOutputs())
+	}
+	write := func(r Record) error {
+		j := 0
+		if spec.ID != "" {
+			vals[0] = r.Value(spec.ID)
+			j = 1
+		}
+		if pipe != nil {
+			pipe.Transform(r, vec, nil)
+			for _, x := range vec {
+				vals[j] = data.Float(x)
+				j++
+			}
+		} else {
+			for i := range spec.Features {
+				vals[j] = spec.Features[i].value(r, ab)
+				j++
+			}
+		}
+		for _, k := range spec.Keep {
+			if k != spec.ID {
+				vals[j] = r.Value(k)
+				j++
+			}
+		}
+		res.Rows++
+		return w.WriteRow(vals)
+	}
+	fail := func(err error) (*ExportResult, error) { w.Abort(); return nil, err }
+	if pipe != nil {
+		for _, r := range records {
+			if err := write(r); err != nil {
+				return fail(err)
+			}
+		}
+	} else {
+		for {
+			batch, err := src.next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fail(err)
+			}
+			for _, r := range batch {
+				if err := write(r); err != nil {
+					return fail(err)
+				}
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if ext == ".csv" {
+		if err := writeSidecar(out+".meta.json", md); err != nil {
+			os.Remove(out)
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// value returns the feature's engineered value for r: the column's value, or
+// the derived feature computed; transforms are the pipeline's business.
+func (f *FeatureSpec) value(r Record, specAlphaBeta float64) data.Value {
+	if d, ok := LookupDerived(f.Derived); ok {
+		return d.compute(r, f.AlphaBeta(specAlphaBeta))
+	}
+	return r.Value(f.Column)
+}
+
+func featureInfo(f *FeatureSpec, ab float64, fieldInfo func(string) (string, string, bool)) FeatureInfo {
+	if d, ok := LookupDerived(f.Derived); ok {
+		def := d.Definition
+		if d.UsesAlphaBeta {
+			def += fmt.Sprintf(" (alpha/beta = %g Gy)", f.AlphaBeta(ab))
+		}
+		return FeatureInfo{Name: d.OutputName(f.AlphaBeta(ab)), Kind: string(d.Kind), Unit: d.Unit, Definition: def, Source: d.Source}
+	}
+	info := FeatureInfo{Name: f.Column, Kind: string(f.Kind), Unit: f.Unit, Definition: f.Description, Source: "input column " + f.Column}
+	if unit, def, ok := fieldInfo(f.Column); ok {
+		if info.Unit == "" {
+			info.Unit = unit
+		}
+		if info.Definition == "" {
+			info.Definition = def
+		}
+	}
+	if info.Definition == "" {
+		info.Definition = "column " + f.Column + " of the input, as read"
+	}
+	return info
+}
+
+func featureOf(output string) string {
+	if i := strings.IndexAny(output, "=:"); i >= 0 {
+		return output[:i]
+	}
+	return output
+}
+
+func kindToData(k Kind) data.Kind {
+	switch k {
+	case Numeric:
+		return data.KindFloat
+	case Boolean:
+		return data.KindBool
+	default:
+		return data.KindString
+	}
+}
+
+func firstDuplicate(names []string) string {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			return n
+		}
+		seen[n] = true
+	}
+	return ""
+}
+
+func exportMetadata(spec *Spec, infos []FeatureInfo, opts ExportOptions, inMeta map[string]string) (map[string]string, error) {
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	all, err := json.Marshal(infos)
+	if err != nil {
+		return nil, err
+	}
+	md := map[string]string{
+		"abscopal.version":  opts.Version,
+		"abscopal.spec":     string(specJSON),
+		"abscopal.features": string(all),
+	}
+	if opts.Matrix {
+		md["abscopal.content"] = "fitted design matrix"
+	} else {
+		md["abscopal.content"] = "engineered features"
+	}
+	for _, fi := range infos {
+		b, _ := json.Marshal(map[string]string{"unit": fi.Unit, "definition": fi.Definition, "source": fi.Source})
+		md["abscopal.feature."+fi.Name] = string(b)
+	}
+	if inMeta["abscopal.synthetic"] == "true" {
+		md["abscopal.synthetic"] = "true"
+		md["abscopal.synth.note"] = "features of SYNTHETIC DATA; not patient data; not clinical evidence"
+	}
+	return md, nil
+}
+
+func createWriter(out, ext string, cols []data.ColumnSpec, md map[string]string) (data.RowWriter, error) {
+	if ext == ".csv" {
+		return data.CreateCSV(out, cols)
+	}
+	return data.CreateTable(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"]})
+}
+
+func writeSidecar(path string, md map[string]string) error {
+	b, err := json.MarshalIndent(md, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// openInput opens a cohort file (built-in spec, validated) or any table
+// (a researcher's spec), and checks the spec against its columns.
+func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*input, error) {
+	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
+	if err != nil {
+		return nil, err
+	}
+	cols, md := probe.Schema(), probe.Metadata()
+	probe.Close()
+
+	if builtin {
+		spec.KeepPresent(cols)
+		// Cohort columns absent from the file read as null: check the spec
+		// against the full schema, the file's own types having been checked
+		// by OpenCohort.
+		var schemaCols []data.ColumnInfo
+		for _, f := range data.CohortFields() {
+			schemaCols = append(schemaCols, data.ColumnInfo{Name: f.Name, Kind: f.Kind, Type: f.Kind.String()})
+		}
+		if err := spec.Check(path, schemaCols, false); err != nil {
+			return nil, err
+		}
+		cr, err := data.OpenCohort(ctx, path, data.CohortOptions{})
+		if err != nil {
+			return nil, err
+		}
+		next := func(ctx context.Context) ([]Record, error) {
+			ps, err := cr.Next(ctx)
+			if err != nil {
+				return nil, err
+			}
+			rs := make([]Record, len(ps))
+			for i := range ps {
+				rs[i] = PatientRecord{P: &ps[i]}
+			}
+			return rs, nil
+		}
+		return &input{
+			kindOf:   func(c string) data.Kind { f, _ := data.CohortField(c); return f.Kind },
+			next:     next,
+			all:      func(ctx context.Context) ([]Record, error) { return drain(ctx, next) },
+			metadata: md,
+			close:    cr.Close,
+			fieldInfo: func(c string) (string, string, bool) {
+				f, ok := data.CohortField(c)
+				return f.Unit, f.Description, ok
+			},
+		}, nil
+	}
+
+	if err := spec.Check(path, cols, false); err != nil {
+		return nil, err
+	}
+	var read []string
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[c.Name] = true
+	}
+	for _, c := range spec.Columns() {
+		if have[c] { // the target may be absent when exporting
+			read = append(read, c)
+		}
+	}
+	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read})
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[string]data.Kind{}
+	for _, c := range cols {
+		kinds[c.Name] = c.Kind
+	}
+	next := func(ctx context.Context) ([]Record, error) {
+		b, err := tr.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// The reader reuses its batch: copy it, so that records outlive it.
+		br := NewBatchRecords(b.Clone())
+		rs := make([]Record, br.Len())
+		for i := range rs {
+			rs[i] = br.Row(i)
+		}
+		return rs, nil
+	}
+	return &input{
+		kindOf:    func(c string) data.Kind { return kinds[c] },
+		next:      next,
+		all:       func(ctx context.Context) ([]Record, error) { return drain(ctx, next) },
+		metadata:  md,
+		close:     tr.Close,
+		fieldInfo: func(string) (string, string, bool) { return "", "", false },
+	}, nil
+}
+
+func drain(ctx context.Context, next func(context.Context) ([]Record, error)) ([]Record, error) {
+	var all []Record
+	for {
+		rs, err := next(ctx)
+		if errors.Is(err, io.EOF) {
+			return all, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+	}
+}

@@ -1,0 +1,407 @@
+package features
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/abscopal/abscopal/data"
+)
+
+// PipelineFormat is the version of the serialized pipeline. Loading refuses
+// any other.
+const PipelineFormat = 1
+
+// Output column names for encoded features: "mhc1_status=loss" for a level,
+// "mhc1_status=<unseen>" for a level not seen at fit time, and
+// "tmb:missing" for a missing-value indicator.
+const (
+	unseenLevel   = "<unseen>"
+	missingSuffix = ":missing"
+)
+
+// Pipeline is a fitted feature pipeline: what Fit learned from training rows
+// (category levels, imputation values, scaling), serialized inside a model
+// bundle and used unchanged at serving time.
+type Pipeline struct {
+	Format       int      `json:"format"`
+	Spec         *Spec    `json:"spec"`
+	Features     []Fitted `json:"features"`
+	Outputs      []string `json:"outputs"`
+	TrainingRows int      `json:"training_rows"`
+}
+
+// Fitted is one feature as fitted.
+type Fitted struct {
+	Name        string      `json:"name"`
+	Kind        Kind        `json:"kind"`
+	Column      string      `json:"column,omitempty"`
+	Derived     string      `json:"derived,omitempty"`
+	AlphaBetaGy float64     `json:"alpha_beta_gy,omitempty"`
+	Transforms  []Transform `json:"transforms,omitempty"` // before scaling: log1p, clip
+	Standardize bool        `json:"standardize,omitempty"`
+	Mean        float64     `json:"mean,omitempty"`
+	SD          float64     `json:"sd,omitempty"`
+	// Impute is the median (numeric) or the most frequent value as 0/1
+	// (boolean) of the training rows, after Transforms.
+	Impute      float64  `json:"impute"`
+	ImputeLevel string   `json:"impute_level,omitempty"` // most frequent level (categorical)
+	Levels      []string `json:"levels,omitempty"`       // sorted
+	// MissingIndicator adds a 0/1 output that is 1 when the value was
+	// imputed; fitted when any training row lacked the value.
+	MissingIndicator bool `json:"missing_indicator"`
+	// RawMin and RawMax bound the training values before transforms, for
+	// out-of-range warnings.
+	RawMin float64 `json:"raw_min,omitempty"`
+	RawMax float64 `json:"raw_max,omitempty"`
+
+	offset  int
+	derived *Derived
+}
+
+// Notes say, for one record, which inputs the pipeline had to fill in or did
+// not recognize. Callers reuse a Notes across records (Reset) to avoid
+// allocations.
+type Notes struct {
+	Imputed    []string     // features whose value was missing and imputed
+	Unseen     []Unseen     // categorical values not seen at fit time
+	OutOfRange []OutOfRange // numeric values outside the training range
+}
+
+// Unseen is a categorical value the pipeline did not see in training.
+type Unseen struct {
+	Feature, Value string
+}
+
+// OutOfRange is a numeric value outside the range of the training rows.
+type OutOfRange struct {
+	Feature  string
+	Value    float64
+	Min, Max float64
+}
+
+// Reset empties the notes, keeping their storage.
+func (n *Notes) Reset() {
+	n.Imputed, n.Unseen, n.OutOfRange = n.Imputed[:0], n.Unseen[:0], n.OutOfRange[:0]
+}
+
+// FitError is a problem found while fitting, naming the feature.
+type FitError struct {
+	Feature string
+	Message string
+}
+
+func (e *FitError) Error() string { return "feature " + e.Feature + ": " + e.Message }
+
+// ErrFit is wrapped by every FitError.
+var ErrFit = errors.New("cannot fit feature pipeline")
+
+// Unwrap lets errors.Is(err, ErrFit) match.
+func (e *FitError) Unwrap() error { return ErrFit }
+
+// raw returns feature f's value for r before imputation: derived features
+// computed, numeric values transformed (log1p, clip). A transform result
+// that is not finite counts as missing.
+func (f *Fitted) raw(r Record) (v data.Value, untransformed float64) {
+	if f.derived != nil {
+		v = f.derived.compute(r, f.AlphaBetaGy)
+	} else {
+		v = r.Value(f.Column)
+	}
+	if !v.Valid || f.Kind != Numeric {
+		return v, 0
+	}
+	untransformed = v.Num
+	x := v.Num
+	for _, t := range f.Transforms {
+		switch t.Op {
+		case OpLog1p:
+			x = math.Log1p(x)
+		case OpClip:
+			x = math.Max(t.Min, math.Min(t.Max, x))
+		}
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return data.Null, untransformed
+	}
+	return data.Float(x), untransformed
+}
+
+// Fit learns the pipeline of spec from training records.
+func Fit(spec *Spec, records []Record) (*Pipeline, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if len(records) == 0 {
+		return nil, &FitError{Feature: "(all)", Message: "no training rows"}
+	}
+	p := &Pipeline{Format: PipelineFormat, Spec: spec, TrainingRows: len(records)}
+	ab := spec.alphaBeta()
+	for i := range spec.Features {
+		fs := &spec.Features[i]
+		f := Fitted{Name: fs.Name(ab), Kind: spec.featureKind(fs), Column: fs.Column, Derived: fs.Derived}
+		if fs.Derived != "" {
+			f.derived, _ = LookupDerived(fs.Derived)
+			if f.derived.UsesAlphaBeta {
+				f.AlphaBetaGy = fs.AlphaBeta(ab)
+			}
+		}
+		for _, t := range fs.Transforms {
+			if t.Op == OpStandardize {
+				f.Standardize = true
+			} else {
+				f.Transforms = append(f.Transforms, t)
+			}
+		}
+		if err := f.fit(records); err != nil {
+			return nil, err
+		}
+		p.Features = append(p.Features, f)
+	}
+	p.layout()
+	return p, nil
+}
+
+func (f *Fitted) fit(records []Record) error {
+	var nums []float64
+	counts := map[string]int{}
+	trues, missing := 0, 0
+	f.RawMin, f.RawMax = math.Inf(1), math.Inf(-1)
+	for _, r := range records {
+		v, untransformed := f.raw(r)
+		if !v.Valid {
+			missing++
+			continue
+		}
+		switch f.Kind {
+		case Numeric:
+			nums = append(nums, v.Num)
+			f.RawMin, f.RawMax = math.Min(f.RawMin, untransformed), math.Max(f.RawMax, untransformed)
+		case Boolean:
+			if v.Bool {
+				trues++
+			}
+		case Categorical:
+			counts[v.Str]++
+		}
+	}
+	if missing == len(records) {
+		src := f.Column
+		if f.derived != nil {
+			src = fmt.Sprintf("its inputs (%v)", f.derived.Inputs)
+		}
+		return &FitError{Feature: f.Name, Message: fmt.Sprintf("%s null in all %d training rows: nothing to learn from", src, len(records))}
+	}
+	f.MissingIndicator = missing > 0
+	switch f.Kind {
+	case Numeric:
+		sort.Float64s(nums)
+		f.Impute = median(nums)
+		f.Mean, f.SD = meanSD(nums)
+		if f.SD == 0 {
+			f.SD = 1 // a constant feature stays constant (0) after scaling
+		}
+		if !f.Standardize {
+			f.Mean, f.SD = 0, 0
+		}
+	case Boolean:
+		f.RawMin, f.RawMax = 0, 0
+		if 2*trues > len(records)-missing {
+			f.Impute = 1
+		}
+	case Categorical:
+		f.RawMin, f.RawMax = 0, 0
+		for l := range counts {
+			f.Levels = append(f.Levels, l)
+		}
+		sort.Strings(f.Levels)
+		best := -1
+		for _, l := range f.Levels { // sorted: ties go to the first level
+			if counts[l] > best {
+				f.ImputeLevel, best = l, counts[l]
+			}
+		}
+	}
+	return nil
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		sd += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sd / float64(len(xs)))
+}
+
+// layout assigns output positions and names.
+func (p *Pipeline) layout() {
+	p.Outputs = p.Outputs[:0]
+	for i := range p.Features {
+		f := &p.Features[i]
+		f.offset = len(p.Outputs)
+		switch f.Kind {
+		case Categorical:
+			for _, l := range f.Levels {
+				p.Outputs = append(p.Outputs, f.Name+"="+l)
+			}
+			p.Outputs = append(p.Outputs, f.Name+"="+unseenLevel)
+		default:
+			p.Outputs = append(p.Outputs, f.Name)
+		}
+		if f.MissingIndicator {
+			p.Outputs = append(p.Outputs, f.Name+missingSuffix)
+		}
+	}
+}
+
+// NumOutputs returns the length of a feature vector.
+func (p *Pipeline) NumOutputs() int { return len(p.Outputs) }
+
+// Transform writes the feature vector of r into dst (length NumOutputs) and,
+// if notes is not nil, appends what was imputed, unseen or out of range.
+// It allocates nothing when notes has room.
+func (p *Pipeline) Transform(r Record, dst []float64, notes *Notes) {
+	for i := range p.Features {
+		f := &p.Features[i]
+		v, untransformed := f.raw(r)
+		out := dst[f.offset:]
+		imputed := !v.Valid
+		switch f.Kind {
+		case Numeric, Boolean:
+			x := f.Impute
+			switch {
+			case imputed:
+			case f.Kind == Boolean && v.Bool:
+				x = 1
+			case f.Kind == Boolean:
+				x = 0
+			default:
+				x = v.Num
+				if notes != nil && (untransformed < f.RawMin || untransformed > f.RawMax) {
+					notes.OutOfRange = append(notes.OutOfRange, OutOfRange{Feature: f.Name, Value: untransformed, Min: f.RawMin, Max: f.RawMax})
+				}
+			}
+			if f.Standardize {
+				x = (x - f.Mean) / f.SD
+			}
+			out[0] = x
+			out = out[1:]
+		case Categorical:
+			level := f.ImputeLevel
+			if !imputed {
+				level = v.Str
+			}
+			n := len(f.Levels)
+			clear(out[:n+1])
+			if j := sort.SearchStrings(f.Levels, level); j < n && f.Levels[j] == level {
+				out[j] = 1
+			} else {
+				out[n] = 1
+				if notes != nil {
+					notes.Unseen = append(notes.Unseen, Unseen{Feature: f.Name, Value: level})
+				}
+			}
+			out = out[n+1:]
+		}
+		if f.MissingIndicator {
+			out[0] = 0
+			if imputed {
+				out[0] = 1
+			}
+		}
+		if imputed && notes != nil {
+			notes.Imputed = append(notes.Imputed, f.Name)
+		}
+	}
+}
+
+// Matrix is a dense row-major matrix of feature vectors.
+type Matrix struct {
+	Rows, Cols int
+	Data       []float64
+}
+
+// Row returns row i.
+func (m *Matrix) Row(i int) []float64 { return m.Data[i*m.Cols : (i+1)*m.Cols] }
+
+// TransformAll transforms a batch of records through the same code path as
+// Transform, and counts the imputed values per feature.
+func (p *Pipeline) TransformAll(records []Record) (*Matrix, map[string]int) {
+	m := &Matrix{Rows: len(records), Cols: p.NumOutputs(), Data: make([]float64, len(records)*p.NumOutputs())}
+	imputed := map[string]int{}
+	var notes Notes
+	for i, r := range records {
+		notes.Reset()
+		p.Transform(r, m.Row(i), &notes)
+		for _, f := range notes.Imputed {
+			imputed[f]++
+		}
+	}
+	return m, imputed
+}
+
+// MarshalJSON is the default encoding; it exists to document that a
+// Pipeline round-trips through JSON with UnmarshalPipeline.
+func (p *Pipeline) MarshalJSON() ([]byte, error) {
+	type plain Pipeline
+	return json.Marshal((*plain)(p))
+}
+
+// UnmarshalPipeline decodes and checks a serialized pipeline.
+func UnmarshalPipeline(b []byte) (*Pipeline, error) {
+	type plain Pipeline
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("decode feature pipeline: %w", err)
+	}
+	if p.Format != PipelineFormat {
+		return nil, fmt.Errorf("feature pipeline format %d, this abscopal reads %d", p.Format, PipelineFormat)
+	}
+	pp := (*Pipeline)(&p)
+	if pp.Spec == nil {
+		return nil, errors.New("feature pipeline has no spec")
+	}
+	if err := pp.Spec.Validate(); err != nil {
+		return nil, err
+	}
+	saved := append([]string(nil), pp.Outputs...)
+	for i := range pp.Features {
+		f := &pp.Features[i]
+		if f.Derived != "" {
+			d, ok := LookupDerived(f.Derived)
+			if !ok {
+				return nil, fmt.Errorf("feature pipeline: unknown derived feature %q", f.Derived)
+			}
+			f.derived = d
+		}
+		if f.Standardize && f.SD <= 0 {
+			return nil, fmt.Errorf("feature pipeline: feature %s has scale %v", f.Name, f.SD)
+		}
+		if !sort.StringsAreSorted(f.Levels) {
+			return nil, fmt.Errorf("feature pipeline: levels of %s are not sorted", f.Name)
+		}
+	}
+	pp.layout()
+	if len(saved) != len(pp.Outputs) {
+		return nil, fmt.Errorf("feature pipeline: %d outputs recorded, %d implied by its features", len(saved), len(pp.Outputs))
+	}
+	for i := range saved {
+		if saved[i] != pp.Outputs[i] {
+			return nil, fmt.Errorf("feature pipeline: output %d is %q, its features imply %q", i, saved[i], pp.Outputs[i])
+		}
+	}
+	return pp, nil
+}

@@ -1,0 +1,185 @@
+package features
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+)
+
+// mapRecord is a Record for tests.
+type mapRecord map[string]data.Value
+
+func (m mapRecord) Value(c string) data.Value { return m[c] }
+
+func TestFitAndTransformByHand(t *testing.T) {
+	spec := &Spec{
+		Name:   "hand",
+		Target: Target{Column: "y", Positive: true},
+		Features: []FeatureSpec{
+			{Column: "x", Kind: Numeric, Transforms: []Transform{{Op: OpStandardize}}},
+			{Column: "c", Kind: Categorical},
+			{Column: "b", Kind: Boolean},
+			{Column: "z", Kind: Numeric, Transforms: []Transform{{Op: OpClip, Min: 0, Max: 10}, {Op: OpLog1p}}},
+		},
+	}
+	rows := []Record{
+		mapRecord{"x": data.Float(1), "c": data.String("b"), "b": data.Bool(true), "z": data.Float(0)},
+		mapRecord{"x": data.Float(2), "c": data.String("a"), "b": data.Bool(true), "z": data.Float(50)},
+		mapRecord{"x": data.Float(6), "c": data.String("b"), "b": data.Bool(false), "z": data.Float(math.E - 1)},
+		mapRecord{"x": data.Null, "c": data.Null, "b": data.Bool(true), "z": data.Float(math.E - 1)},
+	}
+	p, err := Fit(spec, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By hand: x observed {1, 2, 6}: median 2, mean 3, population SD sqrt((4+1+9)/3) = sqrt(14/3).
+	x := p.Features[0]
+	if x.Impute != 2 || x.Mean != 3 || math.Abs(x.SD-math.Sqrt(14.0/3)) > 1e-12 || !x.MissingIndicator {
+		t.Errorf("x fitted as %+v; want impute 2, mean 3, SD sqrt(14/3), indicator", x)
+	}
+	c := p.Features[1]
+	if !reflect.DeepEqual(c.Levels, []string{"a", "b"}) || c.ImputeLevel != "b" || !c.MissingIndicator {
+		t.Errorf("c fitted as %+v; want levels [a b], impute b, indicator", c)
+	}
+	if b := p.Features[2]; b.Impute != 1 || b.MissingIndicator {
+		t.Errorf("b fitted as %+v; want impute 1 (3 of 4 true), no indicator", b)
+	}
+	// z: clip to [0, 10] then log1p: {0, log 11, 1, 1}: median (1 + 1)/2 = 1.
+	if z := p.Features[3]; z.Impute != 1 || z.RawMin != 0 || z.RawMax != 50 {
+		t.Errorf("z fitted as %+v; want impute 1, raw range [0, 50]", z)
+	}
+	wantOutputs := []string{"x", "x:missing", "c=a", "c=b", "c=<unseen>", "c:missing", "b", "z"}
+	if !reflect.DeepEqual(p.Outputs, wantOutputs) {
+		t.Fatalf("outputs %v, want %v", p.Outputs, wantOutputs)
+	}
+
+	var notes Notes
+	dst := make([]float64, p.NumOutputs())
+	p.Transform(mapRecord{"x": data.Null, "c": data.String("zzz"), "b": data.Null, "z": data.Float(-5)}, dst, &notes)
+	sd := math.Sqrt(14.0 / 3)
+	want := []float64{(2 - 3) / sd, 1, 0, 0, 1, 0, 1, 0} // z: clip(-5) = 0, log1p(0) = 0
+	for i := range want {
+		if math.Abs(dst[i]-want[i]) > 1e-12 {
+			t.Errorf("output %s = %v, want %v", p.Outputs[i], dst[i], want[i])
+		}
+	}
+	if !reflect.DeepEqual(notes.Imputed, []string{"x", "b"}) {
+		t.Errorf("imputed %v, want [x b]", notes.Imputed)
+	}
+	if !reflect.DeepEqual(notes.Unseen, []Unseen{{"c", "zzz"}}) {
+		t.Errorf("unseen %v", notes.Unseen)
+	}
+	if !reflect.DeepEqual(notes.OutOfRange, []OutOfRange{{Feature: "z", Value: -5, Min: 0, Max: 50}}) {
+		t.Errorf("out of range %v", notes.OutOfRange)
+	}
+}
+
+func TestFitErrors(t *testing.T) {
+	spec := &Spec{Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "alc", Kind: Numeric}}}
+	_, err := Fit(spec, []Record{mapRecord{}, mapRecord{"alc": data.Null}})
+	var fe *FitError
+	if !errors.As(err, &fe) || fe.Feature != "alc" || !strings.Contains(err.Error(), "null in all 2 training rows") {
+		t.Errorf("err = %v, want the all-null feature named", err)
+	}
+	spec = &Spec{Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Derived: "edic_gy"}}}
+	_, err = Fit(spec, []Record{mapRecord{"rt_dose_gy": data.Float(24), "rt_fractions": data.Float(3)}})
+	if !errors.Is(err, ErrFit) || !strings.Contains(err.Error(), "feature edic_gy") || !strings.Contains(err.Error(), "mean_lung_dose_gy") {
+		t.Errorf("err = %v, want edic_gy and its inputs named", err)
+	}
+}
+
+func TestSpecErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown transform", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n  - column: tmb\n    kind: numeric\n    transforms: [log2]\n",
+			[]string{"s.yaml:5", "features[1] (tmb)", `unknown transform "log2"`, "log1p, clip, standardize"}},
+		{"unknown kind", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: ordinal\n",
+			[]string{"s.yaml:3", `unknown kind "ordinal"`}},
+		{"typo in a key", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    knid: numeric\n",
+			[]string{"s.yaml", "line 4", "knid"}},
+		{"transform on a category", "target: {column: y, positive: true}\nfeatures:\n  - column: c\n    kind: categorical\n    transforms: [log1p]\n",
+			[]string{"features[0] (c)", "needs a numeric feature"}},
+		{"bad clip", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n    transforms: [{clip: [5, 1]}]\n",
+			[]string{"clip [5, 1]"}},
+		{"unknown derived", "target: {column: y, positive: true}\nfeatures:\n  - derived: bed12\n",
+			[]string{`unknown derived feature "bed12"`, "bed, "}},
+		{"no target", "features:\n  - column: a\n    kind: numeric\n", []string{"target.column: missing"}},
+		{"standardize not last", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n    transforms: [standardize, log1p]\n",
+			[]string{"standardize must be the last"}},
+		{"duplicate", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n  - column: a\n    kind: numeric\n",
+			[]string{"features[1] (a)", "appears twice"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseSpec("s.yaml", []byte(tt.yaml))
+			if !errors.Is(err, ErrSpec) {
+				t.Fatalf("err = %v, want ErrSpec", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSpecCheckAgainstColumns(t *testing.T) {
+	cols := []data.ColumnInfo{
+		{Name: "id", Kind: data.KindString, Type: "STRING"},
+		{Name: "y", Kind: data.KindBool, Type: "BOOLEAN"},
+		{Name: "age", Kind: data.KindFloat, Type: "DOUBLE"},
+		{Name: "stage", Kind: data.KindInt, Type: "INT64"},
+	}
+	tests := []struct {
+		name string
+		f    FeatureSpec
+		want string
+	}{
+		{"missing column", FeatureSpec{Column: "bmi", Kind: Numeric}, "column bmi is not in f.parquet"},
+		{"categorical that is numeric", FeatureSpec{Column: "stage", Kind: Categorical}, "categorical feature, but column stage in f.parquet is INT64"},
+		{"derived without inputs", FeatureSpec{Derived: "bed"}, "derived feature bed needs column rt_dose_gy, which f.parquet lacks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Spec{ID: "id", Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{tt.f}}
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			err := s.Check("f.parquet", cols, true)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	ok := &Spec{ID: "id", Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "age", Kind: Numeric}, {Column: "stage", Kind: Numeric}}}
+	if err := ok.Check("f.parquet", cols, true); err != nil {
+		t.Errorf("valid spec: %v", err)
+	}
+	s := &Spec{Target: Target{Column: "y", Positive: "yes"}, Features: []FeatureSpec{{Column: "age", Kind: Numeric}}}
+	if err := s.Check("f.parquet", cols, true); err == nil || !strings.Contains(err.Error(), "not STRING") {
+		t.Errorf("string positive on a bool target: err = %v", err)
+	}
+}
+
+func TestTransformJSON(t *testing.T) {
+	ts := []Transform{{Op: OpLog1p}, {Op: OpClip, Min: -1, Max: 2.5}, {Op: OpStandardize}}
+	b, err := json.Marshal(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `["log1p",{"clip":[-1,2.5]},"standardize"]` {
+		t.Errorf("json %s", b)
+	}
+	var back []Transform
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, ts) {
+		t.Errorf("round trip %v, %v", back, err)
+	}
+}

@@ -1,0 +1,67 @@
+package features
+
+import (
+	"github.com/abscopal/abscopal/data"
+)
+
+// Record is one row of input: a patient of the cohort schema, or a row of
+// any table. Value returns the named column's value; a null or an absent
+// column is a Value with Valid false.
+type Record interface {
+	Value(column string) data.Value
+}
+
+// cohortFields indexes the cohort schema by name; it is read-only.
+var cohortFields = func() map[string]data.Field {
+	m := map[string]data.Field{}
+	for _, f := range data.CohortFields() {
+		m[f.Name] = f
+	}
+	return m
+}()
+
+// PatientRecord adapts a cohort patient to Record.
+type PatientRecord struct{ P *data.Patient }
+
+// Value implements Record.
+func (r PatientRecord) Value(column string) data.Value {
+	f, ok := cohortFields[column]
+	if !ok {
+		return data.Null
+	}
+	return f.Get(r.P)
+}
+
+// BatchRecords adapts the rows of a table batch to Records.
+type BatchRecords struct {
+	b   *data.Batch
+	idx map[string]int
+}
+
+// NewBatchRecords indexes the batch's columns by name.
+func NewBatchRecords(b *data.Batch) *BatchRecords {
+	idx := make(map[string]int, len(b.Columns))
+	for i, c := range b.Columns {
+		idx[c.Name] = i
+	}
+	return &BatchRecords{b: b, idx: idx}
+}
+
+// Len returns the number of rows.
+func (br *BatchRecords) Len() int { return br.b.Len }
+
+// Row returns row i (counted from 0) as a Record.
+func (br *BatchRecords) Row(i int) Record { return batchRow{br, i} }
+
+type batchRow struct {
+	br  *BatchRecords
+	row int
+}
+
+func (r batchRow) Value(column string) data.Value {
+	i, ok := r.br.idx[column]
+	if !ok {
+		return data.Null
+	}
+	return r.br.b.Columns[i].Value(r.row)
+}

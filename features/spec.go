@@ -1,0 +1,491 @@
+package features
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/abscopal/abscopal/data"
+	"go.yaml.in/yaml/v3"
+)
+
+// Spec names the columns of a table that a model uses: the id, the target
+// and its positive value, the features with their kinds and transforms, and
+// the columns to carry into exports. Specs are written in YAML or JSON (see
+// examples/ici_chowell2022.spec.yaml); BuiltinSpec is the iRT default.
+type Spec struct {
+	Name        string        `yaml:"name" json:"name"`
+	Description string        `yaml:"description,omitempty" json:"description,omitempty"`
+	ID          string        `yaml:"id" json:"id"`
+	Target      Target        `yaml:"target" json:"target"`
+	AlphaBetaGy float64       `yaml:"alpha_beta_gy,omitempty" json:"alpha_beta_gy,omitempty"`
+	Features    []FeatureSpec `yaml:"features" json:"features"`
+	Keep        []string      `yaml:"keep,omitempty" json:"keep,omitempty"`
+
+	file string // where the spec was read from, for errors
+}
+
+// Target names the outcome column and the value that counts as positive:
+// true for a boolean column, a level for a string column.
+type Target struct {
+	Column   string `yaml:"column" json:"column"`
+	Positive any    `yaml:"positive" json:"positive"`
+}
+
+// FeatureSpec is one feature: a column of the table, or a built-in derived
+// feature.
+type FeatureSpec struct {
+	Column      string      `yaml:"column,omitempty" json:"column,omitempty"`
+	Derived     string      `yaml:"derived,omitempty" json:"derived,omitempty"`
+	Kind        Kind        `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Transforms  []Transform `yaml:"transforms,omitempty" json:"transforms,omitempty"`
+	AlphaBetaGy float64     `yaml:"alpha_beta_gy,omitempty" json:"alpha_beta_gy,omitempty"`
+	Unit        string      `yaml:"unit,omitempty" json:"unit,omitempty"`
+	Description string      `yaml:"description,omitempty" json:"description,omitempty"`
+
+	line int // line in the spec file, 0 when built in code
+}
+
+// Transform is a per-feature numeric transform: "log1p", "standardize", or
+// {clip: [lo, hi]}. Transforms apply in order; standardize must come last.
+type Transform struct {
+	Op       string
+	Min, Max float64 // clip bounds
+}
+
+// The transform operations.
+const (
+	OpLog1p       = "log1p"
+	OpClip        = "clip"
+	OpStandardize = "standardize"
+)
+
+// UnmarshalYAML reads "log1p", "standardize" or {clip: [lo, hi]}.
+func (t *Transform) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		t.Op = n.Value
+		return nil
+	case yaml.MappingNode:
+		if len(n.Content) != 2 {
+			return fmt.Errorf("line %d: a transform map has one key, e.g. {clip: [0, 100]}", n.Line)
+		}
+		t.Op = n.Content[0].Value
+		var bounds []float64
+		if err := n.Content[1].Decode(&bounds); err != nil || len(bounds) != 2 {
+			return fmt.Errorf("line %d: %s takes two numbers, e.g. {clip: [0, 100]}", n.Line, t.Op)
+		}
+		t.Min, t.Max = bounds[0], bounds[1]
+		return nil
+	}
+	return fmt.Errorf("line %d: a transform is log1p, standardize or {clip: [lo, hi]}", n.Line)
+}
+
+// MarshalJSON writes the same forms.
+func (t Transform) MarshalJSON() ([]byte, error) {
+	if t.Op == OpClip {
+		return json.Marshal(map[string][2]float64{OpClip: {t.Min, t.Max}})
+	}
+	return json.Marshal(t.Op)
+}
+
+// UnmarshalJSON reads the forms MarshalJSON writes.
+func (t *Transform) UnmarshalJSON(b []byte) error {
+	var n yaml.Node
+	if err := yaml.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	return t.UnmarshalYAML(n.Content[0])
+}
+
+// MarshalYAML writes the forms UnmarshalYAML reads.
+func (t Transform) MarshalYAML() (any, error) {
+	if t.Op == OpClip {
+		return map[string][]float64{OpClip: {t.Min, t.Max}}, nil
+	}
+	return t.Op, nil
+}
+
+// SpecError is a problem with a spec, located by file, line and feature.
+type SpecError struct {
+	File    string
+	Line    int    // 0 when unknown
+	Key     string // e.g. "features[3] (tmb)" or "target.column"
+	Message string
+}
+
+// Error implements error.
+func (e *SpecError) Error() string {
+	var b strings.Builder
+	b.WriteString("spec")
+	if e.File != "" {
+		b.WriteString(" " + e.File)
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	return b.String() + ": " + e.Message
+}
+
+// ErrSpec is wrapped by every error about a spec.
+var ErrSpec = errors.New("invalid feature spec")
+
+// Unwrap lets errors.Is(err, ErrSpec) match.
+func (e *SpecError) Unwrap() error { return ErrSpec }
+
+// LoadSpec reads and validates a spec file (YAML or JSON).
+func LoadSpec(path string) (*Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	return ParseSpec(path, b)
+}
+
+// ParseSpec parses and validates a spec. Unknown keys are errors: a typo must
+// not silently drop a setting.
+func ParseSpec(file string, b []byte) (*Spec, error) {
+	var s Spec
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, &SpecError{File: file, Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	// A second pass over the node tree finds the line of each feature.
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
+		m := root.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == "features" && m.Content[i+1].Kind == yaml.SequenceNode {
+				for j, item := range m.Content[i+1].Content {
+					if j < len(s.Features) {
+						s.Features[j].line = item.Line
+					}
+				}
+			}
+		}
+	}
+	s.file = file
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (s *Spec) errorf(f *FeatureSpec, i int, format string, args ...any) error {
+	e := &SpecError{File: s.file, Message: fmt.Sprintf(format, args...)}
+	if f != nil {
+		e.Line = f.line
+		e.Key = fmt.Sprintf("features[%d] (%s)", i, f.Name(s.alphaBeta()))
+	}
+	return e
+}
+
+func (s *Spec) alphaBeta() float64 {
+	if s.AlphaBetaGy > 0 {
+		return s.AlphaBetaGy
+	}
+	return DefaultAlphaBetaGy
+}
+
+// AlphaBeta returns the alpha/beta ratio (Gy) this feature uses.
+func (f *FeatureSpec) AlphaBeta(specDefault float64) float64 {
+	if f.AlphaBetaGy > 0 {
+		return f.AlphaBetaGy
+	}
+	return specDefault
+}
+
+// Name returns the feature's output name: its column, or the derived name
+// (with alpha/beta for bed and eqd2).
+func (f *FeatureSpec) Name(specAlphaBeta float64) string {
+	if f.Derived != "" {
+		if d, ok := LookupDerived(f.Derived); ok {
+			return d.OutputName(f.AlphaBeta(specAlphaBeta))
+		}
+		return f.Derived
+	}
+	return f.Column
+}
+
+// Validate checks the spec on its own, without a table.
+func (s *Spec) Validate() error {
+	if s.Target.Column == "" {
+		return &SpecError{File: s.file, Key: "target.column", Message: "missing: name the outcome column"}
+	}
+	switch p := s.Target.Positive.(type) {
+	case bool, string:
+	case nil:
+		return &SpecError{File: s.file, Key: "target.positive", Message: "missing: the value that counts as positive (true, or a level)"}
+	default:
+		return &SpecError{File: s.file, Key: "target.positive", Message: fmt.Sprintf("%v: must be true/false or a string level", p)}
+	}
+	if s.AlphaBetaGy < 0 || math.IsNaN(s.AlphaBetaGy) {
+		return &SpecError{File: s.file, Key: "alpha_beta_gy", Message: fmt.Sprintf("%v: must be positive", s.AlphaBetaGy)}
+	}
+	if len(s.Features) == 0 {
+		return &SpecError{File: s.file, Key: "features", Message: "empty: name at least one feature"}
+	}
+	seen := map[string]bool{}
+	for i := range s.Features {
+		f := &s.Features[i]
+		switch {
+		case f.Column == "" && f.Derived == "":
+			return s.errorf(f, i, "give either column or derived")
+		case f.Column != "" && f.Derived != "":
+			return s.errorf(f, i, "give column or derived, not both")
+		}
+		if f.Derived != "" {
+			d, ok := LookupDerived(f.Derived)
+			if !ok {
+				return s.errorf(f, i, "unknown derived feature %q (known: %s)", f.Derived, strings.Join(DerivedNames(), ", "))
+			}
+			if f.Kind != "" && f.Kind != d.Kind {
+				return s.errorf(f, i, "derived feature %s is %s, not %s", d.Name, d.Kind, f.Kind)
+			}
+			if f.AlphaBetaGy != 0 && !d.UsesAlphaBeta {
+				return s.errorf(f, i, "alpha_beta_gy applies to bed and eqd2 only")
+			}
+			if f.AlphaBetaGy < 0 {
+				return s.errorf(f, i, "alpha_beta_gy %v must be positive", f.AlphaBetaGy)
+			}
+		} else {
+			switch f.Kind {
+			case Numeric, Categorical, Boolean:
+			case "":
+				return s.errorf(f, i, "kind missing (numeric, categorical or boolean)")
+			default:
+				return s.errorf(f, i, "unknown kind %q (numeric, categorical or boolean)", f.Kind)
+			}
+		}
+		if err := s.checkTransforms(f, i); err != nil {
+			return err
+		}
+		name := f.Name(s.alphaBeta())
+		if seen[name] {
+			return s.errorf(f, i, "feature %s appears twice", name)
+		}
+		seen[name] = true
+		if name == s.Target.Column {
+			return s.errorf(f, i, "the target column cannot be a feature")
+		}
+	}
+	return nil
+}
+
+func (s *Spec) checkTransforms(f *FeatureSpec, i int) error {
+	kind := s.featureKind(f)
+	for j, t := range f.Transforms {
+		switch t.Op {
+		case OpLog1p, OpStandardize:
+		case OpClip:
+			if !(t.Min < t.Max) {
+				return s.errorf(f, i, "clip [%v, %v]: the lower bound must be below the upper", t.Min, t.Max)
+			}
+		default:
+			return s.errorf(f, i, "unknown transform %q (allowed: log1p, clip, standardize)", t.Op)
+		}
+		if kind != Numeric {
+			return s.errorf(f, i, "transform %s needs a numeric feature; this one is %s", t.Op, kind)
+		}
+		if t.Op == OpStandardize && j != len(f.Transforms)-1 {
+			return s.errorf(f, i, "standardize must be the last transform")
+		}
+	}
+	return nil
+}
+
+func (s *Spec) featureKind(f *FeatureSpec) Kind {
+	if d, ok := LookupDerived(f.Derived); ok {
+		return d.Kind
+	}
+	return f.Kind
+}
+
+// Check tests the spec against a table's columns: every column it names
+// exists with a kind that fits (the target too, when needTarget: training
+// needs it, exporting features does not). It returns a *SpecError naming
+// the feature, the column and the type found.
+func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error {
+	byName := map[string]data.ColumnInfo{}
+	for _, c := range cols {
+		byName[c.Name] = c
+	}
+	need := func(col, key string, line int) (data.ColumnInfo, error) {
+		c, ok := byName[col]
+		if !ok {
+			return c, &SpecError{File: s.file, Line: line, Key: key, Message: fmt.Sprintf("column %s is not in %s", col, file)}
+		}
+		if c.Kind == data.KindUnsupported {
+			return c, &SpecError{File: s.file, Line: line, Key: key, Message: fmt.Sprintf("column %s in %s has unsupported type %s", col, file, c.Type)}
+		}
+		return c, nil
+	}
+	if s.ID != "" {
+		if _, err := need(s.ID, "id", 0); err != nil {
+			return err
+		}
+	}
+	tc, err := need(s.Target.Column, "target.column", 0)
+	if err != nil && !needTarget {
+		tc = data.ColumnInfo{}
+	} else if err != nil {
+		return err
+	}
+	switch s.Target.Positive.(type) {
+	case bool:
+		if tc.Name != "" && tc.Kind != data.KindBool {
+			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %v but column %s in %s is %s, not BOOLEAN", s.Target.Positive, tc.Name, file, tc.Type)}
+		}
+	case string:
+		if tc.Name != "" && tc.Kind != data.KindString {
+			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %q but column %s in %s is %s, not STRING", s.Target.Positive, tc.Name, file, tc.Type)}
+		}
+	}
+	for i := range s.Features {
+		f := &s.Features[i]
+		key := fmt.Sprintf("features[%d] (%s)", i, f.Name(s.alphaBeta()))
+		if f.Derived != "" {
+			d, _ := LookupDerived(f.Derived)
+			for _, in := range d.Inputs {
+				c, ok := byName[in]
+				if !ok {
+					return &SpecError{File: s.file, Line: f.line, Key: key,
+						Message: fmt.Sprintf("derived feature %s needs column %s, which %s lacks", d.Name, in, file)}
+				}
+				if want, _ := data.CohortField(in); c.Kind != want.Kind {
+					return &SpecError{File: s.file, Line: f.line, Key: key,
+						Message: fmt.Sprintf("derived feature %s needs column %s as %s; %s has %s", d.Name, in, want.Kind, file, c.Type)}
+				}
+			}
+			continue
+		}
+		c, err := need(f.Column, key, f.line)
+		if err != nil {
+			return err
+		}
+		ok := false
+		switch f.Kind {
+		case Numeric:
+			ok = c.Kind == data.KindFloat || c.Kind == data.KindInt
+		case Categorical:
+			ok = c.Kind == data.KindString
+		case Boolean:
+			ok = c.Kind == data.KindBool
+		}
+		if !ok {
+			return &SpecError{File: s.file, Line: f.line, Key: key,
+				Message: fmt.Sprintf("%s feature, but column %s in %s is %s", f.Kind, f.Column, file, c.Type)}
+		}
+	}
+	for _, k := range s.Keep {
+		if _, err := need(k, "keep", 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// KeepPresent drops kept columns that the table lacks. The built-in spec
+// keeps every outcome column a cohort may have; a researcher's spec that
+// names a column the file lacks is an error instead (Check).
+func (s *Spec) KeepPresent(cols []data.ColumnInfo) {
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[c.Name] = true
+	}
+	var keep []string
+	for _, k := range s.Keep {
+		if have[k] {
+			keep = append(keep, k)
+		}
+	}
+	s.Keep = keep
+}
+
+// Label returns the target of r: whether it equals the positive value, and
+// false for ok when the target is null.
+func (s *Spec) Label(r Record) (positive, ok bool) {
+	v := r.Value(s.Target.Column)
+	if !v.Valid {
+		return false, false
+	}
+	switch p := s.Target.Positive.(type) {
+	case bool:
+		return v.Bool == p, true
+	case string:
+		return v.Str == p, true
+	}
+	return false, false
+}
+
+// Columns returns every column the spec reads: id, target, feature inputs and
+// kept columns, without repeats.
+func (s *Spec) Columns() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(c string) {
+		if c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	add(s.ID)
+	add(s.Target.Column)
+	for _, f := range s.Features {
+		if d, ok := LookupDerived(f.Derived); ok {
+			for _, in := range d.Inputs {
+				add(in)
+			}
+		} else {
+			add(f.Column)
+		}
+	}
+	for _, k := range s.Keep {
+		add(k)
+	}
+	return out
+}
+
+// BuiltinSpec returns the default iRT spec for cohort files, predicting the
+// given target (abscopal_response or objective_response).
+func BuiltinSpec(target string) *Spec {
+	num := func(col string, t ...Transform) FeatureSpec {
+		return FeatureSpec{Column: col, Kind: Numeric, Transforms: append(t, Transform{Op: OpStandardize})}
+	}
+	cat := func(col string) FeatureSpec { return FeatureSpec{Column: col, Kind: Categorical} }
+	boolean := func(col string) FeatureSpec { return FeatureSpec{Column: col, Kind: Boolean} }
+	derived := func(name string, t ...Transform) FeatureSpec { return FeatureSpec{Derived: name, Transforms: t} }
+	std := Transform{Op: OpStandardize}
+	return &Spec{
+		Name:        "irt",
+		Description: "built-in radioimmunotherapy features for cohort-schema files",
+		ID:          "patient_id",
+		Target:      Target{Column: target, Positive: true},
+		AlphaBetaGy: DefaultAlphaBetaGy,
+		Features: []FeatureSpec{
+			cat("mhc1_status"), boolean("hla_loh"), boolean("ifn_pathway_defect"), derived("immune_evasion"),
+			num("pdl1_tps"), num("tmb", Transform{Op: OpLog1p}),
+			num("alc", Transform{Op: OpLog1p}), num("albumin"), derived("nlr", Transform{Op: OpLog1p}, std),
+			derived("lymphopenia_grade_baseline", std), derived("lymphopenia_grade_nadir", std),
+			derived("had_rt"), derived("dose_per_fraction_gy", std), derived("bed", std), derived("eqd2", std),
+			derived("hypofractionated"), derived("ablative"), derived("single_high_dose"),
+			derived("edic_gy", std), derived("irradiated_site"), derived("rt_sequence"), derived("nodal_rt"),
+			cat("ici_class"),
+			num("age"), cat("sex"), num("ecog"), cat("stage"), cat("histology"), boolean("egfr_mutant"), boolean("prior_systemic_therapy"),
+		},
+		Keep: []string{"abscopal_response", "objective_response", "pfs_months", "pfs_event", "os_months", "os_event",
+			"pneumonitis_grade", "true_p_abscopal", "true_p_response"},
+		file: "(built-in irt)",
+	}
+}
+
+// YAML renders the spec as YAML, as a starting point for a user's own.
+func (s *Spec) YAML() ([]byte, error) { return yaml.Marshal(s) }
