@@ -15,6 +15,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
 )
 
 // duckdb runs SQL statements in DuckDB and decodes the rows of the last one.
@@ -193,5 +194,81 @@ func sameValue(g data.Value, k data.Kind, v any) bool {
 		return v == g.Bool
 	default:
 		return v == g.Str
+	}
+}
+
+func TestDuckDBReadsFeatureExport(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "features.parquet")
+	if err := synth.WriteFile(ctx, in, 2500, 3, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := features.Export(ctx, in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true, Version: "interop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := sqlString(out)
+
+	desc := duckdb(t, "DESCRIBE SELECT * FROM "+file)
+	if len(desc) != len(res.Columns) {
+		t.Fatalf("DuckDB sees %d columns, the export wrote %d", len(desc), len(res.Columns))
+	}
+	types := map[string]string{}
+	for i, d := range desc {
+		if d["column_name"] != res.Columns[i] {
+			t.Errorf("column %d: DuckDB sees %v, want %s", i, d["column_name"], res.Columns[i])
+		}
+		types[fmt.Sprint(d["column_name"])] = fmt.Sprint(d["column_type"])
+	}
+	for col, want := range map[string]string{"patient_id": "VARCHAR", "bed10_gy": "DOUBLE", "hypofractionated": "BOOLEAN",
+		"irradiated_site": "VARCHAR", "lymphopenia_grade_nadir": "DOUBLE", "abscopal_response": "BOOLEAN", "pneumonitis_grade": "BIGINT"} {
+		if types[col] != want {
+			t.Errorf("DuckDB reads %s as %s, want %s", col, types[col], want)
+		}
+	}
+
+	// An 8 Gy x 3 row (the only regimen with 8 Gy per fraction) has BED10 43.2
+	// and EQD2 36; a row without RT has 0, not null.
+	v := duckdb(t, `SELECT count(*) AS n,
+		count(*) FILTER (WHERE dose_per_fraction_gy = 8) AS n8,
+		count(*) FILTER (WHERE dose_per_fraction_gy = 8 AND abs(bed10_gy - 43.2) < 1e-9 AND abs(eqd2_10_gy - 36) < 1e-9) AS n8ok,
+		count(*) FILTER (WHERE NOT had_rt AND bed10_gy = 0 AND irradiated_site = 'none') AS norx_ok,
+		count(*) FILTER (WHERE NOT had_rt) AS norx
+		FROM `+file)[0]
+	if fmt.Sprint(v["n"]) != "2500" || fmt.Sprint(v["n8"]) == "0" || fmt.Sprint(v["n8"]) != fmt.Sprint(v["n8ok"]) || fmt.Sprint(v["norx"]) != fmt.Sprint(v["norx_ok"]) {
+		t.Errorf("DuckDB sees %v", v)
+	}
+
+	md := duckdb(t, "SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata("+file+") WHERE decode(key) IN ('abscopal.feature.edic_gy', 'abscopal.synthetic', 'abscopal.version')")
+	got := map[string]string{}
+	for _, kv := range md {
+		got[fmt.Sprint(kv["key"])] = fmt.Sprint(kv["value"])
+	}
+	if got["abscopal.synthetic"] != "true" || got["abscopal.version"] != "interop" || !strings.Contains(got["abscopal.feature.edic_gy"], "Jin et al.") {
+		t.Errorf("metadata seen by DuckDB: %v", got)
+	}
+}
+
+func TestDuckDBReadsRealCohortFeatures(t *testing.T) {
+	const in = "../../shared/data/ici_cohort_chowell2022_train.parquet"
+	if _, err := os.Stat(in); err != nil {
+		t.Skip("the real cohort is not here")
+	}
+	spec, err := features.LoadSpec("../examples/ici_chowell2022.spec.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "chowell.parquet")
+	if _, err := features.Export(context.Background(), in, out, spec, features.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// DuckDB computes the same summary on our export as on the original file.
+	q := "SELECT count(*) AS n, round(sum(tmb), 6) AS tmb, count(*) FILTER (WHERE hla_loh) AS loh, count(DISTINCT cancer_type) AS types FROM "
+	a, b := duckdb(t, q+sqlString(in))[0], duckdb(t, q+sqlString(out))[0]
+	for k := range a {
+		if fmt.Sprint(a[k]) != fmt.Sprint(b[k]) {
+			t.Errorf("%s: original %v, export %v", k, a[k], b[k])
+		}
 	}
 }

@@ -1,0 +1,204 @@
+package features_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
+)
+
+func writeSynth(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cohort.parquet")
+	if err := synth.WriteFile(context.Background(), path, n, 9, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExportBuiltin(t *testing.T) {
+	ctx := context.Background()
+	in := writeSynth(t, 2000)
+	out := filepath.Join(t.TempDir(), "features.parquet")
+	res, err := features.Export(ctx, in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != 2000 {
+		t.Errorf("%d rows, want 2000", res.Rows)
+	}
+	tbl, err := data.ReadTable(ctx, out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"patient_id", "bed10_gy", "eqd2_10_gy", "edic_gy", "lymphopenia_grade_nadir", "irradiated_site", "abscopal_response", "true_p_abscopal"} {
+		if tbl.Column(want) == nil {
+			t.Errorf("column %s missing from the export", want)
+		}
+	}
+	// Every 8 Gy x 3 row has BED10 43.2 and EQD2 36; every row without RT 0.
+	ps := synth.Generate(2000, 9)
+	bed, eqd2 := tbl.Column("bed10_gy"), tbl.Column("eqd2_10_gy")
+	checked := 0
+	for i, p := range ps {
+		want, wantQ := 0.0, 0.0
+		switch {
+		case !p.HadRT():
+		case *p.RTDoseGy == 24 && *p.RTFractions == 3:
+			want, wantQ = 43.2, 36
+		default:
+			continue
+		}
+		checked++
+		if math.Abs(bed.Num[i]-want) > 1e-9 || math.Abs(eqd2.Num[i]-wantQ) > 1e-9 || !bed.Valid[i] {
+			t.Fatalf("row %d (%v Gy x %v): BED10 %v, EQD2 %v; want %v, %v", i+1, p.RTDoseGy, p.RTFractions, bed.Num[i], eqd2.Num[i], want, wantQ)
+		}
+	}
+	if checked < 500 {
+		t.Errorf("only %d rows checked", checked)
+	}
+
+	r, err := data.OpenTable(ctx, out, data.TableOptions{Columns: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := r.Metadata()
+	r.Close()
+	var bedInfo map[string]string
+	if err := json.Unmarshal([]byte(md["abscopal.feature.bed10_gy"]), &bedInfo); err != nil || bedInfo["unit"] != "Gy" || !strings.Contains(bedInfo["definition"], "alpha/beta = 10 Gy") {
+		t.Errorf("bed10_gy metadata %q: %v", md["abscopal.feature.bed10_gy"], err)
+	}
+	if md["abscopal.synthetic"] != "true" || md["abscopal.version"] != "test" || !strings.Contains(md["abscopal.spec"], `"name":"irt"`) {
+		t.Errorf("metadata lacks the synthetic label, version or spec: %v", md)
+	}
+}
+
+func TestExportMatrixIsThePipeline(t *testing.T) {
+	ctx := context.Background()
+	in := writeSynth(t, 800)
+	out := filepath.Join(t.TempDir(), "m.parquet")
+	spec := features.BuiltinSpec("objective_response")
+	if _, err := features.Export(ctx, in, out, spec, features.ExportOptions{Builtin: true, Matrix: true}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := data.ReadCohort(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := features.Fit(features.BuiltinSpec("objective_response"), patientRecords(ps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := p.TransformAll(patientRecords(ps))
+	tbl, err := data.ReadTable(ctx, out, p.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range p.Outputs {
+		for i := 0; i < tbl.Len; i++ {
+			if tbl.Columns[j].Num[i] != want.Row(i)[j] {
+				t.Fatalf("row %d, %s: exported %v, pipeline %v", i, p.Outputs[j], tbl.Columns[j].Num[i], want.Row(i)[j])
+			}
+		}
+	}
+}
+
+func TestExportCSV(t *testing.T) {
+	in := writeSynth(t, 50)
+	out := filepath.Join(t.TempDir(), "f.csv")
+	if _, err := features.Export(context.Background(), in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 51 || !strings.HasPrefix(lines[0], "patient_id,mhc1_status,") {
+		t.Errorf("%d lines, header %q", len(lines), lines[0])
+	}
+	side, err := os.ReadFile(out + ".meta.json")
+	if err != nil || !strings.Contains(string(side), "abscopal.feature.bed10_gy") {
+		t.Errorf("sidecar: %v", err)
+	}
+}
+
+func TestExportBadInput(t *testing.T) {
+	ctx := context.Background()
+	in := writeSynth(t, 100)
+	spec := func(y string) *features.Spec {
+		s, err := features.ParseSpec("s.yaml", []byte(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tests := []struct {
+		name   string
+		spec   *features.Spec
+		matrix bool
+		want   string
+	}{
+		{"column the file lacks", spec("target: {column: objective_response, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n"),
+			false, "s.yaml:3: features[0] (ldh): column ldh is not in"},
+		{"categorical that is numeric", spec("target: {column: objective_response, positive: true}\nfeatures:\n  - column: age\n    kind: categorical\n"),
+			false, "categorical feature, but column age in"},
+		{"a valid researcher spec exports", spec("target: {column: objective_response, positive: true}\nfeatures:\n  - column: age\n    kind: numeric\n  - column: egfr_mutant\n    kind: boolean\n  - derived: nlr\n"),
+			true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out.parquet")
+			_, err := features.Export(ctx, in, out, tt.spec, features.ExportOptions{Matrix: tt.matrix})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("a failed export left %v", entries)
+			}
+		})
+	}
+
+	// A column that is null in every row: fitting the matrix fails, naming it,
+	// and leaves nothing behind.
+	allNull := filepath.Join(t.TempDir(), "nulls.parquet")
+	w, err := data.CreateTable(allNull, []data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "y", Kind: data.KindBool}, {Name: "ldh", Kind: data.KindFloat, Optional: true}}, data.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if err := w.WriteRow([]data.Value{data.String(id), data.Bool(true), data.Null}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = features.Export(ctx, allNull, filepath.Join(dir, "m.parquet"),
+		spec("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n"), features.ExportOptions{Matrix: true})
+	if !errors.Is(err, features.ErrFit) || !strings.Contains(err.Error(), "feature ldh: ldh null in all 3 training rows") {
+		t.Errorf("err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a failed export left %v", entries)
+	}
+	if _, err := features.Export(ctx, in, filepath.Join(dir, "x.xlsx"), features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true}); err == nil || !strings.Contains(err.Error(), ".parquet or .csv") {
+		t.Errorf("unknown extension: err = %v", err)
+	}
+}
