@@ -26,6 +26,9 @@ type Derived struct {
 	Definition string
 	Source     string
 	Inputs     []string // cohort columns it reads
+	// Requires lists the inputs without which the feature is always null;
+	// the others may be absent (e.g. nadir grade falls back on baseline).
+	Requires []string
 	Levels     []string // for categorical features: the levels it can take
 	// UsesAlphaBeta marks bed and eqd2: their output name carries alpha/beta
 	// ("bed10_gy") and a spec may set it.
@@ -66,16 +69,16 @@ func rt(r Record) (dose float64, n int, ok bool) {
 
 // doseFeature computes a dose quantity that is 0 without RT and null when RT
 // was given but the number of fractions is unknown.
-func doseFeature(f func(dose float64, n int) data.Value) func(Record, float64) data.Value {
-	return func(r Record, _ float64) data.Value {
+func doseFeature(f func(dose float64, n int, alphaBeta float64) data.Value) func(Record, float64) data.Value {
+	return func(r Record, alphaBeta float64) data.Value {
 		dose, n, ok := rt(r)
 		switch {
 		case !ok:
-			return f(0, 0)
+			return f(0, 0, alphaBeta)
 		case n < 1:
 			return data.Null
 		}
-		return f(dose, n)
+		return f(dose, n, alphaBeta)
 	}
 }
 
@@ -89,32 +92,28 @@ var derivedCatalogue = func() map[string]*Derived {
 			compute: func(r Record, _ float64) data.Value { _, _, ok := rt(r); return data.Bool(ok) }},
 		{Name: "dose_per_fraction_gy", Kind: Numeric, Unit: "Gy", Definition: "d = D/n; 0 without radiotherapy", Source: "definition",
 			Inputs:  rtInputs,
-			compute: doseFeature(func(dose float64, n int) data.Value { return data.Float(DosePerFraction(dose, n)) })},
+			compute: doseFeature(func(dose float64, n int, _ float64) data.Value { return data.Float(DosePerFraction(dose, n)) })},
 		{Name: "bed", Kind: Numeric, Unit: "Gy", UsesAlphaBeta: true,
 			Definition: "biologically effective dose D(1 + d/(alpha/beta)); 0 without radiotherapy",
 			Source:     "linear-quadratic model (Fowler, Br J Radiol 1989)", Inputs: rtInputs,
-			compute: func(r Record, ab float64) data.Value {
-				return doseFeature(func(dose float64, n int) data.Value { return data.Float(BED(dose, n, ab)) })(r, ab)
-			}},
+			compute: doseFeature(func(dose float64, n int, ab float64) data.Value { return data.Float(BED(dose, n, ab)) })},
 		{Name: "eqd2", Kind: Numeric, Unit: "Gy", UsesAlphaBeta: true,
 			Definition: "equivalent dose in 2-Gy fractions D(d + alpha/beta)/(2 + alpha/beta); 0 without radiotherapy",
 			Source:     "linear-quadratic model (Withers 1983)", Inputs: rtInputs,
-			compute: func(r Record, ab float64) data.Value {
-				return doseFeature(func(dose float64, n int) data.Value { return data.Float(EQD2(dose, n, ab)) })(r, ab)
-			}},
+			compute: doseFeature(func(dose float64, n int, ab float64) data.Value { return data.Float(EQD2(dose, n, ab)) })},
 		{Name: "hypofractionated", Kind: Boolean, Definition: "dose per fraction >= 5 Gy; false without radiotherapy", Source: "SBRT convention",
 			Inputs: rtInputs,
-			compute: doseFeature(func(dose float64, n int) data.Value {
+			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
 				return data.Bool(DosePerFraction(dose, n) >= HypofractionatedMinGy)
 			})},
 		{Name: "ablative", Kind: Boolean, Definition: "BED at alpha/beta 10 Gy >= 100 Gy; false without radiotherapy", Source: "Onishi et al., Cancer 2004",
 			Inputs: rtInputs,
-			compute: doseFeature(func(dose float64, n int) data.Value {
+			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
 				return data.Bool(BED(dose, n, DefaultAlphaBetaGy) >= AblativeMinBED10Gy)
 			})},
 		{Name: "single_high_dose", Kind: Boolean, Definition: "one fraction of >= 15 Gy (raises Tregs); false without radiotherapy",
 			Source: "seed review refs 44, 46, 47", Inputs: rtInputs,
-			compute: doseFeature(func(dose float64, n int) data.Value {
+			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
 				return data.Bool(n == 1 && dose >= SingleHighDoseMinGy)
 			})},
 		{Name: "edic_gy", Kind: Numeric, Unit: "Gy",
@@ -155,7 +154,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				return data.Null
 			}},
 		{Name: "nlr", Kind: Numeric, Definition: "neutrophil-to-lymphocyte ratio ANC/ALC", Source: "definition",
-			Inputs: []string{"anc", "alc"},
+			Inputs: []string{"anc", "alc"}, Requires: []string{"anc", "alc"},
 			compute: func(r Record, _ float64) data.Value {
 				n, a := r.Value("anc"), r.Value("alc")
 				if !n.Valid || !a.Valid || a.Num <= 0 {

@@ -30,6 +30,9 @@ type ExportOptions struct {
 type ExportResult struct {
 	Rows    int64
 	Columns []string
+	// Dropped lists built-in features left out because the input file lacks
+	// every column they are computed from.
+	Dropped []string
 }
 
 // FeatureInfo documents an exported column: it is written, per feature, into
@@ -49,6 +52,7 @@ type input struct {
 	next      func(ctx context.Context) ([]Record, error) // a batch of records, io.EOF at the end
 	all       func(ctx context.Context) ([]Record, error) // every record (Matrix)
 	metadata  map[string]string
+	dropped   []string // built-in features whose inputs the file lacks
 	close     func() error
 	fieldInfo func(col string) (unit, definition string, ok bool)
 }
@@ -68,6 +72,9 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 		return nil, err
 	}
 	defer src.close()
+	if len(spec.Features) == 0 {
+		return nil, fmt.Errorf("%s has none of the columns the built-in features are computed from", in)
+	}
 
 	var pipe *Pipeline
 	var records []Record
@@ -122,8 +129,9 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	if err != nil {
 		return nil, err
 	}
-	res := &ExportResult{Columns: names}
+	res := &ExportResult{Columns: names, Dropped: src.dropped}
 	vals := make([]data.Value, len(cols))
+	present := make([]int64, len(spec.Features)) // non-null values per feature
 	var vec []float64
 	if pipe != nil {
 		vec = make([]float64, pipe.NumOutputs())
@@ -143,6 +151,9 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 		} else {
 			for i := range spec.Features {
 				vals[j] = spec.Features[i].value(r, ab)
+				if vals[j].Valid {
+					present[i]++
+				}
 				j++
 			}
 		}
@@ -175,6 +186,15 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 				if err := write(r); err != nil {
 					return fail(err)
 				}
+			}
+		}
+	}
+	if pipe == nil && res.Rows > 0 {
+		// Fit refuses such a feature; an export of it would hold nothing.
+		for i, n := range present {
+			if n == 0 {
+				f := &spec.Features[i]
+				return fail(&FitError{Feature: f.Name(ab), Message: fmt.Sprintf("null in all %d rows of %s: check the column name or the file", res.Rows, in)})
 			}
 		}
 	}
@@ -314,8 +334,10 @@ func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*inp
 	cols, md := probe.Schema(), probe.Metadata()
 	probe.Close()
 
+	var dropped []string
 	if builtin {
 		spec.KeepPresent(cols)
+		dropped = spec.DropAbsent(cols)
 		// Cohort columns absent from the file read as null: check the spec
 		// against the full schema, the file's own types having been checked
 		// by OpenCohort.
@@ -346,6 +368,7 @@ func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*inp
 			next:     next,
 			all:      func(ctx context.Context) ([]Record, error) { return drain(ctx, next) },
 			metadata: md,
+			dropped:  dropped,
 			close:    cr.Close,
 			fieldInfo: func(c string) (string, string, bool) {
 				f, ok := data.CohortField(c)

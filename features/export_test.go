@@ -198,7 +198,41 @@ func TestExportBadInput(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a failed export left %v", entries)
 	}
+	// The same without --matrix: the streamed export is refused at the end.
+	_, err = features.Export(ctx, allNull, filepath.Join(dir, "f.parquet"),
+		spec("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n"), features.ExportOptions{})
+	if !errors.Is(err, features.ErrFit) || !strings.Contains(err.Error(), "feature ldh: null in all 3 rows of") {
+		t.Errorf("err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a failed export left %v", entries)
+	}
 	if _, err := features.Export(ctx, in, filepath.Join(dir, "x.xlsx"), features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true}); err == nil || !strings.Contains(err.Error(), ".parquet or .csv") {
 		t.Errorf("unknown extension: err = %v", err)
+	}
+}
+
+// A valid cohort file may lack optional columns: the built-in spec leaves out
+// the features computed only from them, and says so.
+func TestExportBuiltinDropsAbsentFeatures(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "f.parquet")
+	res, err := features.Export(context.Background(), "../data/testdata/duckdb_cohort.parquet", out,
+		features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := strings.Join(res.Dropped, " ")
+	for _, want := range []string{"ifn_pathway_defect", "nlr", "sex"} {
+		if !strings.Contains(dropped, want) {
+			t.Errorf("dropped %v, want %s among them", res.Dropped, want)
+		}
+	}
+	for _, keep := range []string{"bed10_gy", "immune_evasion", "lymphopenia_grade_nadir", "mhc1_status"} {
+		if !strings.Contains(strings.Join(res.Columns, " "), keep) {
+			t.Errorf("columns %v lack %s", res.Columns, keep)
+		}
+	}
+	if res.Rows != 5000 {
+		t.Errorf("%d rows, want 5000", res.Rows)
 	}
 }

@@ -12,10 +12,11 @@ type Record interface {
 }
 
 // cohortFields indexes the cohort schema by name; it is read-only.
-var cohortFields = func() map[string]data.Field {
-	m := map[string]data.Field{}
-	for _, f := range data.CohortFields() {
-		m[f.Name] = f
+var cohortFields = func() map[string]*data.Field {
+	m := map[string]*data.Field{}
+	fs := data.CohortFields()
+	for i := range fs {
+		m[fs[i].Name] = &fs[i]
 	}
 	return m
 }()

@@ -410,6 +410,39 @@ func (s *Spec) KeepPresent(cols []data.ColumnInfo) {
 	s.Keep = keep
 }
 
+// DropAbsent removes the features whose inputs are all missing from the
+// table, and returns their names. The built-in spec names every optional
+// cohort column, and a valid cohort file may lack some; a researcher's spec
+// that names a missing column is an error instead (Check).
+func (s *Spec) DropAbsent(cols []data.ColumnInfo) []string {
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[c.Name] = true
+	}
+	var kept []FeatureSpec
+	var dropped []string
+	for _, f := range s.Features {
+		inputs, requires := []string{f.Column}, []string(nil)
+		if d, ok := LookupDerived(f.Derived); ok {
+			inputs, requires = d.Inputs, d.Requires
+		}
+		usable := false
+		for _, in := range inputs {
+			usable = usable || have[in]
+		}
+		for _, in := range requires {
+			usable = usable && have[in]
+		}
+		if usable {
+			kept = append(kept, f)
+		} else {
+			dropped = append(dropped, f.Name(s.alphaBeta()))
+		}
+	}
+	s.Features = kept
+	return dropped
+}
+
 // Label returns the target of r: whether it equals the positive value, and
 // false for ok when the target is null.
 func (s *Spec) Label(r Record) (positive, ok bool) {

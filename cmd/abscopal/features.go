@@ -55,6 +55,9 @@ encoded, scaled), fitted on the input.
 			if err != nil {
 				return err
 			}
+			if len(res.Dropped) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "left out (the file lacks their columns): %v\n", res.Dropped)
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d rows x %d columns to %s\n", res.Rows, len(res.Columns), out)
 			return nil
 		},

@@ -167,3 +167,55 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
 }
+
+func TestFeaturesCommand(t *testing.T) {
+	dir := t.TempDir()
+	cohort := filepath.Join(dir, "cohort.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", "300", "--out", cohort); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	out := filepath.Join(dir, "f.parquet")
+	code, _, stderr := runCLI(t, "features", "--data", cohort, "--out", out)
+	if code != 0 || !strings.Contains(stderr, "wrote 300 rows x 40 columns") {
+		t.Fatalf("features: exit %d, %q", code, stderr)
+	}
+
+	// --print-spec prints a spec that parses back to the built-in one.
+	code, y, _ := runCLI(t, "features", "--print-spec")
+	if code != 0 {
+		t.Fatal("print-spec failed")
+	}
+	specFile := filepath.Join(dir, "irt.yaml")
+	if err := os.WriteFile(specFile, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(dir, "f2.parquet")
+	if code, _, stderr := runCLI(t, "features", "--data", cohort, "--spec", specFile, "--out", out2); code != 0 {
+		t.Fatalf("features with the printed spec: %s", stderr)
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("target: {column: objective_response, positive: true}\nfeatures:\n  - column: tmb\n    kind: numeric\n    transforms: [log10]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"features", "--data", cohort, "--spec", bad, "--out", filepath.Join(dir, "x.parquet")}, 1, `bad.yaml:3: features[0] (tmb): unknown transform "log10"`},
+		{[]string{"features", "--data", cohort, "--out", filepath.Join(dir, "x.json")}, 1, "must be .parquet or .csv"},
+		{[]string{"features", "--data", cohort}, 2, "--data and --out are required"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runCLI(t, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+	}
+	for _, name := range []string{"x.parquet", "x.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("a failed export left %s", name)
+		}
+	}
+}
