@@ -29,7 +29,7 @@ type Derived struct {
 	// Requires lists the inputs without which the feature is always null;
 	// the others may be absent (e.g. nadir grade falls back on baseline).
 	Requires []string
-	Levels     []string // for categorical features: the levels it can take
+	Levels   []string // for categorical features: the levels it can take
 	// UsesAlphaBeta marks bed and eqd2: their output name carries alpha/beta
 	// ("bed10_gy") and a spec may set it.
 	UsesAlphaBeta bool
