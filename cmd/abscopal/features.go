@@ -12,7 +12,7 @@ import (
 func newFeaturesCmd() *cobra.Command {
 	var (
 		in, specPath, out, target string
-		matrix, printSpec         bool
+		matrix, printSpec, cat    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "features --data FILE [--spec SPEC] --out OUT.parquet|OUT.csv",
@@ -28,9 +28,14 @@ radioimmunotherapy features are computed (BED, EQD2, EDIC, lymphopenia grades,
 its columns. --matrix writes the fitted design matrix instead (imputed, one-hot
 encoded, scaled), fitted on the input.
 
---print-spec prints the built-in spec as YAML, a starting point for your own.`,
+--print-spec prints the built-in spec as YAML, a starting point for your own;
+--catalogue lists the built-in features with units, definitions and sources.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cat {
+				fmt.Fprint(cmd.OutOrStdout(), features.CatalogueMarkdown())
+				return nil
+			}
 			spec := features.BuiltinSpec(target)
 			if printSpec {
 				b, err := spec.YAML()
@@ -68,5 +73,6 @@ encoded, scaled), fitted on the input.
 	cmd.Flags().StringVar(&target, "target", "abscopal_response", "target of the built-in spec (abscopal_response or objective_response)")
 	cmd.Flags().BoolVar(&matrix, "matrix", false, "write the fitted design matrix instead of the engineered values")
 	cmd.Flags().BoolVar(&printSpec, "print-spec", false, "print the built-in spec as YAML and exit")
+	cmd.Flags().BoolVar(&cat, "catalogue", false, "print the built-in derived features (Markdown) and exit")
 	return cmd
 }

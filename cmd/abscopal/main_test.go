@@ -161,6 +161,17 @@ func TestSchemaDocIsCurrent(t *testing.T) {
 	}
 }
 
+// TestFeatureDocIsCurrent keeps docs/features.md in step with the code.
+func TestFeatureDocIsCurrent(t *testing.T) {
+	want, err := os.ReadFile("../../docs/features.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, got, _ := runCLI(t, "features", "--catalogue"); code != 0 || got != string(want) {
+		t.Fatal("docs/features.md is stale; run: go run ./cmd/abscopal features --catalogue > docs/features.md")
+	}
+}
+
 func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "abscopal ") || !strings.Contains(out, "go1.") {
