@@ -1,0 +1,61 @@
+package models
+
+import (
+	"math"
+	"testing"
+)
+
+func TestIsotonicByHand(t *testing.T) {
+	// Scores 1..6 with labels 0 1 0 1 1 0: PAV pools (1 0) -> keeps 0, then
+	// (2:1, 3:0) -> 0.5 at [2, 3], then 4:1, 5:1, 6:0 violates -> pool
+	// (4, 5, 6) = 2/3.
+	s := []float64{1, 2, 3, 4, 5, 6}
+	y := []float64{0, 1, 0, 1, 1, 0}
+	c, err := FitCalibrator(CalibrationIsotonic, s, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantX := []float64{1, 2, 3, 4, 6}
+	wantY := []float64{0, 0.5, 0.5, 2.0 / 3, 2.0 / 3}
+	if len(c.X) != len(wantX) {
+		t.Fatalf("x %v y %v; want x %v y %v", c.X, c.Y, wantX, wantY)
+	}
+	for i := range wantX {
+		if c.X[i] != wantX[i] || math.Abs(c.Y[i]-wantY[i]) > 1e-12 {
+			t.Fatalf("x %v y %v; want x %v y %v", c.X, c.Y, wantX, wantY)
+		}
+	}
+	for _, tt := range []struct{ s, want float64 }{{0, 0}, {1.5, 0.25}, {3.5, 0.5 + (2.0/3-0.5)/2}, {10, 2.0 / 3}} {
+		if got := c.Apply(tt.s); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("Apply(%v) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestPlattRecoversAKnownSigmoid(t *testing.T) {
+	// Labels drawn exactly in proportion: at score s, a share sigmoid(2s - 1)
+	// of 1000 copies is positive; Platt must find A = 2, B = -1 closely.
+	var s, y []float64
+	for k := -20; k <= 20; k++ {
+		sc := float64(k) / 5
+		pos := int(math.Round(1000 * sigmoid(2*sc-1)))
+		for i := 0; i < 1000; i++ {
+			s = append(s, sc)
+			y = append(y, b2f(i < pos))
+		}
+	}
+	c, err := FitCalibrator(CalibrationPlatt, s, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(c.A-2) > 0.01 || math.Abs(c.B+1) > 0.01 {
+		t.Errorf("A = %v, B = %v; want 2, -1", c.A, c.B)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

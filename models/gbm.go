@@ -1,0 +1,434 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// GBM is a gradient-boosted ensemble of regression trees on the log-odds,
+// trained with second-order (Newton) steps on binned features, in the manner
+// of XGBoost's "hist" method (Chen and Guestrin, KDD 2016). It is written
+// here because no maintained Go library trains gradient-boosted trees.
+type GBM struct {
+	Base  float64   `json:"base_score"` // log-odds of the training prevalence
+	Trees []GBMTree `json:"trees"`
+	// Opts records the options the model was trained with.
+	Opts GBMOptions `json:"options"`
+	// BestRound is the number of trees kept by early stopping (0: no early stopping).
+	BestRound int `json:"best_round,omitempty"`
+}
+
+// GBMTree is one tree in flat arrays; node 0 is the root. A node with Left
+// -1 is a leaf. x[Feature] <= Threshold goes left; a missing value (NaN)
+// goes left if DefaultLeft.
+type GBMTree struct {
+	Feature     []int32   `json:"feature"`
+	Threshold   []float64 `json:"threshold"`
+	DefaultLeft []bool    `json:"default_left"`
+	Left        []int32   `json:"left"`
+	Right       []int32   `json:"right"`
+	// Value is the node's output (leaves) or, for inner nodes, the output it
+	// would have had as a leaf: path attributions need both.
+	Value []float64 `json:"value"`
+}
+
+// GBMOptions are the hyperparameters of FitGBM. Zero values take defaults.
+type GBMOptions struct {
+	Trees          int     `json:"trees"`            // boosting rounds; default 300
+	MaxDepth       int     `json:"max_depth"`        // default 6
+	LearningRate   float64 `json:"learning_rate"`    // shrinkage; default 0.1
+	Lambda         float64 `json:"lambda"`           // L2 penalty on leaf values; default 1
+	MinChildWeight float64 `json:"min_child_weight"` // minimum hessian sum in a child; default 1
+	Subsample      float64 `json:"subsample"`        // share of rows per tree; default 1
+	ColSample      float64 `json:"colsample"`        // share of features per tree; default 1
+	MaxBins        int     `json:"max_bins"`         // bins per feature, at most 255; default 255
+	// EarlyStopping stops when the log loss on a held-out share of the
+	// training rows (ValidationShare, default 0.1) has not improved for this
+	// many rounds, and keeps the best round. 0 turns it off.
+	EarlyStopping   int     `json:"early_stopping"`
+	ValidationShare float64 `json:"validation_share"`
+	Seed            uint64  `json:"seed"`
+}
+
+func (o *GBMOptions) defaults() error {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.Trees == 0 {
+		o.Trees = 300
+	}
+	if o.MaxDepth == 0 {
+		o.MaxDepth = 6
+	}
+	if o.MaxBins == 0 {
+		o.MaxBins = 255
+	}
+	def(&o.LearningRate, 0.1)
+	def(&o.Lambda, 1)
+	def(&o.MinChildWeight, 1)
+	def(&o.Subsample, 1)
+	def(&o.ColSample, 1)
+	def(&o.ValidationShare, 0.1)
+	switch {
+	case o.Trees < 1 || o.Trees > 100000:
+		return fmt.Errorf("gbm: trees %d must be in [1, 100000]", o.Trees)
+	case o.MaxDepth < 1 || o.MaxDepth > 20:
+		return fmt.Errorf("gbm: max depth %d must be in [1, 20]", o.MaxDepth)
+	case o.LearningRate <= 0 || o.LearningRate > 1:
+		return fmt.Errorf("gbm: learning rate %v must be in (0, 1]", o.LearningRate)
+	case o.Lambda < 0 || o.MinChildWeight < 0:
+		return errors.New("gbm: lambda and min child weight must not be negative")
+	case o.Subsample <= 0 || o.Subsample > 1 || o.ColSample <= 0 || o.ColSample > 1:
+		return errors.New("gbm: subsample and colsample must be in (0, 1]")
+	case o.MaxBins < 2 || o.MaxBins > 255:
+		return fmt.Errorf("gbm: max bins %d must be in [2, 255]", o.MaxBins)
+	case o.ValidationShare <= 0 || o.ValidationShare >= 0.5:
+		return fmt.Errorf("gbm: validation share %v must be in (0, 0.5)", o.ValidationShare)
+	case o.EarlyStopping < 0:
+		return errors.New("gbm: early stopping rounds must not be negative")
+	}
+	return nil
+}
+
+// binned holds the training matrix as bin indices, column by column. Bin 0
+// is "missing"; bin k >= 1 holds values in (edges[k-2], edges[k-1]].
+type binned struct {
+	edges [][]float64 // per feature, ascending upper edges
+	bins  [][]uint8   // per feature, per row
+}
+
+func binData(d *Data, maxBins int) *binned {
+	b := &binned{edges: make([][]float64, d.Cols), bins: make([][]uint8, d.Cols)}
+	col := make([]float64, 0, d.Rows)
+	for f := 0; f < d.Cols; f++ {
+		col = col[:0]
+		for i := 0; i < d.Rows; i++ {
+			if x := d.X[i*d.Cols+f]; !math.IsNaN(x) {
+				col = append(col, x)
+			}
+		}
+		sort.Float64s(col)
+		uniq := slices.Compact(slices.Clone(col))
+		var edges []float64
+		if len(uniq) <= maxBins-1 {
+			edges = uniq
+		} else { // quantiles of the values, so that bins hold similar counts
+			for k := 1; k <= maxBins-1; k++ {
+				e := col[min(len(col)-1, k*len(col)/(maxBins-1))]
+				if len(edges) == 0 || e > edges[len(edges)-1] {
+					edges = append(edges, e)
+				}
+			}
+			if last := col[len(col)-1]; edges[len(edges)-1] < last {
+				edges[len(edges)-1] = last
+			}
+		}
+		b.edges[f] = edges
+		bins := make([]uint8, d.Rows)
+		for i := 0; i < d.Rows; i++ {
+			x := d.X[i*d.Cols+f]
+			if math.IsNaN(x) {
+				continue // bin 0
+			}
+			k := sort.SearchFloat64s(edges, x) // first edge >= x
+			if k == len(edges) {
+				k-- // above the last edge (only at serving time)
+			}
+			bins[i] = uint8(k + 1)
+		}
+		b.bins[f] = bins
+	}
+	return b
+}
+
+type histBin struct{ g, h float64 }
+
+// FitGBM trains a GBM on d.
+func FitGBM(d *Data, opts GBMOptions) (*GBM, error) {
+	if err := d.check(true); err != nil { // the GBM routes missing values itself
+		return nil, err
+	}
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x9b3))
+
+	// Hold out a validation share for early stopping, stratified.
+	train, valid := allRows(d.Rows), []int32(nil)
+	if opts.EarlyStopping > 0 {
+		train, valid = splitValidation(d.Y, opts.ValidationShare, rng)
+	}
+	pos := 0.0
+	for _, i := range train {
+		pos += d.Y[i]
+	}
+	prev := pos / float64(len(train))
+	if prev == 0 || prev == 1 {
+		return nil, fmt.Errorf("%w: a single class in the training rows", ErrData)
+	}
+	m := &GBM{Base: math.Log(prev / (1 - prev)), Opts: opts}
+	bd := binData(d, opts.MaxBins)
+
+	score := make([]float64, d.Rows)
+	for i := range score {
+		score[i] = m.Base
+	}
+	g, h := make([]float64, d.Rows), make([]float64, d.Rows)
+	g1 := &grower{d: d, bd: bd, g: g, h: h, opts: &opts}
+	bestLoss, bestRound := math.Inf(1), 0
+	features := make([]int, d.Cols)
+	for f := range features {
+		features[f] = f
+	}
+	for round := 0; round < opts.Trees; round++ {
+		for _, i := range train {
+			p := sigmoid(score[i])
+			g[i], h[i] = p-d.Y[i], p*(1-p)
+		}
+		rows := train
+		if opts.Subsample < 1 {
+			rows = sampleRows(train, opts.Subsample, rng)
+		}
+		feats := features
+		if opts.ColSample < 1 {
+			rng.Shuffle(len(features), func(a, b int) { features[a], features[b] = features[b], features[a] })
+			feats = slices.Clone(features[:max(1, int(math.Round(opts.ColSample*float64(d.Cols))))])
+			sort.Ints(feats)
+		}
+		t := g1.grow(rows, feats)
+		m.Trees = append(m.Trees, t)
+		for i := 0; i < d.Rows; i++ {
+			score[i] += t.predict(d.Row(i))
+		}
+		if opts.EarlyStopping > 0 {
+			loss := 0.0
+			for _, i := range valid {
+				loss += log1pexp(score[i]) - d.Y[i]*score[i]
+			}
+			if loss < bestLoss-1e-12 {
+				bestLoss, bestRound = loss, round+1
+			} else if round+1-bestRound >= opts.EarlyStopping {
+				break
+			}
+		}
+	}
+	if opts.EarlyStopping > 0 {
+		m.Trees = m.Trees[:bestRound]
+		m.BestRound = bestRound
+	}
+	return m, nil
+}
+
+func allRows(n int) []int32 {
+	r := make([]int32, n)
+	for i := range r {
+		r[i] = int32(i)
+	}
+	return r
+}
+
+func splitValidation(y []float64, share float64, rng *rand.Rand) (train, valid []int32) {
+	for _, class := range []float64{0, 1} {
+		var idx []int32
+		for i, v := range y {
+			if v == class {
+				idx = append(idx, int32(i))
+			}
+		}
+		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		k := int(math.Round(share * float64(len(idx))))
+		valid = append(valid, idx[:k]...)
+		train = append(train, idx[k:]...)
+	}
+	slices.Sort(train)
+	slices.Sort(valid)
+	return train, valid
+}
+
+func sampleRows(rows []int32, share float64, rng *rand.Rand) []int32 {
+	out := make([]int32, 0, int(share*float64(len(rows)))+1)
+	for _, r := range rows {
+		if rng.Float64() < share {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, rows[rng.IntN(len(rows))])
+	}
+	return out
+}
+
+// grower grows one tree depth-first.
+type grower struct {
+	d    *Data
+	bd   *binned
+	g, h []float64
+	opts *GBMOptions
+	t    *GBMTree
+}
+
+func (gr *grower) grow(rows []int32, feats []int) GBMTree {
+	gr.t = &GBMTree{}
+	gr.split(slices.Clone(rows), feats, 0)
+	return *gr.t
+}
+
+func (gr *grower) leafValue(G, H float64) float64 {
+	return -G / (H + gr.opts.Lambda) * gr.opts.LearningRate
+}
+
+// split adds the node for rows and, if a split helps, its children; it
+// returns the node's index.
+func (gr *grower) split(rows []int32, feats []int, depth int) int32 {
+	t := gr.t
+	var G, H float64
+	for _, i := range rows {
+		G += gr.g[i]
+		H += gr.h[i]
+	}
+	node := int32(len(t.Value))
+	t.Feature = append(t.Feature, -1)
+	t.Threshold = append(t.Threshold, 0)
+	t.DefaultLeft = append(t.DefaultLeft, false)
+	t.Left = append(t.Left, -1)
+	t.Right = append(t.Right, -1)
+	t.Value = append(t.Value, gr.leafValue(G, H))
+	if depth >= gr.opts.MaxDepth || H < 2*gr.opts.MinChildWeight {
+		return node
+	}
+
+	lam := gr.opts.Lambda
+	parent := G * G / (H + lam)
+	bestGain, bestF, bestBin, bestLeftMissing := 1e-12, -1, 0, false
+	hist := make([]histBin, 256)
+	for _, f := range feats {
+		clear(hist)
+		bins := gr.bd.bins[f]
+		for _, i := range rows {
+			b := &hist[bins[i]]
+			b.g += gr.g[i]
+			b.h += gr.h[i]
+		}
+		nb := len(gr.bd.edges[f])
+		miss := hist[0]
+		var gl, hl float64
+		for k := 1; k < nb; k++ { // split after bin k: bins 1..k left
+			gl += hist[k].g
+			hl += hist[k].h
+			for _, missLeft := range []bool{false, true} {
+				gL, hL := gl, hl
+				if missLeft {
+					if miss.h == 0 {
+						continue
+					}
+					gL, hL = gl+miss.g, hl+miss.h
+				}
+				gR, hR := G-gL, H-hL
+				if hL < gr.opts.MinChildWeight || hR < gr.opts.MinChildWeight {
+					continue
+				}
+				gain := gL*gL/(hL+lam) + gR*gR/(hR+lam) - parent
+				if gain > bestGain {
+					bestGain, bestF, bestBin, bestLeftMissing = gain, f, k, missLeft
+				}
+			}
+		}
+	}
+	if bestF < 0 {
+		return node
+	}
+	bins := gr.bd.bins[bestF]
+	left, right := make([]int32, 0, len(rows)), make([]int32, 0, len(rows))
+	for _, i := range rows {
+		b := int(bins[i])
+		if (b == 0 && bestLeftMissing) || (b != 0 && b <= bestBin) {
+			left = append(left, i)
+		} else {
+			right = append(right, i)
+		}
+	}
+	t.Feature[node] = int32(bestF)
+	t.Threshold[node] = gr.bd.edges[bestF][bestBin-1]
+	t.DefaultLeft[node] = bestLeftMissing
+	l := gr.split(left, feats, depth+1)
+	r := gr.split(right, feats, depth+1)
+	t.Left[node], t.Right[node] = l, r
+	return node
+}
+
+func (t *GBMTree) leaf(x []float64) int32 {
+	n := int32(0)
+	for t.Left[n] >= 0 {
+		v := x[t.Feature[n]]
+		goLeft := v <= t.Threshold[n]
+		if math.IsNaN(v) {
+			goLeft = t.DefaultLeft[n]
+		}
+		if goLeft {
+			n = t.Left[n]
+		} else {
+			n = t.Right[n]
+		}
+	}
+	return n
+}
+
+func (t *GBMTree) predict(x []float64) float64 { return t.Value[t.leaf(x)] }
+
+// Algo implements Classifier.
+func (m *GBM) Algo() string { return "gbm" }
+
+// Score implements Classifier.
+func (m *GBM) Score(x []float64) float64 {
+	s := m.Base
+	for i := range m.Trees {
+		s += m.Trees[i].predict(x)
+	}
+	return s
+}
+
+// Contributions implements Classifier with the path-based attribution of
+// Saabas (treeinterpreter): along the path of x in each tree, the change in
+// node value at each split is credited to the split's feature. It is exact
+// (bias + contributions = score) and fast; unlike TreeSHAP it depends on
+// the order of splits in a path.
+func (m *GBM) Contributions(x []float64, dst []float64) float64 {
+	clear(dst)
+	bias := m.Base
+	for ti := range m.Trees {
+		t := &m.Trees[ti]
+		n := int32(0)
+		bias += t.Value[0]
+		for t.Left[n] >= 0 {
+			v := x[t.Feature[n]]
+			next := t.Right[n]
+			if (math.IsNaN(v) && t.DefaultLeft[n]) || (!math.IsNaN(v) && v <= t.Threshold[n]) {
+				next = t.Left[n]
+			}
+			dst[t.Feature[n]] += t.Value[next] - t.Value[n]
+			n = next
+		}
+	}
+	return bias
+}
+
+func (m *GBM) validate() error {
+	for ti, t := range m.Trees {
+		n := len(t.Value)
+		if n == 0 || len(t.Feature) != n || len(t.Threshold) != n || len(t.Left) != n || len(t.Right) != n || len(t.DefaultLeft) != n {
+			return fmt.Errorf("tree %d: arrays of different lengths", ti)
+		}
+		for i := 0; i < n; i++ {
+			if t.Left[i] >= 0 && (int(t.Left[i]) <= i || int(t.Right[i]) <= i || int(t.Left[i]) >= n || int(t.Right[i]) >= n || t.Feature[i] < 0) {
+				return fmt.Errorf("tree %d, node %d: bad children or feature", ti, i)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+// Package models holds the classifiers (logistic, gbm), their calibration,
+// and the JSON form they take inside a model bundle.
+//
+// Every classifier returns probabilities, is deterministic for a seed, and
+// is safe for concurrent prediction once fitted (prediction never writes).
+package models
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Classifier predicts the probability of the positive class from a feature
+// vector laid out as the fitted pipeline's outputs.
+type Classifier interface {
+	// Algo names the algorithm: "logistic" or "gbm".
+	Algo() string
+	// Score returns the raw score (log-odds) of x.
+	Score(x []float64) float64
+	// Contributions writes, for each feature, its contribution to the score
+	// of x (log-odds), and returns the bias: Score(x) = bias + sum(dst).
+	Contributions(x []float64, dst []float64) (bias float64)
+}
+
+// Proba returns the probability of the positive class.
+func Proba(c Classifier, x []float64) float64 { return sigmoid(c.Score(x)) }
+
+// Data is a training set: a dense row-major matrix and 0/1 labels.
+type Data struct {
+	Rows, Cols int
+	X          []float64 // Rows x Cols, row-major
+	Y          []float64 // 0 or 1
+}
+
+// Row returns row i of X.
+func (d *Data) Row(i int) []float64 { return d.X[i*d.Cols : (i+1)*d.Cols] }
+
+// Check reports a training set that no algorithm can fit, or that holds a
+// missing (NaN) value.
+func (d *Data) Check() error { return d.check(false) }
+
+func (d *Data) check(allowNaN bool) error {
+	if d.Rows == 0 || d.Cols == 0 {
+		return fmt.Errorf("%w: %d rows x %d features", ErrData, d.Rows, d.Cols)
+	}
+	if len(d.X) != d.Rows*d.Cols || len(d.Y) != d.Rows {
+		return fmt.Errorf("%w: %d values and %d labels for %d x %d", ErrData, len(d.X), len(d.Y), d.Rows, d.Cols)
+	}
+	pos := 0
+	for i, y := range d.Y {
+		switch y {
+		case 1:
+			pos++
+		case 0:
+		default:
+			return fmt.Errorf("%w: label %v in row %d; want 0 or 1", ErrData, y, i+1)
+		}
+	}
+	if pos == 0 || pos == d.Rows {
+		return fmt.Errorf("%w: a single class (%d positive of %d rows)", ErrData, pos, d.Rows)
+	}
+	for i, x := range d.X {
+		if (math.IsNaN(x) && !allowNaN) || math.IsInf(x, 0) {
+			return fmt.Errorf("%w: feature %d of row %d is %v", ErrData, i%d.Cols, i/d.Cols+1, x)
+		}
+	}
+	return nil
+}
+
+// ErrData is wrapped by errors about a training set.
+var ErrData = errors.New("unusable training data")
+
+// Encode serializes a classifier with its algorithm name.
+func Encode(c Classifier) (json.RawMessage, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		Algo  string          `json:"algo"`
+		Model json.RawMessage `json:"model"`
+	}{c.Algo(), b})
+}
+
+// Decode reads what Encode wrote.
+func Decode(b []byte) (Classifier, error) {
+	var env struct {
+		Algo  string          `json:"algo"`
+		Model json.RawMessage `json:"model"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, fmt.Errorf("decode model: %w", err)
+	}
+	var c Classifier
+	switch env.Algo {
+	case "logistic":
+		c = new(Logistic)
+	case "gbm":
+		c = new(GBM)
+	default:
+		return nil, fmt.Errorf("decode model: unknown algorithm %q", env.Algo)
+	}
+	if err := json.Unmarshal(env.Model, c); err != nil {
+		return nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
+	}
+	if v, ok := c.(interface{ validate() error }); ok {
+		if err := v.validate(); err != nil {
+			return nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
+		}
+	}
+	return c, nil
+}
+
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+// log1pexp returns log(1 + e^z) without overflow.
+func log1pexp(z float64) float64 {
+	if z > 35 {
+		return z
+	}
+	return math.Log1p(math.Exp(z))
+}
