@@ -1,0 +1,221 @@
+// Package train runs a training job: stratified cross-validation with
+// out-of-fold metrics, calibration on out-of-fold scores, and the final fit
+// on all rows.
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// Metrics are computed on out-of-fold predictions.
+type Metrics struct {
+	N         int     `json:"n"`
+	Positives int     `json:"positives"`
+	AUC       float64 `json:"auc"`
+	AUCLow    float64 `json:"auc_ci_low"`  // bootstrap 95% CI (percentile)
+	AUCHigh   float64 `json:"auc_ci_high"` //
+	Brier     float64 `json:"brier"`
+	LogLoss   float64 `json:"log_loss"`
+	// CalIntercept is calibration-in-the-large: a in logit P(y) = a + logit(p).
+	CalIntercept float64 `json:"calibration_intercept"`
+	// CalSlope is b in logit P(y) = a + b logit(p); 1 is ideal.
+	CalSlope    float64     `json:"calibration_slope"`
+	Curve       []CurveBin  `json:"calibration_curve"` // deciles of p
+	Threshold   float64     `json:"threshold"`
+	Sensitivity float64     `json:"sensitivity"`
+	Specificity float64     `json:"specificity"`
+	Confusion   [2][2]int64 `json:"confusion"` // [actual][predicted]
+}
+
+// CurveBin is one bin of the calibration curve.
+type CurveBin struct {
+	N         int     `json:"n"`
+	Predicted float64 `json:"mean_predicted"`
+	Observed  float64 `json:"observed_rate"`
+}
+
+// AUC returns the area under the ROC curve: the probability that a random
+// positive scores above a random negative, ties counting half (the
+// Mann-Whitney U statistic with average ranks).
+func AUC(p, y []float64) float64 {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	var rankSum, npos float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && p[idx[j]] == p[idx[i]] {
+			j++
+		}
+		avg := float64(i+j+1) / 2 // ranks i+1..j
+		for k := i; k < j; k++ {
+			if y[idx[k]] == 1 {
+				rankSum += avg
+				npos++
+			}
+		}
+		i = j
+	}
+	nneg := float64(len(p)) - npos
+	if npos == 0 || nneg == 0 {
+		return math.NaN()
+	}
+	return (rankSum - npos*(npos+1)/2) / (npos * nneg)
+}
+
+// Brier returns the mean squared error of the probabilities.
+func Brier(p, y []float64) float64 {
+	s := 0.0
+	for i := range p {
+		s += (p[i] - y[i]) * (p[i] - y[i])
+	}
+	return s / float64(len(p))
+}
+
+// LogLoss returns the mean negative log-likelihood, with p clipped to
+// [1e-15, 1 - 1e-15] as scikit-learn does.
+func LogLoss(p, y []float64) float64 {
+	s := 0.0
+	for i := range p {
+		q := math.Min(math.Max(p[i], 1e-15), 1-1e-15)
+		if y[i] == 1 {
+			s -= math.Log(q)
+		} else {
+			s -= math.Log(1 - q)
+		}
+	}
+	return s / float64(len(p))
+}
+
+// CalibrationLine returns the calibration intercept (with logit(p) as an
+// offset) and slope (logit(p) as the only covariate) by Newton's method
+// (Van Calster et al., J Clin Epidemiol 2016).
+func CalibrationLine(p, y []float64) (intercept, slope float64) {
+	lp := make([]float64, len(p))
+	for i, q := range p {
+		q = math.Min(math.Max(q, 1e-12), 1-1e-12)
+		lp[i] = math.Log(q / (1 - q))
+	}
+	// Intercept: one parameter with offset lp.
+	a := 0.0
+	for it := 0; it < 100; it++ {
+		var g, h float64
+		for i := range lp {
+			pr := sigmoid(a + lp[i])
+			g += pr - y[i]
+			h += pr * (1 - pr)
+		}
+		if h == 0 {
+			break
+		}
+		step := g / h
+		a -= step
+		if math.Abs(step) < 1e-12 {
+			break
+		}
+	}
+	// Slope: two parameters.
+	b0, b1 := 0.0, 1.0
+	for it := 0; it < 100; it++ {
+		var g0, g1, h00, h01, h11 float64
+		for i := range lp {
+			pr := sigmoid(b0 + b1*lp[i])
+			r, w := pr-y[i], pr*(1-pr)
+			g0 += r
+			g1 += r * lp[i]
+			h00 += w
+			h01 += w * lp[i]
+			h11 += w * lp[i] * lp[i]
+		}
+		det := h00*h11 - h01*h01
+		if det <= 0 {
+			break
+		}
+		d0, d1 := (h11*g0-h01*g1)/det, (h00*g1-h01*g0)/det
+		b0, b1 = b0-d0, b1-d1
+		if math.Abs(d0)+math.Abs(d1) < 1e-12 {
+			break
+		}
+	}
+	return a, b1
+}
+
+// Curve bins the predictions into (up to) bins groups of equal size by
+// predicted probability.
+func Curve(p, y []float64, bins int) []CurveBin {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	var out []CurveBin
+	for b := 0; b < bins; b++ {
+		lo, hi := b*len(idx)/bins, (b+1)*len(idx)/bins
+		if hi <= lo {
+			continue
+		}
+		var sp, sy float64
+		for _, i := range idx[lo:hi] {
+			sp += p[i]
+			sy += y[i]
+		}
+		n := float64(hi - lo)
+		out = append(out, CurveBin{N: hi - lo, Predicted: sp / n, Observed: sy / n})
+	}
+	return out
+}
+
+// Evaluate computes every metric. The AUC interval comes from bootstrap
+// resamples of the rows (percentile method), seeded for reproducibility.
+func Evaluate(p, y []float64, threshold float64, bootstrap int, seed uint64) Metrics {
+	m := Metrics{N: len(p), AUC: AUC(p, y), Brier: Brier(p, y), LogLoss: LogLoss(p, y), Threshold: threshold}
+	for i := range p {
+		actual, pred := int(y[i]), 0
+		if p[i] >= threshold {
+			pred = 1
+		}
+		m.Confusion[actual][pred]++
+		m.Positives += actual
+	}
+	if tp, fn := m.Confusion[1][1], m.Confusion[1][0]; tp+fn > 0 {
+		m.Sensitivity = float64(tp) / float64(tp+fn)
+	}
+	if tn, fp := m.Confusion[0][0], m.Confusion[0][1]; tn+fp > 0 {
+		m.Specificity = float64(tn) / float64(tn+fp)
+	}
+	m.CalIntercept, m.CalSlope = CalibrationLine(p, y)
+	m.Curve = Curve(p, y, 10)
+	if bootstrap > 0 {
+		rng := rand.New(rand.NewPCG(seed, 0xb0075))
+		aucs := make([]float64, 0, bootstrap)
+		bp, by := make([]float64, len(p)), make([]float64, len(p))
+		for b := 0; b < bootstrap; b++ {
+			for i := range bp {
+				j := rng.IntN(len(p))
+				bp[i], by[i] = p[j], y[j]
+			}
+			if a := AUC(bp, by); !math.IsNaN(a) {
+				aucs = append(aucs, a)
+			}
+		}
+		sort.Float64s(aucs)
+		if len(aucs) > 0 {
+			m.AUCLow = aucs[int(0.025*float64(len(aucs)))]
+			m.AUCHigh = aucs[min(len(aucs)-1, int(0.975*float64(len(aucs))))]
+		}
+	}
+	return m
+}
+
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,227 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+)
+
+// Options configure a training run.
+type Options struct {
+	Algo        string // "logistic" or "gbm"
+	Folds       int    // stratified folds; default 5
+	Seed        uint64
+	Calibration string  // "platt" (default), "isotonic" or "none"
+	Threshold   float64 // for sensitivity and specificity; default 0.5
+	Bootstrap   int     // resamples for the AUC interval; default 1000
+	Logistic    models.LogisticOptions
+	GBM         models.GBMOptions
+	// Progress, if set, is called after each step: done of total.
+	Progress func(done, total int, step string)
+}
+
+// Result is a trained, calibrated model with its cross-validated metrics.
+type Result struct {
+	Pipeline   *features.Pipeline
+	Model      models.Classifier
+	Calibrator *models.Calibrator
+	// Metrics are of calibrated out-of-fold probabilities; Uncalibrated of
+	// the models' own out-of-fold probabilities.
+	Metrics      Metrics
+	Uncalibrated Metrics
+	FoldAUC      []float64
+	Rows         int // rows with a target
+	DroppedRows  int // rows whose target was null
+	Options      Options
+}
+
+// ErrTrain is wrapped by errors about the training set as a whole.
+var ErrTrain = errors.New("cannot train")
+
+// Run cross-validates and then fits the final model on all rows.
+//
+// Each fold fits its own feature pipeline on its training rows, so nothing
+// about a held-out row leaks into its prediction. The reported metrics are
+// cross-calibrated: the calibrator applied to fold k's out-of-fold scores is
+// fitted on the other folds' out-of-fold scores. The final calibrator is
+// fitted on all out-of-fold scores.
+func Run(ctx context.Context, spec *features.Spec, records []features.Record, opts Options) (*Result, error) {
+	if opts.Folds == 0 {
+		opts.Folds = 5
+	}
+	if opts.Calibration == "" {
+		opts.Calibration = models.CalibrationPlatt
+	}
+	if opts.Threshold == 0 {
+		opts.Threshold = 0.5
+	}
+	if opts.Bootstrap == 0 {
+		opts.Bootstrap = 1000
+	}
+	if opts.Algo != "logistic" && opts.Algo != "gbm" {
+		return nil, fmt.Errorf("%w: unknown algorithm %q (logistic or gbm)", ErrTrain, opts.Algo)
+	}
+	if opts.Folds < 2 {
+		return nil, fmt.Errorf("%w: %d folds; need at least 2", ErrTrain, opts.Folds)
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(int, int, string) {}
+	}
+
+	// Rows with a target.
+	var rows []features.Record
+	var y []float64
+	dropped := 0
+	for _, r := range records {
+		pos, ok := spec.Label(r)
+		if !ok {
+			dropped++
+			continue
+		}
+		rows = append(rows, r)
+		y = append(y, b2f(pos))
+	}
+	npos := 0
+	for _, v := range y {
+		npos += int(v)
+	}
+	switch {
+	case len(rows) == 0:
+		return nil, fmt.Errorf("%w: target %s is null in all %d rows", ErrTrain, spec.Target.Column, len(records))
+	case npos == 0 || npos == len(rows):
+		return nil, fmt.Errorf("%w: target %s has a single class (%d positive of %d rows)", ErrTrain, spec.Target.Column, npos, len(rows))
+	case npos < opts.Folds || len(rows)-npos < opts.Folds:
+		return nil, fmt.Errorf("%w: %d positive and %d negative rows cannot fill %d folds", ErrTrain, npos, len(rows)-npos, opts.Folds)
+	}
+
+	fold := stratifiedFolds(y, opts.Folds, opts.Seed)
+	total := opts.Folds + 1
+	scores := make([]float64, len(rows))
+	res := &Result{Rows: len(rows), DroppedRows: dropped, Options: opts}
+	for k := 0; k < opts.Folds; k++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var trainIdx, testIdx []int
+		for i, f := range fold {
+			if f == k {
+				testIdx = append(testIdx, i)
+			} else {
+				trainIdx = append(trainIdx, i)
+			}
+		}
+		pipe, model, err := fit(spec, pick(rows, trainIdx), pickF(y, trainIdx), opts, uint64(k+1))
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", k+1, err)
+		}
+		test, _ := pipe.TransformAll(pick(rows, testIdx))
+		for j, i := range testIdx {
+			scores[i] = model.Score(test.Row(j))
+		}
+		progress(k+1, total, fmt.Sprintf("fold %d of %d", k+1, opts.Folds))
+	}
+
+	raw := make([]float64, len(rows))
+	for i, s := range scores {
+		raw[i] = sigmoid(s)
+	}
+	cal := make([]float64, len(rows))
+	for k := 0; k < opts.Folds; k++ {
+		var sOther, yOther []float64
+		for i, f := range fold {
+			if f != k {
+				sOther, yOther = append(sOther, scores[i]), append(yOther, y[i])
+			}
+		}
+		c, err := models.FitCalibrator(opts.Calibration, sOther, yOther)
+		if err != nil {
+			return nil, err
+		}
+		for i, f := range fold {
+			if f == k {
+				cal[i] = c.Apply(scores[i])
+			}
+		}
+		var pk, yk []float64
+		for i, f := range fold {
+			if f == k {
+				pk, yk = append(pk, cal[i]), append(yk, y[i])
+			}
+		}
+		res.FoldAUC = append(res.FoldAUC, AUC(pk, yk))
+	}
+	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
+	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
+
+	var err error
+	if res.Calibrator, err = models.FitCalibrator(opts.Calibration, scores, y); err != nil {
+		return nil, err
+	}
+	if res.Pipeline, res.Model, err = fit(spec, rows, y, opts, 0); err != nil {
+		return nil, fmt.Errorf("final fit: %w", err)
+	}
+	progress(total, total, "final fit")
+	return res, nil
+}
+
+// fit fits a pipeline and a model on the given rows. seedOffset keeps the
+// folds' random streams apart from the final fit's.
+func fit(spec *features.Spec, rows []features.Record, y []float64, opts Options, seedOffset uint64) (*features.Pipeline, models.Classifier, error) {
+	pipe, err := features.Fit(spec, rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, _ := pipe.TransformAll(rows)
+	d := &models.Data{Rows: m.Rows, Cols: m.Cols, X: m.Data, Y: y}
+	switch opts.Algo {
+	case "logistic":
+		c, err := models.FitLogistic(d, opts.Logistic)
+		return pipe, c, err
+	default:
+		g := opts.GBM
+		g.Seed = opts.Seed*1_000_003 + seedOffset
+		c, err := models.FitGBM(d, g)
+		return pipe, c, err
+	}
+}
+
+// stratifiedFolds assigns each row a fold so that every fold has the same
+// share of positives (to within one row), in a seeded random order.
+func stratifiedFolds(y []float64, k int, seed uint64) []int {
+	rng := rand.New(rand.NewPCG(seed, 0xf01d5))
+	fold := make([]int, len(y))
+	for _, class := range []float64{0, 1} {
+		var idx []int
+		for i, v := range y {
+			if v == class {
+				idx = append(idx, i)
+			}
+		}
+		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		for j, i := range idx {
+			fold[i] = j % k
+		}
+	}
+	return fold
+}
+
+func pick(rs []features.Record, idx []int) []features.Record {
+	out := make([]features.Record, len(idx))
+	for j, i := range idx {
+		out[j] = rs[i]
+	}
+	return out
+}
+
+func pickF(xs []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for j, i := range idx {
+		out[j] = xs[i]
+	}
+	return out
+}

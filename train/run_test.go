@@ -1,0 +1,132 @@
+package train_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+)
+
+func records(ps []data.Patient) []features.Record {
+	rs := make([]features.Record, len(ps))
+	for i := range ps {
+		rs[i] = features.PatientRecord{P: &ps[i]}
+	}
+	return rs
+}
+
+// TestRecoversTheTruth trains on 15,000 synthetic patients and scores 5,000
+// held out: the AUC must come within 0.02 of the AUC of the true
+// probabilities, and the calibration slope lie in [0.85, 1.15].
+func TestRecoversTheTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on 15,000 patients")
+	}
+	ps := synth.Generate(20000, 2)
+	trainP, testP := ps[:15000], ps[15000:]
+	type target struct {
+		name  string
+		label func(*data.Patient) *bool
+		truth func(*data.Patient) *float64
+	}
+	targets := []target{
+		{"objective_response", func(p *data.Patient) *bool { return p.ObjectiveResponse }, func(p *data.Patient) *float64 { return p.TruePResponse }},
+		{"abscopal_response", func(p *data.Patient) *bool { return p.AbscopalResponse }, func(p *data.Patient) *float64 { return p.TruePAbscopal }},
+	}
+	for _, tg := range targets {
+		for _, algo := range []string{"logistic", "gbm"} {
+			t.Run(tg.name+"/"+algo, func(t *testing.T) {
+				spec := features.BuiltinSpec(tg.name)
+				res, err := train.Run(context.Background(), spec, records(trainP), train.Options{Algo: algo, Folds: 3, Seed: 1, Bootstrap: 50,
+					GBM: models.GBMOptions{Trees: 200, MaxDepth: 3, LearningRate: 0.05, EarlyStopping: 20}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var p, truth, y []float64
+				row := make([]float64, res.Pipeline.NumOutputs())
+				for i := range testP {
+					if tg.label(&testP[i]) == nil {
+						continue
+					}
+					res.Pipeline.Transform(features.PatientRecord{P: &testP[i]}, row, nil)
+					p = append(p, res.Calibrator.Apply(res.Model.Score(row)))
+					truth = append(truth, *tg.truth(&testP[i]))
+					y = append(y, b2f(*tg.label(&testP[i])))
+				}
+				auc, best := train.AUC(p, y), train.AUC(truth, y)
+				_, slope := train.CalibrationLine(p, y)
+				t.Logf("%s %s: held-out AUC %.4f (n=%d), true-probability AUC %.4f, calibration slope %.3f; CV AUC %.4f [%.4f, %.4f]",
+					tg.name, algo, auc, len(y), best, slope, res.Metrics.AUC, res.Metrics.AUCLow, res.Metrics.AUCHigh)
+				if auc < best-0.02 {
+					t.Errorf("held-out AUC %.4f is more than 0.02 below the truth's %.4f", auc, best)
+				}
+				if slope < 0.85 || slope > 1.15 {
+					t.Errorf("calibration slope %.3f outside [0.85, 1.15]", slope)
+				}
+			})
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	ps := synth.Generate(1500, 3)
+	run := func() []byte {
+		res, err := train.Run(context.Background(), features.BuiltinSpec("abscopal_response"), records(ps),
+			train.Options{Algo: "gbm", Seed: 4, Bootstrap: 20, GBM: models.GBMOptions{Trees: 20, Subsample: 0.8, ColSample: 0.7}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := models.Encode(res.Model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := json.Marshal(res.Pipeline)
+		mt, _ := json.Marshal(res.Metrics)
+		return append(append(m, p...), mt...)
+	}
+	if a, b := run(), run(); string(a) != string(b) {
+		t.Fatal("two runs with the same data, seed and options differ")
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	ps := synth.Generate(30, 5)
+	tests := []struct {
+		name string
+		spec *features.Spec
+		opts train.Options
+		want string
+	}{
+		{"fewer rows than folds", features.BuiltinSpec("abscopal_response"), train.Options{Algo: "logistic", Folds: 20}, "cannot fill 20 folds"},
+		{"unknown algorithm", features.BuiltinSpec("abscopal_response"), train.Options{Algo: "svm"}, `unknown algorithm "svm"`},
+	}
+	for _, tt := range tests {
+		_, err := train.Run(context.Background(), tt.spec, records(ps), tt.opts)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	// A single class.
+	one := synth.Generate(50, 6)
+	no := false
+	for i := range one {
+		one[i].ObjectiveResponse = &no
+	}
+	_, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(one), train.Options{Algo: "gbm"})
+	if err == nil || !strings.Contains(err.Error(), "single class (0 positive of 50 rows)") {
+		t.Errorf("single class: err = %v", err)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
