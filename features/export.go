@@ -15,9 +15,6 @@ import (
 
 // ExportOptions configure Export.
 type ExportOptions struct {
-	// Builtin says the input is a cohort-schema file read with the built-in
-	// spec: it is validated row by row like "abscopal validate" does.
-	Builtin bool
 	// Matrix writes the fitted design matrix (imputed, one-hot, scaled, as a
 	// model sees it, fitted on the whole input) instead of the engineered
 	// values. It holds the input in memory; the default streams.
@@ -46,16 +43,36 @@ type FeatureInfo struct {
 	Source     string `json:"source"`
 }
 
-// input abstracts the two ways Export reads records.
-type input struct {
+// Source gives the Records of a data file: a cohort-schema file, validated
+// row by row like "abscopal validate" does, when the spec is the built-in
+// one; any Parquet table otherwise.
+type Source struct {
 	kindOf    func(col string) data.Kind                  // kind of a column in the output
 	next      func(ctx context.Context) ([]Record, error) // a batch of records, io.EOF at the end
-	all       func(ctx context.Context) ([]Record, error) // every record (Matrix)
 	metadata  map[string]string
 	dropped   []string // built-in features whose inputs the file lacks
 	close     func() error
 	fieldInfo func(col string) (unit, definition string, ok bool)
 }
+
+// Next returns the next batch of records, or io.EOF after the last.
+func (s *Source) Next(ctx context.Context) ([]Record, error) { return s.next(ctx) }
+
+// All returns every remaining record.
+func (s *Source) All(ctx context.Context) ([]Record, error) { return drain(ctx, s.next) }
+
+// Metadata returns the file's key-value metadata.
+func (s *Source) Metadata() map[string]string { return s.metadata }
+
+// Synthetic reports whether the file is labelled synthetic.
+func (s *Source) Synthetic() bool { return s.metadata["abscopal.synthetic"] == "true" }
+
+// Dropped lists the built-in features left out because the file lacks every
+// column they are computed from.
+func (s *Source) Dropped() []string { return s.dropped }
+
+// Close releases the file.
+func (s *Source) Close() error { return s.close() }
 
 // Export writes, for every row of the input file, its id, its features and
 // the spec's kept columns (outcomes) to out (.parquet or .csv), atomically.
@@ -67,11 +84,11 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	if ext != ".parquet" && ext != ".csv" {
 		return nil, fmt.Errorf("--out %s: the extension must be .parquet or .csv", out)
 	}
-	src, err := openInput(ctx, in, spec, opts.Builtin)
+	src, err := OpenSource(ctx, in, spec, false)
 	if err != nil {
 		return nil, err
 	}
-	defer src.close()
+	defer src.Close()
 	if len(spec.Features) == 0 {
 		return nil, fmt.Errorf("%s has none of the columns the built-in features are computed from", in)
 	}
@@ -79,7 +96,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	var pipe *Pipeline
 	var records []Record
 	if opts.Matrix {
-		if records, err = src.all(ctx); err != nil {
+		if records, err = src.All(ctx); err != nil {
 			return nil, err
 		}
 		if pipe, err = Fit(spec, records); err != nil {
@@ -175,7 +192,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 		}
 	} else {
 		for {
-			batch, err := src.next(ctx)
+			batch, err := src.Next(ctx)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -324,9 +341,11 @@ func writeSidecar(path string, md map[string]string) error {
 	return nil
 }
 
-// openInput opens a cohort file (built-in spec, validated) or any table
-// (a researcher's spec), and checks the spec against its columns.
-func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*input, error) {
+// OpenSource opens a cohort file (built-in spec) or any table (a
+// researcher's spec) and checks the spec against its columns; needTarget
+// requires the target column (training). With the built-in spec, kept
+// columns and features the file cannot provide are left out of spec.
+func OpenSource(ctx context.Context, path string, spec *Spec, needTarget bool) (*Source, error) {
 	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
 	if err != nil {
 		return nil, err
@@ -335,7 +354,7 @@ func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*inp
 	probe.Close()
 
 	var dropped []string
-	if builtin {
+	if spec.Builtin {
 		spec.KeepPresent(cols)
 		dropped = spec.DropAbsent(cols)
 		// Cohort columns absent from the file read as null: check the spec
@@ -345,7 +364,7 @@ func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*inp
 		for _, f := range data.CohortFields() {
 			schemaCols = append(schemaCols, data.ColumnInfo{Name: f.Name, Kind: f.Kind, Type: f.Kind.String()})
 		}
-		if err := spec.Check(path, schemaCols, false); err != nil {
+		if err := spec.Check(path, schemaCols, needTarget); err != nil {
 			return nil, err
 		}
 		cr, err := data.OpenCohort(ctx, path, data.CohortOptions{})
@@ -363,10 +382,9 @@ func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*inp
 			}
 			return rs, nil
 		}
-		return &input{
+		return &Source{
 			kindOf:   func(c string) data.Kind { f, _ := data.CohortField(c); return f.Kind },
 			next:     next,
-			all:      func(ctx context.Context) ([]Record, error) { return drain(ctx, next) },
 			metadata: md,
 			dropped:  dropped,
 			close:    cr.Close,
@@ -377,7 +395,7 @@ func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*inp
 		}, nil
 	}
 
-	if err := spec.Check(path, cols, false); err != nil {
+	if err := spec.Check(path, cols, needTarget); err != nil {
 		return nil, err
 	}
 	var read []string
@@ -411,10 +429,9 @@ func openInput(ctx context.Context, path string, spec *Spec, builtin bool) (*inp
 		}
 		return rs, nil
 	}
-	return &input{
+	return &Source{
 		kindOf:    func(c string) data.Kind { return kinds[c] },
 		next:      next,
-		all:       func(ctx context.Context) ([]Record, error) { return drain(ctx, next) },
 		metadata:  md,
 		close:     tr.Close,
 		fieldInfo: func(string) (string, string, bool) { return "", "", false },

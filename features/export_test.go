@@ -28,7 +28,7 @@ func TestExportBuiltin(t *testing.T) {
 	ctx := context.Background()
 	in := writeSynth(t, 2000)
 	out := filepath.Join(t.TempDir(), "features.parquet")
-	res, err := features.Export(ctx, in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true, Version: "test"})
+	res, err := features.Export(ctx, in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestExportMatrixIsThePipeline(t *testing.T) {
 	in := writeSynth(t, 800)
 	out := filepath.Join(t.TempDir(), "m.parquet")
 	spec := features.BuiltinSpec("objective_response")
-	if _, err := features.Export(ctx, in, out, spec, features.ExportOptions{Builtin: true, Matrix: true}); err != nil {
+	if _, err := features.Export(ctx, in, out, spec, features.ExportOptions{Matrix: true}); err != nil {
 		t.Fatal(err)
 	}
 	ps, err := data.ReadCohort(ctx, in)
@@ -114,7 +114,7 @@ func TestExportMatrixIsThePipeline(t *testing.T) {
 func TestExportCSV(t *testing.T) {
 	in := writeSynth(t, 50)
 	out := filepath.Join(t.TempDir(), "f.csv")
-	if _, err := features.Export(context.Background(), in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true}); err != nil {
+	if _, err := features.Export(context.Background(), in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -207,7 +207,7 @@ func TestExportBadInput(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a failed export left %v", entries)
 	}
-	if _, err := features.Export(ctx, in, filepath.Join(dir, "x.xlsx"), features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true}); err == nil || !strings.Contains(err.Error(), ".parquet or .csv") {
+	if _, err := features.Export(ctx, in, filepath.Join(dir, "x.xlsx"), features.BuiltinSpec("abscopal_response"), features.ExportOptions{}); err == nil || !strings.Contains(err.Error(), ".parquet or .csv") {
 		t.Errorf("unknown extension: err = %v", err)
 	}
 }
@@ -217,7 +217,7 @@ func TestExportBadInput(t *testing.T) {
 func TestExportBuiltinDropsAbsentFeatures(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "f.parquet")
 	res, err := features.Export(context.Background(), "../data/testdata/duckdb_cohort.parquet", out,
-		features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true})
+		features.BuiltinSpec("abscopal_response"), features.ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

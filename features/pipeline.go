@@ -353,11 +353,15 @@ func (p *Pipeline) TransformAll(records []Record) (*Matrix, map[string]int) {
 	return m, imputed
 }
 
-// MarshalJSON is the default encoding; it exists to document that a
-// Pipeline round-trips through JSON with UnmarshalPipeline.
-func (p *Pipeline) MarshalJSON() ([]byte, error) {
-	type plain Pipeline
-	return json.Marshal((*plain)(p))
+// UnmarshalJSON decodes with the checks of UnmarshalPipeline, so that a
+// pipeline inside a larger document (a model bundle) is checked too.
+func (p *Pipeline) UnmarshalJSON(b []byte) error {
+	q, err := UnmarshalPipeline(b)
+	if err != nil {
+		return err
+	}
+	*p = *q
+	return nil
 }
 
 // UnmarshalPipeline decodes and checks a serialized pipeline.

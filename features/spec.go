@@ -25,6 +25,9 @@ type Spec struct {
 	AlphaBetaGy float64       `yaml:"alpha_beta_gy,omitempty" json:"alpha_beta_gy,omitempty"`
 	Features    []FeatureSpec `yaml:"features" json:"features"`
 	Keep        []string      `yaml:"keep,omitempty" json:"keep,omitempty"`
+	// Builtin marks the built-in iRT spec: its input is a cohort-schema file,
+	// read and validated as one. It is not for specs written by hand.
+	Builtin bool `yaml:"-" json:"builtin,omitempty"`
 
 	file string // where the spec was read from, for errors
 }
@@ -516,7 +519,8 @@ func BuiltinSpec(target string) *Spec {
 		},
 		Keep: []string{"abscopal_response", "objective_response", "pfs_months", "pfs_event", "os_months", "os_event",
 			"pneumonitis_grade", "true_p_abscopal", "true_p_response"},
-		file: "(built-in irt)",
+		Builtin: true,
+		file:    "(built-in irt)",
 	}
 }
 

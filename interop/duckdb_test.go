@@ -204,7 +204,7 @@ func TestDuckDBReadsFeatureExport(t *testing.T) {
 	if err := synth.WriteFile(ctx, in, 2500, 3, data.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := features.Export(ctx, in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Builtin: true, Version: "interop"})
+	res, err := features.Export(ctx, in, out, features.BuiltinSpec("abscopal_response"), features.ExportOptions{Version: "interop"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,15 +48,14 @@ encoded, scaled), fitted on the input.
 			if in == "" || out == "" {
 				return usageError{errors.New("--data and --out are required")}
 			}
-			builtin := specPath == ""
-			if !builtin {
+			if specPath != "" {
 				var err error
 				if spec, err = features.LoadSpec(specPath); err != nil {
 					return err
 				}
 			}
 			res, err := features.Export(cmd.Context(), in, out, spec, features.ExportOptions{
-				Builtin: builtin, Matrix: matrix, Version: buildinfo.Read().Version})
+				Matrix: matrix, Version: buildinfo.Read().Version})
 			if err != nil {
 				return err
 			}

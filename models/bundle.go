@@ -1,0 +1,125 @@
+package models
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/abscopal/abscopal/features"
+)
+
+// BundleFormat is the version of bundle.json. Loading refuses any other.
+const BundleFormat = 1
+
+// Bundle is everything needed to score a patient, and where it came from. It
+// carries no timestamp, so that the same data, seed and options give the same
+// bundle, byte for byte.
+type Bundle struct {
+	Format      int                `json:"format"`
+	Name        string             `json:"name"`
+	Target      string             `json:"target"`
+	Algo        string             `json:"algo"`
+	Pipeline    *features.Pipeline `json:"pipeline"`
+	Model       json.RawMessage    `json:"model"`
+	Calibration *Calibrator        `json:"calibration"`
+	Training    TrainingInfo       `json:"training"`
+	// Metrics holds the cross-validated metrics (train.Metrics) as JSON.
+	Metrics json.RawMessage `json:"metrics"`
+}
+
+// TrainingInfo records how a bundle was made.
+type TrainingInfo struct {
+	DataFile        string            `json:"data_file"` // base name only: paths may name people or sites
+	DataSHA256      string            `json:"data_sha256"`
+	Rows            int               `json:"rows"`
+	DroppedRows     int               `json:"dropped_rows"` // target null
+	Positives       int               `json:"positives"`
+	Synthetic       bool              `json:"synthetic"`
+	Seed            uint64            `json:"seed"`
+	Folds           int               `json:"folds"`
+	Hyperparameters json.RawMessage   `json:"hyperparameters"`
+	AbscopalVersion string            `json:"abscopal_version"`
+	GoVersion       string            `json:"go_version"`
+	Commit          string            `json:"commit,omitempty"`
+	Modules         map[string]string `json:"modules,omitempty"`
+}
+
+// Model is a loaded bundle, ready to score. It is safe for concurrent use.
+type Model struct {
+	Bundle     *Bundle
+	Version    string
+	Classifier Classifier
+}
+
+// ErrBundle is wrapped by errors about a bundle's content.
+var ErrBundle = errors.New("invalid model bundle")
+
+// DecodeBundle parses bundle.json and rebuilds its parts.
+func DecodeBundle(b []byte) (*Model, error) {
+	var format struct {
+		Format int `json:"format"`
+	}
+	if err := json.Unmarshal(b, &format); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if format.Format != BundleFormat {
+		return nil, fmt.Errorf("%w: format %d; this abscopal reads format %d", ErrBundle, format.Format, BundleFormat)
+	}
+	var bd Bundle
+	if err := json.Unmarshal(b, &bd); err != nil { // the pipeline checks itself
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if bd.Pipeline == nil || bd.Calibration == nil {
+		return nil, fmt.Errorf("%w: no pipeline or no calibration", ErrBundle)
+	}
+	c, err := Decode(bd.Model)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if c.Algo() != bd.Algo {
+		return nil, fmt.Errorf("%w: algo %q but the model is %q", ErrBundle, bd.Algo, c.Algo())
+	}
+	if n := bd.Pipeline.NumOutputs(); !modelFits(c, n) {
+		return nil, fmt.Errorf("%w: the model does not take the pipeline's %d outputs", ErrBundle, n)
+	}
+	return &Model{Bundle: &bd, Classifier: c}, nil
+}
+
+func modelFits(c Classifier, n int) bool {
+	switch m := c.(type) {
+	case *Logistic:
+		return len(m.Coef) == n
+	case *GBM:
+		for _, t := range m.Trees {
+			for _, f := range t.Feature {
+				if int(f) >= n {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// Prediction is one patient's calibrated probability and its reasons.
+type Prediction struct {
+	Probability float64
+	Score       float64 // uncalibrated log-odds
+	Bias        float64
+	// Contributions to the score per pipeline output (log-odds).
+	Contributions []float64
+	Notes         features.Notes
+}
+
+// Predict scores one record through the bundle's pipeline, model and
+// calibration.
+func (m *Model) Predict(r features.Record) Prediction {
+	x := make([]float64, m.Bundle.Pipeline.NumOutputs())
+	var p Prediction
+	m.Bundle.Pipeline.Transform(r, x, &p.Notes)
+	p.Score = m.Classifier.Score(x)
+	p.Probability = m.Bundle.Calibration.Apply(p.Score)
+	p.Contributions = make([]float64, len(x))
+	p.Bias = m.Classifier.Contributions(x, p.Contributions)
+	return p
+}

@@ -1,0 +1,326 @@
+package models
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Registry is a directory of published models:
+//
+//	<dir>/<name>/v<N>/bundle.json, card.md, calibration.svg, MANIFEST
+//	<dir>/<name>/aliases/<alias>     (holds a version, e.g. "v3")
+//
+// Versions are immutable and appear whole: they are written to a temporary
+// directory and renamed into place. MANIFEST lists the SHA-256 of every
+// other file (the format of sha256sum, so "sha256sum -c MANIFEST" checks it);
+// loading verifies it.
+type Registry struct{ Dir string }
+
+// Errors callers can test.
+var (
+	ErrNotFound = errors.New("model not found")
+	ErrTampered = errors.New("model files do not match their MANIFEST")
+)
+
+var (
+	nameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	versionRE = regexp.MustCompile(`^v([1-9][0-9]{0,8})$`)
+)
+
+// ValidName reports whether s may name a model or an alias.
+func ValidName(s string) bool { return nameRE.MatchString(s) && !versionRE.MatchString(s) }
+
+// Publish writes files as the next version of name and returns the version.
+func (r *Registry) Publish(name string, files map[string][]byte) (string, error) {
+	if !ValidName(name) {
+		return "", fmt.Errorf("model name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit, and not v<N>", name)
+	}
+	dir := filepath.Join(r.Dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("registry %s: %w", r.Dir, err)
+	}
+	tmp, err := os.MkdirTemp(dir, ".publish-")
+	if err != nil {
+		return "", fmt.Errorf("registry %s: %w", r.Dir, err)
+	}
+	defer os.RemoveAll(tmp) // after a successful rename there is nothing left to remove
+	names := make([]string, 0, len(files))
+	for n := range files {
+		if n == "MANIFEST" || strings.ContainsAny(n, `/\`) || n == "" {
+			return "", fmt.Errorf("publish %s: bad file name %q", name, n)
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var manifest bytes.Buffer
+	for _, n := range names {
+		if err := writeSynced(filepath.Join(tmp, n), files[n]); err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(files[n])
+		fmt.Fprintf(&manifest, "%s  %s\n", hex.EncodeToString(sum[:]), n)
+	}
+	if err := writeSynced(filepath.Join(tmp, "MANIFEST"), manifest.Bytes()); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", err
+	}
+	// Another publisher may take a number first: rename fails on an existing
+	// directory, and we try the next one.
+	for attempt := 0; attempt < 100; attempt++ {
+		versions, err := r.Versions(name)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		next := 1
+		if len(versions) > 0 {
+			next = versionNumber(versions[len(versions)-1]) + 1
+		}
+		v := "v" + strconv.Itoa(next)
+		if err := os.Rename(tmp, filepath.Join(dir, v)); err == nil {
+			syncDir(dir)
+			return v, nil
+		} else if !os.IsExist(err) && !errors.Is(err, os.ErrExist) && !strings.Contains(err.Error(), "directory not empty") {
+			return "", fmt.Errorf("publish %s: %w", name, err)
+		}
+	}
+	return "", fmt.Errorf("publish %s: could not claim a version number", name)
+}
+
+func writeSynced(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func versionNumber(v string) int {
+	m := versionRE.FindStringSubmatch(v)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// Names lists the models in the registry.
+func (r *Registry) Names() ([]string, error) {
+	entries, err := os.ReadDir(r.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", r.Dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && ValidName(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// Versions lists the versions of name, oldest first.
+func (r *Registry) Versions(name string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(r.Dir, name))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && versionRE.MatchString(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return versionNumber(out[a]) < versionNumber(out[b]) })
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s has no versions", ErrNotFound, name)
+	}
+	return out, nil
+}
+
+// Aliases returns name's aliases and the versions they point at.
+func (r *Registry) Aliases(name string) (map[string]string, error) {
+	dir := filepath.Join(r.Dir, name, "aliases")
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if !ValidName(e.Name()) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = strings.TrimSpace(string(b))
+	}
+	return out, nil
+}
+
+// SetAlias points alias at version (atomically: write, then rename).
+func (r *Registry) SetAlias(name, alias, version string) error {
+	if !ValidName(alias) {
+		return fmt.Errorf("alias %q: use 1-64 of a-z, 0-9, '_', '.', '-', and not v<N>", alias)
+	}
+	if _, err := os.Stat(filepath.Join(r.Dir, name, version, "MANIFEST")); err != nil || !versionRE.MatchString(version) {
+		return fmt.Errorf("%w: %s:%s", ErrNotFound, name, version)
+	}
+	dir := filepath.Join(r.Dir, name, "aliases")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "."+alias+".tmp")
+	if err := os.WriteFile(tmp, []byte(version+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, alias)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// Resolve turns a reference into a model name and version: "name" (the
+// "production" alias if there is one, else the latest version),
+// "name@alias" or "name:v3".
+func (r *Registry) Resolve(ref string) (name, version string, err error) {
+	switch {
+	case strings.Contains(ref, "@"):
+		name, alias, _ := strings.Cut(ref, "@")
+		aliases, err := r.Aliases(name)
+		if err != nil {
+			return "", "", err
+		}
+		v, ok := aliases[alias]
+		if !ok {
+			return "", "", fmt.Errorf("%w: %s has no alias %q", ErrNotFound, name, alias)
+		}
+		return name, v, nil
+	case strings.Contains(ref, ":"):
+		name, v, _ := strings.Cut(ref, ":")
+		if !versionRE.MatchString(v) {
+			return "", "", fmt.Errorf("%w: version %q (versions are v1, v2, ...)", ErrNotFound, v)
+		}
+		return name, v, nil
+	}
+	if aliases, err := r.Aliases(ref); err == nil {
+		if v, ok := aliases["production"]; ok {
+			return ref, v, nil
+		}
+	}
+	versions, err := r.Versions(ref)
+	if err != nil {
+		return "", "", err
+	}
+	return ref, versions[len(versions)-1], nil
+}
+
+// ReadVerified returns the files of name:version after checking them against
+// the MANIFEST: a missing, extra or altered file is ErrTampered.
+func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error) {
+	if !ValidName(name) || !versionRE.MatchString(version) {
+		return nil, fmt.Errorf("%w: %s:%s", ErrNotFound, name, version)
+	}
+	dir := filepath.Join(r.Dir, name, version)
+	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST"))
+	if err != nil {
+		if os.IsNotExist(err) {
+			if _, serr := os.Stat(dir); serr != nil {
+				return nil, fmt.Errorf("%w: %s:%s", ErrNotFound, name, version)
+			}
+			return nil, fmt.Errorf("%w: %s:%s has no MANIFEST", ErrTampered, name, version)
+		}
+		return nil, err
+	}
+	want := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(manifest))
+	for sc.Scan() {
+		sum, file, ok := strings.Cut(sc.Text(), "  ")
+		if !ok || len(sum) != 64 {
+			return nil, fmt.Errorf("%w: %s:%s: malformed MANIFEST line %q", ErrTampered, name, version, sc.Text())
+		}
+		want[file] = sum
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if e.Name() == "MANIFEST" {
+			continue
+		}
+		if _, ok := want[e.Name()]; !ok {
+			return nil, fmt.Errorf("%w: %s:%s: %s is not in the MANIFEST", ErrTampered, name, version, e.Name())
+		}
+	}
+	for file, sum := range want {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s:%s: %s: %v", ErrTampered, name, version, file, err)
+		}
+		got := sha256.Sum256(b)
+		if hex.EncodeToString(got[:]) != sum {
+			return nil, fmt.Errorf("%w: %s:%s: %s has SHA-256 %x, MANIFEST says %s", ErrTampered, name, version, file, got, sum)
+		}
+		files[file] = b
+	}
+	return files, nil
+}
+
+// Load resolves ref, verifies the version's files and decodes its bundle.
+func (r *Registry) Load(ref string) (*Model, error) {
+	name, version, err := r.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	files, err := r.ReadVerified(name, version)
+	if err != nil {
+		return nil, err
+	}
+	b, ok := files["bundle.json"]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s:%s has no bundle.json", ErrBundle, name, version)
+	}
+	m, err := DecodeBundle(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%s: %w", name, version, err)
+	}
+	m.Version = version
+	return m, nil
+}

@@ -1,0 +1,97 @@
+package models
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRegistryPublishAliasVerify(t *testing.T) {
+	reg := &Registry{Dir: t.TempDir()}
+	files := map[string][]byte{"bundle.json": []byte(`{"format":1}`), "card.md": []byte("# card\n")}
+	v1, err := reg.Publish("abscopal", files)
+	if err != nil || v1 != "v1" {
+		t.Fatalf("publish: %v %v", v1, err)
+	}
+	v2, err := reg.Publish("abscopal", files)
+	if err != nil || v2 != "v2" {
+		t.Fatalf("publish again: %v %v", v2, err)
+	}
+	if _, v, _ := reg.Resolve("abscopal"); v != "v2" {
+		t.Errorf("latest resolves to %s, want v2", v)
+	}
+	if err := reg.SetAlias("abscopal", "production", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{"abscopal": "v1", "abscopal@production": "v1", "abscopal:v2": "v2"} {
+		if _, v, err := reg.Resolve(ref); err != nil || v != want {
+			t.Errorf("Resolve(%s) = %s, %v; want %s", ref, v, err, want)
+		}
+	}
+	if _, _, err := reg.Resolve("abscopal@staging"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown alias: %v", err)
+	}
+	if err := reg.SetAlias("abscopal", "production", "v9"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("alias to a missing version: %v", err)
+	}
+	got, err := reg.ReadVerified("abscopal", "v1")
+	if err != nil || string(got["card.md"]) != "# card\n" {
+		t.Fatalf("read: %v", err)
+	}
+	// MANIFEST is sha256sum's format.
+	man, _ := os.ReadFile(filepath.Join(reg.Dir, "abscopal", "v1", "MANIFEST"))
+	if !strings.Contains(string(man), "  bundle.json\n") || !strings.Contains(string(man), "  card.md\n") {
+		t.Errorf("MANIFEST %q", man)
+	}
+
+	// Tampering: an altered file, an extra file, a missing file.
+	dir := filepath.Join(reg.Dir, "abscopal", "v2")
+	os.WriteFile(filepath.Join(dir, "card.md"), []byte("# edited\n"), 0o644)
+	if _, err := reg.ReadVerified("abscopal", "v2"); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "card.md has SHA-256") {
+		t.Errorf("altered: %v", err)
+	}
+	os.WriteFile(filepath.Join(reg.Dir, "abscopal", "v1", "extra.txt"), []byte("x"), 0o644)
+	if _, err := reg.ReadVerified("abscopal", "v1"); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "extra.txt is not in the MANIFEST") {
+		t.Errorf("extra: %v", err)
+	}
+	os.Remove(filepath.Join(reg.Dir, "abscopal", "v1", "extra.txt"))
+	os.Remove(filepath.Join(reg.Dir, "abscopal", "v1", "card.md"))
+	if _, err := reg.ReadVerified("abscopal", "v1"); !errors.Is(err, ErrTampered) {
+		t.Errorf("missing: %v", err)
+	}
+	// No temporary directories are left behind.
+	entries, _ := os.ReadDir(filepath.Join(reg.Dir, "abscopal"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".publish") {
+			t.Errorf("left %s", e.Name())
+		}
+	}
+	if _, err := reg.Publish("Bad Name", files); err == nil {
+		t.Error("a bad model name was accepted")
+	}
+	if _, err := reg.Publish("v3", files); err == nil {
+		t.Error("a model named like a version was accepted")
+	}
+}
+
+func TestPublishToUnwritableRegistry(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// root ignores directory permissions; use a path under a file instead.
+		f := filepath.Join(t.TempDir(), "file")
+		os.WriteFile(f, nil, 0o644)
+		reg := &Registry{Dir: filepath.Join(f, "registry")}
+		if _, err := reg.Publish("m", map[string][]byte{"a": nil}); err == nil || !strings.Contains(err.Error(), "registry") {
+			t.Errorf("err = %v", err)
+		}
+		return
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o500)
+	defer os.Chmod(dir, 0o700)
+	reg := &Registry{Dir: filepath.Join(dir, "registry")}
+	if _, err := reg.Publish("m", map[string][]byte{"a": nil}); err == nil {
+		t.Error("publishing into a read-only directory succeeded")
+	}
+}

@@ -1,0 +1,178 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"strings"
+
+	"github.com/abscopal/abscopal/models"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Bundle assembles the bundle of a training result.
+func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle, error) {
+	model, err := models.Encode(res.Model)
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := json.Marshal(struct {
+		CrossValidated Metrics   `json:"cross_validated"`
+		Uncalibrated   Metrics   `json:"uncalibrated"`
+		FoldAUC        []float64 `json:"fold_auc"`
+	}{res.Metrics, res.Uncalibrated, res.FoldAUC})
+	if err != nil {
+		return nil, err
+	}
+	var hyper any
+	switch m := res.Model.(type) {
+	case *models.Logistic:
+		hyper = map[string]any{"lambda": m.Lambda}
+	case *models.GBM:
+		hyper = struct {
+			models.GBMOptions
+			BestRound int `json:"best_round,omitempty"`
+		}{m.Opts, m.BestRound}
+	}
+	if info.Hyperparameters, err = json.Marshal(hyper); err != nil {
+		return nil, err
+	}
+	info.Rows, info.DroppedRows, info.Positives = res.Rows, res.DroppedRows, res.Metrics.Positives
+	info.Seed, info.Folds = res.Options.Seed, res.Options.Folds
+	return &models.Bundle{
+		Format:      models.BundleFormat,
+		Name:        name,
+		Target:      res.Pipeline.Spec.Target.Column,
+		Algo:        res.Model.Algo(),
+		Pipeline:    res.Pipeline,
+		Model:       model,
+		Calibration: res.Calibrator,
+		Training:    info,
+		Metrics:     metrics,
+	}, nil
+}
+
+// Files renders a bundle's files: bundle.json, card.md and calibration.svg.
+func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
+	js, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	svg, err := CalibrationSVG(res.Metrics, b.Name)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		"bundle.json":     append(js, '\n'),
+		"card.md":         []byte(Card(b, res)),
+		"calibration.svg": svg,
+	}, nil
+}
+
+// CalibrationSVG draws the calibration curve (deciles of predicted
+// probability against observed rates) with the diagonal of perfect
+// calibration.
+func CalibrationSVG(m Metrics, title string) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = "Calibration (cross-validated): " + title
+	p.X.Label.Text = "predicted probability"
+	p.Y.Label.Text = "observed rate"
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	if err != nil {
+		return nil, err
+	}
+	diag.Color = color.Gray{Y: 150}
+	diag.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	pts := make(plotter.XYs, len(m.Curve))
+	for i, b := range m.Curve {
+		pts[i] = plotter.XY{X: b.Predicted, Y: b.Observed}
+	}
+	line, points, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return nil, err
+	}
+	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	points.Color = line.Color
+	p.Add(plotter.NewGrid(), diag, line, points)
+	p.Legend.Add("deciles", line, points)
+	p.Legend.Add("perfect", diag)
+	p.Legend.Top, p.Legend.Left = true, true
+	c := vgsvg.New(5*vg.Inch, 5*vg.Inch)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Card renders the model card (Markdown): intended use, data, metrics with
+// intervals, the calibration plot, caveats and the TRIPOD+AI items it covers.
+func Card(b *models.Bundle, res *Result) string {
+	var w strings.Builder
+	m, t := res.Metrics, b.Training
+	fmt.Fprintf(&w, "# Model card: %s\n\n", b.Name)
+	if t.Synthetic {
+		w.WriteString("> **Trained on SYNTHETIC data: not for clinical use.** The data came from `abscopal synth`, a generative\n")
+		w.WriteString("> model tuned to published rates. This model is a demonstration of the software, not clinical evidence.\n\n")
+	}
+	fmt.Fprintf(&w, "Predicts the probability of **%s** (positive: %v) for one patient, calibrated (%s), with per-feature\n", b.Target, res.Pipeline.Spec.Target.Positive, b.Calibration.Method)
+	fmt.Fprintf(&w, "contributions. Algorithm: `%s`. Built by abscopal %s (%s", b.Algo, t.AbscopalVersion, t.GoVersion)
+	if t.Commit != "" {
+		fmt.Fprintf(&w, ", commit %s", t.Commit)
+	}
+	w.WriteString(").\n\n")
+
+	w.WriteString("## Intended use\n\n")
+	w.WriteString("- **For**: research on response to immune checkpoint inhibitors with or without radiotherapy in patients like\n")
+	w.WriteString("  those of the training data; ranking candidate regimens for discussion; as one input among many.\n")
+	w.WriteString("- **Not for**: treatment decisions without a clinician; patients unlike the training data (other cancers,\n")
+	w.WriteString("  children, regimens or drugs it has not seen); any use before external validation in the target population.\n\n")
+
+	w.WriteString("## Data\n\n")
+	fmt.Fprintf(&w, "| | |\n|---|---|\n| file | `%s` |\n| SHA-256 | `%s` |\n", t.DataFile, t.DataSHA256)
+	fmt.Fprintf(&w, "| rows used | %d (%d positive, %.1f%%) |\n", t.Rows, t.Positives, 100*float64(t.Positives)/float64(max(1, t.Rows)))
+	fmt.Fprintf(&w, "| rows without a target (left out) | %d |\n| synthetic | %v |\n", t.DroppedRows, t.Synthetic)
+	fmt.Fprintf(&w, "| inputs | %d features, %d model inputs after encoding |\n\n", len(res.Pipeline.Features), res.Pipeline.NumOutputs())
+	w.WriteString("Missing inputs are imputed (median, or most frequent value) by a pipeline fitted on the training rows, with an\n")
+	w.WriteString("indicator where training rows had gaps; the API reports every imputed input.\n\n")
+
+	fmt.Fprintf(&w, "## Performance (%d-fold stratified cross-validation, seed %d)\n\n", t.Folds, t.Seed)
+	w.WriteString("Out-of-fold predictions; each fold's pipeline and model saw none of its held-out rows. Calibrated\n")
+	w.WriteString("probabilities use a calibrator fitted on the other folds' out-of-fold scores.\n\n")
+	w.WriteString("| metric | calibrated | uncalibrated |\n|---|---|---|\n")
+	fmt.Fprintf(&w, "| ROC AUC (95%% bootstrap CI) | %.3f (%.3f-%.3f) | %.3f |\n", m.AUC, m.AUCLow, m.AUCHigh, res.Uncalibrated.AUC)
+	fmt.Fprintf(&w, "| Brier score | %.4f | %.4f |\n", m.Brier, res.Uncalibrated.Brier)
+	fmt.Fprintf(&w, "| log loss | %.4f | %.4f |\n", m.LogLoss, res.Uncalibrated.LogLoss)
+	fmt.Fprintf(&w, "| calibration intercept (ideal 0) | %.3f | %.3f |\n", m.CalIntercept, res.Uncalibrated.CalIntercept)
+	fmt.Fprintf(&w, "| calibration slope (ideal 1) | %.3f | %.3f |\n", m.CalSlope, res.Uncalibrated.CalSlope)
+	fmt.Fprintf(&w, "| sensitivity at p >= %.2f | %.3f | %.3f |\n", m.Threshold, m.Sensitivity, res.Uncalibrated.Sensitivity)
+	fmt.Fprintf(&w, "| specificity at p >= %.2f | %.3f | %.3f |\n\n", m.Threshold, m.Specificity, res.Uncalibrated.Specificity)
+	w.WriteString("AUC per fold:")
+	for _, a := range res.FoldAUC {
+		fmt.Fprintf(&w, " %.3f", a)
+	}
+	w.WriteString("\n\n## Calibration\n\n![calibration curve](calibration.svg)\n\n")
+	w.WriteString("| decile | n | mean predicted | observed |\n|---|---|---|---|\n")
+	for i, c := range m.Curve {
+		fmt.Fprintf(&w, "| %d | %d | %.3f | %.3f |\n", i+1, c.N, c.Predicted, c.Observed)
+	}
+	w.WriteString("\n## Caveats\n\n")
+	w.WriteString("- Internal validation only: no external or temporal validation set was used.\n")
+	w.WriteString("- Cross-validated metrics describe this population; expect lower performance elsewhere.\n")
+	w.WriteString("- Contributions explain the model, not the biology: correlated inputs share credit arbitrarily.\n")
+	if b.Algo == "gbm" {
+		w.WriteString("- GBM contributions are path-based (Saabas), exact in sum but dependent on split order; not SHAP values.\n")
+	}
+	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
+	w.WriteString("| 5-6 data source, outcome | Data; target above |\n| 7 predictors | bundle.json `pipeline.spec` |\n")
+	w.WriteString("| 8 sample size | Data |\n| 9 missing data | Data |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
+	w.WriteString("| 12e calibration | Calibration |\n| 15 performance with uncertainty | Performance |\n| 24 intended use, limitations | Intended use; Caveats |\n")
+	return w.String()
+}
