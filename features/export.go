@@ -74,6 +74,9 @@ func (s *Source) Dropped() []string { return s.dropped }
 // Close releases the file.
 func (s *Source) Close() error { return s.close() }
 
+// Kind returns the kind of a column of the file.
+func (s *Source) Kind(col string) data.Kind { return s.kindOf(col) }
+
 // Export writes, for every row of the input file, its id, its features and
 // the spec's kept columns (outcomes) to out (.parquet or .csv), atomically.
 // The Parquet file carries the spec, the abscopal version and, per feature,

@@ -102,7 +102,7 @@ func CalibrationSVG(m Metrics, title string) ([]byte, error) {
 	p.Add(plotter.NewGrid(), diag, line, points)
 	p.Legend.Add("deciles", line, points)
 	p.Legend.Add("perfect", diag)
-	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.Top, p.Legend.Left = false, false // bottom right: empty on a calibrated model
 	c := vgsvg.New(5*vg.Inch, 5*vg.Inch)
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer

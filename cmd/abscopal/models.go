@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/abscopal/abscopal/models"
+	"github.com/spf13/cobra"
+)
+
+func newModelsCmd() *cobra.Command {
+	var registry string
+	cmd := &cobra.Command{
+		Use:   "models list|show|alias",
+		Short: "List, show and alias the models of a registry",
+	}
+	cmd.PersistentFlags().StringVar(&registry, "registry", "", "registry directory")
+	reg := func() (*models.Registry, error) {
+		if registry == "" {
+			return nil, usageError{errors.New("--registry is required")}
+		}
+		return &models.Registry{Dir: registry}, nil
+	}
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List every version of every model, with its aliases and cross-validated AUC",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			names, err := r.Names()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV)\tDATA")
+			for _, n := range names {
+				versions, err := r.Versions(n)
+				if err != nil {
+					continue
+				}
+				aliases, _ := r.Aliases(n)
+				for _, v := range versions {
+					var as []string
+					for a, av := range aliases {
+						if av == v {
+							as = append(as, a)
+						}
+					}
+					sort.Strings(as)
+					m, err := r.Load(n + ":" + v)
+					if err != nil {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t(unreadable: %v)\n", n, v, strings.Join(as, ","), err)
+						continue
+					}
+					b := m.Bundle
+					data := "real"
+					if b.Training.Synthetic {
+						data = "SYNTHETIC"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f\t%s\n", n, v, strings.Join(as, ","), b.Algo, b.Target, b.Training.Rows, cvAUC(b), data)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+
+	var asJSON bool
+	show := &cobra.Command{
+		Use:   "show NAME[@ALIAS|:VERSION]",
+		Short: "Print a model's card (or, with --json, its training record and metrics)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			name, version, err := r.Resolve(args[0])
+			if err != nil {
+				return err
+			}
+			files, err := r.ReadVerified(name, version)
+			if err != nil {
+				return err
+			}
+			if !asJSON {
+				fmt.Fprintf(cmd.OutOrStdout(), "<!-- %s:%s -->\n%s", name, version, files["card.md"])
+				return nil
+			}
+			m, err := models.DecodeBundle(files["bundle.json"])
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(map[string]any{"name": name, "version": version, "algo": m.Bundle.Algo, "target": m.Bundle.Target,
+				"training": m.Bundle.Training, "metrics": m.Bundle.Metrics, "inputs": m.Bundle.Pipeline.Outputs})
+		},
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of the card")
+
+	alias := &cobra.Command{
+		Use:   "alias NAME ALIAS VERSION",
+		Short: "Point an alias (production, staging, ...) at a version",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			if err := r.SetAlias(args[0], args[1], args[2]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s -> %s\n", args[0], args[1], args[2])
+			return nil
+		},
+	}
+	cmd.AddCommand(list, show, alias)
+	return cmd
+}
+
+func cvAUC(b *models.Bundle) float64 {
+	var m struct {
+		CV struct {
+			AUC float64 `json:"auc"`
+		} `json:"cross_validated"`
+	}
+	json.Unmarshal(b.Metrics, &m)
+	return m.CV.AUC
+}
