@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+)
+
+func TestTrainPublishPredict(t *testing.T) {
+	dir := t.TempDir()
+	cohort := filepath.Join(dir, "cohort.parquet")
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "synth", "--n", "1500", "--seed", "8", "--out", cohort); code != 0 {
+		t.Fatal(stderr)
+	}
+	trainArgs := []string{"train", "--data", cohort, "--target", "objective_response", "--algo", "gbm", "--registry", reg,
+		"--name", "response", "--seed", "3", "--trees", "40", "--bootstrap", "50"}
+	code, stdout, stderr := runCLI(t, trainArgs...)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"published response:v1", "SYNTHETIC", "ROC AUC (5-fold CV)", "calibration intercept / slope"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "[6/6] final fit done") {
+		t.Errorf("no progress lines on stderr:\n%s", stderr)
+	}
+	// Same data, seed and options: the same bundle, byte for byte.
+	if code, _, stderr := runCLI(t, trainArgs...); code != 0 {
+		t.Fatal(stderr)
+	}
+	b1, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "bundle.json"))
+	b2, _ := os.ReadFile(filepath.Join(reg, "response", "v2", "bundle.json"))
+	if len(b1) == 0 || string(b1) != string(b2) {
+		t.Error("two trainings with the same data, seed and options gave different bundles")
+	}
+	card, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "card.md"))
+	for _, want := range []string{"not for clinical use", "SHA-256", "ROC AUC (95% bootstrap CI)", "calibration.svg", "Intended use"} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("card lacks %q", want)
+		}
+	}
+
+	if code, out, _ := runCLI(t, "models", "alias", "--registry", reg, "response", "production", "v1"); code != 0 || !strings.Contains(out, "response@production -> v1") {
+		t.Fatalf("alias: %d %s", code, out)
+	}
+	code, out, _ := runCLI(t, "models", "list", "--registry", reg)
+	if code != 0 || !strings.Contains(out, "response  v1       production") || !strings.Contains(out, "SYNTHETIC") {
+		t.Errorf("list:\n%s", out)
+	}
+	code, out, _ = runCLI(t, "models", "show", "--registry", reg, "response@production", "--json")
+	var shown struct {
+		Version  string `json:"version"`
+		Training struct {
+			Rows      int  `json:"rows"`
+			Synthetic bool `json:"synthetic"`
+		} `json:"training"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &shown) != nil || shown.Version != "v1" || shown.Training.Rows != 1500 || !shown.Training.Synthetic {
+		t.Errorf("show --json: %d %s", code, out)
+	}
+
+	scores := filepath.Join(dir, "scores.parquet")
+	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "response", "--data", cohort, "--out", scores); code != 0 {
+		t.Fatal(stderr)
+	}
+	tbl, err := data.ReadTable(t.Context(), scores, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, v := tbl.Column("probability"), tbl.Column("version")
+	if tbl.Len != 1500 || p == nil || v.Str[0] != "v1" || tbl.Column("patient_id").Str[0] != "SYN-0000001" {
+		t.Fatalf("scores: %d rows, columns %v", tbl.Len, tbl.Columns)
+	}
+	for i, x := range p.Num {
+		if !(x > 0 && x < 1) {
+			t.Fatalf("row %d: probability %v", i+1, x)
+		}
+	}
+}
+
+func TestTrainBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cohort := filepath.Join(dir, "cohort.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", "60", "--seed", "8", "--out", cohort); code != 0 {
+		t.Fatal(stderr)
+	}
+	reg := filepath.Join(dir, "registry")
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, []byte("x"), 0o644)
+	spec := func(body string) string {
+		p := filepath.Join(dir, "s"+body[:5]+".yaml")
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"target missing", []string{"--target", "response_at_12w"}, 1, "target.column: column response_at_12w is not in"},
+		{"target not binary", []string{"--spec", spec("target: {column: age, positive: true}\nfeatures:\n  - column: tmb\n    kind: numeric\n")}, 1, "column age in"},
+		{"fewer rows than folds", []string{"--folds", "50"}, 1, "cannot fill 50 folds"},
+		{"unwritable registry", []string{"--registry", filepath.Join(notDir, "reg")}, 1, "registry"},
+		{"bad name", []string{"--name", "My Model"}, 2, "--name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"train", "--data", cohort, "--registry", reg, "--name", "m", "--trees", "5", "--bootstrap", "10"}
+			args = append(args, tt.args...)
+			code, _, stderr := runCLI(t, args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, %q; want %d and %q", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(filepath.Join(reg, "m")); len(entries) != 0 {
+		t.Errorf("failed trainings left %v", entries)
+	}
+
+	// A tampered bundle is refused by predict.
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--trees", "5", "--bootstrap", "10", "--folds", "3"); code != 0 {
+		t.Fatal(stderr)
+	}
+	bundle := filepath.Join(reg, "m", "v1", "bundle.json")
+	b, _ := os.ReadFile(bundle)
+	os.WriteFile(bundle, append(b, ' '), 0o644)
+	code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "m", "--data", cohort, "--out", filepath.Join(dir, "s.parquet"))
+	if code != 1 || !strings.Contains(stderr, "do not match their MANIFEST") || !strings.Contains(stderr, "bundle.json") {
+		t.Errorf("tampered: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s.parquet")); !os.IsNotExist(err) {
+		t.Error("predict wrote scores from a tampered model")
+	}
+}
