@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // GBM is a gradient-boosted ensemble of regression trees on the log-odds,
@@ -96,15 +97,17 @@ func (o *GBMOptions) defaults() error {
 	return nil
 }
 
-// binned holds the training matrix as bin indices, column by column. Bin 0
-// is "missing"; bin k >= 1 holds values in (edges[k-2], edges[k-1]].
+// binned holds the training matrix as bin indices, row by row (one pass over
+// a row updates every feature's histogram). Bin 0 is "missing"; bin k >= 1
+// holds values in (edges[k-2], edges[k-1]].
 type binned struct {
 	edges [][]float64 // per feature, ascending upper edges
-	bins  [][]uint8   // per feature, per row
+	bins  []uint8     // rows x cols, row-major
+	cols  int
 }
 
 func binData(d *Data, maxBins int) *binned {
-	b := &binned{edges: make([][]float64, d.Cols), bins: make([][]uint8, d.Cols)}
+	b := &binned{edges: make([][]float64, d.Cols), bins: make([]uint8, d.Rows*d.Cols), cols: d.Cols}
 	col := make([]float64, 0, d.Rows)
 	for f := 0; f < d.Cols; f++ {
 		col = col[:0]
@@ -130,7 +133,6 @@ func binData(d *Data, maxBins int) *binned {
 			}
 		}
 		b.edges[f] = edges
-		bins := make([]uint8, d.Rows)
 		for i := 0; i < d.Rows; i++ {
 			x := d.X[i*d.Cols+f]
 			if math.IsNaN(x) {
@@ -140,9 +142,8 @@ func binData(d *Data, maxBins int) *binned {
 			if k == len(edges) {
 				k-- // above the last edge (only at serving time)
 			}
-			bins[i] = uint8(k + 1)
+			b.bins[i*d.Cols+f] = uint8(k + 1)
 		}
-		b.bins[f] = bins
 	}
 	return b
 }
@@ -180,7 +181,8 @@ func FitGBM(d *Data, opts GBMOptions) (*GBM, error) {
 		score[i] = m.Base
 	}
 	g, h := make([]float64, d.Rows), make([]float64, d.Rows)
-	g1 := &grower{d: d, bd: bd, g: g, h: h, opts: &opts}
+	g1 := &grower{d: d, bd: bd, g: g, h: h, opts: &opts, leafOf: make([]int32, d.Rows)}
+	inTree := make([]int32, d.Rows) // round+1 for the rows the round's tree was grown on
 	bestLoss, bestRound := math.Inf(1), 0
 	features := make([]int, d.Cols)
 	for f := range features {
@@ -203,8 +205,14 @@ func FitGBM(d *Data, opts GBMOptions) (*GBM, error) {
 		}
 		t := g1.grow(rows, feats)
 		m.Trees = append(m.Trees, t)
-		for i := 0; i < d.Rows; i++ {
-			score[i] += t.predict(d.Row(i))
+		for _, i := range rows {
+			score[i] += t.Value[g1.leafOf[i]]
+			inTree[i] = int32(round + 1)
+		}
+		for i := 0; i < d.Rows; i++ { // rows left out by subsampling, and validation rows
+			if inTree[i] != int32(round+1) {
+				score[i] += t.predict(d.Row(i))
+			}
 		}
 		if opts.EarlyStopping > 0 {
 			loss := 0.0
@@ -271,26 +279,93 @@ type grower struct {
 	g, h []float64
 	opts *GBMOptions
 	t    *GBMTree
+	// leafOf[i] is the leaf that row i reached in the tree just grown, for
+	// the rows it was grown on: their scores update without a traversal.
+	leafOf []int32
 }
+
+// histStride is the number of bins per feature in a histogram.
+const histStride = 256
+
+// histChunks is the number of row chunks histograms are built in, in
+// parallel. It is fixed, not the number of CPUs, so that the sums (and the
+// model) are the same on every machine.
+const histChunks = 4
 
 func (gr *grower) grow(rows []int32, feats []int) GBMTree {
 	gr.t = &GBMTree{}
-	gr.split(slices.Clone(rows), feats, 0)
+	gr.split(slices.Clone(rows), gr.histogram(rows, feats), feats, 0)
 	return *gr.t
+}
+
+// histogram sums gradients and hessians per (feature, bin) over rows.
+func (gr *grower) histogram(rows []int32, feats []int) []histBin {
+	hist := make([]histBin, gr.bd.cols*histStride)
+	if len(rows) < 4096 {
+		gr.fill(hist, rows, feats)
+		return hist
+	}
+	parts := make([][]histBin, histChunks)
+	var wg sync.WaitGroup
+	for c := 0; c < histChunks; c++ {
+		lo, hi := c*len(rows)/histChunks, (c+1)*len(rows)/histChunks
+		parts[c] = make([]histBin, len(hist))
+		wg.Add(1)
+		go func(part []histBin, rows []int32) {
+			defer wg.Done()
+			gr.fill(part, rows, feats)
+		}(parts[c], rows[lo:hi])
+	}
+	wg.Wait()
+	for _, f := range feats {
+		for k := f * histStride; k < (f+1)*histStride; k++ {
+			for c := 0; c < histChunks; c++ { // a fixed order: deterministic sums
+				hist[k].g += parts[c][k].g
+				hist[k].h += parts[c][k].h
+			}
+		}
+	}
+	return hist
+}
+
+func (gr *grower) fill(hist []histBin, rows []int32, feats []int) {
+	cols := gr.bd.cols
+	for _, i := range rows {
+		g, h := gr.g[i], gr.h[i]
+		rb := gr.bd.bins[int(i)*cols : int(i)*cols+cols]
+		for _, f := range feats {
+			b := &hist[f*histStride+int(rb[f])]
+			b.g += g
+			b.h += h
+		}
+	}
+}
+
+func (gr *grower) markLeaf(rows []int32, node int32) {
+	for _, i := range rows {
+		gr.leafOf[i] = node
+	}
 }
 
 func (gr *grower) leafValue(G, H float64) float64 {
 	return -G / (H + gr.opts.Lambda) * gr.opts.LearningRate
 }
 
-// split adds the node for rows and, if a split helps, its children; it
-// returns the node's index.
-func (gr *grower) split(rows []int32, feats []int, depth int) int32 {
+// split adds the node for rows, whose histogram is hist, and, if a split
+// helps, its children; it returns the node's index.
+func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) int32 {
 	t := gr.t
 	var G, H float64
-	for _, i := range rows {
-		G += gr.g[i]
-		H += gr.h[i]
+	if hist != nil { // every row is in exactly one bin of any feature
+		for _, b := range hist[feats[0]*histStride : (feats[0]+1)*histStride] {
+			G += b.g
+			H += b.h
+		}
+	} else {
+		for _, i := range rows {
+			G += gr.g[i]
+			H += gr.h[i]
+		}
 	}
 	node := int32(len(t.Value))
 	t.Feature = append(t.Feature, -1)
@@ -300,28 +375,22 @@ func (gr *grower) split(rows []int32, feats []int, depth int) int32 {
 	t.Right = append(t.Right, -1)
 	t.Value = append(t.Value, gr.leafValue(G, H))
 	if depth >= gr.opts.MaxDepth || H < 2*gr.opts.MinChildWeight {
+		gr.markLeaf(rows, node)
 		return node
 	}
 
 	lam := gr.opts.Lambda
 	parent := G * G / (H + lam)
 	bestGain, bestF, bestBin, bestLeftMissing := 1e-12, -1, 0, false
-	hist := make([]histBin, 256)
 	for _, f := range feats {
-		clear(hist)
-		bins := gr.bd.bins[f]
-		for _, i := range rows {
-			b := &hist[bins[i]]
-			b.g += gr.g[i]
-			b.h += gr.h[i]
-		}
+		fh := hist[f*histStride : (f+1)*histStride]
 		nb := len(gr.bd.edges[f])
-		miss := hist[0]
+		miss := fh[0]
 		var gl, hl float64
 		for k := 1; k < nb; k++ { // split after bin k: bins 1..k left
-			gl += hist[k].g
-			hl += hist[k].h
-			for _, missLeft := range []bool{false, true} {
+			gl += fh[k].g
+			hl += fh[k].h
+			for _, missLeft := range [2]bool{false, true} {
 				gL, hL := gl, hl
 				if missLeft {
 					if miss.h == 0 {
@@ -341,12 +410,13 @@ func (gr *grower) split(rows []int32, feats []int, depth int) int32 {
 		}
 	}
 	if bestF < 0 {
+		gr.markLeaf(rows, node)
 		return node
 	}
-	bins := gr.bd.bins[bestF]
+	cols := gr.bd.cols
 	left, right := make([]int32, 0, len(rows)), make([]int32, 0, len(rows))
 	for _, i := range rows {
-		b := int(bins[i])
+		b := int(gr.bd.bins[int(i)*cols+bestF])
 		if (b == 0 && bestLeftMissing) || (b != 0 && b <= bestBin) {
 			left = append(left, i)
 		} else {
@@ -356,8 +426,30 @@ func (gr *grower) split(rows []int32, feats []int, depth int) int32 {
 	t.Feature[node] = int32(bestF)
 	t.Threshold[node] = gr.bd.edges[bestF][bestBin-1]
 	t.DefaultLeft[node] = bestLeftMissing
-	l := gr.split(left, feats, depth+1)
-	r := gr.split(right, feats, depth+1)
+
+	// Build the smaller child's histogram; the larger one's is the parent's
+	// minus it (the subtraction trick of LightGBM and XGBoost).
+	var histL, histR []histBin
+	if depth+1 < gr.opts.MaxDepth {
+		small, isLeft := left, true
+		if len(right) < len(left) {
+			small, isLeft = right, false
+		}
+		hs := gr.histogram(small, feats)
+		for _, f := range feats {
+			for k := f * histStride; k < (f+1)*histStride; k++ {
+				hist[k].g -= hs[k].g
+				hist[k].h -= hs[k].h
+			}
+		}
+		histL, histR = hs, hist
+		if !isLeft {
+			histL, histR = hist, hs
+		}
+	}
+	rows = nil // release the parent's rows before recursing
+	l := gr.split(left, histL, feats, depth+1)
+	r := gr.split(right, histR, feats, depth+1)
 	t.Left[node], t.Right[node] = l, r
 	return node
 }

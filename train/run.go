@@ -99,7 +99,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("%w: %d positive and %d negative rows cannot fill %d folds", ErrTrain, npos, len(rows)-npos, opts.Folds)
 	}
 
-	fold := stratifiedFolds(y, opts.Folds, opts.Seed)
+	fold := StratifiedFolds(y, opts.Folds, opts.Seed)
 	total := opts.Folds + 1
 	scores := make([]float64, len(rows))
 	res := &Result{Rows: len(rows), DroppedRows: dropped, Options: opts}
@@ -190,9 +190,10 @@ func fit(spec *features.Spec, rows []features.Record, y []float64, opts Options,
 	}
 }
 
-// stratifiedFolds assigns each row a fold so that every fold has the same
-// share of positives (to within one row), in a seeded random order.
-func stratifiedFolds(y []float64, k int, seed uint64) []int {
+// StratifiedFolds assigns each row a fold so that every fold has the same
+// share of positives (to within one row), in a seeded random order. Run uses
+// it; benchmarks use it to give peers the same folds.
+func StratifiedFolds(y []float64, k int, seed uint64) []int {
 	rng := rand.New(rand.NewPCG(seed, 0xf01d5))
 	fold := make([]int, len(y))
 	for _, class := range []float64{0, 1} {

@@ -1,0 +1,133 @@
+// Command cv cross-validates abscopal's algorithms on a data file and writes
+// each fold's design matrices (the feature pipeline fitted on that fold's
+// training rows) as CSV, so that peers (bench/peers.py: scikit-learn and
+// xgboost) fit on exactly the same inputs and folds. Run bench/compare.sh.
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+)
+
+func main() {
+	in := flag.String("data", "", "data file")
+	specPath := flag.String("spec", "", "feature spec")
+	folds := flag.Int("folds", 5, "folds")
+	seed := flag.Uint64("seed", 1, "seed")
+	out := flag.String("out", "", "output directory")
+	flag.Parse()
+	if *in == "" || *specPath == "" || *out == "" {
+		log.Fatal("usage: cv --data FILE --spec SPEC --out DIR")
+	}
+	ctx := context.Background()
+	spec, err := features.LoadSpec(*specPath)
+	check(err)
+	src, err := features.OpenSource(ctx, *in, spec, true)
+	check(err)
+	all, err := src.All(ctx)
+	check(err)
+	var recs []features.Record
+	var y []float64
+	for _, r := range all {
+		if pos, ok := spec.Label(r); ok {
+			recs = append(recs, r)
+			y = append(y, b2f(pos))
+		}
+	}
+	check(os.MkdirAll(*out, 0o755))
+	fold := train.StratifiedFolds(y, *folds, *seed)
+	oof := map[string][]float64{"logistic": make([]float64, len(y)), "gbm": make([]float64, len(y))}
+	for k := 0; k < *folds; k++ {
+		var tr, te []int
+		for i, f := range fold {
+			if f == k {
+				te = append(te, i)
+			} else {
+				tr = append(tr, i)
+			}
+		}
+		pipe, err := features.Fit(spec, pick(recs, tr))
+		check(err)
+		mtr, _ := pipe.TransformAll(pick(recs, tr))
+		mte, _ := pipe.TransformAll(pick(recs, te))
+		writeCSV(filepath.Join(*out, fmt.Sprintf("fold%d_train.csv", k)), pipe.Outputs, mtr, pickF(y, tr))
+		writeCSV(filepath.Join(*out, fmt.Sprintf("fold%d_test.csv", k)), pipe.Outputs, mte, pickF(y, te))
+		d := &models.Data{Rows: mtr.Rows, Cols: mtr.Cols, X: mtr.Data, Y: pickF(y, tr)}
+		lr, err := models.FitLogistic(d, models.LogisticOptions{Lambda: 1})
+		check(err)
+		// The defaults of "abscopal train".
+		gb, err := models.FitGBM(d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8,
+			EarlyStopping: 30, Seed: *seed*1_000_003 + uint64(k+1)})
+		check(err)
+		for j, i := range te {
+			oof["logistic"][i] = lr.Score(mte.Row(j))
+			oof["gbm"][i] = gb.Score(mte.Row(j))
+		}
+	}
+	res := map[string]float64{}
+	for name, s := range oof {
+		res[name] = train.AUC(s, y)
+	}
+	b, _ := json.MarshalIndent(map[string]any{"rows": len(y), "folds": *folds, "seed": *seed, "auc": res}, "", "  ")
+	check(os.WriteFile(filepath.Join(*out, "ours.json"), b, 0o644))
+	fmt.Println(string(b))
+}
+
+func writeCSV(path string, header []string, m *features.Matrix, y []float64) {
+	f, err := os.Create(path)
+	check(err)
+	w := csv.NewWriter(f)
+	check(w.Write(append(append([]string{}, header...), "y")))
+	row := make([]string, m.Cols+1)
+	for i := 0; i < m.Rows; i++ {
+		for j, x := range m.Row(i) {
+			row[j] = strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		row[m.Cols] = strconv.FormatFloat(y[i], 'g', -1, 64)
+		check(w.Write(row))
+	}
+	w.Flush()
+	check(w.Error())
+	check(f.Close())
+}
+
+func pick(rs []features.Record, idx []int) []features.Record {
+	out := make([]features.Record, len(idx))
+	for j, i := range idx {
+		out[j] = rs[i]
+	}
+	return out
+}
+
+func pickF(xs []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for j, i := range idx {
+		out[j] = xs[i]
+	}
+	return out
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
