@@ -130,4 +130,3 @@ func check(err error) {
 		log.Fatal(err)
 	}
 }
-
