@@ -97,6 +97,14 @@ func modelFits(c Classifier, n int) bool {
 				}
 			}
 		}
+	case *Forest:
+		for _, t := range m.Trees {
+			for _, f := range t.Feature {
+				if int(f) >= n {
+					return false
+				}
+			}
+		}
 	}
 	return true
 }

@@ -1,4 +1,4 @@
-// Package models holds the classifiers (logistic, gbm), their calibration,
+// Package models holds the classifiers (logistic, gbm, forest), their calibration,
 // and the JSON form they take inside a model bundle.
 //
 // Every classifier returns probabilities, is deterministic for a seed, and
@@ -15,7 +15,7 @@ import (
 // Classifier predicts the probability of the positive class from a feature
 // vector laid out as the fitted pipeline's outputs.
 type Classifier interface {
-	// Algo names the algorithm: "logistic" or "gbm".
+	// Algo names the algorithm: "logistic", "gbm" or "forest".
 	Algo() string
 	// Score returns the raw score (log-odds) of x.
 	Score(x []float64) float64
@@ -99,6 +99,8 @@ func Decode(b []byte) (Classifier, error) {
 		c = new(Logistic)
 	case "gbm":
 		c = new(GBM)
+	case "forest":
+		c = new(Forest)
 	default:
 		return nil, fmt.Errorf("decode model: unknown algorithm %q", env.Algo)
 	}

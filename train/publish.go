@@ -38,6 +38,8 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 			models.GBMOptions
 			BestRound int `json:"best_round,omitempty"`
 		}{m.Opts, m.BestRound}
+	case *models.Forest:
+		hyper = m.Opts
 	}
 	if info.Hyperparameters, err = json.Marshal(hyper); err != nil {
 		return nil, err
@@ -167,8 +169,11 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("- Internal validation only: no external or temporal validation set was used.\n")
 	w.WriteString("- Cross-validated metrics describe this population; expect lower performance elsewhere.\n")
 	w.WriteString("- Contributions explain the model, not the biology: correlated inputs share credit arbitrarily.\n")
-	if b.Algo == "gbm" {
+	switch b.Algo {
+	case "gbm":
 		w.WriteString("- GBM contributions are path-based (Saabas), exact in sum but dependent on split order; not SHAP values.\n")
+	case "forest":
+		w.WriteString("- The forest's probability is a mean of leaf shares over trees, which has no exact per-feature decomposition: it reports no contributions.\n")
 	}
 	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
 	w.WriteString("| 5-6 data source, outcome | Data; target above |\n| 7 predictors | bundle.json `pipeline.spec` |\n")

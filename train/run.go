@@ -12,7 +12,7 @@ import (
 
 // Options configure a training run.
 type Options struct {
-	Algo        string // "logistic" or "gbm"
+	Algo        string // "logistic", "gbm" or "forest"
 	Folds       int    // stratified folds; default 5
 	Seed        uint64
 	Calibration string  // "platt" (default), "isotonic" or "none"
@@ -20,6 +20,7 @@ type Options struct {
 	Bootstrap   int     // resamples for the AUC interval; default 1000
 	Logistic    models.LogisticOptions
 	GBM         models.GBMOptions
+	Forest      models.ForestOptions
 	// Progress, if set, is called after each step: done of total.
 	Progress func(done, total int, step string)
 }
@@ -62,8 +63,8 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if opts.Bootstrap == 0 {
 		opts.Bootstrap = 1000
 	}
-	if opts.Algo != "logistic" && opts.Algo != "gbm" {
-		return nil, fmt.Errorf("%w: unknown algorithm %q (logistic or gbm)", ErrTrain, opts.Algo)
+	if opts.Algo != "logistic" && opts.Algo != "gbm" && opts.Algo != "forest" {
+		return nil, fmt.Errorf("%w: unknown algorithm %q (logistic, gbm or forest)", ErrTrain, opts.Algo)
 	}
 	if opts.Folds < 2 {
 		return nil, fmt.Errorf("%w: %d folds; need at least 2", ErrTrain, opts.Folds)
@@ -181,6 +182,11 @@ func fit(spec *features.Spec, rows []features.Record, y []float64, opts Options,
 	switch opts.Algo {
 	case "logistic":
 		c, err := models.FitLogistic(d, opts.Logistic)
+		return pipe, c, err
+	case "forest":
+		f := opts.Forest
+		f.Seed = opts.Seed*1_000_003 + seedOffset
+		c, err := models.FitForest(d, f)
 		return pipe, c, err
 	default:
 		g := opts.GBM

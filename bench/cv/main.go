@@ -47,7 +47,7 @@ func main() {
 	}
 	check(os.MkdirAll(*out, 0o755))
 	fold := train.StratifiedFolds(y, *folds, *seed)
-	oof := map[string][]float64{"logistic": make([]float64, len(y)), "gbm": make([]float64, len(y))}
+	oof := map[string][]float64{"logistic": make([]float64, len(y)), "gbm": make([]float64, len(y)), "forest": make([]float64, len(y))}
 	for k := 0; k < *folds; k++ {
 		var tr, te []int
 		for i, f := range fold {
@@ -70,9 +70,12 @@ func main() {
 		gb, err := models.FitGBM(d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8,
 			EarlyStopping: 30, Seed: *seed*1_000_003 + uint64(k+1)})
 		check(err)
+		fo, err := models.FitForest(d, models.ForestOptions{Trees: 101, MaxDepth: 8, Seed: *seed*1_000_003 + uint64(k+1)})
+		check(err)
 		for j, i := range te {
 			oof["logistic"][i] = lr.Score(mte.Row(j))
 			oof["gbm"][i] = gb.Score(mte.Row(j))
+			oof["forest"][i] = fo.Score(mte.Row(j))
 		}
 	}
 	res := map[string]float64{}

@@ -26,7 +26,7 @@ func newTrainCmd() *cobra.Command {
 		opts                                 train.Options
 	)
 	cmd := &cobra.Command{
-		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm --registry DIR --name NAME --seed N",
+		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
 		Short: "Cross-validate, calibrate and publish a model into a registry",
 		Long: `train fits the feature pipeline and a classifier with stratified k-fold
 cross-validation, reports out-of-fold metrics (ROC AUC with a bootstrap 95% CI,
@@ -46,6 +46,15 @@ spec's target column.`,
 			}
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
+			}
+			if opts.Algo == "forest" { // --trees and --depth, with the forest's own defaults
+				opts.Forest = models.ForestOptions{Trees: 101, MaxDepth: 8}
+				if cmd.Flags().Changed("trees") {
+					opts.Forest.Trees = opts.GBM.Trees
+				}
+				if cmd.Flags().Changed("depth") {
+					opts.Forest.MaxDepth = opts.GBM.MaxDepth
+				}
 			}
 			spec := features.BuiltinSpec(target)
 			if specPath != "" {
@@ -107,15 +116,15 @@ spec's target column.`,
 	f.StringVar(&target, "target", "abscopal_response", "target column")
 	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
-	f.StringVar(&opts.Algo, "algo", "gbm", "logistic or gbm")
+	f.StringVar(&opts.Algo, "algo", "gbm", "logistic, gbm or forest")
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed (folds, bootstrap, GBM sampling)")
 	f.IntVar(&opts.Folds, "folds", 5, "cross-validation folds")
 	f.StringVar(&opts.Calibration, "calibration", "platt", "platt, isotonic or none")
 	f.Float64Var(&opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
 	f.Float64Var(&opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
-	f.IntVar(&opts.GBM.Trees, "trees", 300, "gbm: boosting rounds")
-	f.IntVar(&opts.GBM.MaxDepth, "depth", 4, "gbm: maximum tree depth")
+	f.IntVar(&opts.GBM.Trees, "trees", 300, "gbm: boosting rounds; forest: trees, odd (default 101)")
+	f.IntVar(&opts.GBM.MaxDepth, "depth", 4, "gbm: maximum tree depth; forest: maximum depth (default 8)")
 	f.Float64Var(&opts.GBM.LearningRate, "learning-rate", 0.05, "gbm: shrinkage")
 	f.Float64Var(&opts.GBM.Lambda, "leaf-lambda", 1, "gbm: L2 penalty on leaf values")
 	f.Float64Var(&opts.GBM.MinChildWeight, "min-child-weight", 1, "gbm: minimum hessian sum per child")

@@ -1,0 +1,125 @@
+package models
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// forestData draws rows with a known logistic signal in features 0-2.
+func forestData(n int, seed uint64) *Data {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	d := &Data{Rows: n, Cols: 5}
+	for i := 0; i < n; i++ {
+		x := []float64{rng.NormFloat64(), rng.NormFloat64(), float64(rng.IntN(2)), rng.NormFloat64(), rng.NormFloat64()}
+		z := 1.2*x[0] - 0.8*x[1] + 1.0*x[2] - 0.5
+		d.X = append(d.X, x...)
+		d.Y = append(d.Y, b2f(rng.Float64() < sigmoid(z)))
+	}
+	return d
+}
+
+// TestForestTreeMatchesGolearn checks the conversion: on the rows golearn
+// was fitted on, the converted tree votes as golearn's own Predict does.
+func TestForestTreeMatchesGolearn(t *testing.T) {
+	d := forestData(600, 3)
+	bd := binData(d, 16)
+	sample := make([]int, d.Rows)
+	for i := range sample {
+		sample[i] = i
+	}
+	cols := []int{0, 2, 3} // a subspace: golearn's feature 1 is column 2
+	cart, inst, err := golearnCART(d, bd, sample, cols, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := convertCART(cart, bd, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cart.Predict(inst)
+	f := &Forest{Trees: []ForestTree{tree}}
+	differ := 0
+	for i := 0; i < d.Rows; i++ {
+		if int64(f.Votes(d.Row(i))) != want[i] {
+			differ++
+		}
+	}
+	if differ != 0 {
+		t.Errorf("the converted tree differs from golearn on %d of %d rows", differ, d.Rows)
+	}
+	if len(tree.Label) < 7 {
+		t.Errorf("a tree of %d nodes: golearn hardly split", len(tree.Label))
+	}
+}
+
+func TestForest(t *testing.T) {
+	d := forestData(1500, 4)
+	f, err := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reproducible from the seed; another seed gives another forest.
+	g, _ := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
+	h, _ := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 10})
+	if !reflect.DeepEqual(f, g) || reflect.DeepEqual(f, h) {
+		t.Error("forests are not determined by their seed")
+	}
+	// It learned the signal: held-out rows rank well (AUC by pairs).
+	test := forestData(1000, 5)
+	var pos, neg []float64
+	for i := 0; i < test.Rows; i++ {
+		s := f.Score(test.Row(i))
+		if test.Y[i] == 1 {
+			pos = append(pos, s)
+		} else {
+			neg = append(neg, s)
+		}
+	}
+	var wins float64
+	for _, p := range pos {
+		for _, n := range neg {
+			switch {
+			case p > n:
+				wins++
+			case p == n:
+				wins += 0.5
+			}
+		}
+	}
+	if auc := wins / float64(len(pos)*len(neg)); auc < 0.75 {
+		t.Errorf("held-out AUC %.3f; the signal gives about 0.8", auc)
+	}
+	// Round trip through a bundle encoding.
+	b, err := Encode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if back.Score(test.Row(i)) != f.Score(test.Row(i)) {
+			t.Fatal("a decoded forest scores differently")
+		}
+	}
+	if s := f.Score(test.Row(0)); math.IsInf(s, 0) || math.IsNaN(s) {
+		t.Errorf("score %v", s)
+	}
+	if _, err := FitForest(d, ForestOptions{Trees: 10}); err == nil || !strings.Contains(err.Error(), "must be odd") {
+		t.Errorf("an even tree count: %v", err)
+	}
+	var env struct{ Model Forest }
+	if err := json.Unmarshal(b, &env); err != nil {
+		t.Fatal(err)
+	}
+	even := env.Model
+	even.Trees = even.Trees[:2]
+	if err := even.validate(); err == nil {
+		t.Error("a forest of 2 trees passed validation")
+	}
+}
