@@ -51,9 +51,9 @@ type ForestTree struct {
 
 // ForestOptions are the hyperparameters of FitForest.
 type ForestOptions struct {
-	Trees    int    `json:"trees"`     // odd; default 101
-	MaxDepth int    `json:"max_depth"` // default 8
-	MaxBins  int    `json:"max_bins"`  // distinct values per feature given to golearn; default 32
+	Trees    int `json:"trees"`     // odd; default 101
+	MaxDepth int `json:"max_depth"` // default 8
+	MaxBins  int `json:"max_bins"`  // distinct values per feature given to golearn; default 32
 	// ColSample is the share of features each tree sees (random subspaces,
 	// Ho 1998): golearn's CART cannot sample features per split, as a random
 	// forest does, so the trees are decorrelated per tree instead. Default 0.7.
