@@ -75,6 +75,6 @@ demonstrations, not clinical evidence.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newSynthCmd(), newValidateCmd(), newFeaturesCmd(), newTrainCmd(), newModelsCmd(), newPredictCmd(), newSchemaCmd(), newVersionCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSynthCmd(), newValidateCmd(), newFeaturesCmd(), newTrainCmd(), newModelsCmd(), newPredictCmd(), newSchemaCmd(), newVersionCmd())
 	return root
 }

@@ -1,0 +1,45 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// apiError is the one error envelope of /v1:
+// {"error": {"code": ..., "message": ..., "field": ...}}.
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// Error codes.
+const (
+	codeMalformed    = "malformed_json"
+	codeUnknownField = "unknown_field"
+	codeInvalid      = "invalid_value"
+	codeTooLarge     = "body_too_large"
+	codeNotFound     = "not_found"
+	codeUnauthorized = "unauthorized"
+	codeUnavailable  = "no_model"
+	codeInternal     = "internal"
+)
+
+func abort(c *gin.Context, status int, e apiError) {
+	if strings.HasPrefix(c.Request.URL.Path, "/v2") {
+		// The Open Inference Protocol's error shape.
+		msg := e.Message
+		if e.Field != "" && !strings.Contains(msg, e.Field) {
+			msg = e.Field + ": " + msg
+		}
+		c.AbortWithStatusJSON(status, gin.H{"error": msg})
+		return
+	}
+	c.AbortWithStatusJSON(status, gin.H{"error": e})
+}
+
+func notFound(c *gin.Context, what string) {
+	abort(c, http.StatusNotFound, apiError{Code: codeNotFound, Message: what + " not found"})
+}

@@ -1,0 +1,88 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/abscopal/abscopal/models"
+)
+
+// Targets the v1 API predicts, in response order.
+var v1Targets = []string{"abscopal_response", "objective_response"}
+
+// modelSet is the immutable set of models being served.
+type modelSet struct {
+	byName   map[string]*models.Model // every model: its production alias, else its latest version
+	byTarget map[string]*models.Model // the v1 model of each target
+}
+
+// loadModels loads every model of the registry. For each v1 target, the
+// model serving it is the first by name among those trained on cohort files
+// (the built-in spec) for that target.
+func loadModels(reg *models.Registry) (*modelSet, error) {
+	names, err := reg.Names()
+	if err != nil {
+		return nil, err
+	}
+	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}}
+	var errs []error
+	for _, n := range names {
+		m, err := reg.Load(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		set.byName[n] = m
+		if _, taken := set.byTarget[m.Bundle.Target]; !taken && m.Bundle.Pipeline.Spec.Builtin {
+			set.byTarget[m.Bundle.Target] = m
+		}
+	}
+	if len(errs) > 0 {
+		// A model that fails to load must not pass unnoticed, nor silently
+		// replace a good one: the reload fails and the current set stays.
+		return nil, errors.Join(errs...)
+	}
+	if len(set.byName) == 0 {
+		return nil, fmt.Errorf("registry %s holds no models", reg.Dir)
+	}
+	return set, nil
+}
+
+func (s *modelSet) sorted() []*models.Model {
+	out := make([]*models.Model, 0, len(s.byName))
+	for _, m := range s.byName {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Bundle.Name < out[b].Bundle.Name })
+	return out
+}
+
+// fingerprint summarizes the registry's versions and aliases; it changes
+// when a version is published or an alias moves.
+func fingerprint(reg *models.Registry) string {
+	var b strings.Builder
+	names, _ := reg.Names()
+	for _, n := range names {
+		versions, _ := reg.Versions(n)
+		fmt.Fprintf(&b, "%s:%s;", n, strings.Join(versions, ","))
+		aliases, _ := reg.Aliases(n)
+		keys := make([]string, 0, len(aliases))
+		for a := range aliases {
+			keys = append(keys, a)
+		}
+		sort.Strings(keys)
+		for _, a := range keys {
+			st, _ := os.Stat(filepath.Join(reg.Dir, n, "aliases", a))
+			var mt int64
+			if st != nil {
+				mt = st.ModTime().UnixNano()
+			}
+			fmt.Fprintf(&b, "@%s=%s/%d;", a, aliases[a], mt)
+		}
+	}
+	return b.String()
+}

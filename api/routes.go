@@ -1,0 +1,127 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestID, s.observe, s.recover, s.limitBody)
+	r.NoRoute(func(c *gin.Context) { notFound(c, "route "+c.Request.URL.Path) })
+	r.NoMethod(func(c *gin.Context) {
+		abort(c, http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", s.spec) })
+
+	v1 := r.Group("/v1", s.auth)
+	v1.POST("/predict", s.predict)
+	v1.POST("/regimens/compare", s.compareRegimens)
+	v1.GET("/models", s.listModels)
+	v1.GET("/models/:name", s.showModel)
+	v1.GET("/schema", s.schema)
+
+	v2 := r.Group("/v2", s.auth)
+	v2.GET("", s.v2Server)
+	v2.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"live": true}) })
+	v2.GET("/health/ready", s.v2Ready)
+	v2.GET("/models/:name", s.v2Model)
+	v2.GET("/models/:name/ready", s.v2ModelReady)
+	v2.POST("/models/:name/infer", s.v2Infer)
+	v2.GET("/models/:name/versions/:version", s.v2Model)
+	v2.GET("/models/:name/versions/:version/ready", s.v2ModelReady)
+	v2.POST("/models/:name/versions/:version/infer", s.v2Infer)
+	return r
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID keeps a caller's X-Request-ID when it is a plain token, or makes one.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if !requestIDRE.MatchString(id) {
+		var b [8]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set("request_id", id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+// observe logs each request (never its body: it holds patient data) and
+// records its metrics, by route template rather than raw path so that model
+// names in URLs cannot explode the metric's cardinality.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	d := time.Since(start)
+	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
+	s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
+	s.log.Info("request", "request_id", c.GetString("request_id"), "method", c.Request.Method, "route", route,
+		"status", status, "latency_ms", float64(d.Microseconds())/1000, "bytes", c.Writer.Size())
+}
+
+// recover turns a panic into a 500 that says nothing about internals; the
+// log has the detail, under the request id.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(p)
+			}
+			s.log.Error("panic", "request_id", c.GetString("request_id"), "route", c.FullPath(), "panic", p)
+			abort(c, http.StatusInternalServerError, apiError{Code: codeInternal,
+				Message: "internal error; quote request id " + c.GetString("request_id")})
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	}
+	c.Next()
+}
+
+func (s *Server) auth(c *gin.Context) {
+	if len(s.cfg.Tokens) == 0 {
+		c.Next()
+		return
+	}
+	if !s.authorized(c.GetHeader("Authorization")) {
+		c.Header("WWW-Authenticate", `Bearer realm="abscopal"`)
+		abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: "a valid bearer token is required"})
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	set := s.models()
+	if len(set.byName) == 0 {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "no models loaded"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "models": len(set.byName)})
+}

@@ -1,0 +1,216 @@
+// Package api serves abscopal's models over HTTP with Gin: the v1 API
+// (predict, regimen comparison, models, schema), the Open Inference
+// Protocol v2 (KServe, Triton, MLServer), health, Prometheus metrics and the
+// OpenAPI document.
+//
+// A Server is a value: construct it with New and a Config, mount Handler,
+// or run it with ListenAndServe. Models come from a registry and are
+// swapped atomically by Reload, which "abscopal serve" calls on SIGHUP and
+// when the registry changes on disk.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/abscopal/abscopal/models"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures a Server.
+type Config struct {
+	Registry string // registry directory
+	// Tokens, when not empty, are the bearer tokens accepted on /v1 and /v2.
+	Tokens []string
+	// MaxBodyBytes bounds a request body (default 1 MiB); larger is 413.
+	MaxBodyBytes int64
+	// MaxBatch bounds the patients of one predict request (default 1000).
+	MaxBatch int
+	// Timeouts of the HTTP server (defaults 10 s, 30 s, 120 s).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ShutdownTimeout bounds the wait for in-flight requests (default 20 s).
+	ShutdownTimeout time.Duration
+	// WatchInterval is how often the registry is checked for changes
+	// (default 2 s; negative: never).
+	WatchInterval time.Duration
+	Logger        *slog.Logger
+}
+
+// Server serves predictions.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	set     atomic.Pointer[modelSet]
+	metrics *metrics
+	engine  *gin.Engine
+	spec    []byte // the OpenAPI document
+}
+
+// New loads the registry's models and builds the server. A registry that
+// cannot be read is an error; one without models gives a server that is
+// live but not ready.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1000
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 120 * time.Second
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 20 * time.Second
+	}
+	if cfg.WatchInterval == 0 {
+		cfg.WatchInterval = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	for _, t := range cfg.Tokens {
+		if t == "" {
+			return nil, errors.New("api: an empty bearer token would accept anyone")
+		}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), spec: openAPISpec}
+	if _, err := os.Stat(cfg.Registry); err != nil {
+		return nil, fmt.Errorf("api: registry: %w", err)
+	}
+	if err := s.Reload(); err != nil {
+		s.log.Warn("no models loaded", "error", err.Error())
+	}
+	s.engine = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Metrics returns the server's Prometheus registry.
+func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
+
+// Reload loads the registry's models and swaps them in atomically; requests
+// in flight finish with the models they started with. On error the current
+// models stay.
+func (s *Server) Reload() error {
+	start := time.Now()
+	set, err := loadModels(&models.Registry{Dir: s.cfg.Registry})
+	s.metrics.loadSeconds.Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.metrics.loadErrors.Inc()
+		return err
+	}
+	s.set.Store(set)
+	s.metrics.loaded.Set(float64(len(set.byName)))
+	for _, m := range set.sorted() {
+		s.log.Info("model loaded", "model", m.Bundle.Name, "version", m.Version, "target", m.Bundle.Target, "algo", m.Bundle.Algo)
+	}
+	return nil
+}
+
+func (s *Server) models() *modelSet {
+	if m := s.set.Load(); m != nil {
+		return m
+	}
+	return &modelSet{}
+}
+
+// ListenAndServe serves on addr until ctx ends, then shuts down gracefully:
+// it stops accepting connections and waits (up to ShutdownTimeout) for
+// requests in flight. It watches the registry and reloads on changes.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on a listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.engine,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		ReadHeaderTimeout: s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.WatchInterval > 0 {
+		go s.watch(ctx)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// watch reloads when the registry's fingerprint (its versions and aliases)
+// changes. Polling needs no platform file-notification API and notices a
+// registry on a network file system too.
+func (s *Server) watch(ctx context.Context) {
+	reg := &models.Registry{Dir: s.cfg.Registry}
+	last := fingerprint(reg)
+	t := time.NewTicker(s.cfg.WatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if fp := fingerprint(reg); fp != last {
+			last = fp
+			if err := s.Reload(); err != nil {
+				s.log.Error("reload failed; keeping the current models", "error", err.Error())
+			}
+		}
+	}
+}
+
+// authorized compares the bearer token with every configured token in
+// constant time.
+func (s *Server) authorized(header string) bool {
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || token == "" {
+		return false
+	}
+	match := 0
+	for _, t := range s.cfg.Tokens {
+		match |= subtle.ConstantTimeCompare([]byte(token), []byte(t))
+	}
+	return match == 1
+}

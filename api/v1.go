@@ -1,0 +1,477 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/gin-gonic/gin"
+)
+
+// readBody reads the request body, answering 413 past the limit and 400 for
+// a body that is not a JSON object. It reports whether to go on.
+func readBody(c *gin.Context) (map[string]json.RawMessage, bool) {
+	b, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			abort(c, http.StatusRequestEntityTooLarge, apiError{Code: codeTooLarge, Message: fmt.Sprintf("the body exceeds %d bytes", tooBig.Limit)})
+			return nil, false
+		}
+		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "the body could not be read"})
+		return nil, false
+	}
+	var obj map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {
+		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "the body must be one JSON object: " + jsonProblem(err)})
+		return nil, false
+	}
+	return obj, true
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		return "found more than one value"
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
+	}
+	return "not a JSON object"
+}
+
+// inputFields are the cohort fields a caller may send: outcomes and
+// synthetic ground truth are not inputs.
+var inputFields = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range data.CohortFields() {
+		if !f.Outcome && !f.Synthetic {
+			m[f.Name] = true
+		}
+	}
+	return m
+}()
+
+// decodePatient decodes and validates one patient. path prefixes field names
+// in errors ("patients[2].").
+func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, *apiError, int) {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil || keys == nil {
+		return nil, &apiError{Code: codeMalformed, Message: "a patient must be a JSON object", Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
+	}
+	for k := range keys {
+		if !inputFields[k] {
+			msg := "unknown field " + k + "; GET /v1/schema lists the input fields"
+			if f, ok := data.CohortField(k); ok && (f.Outcome || f.Synthetic) {
+				msg = k + " is an outcome, not an input"
+			}
+			return nil, &apiError{Code: codeUnknownField, Message: msg, Field: path + k}, http.StatusUnprocessableEntity
+		}
+	}
+	var p data.Patient
+	if err := json.Unmarshal(raw, &p); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			f, _ := data.CohortField(te.Field)
+			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s must be a %s (%s), got a JSON %s", te.Field, f.KindName(), f.Allowed(), te.Value), Field: path + te.Field}, http.StatusUnprocessableEntity
+		}
+		return nil, &apiError{Code: codeMalformed, Message: "the patient could not be decoded", Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
+	}
+	if p.PatientID == "" {
+		p.PatientID = fmt.Sprintf("patient-%d", index+1)
+	}
+	if errs := p.Validate(); len(errs) > 0 {
+		return nil, &apiError{Code: codeInvalid, Message: errs[0].Error(), Field: path + errs[0].Field}, http.StatusUnprocessableEntity
+	}
+	return &p, nil, 0
+}
+
+// decodePatients reads {"patients": [...]} or one patient object.
+func (s *Server) decodePatients(c *gin.Context, obj map[string]json.RawMessage) ([]*data.Patient, bool) {
+	raws := []json.RawMessage{}
+	path := ""
+	if list, ok := obj["patients"]; ok {
+		if len(obj) != 1 {
+			for k := range obj {
+				if k != "patients" {
+					abort(c, http.StatusUnprocessableEntity, apiError{Code: codeUnknownField, Message: "a batch has only the key patients; unknown field " + k, Field: k})
+					return nil, false
+				}
+			}
+		}
+		if err := json.Unmarshal(list, &raws); err != nil {
+			abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "patients must be an array of objects", Field: "patients"})
+			return nil, false
+		}
+		if len(raws) == 0 || len(raws) > s.cfg.MaxBatch {
+			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: fmt.Sprintf("a batch holds 1 to %d patients, got %d", s.cfg.MaxBatch, len(raws)), Field: "patients"})
+			return nil, false
+		}
+		path = "patients[%d]."
+	} else {
+		b, _ := json.Marshal(obj)
+		raws = append(raws, b)
+	}
+	out := make([]*data.Patient, len(raws))
+	for i, raw := range raws {
+		prefix := ""
+		if path != "" {
+			prefix = fmt.Sprintf(path, i)
+		}
+		p, e, status := decodePatient(raw, prefix, i)
+		if e != nil {
+			abort(c, status, *e)
+			return nil, false
+		}
+		out[i] = p
+	}
+	return out, true
+}
+
+// targetPrediction is one target's answer for one patient.
+type targetPrediction struct {
+	Probability   *float64       `json:"probability"`
+	Model         string         `json:"model,omitempty"`
+	Version       string         `json:"version,omitempty"`
+	Reason        string         `json:"reason,omitempty"`
+	Contributions []contribution `json:"contributions,omitempty"`
+	Imputed       []string       `json:"imputed,omitempty"`
+	Unseen        []unseen       `json:"unseen_categories,omitempty"`
+	Warnings      []string       `json:"warnings,omitempty"`
+}
+
+type contribution struct {
+	Feature string  `json:"feature"`
+	LogOdds float64 `json:"log_odds"`
+}
+
+type unseen struct {
+	Feature string `json:"feature"`
+	Value   string `json:"value"`
+}
+
+// topContributions is how many contributions ("why") a prediction lists.
+const topContributions = 5
+
+func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) targetPrediction {
+	m, ok := set.byTarget[target]
+	if !ok {
+		return targetPrediction{Reason: "no model in the registry predicts " + target}
+	}
+	tp := targetPrediction{Model: m.Bundle.Name, Version: m.Version}
+	if target == "abscopal_response" && !p.HadRT() {
+		tp.Reason = "an abscopal response needs radiotherapy: rt_dose_gy is 0 or missing"
+		return tp
+	}
+	pr := m.Predict(features.PatientRecord{P: p})
+	prob := pr.Probability
+	tp.Probability = &prob
+	tp.Contributions = aggregate(m.Bundle.Pipeline, pr.Contributions)
+	tp.Imputed = append([]string{}, pr.Notes.Imputed...)
+	for _, u := range pr.Notes.Unseen {
+		tp.Unseen = append(tp.Unseen, unseen{u.Feature, u.Value})
+	}
+	for _, o := range pr.Notes.OutOfRange {
+		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s = %g is outside the training range [%g, %g]", o.Feature, o.Value, o.Min, o.Max))
+	}
+	s.metrics.predictions.WithLabelValues(m.Bundle.Name, m.Version, target).Inc()
+	return tp
+}
+
+// aggregate sums the contributions of a feature's outputs (its levels and
+// missing indicator) and keeps the largest by magnitude.
+func aggregate(p *features.Pipeline, contrib []float64) []contribution {
+	sums := map[string]float64{}
+	var order []string
+	for j, name := range p.Outputs {
+		f := name
+		if i := strings.IndexAny(name, "=:"); i >= 0 {
+			f = name[:i]
+		}
+		if _, ok := sums[f]; !ok {
+			order = append(order, f)
+		}
+		sums[f] += contrib[j]
+	}
+	out := make([]contribution, 0, len(order))
+	for _, f := range order {
+		if sums[f] != 0 {
+			out = append(out, contribution{f, math.Round(sums[f]*1e6) / 1e6})
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return math.Abs(out[a].LogOdds) > math.Abs(out[b].LogOdds) })
+	if len(out) > topContributions {
+		out = out[:topContributions]
+	}
+	return out
+}
+
+type patientPrediction struct {
+	PatientID   string                      `json:"patient_id"`
+	Predictions map[string]targetPrediction `json:"predictions"`
+}
+
+func (s *Server) predictOne(set *modelSet, p *data.Patient) patientPrediction {
+	pp := patientPrediction{PatientID: p.PatientID, Predictions: map[string]targetPrediction{}}
+	for _, t := range v1Targets {
+		pp.Predictions[t] = s.predictTarget(set, t, p)
+	}
+	return pp
+}
+
+func (s *Server) requireModels(c *gin.Context) (*modelSet, bool) {
+	set := s.models()
+	if len(set.byTarget) == 0 {
+		abort(c, http.StatusServiceUnavailable, apiError{Code: codeUnavailable, Message: "no model is loaded for abscopal_response or objective_response"})
+		return nil, false
+	}
+	return set, true
+}
+
+func (s *Server) predict(c *gin.Context) {
+	obj, ok := readBody(c)
+	if !ok {
+		return
+	}
+	patients, ok := s.decodePatients(c, obj)
+	if !ok {
+		return
+	}
+	set, ok := s.requireModels(c)
+	if !ok {
+		return
+	}
+	out := make([]patientPrediction, len(patients))
+	for i, p := range patients {
+		out[i] = s.predictOne(set, p)
+	}
+	c.JSON(http.StatusOK, gin.H{"predictions": out})
+}
+
+// Regimen is a candidate course of radiotherapy.
+type Regimen struct {
+	Label     string  `json:"label,omitempty"`
+	DoseGy    float64 `json:"dose_gy"`
+	Fractions int     `json:"fractions"`
+	Site      string  `json:"site,omitempty"`
+	Nodal     *bool   `json:"nodal,omitempty"`
+	Sequence  string  `json:"sequence,omitempty"`
+}
+
+// DefaultRegimens are compared when a request names none.
+var DefaultRegimens = []Regimen{
+	{Label: "ICI alone"}, {Label: "8 Gy x 3", DoseGy: 24, Fractions: 3}, {Label: "12.5 Gy x 4", DoseGy: 50, Fractions: 4},
+	{Label: "10 Gy x 5", DoseGy: 50, Fractions: 5}, {Label: "20 Gy x 1", DoseGy: 20, Fractions: 1},
+	{Label: "45 Gy / 15", DoseGy: 45, Fractions: 15}, {Label: "60 Gy / 30", DoseGy: 60, Fractions: 30},
+}
+
+type regimenResult struct {
+	Rank        int                         `json:"rank"`
+	Regimen     Regimen                     `json:"regimen"`
+	BED10Gy     float64                     `json:"bed10_gy"`
+	EQD2Gy      float64                     `json:"eqd2_10_gy"`
+	Predictions map[string]targetPrediction `json:"predictions"`
+}
+
+func (s *Server) compareRegimens(c *gin.Context) {
+	obj, ok := readBody(c)
+	if !ok {
+		return
+	}
+	for k := range obj {
+		if k != "patient" && k != "regimens" && k != "rank_by" {
+			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeUnknownField, Message: "unknown field " + k + " (patient, regimens, rank_by)", Field: k})
+			return
+		}
+	}
+	rawPatient, ok := obj["patient"]
+	if !ok {
+		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "patient is required", Field: "patient"})
+		return
+	}
+	rankBy := "objective_response"
+	if rb, ok := obj["rank_by"]; ok {
+		if err := json.Unmarshal(rb, &rankBy); err != nil || (rankBy != "objective_response" && rankBy != "abscopal_response") {
+			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "rank_by is objective_response or abscopal_response", Field: "rank_by"})
+			return
+		}
+	}
+	regimens := DefaultRegimens
+	if rr, ok := obj["regimens"]; ok {
+		dec := json.NewDecoder(bytes.NewReader(rr))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&regimens); err != nil {
+			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "regimens: " + strings.TrimPrefix(err.Error(), "json: "), Field: "regimens"})
+			return
+		}
+		if len(regimens) == 0 || len(regimens) > 50 {
+			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: fmt.Sprintf("1 to 50 regimens, got %d", len(regimens)), Field: "regimens"})
+			return
+		}
+	}
+	base, e, status := decodePatient(rawPatient, "patient.", 0)
+	if e != nil {
+		abort(c, status, *e)
+		return
+	}
+	set, ok := s.requireModels(c)
+	if !ok {
+		return
+	}
+	results := make([]regimenResult, len(regimens))
+	for i, r := range regimens {
+		p, field, msg := applyRegimen(*base, r)
+		if p == nil {
+			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: msg, Field: fmt.Sprintf("regimens[%d].%s", i, field)})
+			return
+		}
+		if r.Label == "" {
+			r.Label = regimenLabel(r)
+		}
+		results[i] = regimenResult{Regimen: r, BED10Gy: features.BED(r.DoseGy, r.Fractions, 10), EQD2Gy: features.EQD2(r.DoseGy, r.Fractions, 10),
+			Predictions: s.predictOne(set, p).Predictions}
+	}
+	prob := func(r regimenResult) float64 {
+		if p := r.Predictions[rankBy].Probability; p != nil {
+			return *p
+		}
+		return -1 // undefined (no RT for an abscopal ranking): last
+	}
+	sort.SliceStable(results, func(a, b int) bool { return prob(results[a]) > prob(results[b]) })
+	for i := range results {
+		results[i].Rank = i + 1
+	}
+	c.JSON(http.StatusOK, gin.H{"patient_id": base.PatientID, "rank_by": rankBy, "regimens": results,
+		"note": "mean organ doses and the lymphocyte nadir of a hypothetical regimen are unknown and imputed"})
+}
+
+// applyRegimen replaces the patient's course of RT. A site, nodal field or
+// sequence the regimen leaves out is the patient's own, else lung, not
+// nodal, and RT before ICI.
+func applyRegimen(p data.Patient, r Regimen) (patient *data.Patient, field, message string) {
+	site, seq := "lung", data.SeqRTBeforeICI
+	nodal := false
+	if p.RTSite != nil {
+		site = *p.RTSite
+	}
+	if p.RTICISequence != nil {
+		seq = *p.RTICISequence
+	}
+	if p.RTNodal != nil {
+		nodal = *p.RTNodal
+	}
+	if r.Site != "" {
+		site = r.Site
+	}
+	if r.Sequence != "" {
+		seq = r.Sequence
+	}
+	if r.Nodal != nil {
+		nodal = *r.Nodal
+	}
+	dose, n := r.DoseGy, r.Fractions
+	p.RTDoseGy, p.MeanLungDoseGy, p.MeanHeartDoseGy, p.MeanBodyDoseGy, p.ALCNadir = &dose, nil, nil, nil, nil
+	if dose > 0 || n > 0 {
+		p.RTFractions, p.RTSite, p.RTNodal, p.RTICISequence = &n, &site, &nodal, &seq
+	} else {
+		p.RTFractions, p.RTSite, p.RTNodal, p.RTICISequence = nil, nil, nil, nil
+	}
+	if errs := p.Validate(); len(errs) > 0 {
+		names := map[string]string{"rt_dose_gy": "dose_gy", "rt_fractions": "fractions", "rt_site": "site", "rt_ici_sequence": "sequence", "rt_nodal": "nodal"}
+		return nil, names[errs[0].Field], errs[0].Error()
+	}
+	return &p, "", ""
+}
+
+func regimenLabel(r Regimen) string {
+	switch {
+	case r.DoseGy == 0:
+		return "ICI alone"
+	case r.Fractions == 1:
+		return fmt.Sprintf("%g Gy x 1", r.DoseGy)
+	}
+	return fmt.Sprintf("%g Gy / %d", r.DoseGy, r.Fractions)
+}
+
+type modelInfo struct {
+	Name      string          `json:"name"`
+	Version   string          `json:"version"`
+	Target    string          `json:"target"`
+	Algo      string          `json:"algo"`
+	Serves    bool            `json:"serves_v1_target"`
+	Synthetic bool            `json:"trained_on_synthetic_data"`
+	Rows      int             `json:"training_rows"`
+	Metrics   json.RawMessage `json:"metrics"`
+}
+
+func info(set *modelSet, m *models.Model) modelInfo {
+	return modelInfo{Name: m.Bundle.Name, Version: m.Version, Target: m.Bundle.Target, Algo: m.Bundle.Algo,
+		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Training.Synthetic, Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics}
+}
+
+func (s *Server) listModels(c *gin.Context) {
+	set := s.models()
+	out := []modelInfo{}
+	for _, m := range set.sorted() {
+		out = append(out, info(set, m))
+	}
+	c.JSON(http.StatusOK, gin.H{"models": out})
+}
+
+func (s *Server) showModel(c *gin.Context) {
+	set := s.models()
+	m, ok := set.byName[c.Param("name")]
+	if !ok {
+		notFound(c, "model "+c.Param("name"))
+		return
+	}
+	files, err := (&models.Registry{Dir: s.cfg.Registry}).ReadVerified(m.Bundle.Name, m.Version)
+	card := ""
+	if err == nil {
+		card = string(files["card.md"])
+	}
+	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": card})
+}
+
+type schemaField struct {
+	Name           string   `json:"name"`
+	Group          string   `json:"group"`
+	Kind           string   `json:"kind"`
+	Unit           string   `json:"unit,omitempty"`
+	Required       bool     `json:"required"`
+	RequiredWhenRT bool     `json:"required_when_rt,omitempty"`
+	Min            *float64 `json:"min,omitempty"`
+	Max            *float64 `json:"max,omitempty"`
+	Levels         []string `json:"levels,omitempty"`
+	Description    string   `json:"description"`
+}
+
+func (s *Server) schema(c *gin.Context) {
+	var out []schemaField
+	for _, f := range data.CohortFields() {
+		if f.Outcome || f.Synthetic {
+			continue
+		}
+		sf := schemaField{Name: f.Name, Group: f.Group, Kind: f.KindName(), Unit: f.Unit, Required: f.Required, RequiredWhenRT: f.RequiredWhenRT, Levels: f.Levels, Description: f.Description}
+		if f.HasRange {
+			lo, hi := f.Min, f.Max
+			sf.Min, sf.Max = &lo, &hi
+		}
+		out = append(out, sf)
+	}
+	c.JSON(http.StatusOK, gin.H{"fields": out})
+}

@@ -1,0 +1,284 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/buildinfo"
+	"github.com/abscopal/abscopal/models"
+	"github.com/gin-gonic/gin"
+)
+
+// The Open Inference Protocol v2 (KServe, Triton, MLServer), with tabular
+// input as MLServer's "pd" content type sends it: one input per column, each
+// a 1-D tensor of the batch's values; null is a missing value.
+
+type v2Tensor struct {
+	Name       string            `json:"name"`
+	Datatype   string            `json:"datatype"`
+	Shape      []int             `json:"shape"`
+	Data       []json.RawMessage `json:"data,omitempty"`
+	Parameters map[string]any    `json:"parameters,omitempty"`
+}
+
+type v2InferRequest struct {
+	ID         string         `json:"id,omitempty"`
+	Inputs     []v2Tensor     `json:"inputs"`
+	Outputs    []any          `json:"outputs,omitempty"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+}
+
+type v2Output struct {
+	Name       string         `json:"name"`
+	Datatype   string         `json:"datatype"`
+	Shape      []int          `json:"shape"`
+	Data       []*float64     `json:"data"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+}
+
+func (s *Server) v2Server(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"name": "abscopal", "version": buildinfo.Read().Version, "extensions": []string{}})
+}
+
+func (s *Server) v2Ready(c *gin.Context) {
+	ready := len(s.models().byName) > 0
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"ready": ready})
+}
+
+// v2Lookup finds the model and checks the version, if the URL names one:
+// only the version being served answers.
+func (s *Server) v2Lookup(c *gin.Context) (*models.Model, bool) {
+	m, ok := s.models().byName[c.Param("name")]
+	if !ok {
+		notFound(c, "model "+c.Param("name"))
+		return nil, false
+	}
+	if v := c.Param("version"); v != "" && v != m.Version {
+		abort(c, http.StatusNotFound, apiError{Code: codeNotFound, Message: fmt.Sprintf("model %s version %s is not served (serving %s)", m.Bundle.Name, v, m.Version)})
+		return nil, false
+	}
+	return m, true
+}
+
+// inputColumns lists the columns a model reads, with their OIP datatypes.
+func inputColumns(m *models.Model) []v2Tensor {
+	spec := m.Bundle.Pipeline.Spec
+	var out []v2Tensor
+	seen := map[string]bool{spec.Target.Column: true}
+	for _, k := range spec.Keep {
+		seen[k] = true
+	}
+	add := func(col string, k data.Kind) {
+		if seen[col] {
+			return
+		}
+		seen[col] = true
+		out = append(out, v2Tensor{Name: col, Datatype: oipType(k), Shape: []int{-1}})
+	}
+	if spec.ID != "" {
+		add(spec.ID, data.KindString)
+	}
+	for _, f := range m.Bundle.Pipeline.Features {
+		if d, ok := features.LookupDerived(f.Derived); ok {
+			for _, in := range d.Inputs {
+				cf, _ := data.CohortField(in)
+				add(in, cf.Kind)
+			}
+			continue
+		}
+		k := data.KindFloat
+		switch f.Kind {
+		case features.Categorical:
+			k = data.KindString
+		case features.Boolean:
+			k = data.KindBool
+		}
+		if cf, ok := data.CohortField(f.Column); ok && spec.Builtin {
+			k = cf.Kind
+		}
+		add(f.Column, k)
+	}
+	if spec.Builtin {
+		for _, req := range []string{"ici_class", "rt_dose_gy", "rt_fractions", "rt_site"} {
+			cf, _ := data.CohortField(req)
+			add(req, cf.Kind)
+		}
+	}
+	return out
+}
+
+func oipType(k data.Kind) string {
+	switch k {
+	case data.KindInt:
+		return "INT64"
+	case data.KindBool:
+		return "BOOL"
+	case data.KindString:
+		return "BYTES"
+	}
+	return "FP64"
+}
+
+func (s *Server) v2Model(c *gin.Context) {
+	m, ok := s.v2Lookup(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "versions": []string{m.Version}, "platform": "abscopal-" + m.Bundle.Algo,
+		"inputs": inputColumns(m), "outputs": []v2Tensor{{Name: "probability", Datatype: "FP64", Shape: []int{-1}}}})
+}
+
+func (s *Server) v2ModelReady(c *gin.Context) {
+	m, ok := s.v2Lookup(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "ready": true})
+}
+
+// v2Row is one row of an inference request's columns.
+type v2Row struct {
+	cols map[string][]data.Value
+	i    int
+}
+
+func (r v2Row) Value(col string) data.Value {
+	if v, ok := r.cols[col]; ok {
+		return v[r.i]
+	}
+	return data.Null
+}
+
+func (s *Server) v2Infer(c *gin.Context) {
+	m, ok := s.v2Lookup(c)
+	if !ok {
+		return
+	}
+	obj, ok := readBody(c)
+	if !ok {
+		return
+	}
+	b, _ := json.Marshal(obj)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var req v2InferRequest
+	if err := dec.Decode(&req); err != nil {
+		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "not an inference request: " + err.Error()})
+		return
+	}
+	cols, n, e := decodeColumns(req.Inputs, inputColumns(m))
+	if e != nil {
+		abort(c, http.StatusBadRequest, *e)
+		return
+	}
+	if n > s.cfg.MaxBatch {
+		abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("at most %d rows, got %d", s.cfg.MaxBatch, n)})
+		return
+	}
+	spec := m.Bundle.Pipeline.Spec
+	out := v2Output{Name: "probability", Datatype: "FP64", Shape: []int{n}, Data: make([]*float64, n)}
+	var undefined []int
+	for i := 0; i < n; i++ {
+		var rec features.Record = v2Row{cols, i}
+		if spec.Builtin {
+			// Cohort-schema inputs are validated like /v1's.
+			var p data.Patient
+			for name, vals := range cols {
+				if f, ok := data.CohortField(name); ok {
+					f.Set(&p, vals[i])
+				}
+			}
+			if p.PatientID == "" {
+				p.PatientID = fmt.Sprintf("row-%d", i+1)
+			}
+			if errs := p.Validate(); len(errs) > 0 {
+				abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("row %d: %v", i+1, errs[0])})
+				return
+			}
+			if m.Bundle.Target == "abscopal_response" && !p.HadRT() {
+				undefined = append(undefined, i+1)
+				continue
+			}
+			rec = features.PatientRecord{P: &p}
+		}
+		prob := m.Predict(rec).Probability
+		out.Data[i] = &prob
+	}
+	if len(undefined) > 0 {
+		out.Parameters = map[string]any{"null_rows": undefined, "null_reason": "no radiotherapy: an abscopal response is undefined"}
+	}
+	s.metrics.predictions.WithLabelValues(m.Bundle.Name, m.Version, m.Bundle.Target).Add(float64(n - len(undefined)))
+	resp := gin.H{"model_name": m.Bundle.Name, "model_version": m.Version, "outputs": []v2Output{out}}
+	if req.ID != "" {
+		resp["id"] = req.ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+// decodeColumns reads the input tensors into columns of Values, checking
+// names, datatypes and lengths.
+func decodeColumns(inputs []v2Tensor, want []v2Tensor) (map[string][]data.Value, int, *apiError) {
+	types := map[string]string{}
+	for _, w := range want {
+		types[w.Name] = w.Datatype
+	}
+	if len(inputs) == 0 {
+		return nil, 0, &apiError{Code: codeInvalid, Message: "no inputs"}
+	}
+	cols := map[string][]data.Value{}
+	n := -1
+	for _, in := range inputs {
+		wantType, ok := types[in.Name]
+		if !ok {
+			return nil, 0, &apiError{Code: codeUnknownField, Message: fmt.Sprintf("unknown input %q; GET the model's metadata for its inputs", in.Name), Field: in.Name}
+		}
+		if in.Datatype != wantType && !(wantType == "FP64" && (in.Datatype == "FP32" || in.Datatype == "INT64" || in.Datatype == "INT32")) &&
+			!(wantType == "INT64" && in.Datatype == "INT32") {
+			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s: datatype %s, want %s", in.Name, in.Datatype, wantType), Field: in.Name}
+		}
+		if n >= 0 && len(in.Data) != n {
+			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s has %d values, others %d", in.Name, len(in.Data), n), Field: in.Name}
+		}
+		n = len(in.Data)
+		if prod(in.Shape) != n {
+			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s: shape %v does not hold %d values", in.Name, in.Shape, n), Field: in.Name}
+		}
+		vals := make([]data.Value, n)
+		for i, raw := range in.Data {
+			if string(raw) == "null" {
+				continue
+			}
+			var err error
+			switch wantType {
+			case "BYTES":
+				err = json.Unmarshal(raw, &vals[i].Str)
+			case "BOOL":
+				err = json.Unmarshal(raw, &vals[i].Bool)
+			default:
+				err = json.Unmarshal(raw, &vals[i].Num)
+			}
+			if err != nil {
+				return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s, row %d: %s is not a %s value", in.Name, i+1, raw, wantType), Field: in.Name}
+			}
+			vals[i].Valid = true
+		}
+		cols[in.Name] = vals
+	}
+	return cols, n, nil
+}
+
+func prod(shape []int) int {
+	p := 1
+	for _, d := range shape {
+		p *= d
+	}
+	return p
+}

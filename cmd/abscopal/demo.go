@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/buildinfo"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+	"github.com/spf13/cobra"
+)
+
+func newDemoCmd() *cobra.Command {
+	var (
+		f    serveFlags
+		n    int
+		seed uint64
+		dir  string
+	)
+	cmd := &cobra.Command{
+		Use:   "demo [--addr :8080]",
+		Short: "Generate a SYNTHETIC cohort, train both models, and serve them",
+		Long: `demo is abscopal's first run: it writes a synthetic cohort, trains the abscopal
+response and objective response models (gbm, 5-fold CV, calibrated) into a
+registry, prints example requests, and serves the API until Ctrl-C.
+
+Everything it trains comes from SYNTHETIC data: a demonstration, not clinical
+evidence.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			out := cmd.ErrOrStderr()
+			if dir == "" {
+				var err error
+				if dir, err = os.MkdirTemp("", "abscopal-demo-"); err != nil {
+					return err
+				}
+			} else if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			cohort := filepath.Join(dir, "synthetic_cohort.parquet")
+			registry := filepath.Join(dir, "registry")
+			fmt.Fprintf(out, "abscopal demo: SYNTHETIC data, not for clinical use\n1/3 writing %d synthetic patients to %s\n", n, cohort)
+			if err := synth.WriteFile(ctx, cohort, n, seed, data.WriteOptions{}); err != nil {
+				return err
+			}
+			sum, err := fileSHA256(cohort)
+			if err != nil {
+				return err
+			}
+			reg := &models.Registry{Dir: registry}
+			for i, target := range []string{"abscopal_response", "objective_response"} {
+				name := strings.TrimSuffix(target, "_response")
+				if name == "objective" {
+					name = "response"
+				}
+				fmt.Fprintf(out, "%d/3 training %s (gbm) on %s\n", i+2, name, target)
+				spec := features.BuiltinSpec(target)
+				src, err := features.OpenSource(ctx, cohort, spec, true)
+				if err != nil {
+					return err
+				}
+				recs, err := src.All(ctx)
+				src.Close()
+				if err != nil {
+					return err
+				}
+				res, err := train.Run(ctx, spec, recs, train.Options{Algo: "gbm", Seed: seed, Bootstrap: 200,
+					GBM: models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30}})
+				if err != nil {
+					return err
+				}
+				bi := buildinfo.Read()
+				b, err := train.Bundle(name, res, models.TrainingInfo{DataFile: filepath.Base(cohort), DataSHA256: sum, Synthetic: true,
+					AbscopalVersion: bi.Version, GoVersion: bi.GoVersion, Commit: bi.Commit})
+				if err != nil {
+					return err
+				}
+				files, err := train.Files(b, res)
+				if err != nil {
+					return err
+				}
+				v, err := reg.Publish(name, files)
+				if err != nil {
+					return err
+				}
+				if err := reg.SetAlias(name, "production", v); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "    %s:%s cross-validated AUC %.3f (95%% CI %.3f-%.3f), calibration slope %.2f\n",
+					name, v, res.Metrics.AUC, res.Metrics.AUCLow, res.Metrics.AUCHigh, res.Metrics.CalSlope)
+			}
+			base := "http://localhost" + f.addr
+			if !strings.HasPrefix(f.addr, ":") {
+				base = "http://" + f.addr
+			}
+			fmt.Fprintf(out, `
+Serving on %[1]s (Ctrl-C to stop). Try:
+
+  curl -s %[1]s/v1/predict -H 'Content-Type: application/json' -d '{"patient_id": "demo-1", "ici_class": "pd1", "pdl1_tps": 5, "mhc1_status": "high", "alc": 1.6, "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung", "rt_ici_sequence": "concurrent"}'
+  curl -s %[1]s/v1/regimens/compare -H 'Content-Type: application/json' -d '{"patient": {"patient_id": "demo-2", "ici_class": "pd1", "pdl1_tps": 0, "alc": 1.1}, "rank_by": "abscopal_response"}'
+  curl -s %[1]s/v1/models
+  curl -s %[1]s/v1/schema
+  curl -s %[1]s/v2/models/abscopal/infer -H 'Content-Type: application/json' -d '{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "rt_dose_gy", "datatype": "FP64", "shape": [1], "data": [24]}, {"name": "rt_fractions", "datatype": "INT64", "shape": [1], "data": [3]}, {"name": "rt_site", "datatype": "BYTES", "shape": [1], "data": ["lung"]}]}'
+  curl -s %[1]s/metrics | grep abscopal_
+
+Registry: %[2]s (abscopal models list --registry %[2]s)
+`, base, registry)
+			return f.serve(ctx, registry, out)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().IntVar(&n, "n", 5000, "synthetic patients")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the cohort and the training")
+	cmd.Flags().StringVar(&dir, "dir", "", "working directory (default: a new temporary directory)")
+	return cmd
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/abscopal/abscopal/api"
+	"github.com/spf13/cobra"
+)
+
+// serveFlags are the options of serve and demo.
+type serveFlags struct {
+	addr, tokensFile string
+	maxBody          int64
+	maxBatch         int
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.addr, "addr", ":8080", "listen address")
+	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens, one per line, required on /v1 and /v2 (also: ABSCOPAL_TOKENS, comma-separated)")
+	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
+	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
+}
+
+// tokens reads the bearer tokens: the file's non-empty, non-comment lines
+// and ABSCOPAL_TOKENS.
+func (f *serveFlags) tokens() ([]string, error) {
+	var out []string
+	if f.tokensFile != "" {
+		fh, err := os.Open(f.tokensFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tokens-file: %w", err)
+		}
+		defer fh.Close()
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if t := strings.TrimSpace(sc.Text()); t != "" && !strings.HasPrefix(t, "#") {
+				out = append(out, t)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("--tokens-file: %w", err)
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("--tokens-file %s holds no token", f.tokensFile)
+		}
+	}
+	for _, t := range strings.Split(os.Getenv("ABSCOPAL_TOKENS"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// serve runs the API until ctx ends, reloading the registry on SIGHUP.
+func (f *serveFlags) serve(ctx context.Context, registry string, stderr io.Writer) error {
+	tokens, err := f.tokens()
+	if err != nil {
+		return usageError{err}
+	}
+	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
+		Logger: slog.New(slog.NewJSONHandler(stderr, nil))})
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := srv.Reload(); err != nil {
+					slog.New(slog.NewJSONHandler(stderr, nil)).Error("reload on SIGHUP failed; keeping the current models", "error", err.Error())
+				}
+			}
+		}
+	}()
+	return srv.ListenAndServe(ctx, f.addr)
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	var registry string
+	cmd := &cobra.Command{
+		Use:   "serve --registry DIR [--addr :8080]",
+		Short: "Serve the registry's models over HTTP (v1 API, Open Inference Protocol v2)",
+		Long: `serve answers predictions for every model of the registry: POST /v1/predict,
+POST /v1/regimens/compare, GET /v1/models, /v1/models/{name}, /v1/schema, the Open
+Inference Protocol v2 under /v2, /healthz, /readyz, /metrics (Prometheus) and
+/openapi.json. Logs are JSON lines on stderr, without request bodies.
+
+A model serves its target (abscopal_response, objective_response) through its
+"production" alias, else its latest version. The registry is reloaded on SIGHUP
+and when it changes on disk; the swap is atomic. SIGTERM or Ctrl-C stops
+accepting connections and finishes the requests in flight.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if registry == "" {
+				return usageError{errors.New("--registry is required")}
+			}
+			return f.serve(cmd.Context(), registry, cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
+	f.register(cmd)
+	return cmd
+}
