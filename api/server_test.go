@@ -1,0 +1,507 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/gin-gonic/gin"
+)
+
+// publish trains a small logistic model for target on synthetic patients and
+// publishes it as name.
+func publish(t testing.TB, reg *models.Registry, name, target string, seed uint64) string {
+	t.Helper()
+	ps := synth.Generate(1200, seed)
+	recs := make([]features.Record, len(ps))
+	for i := range ps {
+		recs[i] = features.PatientRecord{P: &ps[i]}
+	}
+	res, err := train.Run(context.Background(), features.BuiltinSpec(target), recs, train.Options{Algo: "logistic", Folds: 3, Seed: seed, Bootstrap: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.Bundle(name, res, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := train.Files(b, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := reg.Publish(name, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// The shared registry is built once per test binary (training is the slow
+// part) and removed by TestMain.
+var (
+	regOnce sync.Once
+	regRoot string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if regRoot != "" {
+		os.RemoveAll(regRoot)
+	}
+	os.Exit(code)
+}
+
+func sharedRegistry(t *testing.T) string {
+	regOnce.Do(func() {
+		var err error
+		if regRoot, err = os.MkdirTemp("", "abscopal-api-test-"); err != nil {
+			t.Fatal(err)
+		}
+		reg := &models.Registry{Dir: filepath.Join(regRoot, "registry")}
+		publish(t, reg, "abscopal", "abscopal_response", 1)
+		publish(t, reg, "response", "objective_response", 2)
+	})
+	return filepath.Join(regRoot, "registry")
+}
+
+// client calls a server and checks every exchange against the OpenAPI document.
+type client struct {
+	t      *testing.T
+	base   string
+	router routers.Router
+	token  string
+}
+
+func newClient(t *testing.T, srv *Server) *client {
+	t.Helper()
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openAPISpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the OpenAPI document is invalid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: hs.URL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, base: hs.URL, router: router}
+}
+
+// do sends a request; validRequest says whether the request itself must
+// conform (tests of bad input send requests that do not). The response
+// must always conform.
+func (c *client) do(method, path, body string, validRequest bool) (int, map[string]any) {
+	c.t.Helper()
+	var rdr io.Reader
+	if body != "" {
+		rdr = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rdr)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(resp.Body)
+
+	vreq, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	vreq.Header = req.Header.Clone()
+	route, params, err := c.router.FindRoute(vreq)
+	if err != nil {
+		c.t.Fatalf("%s %s is not in the OpenAPI document: %v", method, path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}}
+	if validRequest {
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			c.t.Errorf("%s %s: the request does not conform to the OpenAPI document: %v", method, path, err)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+		Body: io.NopCloser(bytes.NewReader(respBody)), Options: in.Options}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		c.t.Errorf("%s %s -> %d: the response does not conform to the OpenAPI document: %v\n%s", method, path, resp.StatusCode, err, respBody)
+	}
+	var m map[string]any
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(respBody, &m); err != nil {
+			c.t.Fatalf("%s %s: %v in %s", method, path, err, respBody)
+		}
+	}
+	return resp.StatusCode, m
+}
+
+func newServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	if cfg.Registry == "" {
+		cfg.Registry = sharedRegistry(t)
+	}
+	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg.WatchInterval = -1
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const sbrtPatient = `{"patient_id": "p1", "ici_class": "pd1", "pdl1_tps": 5, "mhc1_status": "high", "alc": 1.6, "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung", "rt_ici_sequence": "concurrent"}`
+
+func prediction(t *testing.T, body map[string]any, i int, target string) map[string]any {
+	t.Helper()
+	preds := body["predictions"].([]any)
+	return preds[i].(map[string]any)["predictions"].(map[string]any)[target].(map[string]any)
+}
+
+func TestPredict(t *testing.T) {
+	c := newClient(t, newServer(t, Config{}))
+
+	status, body := c.do("POST", "/v1/predict", sbrtPatient, true)
+	if status != 200 {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	a, o := prediction(t, body, 0, "abscopal_response"), prediction(t, body, 0, "objective_response")
+	pa, _ := a["probability"].(float64)
+	if !(pa > 0 && pa < 1) || a["model"] != "abscopal" || a["version"] != "v1" || o["model"] != "response" {
+		t.Errorf("predictions %v / %v", a, o)
+	}
+	// The answer is the model's: the same as scoring the patient directly.
+	m, err := (&models.Registry{Dir: sharedRegistry(t)}).Load("abscopal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p data.Patient
+	json.Unmarshal([]byte(sbrtPatient), &p)
+	if want := m.Predict(features.PatientRecord{P: &p}).Probability; pa != want {
+		t.Errorf("API probability %v, model %v", pa, want)
+	}
+	if len(a["contributions"].([]any)) != 5 || !contains(a["imputed"], "tmb") {
+		t.Errorf("contributions %v, imputed %v", a["contributions"], a["imputed"])
+	}
+
+	// A batch, with a patient without RT: no abscopal number, and why.
+	status, body = c.do("POST", "/v1/predict", `{"patients": [`+sbrtPatient+`, {"ici_class": "pdl1", "rt_dose_gy": 0, "alc": 30}]}`, true)
+	if status != 200 || len(body["predictions"].([]any)) != 2 {
+		t.Fatalf("batch: %d %v", status, body)
+	}
+	noRT := prediction(t, body, 1, "abscopal_response")
+	if noRT["probability"] != nil || !strings.Contains(noRT["reason"].(string), "radiotherapy") {
+		t.Errorf("no RT: %v", noRT)
+	}
+	if w := prediction(t, body, 1, "objective_response")["warnings"]; w == nil || !strings.Contains(w.([]any)[0].(string), "alc = 30 is outside the training range") {
+		t.Errorf("warnings %v", w)
+	}
+	if body["predictions"].([]any)[1].(map[string]any)["patient_id"] != "patient-2" {
+		t.Errorf("a missing patient_id is not numbered: %v", body["predictions"])
+	}
+}
+
+func contains(list any, s string) bool {
+	l, _ := list.([]any)
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPredictErrors(t *testing.T) {
+	c := newClient(t, newServer(t, Config{MaxBodyBytes: 4096, MaxBatch: 3}))
+	big := `{"patient_id": "` + strings.Repeat("x", 5000) + `", "ici_class": "pd1"}`
+	tests := []struct {
+		name, body string
+		status     int
+		code       string
+		field      string
+		msg        string
+	}{
+		{"malformed", `{"ici_class": `, 400, codeMalformed, "", "truncated"},
+		{"not an object", `[1, 2]`, 400, codeMalformed, "", ""},
+		{"typo", `{"ici_class": "pd1", "alc_baseline": 1.2}`, 422, codeUnknownField, "alc_baseline", "unknown field alc_baseline"},
+		{"outcome as input", `{"ici_class": "pd1", "objective_response": true}`, 422, codeUnknownField, "objective_response", "an outcome"},
+		{"out of range", `{"ici_class": "pd1", "alc": 500}`, 422, codeInvalid, "alc", "[0, 50] 10^9/L"},
+		{"wrong type", `{"ici_class": "pd1", "alc": "high"}`, 422, codeInvalid, "alc", "must be a float"},
+		{"missing required", `{"alc": 1}`, 422, codeInvalid, "ici_class", "null in required field"},
+		{"RT without fractions", `{"ici_class": "pd1", "rt_dose_gy": 24, "rt_site": "lung"}`, 422, codeInvalid, "rt_fractions", "required when rt_dose_gy > 0"},
+		{"in a batch", `{"patients": [{"ici_class": "pd1"}, {"ici_class": "pd1", "pdl1_tps": 101}]}`, 422, codeInvalid, "patients[1].pdl1_tps", "[0, 100] %"},
+		{"batch too large", `{"patients": [{"ici_class": "pd1"}, {"ici_class": "pd1"}, {"ici_class": "pd1"}, {"ici_class": "pd1"}]}`, 422, codeInvalid, "patients", "1 to 3 patients"},
+		{"body too large", big, 413, codeTooLarge, "", "4096 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := c.do("POST", "/v1/predict", tt.body, false)
+			e, _ := body["error"].(map[string]any)
+			if status != tt.status || e["code"] != tt.code || (tt.field != "" && e["field"] != tt.field) || !strings.Contains(e["message"].(string), tt.msg) {
+				t.Errorf("got %d %v; want %d %s field %q message with %q", status, e, tt.status, tt.code, tt.field, tt.msg)
+			}
+		})
+	}
+}
+
+func TestRegimens(t *testing.T) {
+	c := newClient(t, newServer(t, Config{}))
+	status, body := c.do("POST", "/v1/regimens/compare", `{"patient": {"patient_id": "r", "ici_class": "pd1", "pdl1_tps": 0}, "rank_by": "abscopal_response"}`, true)
+	if status != 200 {
+		t.Fatalf("%d %v", status, body)
+	}
+	rs := body["regimens"].([]any)
+	if len(rs) != len(DefaultRegimens) {
+		t.Fatalf("%d regimens, want the %d defaults", len(rs), len(DefaultRegimens))
+	}
+	last := -1.0
+	labels := map[string]float64{}
+	for i, r := range rs {
+		rm := r.(map[string]any)
+		reg := rm["regimen"].(map[string]any)
+		labels[reg["label"].(string)] = rm["bed10_gy"].(float64)
+		p := rm["predictions"].(map[string]any)["abscopal_response"].(map[string]any)["probability"]
+		if int(rm["rank"].(float64)) != i+1 {
+			t.Errorf("rank %v at position %d", rm["rank"], i+1)
+		}
+		if p == nil {
+			if reg["label"] != "ICI alone" || i != len(rs)-1 {
+				t.Errorf("%v has no abscopal probability and is not last", reg["label"])
+			}
+			continue
+		}
+		if last >= 0 && p.(float64) > last {
+			t.Errorf("not ranked: %v after %v", p, last)
+		}
+		last = p.(float64)
+	}
+	if labels["8 Gy x 3"] != 43.2 || labels["12.5 Gy x 4"] != 112.5 || labels["45 Gy / 15"] != 58.5 {
+		t.Errorf("BED10 by regimen %v", labels)
+	}
+
+	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": 40, "fractions": 1}]}`, true)
+	if e := body["error"].(map[string]any); status != 422 || e["field"] != "regimens[0].dose_gy" || !strings.Contains(e["message"].(string), "exceeds 35 Gy") {
+		t.Errorf("40 Gy x 1: %d %v", status, body)
+	}
+	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": [{"dose": 40}]}`, false)
+	if status != 422 || !strings.Contains(body["error"].(map[string]any)["message"].(string), `unknown field "dose"`) {
+		t.Errorf("unknown regimen field: %d %v", status, body)
+	}
+}
+
+func TestModelsSchemaHealth(t *testing.T) {
+	c := newClient(t, newServer(t, Config{}))
+	status, body := c.do("GET", "/v1/models", "", true)
+	ms := body["models"].([]any)
+	if status != 200 || len(ms) != 2 || ms[0].(map[string]any)["trained_on_synthetic_data"] != true {
+		t.Errorf("models: %d %v", status, body)
+	}
+	status, body = c.do("GET", "/v1/models/abscopal", "", true)
+	if status != 200 || !strings.Contains(body["card"].(string), "not for clinical use") {
+		t.Errorf("model: %d", status)
+	}
+	if status, _ = c.do("GET", "/v1/models/nope", "", true); status != 404 {
+		t.Errorf("unknown model: %d", status)
+	}
+	status, body = c.do("GET", "/v1/schema", "", true)
+	if fs := body["fields"].([]any); status != 200 || len(fs) != 26 {
+		t.Errorf("schema: %d, %d fields", status, len(fs))
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.json", "/metrics"} {
+		if status, _ := c.do("GET", p, "", true); status != 200 {
+			t.Errorf("%s: %d", p, status)
+		}
+	}
+}
+
+func TestOpenInferenceProtocol(t *testing.T) {
+	c := newClient(t, newServer(t, Config{}))
+	for _, p := range []string{"/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/abscopal", "/v2/models/abscopal/ready",
+		"/v2/models/abscopal/versions/v1", "/v2/models/abscopal/versions/v1/ready"} {
+		if status, body := c.do("GET", p, "", true); status != 200 {
+			t.Errorf("%s: %d %v", p, status, body)
+		}
+	}
+	infer := `{"id": "req-7", "inputs": [
+		{"name": "ici_class", "datatype": "BYTES", "shape": [3], "data": ["pd1", "pdl1", "ctla4"]},
+		{"name": "rt_dose_gy", "datatype": "FP64", "shape": [3], "data": [24, 50, 0]},
+		{"name": "rt_fractions", "datatype": "INT64", "shape": [3], "data": [3, 4, null]},
+		{"name": "rt_site", "datatype": "BYTES", "shape": [3], "data": ["lung", "liver", null]},
+		{"name": "alc", "datatype": "FP64", "shape": [3], "data": [1.2, null, 0.8]}]}`
+	status, body := c.do("POST", "/v2/models/abscopal/infer", infer, true)
+	if status != 200 || body["id"] != "req-7" || body["model_version"] != "v1" {
+		t.Fatalf("infer: %d %v", status, body)
+	}
+	out := body["outputs"].([]any)[0].(map[string]any)
+	d := out["data"].([]any)
+	if len(d) != 3 || d[2] != nil || d[0].(float64) <= 0 || d[0].(float64) >= 1 {
+		t.Errorf("outputs %v", out)
+	}
+	// The v1 API gives the same number for the same patient.
+	_, v1 := c.do("POST", "/v1/predict", `{"ici_class": "pd1", "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung", "alc": 1.2}`, true)
+	if prediction(t, v1, 0, "abscopal_response")["probability"] != d[0] {
+		t.Errorf("v2 %v, v1 %v", d[0], prediction(t, v1, 0, "abscopal_response")["probability"])
+	}
+	for _, tt := range []struct {
+		path, body string
+		status     int
+		msg        string
+	}{
+		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "alc_baseline", "datatype": "FP64", "shape": [1], "data": [1]}]}`, 400, `unknown input "alc_baseline"`},
+		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "alc", "datatype": "FP64", "shape": [2], "data": [1, 2]}]}`, 400, "has 2 values, others 1"},
+		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "alc", "datatype": "FP64", "shape": [1], "data": [500]}]}`, 400, "row 1: field alc: out of range"},
+		{"/v2/models/nope/infer", `{"inputs": []}`, 404, "model nope not found"},
+		{"/v2/models/abscopal/versions/v9/infer", `{"inputs": []}`, 404, "version v9 is not served"},
+	} {
+		status, body := c.do("POST", tt.path, tt.body, false)
+		if msg, _ := body["error"].(string); status != tt.status || !strings.Contains(msg, tt.msg) {
+			t.Errorf("%s %s: %d %v; want %d and %q", tt.path, tt.body, status, body, tt.status, tt.msg)
+		}
+	}
+}
+
+func TestAuthAndInternals(t *testing.T) {
+	s := newServer(t, Config{Tokens: []string{"s3cret-token", "other"}})
+	s.engine.GET("/v1/boom", func(*gin.Context) { panic("database password is hunter2") })
+	c := newClient(t, s)
+	if status, body := c.do("GET", "/v1/models", "", true); status != 401 || body["error"].(map[string]any)["code"] != codeUnauthorized {
+		t.Errorf("no token: %d %v", status, body)
+	}
+	c.token = "wrong"
+	if status, _ := c.do("GET", "/v2/models/abscopal", "", true); status != 401 {
+		t.Errorf("wrong token on /v2: %d", status)
+	}
+	c.token = "other"
+	if status, _ := c.do("GET", "/v1/models", "", true); status != 200 {
+		t.Errorf("good token: %d", status)
+	}
+	c.token = ""
+	if status, _ := c.do("GET", "/healthz", "", true); status != 200 {
+		t.Errorf("health needs no token: %d", status)
+	}
+	// A panic is a 500 that says nothing of the internals.
+	req, _ := http.NewRequest("GET", c.base+"/v1/boom", nil)
+	req.Header.Set("Authorization", "Bearer s3cret-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || strings.Contains(string(b), "hunter2") || !strings.Contains(string(b), resp.Header.Get("X-Request-ID")) {
+		t.Errorf("panic: %d %s", resp.StatusCode, b)
+	}
+	if _, err := New(Config{Registry: sharedRegistry(t), Tokens: []string{""}}); err == nil {
+		t.Error("an empty token was accepted")
+	}
+}
+
+// TestSpecMatchesRoutes: every route the server has is in the OpenAPI
+// document, and every path of the document is served.
+func TestSpecMatchesRoutes(t *testing.T) {
+	s := newServer(t, Config{})
+	doc, err := openapi3.NewLoader().LoadFromData(openAPISpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDoc := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			inDoc[method+" "+path] = true
+		}
+	}
+	served := map[string]bool{}
+	for _, r := range s.engine.Routes() {
+		p := r.Path
+		for _, param := range []string{"name", "version"} {
+			p = strings.ReplaceAll(p, ":"+param, "{"+param+"}")
+		}
+		served[r.Method+" "+p] = true
+	}
+	var missing, extra []string
+	for k := range served {
+		if !inDoc[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range inDoc {
+		if !served[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing)+len(extra) > 0 {
+		t.Errorf("served but not documented: %v; documented but not served: %v", missing, extra)
+	}
+}
+
+// TestSpecPatientMatchesSchema: the document's Patient is the cohort
+// schema's inputs, with the same types, ranges and levels.
+func TestSpecPatientMatchesSchema(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(openAPISpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Components.Schemas["Patient"].Value
+	n := 0
+	for _, f := range data.CohortFields() {
+		if f.Outcome || f.Synthetic {
+			continue
+		}
+		n++
+		ref, ok := p.Properties[f.Name]
+		if !ok {
+			t.Errorf("field %s is not in the document's Patient", f.Name)
+			continue
+		}
+		s := ref.Value
+		want := map[data.Kind]string{data.KindFloat: "number", data.KindInt: "integer", data.KindBool: "boolean", data.KindString: "string"}[f.Kind]
+		if !s.Type.Is(want) {
+			t.Errorf("%s: type %v, want %s", f.Name, s.Type, want)
+		}
+		if f.HasRange && (s.Min == nil || s.Max == nil || *s.Min != f.Min || *s.Max != f.Max) {
+			t.Errorf("%s: range [%v, %v], want [%v, %v]", f.Name, s.Min, s.Max, f.Min, f.Max)
+		}
+		if f.Categorical() {
+			var enum []string
+			for _, e := range s.Enum {
+				enum = append(enum, e.(string))
+			}
+			if strings.Join(enum, ",") != strings.Join(f.Levels, ",") {
+				t.Errorf("%s: levels %v, want %v", f.Name, enum, f.Levels)
+			}
+		}
+	}
+	if len(p.Properties) != n {
+		t.Errorf("the document's Patient has %d properties, the schema %d inputs", len(p.Properties), n)
+	}
+}
