@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestEndToEnd builds the binary, serves a registry trained here over real
+// HTTP, calls every endpoint, reloads on SIGHUP and stops on SIGTERM.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "abscopal")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cohort, reg := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "registry")
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("abscopal %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("synth", "--n", "1500", "--seed", "3", "--out", cohort)
+	for _, m := range [][2]string{{"abscopal", "abscopal_response"}, {"response", "objective_response"}} {
+		run("train", "--data", cohort, "--target", m[1], "--algo", "logistic", "--registry", reg, "--name", m[0], "--bootstrap", "20")
+	}
+	tokens := filepath.Join(dir, "tokens")
+	os.WriteFile(tokens, []byte("# clients\ne2e-token\n"), 0o600)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs bytes.Buffer
+	srv := exec.Command(bin, "serve", "--registry", reg, "--addr", addr, "--tokens-file", tokens)
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	defer srv.Process.Kill()
+
+	base := "http://" + addr
+	call := func(method, path, body string, auth bool) (int, map[string]any, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if auth {
+			req.Header.Set("Authorization", "Bearer e2e-token")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		return resp.StatusCode, m, string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after 20 s:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	if code, _, _ := call("POST", "/v1/predict", `{"ici_class": "pd1"}`, false); code != 401 {
+		t.Errorf("predict without a token: %d", code)
+	}
+	patient := `{"patient_id": "e2e", "ici_class": "pd1", "pdl1_tps": 60, "alc": 1.4, "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung"}`
+	code, body, raw := call("POST", "/v1/predict", patient, true)
+	p := body["predictions"].([]any)[0].(map[string]any)["predictions"].(map[string]any)
+	pa := p["abscopal_response"].(map[string]any)
+	if prob, _ := pa["probability"].(float64); code != 200 || !(prob > 0 && prob < 1) || pa["version"] != "v1" {
+		t.Errorf("predict: %d %s", code, raw)
+	}
+	code, body, raw = call("POST", "/v1/regimens/compare", `{"patient": `+patient+`}`, true)
+	if code != 200 || len(body["regimens"].([]any)) != 7 {
+		t.Errorf("regimens: %d %s", code, raw)
+	}
+	code, body, _ = call("GET", "/v1/models", "", true)
+	if code != 200 || len(body["models"].([]any)) != 2 {
+		t.Errorf("models: %d %v", code, body)
+	}
+	code, body, _ = call("GET", "/v1/models/response", "", true)
+	if code != 200 || !strings.Contains(body["card"].(string), "objective_response") {
+		t.Errorf("model: %d", code)
+	}
+	if code, body, _ = call("GET", "/v1/schema", "", true); code != 200 || len(body["fields"].([]any)) != 26 {
+		t.Errorf("schema: %d", code)
+	}
+	for _, path := range []string{"/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/abscopal", "/v2/models/abscopal/ready", "/v2/models/abscopal/versions/v1", "/v2/models/abscopal/versions/v1/ready"} {
+		if code, _, raw := call("GET", path, "", true); code != 200 {
+			t.Errorf("%s: %d %s", path, code, raw)
+		}
+	}
+	code, body, raw = call("POST", "/v2/models/response/infer", `{"id": "x1", "inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [2], "data": ["pd1", "ctla4"]}]}`, true)
+	if code != 200 || body["id"] != "x1" || len(body["outputs"].([]any)[0].(map[string]any)["data"].([]any)) != 2 {
+		t.Errorf("infer: %d %s", code, raw)
+	}
+	if code, _, raw = call("GET", "/metrics", "", false); code != 200 || !strings.Contains(raw, `abscopal_predictions_total{model="abscopal",target="abscopal_response",version="v1"}`) {
+		t.Errorf("metrics: %d", code)
+	}
+	if code, body, _ = call("GET", "/openapi.json", "", false); code != 200 || body["openapi"] != "3.0.3" {
+		t.Errorf("openapi: %d", code)
+	}
+
+	// SIGHUP reload: a new version made production is served.
+	run("train", "--data", cohort, "--target", "abscopal_response", "--algo", "gbm", "--trees", "30", "--registry", reg, "--name", "abscopal", "--bootstrap", "20")
+	run("models", "alias", "--registry", reg, "abscopal", "production", "v2")
+	srv.Process.Signal(syscall.SIGHUP)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		_, body, _ := call("POST", "/v1/predict", patient, true)
+		v := body["predictions"].([]any)[0].(map[string]any)["predictions"].(map[string]any)["abscopal_response"].(map[string]any)["version"]
+		if v == "v2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still serving %v 10 s after SIGHUP", v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// SIGTERM: a clean exit.
+	srv.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("no exit 25 s after SIGTERM")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop in the logs:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "e2e") && strings.Contains(logs.String(), "pdl1_tps") {
+		t.Error("the logs hold patient data")
+	}
+}
