@@ -80,7 +80,7 @@ func TestHotReload(t *testing.T) {
 		}()
 	}
 	time.Sleep(200 * time.Millisecond)
-	v2 := publish(t, reg, "abscopal", "abscopal_response", 7) // a new version...
+	v2 := publish(t, reg, "abscopal", "abscopal_response", 7)          // a new version...
 	if err := reg.SetAlias("abscopal", "production", v2); err != nil { // ...made production
 		t.Fatal(err)
 	}
