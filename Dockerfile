@@ -1,0 +1,27 @@
+# abscopal: a static binary (CGO_ENABLED=0) in a distroless image, run as a
+# non-root user. Mount a registry at /registry:
+#
+#   docker build -t abscopal .
+#   docker run -p 8080:8080 -v "$PWD/models:/registry:ro" abscopal
+#
+# Probes: GET /healthz (liveness) and GET /readyz (ready once models are
+# loaded). Distroless has no shell for a HEALTHCHECK command; use the
+# orchestrator's HTTP probes.
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X github.com/abscopal/abscopal/internal/buildinfo.version=${VERSION}" \
+      -o /out/abscopal ./cmd/abscopal
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/abscopal /usr/local/bin/abscopal
+USER nonroot:nonroot
+VOLUME ["/registry"]
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/abscopal", "serve"]
+CMD ["--registry", "/registry", "--addr", ":8080"]
