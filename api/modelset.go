@@ -8,16 +8,42 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 )
-
-// Targets the v1 API predicts, in response order.
-var v1Targets = []string{"abscopal_response", "objective_response"}
 
 // modelSet is the immutable set of models being served.
 type modelSet struct {
 	byName   map[string]*models.Model // every model: its production alias, else its latest version
 	byTarget map[string]*models.Model // the v1 model of each target
+	groups   map[*models.Model]*outputGroups
+}
+
+// outputGroups maps each pipeline output (a level, a missing indicator) to
+// its feature, computed once per model so that a prediction's contributions
+// sum by feature without string work.
+type outputGroups struct {
+	feature []int    // per output, the index of its feature
+	names   []string // feature names
+}
+
+func groupOutputs(p *features.Pipeline) *outputGroups {
+	g := &outputGroups{feature: make([]int, len(p.Outputs))}
+	index := map[string]int{}
+	for j, name := range p.Outputs {
+		f := name
+		if i := strings.IndexAny(name, "=:"); i >= 0 {
+			f = name[:i]
+		}
+		k, ok := index[f]
+		if !ok {
+			k = len(g.names)
+			index[f] = k
+			g.names = append(g.names, f)
+		}
+		g.feature[j] = k
+	}
+	return g
 }
 
 // loadModels loads every model of the registry. For each v1 target, the
@@ -28,7 +54,7 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}}
+	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}}
 	var errs []error
 	for _, n := range names {
 		m, err := reg.Load(n)
@@ -37,6 +63,7 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 			continue
 		}
 		set.byName[n] = m
+		set.groups[m] = groupOutputs(m.Bundle.Pipeline)
 		if _, taken := set.byTarget[m.Bundle.Target]; !taken && m.Bundle.Pipeline.Spec.Builtin {
 			set.byTarget[m.Bundle.Target] = m
 		}

@@ -103,6 +103,10 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
+// Engine returns the Gin engine, to mount more routes before serving
+// (bench/serve mounts a trivial echo handler beside /v1/predict).
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
 // Metrics returns the server's Prometheus registry.
 func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
 

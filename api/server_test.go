@@ -70,7 +70,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func sharedRegistry(t *testing.T) string {
+func sharedRegistry(t testing.TB) string {
 	regOnce.Do(func() {
 		var err error
 		if regRoot, err = os.MkdirTemp("", "abscopal-api-test-"); err != nil {
@@ -164,7 +164,9 @@ func (c *client) do(method, path, body string, validRequest bool) (int, map[stri
 	return resp.StatusCode, m
 }
 
-func newServer(t *testing.T, cfg Config) *Server {
+func newServerB(t testing.TB) *Server { return newServer(t, Config{}) }
+
+func newServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	if cfg.Registry == "" {
 		cfg.Registry = sharedRegistry(t)

@@ -17,9 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// readBody reads the request body, answering 413 past the limit and 400 for
-// a body that is not a JSON object. It reports whether to go on.
-func readBody(c *gin.Context) (map[string]json.RawMessage, bool) {
+// readRaw reads the request body, answering 413 past the limit.
+func readRaw(c *gin.Context) ([]byte, bool) {
 	b, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -30,6 +29,12 @@ func readBody(c *gin.Context) (map[string]json.RawMessage, bool) {
 		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "the body could not be read"})
 		return nil, false
 	}
+	return b, true
+}
+
+// parseObject splits a body that must be one JSON object into its members,
+// answering 400 otherwise.
+func parseObject(c *gin.Context, b []byte) (map[string]json.RawMessage, bool) {
 	var obj map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {
@@ -37,6 +42,16 @@ func readBody(c *gin.Context) (map[string]json.RawMessage, bool) {
 		return nil, false
 	}
 	return obj, true
+}
+
+// readBody reads a body that must be one JSON object: its members and its bytes.
+func readBody(c *gin.Context) (map[string]json.RawMessage, []byte, bool) {
+	b, ok := readRaw(c)
+	if !ok {
+		return nil, nil, false
+	}
+	obj, ok := parseObject(c, b)
+	return obj, b, ok
 }
 
 func jsonProblem(err error) string {
@@ -54,42 +69,35 @@ func jsonProblem(err error) string {
 	return "not a JSON object"
 }
 
-// inputFields are the cohort fields a caller may send: outcomes and
-// synthetic ground truth are not inputs.
-var inputFields = func() map[string]bool {
-	m := map[string]bool{}
-	for _, f := range data.CohortFields() {
-		if !f.Outcome && !f.Synthetic {
-			m[f.Name] = true
-		}
-	}
-	return m
-}()
-
 // decodePatient decodes and validates one patient. path prefixes field names
 // in errors ("patients[2].").
 func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, *apiError, int) {
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil || keys == nil {
-		return nil, &apiError{Code: codeMalformed, Message: "a patient must be a JSON object", Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
-	}
-	for k := range keys {
-		if !inputFields[k] {
-			msg := "unknown field " + k + "; GET /v1/schema lists the input fields"
-			if f, ok := data.CohortField(k); ok && (f.Outcome || f.Synthetic) {
-				msg = k + " is an outcome, not an input"
-			}
-			return nil, &apiError{Code: codeUnknownField, Message: msg, Field: path + k}, http.StatusUnprocessableEntity
-		}
-	}
 	var p data.Patient
-	if err := json.Unmarshal(raw, &p); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&p)
+	if err == nil && dec.More() {
+		return nil, &apiError{Code: codeMalformed, Message: "the body must be one JSON object: found more than one value"}, http.StatusBadRequest
+	}
+	if err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return nil, &apiError{Code: codeMalformed, Message: "a patient must be a JSON object", Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
+		case errors.As(err, &te):
 			f, _ := data.CohortField(te.Field)
 			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s must be a %s (%s), got a JSON %s", te.Field, f.KindName(), f.Allowed(), te.Value), Field: path + te.Field}, http.StatusUnprocessableEntity
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return nil, &apiError{Code: codeUnknownField, Message: "unknown field " + name + "; GET /v1/schema lists the input fields", Field: path + name}, http.StatusUnprocessableEntity
 		}
-		return nil, &apiError{Code: codeMalformed, Message: "the patient could not be decoded", Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
+		return nil, &apiError{Code: codeMalformed, Message: "not a JSON object: " + jsonProblem(err), Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
+	}
+	// Outcomes and synthetic ground truth are Patient fields, but not inputs.
+	for _, f := range data.CohortFields() {
+		if (f.Outcome || f.Synthetic) && f.Get(&p).Valid {
+			return nil, &apiError{Code: codeUnknownField, Message: f.Name + " is an outcome, not an input", Field: path + f.Name}, http.StatusUnprocessableEntity
+		}
 	}
 	if p.PatientID == "" {
 		p.PatientID = fmt.Sprintf("patient-%d", index+1)
@@ -100,8 +108,8 @@ func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, 
 	return &p, nil, 0
 }
 
-// decodePatients reads {"patients": [...]} or one patient object.
-func (s *Server) decodePatients(c *gin.Context, obj map[string]json.RawMessage) ([]*data.Patient, bool) {
+// decodePatients reads {"patients": [...]} or one patient object (raw).
+func (s *Server) decodePatients(c *gin.Context, obj map[string]json.RawMessage, raw []byte) ([]*data.Patient, bool) {
 	raws := []json.RawMessage{}
 	path := ""
 	if list, ok := obj["patients"]; ok {
@@ -123,8 +131,7 @@ func (s *Server) decodePatients(c *gin.Context, obj map[string]json.RawMessage) 
 		}
 		path = "patients[%d]."
 	} else {
-		b, _ := json.Marshal(obj)
-		raws = append(raws, b)
+		raws = append(raws, raw)
 	}
 	out := make([]*data.Patient, len(raws))
 	for i, raw := range raws {
@@ -180,7 +187,7 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) ta
 	pr := m.Predict(features.PatientRecord{P: p})
 	prob := pr.Probability
 	tp.Probability = &prob
-	tp.Contributions = aggregate(m.Bundle.Pipeline, pr.Contributions)
+	tp.Contributions = aggregate(set.groups[m], pr.Contributions)
 	tp.Imputed = append([]string{}, pr.Notes.Imputed...)
 	for _, u := range pr.Notes.Unseen {
 		tp.Unseen = append(tp.Unseen, unseen{u.Feature, u.Value})
@@ -194,43 +201,58 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) ta
 
 // aggregate sums the contributions of a feature's outputs (its levels and
 // missing indicator) and keeps the largest by magnitude.
-func aggregate(p *features.Pipeline, contrib []float64) []contribution {
-	sums := map[string]float64{}
-	var order []string
-	for j, name := range p.Outputs {
-		f := name
-		if i := strings.IndexAny(name, "=:"); i >= 0 {
-			f = name[:i]
-		}
-		if _, ok := sums[f]; !ok {
-			order = append(order, f)
-		}
-		sums[f] += contrib[j]
+func aggregate(g *outputGroups, contrib []float64) []contribution {
+	sums := make([]float64, len(g.names))
+	for j, c := range contrib {
+		sums[g.feature[j]] += c
 	}
-	out := make([]contribution, 0, len(order))
-	for _, f := range order {
-		if sums[f] != 0 {
-			out = append(out, contribution{f, math.Round(sums[f]*1e6) / 1e6})
+	out := make([]contribution, 0, topContributions+1)
+	for k, v := range sums {
+		if v == 0 {
+			continue
 		}
-	}
-	sort.SliceStable(out, func(a, b int) bool { return math.Abs(out[a].LogOdds) > math.Abs(out[b].LogOdds) })
-	if len(out) > topContributions {
-		out = out[:topContributions]
+		// Insertion into a short sorted list: cheaper than sorting all.
+		i := len(out)
+		for i > 0 && math.Abs(out[i-1].LogOdds) < math.Abs(v) {
+			i--
+		}
+		if i >= topContributions {
+			continue
+		}
+		out = append(out, contribution{})
+		copy(out[i+1:], out[i:])
+		out[i] = contribution{g.names[k], math.Round(v*1e6) / 1e6}
+		if len(out) > topContributions {
+			out = out[:topContributions]
+		}
 	}
 	return out
 }
 
 type patientPrediction struct {
-	PatientID   string                      `json:"patient_id"`
-	Predictions map[string]targetPrediction `json:"predictions"`
+	PatientID   string      `json:"patient_id"`
+	Predictions predictions `json:"predictions"`
+}
+
+// predictions holds one answer per v1 target (a struct, not a map: it is
+// encoded on every request).
+type predictions struct {
+	AbscopalResponse  targetPrediction `json:"abscopal_response"`
+	ObjectiveResponse targetPrediction `json:"objective_response"`
+}
+
+func (p *predictions) get(target string) targetPrediction {
+	if target == "abscopal_response" {
+		return p.AbscopalResponse
+	}
+	return p.ObjectiveResponse
 }
 
 func (s *Server) predictOne(set *modelSet, p *data.Patient) patientPrediction {
-	pp := patientPrediction{PatientID: p.PatientID, Predictions: map[string]targetPrediction{}}
-	for _, t := range v1Targets {
-		pp.Predictions[t] = s.predictTarget(set, t, p)
-	}
-	return pp
+	return patientPrediction{PatientID: p.PatientID, Predictions: predictions{
+		AbscopalResponse:  s.predictTarget(set, "abscopal_response", p),
+		ObjectiveResponse: s.predictTarget(set, "objective_response", p),
+	}}
 }
 
 func (s *Server) requireModels(c *gin.Context) (*modelSet, bool) {
@@ -243,13 +265,27 @@ func (s *Server) requireModels(c *gin.Context) (*modelSet, bool) {
 }
 
 func (s *Server) predict(c *gin.Context) {
-	obj, ok := readBody(c)
+	raw, ok := readRaw(c)
 	if !ok {
 		return
 	}
-	patients, ok := s.decodePatients(c, obj)
-	if !ok {
-		return
+	var patients []*data.Patient
+	if !bytes.Contains(raw, []byte(`"patients"`)) {
+		// Without that key the body can only be one patient: decode it once.
+		p, e, status := decodePatient(raw, "", 0)
+		if e != nil {
+			abort(c, status, *e)
+			return
+		}
+		patients = []*data.Patient{p}
+	} else {
+		obj, ok := parseObject(c, raw)
+		if !ok {
+			return
+		}
+		if patients, ok = s.decodePatients(c, obj, raw); !ok {
+			return
+		}
 	}
 	set, ok := s.requireModels(c)
 	if !ok {
@@ -259,7 +295,9 @@ func (s *Server) predict(c *gin.Context) {
 	for i, p := range patients {
 		out[i] = s.predictOne(set, p)
 	}
-	c.JSON(http.StatusOK, gin.H{"predictions": out})
+	c.JSON(http.StatusOK, struct {
+		Predictions []patientPrediction `json:"predictions"`
+	}{out})
 }
 
 // Regimen is a candidate course of radiotherapy.
@@ -280,15 +318,15 @@ var DefaultRegimens = []Regimen{
 }
 
 type regimenResult struct {
-	Rank        int                         `json:"rank"`
-	Regimen     Regimen                     `json:"regimen"`
-	BED10Gy     float64                     `json:"bed10_gy"`
-	EQD2Gy      float64                     `json:"eqd2_10_gy"`
-	Predictions map[string]targetPrediction `json:"predictions"`
+	Rank        int         `json:"rank"`
+	Regimen     Regimen     `json:"regimen"`
+	BED10Gy     float64     `json:"bed10_gy"`
+	EQD2Gy      float64     `json:"eqd2_10_gy"`
+	Predictions predictions `json:"predictions"`
 }
 
 func (s *Server) compareRegimens(c *gin.Context) {
-	obj, ok := readBody(c)
+	obj, _, ok := readBody(c)
 	if !ok {
 		return
 	}
@@ -346,7 +384,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 			Predictions: s.predictOne(set, p).Predictions}
 	}
 	prob := func(r regimenResult) float64 {
-		if p := r.Predictions[rankBy].Probability; p != nil {
+		if p := r.Predictions.get(rankBy).Probability; p != nil {
 			return *p
 		}
 		return -1 // undefined (no RT for an abscopal ranking): last

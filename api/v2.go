@@ -162,11 +162,10 @@ func (s *Server) v2Infer(c *gin.Context) {
 	if !ok {
 		return
 	}
-	obj, ok := readBody(c)
+	_, b, ok := readBody(c)
 	if !ok {
 		return
 	}
-	b, _ := json.Marshal(obj)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var req v2InferRequest

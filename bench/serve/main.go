@@ -1,0 +1,71 @@
+// Command serve starts abscopal's API for load tests: it trains the two
+// models on a synthetic cohort into a temporary registry, mounts a trivial
+// JSON echo handler (POST /bench/echo) on the same Gin engine as the peer
+// of /v1/predict, and serves until interrupted. Run bench/serve/run.sh.
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/abscopal/abscopal/api"
+	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+	"github.com/gin-gonic/gin"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:18181", "listen address")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "abscopal-bench-")
+	check(err)
+	defer os.RemoveAll(dir)
+	reg := &models.Registry{Dir: filepath.Join(dir, "registry")}
+	ps := synth.Generate(5000, 1)
+	recs := make([]features.Record, len(ps))
+	for i := range ps {
+		recs[i] = features.PatientRecord{P: &ps[i]}
+	}
+	for _, m := range [][2]string{{"abscopal", "abscopal_response"}, {"response", "objective_response"}} {
+		res, err := train.Run(context.Background(), features.BuiltinSpec(m[1]), recs, train.Options{Algo: "gbm", Seed: 1, Bootstrap: 20,
+			GBM: models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30}})
+		check(err)
+		b, err := train.Bundle(m[0], res, models.TrainingInfo{Synthetic: true})
+		check(err)
+		files, err := train.Files(b, res)
+		check(err)
+		_, err = reg.Publish(m[0], files)
+		check(err)
+	}
+	srv, err := api.New(api.Config{Registry: reg.Dir, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	check(err)
+	// The peer: the same engine and middleware, no model work.
+	srv.Engine().POST("/bench/echo", func(c *gin.Context) {
+		b, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			c.AbortWithStatus(http.StatusBadRequest)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", b)
+	})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Printf("serving on %s", *addr)
+	check(srv.ListenAndServe(ctx, *addr))
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
