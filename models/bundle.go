@@ -125,9 +125,14 @@ func (m *Model) Predict(r features.Record) Prediction {
 	x := make([]float64, m.Bundle.Pipeline.NumOutputs())
 	var p Prediction
 	m.Bundle.Pipeline.Transform(r, x, &p.Notes)
-	p.Score = m.Classifier.Score(x)
-	p.Probability = m.Bundle.Calibration.Apply(p.Score)
+	// Bias plus contributions is the score, exactly, for every classifier:
+	// one walk through the trees gives both.
 	p.Contributions = make([]float64, len(x))
 	p.Bias = m.Classifier.Contributions(x, p.Contributions)
+	p.Score = p.Bias
+	for _, c := range p.Contributions {
+		p.Score += c
+	}
+	p.Probability = m.Bundle.Calibration.Apply(p.Score)
 	return p
 }

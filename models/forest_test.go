@@ -123,3 +123,34 @@ func TestForest(t *testing.T) {
 		t.Error("a forest of 2 trees passed validation")
 	}
 }
+
+// TestContributionsSumToScore: Model.Predict derives the score from the
+// contributions, so they must add up exactly for every classifier.
+func TestContributionsSumToScore(t *testing.T) {
+	d := forestData(800, 11)
+	lr, err := FitLogistic(d, LogisticOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := FitGBM(d, GBMOptions{Trees: 50, Subsample: 0.8, ColSample: 0.8, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo, err := FitForest(d, ForestOptions{Trees: 11, MaxDepth: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float64, d.Cols)
+	for _, c := range []Classifier{lr, gb, fo} {
+		for i := 0; i < 100; i++ {
+			x := d.Row(i)
+			s := c.Contributions(x, dst)
+			for _, v := range dst {
+				s += v
+			}
+			if math.Abs(s-c.Score(x)) > 1e-9 {
+				t.Fatalf("%s, row %d: bias + contributions = %v, score %v", c.Algo(), i, s, c.Score(x))
+			}
+		}
+	}
+}
