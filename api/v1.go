@@ -485,31 +485,12 @@ func (s *Server) showModel(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": card})
 }
 
-type schemaField struct {
-	Name           string   `json:"name"`
-	Group          string   `json:"group"`
-	Kind           string   `json:"kind"`
-	Unit           string   `json:"unit,omitempty"`
-	Required       bool     `json:"required"`
-	RequiredWhenRT bool     `json:"required_when_rt,omitempty"`
-	Min            *float64 `json:"min,omitempty"`
-	Max            *float64 `json:"max,omitempty"`
-	Levels         []string `json:"levels,omitempty"`
-	Description    string   `json:"description"`
-}
-
 func (s *Server) schema(c *gin.Context) {
-	var out []schemaField
+	var out []data.FieldInfo
 	for _, f := range data.CohortFields() {
-		if f.Outcome || f.Synthetic {
-			continue
+		if !f.Outcome && !f.Synthetic {
+			out = append(out, f.Info())
 		}
-		sf := schemaField{Name: f.Name, Group: f.Group, Kind: f.KindName(), Unit: f.Unit, Required: f.Required, RequiredWhenRT: f.RequiredWhenRT, Levels: f.Levels, Description: f.Description}
-		if f.HasRange {
-			lo, hi := f.Min, f.Max
-			sf.Min, sf.Max = &lo, &hi
-		}
-		out = append(out, sf)
 	}
 	c.JSON(http.StatusOK, gin.H{"fields": out})
 }

@@ -82,23 +82,7 @@ func (w *CSVWriter) Close() error {
 	if err == nil {
 		err = w.buf.Flush()
 	}
-	if err == nil {
-		err = w.tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = w.tmp.Sync()
-	}
-	if cerr := w.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.tmp.Name(), w.path)
-	}
-	if err != nil {
-		os.Remove(w.tmp.Name())
-		return fmt.Errorf("write %s: %w", w.path, err)
-	}
-	return nil
+	return finishTemp(w.tmp, w.path, err)
 }
 
 // Abort discards the file.

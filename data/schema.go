@@ -393,54 +393,48 @@ type slab struct {
 
 const slabChunk = 4096
 
+// put stores x in the current chunk of *chunks and returns its address; a
+// full chunk is left to the patients that point into it.
+func put[T any](chunks *[]T, x T) *T {
+	if len(*chunks) == cap(*chunks) {
+		*chunks = make([]T, 0, slabChunk)
+	}
+	*chunks = append(*chunks, x)
+	return &(*chunks)[len(*chunks)-1]
+}
+
+// own returns the address of a copy of x; new(T), not &x, which would move
+// x to the heap on every call, slab or not.
+func own[T any](x T) *T {
+	v := new(T)
+	*v = x
+	return v
+}
+
 func (s *slab) float(x float64) *float64 {
 	if s == nil {
-		v := new(float64) // not &x: that would move x to the heap on every call
-		*v = x
-		return v
+		return own(x)
 	}
-	if len(s.f) == cap(s.f) {
-		s.f = make([]float64, 0, slabChunk) // the old chunk lives on through its pointers
-	}
-	s.f = append(s.f, x)
-	return &s.f[len(s.f)-1]
+	return put(&s.f, x)
 }
 
 func (s *slab) int(x int) *int {
 	if s == nil {
-		v := new(int) // not &x: that would move x to the heap on every call
-		*v = x
-		return v
+		return own(x)
 	}
-	if len(s.i) == cap(s.i) {
-		s.i = make([]int, 0, slabChunk)
-	}
-	s.i = append(s.i, x)
-	return &s.i[len(s.i)-1]
+	return put(&s.i, x)
 }
 
 func (s *slab) bool(x bool) *bool {
 	if s == nil {
-		v := new(bool) // not &x: that would move x to the heap on every call
-		*v = x
-		return v
+		return own(x)
 	}
-	if len(s.b) == cap(s.b) {
-		s.b = make([]bool, 0, slabChunk)
-	}
-	s.b = append(s.b, x)
-	return &s.b[len(s.b)-1]
+	return put(&s.b, x)
 }
 
 func (s *slab) string(x string) *string {
 	if s == nil {
-		v := new(string) // not &x: that would move x to the heap on every call
-		*v = x
-		return v
+		return own(x)
 	}
-	if len(s.s) == cap(s.s) {
-		s.s = make([]string, 0, slabChunk)
-	}
-	s.s = append(s.s, x)
-	return &s.s[len(s.s)-1]
+	return put(&s.s, x)
 }

@@ -5,6 +5,34 @@ import (
 	"strings"
 )
 
+// FieldInfo is the JSON form of a schema field, as "abscopal schema
+// --format json" and GET /v1/schema give it.
+type FieldInfo struct {
+	Name           string   `json:"name"`
+	Group          string   `json:"group"`
+	Kind           string   `json:"kind"`
+	Unit           string   `json:"unit,omitempty"`
+	Required       bool     `json:"required"`
+	RequiredWhenRT bool     `json:"required_when_rt,omitempty"`
+	Min            *float64 `json:"min,omitempty"`
+	Max            *float64 `json:"max,omitempty"`
+	Levels         []string `json:"levels,omitempty"`
+	Outcome        bool     `json:"outcome,omitempty"`
+	Synthetic      bool     `json:"synthetic_only,omitempty"`
+	Description    string   `json:"description"`
+}
+
+// Info returns the field's JSON form.
+func (f *Field) Info() FieldInfo {
+	fi := FieldInfo{Name: f.Name, Group: f.Group, Kind: f.KindName(), Unit: f.Unit, Required: f.Required,
+		RequiredWhenRT: f.RequiredWhenRT, Levels: f.Levels, Outcome: f.Outcome, Synthetic: f.Synthetic, Description: f.Description}
+	if f.HasRange {
+		lo, hi := f.Min, f.Max
+		fi.Min, fi.Max = &lo, &hi
+	}
+	return fi
+}
+
 // SchemaMarkdown renders the cohort schema as the Markdown table of
 // docs/cohort-schema.md.
 func SchemaMarkdown() string {

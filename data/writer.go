@@ -145,22 +145,28 @@ func (w *TableWriter) Close() error {
 	if err == nil {
 		err = w.w.Close()
 	}
+	return finishTemp(w.tmp, w.path, err)
+}
+
+// finishTemp moves a fully written temporary file to path: readable by all
+// (CreateTemp makes files private), synced, closed, renamed. If err is set,
+// or any step fails, the temporary file is removed and path left untouched.
+func finishTemp(tmp *os.File, path string, err error) error {
 	if err == nil {
-		// CreateTemp makes the file private; the output is an ordinary data file.
-		err = w.tmp.Chmod(0o644)
+		err = tmp.Chmod(0o644)
 	}
 	if err == nil {
-		err = w.tmp.Sync()
+		err = tmp.Sync()
 	}
-	if cerr := w.tmp.Close(); err == nil {
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(w.tmp.Name(), w.path)
+		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		os.Remove(w.tmp.Name())
-		return fmt.Errorf("write %s: %w", w.path, err)
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func TestSchemaDocIsCurrent(t *testing.T) {
 		t.Fatal("docs/cohort-schema.md is stale; run: go run ./cmd/abscopal schema --format markdown > docs/cohort-schema.md")
 	}
 	code, js, _ := runCLI(t, "schema", "--format", "json")
-	var fields []schemaField
+	var fields []data.FieldInfo
 	if code != 0 || json.Unmarshal([]byte(js), &fields) != nil || len(fields) != len(data.CohortFields()) {
 		t.Fatalf("schema --format json: exit %d, %d fields", code, len(fields))
 	}
