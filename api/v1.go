@@ -69,6 +69,18 @@ func jsonProblem(err error) string {
 	return "not a JSON object"
 }
 
+// notInputs are the Patient fields a caller may not send (outcomes and
+// synthetic ground truth), listed once rather than per request.
+var notInputs = func() []data.Field {
+	var out []data.Field
+	for _, f := range data.CohortFields() {
+		if f.Outcome || f.Synthetic {
+			out = append(out, f)
+		}
+	}
+	return out
+}()
+
 // decodePatient decodes and validates one patient. path prefixes field names
 // in errors ("patients[2].").
 func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, *apiError, int) {
@@ -94,8 +106,8 @@ func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, 
 		return nil, &apiError{Code: codeMalformed, Message: "not a JSON object: " + jsonProblem(err), Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
 	}
 	// Outcomes and synthetic ground truth are Patient fields, but not inputs.
-	for _, f := range data.CohortFields() {
-		if (f.Outcome || f.Synthetic) && f.Get(&p).Valid {
+	for i := range notInputs {
+		if f := &notInputs[i]; f.Get(&p).Valid {
 			return nil, &apiError{Code: codeUnknownField, Message: f.Name + " is an outcome, not an input", Field: path + f.Name}, http.StatusUnprocessableEntity
 		}
 	}

@@ -59,6 +59,9 @@ type Fitted struct {
 
 	offset  int
 	derived *Derived
+	// field is the cohort field of Column, if any: a PatientRecord is read
+	// through it directly rather than by name.
+	field *data.Field
 }
 
 // Notes say, for one record, which inputs the pipeline had to fill in or did
@@ -105,9 +108,12 @@ func (e *FitError) Unwrap() error { return ErrFit }
 // computed, numeric values transformed (log1p, clip). A transform result
 // that is not finite counts as missing.
 func (f *Fitted) raw(r Record) (v data.Value, untransformed float64) {
-	if f.derived != nil {
+	switch pr, isPatient := r.(PatientRecord); {
+	case f.derived != nil:
 		v = f.derived.compute(r, f.AlphaBetaGy)
-	} else {
+	case isPatient && f.field != nil:
+		v = f.field.Get(pr.P)
+	default:
 		v = r.Value(f.Column)
 	}
 	if !v.Valid || f.Kind != Numeric {
@@ -252,6 +258,7 @@ func (p *Pipeline) layout() {
 	for i := range p.Features {
 		f := &p.Features[i]
 		f.offset = len(p.Outputs)
+		f.field = cohortFields[f.Column] // nil for derived features and non-cohort columns
 		switch f.Kind {
 		case Categorical:
 			for _, l := range f.Levels {
