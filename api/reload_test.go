@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/abscopal/abscopal/models"
+	"github.com/gin-gonic/gin"
 )
 
 // TestHotReload publishes a new version and moves the production alias under
@@ -115,5 +116,55 @@ func TestHotReload(t *testing.T) {
 	t.Logf("%d requests, %d failed, versions seen: v1=%v %s=%v", requests.Load(), failures.Load(), sawOld, v2, sawNew)
 	if failures.Load() != 0 || !sawOld || !sawNew {
 		t.Errorf("%d of %d requests failed; saw v1 %v, %s %v", failures.Load(), requests.Load(), sawOld, v2, sawNew)
+	}
+}
+
+// TestShutdownFinishesInFlight cancels the server's context while a request
+// is being handled: the request must complete, new connections must be
+// refused, and Serve must return without error.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	srv := newServer(t, Config{})
+	started := make(chan struct{})
+	srv.Engine().GET("/v1/slow", func(c *gin.Context) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		c.JSON(http.StatusOK, gin.H{"done": true})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(base + "/v1/slow")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- result{status: resp.StatusCode, body: string(b)}
+	}()
+	<-started
+	cancel() // as SIGTERM does in "abscopal serve"
+	r := <-got
+	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"done":true`) {
+		t.Errorf("the request in flight did not finish: %+v", r)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the server still accepts connections after shutdown")
 	}
 }
