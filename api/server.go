@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,7 +54,8 @@ type Server struct {
 	set     atomic.Pointer[modelSet]
 	metrics *metrics
 	engine  *gin.Engine
-	spec    []byte // the OpenAPI document
+	spec    []byte    // the OpenAPI document
+	scratch sync.Pool // *models.Scratch, reused across predictions
 }
 
 // New loads the registry's models and builds the server. A registry that
@@ -90,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), spec: openAPISpec}
+	s.scratch.New = func() any { return new(models.Scratch) }
 	if _, err := os.Stat(cfg.Registry); err != nil {
 		return nil, fmt.Errorf("api: registry: %w", err)
 	}

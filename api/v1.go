@@ -17,9 +17,16 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// readRaw reads the request body, answering 413 past the limit.
+// readRaw reads the request body, answering 413 past the limit. The bytes
+// are the request's own: decoded values never alias a reused buffer.
 func readRaw(c *gin.Context) ([]byte, bool) {
-	b, err := io.ReadAll(c.Request.Body)
+	n := c.Request.ContentLength
+	if n <= 0 || n > 1<<20 {
+		n = 512
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+1)) // one allocation when Content-Length is known
+	_, err := buf.ReadFrom(c.Request.Body)
+	b := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -196,7 +203,9 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) ta
 		tp.Reason = "an abscopal response needs radiotherapy: rt_dose_gy is 0 or missing"
 		return tp
 	}
-	pr := m.Predict(features.PatientRecord{P: p})
+	sc := s.scratch.Get().(*models.Scratch)
+	defer s.scratch.Put(sc)
+	pr := m.PredictWith(features.PatientRecord{P: p}, sc) // used before sc goes back
 	prob := pr.Probability
 	tp.Probability = &prob
 	tp.Contributions = aggregate(set.groups[m], pr.Contributions)

@@ -119,18 +119,35 @@ type Prediction struct {
 	Notes         features.Notes
 }
 
+// Scratch is reusable space for PredictWith: a server keeps a pool of them
+// so that a prediction allocates little.
+type Scratch struct {
+	x, contrib []float64
+	notes      features.Notes
+}
+
 // Predict scores one record through the bundle's pipeline, model and
 // calibration.
 func (m *Model) Predict(r features.Record) Prediction {
-	x := make([]float64, m.Bundle.Pipeline.NumOutputs())
-	var p Prediction
-	m.Bundle.Pipeline.Transform(r, x, &p.Notes)
+	return m.PredictWith(r, new(Scratch))
+}
+
+// PredictWith is Predict using s for its vectors: the returned Prediction's
+// Contributions and Notes alias s, and are valid until s is used again.
+func (m *Model) PredictWith(r features.Record, s *Scratch) Prediction {
+	n := m.Bundle.Pipeline.NumOutputs()
+	if cap(s.x) < n {
+		s.x, s.contrib = make([]float64, n), make([]float64, n)
+	}
+	x, contrib := s.x[:n], s.contrib[:n]
+	s.notes.Reset()
+	m.Bundle.Pipeline.Transform(r, x, &s.notes)
 	// Bias plus contributions is the score, exactly, for every classifier:
 	// one walk through the trees gives both.
-	p.Contributions = make([]float64, len(x))
-	p.Bias = m.Classifier.Contributions(x, p.Contributions)
+	p := Prediction{Contributions: contrib, Notes: s.notes}
+	p.Bias = m.Classifier.Contributions(x, contrib)
 	p.Score = p.Bias
-	for _, c := range p.Contributions {
+	for _, c := range contrib {
 		p.Score += c
 	}
 	p.Probability = m.Bundle.Calibration.Apply(p.Score)
