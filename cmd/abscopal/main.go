@@ -1,7 +1,8 @@
 // Command abscopal predicts the response of non-small cell lung cancer to
 // radiotherapy combined with immune checkpoint inhibitors. It generates
-// synthetic cohorts, validates cohort files, and (in later subcommands)
-// engineers features, trains models and serves predictions.
+// synthetic cohorts, validates cohort files, engineers and exports features,
+// trains and publishes models into a registry, scores files, and serves
+// predictions over HTTP ("abscopal demo" does it all on synthetic data).
 //
 // Exit status: 0 on success, 1 when the input is invalid or the work fails,
 // 2 for a usage error.
