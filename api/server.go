@@ -25,7 +25,6 @@ import (
 
 	"github.com/abscopal/abscopal/models"
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a Server.
@@ -109,9 +108,6 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Engine returns the Gin engine, to mount more routes before serving
 // (bench/serve mounts a trivial echo handler beside /v1/predict).
 func (s *Server) Engine() *gin.Engine { return s.engine }
-
-// Metrics returns the server's Prometheus registry.
-func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
 
 // Reload loads the registry's models and swaps them in atomically; requests
 // in flight finish with the models they started with. On error the current

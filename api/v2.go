@@ -184,16 +184,25 @@ func (s *Server) v2Infer(c *gin.Context) {
 	}
 	spec := m.Bundle.Pipeline.Spec
 	out := v2Output{Name: "probability", Datatype: "FP64", Shape: []int{n}, Data: make([]*float64, n)}
+	// The cohort field of each input column, found once rather than per row.
+	type fieldColumn struct {
+		field data.Field
+		vals  []data.Value
+	}
+	var fieldCols []fieldColumn
+	for name, vals := range cols {
+		if f, ok := data.CohortField(name); ok {
+			fieldCols = append(fieldCols, fieldColumn{f, vals})
+		}
+	}
 	var undefined []int
 	for i := 0; i < n; i++ {
 		var rec features.Record = v2Row{cols, i}
 		if spec.Builtin {
 			// Cohort-schema inputs are validated like /v1's.
 			var p data.Patient
-			for name, vals := range cols {
-				if f, ok := data.CohortField(name); ok {
-					f.Set(&p, vals[i])
-				}
+			for _, fc := range fieldCols {
+				fc.field.Set(&p, fc.vals[i])
 			}
 			if p.PatientID == "" {
 				p.PatientID = fmt.Sprintf("row-%d", i+1)

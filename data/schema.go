@@ -225,13 +225,20 @@ func CohortFields() []Field {
 
 // CohortField returns the schema field with the given name.
 func CohortField(name string) (Field, bool) {
-	for _, f := range cohortFieldsList {
-		if f.Name == name {
-			return f, true
-		}
+	if i, ok := cohortFieldIndex[name]; ok {
+		return cohortFieldsList[i], true
 	}
 	return Field{}, false
 }
+
+// cohortFieldIndex maps names to positions in cohortFieldsList; read-only.
+var cohortFieldIndex = func() map[string]int {
+	m := make(map[string]int, len(cohortFieldsList))
+	for i, f := range cohortFieldsList {
+		m[f.Name] = i
+	}
+	return m
+}()
 
 func buildCohortFields() []Field {
 	rng := func(f Field, lo, hi float64) Field { f.Min, f.Max, f.HasRange = lo, hi, true; return f }
@@ -370,15 +377,6 @@ func boolAt(name, group, desc string, at func(*Patient) **bool) Field {
 			*at(p) = s.bool(v.Bool)
 		},
 	}
-}
-
-// fieldIndex maps names to positions in the cohort schema.
-func fieldIndex(fields []Field) map[string]int {
-	m := make(map[string]int, len(fields))
-	for i, f := range fields {
-		m[f.Name] = i
-	}
-	return m
 }
 
 // slab hands out addresses in shared arrays, so that decoding a batch of

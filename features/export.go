@@ -61,9 +61,6 @@ func (s *Source) Next(ctx context.Context) ([]Record, error) { return s.next(ctx
 // All returns every remaining record.
 func (s *Source) All(ctx context.Context) ([]Record, error) { return drain(ctx, s.next) }
 
-// Metadata returns the file's key-value metadata.
-func (s *Source) Metadata() map[string]string { return s.metadata }
-
 // Synthetic reports whether the file is labelled synthetic.
 func (s *Source) Synthetic() bool { return s.metadata["abscopal.synthetic"] == "true" }
 

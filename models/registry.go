@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Registry is a directory of published models:
@@ -88,10 +90,14 @@ func (r *Registry) Publish(name string, files map[string][]byte) (string, error)
 			next = versionNumber(versions[len(versions)-1]) + 1
 		}
 		v := "v" + strconv.Itoa(next)
-		if err := os.Rename(tmp, filepath.Join(dir, v)); err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, v))
+		if err == nil {
 			syncDir(dir)
 			return v, nil
-		} else if !os.IsExist(err) && !errors.Is(err, os.ErrExist) && !strings.Contains(err.Error(), "directory not empty") {
+		}
+		// Renaming onto an existing, non-empty directory fails with EEXIST or
+		// ENOTEMPTY (the platform chooses): the number was taken.
+		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY) {
 			return "", fmt.Errorf("publish %s: %w", name, err)
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -93,5 +95,37 @@ func TestPublishToUnwritableRegistry(t *testing.T) {
 	reg := &Registry{Dir: filepath.Join(dir, "registry")}
 	if _, err := reg.Publish("m", map[string][]byte{"a": nil}); err == nil {
 		t.Error("publishing into a read-only directory succeeded")
+	}
+}
+
+// TestConcurrentPublish: publishers racing for the next number each get a
+// version of their own (the loser of a rename tries the next number).
+func TestConcurrentPublish(t *testing.T) {
+	reg := &Registry{Dir: t.TempDir()}
+	const n = 8
+	versions := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			v, err := reg.Publish("m", map[string][]byte{"bundle.json": []byte(strconv.Itoa(i))})
+			if err != nil {
+				t.Error(err)
+			}
+			versions <- v
+		}(i)
+	}
+	wg.Wait()
+	close(versions)
+	seen := map[string]bool{}
+	for v := range versions {
+		if seen[v] {
+			t.Errorf("version %s given twice", v)
+		}
+		seen[v] = true
+	}
+	if vs, _ := reg.Versions("m"); len(vs) != n {
+		t.Errorf("%d versions on disk, want %d", len(vs), n)
 	}
 }
