@@ -9,7 +9,6 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
@@ -49,10 +48,6 @@ evidence.`,
 			if err := synth.WriteFile(ctx, cohort, n, seed, data.WriteOptions{}); err != nil {
 				return err
 			}
-			sum, err := fileSHA256(cohort)
-			if err != nil {
-				return err
-			}
 			reg := &models.Registry{Dir: registry}
 			for i, target := range []string{"abscopal_response", "objective_response"} {
 				name := strings.TrimSuffix(target, "_response")
@@ -60,38 +55,16 @@ evidence.`,
 					name = "response"
 				}
 				fmt.Fprintf(out, "%d/3 training %s (gbm) on %s\n", i+2, name, target)
-				spec := features.BuiltinSpec(target)
-				src, err := features.OpenSource(ctx, cohort, spec, true)
+				pub, err := trainJob{data: cohort, registry: registry, name: name, spec: features.BuiltinSpec(target), log: out,
+					opts: train.Options{Algo: "gbm", Seed: seed, Bootstrap: 200,
+						GBM: models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30}}}.run(ctx)
 				if err != nil {
 					return err
 				}
-				recs, err := src.All(ctx)
-				src.Close()
-				if err != nil {
+				if err := reg.SetAlias(name, "production", pub.version); err != nil {
 					return err
 				}
-				res, err := train.Run(ctx, spec, recs, train.Options{Algo: "gbm", Seed: seed, Bootstrap: 200,
-					GBM: models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30}})
-				if err != nil {
-					return err
-				}
-				bi := buildinfo.Read()
-				b, err := train.Bundle(name, res, models.TrainingInfo{DataFile: filepath.Base(cohort), DataSHA256: sum, Synthetic: true,
-					AbscopalVersion: bi.Version, GoVersion: bi.GoVersion, Commit: bi.Commit})
-				if err != nil {
-					return err
-				}
-				files, err := train.Files(b, res)
-				if err != nil {
-					return err
-				}
-				v, err := reg.Publish(name, files)
-				if err != nil {
-					return err
-				}
-				if err := reg.SetAlias(name, "production", v); err != nil {
-					return err
-				}
+				res, v := pub.res, pub.version
 				fmt.Fprintf(out, "    %s:%s cross-validated AUC %.3f (95%% CI %.3f-%.3f), calibration slope %.2f\n",
 					name, v, res.Metrics.AUC, res.Metrics.AUCLow, res.Metrics.AUCHigh, res.Metrics.CalSlope)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -66,47 +67,11 @@ spec's target column.`,
 					spec.Target.Column = target
 				}
 			}
-			ctx := cmd.Context()
-			sum, err := fileSHA256(in)
+			pub, err := trainJob{data: in, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true}.run(cmd.Context())
 			if err != nil {
 				return err
 			}
-			src, err := features.OpenSource(ctx, in, spec, true)
-			if err != nil {
-				return err
-			}
-			records, err := src.All(ctx)
-			src.Close()
-			if err != nil {
-				return err
-			}
-			stderr := cmd.ErrOrStderr()
-			if d := src.Dropped(); len(d) > 0 {
-				fmt.Fprintf(stderr, "left out (the file lacks their columns): %v\n", d)
-			}
-			opts.Progress = newProgress(stderr, fmt.Sprintf("training %s on %d rows", opts.Algo, len(records)))
-			res, err := train.Run(ctx, spec, records, opts)
-			if err != nil {
-				return err
-			}
-			info := buildinfo.Read()
-			b, err := train.Bundle(name, res, models.TrainingInfo{
-				DataFile: filepath.Base(in), DataSHA256: sum, Synthetic: src.Synthetic(),
-				AbscopalVersion: info.Version, GoVersion: info.GoVersion, Commit: info.Commit, Modules: info.Modules,
-			})
-			if err != nil {
-				return err
-			}
-			files, err := train.Files(b, res)
-			if err != nil {
-				return err
-			}
-			reg := &models.Registry{Dir: registry}
-			version, err := reg.Publish(name, files)
-			if err != nil {
-				return err
-			}
-			printSummary(cmd.OutOrStdout(), name, version, registry, res, src.Synthetic())
+			printSummary(cmd.OutOrStdout(), name, pub.version, registry, pub.res, pub.synthetic)
 			return nil
 		},
 	}
@@ -132,6 +97,66 @@ spec's target column.`,
 	f.Float64Var(&opts.GBM.ColSample, "colsample", 0.8, "gbm: share of features per tree")
 	f.IntVar(&opts.GBM.EarlyStopping, "early-stopping", 30, "gbm: stop after this many rounds without improvement on a 10% validation split (0: off)")
 	return cmd
+}
+
+// trainJob trains on a data file and publishes the result as a new version:
+// the work of "abscopal train", and of "abscopal demo" for each model.
+type trainJob struct {
+	data, registry, name string
+	spec                 *features.Spec
+	opts                 train.Options
+	log                  io.Writer // notices, and progress when progress is set
+	progress             bool
+}
+
+// published is what a trainJob made.
+type published struct {
+	version   string
+	res       *train.Result
+	synthetic bool
+}
+
+func (j trainJob) run(ctx context.Context) (*published, error) {
+	sum, err := fileSHA256(j.data)
+	if err != nil {
+		return nil, err
+	}
+	src, err := features.OpenSource(ctx, j.data, j.spec, true)
+	if err != nil {
+		return nil, err
+	}
+	records, err := src.All(ctx)
+	src.Close()
+	if err != nil {
+		return nil, err
+	}
+	if d := src.Dropped(); len(d) > 0 {
+		fmt.Fprintf(j.log, "left out (the file lacks their columns): %v\n", d)
+	}
+	if j.progress {
+		j.opts.Progress = newProgress(j.log, fmt.Sprintf("training %s on %d rows", j.opts.Algo, len(records)))
+	}
+	res, err := train.Run(ctx, j.spec, records, j.opts)
+	if err != nil {
+		return nil, err
+	}
+	info := buildinfo.Read()
+	b, err := train.Bundle(j.name, res, models.TrainingInfo{
+		DataFile: filepath.Base(j.data), DataSHA256: sum, Synthetic: src.Synthetic(),
+		AbscopalVersion: info.Version, GoVersion: info.GoVersion, Commit: info.Commit, Modules: info.Modules,
+	})
+	if err != nil {
+		return nil, err
+	}
+	files, err := train.Files(b, res)
+	if err != nil {
+		return nil, err
+	}
+	version, err := (&models.Registry{Dir: j.registry}).Publish(j.name, files)
+	if err != nil {
+		return nil, err
+	}
+	return &published{version: version, res: res, synthetic: src.Synthetic()}, nil
 }
 
 func fileSHA256(path string) (string, error) {
