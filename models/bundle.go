@@ -85,24 +85,21 @@ func DecodeBundle(b []byte) (*Model, error) {
 	return &Model{Bundle: &bd, Classifier: c}, nil
 }
 
+// modelFits reports whether a classifier takes feature vectors of length n.
 func modelFits(c Classifier, n int) bool {
 	switch m := c.(type) {
 	case *Logistic:
 		return len(m.Coef) == n
 	case *GBM:
 		for _, t := range m.Trees {
-			for _, f := range t.Feature {
-				if int(f) >= n {
-					return false
-				}
+			if maxFeature(t.Feature) >= n {
+				return false
 			}
 		}
 	case *Forest:
 		for _, t := range m.Trees {
-			for _, f := range t.Feature {
-				if int(f) >= n {
-					return false
-				}
+			if maxFeature(t.Feature) >= n {
+				return false
 			}
 		}
 	}

@@ -295,10 +295,10 @@ func (f *Forest) validate() error {
 		if n == 0 || len(t.Feature) != n || len(t.Threshold) != n || len(t.Left) != n || len(t.Right) != n || len(t.Share) != n {
 			return fmt.Errorf("tree %d: arrays of different lengths", ti)
 		}
+		if err := checkTree(t.Feature, t.Left, t.Right); err != nil {
+			return fmt.Errorf("tree %d: %w", ti, err)
+		}
 		for i := 0; i < n; i++ {
-			if t.Left[i] >= 0 && (int(t.Left[i]) <= i || int(t.Right[i]) <= i || int(t.Left[i]) >= n || int(t.Right[i]) >= n || t.Feature[i] < 0) {
-				return fmt.Errorf("tree %d, node %d: bad children or feature", ti, i)
-			}
 			if t.Left[i] < 0 && ((t.Label[i] != 0 && t.Label[i] != 1) || !(t.Share[i] >= 0 && t.Share[i] <= 1)) {
 				return fmt.Errorf("tree %d, leaf %d: label %d, share %v", ti, i, t.Label[i], t.Share[i])
 			}

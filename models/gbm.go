@@ -516,11 +516,31 @@ func (m *GBM) validate() error {
 		if n == 0 || len(t.Feature) != n || len(t.Threshold) != n || len(t.Left) != n || len(t.Right) != n || len(t.DefaultLeft) != n {
 			return fmt.Errorf("tree %d: arrays of different lengths", ti)
 		}
-		for i := 0; i < n; i++ {
-			if t.Left[i] >= 0 && (int(t.Left[i]) <= i || int(t.Right[i]) <= i || int(t.Left[i]) >= n || int(t.Right[i]) >= n || t.Feature[i] < 0) {
-				return fmt.Errorf("tree %d, node %d: bad children or feature", ti, i)
-			}
+		if err := checkTree(t.Feature, t.Left, t.Right); err != nil {
+			return fmt.Errorf("tree %d: %w", ti, err)
 		}
 	}
 	return nil
+}
+
+// checkTree verifies the shape of a flat tree (the arrays have one entry per
+// node): children come after their parent and within the tree, and every
+// split names a feature. Prediction loops rely on it to terminate.
+func checkTree(feature, left, right []int32) error {
+	n := len(left)
+	for i := 0; i < n; i++ {
+		if left[i] >= 0 && (int(left[i]) <= i || int(right[i]) <= i || int(left[i]) >= n || int(right[i]) >= n || feature[i] < 0) {
+			return fmt.Errorf("node %d: bad children or feature", i)
+		}
+	}
+	return nil
+}
+
+// maxFeature returns the largest feature index a tree splits on, or -1.
+func maxFeature(feature []int32) int {
+	m := -1
+	for _, f := range feature {
+		m = max(m, int(f))
+	}
+	return m
 }

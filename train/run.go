@@ -74,19 +74,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		progress = func(int, int, string) {}
 	}
 
-	// Rows with a target.
-	var rows []features.Record
-	var y []float64
-	dropped := 0
-	for _, r := range records {
-		pos, ok := spec.Label(r)
-		if !ok {
-			dropped++
-			continue
-		}
-		rows = append(rows, r)
-		y = append(y, b2f(pos))
-	}
+	rows, y, dropped := Labeled(spec, records)
 	npos := 0
 	for _, v := range y {
 		npos += int(v)
@@ -168,6 +156,21 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	progress(total, total, "final fit")
 	return res, nil
+}
+
+// Labeled returns the records whose target is not null, their labels (1 for
+// the positive value, else 0), and how many records were left out.
+func Labeled(spec *features.Spec, records []features.Record) (rows []features.Record, y []float64, dropped int) {
+	for _, r := range records {
+		pos, ok := spec.Label(r)
+		if !ok {
+			dropped++
+			continue
+		}
+		rows = append(rows, r)
+		y = append(y, b2f(pos))
+	}
+	return rows, y, dropped
 }
 
 // fit fits a pipeline and a model on the given rows. seedOffset keeps the

@@ -37,14 +37,7 @@ func main() {
 	check(err)
 	all, err := src.All(ctx)
 	check(err)
-	var recs []features.Record
-	var y []float64
-	for _, r := range all {
-		if pos, ok := spec.Label(r); ok {
-			recs = append(recs, r)
-			y = append(y, b2f(pos))
-		}
-	}
+	recs, y, _ := train.Labeled(spec, all)
 	check(os.MkdirAll(*out, 0o755))
 	fold := train.StratifiedFolds(y, *folds, *seed)
 	oof := map[string][]float64{"logistic": make([]float64, len(y)), "gbm": make([]float64, len(y)), "forest": make([]float64, len(y))}
@@ -119,13 +112,6 @@ func pickF(xs []float64, idx []int) []float64 {
 		out[j] = xs[i]
 	}
 	return out
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func check(err error) {
