@@ -5,8 +5,10 @@
 #   docker run -p 8080:8080 -v "$PWD/models:/registry:ro" abscopal
 #
 # Probes: GET /healthz (liveness) and GET /readyz (ready once models are
-# loaded). Distroless has no shell for a HEALTHCHECK command; use the
-# orchestrator's HTTP probes.
+# loaded). Distroless has no shell or curl, so the HEALTHCHECK runs the
+# binary's own probe ("abscopal healthcheck", GET /readyz); it assumes the
+# default port: with another --addr, pass --health-cmd to docker run, or use
+# the orchestrator's HTTP probes.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -23,5 +25,7 @@ COPY --from=build /out/abscopal /usr/local/bin/abscopal
 USER nonroot:nonroot
 VOLUME ["/registry"]
 EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/abscopal", "healthcheck", "--url", "http://127.0.0.1:8080/readyz"]
 ENTRYPOINT ["/usr/local/bin/abscopal", "serve"]
 CMD ["--registry", "/registry", "--addr", ":8080"]

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -91,6 +92,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The Docker image's HEALTHCHECK.
+	if out := run("healthcheck", "--url", base+"/readyz"); !strings.Contains(out, "200 OK") {
+		t.Errorf("healthcheck: %q", out)
+	}
 
 	if code, _, _ := call("POST", "/v1/predict", `{"ici_class": "pd1"}`, false); code != 401 {
 		t.Errorf("predict without a token: %d", code)
@@ -160,10 +165,26 @@ func TestEndToEnd(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatal("no exit 25 s after SIGTERM")
 	}
+	out, err := exec.Command(bin, "healthcheck", "--url", base+"/readyz", "--timeout", "1s").CombinedOutput()
+	if code := exitCode(err); code != 1 || !strings.Contains(string(out), base+"/readyz") {
+		t.Errorf("healthcheck of a stopped server: exit %d, %q", code, out)
+	}
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("no clean stop in the logs:\n%s", logs.String())
 	}
 	if strings.Contains(logs.String(), "e2e") && strings.Contains(logs.String(), "pdl1_tps") {
 		t.Error("the logs hold patient data")
 	}
+}
+
+// exitCode is the exit status of a finished command, 0 when err is nil.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
