@@ -6,8 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/sjwhitworth/golearn/base"
 	"github.com/sjwhitworth/golearn/trees"
@@ -61,7 +64,8 @@ type ForestOptions struct {
 	Seed      uint64  `json:"seed"`
 }
 
-// FitForest trains a Forest on d (no missing values: impute first).
+// FitForest trains a Forest on d (no missing values: impute first). Trees
+// are grown on GOMAXPROCS goroutines; the forest does not depend on how many.
 func FitForest(d *Data, opts ForestOptions) (*Forest, error) {
 	if err := d.Check(); err != nil {
 		return nil, err
@@ -89,28 +93,51 @@ func FitForest(d *Data, opts ForestOptions) (*Forest, error) {
 		return nil, fmt.Errorf("forest: colsample %v must be in (0, 1]", opts.ColSample)
 	}
 	bd := binData(d, opts.MaxBins)
-	rng := rand.New(rand.NewPCG(opts.Seed, 0xf0e57))
-	f := &Forest{Opts: opts}
-	sample := make([]int, d.Rows)
-	all := make([]int, d.Cols)
-	for j := range all {
-		all[j] = j
-	}
-	k := max(1, int(math.Round(opts.ColSample*float64(d.Cols))))
-	for t := 0; t < opts.Trees; t++ {
-		for i := range sample {
-			sample[i] = rng.IntN(d.Rows)
-		}
-		rng.Shuffle(len(all), func(a, b int) { all[a], all[b] = all[b], all[a] })
-		cols := append([]int(nil), all[:k]...)
-		sort.Ints(cols)
+	f := &Forest{Trees: make([]ForestTree, opts.Trees), Opts: opts}
+	grow := func(t int) error {
+		sample, cols := opts.bag(t, d.Rows, d.Cols)
 		tree, err := fitGolearnTree(d, bd, sample, cols, opts.MaxDepth)
 		if err != nil {
-			return nil, fmt.Errorf("forest: tree %d: %w", t+1, err)
+			return fmt.Errorf("forest: tree %d: %w", t+1, err)
 		}
-		f.Trees = append(f.Trees, tree)
+		f.Trees[t] = tree
+		return nil
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs = make([]error, opts.Trees)
+	)
+	for w := min(runtime.GOMAXPROCS(0), opts.Trees); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := int(next.Add(1) - 1); t < opts.Trees; t = int(next.Add(1) - 1) {
+				errs[t] = grow(t)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return f, nil
+}
+
+// bag draws the bootstrap rows and the columns of tree t, from the tree's
+// own stream: trees can be grown concurrently.
+func (o ForestOptions) bag(t, rows, cols int) (sample, chosen []int) {
+	rng := rand.New(rand.NewPCG(o.Seed, 0xf0e57<<20|uint64(t)))
+	sample = make([]int, rows)
+	for i := range sample {
+		sample[i] = rng.IntN(rows)
+	}
+	k := max(1, int(math.Round(o.ColSample*float64(cols))))
+	chosen = rng.Perm(cols)[:k]
+	sort.Ints(chosen)
+	return sample, chosen
 }
 
 // fitGolearnTree fits one golearn CART tree on the sampled rows and converts it.

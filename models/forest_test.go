@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -67,6 +68,13 @@ func TestForest(t *testing.T) {
 	h, _ := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 10})
 	if !reflect.DeepEqual(f, g) || reflect.DeepEqual(f, h) {
 		t.Error("forests are not determined by their seed")
+	}
+	// Trees are grown concurrently; one worker gives the same forest.
+	procs := runtime.GOMAXPROCS(1)
+	one, _ := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
+	runtime.GOMAXPROCS(procs)
+	if !reflect.DeepEqual(f, one) {
+		t.Error("the forest depends on the number of workers")
 	}
 	// It learned the signal: held-out rows rank well (AUC by pairs).
 	test := forestData(1000, 5)

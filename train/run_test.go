@@ -74,19 +74,23 @@ func TestRecoversTheTruth(t *testing.T) {
 	}
 }
 
-// TestForestRecovers holds the forest to a weaker bar than the others:
-// bagged trees of golearn CART approximate the generator's smooth logistic
-// truth less well (on 15,000 training rows, 0.038 below the truth's AUC for
-// objective response and 0.029 for abscopal response; see bench/README.md).
-// It trains on fewer rows, because golearn's CART is slow.
+// TestForestRecovers holds the forest to a weaker AUC bar than the others,
+// on the same split: bagged CART trees approximate the generator's smooth
+// logistic truth less well. On this split the "within 0.02" is
+// beyond any random forest for objective response (scikit-learn's best of 10
+// forests is 0.031 short) and at its edge for abscopal response (0.019
+// short); see bench/README.md. The calibration bar is the issue's. Fewer
+// trees than the CLI's 101 and 3 folds keep it near 2.5 minutes under -race;
+// with fewer training rows (4,400) the calibrated forest is under-confident
+// (held-out slope 1.14-1.20 over three seeds), so the rows are kept.
 func TestForestRecovers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains forests on 6,000 patients")
+		t.Skip("trains forests on 15,000 patients")
 	}
-	ps := synth.Generate(8000, 12)
-	trainP, testP := ps[:6000], ps[6000:]
+	ps := synth.Generate(20000, 2)
+	trainP, testP := ps[:15000], ps[15000:]
 	res, err := train.Run(context.Background(), features.BuiltinSpec("abscopal_response"), records(trainP),
-		train.Options{Algo: "forest", Folds: 2, Seed: 1, Bootstrap: 20, Forest: models.ForestOptions{Trees: 31, MaxDepth: 6}})
+		train.Options{Algo: "forest", Folds: 3, Seed: 1, Bootstrap: 20, Forest: models.ForestOptions{Trees: 31, MaxDepth: 8}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +108,8 @@ func TestForestRecovers(t *testing.T) {
 	auc, best := train.AUC(p, y), train.AUC(truth, y)
 	_, slope := train.CalibrationLine(p, y)
 	t.Logf("forest: held-out AUC %.4f (n=%d), true-probability AUC %.4f, calibration slope %.3f", auc, len(y), best, slope)
-	if auc < best-0.05 || slope < 0.85 || slope > 1.15 {
-		t.Errorf("AUC %.4f (truth %.4f), slope %.3f: want within 0.05 and slope in [0.85, 1.15]", auc, best, slope)
+	if auc < best-0.03 || slope < 0.85 || slope > 1.15 {
+		t.Errorf("AUC %.4f (truth %.4f), slope %.3f: want within 0.03 and slope in [0.85, 1.15]", auc, best, slope)
 	}
 }
 
