@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compares abscopal's algorithms with scikit-learn and xgboost on the real
-# cohort (../shared/data) with the same folds and design matrices, and times
+# cohort (../shared/data) with the same folds and design matrices; on
+# held-out synthetic patients, against the true probabilities; and times
 # abscopal's GBM against xgboost's hist method on 100,000 x 30 rows.
 # Installs its peers from Debian when missing. Not part of the default tests.
 set -euo pipefail
@@ -15,6 +16,10 @@ data=${DATA:-../shared/data/ici_cohort_chowell2022_train.parquet}
 echo "== cross-validated AUC on $data"
 go run ./bench/cv --data "$data" --spec examples/ici_chowell2022.spec.yaml --folds 5 --seed 1 --out "$out/cv" > /dev/null
 $PY bench/peers.py "$out/cv"
+echo
+echo "== held-out synthetic patients"
+go run ./bench/heldout --out "$out/heldout" > /dev/null
+$PY bench/heldout.py "$out/heldout"
 echo
 echo "== GBM training speed: 100,000 x 30, 300 trees, depth 6"
 go run ./bench/gbmspeed --out "$out/speed"

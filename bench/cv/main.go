@@ -6,15 +6,14 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
-	"strconv"
 
+	"github.com/abscopal/abscopal/bench/internal/matrixcsv"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
@@ -54,8 +53,8 @@ func main() {
 		check(err)
 		mtr, _ := pipe.TransformAll(pick(recs, tr))
 		mte, _ := pipe.TransformAll(pick(recs, te))
-		writeCSV(filepath.Join(*out, fmt.Sprintf("fold%d_train.csv", k)), pipe.Outputs, mtr, pickF(y, tr))
-		writeCSV(filepath.Join(*out, fmt.Sprintf("fold%d_test.csv", k)), pipe.Outputs, mte, pickF(y, te))
+		check(matrixcsv.Write(filepath.Join(*out, fmt.Sprintf("fold%d_train.csv", k)), pipe.Outputs, mtr, pickF(y, tr), nil))
+		check(matrixcsv.Write(filepath.Join(*out, fmt.Sprintf("fold%d_test.csv", k)), pipe.Outputs, mte, pickF(y, te), nil))
 		d := &models.Data{Rows: mtr.Rows, Cols: mtr.Cols, X: mtr.Data, Y: pickF(y, tr)}
 		lr, err := models.FitLogistic(d, models.LogisticOptions{Lambda: 1})
 		check(err)
@@ -78,24 +77,6 @@ func main() {
 	b, _ := json.MarshalIndent(map[string]any{"rows": len(y), "folds": *folds, "seed": *seed, "auc": res}, "", "  ")
 	check(os.WriteFile(filepath.Join(*out, "ours.json"), b, 0o644))
 	fmt.Println(string(b))
-}
-
-func writeCSV(path string, header []string, m *features.Matrix, y []float64) {
-	f, err := os.Create(path)
-	check(err)
-	w := csv.NewWriter(f)
-	check(w.Write(append(append([]string{}, header...), "y")))
-	row := make([]string, m.Cols+1)
-	for i := 0; i < m.Rows; i++ {
-		for j, x := range m.Row(i) {
-			row[j] = strconv.FormatFloat(x, 'g', -1, 64)
-		}
-		row[m.Cols] = strconv.FormatFloat(y[i], 'g', -1, 64)
-		check(w.Write(row))
-	}
-	w.Flush()
-	check(w.Error())
-	check(f.Close())
 }
 
 func pick(rs []features.Record, idx []int) []features.Record {
