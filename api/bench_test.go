@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,7 +28,14 @@ func BenchmarkPredict(b *testing.B) {
 // BenchmarkEcho is the peer: the same engine and middleware, no model work.
 func BenchmarkEcho(b *testing.B) {
 	s := newServerB(b)
-	s.Engine().POST("/bench/echo", func(c *gin.Context) { c.Data(200, "application/json", []byte(sbrtPatient)) })
+	s.Engine().POST("/bench/echo", func(c *gin.Context) { // as bench/serve's echo
+		b, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			c.AbortWithStatus(http.StatusBadRequest)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", b)
+	})
 	h := s.Handler()
 	b.ReportAllocs()
 	for range b.N {

@@ -507,3 +507,38 @@ func TestSpecPatientMatchesSchema(t *testing.T) {
 		t.Errorf("the document's Patient has %d properties, the schema %d inputs", len(p.Properties), n)
 	}
 }
+
+// TestChunkedBody: a body sent without Content-Length (chunked) is read to
+// its end, and refused past the limit.
+func TestChunkedBody(t *testing.T) {
+	c := newClient(t, newServer(t, Config{MaxBodyBytes: 4096}))
+	for _, tt := range []struct {
+		name   string
+		body   string
+		status int
+	}{
+		{"small", `{"patient_id": "chunked", "ici_class": "pd1"}`, 200},
+		{"too large", `{"patient_id": "` + strings.Repeat("x", 5000) + `", "ici_class": "pd1"}`, 413},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// io.MultiReader hides the length: net/http sends it chunked.
+			req, _ := http.NewRequest("POST", c.base+"/v1/predict", io.MultiReader(strings.NewReader(tt.body)))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			json.NewDecoder(resp.Body).Decode(&body)
+			if req.ContentLength != 0 || len(req.TransferEncoding) > 0 && req.TransferEncoding[0] != "chunked" {
+				t.Fatalf("the request announced a length: %d", req.ContentLength)
+			}
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %v", resp.StatusCode, tt.status, body)
+			}
+			if tt.status == 200 && body["predictions"].([]any)[0].(map[string]any)["patient_id"] != "chunked" {
+				t.Errorf("answer %v", body)
+			}
+		})
+	}
+}

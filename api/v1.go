@@ -20,13 +20,18 @@ import (
 // readRaw reads the request body, answering 413 past the limit. The bytes
 // are the request's own: decoded values never alias a reused buffer.
 func readRaw(c *gin.Context) ([]byte, bool) {
-	n := c.Request.ContentLength
-	if n <= 0 || n > 1<<20 {
-		n = 512
+	var (
+		b   []byte
+		err error
+	)
+	if n := c.Request.ContentLength; n > 0 && n <= 1<<20 {
+		// One allocation of the announced size. net/http ends the body there,
+		// and the body limit's reader fails a read past the limit.
+		b = make([]byte, n)
+		_, err = io.ReadFull(c.Request.Body, b)
+	} else {
+		b, err = io.ReadAll(c.Request.Body)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, n+1)) // one allocation when Content-Length is known
-	_, err := buf.ReadFrom(c.Request.Body)
-	b := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
