@@ -1,0 +1,116 @@
+package main
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// dockerfile reads the repository's Dockerfile as instructions: line
+// continuations joined, comments dropped, keyed by instruction (the last one
+// wins, as Docker's ENTRYPOINT, CMD and HEALTHCHECK do).
+func dockerfile(t *testing.T) (map[string]string, []string) {
+	t.Helper()
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]string{}
+	var runs []string
+	joined := regexp.MustCompile(`\\\n\s*`).ReplaceAllString(string(b), "")
+	for _, line := range strings.Split(joined, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		op, rest, _ := strings.Cut(line, " ")
+		last[op] = rest
+		if op == "RUN" {
+			runs = append(runs, rest)
+		}
+	}
+	return last, runs
+}
+
+// execForm decodes an exec-form (JSON array) instruction argument.
+func execForm(t *testing.T, what, s string) []string {
+	t.Helper()
+	var args []string
+	if err := json.Unmarshal([]byte(s), &args); err != nil {
+		t.Fatalf("%s %s is not in exec form (distroless has no shell): %v", what, s, err)
+	}
+	return args
+}
+
+// TestDockerfileCommands checks what can be checked of the image without a
+// Docker engine (none runs where this project is developed and tested): the
+// build stage's go build command, run here, gives a static binary that
+// carries the version passed in; ENTRYPOINT + CMD and the HEALTHCHECK are
+// commands and flags that binary accepts.
+func TestDockerfileCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary as the Dockerfile does")
+	}
+	ins, runs := dockerfile(t)
+	var build string
+	for _, r := range runs {
+		if strings.Contains(r, "go build") {
+			build = r
+		}
+	}
+	if !strings.HasPrefix(build, "CGO_ENABLED=0 go build") {
+		t.Fatalf("the build stage's command %q does not build with CGO_ENABLED=0", build)
+	}
+	if ins["USER"] != "nonroot:nonroot" || !strings.HasPrefix(ins["FROM"], "gcr.io/distroless/static") {
+		t.Errorf("final stage: FROM %s, USER %s; want distroless static as nonroot", ins["FROM"], ins["USER"])
+	}
+
+	bin := filepath.Join(t.TempDir(), "abscopal")
+	cmd := exec.Command("sh", "-c", strings.NewReplacer("${VERSION}", "v9.8.7-docker", "/out/abscopal", bin).Replace(build))
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd.Args[2], err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the binary asks for a dynamic loader: distroless static has none")
+		}
+	}
+	f.Close()
+	if out, err := exec.Command(bin, "version").CombinedOutput(); err != nil || !strings.Contains(string(out), "abscopal v9.8.7-docker") {
+		t.Errorf("version of the image's binary: %v %q", err, out)
+	}
+
+	// The entrypoint and the health check, as the image would run them, with
+	// the program replaced by the root command.
+	entry := append(execForm(t, "ENTRYPOINT", ins["ENTRYPOINT"]), execForm(t, "CMD", ins["CMD"])...)
+	health := strings.TrimSpace(ins["HEALTHCHECK"][strings.Index(ins["HEALTHCHECK"], "CMD ")+4:])
+	for _, args := range [][]string{entry, execForm(t, "HEALTHCHECK CMD", health)} {
+		if args[0] != "/usr/local/bin/abscopal" {
+			t.Errorf("%v does not run the installed binary", args)
+			continue
+		}
+		root := newRootCmd(io.Discard, io.Discard)
+		sub, rest, err := root.Find(args[1:])
+		if err != nil || sub == root {
+			t.Errorf("%v: no such command: %v", args, err)
+			continue
+		}
+		if err := sub.ParseFlags(rest); err != nil || len(sub.Flags().Args()) != 0 {
+			t.Errorf("%v: the flags are refused: %v", args, err)
+		}
+	}
+	if entry[1] != "serve" || !strings.Contains(strings.Join(entry, " "), "--registry /registry") || ins["VOLUME"] != `["/registry"]` {
+		t.Errorf("entrypoint %v, volume %s: want serve on the /registry volume", entry, ins["VOLUME"])
+	}
+}
