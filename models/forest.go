@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -66,7 +67,8 @@ type ForestOptions struct {
 
 // FitForest trains a Forest on d (no missing values: impute first). Trees
 // are grown on GOMAXPROCS goroutines; the forest does not depend on how many.
-func FitForest(d *Data, opts ForestOptions) (*Forest, error) {
+// It gives up with ctx's error when ctx is done (checked before each tree).
+func FitForest(ctx context.Context, d *Data, opts ForestOptions) (*Forest, error) {
 	if err := d.Check(); err != nil {
 		return nil, err
 	}
@@ -113,7 +115,9 @@ func FitForest(d *Data, opts ForestOptions) (*Forest, error) {
 		go func() {
 			defer wg.Done()
 			for t := int(next.Add(1) - 1); t < opts.Trees; t = int(next.Add(1) - 1) {
-				errs[t] = grow(t)
+				if errs[t] = ctx.Err(); errs[t] == nil {
+					errs[t] = grow(t)
+				}
 			}
 		}()
 	}

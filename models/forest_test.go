@@ -1,7 +1,9 @@
 package models
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -59,19 +61,19 @@ func TestForestTreeMatchesGolearn(t *testing.T) {
 
 func TestForest(t *testing.T) {
 	d := forestData(1500, 4)
-	f, err := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
+	f, err := FitForest(t.Context(), d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Reproducible from the seed; another seed gives another forest.
-	g, _ := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
-	h, _ := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 10})
+	g, _ := FitForest(t.Context(), d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
+	h, _ := FitForest(t.Context(), d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 10})
 	if !reflect.DeepEqual(f, g) || reflect.DeepEqual(f, h) {
 		t.Error("forests are not determined by their seed")
 	}
 	// Trees are grown concurrently; one worker gives the same forest.
 	procs := runtime.GOMAXPROCS(1)
-	one, _ := FitForest(d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
+	one, _ := FitForest(t.Context(), d, ForestOptions{Trees: 31, MaxDepth: 6, Seed: 9})
 	runtime.GOMAXPROCS(procs)
 	if !reflect.DeepEqual(f, one) {
 		t.Error("the forest depends on the number of workers")
@@ -118,7 +120,7 @@ func TestForest(t *testing.T) {
 	if s := f.Score(test.Row(0)); math.IsInf(s, 0) || math.IsNaN(s) {
 		t.Errorf("score %v", s)
 	}
-	if _, err := FitForest(d, ForestOptions{Trees: 10}); err == nil || !strings.Contains(err.Error(), "must be odd") {
+	if _, err := FitForest(t.Context(), d, ForestOptions{Trees: 10}); err == nil || !strings.Contains(err.Error(), "must be odd") {
 		t.Errorf("an even tree count: %v", err)
 	}
 	var env struct{ Model Forest }
@@ -140,11 +142,11 @@ func TestContributionsSumToScore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gb, err := FitGBM(d, GBMOptions{Trees: 50, Subsample: 0.8, ColSample: 0.8, Seed: 2})
+	gb, err := FitGBM(t.Context(), d, GBMOptions{Trees: 50, Subsample: 0.8, ColSample: 0.8, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fo, err := FitForest(d, ForestOptions{Trees: 11, MaxDepth: 5})
+	fo, err := FitForest(t.Context(), d, ForestOptions{Trees: 11, MaxDepth: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +162,18 @@ func TestContributionsSumToScore(t *testing.T) {
 				t.Fatalf("%s, row %d: bias + contributions = %v, score %v", c.Algo(), i, s, c.Score(x))
 			}
 		}
+	}
+}
+
+// TestFitGivesUp: the long fits stop with the context's error.
+func TestFitGivesUp(t *testing.T) {
+	d := forestData(1000, 8)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := FitGBM(ctx, d, GBMOptions{Trees: 50}); !errors.Is(err, context.Canceled) {
+		t.Errorf("gbm: %v, want context.Canceled", err)
+	}
+	if _, err := FitForest(ctx, d, ForestOptions{Trees: 31}); !errors.Is(err, context.Canceled) {
+		t.Errorf("forest: %v, want context.Canceled", err)
 	}
 }

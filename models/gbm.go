@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -150,8 +151,9 @@ func binData(d *Data, maxBins int) *binned {
 
 type histBin struct{ g, h float64 }
 
-// FitGBM trains a GBM on d.
-func FitGBM(d *Data, opts GBMOptions) (*GBM, error) {
+// FitGBM trains a GBM on d. It gives up with ctx's error when ctx is done
+// (checked every boosting round).
+func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 	if err := d.check(true); err != nil { // the GBM routes missing values itself
 		return nil, err
 	}
@@ -189,6 +191,9 @@ func FitGBM(d *Data, opts GBMOptions) (*GBM, error) {
 		features[f] = f
 	}
 	for round := 0; round < opts.Trees; round++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		for _, i := range train {
 			p := sigmoid(score[i])
 			g[i], h[i] = p-d.Y[i], p*(1-p)

@@ -118,7 +118,7 @@ func TestDataErrors(t *testing.T) {
 	}
 	// The GBM takes NaN (it learns where missing values go) but not a single class.
 	nan := Data{Rows: 4, Cols: 1, X: []float64{1, math.NaN(), 3, 4}, Y: []float64{0, 1, 0, 1}}
-	if _, err := FitGBM(&nan, GBMOptions{Trees: 2}); err != nil {
+	if _, err := FitGBM(t.Context(), &nan, GBMOptions{Trees: 2}); err != nil {
 		t.Errorf("gbm with NaN: %v", err)
 	}
 }

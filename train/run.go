@@ -104,7 +104,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 				trainIdx = append(trainIdx, i)
 			}
 		}
-		pipe, model, err := fit(spec, pick(rows, trainIdx), pickF(y, trainIdx), opts, uint64(k+1))
+		pipe, model, err := fit(ctx, spec, pick(rows, trainIdx), pickF(y, trainIdx), opts, uint64(k+1))
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
 		}
@@ -151,7 +151,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if res.Calibrator, err = models.FitCalibrator(opts.Calibration, scores, y); err != nil {
 		return nil, err
 	}
-	if res.Pipeline, res.Model, err = fit(spec, rows, y, opts, 0); err != nil {
+	if res.Pipeline, res.Model, err = fit(ctx, spec, rows, y, opts, 0); err != nil {
 		return nil, fmt.Errorf("final fit: %w", err)
 	}
 	progress(total, total, "final fit")
@@ -175,7 +175,7 @@ func Labeled(spec *features.Spec, records []features.Record) (rows []features.Re
 
 // fit fits a pipeline and a model on the given rows. seedOffset keeps the
 // folds' random streams apart from the final fit's.
-func fit(spec *features.Spec, rows []features.Record, y []float64, opts Options, seedOffset uint64) (*features.Pipeline, models.Classifier, error) {
+func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, opts Options, seedOffset uint64) (*features.Pipeline, models.Classifier, error) {
 	pipe, err := features.Fit(spec, rows)
 	if err != nil {
 		return nil, nil, err
@@ -189,12 +189,12 @@ func fit(spec *features.Spec, rows []features.Record, y []float64, opts Options,
 	case "forest":
 		f := opts.Forest
 		f.Seed = opts.Seed*1_000_003 + seedOffset
-		c, err := models.FitForest(d, f)
+		c, err := models.FitForest(ctx, d, f)
 		return pipe, c, err
 	default:
 		g := opts.GBM
 		g.Seed = opts.Seed*1_000_003 + seedOffset
-		c, err := models.FitGBM(d, g)
+		c, err := models.FitGBM(ctx, d, g)
 		return pipe, c, err
 	}
 }

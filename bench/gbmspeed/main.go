@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
@@ -29,6 +30,7 @@ const (
 func main() {
 	out := flag.String("out", "", "output directory")
 	flag.Parse()
+	ctx := context.Background()
 	if *out == "" {
 		log.Fatal("usage: gbmspeed --out DIR")
 	}
@@ -59,7 +61,7 @@ func main() {
 	opts := models.GBMOptions{Trees: 300, MaxDepth: 6, LearningRate: 0.1, Lambda: 1, MinChildWeight: 1, MaxBins: 255}
 	runtime.GC()
 	start := time.Now()
-	m, err := models.FitGBM(d, opts)
+	m, err := models.FitGBM(ctx, d, opts)
 	check(err)
 	secs := time.Since(start).Seconds()
 	p := make([]float64, testRows)

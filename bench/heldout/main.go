@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -35,6 +36,7 @@ func main() {
 	seed := flag.Uint64("seed", 2, "generator seed")
 	out := flag.String("out", "", "output directory")
 	flag.Parse()
+	ctx := context.Background()
 	if *out == "" {
 		log.Fatal("usage: heldout --out DIR")
 	}
@@ -76,10 +78,10 @@ func main() {
 		fits := map[string]func() (models.Classifier, error){
 			"logistic": func() (models.Classifier, error) { return models.FitLogistic(d, models.LogisticOptions{Lambda: 1}) },
 			"gbm": func() (models.Classifier, error) {
-				return models.FitGBM(d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30, Seed: 1})
+				return models.FitGBM(ctx, d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30, Seed: 1})
 			},
 			"forest": func() (models.Classifier, error) {
-				return models.FitForest(d, models.ForestOptions{Trees: 101, MaxDepth: 8, Seed: 1})
+				return models.FitForest(ctx, d, models.ForestOptions{Trees: 101, MaxDepth: 8, Seed: 1})
 			},
 		}
 		res := map[string]result{}
