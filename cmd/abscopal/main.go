@@ -51,6 +51,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintf(stderr, "abscopal: interrupted (%v)\n", err)
+		return 1
+	}
 	fmt.Fprintf(stderr, "abscopal: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) {

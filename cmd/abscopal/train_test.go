@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +123,14 @@ func TestTrainBadInput(t *testing.T) {
 				t.Errorf("exit %d, %q; want %d and %q", code, stderr, tt.code, tt.want)
 			}
 		})
+	}
+	// Interrupted (Ctrl-C cancels the command's context): said so, nothing published.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var errOut bytes.Buffer
+	code := run(ctx, []string{"train", "--data", cohort, "--registry", reg, "--name", "m", "--algo", "forest", "--trees", "5"}, io.Discard, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "abscopal: interrupted") {
+		t.Errorf("interrupted: exit %d, %q", code, errOut.String())
 	}
 	if entries, _ := os.ReadDir(filepath.Join(reg, "m")); len(entries) != 0 {
 		t.Errorf("failed trainings left %v", entries)
