@@ -29,6 +29,9 @@ def load(path):
 peers = {
     "scikit-learn LogisticRegression(C=1)": lambda: LogisticRegression(C=1.0, max_iter=10000),
     "scikit-learn RandomForest(500 trees)": lambda: RandomForestClassifier(n_estimators=500, random_state=0, n_jobs=2),
+    # The same leaf minimum as abscopal's forest.
+    "scikit-learn RandomForest(500 trees, min_samples_leaf=10)": lambda: RandomForestClassifier(
+        n_estimators=500, min_samples_leaf=10, random_state=0, n_jobs=2),
     "xgboost hist (300 trees, depth 4, eta 0.05, subsample/colsample 0.8)": lambda: xgboost.XGBClassifier(
         n_estimators=300, max_depth=4, learning_rate=0.05, subsample=0.8, colsample_bytree=0.8,
         tree_method="hist", random_state=0, n_jobs=2),

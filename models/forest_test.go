@@ -25,26 +25,29 @@ func forestData(n int, seed uint64) *Data {
 	return d
 }
 
-// TestForestTreeMatchesGolearn checks the conversion: on the rows golearn
-// was fitted on, the converted tree votes as golearn's own Predict does.
+// TestForestTreeMatchesGolearn: drawing every feature at every split, with
+// no leaf minimum, a tree grown split by split is the tree golearn's CART
+// grows whole to the same depth: on the rows it was fitted on, it votes as
+// golearn's own Predict does.
 func TestForestTreeMatchesGolearn(t *testing.T) {
 	d := forestData(600, 3)
 	bd := binData(d, 16)
-	sample := make([]int, d.Rows)
-	for i := range sample {
-		sample[i] = i
+	rows := make([]int, d.Rows)
+	for i := range rows {
+		rows[i] = i
 	}
-	cols := []int{0, 2, 3} // a subspace: golearn's feature 1 is column 2
-	cart, inst, err := golearnCART(d, bd, sample, cols, 5)
-	if err != nil {
+	const depth = 4
+	g := treeGrower{d: d, bd: bd, rng: rand.New(rand.NewPCG(1, 2)), opts: &ForestOptions{MaxDepth: depth, SplitFeatures: d.Cols, MinLeaf: 1}}
+	if _, err := g.grow(rows, 0); err != nil {
 		t.Fatal(err)
 	}
-	tree, err := convertCART(cart, bd, cols)
+	all := []int{0, 1, 2, 3, 4}
+	cart, inst, err := golearnCART(d, bd, rows, all, depth)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := cart.Predict(inst)
-	f := &Forest{Trees: []ForestTree{tree}}
+	f := &Forest{Trees: []ForestTree{g.tree}}
 	differ := 0
 	for i := 0; i < d.Rows; i++ {
 		if int64(f.Votes(d.Row(i))) != want[i] {
@@ -52,10 +55,41 @@ func TestForestTreeMatchesGolearn(t *testing.T) {
 		}
 	}
 	if differ != 0 {
-		t.Errorf("the converted tree differs from golearn on %d of %d rows", differ, d.Rows)
+		t.Errorf("the tree differs from golearn's on %d of %d rows", differ, d.Rows)
 	}
-	if len(tree.Label) < 7 {
-		t.Errorf("a tree of %d nodes: golearn hardly split", len(tree.Label))
+	if len(g.tree.Label) < 15 {
+		t.Errorf("a tree of %d nodes: it hardly split", len(g.tree.Label))
+	}
+}
+
+// TestForestMinLeaf: no leaf holds fewer bootstrap rows than MinLeaf, and
+// a larger minimum gives smaller trees.
+func TestForestMinLeaf(t *testing.T) {
+	d := forestData(1500, 6)
+	size := func(minLeaf int) int {
+		f, err := FitForest(t.Context(), d, ForestOptions{Trees: 5, MinLeaf: minLeaf, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for ti, tr := range f.Trees {
+			n += len(tr.Label)
+			// Count the tree's bootstrap rows per leaf again.
+			rng := rand.New(rand.NewPCG(1, 0xf0e57<<20|uint64(ti)))
+			count := make([]int, len(tr.Label))
+			for range d.Rows {
+				count[tr.leaf(d.Row(rng.IntN(d.Rows)))]++
+			}
+			for l, c := range count {
+				if tr.Left[l] < 0 && c < minLeaf {
+					t.Fatalf("min leaf %d: tree %d, leaf %d holds %d rows", minLeaf, ti, l, c)
+				}
+			}
+		}
+		return n
+	}
+	if small, large := size(40), size(2); small >= large {
+		t.Errorf("%d nodes with min leaf 40, %d with 2", small, large)
 	}
 }
 

@@ -62,7 +62,7 @@ func main() {
 		gb, err := models.FitGBM(ctx, d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8,
 			EarlyStopping: 30, Seed: *seed*1_000_003 + uint64(k+1)})
 		check(err)
-		fo, err := models.FitForest(ctx, d, models.ForestOptions{Trees: 101, MaxDepth: 8, Seed: *seed*1_000_003 + uint64(k+1)})
+		fo, err := models.FitForest(ctx, d, models.ForestOptions{Trees: 101, Seed: *seed*1_000_003 + uint64(k+1)})
 		check(err)
 		for j, i := range te {
 			oof["logistic"][i] = lr.Score(mte.Row(j))

@@ -81,7 +81,7 @@ func main() {
 				return models.FitGBM(ctx, d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30, Seed: 1})
 			},
 			"forest": func() (models.Classifier, error) {
-				return models.FitForest(ctx, d, models.ForestOptions{Trees: 101, MaxDepth: 8, Seed: 1})
+				return models.FitForest(ctx, d, models.ForestOptions{Trees: 101, Seed: 1})
 			},
 		}
 		res := map[string]result{}

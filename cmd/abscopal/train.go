@@ -49,7 +49,6 @@ spec's target column.`,
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
 			if opts.Algo == "forest" { // --trees and --depth, with the forest's own defaults
-				opts.Forest = models.ForestOptions{Trees: 101, MaxDepth: 8}
 				if cmd.Flags().Changed("trees") {
 					opts.Forest.Trees = opts.GBM.Trees
 				}
@@ -89,7 +88,9 @@ spec's target column.`,
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
 	f.Float64Var(&opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
 	f.IntVar(&opts.GBM.Trees, "trees", 300, "gbm: boosting rounds; forest: trees, odd (default 101)")
-	f.IntVar(&opts.GBM.MaxDepth, "depth", 4, "gbm: maximum tree depth; forest: maximum depth (default 8)")
+	f.IntVar(&opts.GBM.MaxDepth, "depth", 4, "gbm: maximum tree depth; forest: maximum depth (default 30)")
+	f.IntVar(&opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
+	f.IntVar(&opts.Forest.SplitFeatures, "split-features", 0, "forest: features drawn at each split (0: the square root of their count)")
 	f.Float64Var(&opts.GBM.LearningRate, "learning-rate", 0.05, "gbm: shrinkage")
 	f.Float64Var(&opts.GBM.Lambda, "leaf-lambda", 1, "gbm: L2 penalty on leaf values")
 	f.Float64Var(&opts.GBM.MinChildWeight, "min-child-weight", 1, "gbm: minimum hessian sum per child")
