@@ -47,8 +47,10 @@ type Forest struct {
 }
 
 // ForestTree is one tree: x[Feature] <= Threshold goes left; a node with
-// Left -1 is a leaf voting Label, where Share of the tree's bootstrap rows
-// were positive.
+// Left -1 is a leaf voting Label. Share is the positive share of the tree's
+// bootstrap rows at each node. (Forests grown whole by golearn, before the
+// features were drawn per split, have shares at their leaves only: 0 at
+// splits, which a split, never pure, cannot have.)
 type ForestTree struct {
 	Feature   []int32   `json:"feature"`
 	Threshold []float64 `json:"threshold"`
@@ -184,7 +186,7 @@ func (g *treeGrower) grow(rows []int, depth int) (int32, error) {
 	if len(left) < g.opts.MinLeaf || len(right) < g.opts.MinLeaf {
 		return g.tree.addLeaf(share), nil
 	}
-	node := g.tree.addSplit(feature, threshold)
+	node := g.tree.addSplit(feature, threshold, share)
 	l, err := g.grow(left, depth+1)
 	if err != nil {
 		return 0, err
@@ -274,14 +276,15 @@ func (t *ForestTree) addLeaf(share float64) int32 {
 	return int32(len(t.Label) - 1)
 }
 
-// addSplit appends a split node; its sides are set once grown.
-func (t *ForestTree) addSplit(feature int, threshold float64) int32 {
+// addSplit appends a split node where share of the rows were positive (the
+// contributions need it); its sides are set once grown.
+func (t *ForestTree) addSplit(feature int, threshold, share float64) int32 {
 	t.Feature = append(t.Feature, int32(feature))
 	t.Threshold = append(t.Threshold, threshold)
 	t.Left = append(t.Left, -1)
 	t.Right = append(t.Right, -1)
 	t.Label = append(t.Label, -1)
-	t.Share = append(t.Share, 0)
+	t.Share = append(t.Share, share)
 	return int32(len(t.Label) - 1)
 }
 
@@ -323,18 +326,58 @@ func (f *Forest) Proba(x []float64) float64 {
 // Score implements Classifier: the log-odds of Proba, kept finite by
 // bounding it to [0.5/(T+1), 1 - 0.5/(T+1)] for T trees.
 func (f *Forest) Score(x []float64) float64 {
+	return f.logit(f.Proba(x))
+}
+
+// logit is the log-odds of p, bounded as Score says.
+func (f *Forest) logit(p float64) float64 {
 	eps := 0.5 / float64(len(f.Trees)+1)
-	p := math.Min(math.Max(f.Proba(x), eps), 1-eps)
+	p = math.Min(math.Max(p, eps), 1-eps)
 	return math.Log(p / (1 - p))
 }
 
-// Contributions implements Classifier. The log-odds of an average of leaf
-// shares has no exact additive decomposition by feature; the forest reports
-// none (all zero, the score as bias) rather than an approximation that would
-// look exact.
+// Contributions implements Classifier with the path-based attribution of
+// Saabas (treeinterpreter), as the GBM's: along the path of x in each tree,
+// the change in positive share at each split is credited to the split's
+// feature, and the credits are averaged over the trees, so that the mean
+// root share plus the contributions is the probability, exactly. They are
+// then put in log-odds by one factor, the slope of the logit between the
+// mean root share (the bias) and the probability, so that they add up to the
+// score exactly; like every path attribution, they depend on the order of
+// the splits. Forests whose splits carry no share (grown whole by golearn)
+// report none: all zero, the score as bias.
 func (f *Forest) Contributions(x []float64, dst []float64) float64 {
 	clear(dst)
-	return f.Score(x)
+	p, p0 := 0.0, 0.0
+	for i := range f.Trees {
+		t := &f.Trees[i]
+		if t.Left[0] >= 0 && t.Share[0] == 0 {
+			clear(dst)
+			return f.Score(x)
+		}
+		p0 += t.Share[0]
+		n := int32(0)
+		for t.Left[n] >= 0 {
+			next := t.Right[n]
+			if x[t.Feature[n]] <= t.Threshold[n] {
+				next = t.Left[n]
+			}
+			dst[t.Feature[n]] += t.Share[next] - t.Share[n]
+			n = next
+		}
+		p += t.Share[n]
+	}
+	trees := float64(len(f.Trees))
+	p, p0 = p/trees, p0/trees
+	score, bias := f.logit(p), f.logit(p0)
+	slope := 1 / (p0 * (1 - p0)) // the logit's derivative, when p = p0
+	if p != p0 {
+		slope = (score - bias) / (p - p0)
+	}
+	for j := range dst {
+		dst[j] *= slope / trees
+	}
+	return bias
 }
 
 func (f *Forest) validate() error {

@@ -211,3 +211,46 @@ func TestFitGivesUp(t *testing.T) {
 		t.Errorf("forest: %v, want context.Canceled", err)
 	}
 }
+
+// TestForestContributions: the features that carry the signal get the
+// credit, and a forest whose splits carry no share reports none.
+func TestForestContributions(t *testing.T) {
+	d := forestData(2000, 12)
+	f, err := FitForest(t.Context(), d, ForestOptions{Trees: 31, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// forestData's signal: 1.2 x0 - 0.8 x1 + 1.0 x2; x3 and x4 are noise.
+	mean := make([]float64, d.Cols)
+	dst := make([]float64, d.Cols)
+	for i := 0; i < 500; i++ {
+		f.Contributions(d.Row(i), dst)
+		for j, v := range dst {
+			mean[j] += math.Abs(v) / 500
+		}
+	}
+	for _, signal := range []int{0, 1, 2} {
+		for _, noise := range []int{3, 4} {
+			if mean[signal] <= 2*mean[noise] {
+				t.Errorf("mean |contribution|: feature %d %.3f, noise feature %d %.3f", signal, mean[signal], noise, mean[noise])
+			}
+		}
+	}
+	// Raising x0 raises the probability, and x0's contribution with it.
+	x := []float64{-1, 0, 1, 0, 0}
+	f.Contributions(x, dst)
+	low := dst[0]
+	x[0] = 1
+	f.Contributions(x, dst)
+	if dst[0] <= low {
+		t.Errorf("contribution of x0: %.3f at x0 = 1, %.3f at x0 = -1", dst[0], low)
+	}
+
+	old := &Forest{Trees: []ForestTree{{
+		Feature: []int32{0, -1, -1}, Threshold: []float64{0, 0, 0}, Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1},
+		Label: []int8{-1, 0, 1}, Share: []float64{0, 0.2, 0.7},
+	}}}
+	if bias := old.Contributions([]float64{1, 0, 0, 0, 0}, dst); bias != old.Score([]float64{1, 0, 0, 0, 0}) || dst[0] != 0 {
+		t.Errorf("a forest without split shares: bias %v, contributions %v", bias, dst)
+	}
+}

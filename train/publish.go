@@ -173,7 +173,7 @@ func Card(b *models.Bundle, res *Result) string {
 	case "gbm":
 		w.WriteString("- GBM contributions are path-based (Saabas), exact in sum but dependent on split order; not SHAP values.\n")
 	case "forest":
-		w.WriteString("- The forest's probability is a mean of leaf shares over trees, which has no exact per-feature decomposition: it reports no contributions.\n")
+		w.WriteString("- Forest contributions are path-based (Saabas) on the probability, averaged over trees and put in log-odds by one factor (the logit's slope between the base rate and the prediction): exact in sum, dependent on split order; not SHAP values.\n")
 	}
 	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
 	w.WriteString("| 5-6 data source, outcome | Data; target above |\n| 7 predictors | bundle.json `pipeline.spec` |\n")
