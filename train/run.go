@@ -104,7 +104,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 				trainIdx = append(trainIdx, i)
 			}
 		}
-		pipe, model, err := fit(ctx, spec, pick(rows, trainIdx), pickF(y, trainIdx), opts, uint64(k+1))
+		pipe, model, err := fit(ctx, spec, pick(rows, trainIdx), pick(y, trainIdx), opts, uint64(k+1))
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
 		}
@@ -220,16 +220,9 @@ func StratifiedFolds(y []float64, k int, seed uint64) []int {
 	return fold
 }
 
-func pick(rs []features.Record, idx []int) []features.Record {
-	out := make([]features.Record, len(idx))
-	for j, i := range idx {
-		out[j] = rs[i]
-	}
-	return out
-}
-
-func pickF(xs []float64, idx []int) []float64 {
-	out := make([]float64, len(idx))
+// pick returns the elements of xs at idx, in that order.
+func pick[T any](xs []T, idx []int) []T {
+	out := make([]T, len(idx))
 	for j, i := range idx {
 		out[j] = xs[i]
 	}

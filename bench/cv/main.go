@@ -53,9 +53,9 @@ func main() {
 		check(err)
 		mtr, _ := pipe.TransformAll(pick(recs, tr))
 		mte, _ := pipe.TransformAll(pick(recs, te))
-		check(matrixcsv.Write(filepath.Join(*out, fmt.Sprintf("fold%d_train.csv", k)), pipe.Outputs, mtr, pickF(y, tr), nil))
-		check(matrixcsv.Write(filepath.Join(*out, fmt.Sprintf("fold%d_test.csv", k)), pipe.Outputs, mte, pickF(y, te), nil))
-		d := &models.Data{Rows: mtr.Rows, Cols: mtr.Cols, X: mtr.Data, Y: pickF(y, tr)}
+		check(matrixcsv.Write(filepath.Join(*out, fmt.Sprintf("fold%d_train.csv", k)), pipe.Outputs, mtr, pick(y, tr), nil))
+		check(matrixcsv.Write(filepath.Join(*out, fmt.Sprintf("fold%d_test.csv", k)), pipe.Outputs, mte, pick(y, te), nil))
+		d := &models.Data{Rows: mtr.Rows, Cols: mtr.Cols, X: mtr.Data, Y: pick(y, tr)}
 		lr, err := models.FitLogistic(d, models.LogisticOptions{Lambda: 1})
 		check(err)
 		// The defaults of "abscopal train".
@@ -79,16 +79,9 @@ func main() {
 	fmt.Println(string(b))
 }
 
-func pick(rs []features.Record, idx []int) []features.Record {
-	out := make([]features.Record, len(idx))
-	for j, i := range idx {
-		out[j] = rs[i]
-	}
-	return out
-}
-
-func pickF(xs []float64, idx []int) []float64 {
-	out := make([]float64, len(idx))
+// pick returns the elements of xs at idx, in that order.
+func pick[T any](xs []T, idx []int) []T {
+	out := make([]T, len(idx))
 	for j, i := range idx {
 		out[j] = xs[i]
 	}
