@@ -30,11 +30,11 @@ import (
 //
 // The probability is the mean over trees of the positive share of the
 // tree's bootstrap rows in the leaf reached (soft voting, as scikit-learn's
-// random forest does). The share of trees voting positive (Votes; Trees is
-// odd, so a majority exists) is kept but not used: when the positive class
-// is a minority with a diffuse signal (response rates of 20-40%), most leaves
-// vote negative and the vote share hardly ranks patients (AUC 0.690 against
-// 0.726 with shares, on an earlier forest of this package).
+// random forest does), not the share of trees voting positive: when the
+// positive class is a minority with a diffuse signal (response rates of
+// 20-40%), most leaves vote negative and the vote share hardly ranks
+// patients (AUC 0.690 against 0.726 with shares, on an earlier forest of
+// this package). Trees is odd all the same, so that a majority vote exists.
 //
 // The bagging and the feature draws are ours, not golearn's RandomForest or
 // meta.BaggedModel: those draw from the global random source and cannot be
@@ -47,7 +47,7 @@ type Forest struct {
 }
 
 // ForestTree is one tree: x[Feature] <= Threshold goes left; a node with
-// Left -1 is a leaf voting Label. Share is the positive share of the tree's
+// Left -1 is a leaf. Share is the positive share of the tree's
 // bootstrap rows at each node. (Forests grown whole by golearn, before the
 // features were drawn per split, have shares at their leaves only: 0 at
 // splits, which a split, never pure, cannot have.)
@@ -56,7 +56,6 @@ type ForestTree struct {
 	Threshold []float64 `json:"threshold"`
 	Left      []int32   `json:"left"`
 	Right     []int32   `json:"right"`
-	Label     []int8    `json:"label"`
 	Share     []float64 `json:"share"`
 }
 
@@ -260,20 +259,14 @@ func golearnCART(d *Data, bd *binned, rows, cols []int, depth int) (*trees.CARTD
 	return cart, inst, nil
 }
 
-// addLeaf appends a leaf where share of the rows were positive; it votes
-// for the majority.
+// addLeaf appends a leaf where share of the rows were positive.
 func (t *ForestTree) addLeaf(share float64) int32 {
-	label := int8(0)
-	if share > 0.5 {
-		label = 1
-	}
 	t.Feature = append(t.Feature, -1)
 	t.Threshold = append(t.Threshold, 0)
 	t.Left = append(t.Left, -1)
 	t.Right = append(t.Right, -1)
-	t.Label = append(t.Label, label)
 	t.Share = append(t.Share, share)
-	return int32(len(t.Label) - 1)
+	return int32(len(t.Share) - 1)
 }
 
 // addSplit appends a split node where share of the rows were positive (the
@@ -283,9 +276,8 @@ func (t *ForestTree) addSplit(feature int, threshold, share float64) int32 {
 	t.Threshold = append(t.Threshold, threshold)
 	t.Left = append(t.Left, -1)
 	t.Right = append(t.Right, -1)
-	t.Label = append(t.Label, -1)
 	t.Share = append(t.Share, share)
-	return int32(len(t.Label) - 1)
+	return int32(len(t.Share) - 1)
 }
 
 // Algo implements Classifier.
@@ -301,16 +293,6 @@ func (t *ForestTree) leaf(x []float64) int32 {
 		}
 	}
 	return n
-}
-
-// Votes returns how many trees vote positive.
-func (f *Forest) Votes(x []float64) int {
-	v := 0
-	for i := range f.Trees {
-		t := &f.Trees[i]
-		v += int(t.Label[t.leaf(x)])
-	}
-	return v
 }
 
 // Proba returns the mean leaf share of positives over the trees.
@@ -385,7 +367,7 @@ func (f *Forest) validate() error {
 		return fmt.Errorf("%d trees: the count must be odd", len(f.Trees))
 	}
 	for ti, t := range f.Trees {
-		n := len(t.Label)
+		n := len(t.Share)
 		if n == 0 || len(t.Feature) != n || len(t.Threshold) != n || len(t.Left) != n || len(t.Right) != n || len(t.Share) != n {
 			return fmt.Errorf("tree %d: arrays of different lengths", ti)
 		}
@@ -393,8 +375,8 @@ func (f *Forest) validate() error {
 			return fmt.Errorf("tree %d: %w", ti, err)
 		}
 		for i := 0; i < n; i++ {
-			if t.Left[i] < 0 && ((t.Label[i] != 0 && t.Label[i] != 1) || !(t.Share[i] >= 0 && t.Share[i] <= 1)) {
-				return fmt.Errorf("tree %d, leaf %d: label %d, share %v", ti, i, t.Label[i], t.Share[i])
+			if !(t.Share[i] >= 0 && t.Share[i] <= 1) {
+				return fmt.Errorf("tree %d, node %d: share %v outside [0, 1]", ti, i, t.Share[i])
 			}
 		}
 	}
