@@ -48,6 +48,9 @@ spec's target column.`,
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
+			if opts.Forest.MinLeaf < 1 || opts.Forest.SplitFeatures < 0 {
+				return usageError{fmt.Errorf("--min-leaf %d must be at least 1, --split-features %d at least 0 (0: the square root of the feature count)", opts.Forest.MinLeaf, opts.Forest.SplitFeatures)}
+			}
 			if opts.Algo == "forest" { // --trees and --depth, with the forest's own defaults
 				if cmd.Flags().Changed("trees") {
 					opts.Forest.Trees = opts.GBM.Trees

@@ -113,6 +113,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"fewer rows than folds", []string{"--folds", "50"}, 1, "cannot fill 50 folds"},
 		{"unwritable registry", []string{"--registry", filepath.Join(notDir, "reg")}, 1, "registry"},
 		{"bad name", []string{"--name", "My Model"}, 2, "--name"},
+		{"no leaf minimum", []string{"--algo", "forest", "--min-leaf", "0"}, 2, "--min-leaf 0 must be at least 1"},
+		{"too many split features", []string{"--algo", "forest", "--split-features", "500"}, 1, "split features 500 must be in [1,"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
