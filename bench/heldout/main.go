@@ -35,7 +35,15 @@ func main() {
 	n := flag.Int("n", 20000, "synthetic patients (three quarters train, one quarter test)")
 	seed := flag.Uint64("seed", 2, "generator seed")
 	out := flag.String("out", "", "output directory")
+	// The forest's settings, to see how far from the truth other forests
+	// land; the defaults are those of "abscopal train".
+	var fo models.ForestOptions
+	flag.IntVar(&fo.Trees, "forest-trees", 101, "forest: trees (odd)")
+	flag.IntVar(&fo.MinLeaf, "forest-min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
+	flag.IntVar(&fo.SplitFeatures, "forest-split-features", 0, "forest: features drawn per split (0: square root of their count)")
+	flag.IntVar(&fo.MaxBins, "forest-max-bins", 32, "forest: distinct values per feature given to golearn")
 	flag.Parse()
+	fo.Seed = 1
 	ctx := context.Background()
 	if *out == "" {
 		log.Fatal("usage: heldout --out DIR")
@@ -47,7 +55,7 @@ func main() {
 		"objective_response": func(p *data.Patient) (*bool, *float64) { return p.ObjectiveResponse, p.TruePResponse },
 		"abscopal_response":  func(p *data.Patient) (*bool, *float64) { return p.AbscopalResponse, p.TruePAbscopal },
 	}
-	report := map[string]any{"n": *n, "seed": *seed, "train": cut}
+	report := map[string]any{"n": *n, "seed": *seed, "train": cut, "forest": fo}
 	for name, label := range targets {
 		var trR, teR []features.Record
 		var ytr, yte, truth []float64
@@ -81,7 +89,7 @@ func main() {
 				return models.FitGBM(ctx, d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30, Seed: 1})
 			},
 			"forest": func() (models.Classifier, error) {
-				return models.FitForest(ctx, d, models.ForestOptions{Trees: 101, Seed: 1})
+				return models.FitForest(ctx, d, fo)
 			},
 		}
 		res := map[string]result{}
