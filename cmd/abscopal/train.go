@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,6 +25,7 @@ import (
 func newTrainCmd() *cobra.Command {
 	var (
 		in, specPath, target, registry, name string
+		trees, depth                         int
 		opts                                 train.Options
 	)
 	cmd := &cobra.Command{
@@ -51,13 +53,12 @@ spec's target column.`,
 			if opts.Forest.MinLeaf < 1 || opts.Forest.SplitFeatures < 0 {
 				return usageError{fmt.Errorf("--min-leaf %d must be at least 1, --split-features %d at least 0 (0: the square root of the feature count)", opts.Forest.MinLeaf, opts.Forest.SplitFeatures)}
 			}
-			if opts.Algo == "forest" { // --trees and --depth, with the forest's own defaults
-				if cmd.Flags().Changed("trees") {
-					opts.Forest.Trees = opts.GBM.Trees
-				}
-				if cmd.Flags().Changed("depth") {
-					opts.Forest.MaxDepth = opts.GBM.MaxDepth
-				}
+			// --trees and --depth serve both tree algorithms, each with its
+			// own defaults: 0 leaves them to the algorithm.
+			if opts.Algo == "forest" {
+				opts.Forest.Trees, opts.Forest.MaxDepth = trees, depth
+			} else {
+				opts.GBM.Trees, opts.GBM.MaxDepth = cmp.Or(trees, 300), cmp.Or(depth, 4)
 			}
 			spec := features.BuiltinSpec(target)
 			if specPath != "" {
@@ -90,8 +91,8 @@ spec's target column.`,
 	f.Float64Var(&opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
 	f.Float64Var(&opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
-	f.IntVar(&opts.GBM.Trees, "trees", 300, "gbm: boosting rounds; forest: trees, odd (default 101)")
-	f.IntVar(&opts.GBM.MaxDepth, "depth", 4, "gbm: maximum tree depth; forest: maximum depth (default 30)")
+	f.IntVar(&trees, "trees", 0, "gbm: boosting rounds (default 300); forest: trees, odd (default 101)")
+	f.IntVar(&depth, "depth", 0, "gbm: maximum tree depth (default 4); forest: maximum depth (default 30)")
 	f.IntVar(&opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
 	f.IntVar(&opts.Forest.SplitFeatures, "split-features", 0, "forest: features drawn at each split (0: the square root of their count)")
 	f.Float64Var(&opts.GBM.LearningRate, "learning-rate", 0.05, "gbm: shrinkage")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -151,5 +152,49 @@ func TestTrainBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s.parquet")); !os.IsNotExist(err) {
 		t.Error("predict wrote scores from a tampered model")
+	}
+}
+
+// TestTrainTreeFlags: --trees and --depth serve the GBM and the forest, each
+// with its own defaults when they are not given.
+func TestTrainTreeFlags(t *testing.T) {
+	dir := t.TempDir()
+	cohort := filepath.Join(dir, "cohort.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", "400", "--seed", "5", "--out", cohort); code != 0 {
+		t.Fatal(stderr)
+	}
+	tests := []struct {
+		args         []string
+		trees, depth int
+	}{
+		{[]string{"--algo", "gbm", "--trees", "5"}, 5, 4},
+		{[]string{"--algo", "gbm", "--trees", "5", "--depth", "2"}, 5, 2},
+		{[]string{"--algo", "forest", "--trees", "5"}, 5, 30},
+		{[]string{"--algo", "forest", "--trees", "3", "--depth", "7"}, 3, 7},
+	}
+	for i, tt := range tests {
+		reg := filepath.Join(dir, fmt.Sprint("registry", i))
+		args := append([]string{"train", "--data", cohort, "--registry", reg, "--name", "m", "--bootstrap", "10", "--folds", "3"}, tt.args...)
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("%v: %s", tt.args, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(reg, "m", "v1", "bundle.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bundle struct {
+			Training struct {
+				Hyperparameters struct {
+					Trees    int `json:"trees"`
+					MaxDepth int `json:"max_depth"`
+				} `json:"hyperparameters"`
+			} `json:"training"`
+		}
+		if err := json.Unmarshal(b, &bundle); err != nil {
+			t.Fatal(err)
+		}
+		if h := bundle.Training.Hyperparameters; h.Trees != tt.trees || h.MaxDepth != tt.depth {
+			t.Errorf("%v: trees %d, depth %d; want %d and %d", tt.args, h.Trees, h.MaxDepth, tt.trees, tt.depth)
+		}
 	}
 }
