@@ -2,7 +2,11 @@ package train
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/sjwhitworth/golearn/base"
+	"github.com/sjwhitworth/golearn/evaluation"
 )
 
 func TestMetricsByHand(t *testing.T) {
@@ -56,5 +60,81 @@ func TestCalibrationLineOfPerfectPredictions(t *testing.T) {
 	}
 	if len(m.Curve) != 10 {
 		t.Errorf("%d curve bins, want 10", len(m.Curve))
+	}
+}
+
+func TestSensitivitySpecificity(t *testing.T) {
+	y := []float64{1, 1, 1, 0, 0, 0, 0}
+	p := []float64{0.9, 0.5, 0.2, 0.6, 0.1, 0.49, 0.3}
+	tests := []struct {
+		threshold, sens, spec float64
+		confusion             [2][2]int64 // [actual][predicted]
+	}{
+		// p >= 0.5 is positive: TP 0.9, 0.5; FN 0.2; FP 0.6; TN 0.1, 0.49, 0.3.
+		{0.5, 2.0 / 3, 3.0 / 4, [2][2]int64{{3, 1}, {1, 2}}},
+		// p >= 0.3: FP 0.6, 0.49, 0.3; TN 0.1.
+		{0.3, 2.0 / 3, 1.0 / 4, [2][2]int64{{1, 3}, {1, 2}}},
+		{0.95, 0, 1, [2][2]int64{{4, 0}, {3, 0}}},
+	}
+	for _, tt := range tests {
+		m := Evaluate(p, y, tt.threshold, 0, 1)
+		if m.Confusion != tt.confusion || math.Abs(m.Sensitivity-tt.sens) > 1e-15 || math.Abs(m.Specificity-tt.spec) > 1e-15 {
+			t.Errorf("threshold %v: confusion %v, sensitivity %v, specificity %v; want %v, %v, %v",
+				tt.threshold, m.Confusion, m.Sensitivity, m.Specificity, tt.confusion, tt.sens, tt.spec)
+		}
+	}
+}
+
+// TestConfusionMatchesGolearn checks the confusion counts against golearn's
+// evaluation package (the reference DESIGN.md names): its recall of class 1
+// is the sensitivity, of class 0 the specificity.
+func TestConfusionMatchesGolearn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	n := 500
+	p, y := make([]float64, n), make([]float64, n)
+	for i := range p {
+		p[i] = rng.Float64()
+		y[i] = b2f(rng.Float64() < p[i])
+	}
+	grid := func(labels func(i int) bool) base.FixedDataGrid {
+		inst := base.NewDenseInstances()
+		class := base.NewCategoricalAttribute()
+		class.SetName("class")
+		class.GetSysValFromString("0")
+		class.GetSysValFromString("1")
+		spec := inst.AddAttribute(class)
+		if err := inst.AddClassAttribute(class); err != nil {
+			t.Fatal(err)
+		}
+		if err := inst.Extend(n); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			v := "0"
+			if labels(i) {
+				v = "1"
+			}
+			inst.Set(spec, i, spec.GetAttribute().GetSysValFromString(v))
+		}
+		return inst
+	}
+	const threshold = 0.4
+	cm, err := evaluation.GetConfusionMatrix(grid(func(i int) bool { return y[i] == 1 }), grid(func(i int) bool { return p[i] >= threshold }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Evaluate(p, y, threshold, 0, 1)
+	for a, actual := range []string{"0", "1"} {
+		for q, pred := range []string{"0", "1"} {
+			if m.Confusion[a][q] != int64(cm[actual][pred]) {
+				t.Errorf("actual %s, predicted %s: %d; golearn counts %d", actual, pred, m.Confusion[a][q], cm[actual][pred])
+			}
+		}
+	}
+	if want := evaluation.GetRecall("1", cm); math.Abs(m.Sensitivity-want) > 1e-12 {
+		t.Errorf("sensitivity %v, golearn's recall of 1 %v", m.Sensitivity, want)
+	}
+	if want := evaluation.GetRecall("0", cm); math.Abs(m.Specificity-want) > 1e-12 {
+		t.Errorf("specificity %v, golearn's recall of 0 %v", m.Specificity, want)
 	}
 }
