@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
 )
 
@@ -28,7 +29,7 @@ func newModelsCmd() *cobra.Command {
 
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List every version of every model, with its aliases and cross-validated AUC",
+		Short: "List every version of every model, with its aliases and cross-validated AUC, Brier score and calibration slope",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := reg()
@@ -40,7 +41,9 @@ func newModelsCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV)\tDATA")
+			// The cross-validated metrics side by side, so that algorithms
+			// trained on the same data and seed (the same folds) compare.
+			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV, 95% CI)\tBRIER\tCAL. SLOPE\tDATA")
 			for _, n := range names {
 				versions, err := r.Versions(n)
 				if err != nil {
@@ -65,7 +68,9 @@ func newModelsCmd() *cobra.Command {
 					if b.Training.Synthetic {
 						data = "SYNTHETIC"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f\t%s\n", n, v, strings.Join(as, ","), b.Algo, b.Target, b.Training.Rows, cvAUC(b), data)
+					cv := cvMetrics(b)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\n", n, v, strings.Join(as, ","), b.Algo, b.Target,
+						b.Training.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, data)
 				}
 			}
 			return tw.Flush()
@@ -126,12 +131,12 @@ func newModelsCmd() *cobra.Command {
 	return cmd
 }
 
-func cvAUC(b *models.Bundle) float64 {
+// cvMetrics returns the cross-validated metrics of the calibrated model that
+// training recorded in b.
+func cvMetrics(b *models.Bundle) train.Metrics {
 	var m struct {
-		CV struct {
-			AUC float64 `json:"auc"`
-		} `json:"cross_validated"`
+		CV train.Metrics `json:"cross_validated"`
 	}
-	json.Unmarshal(b.Metrics, &m)
-	return m.CV.AUC
+	json.Unmarshal(b.Metrics, &m) // written by train.Publish; zeros if absent
+	return m.CV
 }

@@ -54,20 +54,33 @@ func TestTrainPublishPredict(t *testing.T) {
 	if code, out, _ := runCLI(t, "models", "alias", "--registry", reg, "response", "production", "v1"); code != 0 || !strings.Contains(out, "response@production -> v1") {
 		t.Fatalf("alias: %d %s", code, out)
 	}
-	code, out, _ := runCLI(t, "models", "list", "--registry", reg)
-	if code != 0 || !strings.Contains(out, "response  v1       production") || !strings.Contains(out, "SYNTHETIC") {
-		t.Errorf("list:\n%s", out)
-	}
-	code, out, _ = runCLI(t, "models", "show", "--registry", reg, "response@production", "--json")
+	code, out, _ := runCLI(t, "models", "show", "--registry", reg, "response@production", "--json")
 	var shown struct {
 		Version  string `json:"version"`
 		Training struct {
 			Rows      int  `json:"rows"`
 			Synthetic bool `json:"synthetic"`
 		} `json:"training"`
+		Metrics struct {
+			CV struct {
+				AUC      float64 `json:"auc"`
+				Low      float64 `json:"auc_ci_low"`
+				High     float64 `json:"auc_ci_high"`
+				Brier    float64 `json:"brier"`
+				CalSlope float64 `json:"calibration_slope"`
+			} `json:"cross_validated"`
+		} `json:"metrics"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &shown) != nil || shown.Version != "v1" || shown.Training.Rows != 1500 || !shown.Training.Synthetic {
 		t.Errorf("show --json: %d %s", code, out)
+	}
+	// The list puts each version's cross-validated metrics side by side.
+	cv := shown.Metrics.CV
+	row := fmt.Sprintf("%.3f (%.3f-%.3f)  %.4f  %.3f", cv.AUC, cv.Low, cv.High, cv.Brier, cv.CalSlope)
+	code, out, _ = runCLI(t, "models", "list", "--registry", reg)
+	if code != 0 || !strings.Contains(out, "response  v1       production") || !strings.Contains(out, row) || !strings.Contains(out, "SYNTHETIC") ||
+		!(cv.Low < cv.AUC && cv.AUC < cv.High && cv.Brier > 0) {
+		t.Errorf("list lacks %q:\n%s", row, out)
 	}
 
 	scores := filepath.Join(dir, "scores.parquet")
