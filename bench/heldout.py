@@ -22,6 +22,8 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+import gbmpeer
+
 d = sys.argv[1]
 ours = json.load(open(os.path.join(d, "ours.json")))
 
@@ -33,19 +35,20 @@ def load(path, truth):
     return a[:, :-1], a[:, -1], None
 
 
-peers = {"scikit-learn LogisticRegression(C=1)": lambda: LogisticRegression(C=1.0, max_iter=10000),
-         "xgboost hist (300 trees, depth 4, eta 0.05, subsample/colsample 0.8)": lambda: xgboost.XGBClassifier(
+peers = {"scikit-learn LogisticRegression(C=1)": lambda X, y: LogisticRegression(C=1.0, max_iter=10000).fit(X, y),
+         "xgboost hist (300 trees, depth 4, eta 0.05, subsample/colsample 0.8)": lambda X, y: xgboost.XGBClassifier(
              n_estimators=300, max_depth=4, learning_rate=0.05, subsample=0.8, colsample_bytree=0.8,
-             tree_method="hist", random_state=0, n_jobs=2)}
+             tree_method="hist", random_state=0, n_jobs=2).fit(X, y),
+         gbmpeer.describe(ours["gbm"]): lambda X, y: gbmpeer.fit(ours["gbm"], X, y)}
 for leaf in (1, 10, 30, 100):
     for share in ("sqrt", 0.3):
         peers[f"scikit-learn RandomForest(300 trees, min_samples_leaf={leaf}, max_features={share})"] = (
-            lambda leaf=leaf, share=share: RandomForestClassifier(
-                n_estimators=300, min_samples_leaf=leaf, max_features=share, random_state=0, n_jobs=2))
+            lambda X, y, leaf=leaf, share=share: RandomForestClassifier(
+                n_estimators=300, min_samples_leaf=leaf, max_features=share, random_state=0, n_jobs=2).fit(X, y))
 for share in ("sqrt", 0.5):
     peers[f"scikit-learn ExtraTrees(300 trees, min_samples_leaf=20, max_features={share})"] = (
-        lambda share=share: ExtraTreesClassifier(
-            n_estimators=300, min_samples_leaf=20, max_features=share, random_state=0, n_jobs=2))
+        lambda X, y, share=share: ExtraTreesClassifier(
+            n_estimators=300, min_samples_leaf=20, max_features=share, random_state=0, n_jobs=2).fit(X, y))
 
 print(f"synthetic cohort: {ours['n']} patients (seed {ours['seed']}), the first {ours['train']} for training")
 print(f"scikit-learn {sklearn.__version__}, xgboost {xgboost.__version__}")
@@ -55,7 +58,7 @@ for target in ("objective_response", "abscopal_response"):
     Xte, yte, _ = load(os.path.join(d, f"{target}_test.csv"), True)
     truth = o["truth_auc"]
     rows = [(f"abscopal {a}", r["auc"]) for a, r in sorted(o["ours"].items())]
-    rows += [(name, roc_auc_score(yte, make().fit(Xtr, ytr).predict_proba(Xte)[:, 1])) for name, make in peers.items()]
+    rows += [(name, roc_auc_score(yte, fit(Xtr, ytr).predict_proba(Xte)[:, 1])) for name, fit in peers.items()]
     forests = [auc for name, auc in rows if "Forest" in name or "Trees" in name]
     print()
     print(f"### {target}: {o['train_rows']} training rows, {o['test_rows']} held out, {o['columns']} columns; "

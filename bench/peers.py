@@ -16,6 +16,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+import gbmpeer
+
 d = sys.argv[1]
 ours = json.load(open(os.path.join(d, "ours.json")))
 k = ours["folds"]
@@ -27,22 +29,24 @@ def load(path):
 
 
 peers = {
-    "scikit-learn LogisticRegression(C=1)": lambda: LogisticRegression(C=1.0, max_iter=10000),
-    "scikit-learn RandomForest(500 trees)": lambda: RandomForestClassifier(n_estimators=500, random_state=0, n_jobs=2),
+    "scikit-learn LogisticRegression(C=1)": lambda X, y: LogisticRegression(C=1.0, max_iter=10000).fit(X, y),
+    "scikit-learn RandomForest(500 trees)": lambda X, y: RandomForestClassifier(
+        n_estimators=500, random_state=0, n_jobs=2).fit(X, y),
     # The same leaf minimum as abscopal's forest.
-    "scikit-learn RandomForest(500 trees, min_samples_leaf=10)": lambda: RandomForestClassifier(
-        n_estimators=500, min_samples_leaf=10, random_state=0, n_jobs=2),
-    "xgboost hist (300 trees, depth 4, eta 0.05, subsample/colsample 0.8)": lambda: xgboost.XGBClassifier(
+    "scikit-learn RandomForest(500 trees, min_samples_leaf=10)": lambda X, y: RandomForestClassifier(
+        n_estimators=500, min_samples_leaf=10, random_state=0, n_jobs=2).fit(X, y),
+    "xgboost hist (300 trees, depth 4, eta 0.05, subsample/colsample 0.8)": lambda X, y: xgboost.XGBClassifier(
         n_estimators=300, max_depth=4, learning_rate=0.05, subsample=0.8, colsample_bytree=0.8,
-        tree_method="hist", random_state=0, n_jobs=2),
+        tree_method="hist", random_state=0, n_jobs=2).fit(X, y),
+    gbmpeer.describe(ours["gbm"]): lambda X, y: gbmpeer.fit(ours["gbm"], X, y),
 }
 ys, scores = [], {name: [] for name in peers}
 for f in range(k):
     Xtr, ytr = load(os.path.join(d, f"fold{f}_train.csv"))
     Xte, yte = load(os.path.join(d, f"fold{f}_test.csv"))
     ys.append(yte)
-    for name, make in peers.items():
-        scores[name].append(make().fit(Xtr, ytr).predict_proba(Xte)[:, 1])
+    for name, fit in peers.items():
+        scores[name].append(fit(Xtr, ytr).predict_proba(Xte)[:, 1])
 y = np.concatenate(ys)
 rows = [(f"abscopal {name}", auc) for name, auc in sorted(ours["auc"].items())]
 rows += [(name, roc_auc_score(y, np.concatenate(s))) for name, s in scores.items()]

@@ -44,7 +44,7 @@ func TestRecoversTheTruth(t *testing.T) {
 			t.Run(tg.name+"/"+algo, func(t *testing.T) {
 				spec := features.BuiltinSpec(tg.name)
 				res, err := train.Run(context.Background(), spec, records(trainP), train.Options{Algo: algo, Folds: 3, Seed: 1, Bootstrap: 50,
-					GBM: models.GBMOptions{Trees: 200, MaxDepth: 3, LearningRate: 0.05, EarlyStopping: 20}})
+					GBM: train.DefaultGBM()})
 				if err != nil {
 					t.Fatal(err)
 				}

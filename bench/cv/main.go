@@ -59,8 +59,9 @@ func main() {
 		lr, err := models.FitLogistic(d, models.LogisticOptions{Lambda: 1})
 		check(err)
 		// The defaults of "abscopal train".
-		gb, err := models.FitGBM(ctx, d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8,
-			EarlyStopping: 30, Seed: *seed*1_000_003 + uint64(k+1)})
+		gbo := train.DefaultGBM()
+		gbo.Seed = *seed*1_000_003 + uint64(k+1)
+		gb, err := models.FitGBM(ctx, d, gbo)
 		check(err)
 		fo, err := models.FitForest(ctx, d, models.ForestOptions{Trees: 101, Seed: *seed*1_000_003 + uint64(k+1)})
 		check(err)
@@ -74,7 +75,8 @@ func main() {
 	for name, s := range oof {
 		res[name] = train.AUC(s, y)
 	}
-	b, _ := json.MarshalIndent(map[string]any{"rows": len(y), "folds": *folds, "seed": *seed, "auc": res}, "", "  ")
+	// The GBM's settings, for bench/peers.py to give xgboost the same.
+	b, _ := json.MarshalIndent(map[string]any{"rows": len(y), "folds": *folds, "seed": *seed, "auc": res, "gbm": train.DefaultGBM()}, "", "  ")
 	check(os.WriteFile(filepath.Join(*out, "ours.json"), b, 0o644))
 	fmt.Println(string(b))
 }

@@ -55,7 +55,9 @@ func main() {
 		"objective_response": func(p *data.Patient) (*bool, *float64) { return p.ObjectiveResponse, p.TruePResponse },
 		"abscopal_response":  func(p *data.Patient) (*bool, *float64) { return p.AbscopalResponse, p.TruePAbscopal },
 	}
-	report := map[string]any{"n": *n, "seed": *seed, "train": cut, "forest": fo}
+	gbo := train.DefaultGBM()
+	gbo.Seed = 1
+	report := map[string]any{"n": *n, "seed": *seed, "train": cut, "forest": fo, "gbm": gbo}
 	for name, label := range targets {
 		var trR, teR []features.Record
 		var ytr, yte, truth []float64
@@ -86,7 +88,7 @@ func main() {
 		fits := map[string]func() (models.Classifier, error){
 			"logistic": func() (models.Classifier, error) { return models.FitLogistic(d, models.LogisticOptions{Lambda: 1}) },
 			"gbm": func() (models.Classifier, error) {
-				return models.FitGBM(ctx, d, models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30, Seed: 1})
+				return models.FitGBM(ctx, d, gbo)
 			},
 			"forest": func() (models.Classifier, error) {
 				return models.FitForest(ctx, d, fo)

@@ -38,7 +38,7 @@ func main() {
 	}
 	for _, m := range [][2]string{{"abscopal", "abscopal_response"}, {"response", "objective_response"}} {
 		res, err := train.Run(context.Background(), features.BuiltinSpec(m[1]), recs, train.Options{Algo: "gbm", Seed: 1, Bootstrap: 20,
-			GBM: models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30}})
+			GBM: train.DefaultGBM()})
 		check(err)
 		b, err := train.Bundle(m[0], res, models.TrainingInfo{Synthetic: true})
 		check(err)

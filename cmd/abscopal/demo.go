@@ -56,8 +56,7 @@ evidence.`,
 				}
 				fmt.Fprintf(out, "%d/3 training %s (gbm) on %s\n", i+2, name, target)
 				pub, err := trainJob{data: cohort, registry: registry, name: name, spec: features.BuiltinSpec(target), log: out,
-					opts: train.Options{Algo: "gbm", Seed: seed, Bootstrap: 200,
-						GBM: models.GBMOptions{Trees: 300, MaxDepth: 4, LearningRate: 0.05, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 30}}}.run(ctx)
+					opts: train.Options{Algo: "gbm", Seed: seed, Bootstrap: 200, GBM: train.DefaultGBM()}}.run(ctx)
 				if err != nil {
 					return err
 				}

@@ -27,6 +27,7 @@ func newTrainCmd() *cobra.Command {
 		in, specPath, target, registry, name string
 		trees, depth                         int
 		opts                                 train.Options
+		gbm                                  = train.DefaultGBM()
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
@@ -58,7 +59,7 @@ spec's target column.`,
 			if opts.Algo == "forest" {
 				opts.Forest.Trees, opts.Forest.MaxDepth = trees, depth
 			} else {
-				opts.GBM.Trees, opts.GBM.MaxDepth = cmp.Or(trees, 300), cmp.Or(depth, 4)
+				opts.GBM.Trees, opts.GBM.MaxDepth = cmp.Or(trees, gbm.Trees), cmp.Or(depth, gbm.MaxDepth)
 			}
 			spec := features.BuiltinSpec(target)
 			if specPath != "" {
@@ -91,16 +92,16 @@ spec's target column.`,
 	f.Float64Var(&opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
 	f.Float64Var(&opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
-	f.IntVar(&trees, "trees", 0, "gbm: boosting rounds (default 300); forest: trees, odd (default 101)")
-	f.IntVar(&depth, "depth", 0, "gbm: maximum tree depth (default 4); forest: maximum depth (default 30)")
+	f.IntVar(&trees, "trees", 0, fmt.Sprintf("gbm: most boosting rounds (default %d); forest: trees, odd (default 101)", gbm.Trees))
+	f.IntVar(&depth, "depth", 0, fmt.Sprintf("gbm: maximum tree depth (default %d); forest: maximum depth (default 30)", gbm.MaxDepth))
 	f.IntVar(&opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
 	f.IntVar(&opts.Forest.SplitFeatures, "split-features", 0, "forest: features drawn at each split (0: the square root of their count)")
-	f.Float64Var(&opts.GBM.LearningRate, "learning-rate", 0.05, "gbm: shrinkage")
-	f.Float64Var(&opts.GBM.Lambda, "leaf-lambda", 1, "gbm: L2 penalty on leaf values")
-	f.Float64Var(&opts.GBM.MinChildWeight, "min-child-weight", 1, "gbm: minimum hessian sum per child")
-	f.Float64Var(&opts.GBM.Subsample, "subsample", 0.8, "gbm: share of rows per tree")
-	f.Float64Var(&opts.GBM.ColSample, "colsample", 0.8, "gbm: share of features per tree")
-	f.IntVar(&opts.GBM.EarlyStopping, "early-stopping", 30, "gbm: stop after this many rounds without improvement on a 10% validation split (0: off)")
+	f.Float64Var(&opts.GBM.LearningRate, "learning-rate", gbm.LearningRate, "gbm: shrinkage")
+	f.Float64Var(&opts.GBM.Lambda, "leaf-lambda", gbm.Lambda, "gbm: L2 penalty on leaf values")
+	f.Float64Var(&opts.GBM.MinChildWeight, "min-child-weight", gbm.MinChildWeight, "gbm: minimum hessian sum per child")
+	f.Float64Var(&opts.GBM.Subsample, "subsample", gbm.Subsample, "gbm: share of rows per tree")
+	f.Float64Var(&opts.GBM.ColSample, "colsample", gbm.ColSample, "gbm: share of features per tree")
+	f.IntVar(&opts.GBM.EarlyStopping, "early-stopping", gbm.EarlyStopping, "gbm: stop after this many rounds without improvement on a 10% validation split (0: off)")
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/train"
 )
 
 func TestTrainPublishPredict(t *testing.T) {
@@ -180,8 +181,9 @@ func TestTrainTreeFlags(t *testing.T) {
 		args         []string
 		trees, depth int
 	}{
-		{[]string{"--algo", "gbm", "--trees", "5"}, 5, 4},
-		{[]string{"--algo", "gbm", "--trees", "5", "--depth", "2"}, 5, 2},
+		{[]string{"--algo", "gbm", "--trees", "5"}, 5, train.DefaultGBM().MaxDepth},
+		{[]string{"--algo", "gbm", "--trees", "5", "--depth", "3"}, 5, 3},
+		{[]string{"--algo", "gbm", "--depth", "3"}, train.DefaultGBM().Trees, 3},
 		{[]string{"--algo", "forest", "--trees", "5"}, 5, 30},
 		{[]string{"--algo", "forest", "--trees", "3", "--depth", "7"}, 3, 7},
 	}
