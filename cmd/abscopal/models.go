@@ -137,6 +137,6 @@ func cvMetrics(b *models.Bundle) train.Metrics {
 	var m struct {
 		CV train.Metrics `json:"cross_validated"`
 	}
-	json.Unmarshal(b.Metrics, &m) // written by train.Publish; zeros if absent
+	json.Unmarshal(b.Metrics, &m) // written by train.Bundle; zeros if absent
 	return m.CV
 }
