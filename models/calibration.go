@@ -126,9 +126,24 @@ func fitPlatt(s, y []float64) (a, b float64, err error) {
 	return a, b, nil
 }
 
-// fitIsotonic runs pool-adjacent-violators on the labels ordered by score
+// fitIsotonic runs pool-adjacent-violators on the targets ordered by score
 // (ties pooled first), and keeps the first and last score of each block.
+// The targets are Platt's smoothed labels, as fitPlatt's: on the labels
+// themselves, a block of negatives at the low end (or of positives at the
+// high end) maps to a probability of exactly 0 (or 1), which no patient
+// should be given and which makes a log loss infinite. The blocks are the
+// same either way (the targets are an increasing affine map of the labels);
+// only their values move inwards, to [1/(N- + 2), (N+ + 1)/(N+ + 2)].
 func fitIsotonic(s, y []float64) (xs, ys []float64) {
+	var npos, nneg float64
+	for _, v := range y {
+		if v == 1 {
+			npos++
+		} else {
+			nneg++
+		}
+	}
+	lo, hi := 1/(nneg+2), (npos+1)/(npos+2)
 	idx := make([]int, len(s))
 	for i := range idx {
 		idx[i] = i
@@ -140,7 +155,7 @@ func fitIsotonic(s, y []float64) (xs, ys []float64) {
 		j := k
 		var sum float64
 		for j < len(idx) && s[idx[j]] == s[idx[k]] {
-			sum += y[idx[j]]
+			sum += lo + y[idx[j]]*(hi-lo)
 			j++
 		}
 		bs = append(bs, block{s[idx[k]], s[idx[k]], sum, float64(j - k)})

@@ -8,7 +8,9 @@ import (
 func TestIsotonicByHand(t *testing.T) {
 	// Scores 1..6 with labels 0 1 0 1 1 0: PAV pools (1 0) -> keeps 0, then
 	// (2:1, 3:0) -> 0.5 at [2, 3], then 4:1, 5:1, 6:0 violates -> pool
-	// (4, 5, 6) = 2/3.
+	// (4, 5, 6) = 2/3. On Platt's targets (3 positives, 3 negatives: 0 is
+	// 1/5, 1 is 4/5) the blocks are the same and a block mean v becomes
+	// 0.2 + 0.6 v: 0.2, 0.5 and 0.6.
 	s := []float64{1, 2, 3, 4, 5, 6}
 	y := []float64{0, 1, 0, 1, 1, 0}
 	c, err := FitCalibrator(CalibrationIsotonic, s, y)
@@ -16,7 +18,7 @@ func TestIsotonicByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantX := []float64{1, 2, 3, 4, 6}
-	wantY := []float64{0, 0.5, 0.5, 2.0 / 3, 2.0 / 3}
+	wantY := []float64{0.2, 0.5, 0.5, 0.6, 0.6}
 	if len(c.X) != len(wantX) {
 		t.Fatalf("x %v y %v; want x %v y %v", c.X, c.Y, wantX, wantY)
 	}
@@ -25,10 +27,16 @@ func TestIsotonicByHand(t *testing.T) {
 			t.Fatalf("x %v y %v; want x %v y %v", c.X, c.Y, wantX, wantY)
 		}
 	}
-	for _, tt := range []struct{ s, want float64 }{{0, 0}, {1.5, 0.25}, {3.5, 0.5 + (2.0/3-0.5)/2}, {10, 2.0 / 3}} {
+	for _, tt := range []struct{ s, want float64 }{{0, 0.2}, {1.5, 0.35}, {3.5, 0.55}, {10, 0.6}} {
 		if got := c.Apply(tt.s); math.Abs(got-tt.want) > 1e-12 {
 			t.Errorf("Apply(%v) = %v, want %v", tt.s, got, tt.want)
 		}
+	}
+	// Separable scores: never a probability of exactly 0 or 1, but 1/(N- + 2)
+	// and (N+ + 1)/(N+ + 2).
+	c, _ = FitCalibrator(CalibrationIsotonic, []float64{1, 2, 3, 4, 5}, []float64{0, 0, 0, 1, 1})
+	if lo, hi := c.Apply(-100), c.Apply(100); math.Abs(lo-1.0/5) > 1e-12 || math.Abs(hi-3.0/4) > 1e-12 {
+		t.Errorf("separable: %v and %v at the ends; want 1/5 and 3/4", lo, hi)
 	}
 }
 
