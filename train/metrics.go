@@ -100,26 +100,27 @@ func CalibrationLine(p, y []float64) (intercept, slope float64) {
 		q = math.Min(math.Max(q, 1e-12), 1-1e-12)
 		lp[i] = math.Log(q / (1 - q))
 	}
-	// Intercept: one parameter with offset lp.
-	a := 0.0
-	for it := 0; it < 100; it++ {
-		var g, h float64
+	intercept, _ = fitLine(lp, y, true)
+	_, slope = fitLine(lp, y, false)
+	return intercept, slope
+}
+
+// fitLine fits logit P(y) = b0 + b1 lp by maximum likelihood, with b1 held
+// at 1 when fixedSlope: Newton's method, each step halved until the
+// likelihood does not fall. Plain Newton diverges from b1 = 1 when some lp
+// are extreme (predictions of 0 or 1); the halving keeps it on the way to
+// the maximum.
+func fitLine(lp, y []float64, fixedSlope bool) (b0, b1 float64) {
+	nll := func(b0, b1 float64) float64 {
+		f := 0.0
 		for i := range lp {
-			pr := sigmoid(a + lp[i])
-			g += pr - y[i]
-			h += pr * (1 - pr)
+			z := b0 + b1*lp[i]
+			f += math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z))) - y[i]*z // log(1 + e^z) - y z
 		}
-		if h == 0 {
-			break
-		}
-		step := g / h
-		a -= step
-		if math.Abs(step) < 1e-12 {
-			break
-		}
+		return f
 	}
-	// Slope: two parameters.
-	b0, b1 := 0.0, 1.0
+	b1 = 1
+	f := nll(b0, b1)
 	for it := 0; it < 100; it++ {
 		var g0, g1, h00, h01, h11 float64
 		for i := range lp {
@@ -131,17 +132,33 @@ func CalibrationLine(p, y []float64) (intercept, slope float64) {
 			h01 += w * lp[i]
 			h11 += w * lp[i] * lp[i]
 		}
-		det := h00*h11 - h01*h01
-		if det <= 0 {
-			break
+		var d0, d1 float64
+		if fixedSlope {
+			if h00 <= 0 {
+				break
+			}
+			d0 = g0 / h00
+		} else {
+			det := h00*h11 - h01*h01
+			if det <= 0 {
+				break
+			}
+			d0, d1 = (h11*g0-h01*g1)/det, (h00*g1-h01*g0)/det
 		}
-		d0, d1 := (h11*g0-h01*g1)/det, (h00*g1-h01*g0)/det
-		b0, b1 = b0-d0, b1-d1
-		if math.Abs(d0)+math.Abs(d1) < 1e-12 {
+		step, moved := 1.0, false
+		for h := 0; h < 50; h++ {
+			n0, n1 := b0-step*d0, b1-step*d1
+			if nf := nll(n0, n1); nf <= f {
+				b0, b1, f, moved = n0, n1, nf, true
+				break
+			}
+			step /= 2
+		}
+		if !moved || step*(math.Abs(d0)+math.Abs(d1)) < 1e-12 {
 			break
 		}
 	}
-	return a, b1
+	return b0, b1
 }
 
 // Curve bins the predictions into (up to) bins groups of equal size by

@@ -1,8 +1,12 @@
 package train
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/sjwhitworth/golearn/base"
@@ -136,5 +140,42 @@ func TestConfusionMatchesGolearn(t *testing.T) {
 	}
 	if want := evaluation.GetRecall("0", cm); math.Abs(m.Specificity-want) > 1e-12 {
 		t.Errorf("specificity %v, golearn's recall of 0 %v", m.Specificity, want)
+	}
+}
+
+// TestCalibrationLineMatchesScipy: predictions of exactly 0 and 1 (logits of
+// +-27.6 once clamped) sent plain Newton's method far off (a slope of -3289
+// for an isotonic calibrator's output); the reference is scipy's maximum
+// likelihood on the same data (testdata/calibration_line/make.py).
+func TestCalibrationLineMatchesScipy(t *testing.T) {
+	f, err := os.Open("testdata/calibration_line/cases.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p, y []float64
+	for _, r := range rows[1:] {
+		pv, err1 := strconv.ParseFloat(r[0], 64)
+		yv, err2 := strconv.ParseFloat(r[1], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("row %v", r)
+		}
+		p, y = append(p, pv), append(y, yv)
+	}
+	b, err := os.ReadFile("testdata/calibration_line/reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct{ Intercept, Slope float64 }
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	a, s := CalibrationLine(p, y)
+	if math.Abs(a-ref.Intercept) > 1e-6 || math.Abs(s-ref.Slope) > 1e-6 {
+		t.Errorf("intercept %v, slope %v; scipy: %v, %v", a, s, ref.Intercept, ref.Slope)
 	}
 }
