@@ -38,13 +38,17 @@ type GBMTree struct {
 	Value []float64 `json:"value"`
 }
 
-// GBMOptions are the hyperparameters of FitGBM. Zero values take defaults.
+// GBMOptions are the hyperparameters of FitGBM. Zero values take defaults,
+// but for Lambda and MinChildWeight, where 0 is a setting of its own (no
+// penalty, no minimum) and is used as given: the options a bundle records
+// then fit the same model again. train.DefaultGBM gives settings for
+// cohort-sized data; xgboost's defaults are Lambda 1, MinChildWeight 1.
 type GBMOptions struct {
 	Trees          int     `json:"trees"`            // boosting rounds; default 300
 	MaxDepth       int     `json:"max_depth"`        // default 6
 	LearningRate   float64 `json:"learning_rate"`    // shrinkage; default 0.1
-	Lambda         float64 `json:"lambda"`           // L2 penalty on leaf values; default 1
-	MinChildWeight float64 `json:"min_child_weight"` // minimum hessian sum in a child; default 1
+	Lambda         float64 `json:"lambda"`           // L2 penalty on leaf values
+	MinChildWeight float64 `json:"min_child_weight"` // minimum hessian sum in a child
 	Subsample      float64 `json:"subsample"`        // share of rows per tree; default 1
 	ColSample      float64 `json:"colsample"`        // share of features per tree; default 1
 	MaxBins        int     `json:"max_bins"`         // bins per feature, at most 255; default 255
@@ -72,8 +76,6 @@ func (o *GBMOptions) defaults() error {
 		o.MaxBins = 255
 	}
 	def(&o.LearningRate, 0.1)
-	def(&o.Lambda, 1)
-	def(&o.MinChildWeight, 1)
 	def(&o.Subsample, 1)
 	def(&o.ColSample, 1)
 	def(&o.ValidationShare, 0.1)
@@ -353,6 +355,9 @@ func (gr *grower) markLeaf(rows []int32, node int32) {
 }
 
 func (gr *grower) leafValue(G, H float64) float64 {
+	if H+gr.opts.Lambda <= 0 { // no penalty and saturated probabilities: no step
+		return 0
+	}
 	return -G / (H + gr.opts.Lambda) * gr.opts.LearningRate
 }
 
@@ -379,12 +384,12 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 	t.Left = append(t.Left, -1)
 	t.Right = append(t.Right, -1)
 	t.Value = append(t.Value, gr.leafValue(G, H))
-	if depth >= gr.opts.MaxDepth || H < 2*gr.opts.MinChildWeight {
+	lam := gr.opts.Lambda
+	if depth >= gr.opts.MaxDepth || H < 2*gr.opts.MinChildWeight || H+lam <= 0 {
 		gr.markLeaf(rows, node)
 		return node
 	}
 
-	lam := gr.opts.Lambda
 	parent := G * G / (H + lam)
 	bestGain, bestF, bestBin, bestLeftMissing := 1e-12, -1, 0, false
 	for _, f := range feats {
@@ -404,7 +409,8 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 					gL, hL = gl+miss.g, hl+miss.h
 				}
 				gR, hR := G-gL, H-hL
-				if hL < gr.opts.MinChildWeight || hR < gr.opts.MinChildWeight {
+				// With no minimum and no penalty, an empty side has 0/0.
+				if hL < gr.opts.MinChildWeight || hR < gr.opts.MinChildWeight || hL+lam <= 0 || hR+lam <= 0 {
 					continue
 				}
 				gain := gL*gL/(hL+lam) + gR*gR/(hR+lam) - parent

@@ -19,7 +19,7 @@ type Options struct {
 	Threshold   float64 // for sensitivity and specificity; default 0.5
 	Bootstrap   int     // resamples for the AUC interval; default 1000
 	Logistic    models.LogisticOptions
-	GBM         models.GBMOptions
+	GBM         models.GBMOptions // the zero value takes DefaultGBM
 	Forest      models.ForestOptions
 	// Progress, if set, is called after each step: done of total.
 	Progress func(done, total int, step string)
@@ -78,6 +78,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	if opts.Bootstrap == 0 {
 		opts.Bootstrap = 1000
+	}
+	if opts.GBM == (models.GBMOptions{}) {
+		opts.GBM = DefaultGBM()
 	}
 	if opts.Algo != "logistic" && opts.Algo != "gbm" && opts.Algo != "forest" {
 		return nil, fmt.Errorf("%w: unknown algorithm %q (logistic, gbm or forest)", ErrTrain, opts.Algo)

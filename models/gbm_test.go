@@ -1,0 +1,65 @@
+package models
+
+import (
+	"math"
+	"reflect"
+	"testing"
+)
+
+// TestGBMLeafValuesByHand: one tree of depth 1 on four rows, x = 0 0 1 1 and
+// y = 0 0 1 1. The base score is logit(1/2) = 0, so every p is 1/2:
+// gradients p - y = 1/2 1/2 -1/2 -1/2, hessians p(1-p) = 1/4. The split
+// x <= 0 leaves G = 1, H = 1/2 on the left and G = -1, H = 1/2 on the right,
+// and a leaf is worth -G / (H + lambda) times the learning rate (Chen and
+// Guestrin 2016, eq. 5).
+func TestGBMLeafValuesByHand(t *testing.T) {
+	d := &Data{Rows: 4, Cols: 1, X: []float64{0, 0, 1, 1}, Y: []float64{0, 0, 1, 1}}
+	tests := []struct {
+		name                 string
+		lambda, minChild, lr float64
+		left, right          float64
+	}{
+		{"no penalty", 0, 0, 1, -2, 2},
+		{"lambda 1", 1, 0, 1, -1 / 1.5, 1 / 1.5},
+		{"lambda 1, learning rate 0.3", 1, 0, 0.3, -0.3 / 1.5, 0.3 / 1.5},
+		{"a child needs hessian 0.6: no split", 0, 0.6, 1, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := FitGBM(t.Context(), d, GBMOptions{Trees: 1, MaxDepth: 1, LearningRate: tt.lr, Lambda: tt.lambda, MinChildWeight: tt.minChild})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Base != 0 {
+				t.Fatalf("base score %v, want 0", m.Base)
+			}
+			if l, r := m.Score([]float64{0}), m.Score([]float64{1}); math.Abs(l-tt.left) > 1e-12 || math.Abs(r-tt.right) > 1e-12 {
+				t.Errorf("scores %v and %v, want %v and %v", l, r, tt.left, tt.right)
+			}
+			// 0 is used as given, and the recorded options fit the same model again.
+			if m.Opts.Lambda != tt.lambda || m.Opts.MinChildWeight != tt.minChild {
+				t.Errorf("recorded lambda %v, min child weight %v", m.Opts.Lambda, m.Opts.MinChildWeight)
+			}
+			again, err := FitGBM(t.Context(), d, m.Opts)
+			if err != nil || !reflect.DeepEqual(again, m) {
+				t.Errorf("refit from the recorded options differs (%v)", err)
+			}
+		})
+	}
+}
+
+// TestGBMNoPenaltyStaysFinite: with no penalty and no minimum, a pure leaf's
+// hessian shrinks towards 0 as its probabilities saturate; the scores must
+// stay finite.
+func TestGBMNoPenaltyStaysFinite(t *testing.T) {
+	d := forestData(500, 3)
+	m, err := FitGBM(t.Context(), d, GBMOptions{Trees: 200, MaxDepth: 6, LearningRate: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < d.Rows; i++ {
+		if s := m.Score(d.Row(i)); math.IsNaN(s) || math.IsInf(s, 0) {
+			t.Fatalf("row %d: score %v", i+1, s)
+		}
+	}
+}
