@@ -51,8 +51,8 @@ spec's target column.`,
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
-			if opts.Forest.MinLeaf < 1 || opts.Forest.SplitFeatures < 0 {
-				return usageError{fmt.Errorf("--min-leaf %d must be at least 1, --split-features %d at least 0 (0: the square root of the feature count)", opts.Forest.MinLeaf, opts.Forest.SplitFeatures)}
+			if err := checkTrainFlags(opts, trees, depth); err != nil {
+				return usageError{err}
 			}
 			// --trees and --depth serve both tree algorithms, each with its
 			// own defaults: 0 leaves them to the algorithm.
@@ -103,6 +103,34 @@ spec's target column.`,
 	f.Float64Var(&opts.GBM.ColSample, "colsample", gbm.ColSample, "gbm: share of features per tree")
 	f.IntVar(&opts.GBM.EarlyStopping, "early-stopping", gbm.EarlyStopping, "gbm: stop after this many rounds without improvement on a 10% validation split (0: off)")
 	return cmd
+}
+
+// checkTrainFlags refuses values outside a flag's range, naming the flag.
+// The libraries read some zero values as "the default", so without this
+// "--subsample 0" would silently train with 0.7.
+func checkTrainFlags(o train.Options, trees, depth int) error {
+	in01 := func(v float64) bool { return v > 0 && v <= 1 }
+	switch g := o.GBM; {
+	case !(o.Threshold > 0 && o.Threshold < 1):
+		return fmt.Errorf("--threshold %v must be in (0, 1)", o.Threshold)
+	case o.Bootstrap < 1:
+		return fmt.Errorf("--bootstrap %d must be at least 1", o.Bootstrap)
+	case !(o.Logistic.Lambda > 0):
+		return fmt.Errorf("--lambda %v must be positive: the logistic regression is L2-penalized", o.Logistic.Lambda)
+	case trees < 0 || depth < 0:
+		return fmt.Errorf("--trees %d and --depth %d must not be negative (0: the algorithm's default)", trees, depth)
+	case !in01(g.LearningRate):
+		return fmt.Errorf("--learning-rate %v must be in (0, 1]", g.LearningRate)
+	case !in01(g.Subsample) || !in01(g.ColSample):
+		return fmt.Errorf("--subsample %v and --colsample %v must be in (0, 1]", g.Subsample, g.ColSample)
+	case g.Lambda < 0 || g.MinChildWeight < 0:
+		return fmt.Errorf("--leaf-lambda %v and --min-child-weight %v must not be negative", g.Lambda, g.MinChildWeight)
+	case g.EarlyStopping < 0:
+		return fmt.Errorf("--early-stopping %d must not be negative (0: off)", g.EarlyStopping)
+	case o.Forest.MinLeaf < 1 || o.Forest.SplitFeatures < 0:
+		return fmt.Errorf("--min-leaf %d must be at least 1, --split-features %d at least 0 (0: the square root of the feature count)", o.Forest.MinLeaf, o.Forest.SplitFeatures)
+	}
+	return nil
 }
 
 // trainJob trains on a data file and publishes the result as a new version:

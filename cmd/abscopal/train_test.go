@@ -129,6 +129,15 @@ func TestTrainBadInput(t *testing.T) {
 		{"unwritable registry", []string{"--registry", filepath.Join(notDir, "reg")}, 1, "registry"},
 		{"bad name", []string{"--name", "My Model"}, 2, "--name"},
 		{"no leaf minimum", []string{"--algo", "forest", "--min-leaf", "0"}, 2, "--min-leaf 0 must be at least 1"},
+		{"threshold above 1", []string{"--threshold", "1.5"}, 2, "--threshold 1.5 must be in (0, 1)"},
+		{"threshold 0", []string{"--threshold", "0"}, 2, "--threshold 0 must be in (0, 1)"},
+		{"no bootstrap", []string{"--bootstrap", "0"}, 2, "--bootstrap 0 must be at least 1"},
+		{"unpenalized logistic", []string{"--algo", "logistic", "--lambda", "0"}, 2, "--lambda 0 must be positive"},
+		{"negative trees", []string{"--trees", "-3"}, 2, "--trees -3 and --depth 0 must not be negative"},
+		{"no subsample", []string{"--subsample", "0"}, 2, "--subsample 0 and --colsample 0.8 must be in (0, 1]"},
+		{"learning rate above 1", []string{"--learning-rate", "2"}, 2, "--learning-rate 2 must be in (0, 1]"},
+		{"negative leaf lambda", []string{"--leaf-lambda", "-1"}, 2, "--leaf-lambda -1 and --min-child-weight 5 must not be negative"},
+		{"negative early stopping", []string{"--early-stopping", "-1"}, 2, "--early-stopping -1 must not be negative"},
 		{"too many split features", []string{"--algo", "forest", "--split-features", "500"}, 1, "split features 500 must be in [1,"},
 	}
 	for _, tt := range tests {
@@ -211,5 +220,36 @@ func TestTrainTreeFlags(t *testing.T) {
 		if h := bundle.Training.Hyperparameters; h.Trees != tt.trees || h.MaxDepth != tt.depth {
 			t.Errorf("%v: trees %d, depth %d; want %d and %d", tt.args, h.Trees, h.MaxDepth, tt.trees, tt.depth)
 		}
+	}
+}
+
+// TestTrainZeroPenalty: --leaf-lambda 0 and --min-child-weight 0 mean none,
+// not "the default" (the bundle records what was fitted).
+func TestTrainZeroPenalty(t *testing.T) {
+	dir := t.TempDir()
+	cohort := filepath.Join(dir, "cohort.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", "400", "--seed", "5", "--out", cohort); code != 0 {
+		t.Fatal(stderr)
+	}
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--bootstrap", "10", "--folds", "3",
+		"--trees", "5", "--leaf-lambda", "0", "--min-child-weight", "0"); code != 0 {
+		t.Fatal(stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(reg, "m", "v1", "bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct {
+		Training struct {
+			Hyperparameters map[string]float64 `json:"hyperparameters"`
+		} `json:"training"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	h := bundle.Training.Hyperparameters
+	if _, ok := h["lambda"]; !ok || h["lambda"] != 0 || h["min_child_weight"] != 0 || h["trees"] != 5 || h["learning_rate"] != train.DefaultGBM().LearningRate {
+		t.Errorf("hyperparameters %v; want lambda 0, min child weight 0, trees 5", h)
 	}
 }
