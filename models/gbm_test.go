@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -61,5 +62,31 @@ func TestGBMNoPenaltyStaysFinite(t *testing.T) {
 		if s := m.Score(d.Row(i)); math.IsNaN(s) || math.IsInf(s, 0) {
 			t.Fatalf("row %d: score %v", i+1, s)
 		}
+	}
+}
+
+// TestGBMDeterministic: the same data, seed and options give the same model,
+// whatever the number of CPUs (histograms are summed in fixed row chunks);
+// another seed draws other rows and columns.
+func TestGBMDeterministic(t *testing.T) {
+	d := forestData(3000, 6)
+	opts := GBMOptions{Trees: 40, MaxDepth: 4, Subsample: 0.7, ColSample: 0.6, Lambda: 1, MinChildWeight: 1, EarlyStopping: 5, Seed: 11}
+	m, err := FitGBM(t.Context(), d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := runtime.GOMAXPROCS(1)
+	one, err := FitGBM(t.Context(), d, opts)
+	runtime.GOMAXPROCS(procs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m, one) {
+		t.Error("the GBM depends on the number of CPUs")
+	}
+	opts.Seed = 12
+	other, _ := FitGBM(t.Context(), d, opts)
+	if reflect.DeepEqual(m.Trees, other.Trees) {
+		t.Error("another seed gave the same trees")
 	}
 }
