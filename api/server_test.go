@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -366,6 +367,11 @@ func TestOpenInferenceProtocol(t *testing.T) {
 	d := out["data"].([]any)
 	if len(d) != 3 || d[2] != nil || d[0].(float64) <= 0 || d[0].(float64) >= 1 {
 		t.Errorf("outputs %v", out)
+	}
+	// Row 3 had no RT: its null is explained, by row.
+	params, _ := out["parameters"].(map[string]any)
+	if rows, _ := params["null_rows"].([]any); len(rows) != 1 || rows[0] != 3.0 || !strings.Contains(fmt.Sprint(params["null_reason"]), "needs radiotherapy") {
+		t.Errorf("parameters %v", params)
 	}
 	// The v1 API gives the same number for the same patient.
 	_, v1 := c.do("POST", "/v1/predict", `{"ici_class": "pd1", "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung", "alc": 1.2}`, true)

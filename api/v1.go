@@ -204,8 +204,7 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) ta
 		return targetPrediction{Reason: "no model in the registry predicts " + target}
 	}
 	tp := targetPrediction{Model: m.Bundle.Name, Version: m.Version}
-	if target == "abscopal_response" && !p.HadRT() {
-		tp.Reason = "an abscopal response needs radiotherapy: rt_dose_gy is 0 or missing"
+	if tp.Reason = p.Undefined(target); tp.Reason != "" {
 		return tp
 	}
 	sc := s.scratch.Get().(*models.Scratch)

@@ -195,7 +195,10 @@ func (s *Server) v2Infer(c *gin.Context) {
 			fieldCols = append(fieldCols, fieldColumn{f, vals})
 		}
 	}
-	var undefined []int
+	var (
+		undefined  []int // rows (from 1) whose target is undefined
+		nullReason string
+	)
 	for i := 0; i < n; i++ {
 		var rec features.Record = v2Row{cols, i}
 		if spec.Builtin {
@@ -211,8 +214,8 @@ func (s *Server) v2Infer(c *gin.Context) {
 				abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("row %d: %v", i+1, errs[0])})
 				return
 			}
-			if m.Bundle.Target == "abscopal_response" && !p.HadRT() {
-				undefined = append(undefined, i+1)
+			if why := p.Undefined(m.Bundle.Target); why != "" {
+				undefined, nullReason = append(undefined, i+1), why
 				continue
 			}
 			rec = features.PatientRecord{P: &p}
@@ -221,7 +224,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 		out.Data[i] = &prob
 	}
 	if len(undefined) > 0 {
-		out.Parameters = map[string]any{"null_rows": undefined, "null_reason": "no radiotherapy: an abscopal response is undefined"}
+		out.Parameters = map[string]any{"null_rows": undefined, "null_reason": nullReason}
 	}
 	s.metrics.predictions.WithLabelValues(m.Bundle.Name, m.Version, m.Bundle.Target).Add(float64(n - len(undefined)))
 	resp := gin.H{"model_name": m.Bundle.Name, "model_version": m.Version, "outputs": []v2Output{out}}

@@ -59,6 +59,17 @@ const MaxDosePerFractionGy = 35
 // HadRT reports whether the patient received radiotherapy (rt_dose_gy > 0).
 func (p *Patient) HadRT() bool { return p.RTDoseGy != nil && *p.RTDoseGy > 0 }
 
+// Undefined returns why the outcome column has no meaning for p, or "" when
+// it has one. An abscopal response is a response outside the irradiated
+// field: without radiotherapy there is none to have (the column must then be
+// null), so a model has nothing to predict either, whatever its inputs.
+func (p *Patient) Undefined(outcome string) string {
+	if outcome == "abscopal_response" && !p.HadRT() {
+		return "an abscopal response needs radiotherapy: rt_dose_gy is 0 or missing"
+	}
+	return ""
+}
+
 // Validate checks every field against the schema, then the rules that tie
 // fields together. It returns all problems found (nil when there are none),
 // each a *FieldError.

@@ -21,7 +21,10 @@ func newPredictCmd() *cobra.Command {
 		Long: `predict streams the rows of FILE through a model's feature pipeline, classifier
 and calibration, and writes the id, the calibrated probability, the model name
 and version, and the number of imputed inputs for each row (Parquet or CSV).
-The input is read in batches: its size is not limited by memory.`,
+Where the target has no meaning for a patient of a cohort file (an abscopal
+response without radiotherapy), the probability is null and the column reason
+says why, as the API does. The input is read in batches: its size is not
+limited by memory.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" || ref == "" || in == "" || out == "" {
@@ -44,10 +47,11 @@ The input is read in batches: its size is not limited by memory.`,
 			defer src.Close()
 			cols := []data.ColumnSpec{
 				{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true},
-				{Name: "probability", Kind: data.KindFloat},
+				{Name: "probability", Kind: data.KindFloat, Optional: true},
 				{Name: "model", Kind: data.KindString},
 				{Name: "version", Kind: data.KindString},
-				{Name: "imputed_inputs", Kind: data.KindInt},
+				{Name: "imputed_inputs", Kind: data.KindInt, Optional: true},
+				{Name: "reason", Kind: data.KindString, Optional: true}, // why the probability is null
 			}
 			md := map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}
 			if b.Training.Synthetic || src.Synthetic() {
@@ -62,7 +66,7 @@ The input is read in batches: its size is not limited by memory.`,
 			if err != nil {
 				return err
 			}
-			n := 0
+			n, undefined := 0, 0
 			vals := make([]data.Value, len(cols))
 			for {
 				batch, err := src.Next(cmd.Context())
@@ -74,12 +78,18 @@ The input is read in batches: its size is not limited by memory.`,
 					return err
 				}
 				for _, r := range batch {
-					p := m.Predict(r)
-					vals[0] = r.Value(spec.ID)
-					vals[1] = data.Float(p.Probability)
-					vals[2] = data.String(b.Name)
-					vals[3] = data.String(m.Version)
-					vals[4] = data.Float(float64(len(p.Notes.Imputed)))
+					vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
+					why := ""
+					if pr, ok := r.(features.PatientRecord); ok { // a cohort file
+						why = pr.P.Undefined(b.Target)
+					}
+					if why != "" {
+						vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
+						undefined++
+					} else {
+						p := m.Predict(r)
+						vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
+					}
 					if err := w.WriteRow(vals); err != nil {
 						w.Abort()
 						return err
@@ -91,6 +101,9 @@ The input is read in batches: its size is not limited by memory.`,
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows with %s:%s (%s) into %s\n", n, b.Name, m.Version, b.Target, out)
+			if undefined > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d of them without a probability: %s has no meaning for them (column reason)\n", undefined, b.Target)
+			}
 			return nil
 		},
 	}

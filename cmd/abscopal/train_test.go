@@ -253,3 +253,52 @@ func TestTrainZeroPenalty(t *testing.T) {
 		t.Errorf("hyperparameters %v; want lambda 0, min child weight 0, trees 5", h)
 	}
 }
+
+// TestPredictUndefinedTarget: batch scoring an abscopal-response model gives
+// a patient without radiotherapy no probability but the reason, as the API
+// does; patients with radiotherapy get one.
+func TestPredictUndefinedTarget(t *testing.T) {
+	dir := t.TempDir()
+	cohort := filepath.Join(dir, "cohort.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", "600", "--seed", "9", "--out", cohort); code != 0 {
+		t.Fatal(stderr)
+	}
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "abscopal_response", "--registry", reg, "--name", "a",
+		"--trees", "5", "--bootstrap", "10", "--folds", "3"); code != 0 {
+		t.Fatal(stderr)
+	}
+	scores := filepath.Join(dir, "scores.parquet")
+	code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "a", "--data", cohort, "--out", scores)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	ps, err := data.ReadCohort(t.Context(), cohort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := data.ReadTable(t.Context(), scores, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, why := tbl.Column("probability"), tbl.Column("reason")
+	if tbl.Len != len(ps) || p == nil || why == nil {
+		t.Fatalf("scores: %d rows, columns %v", tbl.Len, tbl.Columns)
+	}
+	noRT := 0
+	for i := range ps {
+		if ps[i].HadRT() {
+			if !p.Valid[i] || !(p.Num[i] > 0 && p.Num[i] < 1) || why.Valid[i] {
+				t.Fatalf("row %d (RT): probability %v (valid %v), reason %q", i+1, p.Num[i], p.Valid[i], why.Str[i])
+			}
+			continue
+		}
+		noRT++
+		if p.Valid[i] || !why.Valid[i] || !strings.Contains(why.Str[i], "needs radiotherapy") {
+			t.Fatalf("row %d (no RT): probability %v (valid %v), reason %q", i+1, p.Num[i], p.Valid[i], why.Str[i])
+		}
+	}
+	if noRT == 0 || !strings.Contains(stderr, fmt.Sprintf("%d of them without a probability", noRT)) {
+		t.Errorf("%d patients without RT; stderr %q", noRT, stderr)
+	}
+}
