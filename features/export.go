@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
@@ -74,8 +75,9 @@ func (s *Source) Close() error { return s.close() }
 // Kind returns the kind of a column of the file.
 func (s *Source) Kind(col string) data.Kind { return s.kindOf(col) }
 
-// Export writes, for every row of the input file, its id, its features and
-// the spec's kept columns (outcomes) to out (.parquet or .csv), atomically.
+// Export writes, for every row of the input file, its id, its features, the
+// spec's kept columns (outcomes) and its target to out (.parquet or .csv),
+// atomically.
 // The Parquet file carries the spec, the abscopal version and, per feature,
 // its unit, definition and source as key-value metadata; a synthetic input
 // stays labelled synthetic.
@@ -124,10 +126,15 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 			cols = append(cols, data.ColumnSpec{Name: info.Name, Kind: kindToData(spec.featureKind(f)), Optional: true})
 		}
 	}
-	for _, k := range spec.Keep {
-		if k == spec.ID {
-			continue
-		}
+	// The kept columns, and the target when the file has it: features are
+	// exported to model it, so they go with their label. (The built-in
+	// spec keeps every outcome the file has already.)
+	keep := slices.Clone(spec.Keep)
+	if t := spec.Target.Column; !spec.Builtin && t != "" && !slices.Contains(keep, t) && src.kindOf(t) != data.KindUnsupported {
+		keep = append(keep, t)
+	}
+	keep = slices.DeleteFunc(keep, func(k string) bool { return k == spec.ID })
+	for _, k := range keep {
 		cols = append(cols, data.ColumnSpec{Name: k, Kind: src.kindOf(k), Optional: true})
 	}
 	names := make([]string, len(cols))
@@ -174,11 +181,9 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 				j++
 			}
 		}
-		for _, k := range spec.Keep {
-			if k != spec.ID {
-				vals[j] = r.Value(k)
-				j++
-			}
+		for _, k := range keep {
+			vals[j] = r.Value(k)
+			j++
 		}
 		res.Rows++
 		return w.WriteRow(vals)

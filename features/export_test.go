@@ -236,3 +236,53 @@ func TestExportBuiltinDropsAbsentFeatures(t *testing.T) {
 		t.Errorf("%d rows, want 5000", res.Rows)
 	}
 }
+
+// TestExportKeepsTheTarget: a researcher's spec exports its target column
+// beside the features, without listing it in keep, when the file has it.
+func TestExportKeepsTheTarget(t *testing.T) {
+	ctx := context.Background()
+	spec, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := func(withTarget bool) string {
+		cols := []data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "ldh", Kind: data.KindFloat}}
+		if withTarget {
+			cols = append(cols, data.ColumnSpec{Name: "y", Kind: data.KindBool})
+		}
+		path := filepath.Join(t.TempDir(), "t.parquet")
+		w, err := data.CreateTable(path, cols, data.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range []string{"a", "b"} {
+			row := []data.Value{data.String(id), data.Float(200 + float64(i))}
+			if withTarget {
+				row = append(row, data.Bool(i == 1))
+			}
+			if err := w.WriteRow(row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tt := range []struct {
+		withTarget bool
+		want       string
+	}{
+		{true, "id,ldh,y\na,200,false\nb,201,true"},
+		{false, "id,ldh\na,200\nb,201"},
+	} {
+		out := filepath.Join(t.TempDir(), "f.csv")
+		if _, err := features.Export(ctx, table(tt.withTarget), out, spec, features.ExportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(out)
+		if got := strings.TrimSpace(string(b)); got != tt.want {
+			t.Errorf("target in the file %v: exported\n%s\nwant\n%s", tt.withTarget, got, tt.want)
+		}
+	}
+}
