@@ -42,6 +42,16 @@ var (
 // ValidName reports whether s may name a model or an alias.
 func ValidName(s string) bool { return nameRE.MatchString(s) && !versionRE.MatchString(s) }
 
+// checkModelName refuses a name no model can have before it is joined to a
+// path: "../x" would otherwise read, and SetAlias write, outside the
+// registry.
+func checkModelName(name string) error {
+	if !ValidName(name) {
+		return fmt.Errorf("%w: %q is not a model name (1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit)", ErrNotFound, name)
+	}
+	return nil
+}
+
 // Publish writes files as the next version of name and returns the version.
 func (r *Registry) Publish(name string, files map[string][]byte) (string, error) {
 	if !ValidName(name) {
@@ -153,6 +163,9 @@ func (r *Registry) Names() ([]string, error) {
 
 // Versions lists the versions of name, oldest first.
 func (r *Registry) Versions(name string) ([]string, error) {
+	if err := checkModelName(name); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(filepath.Join(r.Dir, name))
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -175,6 +188,9 @@ func (r *Registry) Versions(name string) ([]string, error) {
 
 // Aliases returns name's aliases and the versions they point at.
 func (r *Registry) Aliases(name string) (map[string]string, error) {
+	if err := checkModelName(name); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(r.Dir, name, "aliases")
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
@@ -199,6 +215,9 @@ func (r *Registry) Aliases(name string) (map[string]string, error) {
 
 // SetAlias points alias at version (atomically: write, then rename).
 func (r *Registry) SetAlias(name, alias, version string) error {
+	if err := checkModelName(name); err != nil {
+		return err
+	}
 	if !ValidName(alias) {
 		return fmt.Errorf("alias %q: use 1-64 of a-z, 0-9, '_', '.', '-', and not v<N>", alias)
 	}
@@ -239,6 +258,9 @@ func (r *Registry) Resolve(ref string) (name, version string, err error) {
 		return name, v, nil
 	case strings.Contains(ref, ":"):
 		name, v, _ := strings.Cut(ref, ":")
+		if err := checkModelName(name); err != nil {
+			return "", "", err
+		}
 		if !versionRE.MatchString(v) {
 			return "", "", fmt.Errorf("%w: version %q (versions are v1, v2, ...)", ErrNotFound, v)
 		}

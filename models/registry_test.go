@@ -129,3 +129,33 @@ func TestConcurrentPublish(t *testing.T) {
 		t.Errorf("%d versions on disk, want %d", len(vs), n)
 	}
 }
+
+// TestRegistryStaysInside: names that would lead out of the registry ("..")
+// find nothing there and write nothing, even where a model of that shape
+// exists next to it.
+func TestRegistryStaysInside(t *testing.T) {
+	root := t.TempDir()
+	outside := &Registry{Dir: filepath.Join(root, "other")}
+	if _, err := outside.Publish("x", map[string][]byte{"bundle.json": []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	reg := &Registry{Dir: filepath.Join(root, "registry")}
+	if err := os.MkdirAll(reg.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	evil := "../other/x"
+	if err := reg.SetAlias(evil, "production", "v1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SetAlias: err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "other", "x", "aliases")); !os.IsNotExist(err) {
+		t.Error("SetAlias wrote outside the registry")
+	}
+	for _, ref := range []string{evil, evil + ":v1", evil + "@production"} {
+		if _, _, err := reg.Resolve(ref); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is not a model name") {
+			t.Errorf("Resolve(%q): err = %v", ref, err)
+		}
+	}
+	if _, err := reg.Versions(evil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Versions: err = %v", err)
+	}
+}
