@@ -33,7 +33,9 @@ type Spec struct {
 }
 
 // Target names the outcome column and the value that counts as positive:
-// true for a boolean column, a level for a string column.
+// true for a boolean column, a level for a string column, a whole number
+// (1, as outcomes are often coded 0/1) for an integer or float column.
+// Validate turns a number into a float64.
 type Target struct {
 	Column   string `yaml:"column" json:"column"`
 	Positive any    `yaml:"positive" json:"positive"`
@@ -218,6 +220,21 @@ func (f *FeatureSpec) Name(specAlphaBeta float64) string {
 	return f.Column
 }
 
+// asFloat converts the numbers a YAML or JSON decoder gives.
+func asFloat(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
+}
+
 // Validate checks the spec on its own, without a table.
 func (s *Spec) Validate() error {
 	if s.Target.Column == "" {
@@ -226,9 +243,15 @@ func (s *Spec) Validate() error {
 	switch p := s.Target.Positive.(type) {
 	case bool, string:
 	case nil:
-		return &SpecError{File: s.file, Key: "target.positive", Message: "missing: the value that counts as positive (true, or a level)"}
+		return &SpecError{File: s.file, Key: "target.positive", Message: "missing: the value that counts as positive (true, a level, or a number such as 1)"}
+	case int, int64, uint64, float64: // YAML gives int, JSON float64
+		x := asFloat(p)
+		if x != math.Trunc(x) || math.IsInf(x, 0) {
+			return &SpecError{File: s.file, Key: "target.positive", Message: fmt.Sprintf("%v: a numeric positive value must be a whole number", p)}
+		}
+		s.Target.Positive = x
 	default:
-		return &SpecError{File: s.file, Key: "target.positive", Message: fmt.Sprintf("%v: must be true/false or a string level", p)}
+		return &SpecError{File: s.file, Key: "target.positive", Message: fmt.Sprintf("%v: must be true/false, a string level or a whole number", p)}
 	}
 	if s.AlphaBetaGy < 0 || math.IsNaN(s.AlphaBetaGy) {
 		return &SpecError{File: s.file, Key: "alpha_beta_gy", Message: fmt.Sprintf("%v: must be positive", s.AlphaBetaGy)}
@@ -351,6 +374,10 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 		if tc.Name != "" && tc.Kind != data.KindString {
 			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %q but column %s in %s is %s, not STRING", s.Target.Positive, tc.Name, file, tc.Type)}
 		}
+	case float64:
+		if tc.Name != "" && tc.Kind != data.KindInt && tc.Kind != data.KindFloat {
+			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %v but column %s in %s is %s, not a number", s.Target.Positive, tc.Name, file, tc.Type)}
+		}
 	}
 	for i := range s.Features {
 		f := &s.Features[i]
@@ -458,6 +485,8 @@ func (s *Spec) Label(r Record) (positive, ok bool) {
 		return v.Bool == p, true
 	case string:
 		return v.Str == p, true
+	case float64:
+		return v.Num == p, true
 	}
 	return false, false
 }

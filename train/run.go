@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
@@ -94,6 +96,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 
 	rows, y, dropped := Labeled(spec, records)
+	if err := checkNumericTarget(spec, rows); err != nil {
+		return nil, err
+	}
 	npos := 0
 	for _, v := range y {
 		npos += int(v)
@@ -190,6 +195,23 @@ func Labeled(spec *features.Spec, records []features.Record) (rows []features.Re
 		y = append(y, b2f(pos))
 	}
 	return rows, y, dropped
+}
+
+// checkNumericTarget refuses a numeric target with more than two values: a
+// code such as RECIST's 1-4 with "positive: 1" would silently count every
+// other value as negative.
+func checkNumericTarget(spec *features.Spec, rows []features.Record) error {
+	if _, numeric := spec.Target.Positive.(float64); !numeric {
+		return nil
+	}
+	seen := map[float64]bool{}
+	for _, r := range rows {
+		if seen[r.Value(spec.Target.Column).Num] = true; len(seen) > 2 {
+			vals := slices.Sorted(maps.Keys(seen))
+			return fmt.Errorf("%w: target %s holds the values %v and maybe more; a numeric target must hold two, such as 0 and 1", ErrTrain, spec.Target.Column, vals)
+		}
+	}
+	return nil
 }
 
 // fit fits a pipeline and a model on the given rows. seedOffset keeps the

@@ -145,6 +145,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"fewer rows than folds", features.BuiltinSpec("abscopal_response"), train.Options{Algo: "logistic", Folds: 20}, "cannot fill 20 folds"},
 		{"unknown algorithm", features.BuiltinSpec("abscopal_response"), train.Options{Algo: "svm"}, `unknown algorithm "svm"`},
+		{"numeric target of three values", numericTarget(t, "ecog"), train.Options{Algo: "logistic"}, "target ecog holds the values [0 1 2]"},
 	}
 	for _, tt := range tests {
 		_, err := train.Run(context.Background(), tt.spec, records(ps), tt.opts)
@@ -162,6 +163,16 @@ func TestRunErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "single class (0 positive of 50 rows)") {
 		t.Errorf("single class: err = %v", err)
 	}
+}
+
+// numericTarget is a spec whose target is the numeric column col, positive 1.
+func numericTarget(t *testing.T, col string) *features.Spec {
+	t.Helper()
+	s, err := features.ParseSpec("s.yaml", []byte("target: {column: "+col+", positive: 1}\nfeatures:\n  - column: age\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func b2f(b bool) float64 {
