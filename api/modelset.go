@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 )
@@ -47,8 +48,10 @@ func groupOutputs(p *features.Pipeline) *outputGroups {
 }
 
 // loadModels loads every model of the registry. For each v1 target, the
-// model serving it is the first by name among those trained on cohort files
-// (the built-in spec) for that target.
+// model serving it is the first by name among those trained with the
+// built-in spec for that target, else the first by name among those whose
+// spec reads cohort-schema columns only (a researcher's features of cohort
+// files): a v1 patient gives either every input it needs.
 func loadModels(reg *models.Registry) (*modelSet, error) {
 	names, err := reg.Names()
 	if err != nil {
@@ -64,9 +67,6 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 		}
 		set.byName[n] = m
 		set.groups[m] = groupOutputs(m.Bundle.Pipeline)
-		if _, taken := set.byTarget[m.Bundle.Target]; !taken && m.Bundle.Pipeline.Spec.Builtin {
-			set.byTarget[m.Bundle.Target] = m
-		}
 	}
 	if len(errs) > 0 {
 		// A model that fails to load must not pass unnoticed, nor silently
@@ -76,7 +76,32 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 	if len(set.byName) == 0 {
 		return nil, fmt.Errorf("registry %s holds no models", reg.Dir)
 	}
+	for _, builtin := range []bool{true, false} {
+		for _, n := range names {
+			m := set.byName[n]
+			spec := m.Bundle.Pipeline.Spec
+			t := m.Bundle.Target
+			if _, taken := set.byTarget[t]; !taken && (t == "abscopal_response" || t == "objective_response") &&
+				spec.Builtin == builtin && readsCohortOnly(spec) {
+				set.byTarget[t] = m
+			}
+		}
+	}
 	return set, nil
+}
+
+// readsCohortOnly reports whether every column spec reads is a field of the
+// cohort schema, as /v1 patients are.
+func readsCohortOnly(spec *features.Spec) bool {
+	if spec.Builtin {
+		return true
+	}
+	for _, c := range spec.Columns() {
+		if _, ok := data.CohortField(c); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *modelSet) sorted() []*models.Model {

@@ -32,12 +32,18 @@ import (
 // publishes it as name.
 func publish(t testing.TB, reg *models.Registry, name, target string, seed uint64) string {
 	t.Helper()
+	return publishSpec(t, reg, name, features.BuiltinSpec(target), seed)
+}
+
+// publishSpec is publish with a feature spec of one's own.
+func publishSpec(t testing.TB, reg *models.Registry, name string, spec *features.Spec, seed uint64) string {
+	t.Helper()
 	ps := synth.Generate(1200, seed)
 	recs := make([]features.Record, len(ps))
 	for i := range ps {
 		recs[i] = features.PatientRecord{P: &ps[i]}
 	}
-	res, err := train.Run(context.Background(), features.BuiltinSpec(target), recs, train.Options{Algo: "logistic", Folds: 3, Seed: seed, Bootstrap: 20})
+	res, err := train.Run(context.Background(), spec, recs, train.Options{Algo: "logistic", Folds: 3, Seed: seed, Bootstrap: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,5 +552,44 @@ func TestChunkedBody(t *testing.T) {
 				t.Errorf("answer %v", body)
 			}
 		})
+	}
+}
+
+// TestResearcherSpecServesV1: a model with a researcher's spec over cohort
+// columns answers /v1 for its target when no built-in-spec model does; a
+// built-in-spec model for the same target comes first.
+func TestResearcherSpecServesV1(t *testing.T) {
+	spec, err := features.ParseSpec("own.yaml", []byte(`id: patient_id
+target: {column: objective_response, positive: true}
+features:
+  - derived: bed
+    alpha_beta_gy: 3
+  - column: alc
+    kind: numeric
+    transforms: [log1p, standardize]
+  - column: mhc1_status
+    kind: categorical
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &models.Registry{Dir: t.TempDir()}
+	publishSpec(t, reg, "a-own", spec, 3)
+	publish(t, reg, "abscopal", "abscopal_response", 4)
+	c := newClient(t, newServer(t, Config{Registry: reg.Dir}))
+	status, body := c.do("POST", "/v1/predict", sbrtPatient, true)
+	if status != 200 {
+		t.Fatalf("predict: %d %v", status, body)
+	}
+	if p := prediction(t, body, 0, "objective_response"); p["model"] != "a-own" || p["probability"] == nil {
+		t.Errorf("objective response: %v", p)
+	}
+
+	// A built-in-spec model for the target takes over, though "a-own" sorts first.
+	publish(t, reg, "response", "objective_response", 5)
+	c = newClient(t, newServer(t, Config{Registry: reg.Dir}))
+	_, body = c.do("POST", "/v1/predict", sbrtPatient, true)
+	if p := prediction(t, body, 0, "objective_response"); p["model"] != "response" {
+		t.Errorf("with a built-in-spec model: %v", p)
 	}
 }
