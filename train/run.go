@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
@@ -95,6 +96,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		progress = func(int, int, string) {}
 	}
 
+	if err := checkUniqueIDs(spec, records); err != nil {
+		return nil, err
+	}
 	rows, y, dropped := Labeled(spec, records)
 	if err := checkNumericTarget(spec, rows); err != nil {
 		return nil, err
@@ -195,6 +199,32 @@ func Labeled(spec *features.Spec, records []features.Record) (rows []features.Re
 		y = append(y, b2f(pos))
 	}
 	return rows, y, dropped
+}
+
+// checkUniqueIDs refuses records that share an id: the rows of one patient
+// would fall into training and test folds alike and flatter every
+// cross-validated metric. Null ids are not compared.
+func checkUniqueIDs(spec *features.Spec, records []features.Record) error {
+	if spec.ID == "" {
+		return nil
+	}
+	first := map[string]int{}
+	for i, r := range records {
+		v := r.Value(spec.ID)
+		if !v.Valid {
+			continue
+		}
+		id := v.Str
+		if id == "" { // a numeric id
+			id = strconv.FormatFloat(v.Num, 'g', -1, 64)
+		}
+		if j, seen := first[id]; seen {
+			return fmt.Errorf("%w: %s %s is in rows %d and %d (counted from 1): one patient in two rows would be in training and test folds alike; remove the duplicate or give each row its own id",
+				ErrTrain, spec.ID, id, j+1, i+1)
+		}
+		first[id] = i
+	}
+	return nil
 }
 
 // checkNumericTarget refuses a numeric target with more than two values: a

@@ -137,18 +137,27 @@ func TestDeterministic(t *testing.T) {
 
 func TestRunErrors(t *testing.T) {
 	ps := synth.Generate(30, 5)
+	dup := synth.Generate(30, 5)
+	dup[11].PatientID = dup[3].PatientID
 	tests := []struct {
-		name string
-		spec *features.Spec
-		opts train.Options
-		want string
+		name     string
+		spec     *features.Spec
+		patients []data.Patient // default ps
+		opts     train.Options
+		want     string
 	}{
-		{"fewer rows than folds", features.BuiltinSpec("abscopal_response"), train.Options{Algo: "logistic", Folds: 20}, "cannot fill 20 folds"},
-		{"unknown algorithm", features.BuiltinSpec("abscopal_response"), train.Options{Algo: "svm"}, `unknown algorithm "svm"`},
-		{"numeric target of three values", numericTarget(t, "ecog"), train.Options{Algo: "logistic"}, "target ecog holds the values [0 1 2]"},
+		{"fewer rows than folds", features.BuiltinSpec("abscopal_response"), nil, train.Options{Algo: "logistic", Folds: 20}, "cannot fill 20 folds"},
+		{"unknown algorithm", features.BuiltinSpec("abscopal_response"), nil, train.Options{Algo: "svm"}, `unknown algorithm "svm"`},
+		{"numeric target of three values", numericTarget(t, "ecog"), nil, train.Options{Algo: "logistic"}, "target ecog holds the values [0 1 2]"},
+		{"a patient in two rows", features.BuiltinSpec("objective_response"), dup, train.Options{Algo: "logistic"},
+			"patient_id " + dup[3].PatientID + " is in rows 4 and 12"},
 	}
 	for _, tt := range tests {
-		_, err := train.Run(context.Background(), tt.spec, records(ps), tt.opts)
+		in := ps
+		if tt.patients != nil {
+			in = tt.patients
+		}
+		_, err := train.Run(context.Background(), tt.spec, records(in), tt.opts)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
 		}
