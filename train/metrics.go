@@ -34,6 +34,24 @@ type CurveBin struct {
 	N         int     `json:"n"`
 	Predicted float64 `json:"mean_predicted"`
 	Observed  float64 `json:"observed_rate"`
+	// ObservedLow and ObservedHigh bound the observed rate: Wilson's 95%
+	// score interval, which stays inside [0, 1] for small bins and rates
+	// near 0 or 1.
+	ObservedLow  float64 `json:"observed_ci_low"`
+	ObservedHigh float64 `json:"observed_ci_high"`
+}
+
+// wilson returns Wilson's 95% score interval for k successes in n trials
+// (Wilson 1927; Newcombe, Stat Med 1998, method 3).
+func wilson(k, n float64) (lo, hi float64) {
+	const z = 1.959963984540054 // the 97.5% normal quantile
+	if n == 0 {
+		return 0, 1
+	}
+	p, z2 := k/n, z*z
+	centre := (p + z2/(2*n)) / (1 + z2/n)
+	half := z / (1 + z2/n) * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
+	return math.Max(0, centre-half), math.Min(1, centre+half)
 }
 
 // AUC returns the area under the ROC curve: the probability that a random
@@ -162,7 +180,7 @@ func fitLine(lp, y []float64, fixedSlope bool) (b0, b1 float64) {
 }
 
 // Curve bins the predictions into (up to) bins groups of equal size by
-// predicted probability.
+// predicted probability, with a 95% interval for each bin's observed rate.
 func Curve(p, y []float64, bins int) []CurveBin {
 	idx := make([]int, len(p))
 	for i := range idx {
@@ -181,7 +199,8 @@ func Curve(p, y []float64, bins int) []CurveBin {
 			sy += y[i]
 		}
 		n := float64(hi - lo)
-		out = append(out, CurveBin{N: hi - lo, Predicted: sp / n, Observed: sy / n})
+		low, high := wilson(sy, n)
+		out = append(out, CurveBin{N: hi - lo, Predicted: sp / n, Observed: sy / n, ObservedLow: low, ObservedHigh: high})
 	}
 	return out
 }

@@ -179,3 +179,27 @@ func TestCalibrationLineMatchesScipy(t *testing.T) {
 		t.Errorf("intercept %v, slope %v; scipy: %v, %v", a, s, ref.Intercept, ref.Slope)
 	}
 }
+
+// TestWilsonMatchesNewcombe: the 95% intervals of Newcombe (Stat Med 1998;
+// 17:857-872, Table II, method 3), to the 4 decimals printed there.
+func TestWilsonMatchesNewcombe(t *testing.T) {
+	for _, tt := range []struct{ k, n, lo, hi float64 }{
+		{81, 263, 0.2553, 0.3662},
+		{15, 148, 0.0624, 0.1605},
+		{0, 20, 0, 0.1611},
+		{1, 29, 0.0061, 0.1718},
+	} {
+		lo, hi := wilson(tt.k, tt.n)
+		if math.Abs(lo-tt.lo) > 5e-5 || math.Abs(hi-tt.hi) > 5e-5 {
+			t.Errorf("%v/%v: [%.4f, %.4f], want [%v, %v]", tt.k, tt.n, lo, hi, tt.lo, tt.hi)
+		}
+	}
+	// The curve's bins carry them.
+	p := []float64{0.1, 0.2, 0.3, 0.4}
+	y := []float64{0, 1, 0, 1}
+	for _, b := range Curve(p, y, 2) {
+		if lo, hi := wilson(b.Observed*float64(b.N), float64(b.N)); b.ObservedLow != lo || b.ObservedHigh != hi || !(lo <= b.Observed && b.Observed <= hi) {
+			t.Errorf("bin %+v", b)
+		}
+	}
+}

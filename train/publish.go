@@ -101,17 +101,34 @@ func CalibrationSVG(m Metrics, title string) ([]byte, error) {
 	}
 	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
 	points.Color = line.Color
-	p.Add(plotter.NewGrid(), diag, line, points)
-	p.Legend.Add("deciles", line, points)
+	bars, err := plotter.NewYErrorBars(curveErrors(m.Curve))
+	if err != nil {
+		return nil, err
+	}
+	bars.Color = line.Color
+	p.Add(plotter.NewGrid(), diag, bars, line, points)
+	p.Legend.Add("deciles (95% CI)", line, points)
 	p.Legend.Add("perfect", diag)
-	p.Legend.Top, p.Legend.Left = false, false // bottom right: empty on a calibrated model
+	// Top left: empty unless the model under-predicts badly.
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(4)
 	c := vgsvg.New(5*vg.Inch, 5*vg.Inch)
-	p.Draw(draw.New(c))
+	// A margin on the right, where the last tick label (1.0) would be cut.
+	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// curveErrors gives plotter the decile points with their intervals.
+type curveErrors []CurveBin
+
+func (c curveErrors) Len() int                { return len(c) }
+func (c curveErrors) XY(i int) (x, y float64) { return c[i].Predicted, c[i].Observed }
+func (c curveErrors) YError(i int) (low, high float64) {
+	return c[i].Observed - c[i].ObservedLow, c[i].ObservedHigh - c[i].Observed
 }
 
 // Card renders the model card (Markdown): intended use, data, metrics with
@@ -161,9 +178,9 @@ func Card(b *models.Bundle, res *Result) string {
 		fmt.Fprintf(&w, " %.3f", a)
 	}
 	w.WriteString("\n\n## Calibration\n\n![calibration curve](calibration.svg)\n\n")
-	w.WriteString("| decile | n | mean predicted | observed |\n|---|---|---|---|\n")
+	w.WriteString("| decile | n | mean predicted | observed (95% CI) |\n|---|---|---|---|\n")
 	for i, c := range m.Curve {
-		fmt.Fprintf(&w, "| %d | %d | %.3f | %.3f |\n", i+1, c.N, c.Predicted, c.Observed)
+		fmt.Fprintf(&w, "| %d | %d | %.3f | %.3f (%.3f-%.3f) |\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
 	}
 	w.WriteString("\n## Caveats\n\n")
 	w.WriteString("- Internal validation only: no external or temporal validation set was used.\n")

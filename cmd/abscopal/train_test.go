@@ -46,10 +46,13 @@ func TestTrainPublishPredict(t *testing.T) {
 		t.Error("two trainings with the same data, seed and options gave different bundles")
 	}
 	card, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "card.md"))
-	for _, want := range []string{"not for clinical use", "SHA-256", "ROC AUC (95% bootstrap CI)", "calibration.svg", "Intended use"} {
+	for _, want := range []string{"not for clinical use", "SHA-256", "ROC AUC (95% bootstrap CI)", "calibration.svg", "Intended use", "observed (95% CI)"} {
 		if !strings.Contains(string(card), want) {
 			t.Errorf("card lacks %q", want)
 		}
+	}
+	if svg, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "calibration.svg")); !strings.Contains(string(svg), "deciles (95% CI)") {
+		t.Error("the calibration plot has no legend for its intervals")
 	}
 
 	if code, out, _ := runCLI(t, "models", "alias", "--registry", reg, "response", "production", "v1"); code != 0 || !strings.Contains(out, "response@production -> v1") {
