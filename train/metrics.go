@@ -205,6 +205,42 @@ func Curve(p, y []float64, bins int) []CurveBin {
 	return out
 }
 
+// CompareAUC returns AUC(a) - AUC(b) for two models' predictions of the
+// same rows with labels y, and a 95% percentile interval from paired
+// bootstrap resamples: each resample draws rows once and scores both
+// models on them, so the interval allows for the correlation of two models
+// judged on the same patients, which two separate intervals would not.
+func CompareAUC(a, b, y []float64, resamples int, seed uint64) (diff, lo, hi float64) {
+	diff = AUC(a, y) - AUC(b, y)
+	if resamples <= 0 {
+		return diff, diff, diff
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xd1ff))
+	n := len(y)
+	ra, rb, ry := make([]float64, n), make([]float64, n), make([]float64, n)
+	diffs := make([]float64, 0, resamples)
+	for r := 0; r < resamples; r++ {
+		for i := range ry {
+			j := rng.IntN(n)
+			ra[i], rb[i], ry[i] = a[j], b[j], y[j]
+		}
+		if d := AUC(ra, ry) - AUC(rb, ry); !math.IsNaN(d) {
+			diffs = append(diffs, d)
+		}
+	}
+	if len(diffs) == 0 {
+		return diff, math.NaN(), math.NaN()
+	}
+	lo, hi = interval95(diffs)
+	return diff, lo, hi
+}
+
+// interval95 returns the 2.5th and 97.5th percentiles of xs (sorting it).
+func interval95(xs []float64) (lo, hi float64) {
+	sort.Float64s(xs)
+	return xs[int(0.025*float64(len(xs)))], xs[min(len(xs)-1, int(0.975*float64(len(xs))))]
+}
+
 // Evaluate computes every metric. The AUC interval comes from bootstrap
 // resamples of the rows (percentile method), seeded for reproducibility.
 func Evaluate(p, y []float64, threshold float64, bootstrap int, seed uint64) Metrics {
@@ -238,10 +274,8 @@ func Evaluate(p, y []float64, threshold float64, bootstrap int, seed uint64) Met
 				aucs = append(aucs, a)
 			}
 		}
-		sort.Float64s(aucs)
 		if len(aucs) > 0 {
-			m.AUCLow = aucs[int(0.025*float64(len(aucs)))]
-			m.AUCHigh = aucs[min(len(aucs)-1, int(0.975*float64(len(aucs))))]
+			m.AUCLow, m.AUCHigh = interval95(aucs)
 		}
 	}
 	return m

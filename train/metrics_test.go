@@ -203,3 +203,37 @@ func TestWilsonMatchesNewcombe(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareAUC(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	n := 800
+	y, good, twin, noisy := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range y {
+		z := rng.NormFloat64()
+		y[i] = b2f(rng.Float64() < sigmoid(1.5*z))
+		// good and twin see the signal through noise of the same size;
+		// noisy through much more.
+		good[i], twin[i], noisy[i] = z+0.5*rng.NormFloat64(), z+0.5*rng.NormFloat64(), z+2*rng.NormFloat64()
+	}
+	// A model against itself: no difference, no width.
+	if d, lo, hi := CompareAUC(good, good, y, 200, 1); d != 0 || lo != 0 || hi != 0 {
+		t.Errorf("self: %v [%v, %v]", d, lo, hi)
+	}
+	// The difference is that of the AUCs; swapping the models flips the
+	// interval (the same resamples).
+	d, lo, hi := CompareAUC(good, noisy, y, 500, 1)
+	if want := AUC(good, y) - AUC(noisy, y); math.Abs(d-want) > 1e-15 {
+		t.Errorf("difference %v, want %v", d, want)
+	}
+	if !(lo > 0 && lo < d && d < hi) {
+		t.Errorf("a clearly better model: %v [%v, %v]; the interval should exclude 0", d, lo, hi)
+	}
+	d2, lo2, hi2 := CompareAUC(noisy, good, y, 500, 1)
+	if d2 != -d || lo2 != -hi || hi2 != -lo {
+		t.Errorf("swapped: %v [%v, %v] against %v [%v, %v]", d2, lo2, hi2, d, lo, hi)
+	}
+	// Two equally good models: the interval holds 0.
+	if d, lo, hi := CompareAUC(good, twin, y, 500, 2); !(lo < 0 && hi > 0) {
+		t.Errorf("equal models: %v [%v, %v] excludes 0", d, lo, hi)
+	}
+}

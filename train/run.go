@@ -24,6 +24,9 @@ type Options struct {
 	Logistic    models.LogisticOptions
 	GBM         models.GBMOptions // the zero value takes DefaultGBM
 	Forest      models.ForestOptions
+	// CrossValidateOnly stops after the cross-validated metrics: no final
+	// model, pipeline or calibrator (comparing algorithms needs none).
+	CrossValidateOnly bool
 	// Progress, if set, is called after each step: done of total.
 	Progress func(done, total int, step string)
 }
@@ -54,9 +57,13 @@ type Result struct {
 	Metrics      Metrics
 	Uncalibrated Metrics
 	FoldAUC      []float64
-	Rows         int // rows with a target
-	DroppedRows  int // rows whose target was null
-	Options      Options
+	// OOF holds the calibrated out-of-fold probability of each row with a
+	// target, in input order, and Labels its 0/1 label: the same seed gives
+	// the same folds, so two runs' OOF compare row by row (CompareAUC).
+	OOF, Labels []float64
+	Rows        int // rows with a target
+	DroppedRows int // rows whose target was null
+	Options     Options
 }
 
 // ErrTrain is wrapped by errors about the training set as a whole.
@@ -117,7 +124,10 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 
 	fold := StratifiedFolds(y, opts.Folds, opts.Seed)
-	total := opts.Folds + 1
+	total := opts.Folds + 1 // and the final fit
+	if opts.CrossValidateOnly {
+		total = opts.Folds
+	}
 	scores := make([]float64, len(rows))
 	res := &Result{Rows: len(rows), DroppedRows: dropped, Options: opts}
 	for k := 0; k < opts.Folds; k++ {
@@ -174,6 +184,10 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
+	res.OOF, res.Labels = cal, y
+	if opts.CrossValidateOnly {
+		return res, nil
+	}
 
 	var err error
 	if res.Calibrator, err = models.FitCalibrator(opts.Calibration, scores, y); err != nil {

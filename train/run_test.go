@@ -3,6 +3,7 @@ package train_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -189,4 +190,29 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// TestCrossValidateOnly: stopping after cross-validation gives the full
+// run's metrics and out-of-fold predictions, and no model.
+func TestCrossValidateOnly(t *testing.T) {
+	ps := synth.Generate(400, 7)
+	opts := train.Options{Algo: "logistic", Folds: 4, Seed: 2, Bootstrap: 30}
+	full, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(ps), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.CrossValidateOnly = true
+	cv, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(ps), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv.Model != nil || cv.Pipeline != nil || cv.Calibrator != nil {
+		t.Error("a cross-validation-only run fitted a final model")
+	}
+	if !reflect.DeepEqual(cv.Metrics, full.Metrics) || !reflect.DeepEqual(cv.OOF, full.OOF) || len(cv.OOF) != full.Rows || len(cv.Labels) != full.Rows {
+		t.Error("cross-validation-only metrics or out-of-fold predictions differ from the full run's")
+	}
+	if got := train.AUC(cv.OOF, cv.Labels); got != cv.Metrics.AUC {
+		t.Errorf("AUC of OOF %v, metrics say %v", got, cv.Metrics.AUC)
+	}
 }
