@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,10 +23,10 @@ import (
 
 func newTrainCmd() *cobra.Command {
 	var (
-		in, specPath, target, registry, name string
-		trees, depth                         int
-		opts                                 train.Options
-		gbm                                  = train.DefaultGBM()
+		df             dataFlags
+		mf             modelFlags
+		registry, name string
+		algo           string
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
@@ -45,33 +44,21 @@ objective_response. With --spec, any Parquet file; --target overrides the
 spec's target column.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if in == "" || registry == "" || name == "" {
+			if df.data == "" || registry == "" || name == "" {
 				return usageError{errors.New("--data, --registry and --name are required")}
 			}
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
-			if err := checkTrainFlags(opts, trees, depth); err != nil {
-				return usageError{err}
+			opts, err := mf.options(algo)
+			if err != nil {
+				return err
 			}
-			// --trees and --depth serve both tree algorithms, each with its
-			// own defaults: 0 leaves them to the algorithm.
-			if opts.Algo == "forest" {
-				opts.Forest.Trees, opts.Forest.MaxDepth = trees, depth
-			} else {
-				opts.GBM.Trees, opts.GBM.MaxDepth = cmp.Or(trees, gbm.Trees), cmp.Or(depth, gbm.MaxDepth)
+			spec, err := df.loadSpec(cmd.Flags())
+			if err != nil {
+				return err
 			}
-			spec := features.BuiltinSpec(target)
-			if specPath != "" {
-				var err error
-				if spec, err = features.LoadSpec(specPath); err != nil {
-					return err
-				}
-				if cmd.Flags().Changed("target") {
-					spec.Target.Column = target
-				}
-			}
-			pub, err := trainJob{data: in, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true}.run(cmd.Context())
+			pub, err := trainJob{data: df.data, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true}.run(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -80,57 +67,12 @@ spec's target column.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&in, "data", "", "training data (Parquet)")
-	f.StringVar(&specPath, "spec", "", "feature spec (YAML or JSON); default: built-in iRT spec for cohort files")
-	f.StringVar(&target, "target", "abscopal_response", "target column")
+	df.register(f, "training data (Parquet)")
 	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
-	f.StringVar(&opts.Algo, "algo", "gbm", "logistic, gbm or forest")
-	f.Uint64Var(&opts.Seed, "seed", 1, "random seed (folds, bootstrap, GBM sampling)")
-	f.IntVar(&opts.Folds, "folds", 5, "cross-validation folds")
-	f.StringVar(&opts.Calibration, "calibration", "platt", "platt, isotonic or none")
-	f.Float64Var(&opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
-	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
-	f.Float64Var(&opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
-	f.IntVar(&trees, "trees", 0, fmt.Sprintf("gbm: most boosting rounds (default %d); forest: trees, odd (default 101)", gbm.Trees))
-	f.IntVar(&depth, "depth", 0, fmt.Sprintf("gbm: maximum tree depth (default %d); forest: maximum depth (default 30)", gbm.MaxDepth))
-	f.IntVar(&opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
-	f.IntVar(&opts.Forest.SplitFeatures, "split-features", 0, "forest: features drawn at each split (0: the square root of their count)")
-	f.Float64Var(&opts.GBM.LearningRate, "learning-rate", gbm.LearningRate, "gbm: shrinkage")
-	f.Float64Var(&opts.GBM.Lambda, "leaf-lambda", gbm.Lambda, "gbm: L2 penalty on leaf values")
-	f.Float64Var(&opts.GBM.MinChildWeight, "min-child-weight", gbm.MinChildWeight, "gbm: minimum hessian sum per child")
-	f.Float64Var(&opts.GBM.Subsample, "subsample", gbm.Subsample, "gbm: share of rows per tree")
-	f.Float64Var(&opts.GBM.ColSample, "colsample", gbm.ColSample, "gbm: share of features per tree")
-	f.IntVar(&opts.GBM.EarlyStopping, "early-stopping", gbm.EarlyStopping, "gbm: stop after this many rounds without improvement on a 10% validation split (0: off)")
+	f.StringVar(&algo, "algo", "gbm", "logistic, gbm or forest")
+	mf.register(f)
 	return cmd
-}
-
-// checkTrainFlags refuses values outside a flag's range, naming the flag.
-// The libraries read some zero values as "the default", so without this
-// "--subsample 0" would silently train with 0.7.
-func checkTrainFlags(o train.Options, trees, depth int) error {
-	in01 := func(v float64) bool { return v > 0 && v <= 1 }
-	switch g := o.GBM; {
-	case !(o.Threshold > 0 && o.Threshold < 1):
-		return fmt.Errorf("--threshold %v must be in (0, 1)", o.Threshold)
-	case o.Bootstrap < 1:
-		return fmt.Errorf("--bootstrap %d must be at least 1", o.Bootstrap)
-	case !(o.Logistic.Lambda > 0):
-		return fmt.Errorf("--lambda %v must be positive: the logistic regression is L2-penalized", o.Logistic.Lambda)
-	case trees < 0 || depth < 0:
-		return fmt.Errorf("--trees %d and --depth %d must not be negative (0: the algorithm's default)", trees, depth)
-	case !in01(g.LearningRate):
-		return fmt.Errorf("--learning-rate %v must be in (0, 1]", g.LearningRate)
-	case !in01(g.Subsample) || !in01(g.ColSample):
-		return fmt.Errorf("--subsample %v and --colsample %v must be in (0, 1]", g.Subsample, g.ColSample)
-	case g.Lambda < 0 || g.MinChildWeight < 0:
-		return fmt.Errorf("--leaf-lambda %v and --min-child-weight %v must not be negative", g.Lambda, g.MinChildWeight)
-	case g.EarlyStopping < 0:
-		return fmt.Errorf("--early-stopping %d must not be negative (0: off)", g.EarlyStopping)
-	case o.Forest.MinLeaf < 1 || o.Forest.SplitFeatures < 0:
-		return fmt.Errorf("--min-leaf %d must be at least 1, --split-features %d at least 0 (0: the square root of the feature count)", o.Forest.MinLeaf, o.Forest.SplitFeatures)
-	}
-	return nil
 }
 
 // trainJob trains on a data file and publishes the result as a new version:
@@ -155,17 +97,9 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := features.OpenSource(ctx, j.data, j.spec, true)
+	records, synthetic, err := readTraining(ctx, j.data, j.spec, j.log)
 	if err != nil {
 		return nil, err
-	}
-	records, err := src.All(ctx)
-	src.Close()
-	if err != nil {
-		return nil, err
-	}
-	if d := src.Dropped(); len(d) > 0 {
-		fmt.Fprintf(j.log, "left out (the file lacks their columns): %v\n", d)
 	}
 	if j.progress {
 		j.opts.Progress = newProgress(j.log, fmt.Sprintf("training %s on %d rows", j.opts.Algo, len(records)))
@@ -176,7 +110,7 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	}
 	info := buildinfo.Read()
 	b, err := train.Bundle(j.name, res, models.TrainingInfo{
-		DataFile: filepath.Base(j.data), DataSHA256: sum, Synthetic: src.Synthetic(),
+		DataFile: filepath.Base(j.data), DataSHA256: sum, Synthetic: synthetic,
 		AbscopalVersion: info.Version, GoVersion: info.GoVersion, Commit: info.Commit, Modules: info.Modules,
 	})
 	if err != nil {
@@ -190,7 +124,7 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &published{version: version, res: res, synthetic: src.Synthetic()}, nil
+	return &published{version: version, res: res, synthetic: synthetic}, nil
 }
 
 func fileSHA256(path string) (string, error) {

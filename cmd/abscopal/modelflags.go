@@ -1,0 +1,129 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/train"
+	"github.com/spf13/pflag"
+)
+
+// modelFlags are the training settings that "train" and "compare" share:
+// cross-validation, calibration and each algorithm's hyperparameters.
+type modelFlags struct {
+	opts         train.Options
+	trees, depth int // --trees and --depth serve both tree algorithms
+}
+
+func (m *modelFlags) register(f *pflag.FlagSet) {
+	m.opts.GBM = train.DefaultGBM()
+	g := &m.opts.GBM
+	f.Uint64Var(&m.opts.Seed, "seed", 1, "random seed (folds, bootstrap, GBM and forest sampling)")
+	f.IntVar(&m.opts.Folds, "folds", 5, "cross-validation folds")
+	f.StringVar(&m.opts.Calibration, "calibration", "platt", "platt, isotonic or none")
+	f.Float64Var(&m.opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
+	f.IntVar(&m.opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
+	f.Float64Var(&m.opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
+	f.IntVar(&m.trees, "trees", 0, fmt.Sprintf("gbm: most boosting rounds (default %d); forest: trees, odd (default 101)", g.Trees))
+	f.IntVar(&m.depth, "depth", 0, fmt.Sprintf("gbm: maximum tree depth (default %d); forest: maximum depth (default 30)", g.MaxDepth))
+	f.IntVar(&m.opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
+	f.IntVar(&m.opts.Forest.SplitFeatures, "split-features", 0, "forest: features drawn at each split (0: the square root of their count)")
+	f.Float64Var(&g.LearningRate, "learning-rate", g.LearningRate, "gbm: shrinkage")
+	f.Float64Var(&g.Lambda, "leaf-lambda", g.Lambda, "gbm: L2 penalty on leaf values")
+	f.Float64Var(&g.MinChildWeight, "min-child-weight", g.MinChildWeight, "gbm: minimum hessian sum per child")
+	f.Float64Var(&g.Subsample, "subsample", g.Subsample, "gbm: share of rows per tree")
+	f.Float64Var(&g.ColSample, "colsample", g.ColSample, "gbm: share of features per tree")
+	f.IntVar(&g.EarlyStopping, "early-stopping", g.EarlyStopping, "gbm: stop after this many rounds without improvement on a 10% validation split (0: off)")
+}
+
+// options returns the settings for algo, or a usage error naming a flag
+// out of its range.
+func (m *modelFlags) options(algo string) (train.Options, error) {
+	if err := checkTrainFlags(m.opts, m.trees, m.depth); err != nil {
+		return train.Options{}, usageError{err}
+	}
+	o := m.opts
+	o.Algo = algo
+	// 0 leaves --trees and --depth to each algorithm's own default.
+	if algo == "forest" {
+		o.Forest.Trees, o.Forest.MaxDepth = m.trees, m.depth
+	} else {
+		o.GBM.Trees, o.GBM.MaxDepth = cmp.Or(m.trees, o.GBM.Trees), cmp.Or(m.depth, o.GBM.MaxDepth)
+	}
+	return o, nil
+}
+
+// checkTrainFlags refuses values outside a flag's range, naming the flag.
+// The libraries read some zero values as "the default", so without this
+// "--subsample 0" would silently train with 0.7.
+func checkTrainFlags(o train.Options, trees, depth int) error {
+	in01 := func(v float64) bool { return v > 0 && v <= 1 }
+	switch g := o.GBM; {
+	case !(o.Threshold > 0 && o.Threshold < 1):
+		return fmt.Errorf("--threshold %v must be in (0, 1)", o.Threshold)
+	case o.Bootstrap < 1:
+		return fmt.Errorf("--bootstrap %d must be at least 1", o.Bootstrap)
+	case !(o.Logistic.Lambda > 0):
+		return fmt.Errorf("--lambda %v must be positive: the logistic regression is L2-penalized", o.Logistic.Lambda)
+	case trees < 0 || depth < 0:
+		return fmt.Errorf("--trees %d and --depth %d must not be negative (0: the algorithm's default)", trees, depth)
+	case !in01(g.LearningRate):
+		return fmt.Errorf("--learning-rate %v must be in (0, 1]", g.LearningRate)
+	case !in01(g.Subsample) || !in01(g.ColSample):
+		return fmt.Errorf("--subsample %v and --colsample %v must be in (0, 1]", g.Subsample, g.ColSample)
+	case g.Lambda < 0 || g.MinChildWeight < 0:
+		return fmt.Errorf("--leaf-lambda %v and --min-child-weight %v must not be negative", g.Lambda, g.MinChildWeight)
+	case g.EarlyStopping < 0:
+		return fmt.Errorf("--early-stopping %d must not be negative (0: off)", g.EarlyStopping)
+	case o.Forest.MinLeaf < 1 || o.Forest.SplitFeatures < 0:
+		return fmt.Errorf("--min-leaf %d must be at least 1, --split-features %d at least 0 (0: the square root of the feature count)", o.Forest.MinLeaf, o.Forest.SplitFeatures)
+	}
+	return nil
+}
+
+// dataFlags name the training data and its features.
+type dataFlags struct {
+	data, spec, target string
+}
+
+func (d *dataFlags) register(f *pflag.FlagSet, dataHelp string) {
+	f.StringVar(&d.data, "data", "", dataHelp)
+	f.StringVar(&d.spec, "spec", "", "feature spec (YAML or JSON); default: built-in iRT spec for cohort files")
+	f.StringVar(&d.target, "target", "abscopal_response", "target column")
+}
+
+// loadSpec returns the built-in spec for --target, or the --spec file with
+// its target replaced by --target when that was given.
+func (d *dataFlags) loadSpec(f *pflag.FlagSet) (*features.Spec, error) {
+	if d.spec == "" {
+		return features.BuiltinSpec(d.target), nil
+	}
+	spec, err := features.LoadSpec(d.spec)
+	if err != nil {
+		return nil, err
+	}
+	if f.Changed("target") {
+		spec.Target.Column = d.target
+	}
+	return spec, nil
+}
+
+// readTraining reads every record of a training file, saying on log which
+// built-in features its columns cannot give.
+func readTraining(ctx context.Context, path string, spec *features.Spec, log io.Writer) (records []features.Record, synthetic bool, err error) {
+	src, err := features.OpenSource(ctx, path, spec, true)
+	if err != nil {
+		return nil, false, err
+	}
+	defer src.Close()
+	if records, err = src.All(ctx); err != nil {
+		return nil, false, err
+	}
+	if d := src.Dropped(); len(d) > 0 {
+		fmt.Fprintf(log, "left out (the file lacks their columns): %v\n", d)
+	}
+	return records, src.Synthetic(), nil
+}
