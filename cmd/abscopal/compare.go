@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/abscopal/abscopal/train"
+	"github.com/spf13/cobra"
+)
+
+// comparison is what "abscopal compare --json" prints.
+type comparison struct {
+	Rows      int             `json:"rows"`
+	Positives int             `json:"positives"`
+	Folds     int             `json:"folds"`
+	Seed      uint64          `json:"seed"`
+	Synthetic bool            `json:"synthetic"`
+	Best      string          `json:"best"`
+	Algos     []comparedAlgo  `json:"algorithms"`
+	results   []*train.Result // in Algos' order
+}
+
+type comparedAlgo struct {
+	Algo    string        `json:"algo"`
+	Metrics train.Metrics `json:"metrics"`
+	// MinusBest is this algorithm's AUC minus the best one's, on the same
+	// rows, with a paired-bootstrap 95% interval.
+	MinusBest   float64    `json:"auc_minus_best"`
+	MinusBestCI [2]float64 `json:"auc_minus_best_ci"`
+}
+
+func newCompareCmd() *cobra.Command {
+	var (
+		df     dataFlags
+		mf     modelFlags
+		algos  []string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compare --data FILE [--spec S] --target COLUMN [--algos logistic,gbm,forest] [--seed N]",
+		Short: "Cross-validate algorithms on the same folds and compare them, publishing nothing",
+		Long: `compare cross-validates each algorithm as train does, on the same stratified
+folds (the same --seed), and prints their out-of-fold metrics side by side
+with each one's AUC difference from the best and a 95% interval for it from
+paired bootstrap resamples of the patients: both models are judged on the
+same resampled patients, so the interval allows for their correlation. An
+interval that holds 0 means this data cannot tell the two apart.
+
+The interval is conditional on the folds: it does not hold the variation
+from refitting on other training sets. Nothing is written; train the
+algorithm you choose with "abscopal train".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if df.data == "" {
+				return usageError{errors.New("--data is required")}
+			}
+			for i, a := range algos {
+				if a != "logistic" && a != "gbm" && a != "forest" {
+					return usageError{fmt.Errorf("--algos: unknown algorithm %q (logistic, gbm or forest)", a)}
+				}
+				if slices.Contains(algos[:i], a) {
+					return usageError{fmt.Errorf("--algos: %s given twice", a)}
+				}
+			}
+			if len(algos) < 2 {
+				return usageError{errors.New("--algos: name at least two algorithms")}
+			}
+			spec, err := df.loadSpec(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			records, synthetic, err := readTraining(cmd.Context(), df.data, spec, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			c := comparison{Synthetic: synthetic}
+			for _, a := range algos {
+				opts, err := mf.options(a)
+				if err != nil {
+					return err
+				}
+				opts.CrossValidateOnly = true
+				opts.Progress = newProgress(cmd.ErrOrStderr(), fmt.Sprintf("cross-validating %s on %d rows", a, len(records)))
+				res, err := train.Run(cmd.Context(), spec, records, opts)
+				if err != nil {
+					return fmt.Errorf("%s: %w", a, err)
+				}
+				c.results = append(c.results, res)
+				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics})
+				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
+			}
+			best := 0
+			for i, a := range c.Algos {
+				if a.Metrics.AUC > c.Algos[best].Metrics.AUC {
+					best = i
+				}
+			}
+			c.Best = c.Algos[best].Algo
+			b := c.results[best]
+			for i, r := range c.results {
+				d, lo, hi := train.CompareAUC(r.OOF, b.OOF, b.Labels, mf.opts.Bootstrap, mf.opts.Seed)
+				c.Algos[i].MinusBest, c.Algos[i].MinusBestCI = d, [2]float64{lo, hi}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(c)
+			}
+			printComparison(cmd.OutOrStdout(), &c)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	df.register(f, "data (Parquet)")
+	f.StringSliceVar(&algos, "algos", []string{"logistic", "gbm", "forest"}, "algorithms to compare (at least two)")
+	f.BoolVar(&asJSON, "json", false, "print the comparison as JSON")
+	mf.register(f)
+	return cmd
+}
+
+func printComparison(w io.Writer, c *comparison) {
+	fmt.Fprintf(w, "%d rows (%d positive), %d-fold cross-validation with seed %d: the same folds for every algorithm\n", c.Rows, c.Positives, c.Folds, c.Seed)
+	if c.Synthetic {
+		fmt.Fprintln(w, "SYNTHETIC data: a demonstration, not clinical evidence")
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tAUC - BEST (95% CI)")
+	for _, a := range c.Algos {
+		m := a.Metrics
+		diff := "best"
+		if a.Algo != c.Best {
+			diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f)", a.MinusBest, a.MinusBestCI[0], a.MinusBestCI[1])
+		}
+		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, diff)
+	}
+	tw.Flush()
+}
