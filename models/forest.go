@@ -242,12 +242,15 @@ func golearnCART(d *Data, bd *binned, rows, cols []int, depth int) (*trees.CARTD
 	if err := inst.Extend(len(rows)); err != nil {
 		return nil, nil, err
 	}
+	buf := make([]byte, 8) // Set copies the bytes: one buffer serves every cell
 	for r, i := range rows {
 		for j, c := range cols {
 			edge := bd.edges[c][bd.bins[i*d.Cols+c]-1] // no missing values here: bins start at 1
-			inst.Set(specs[j], r, base.PackFloatToBytes(edge))
+			base.PackFloatToBytesInline(edge, buf)
+			inst.Set(specs[j], r, buf)
 		}
-		inst.Set(classSpec, r, base.PackFloatToBytes(d.Y[i]))
+		base.PackFloatToBytesInline(d.Y[i], buf)
+		inst.Set(classSpec, r, buf)
 	}
 	cart := trees.NewDecisionTreeClassifier("gini", int64(depth), []int64{0, 1})
 	if err := cart.Fit(inst); err != nil {
