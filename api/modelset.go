@@ -32,10 +32,7 @@ func groupOutputs(p *features.Pipeline) *outputGroups {
 	g := &outputGroups{feature: make([]int, len(p.Outputs))}
 	index := map[string]int{}
 	for j, name := range p.Outputs {
-		f := name
-		if i := strings.IndexAny(name, "=:"); i >= 0 {
-			f = name[:i]
-		}
+		f := features.OutputFeature(name)
 		k, ok := index[f]
 		if !ok {
 			k = len(g.names)

@@ -116,7 +116,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	if pipe != nil {
 		for _, o := range pipe.Outputs {
 			cols = append(cols, data.ColumnSpec{Name: o, Kind: data.KindFloat})
-			infos = append(infos, FeatureInfo{Name: o, Kind: "float", Definition: "fitted design-matrix column (imputed, one-hot, scaled) of " + featureOf(o), Source: "abscopal fitted pipeline"})
+			infos = append(infos, FeatureInfo{Name: o, Kind: "float", Definition: "fitted design-matrix column (imputed, one-hot, scaled) of " + OutputFeature(o), Source: "abscopal fitted pipeline"})
 		}
 	} else {
 		for i := range spec.Features {
@@ -262,13 +262,6 @@ func featureInfo(f *FeatureSpec, ab float64, fieldInfo func(string) (string, str
 		info.Definition = "column " + f.Column + " of the input, as read"
 	}
 	return info
-}
-
-func featureOf(output string) string {
-	if i := strings.IndexAny(output, "=:"); i >= 0 {
-		return output[:i]
-	}
-	return output
 }
 
 func kindToData(k Kind) data.Kind {

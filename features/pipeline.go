@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/abscopal/abscopal/data"
 )
@@ -415,4 +416,13 @@ func UnmarshalPipeline(b []byte) (*Pipeline, error) {
 		}
 	}
 	return pp, nil
+}
+
+// OutputFeature returns the feature a pipeline output belongs to: outputs
+// are named feature, feature=level (one-hot) or feature:missing.
+func OutputFeature(output string) string {
+	if i := strings.IndexAny(output, "=:"); i >= 0 {
+		return output[:i]
+	}
+	return output
 }
