@@ -22,10 +22,11 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		return nil, err
 	}
 	metrics, err := json.Marshal(struct {
-		CrossValidated Metrics   `json:"cross_validated"`
-		Uncalibrated   Metrics   `json:"uncalibrated"`
-		FoldAUC        []float64 `json:"fold_auc"`
-	}{res.Metrics, res.Uncalibrated, res.FoldAUC})
+		CrossValidated Metrics      `json:"cross_validated"`
+		Uncalibrated   Metrics      `json:"uncalibrated"`
+		FoldAUC        []float64    `json:"fold_auc"`
+		Importance     []Importance `json:"importance"`
+	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance})
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +182,16 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("| decile | n | mean predicted | observed (95% CI) |\n|---|---|---|---|\n")
 	for i, c := range m.Curve {
 		fmt.Fprintf(&w, "| %d | %d | %.3f | %.3f (%.3f-%.3f) |\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
+	}
+	if len(res.Importance) > 0 {
+		w.WriteString("\n## Feature importance\n\n")
+		w.WriteString("Mean absolute contribution to the score (log-odds) on the training rows, by feature (levels and\n")
+		w.WriteString("missing indicators summed first), largest first; the top 10. It says what the model leans on, not\n")
+		w.WriteString("what causes a response.\n\n")
+		w.WriteString("| feature | mean abs contribution (log-odds) |\n|---|---|\n")
+		for _, im := range res.Importance[:min(10, len(res.Importance))] {
+			fmt.Fprintf(&w, "| %s | %.3f |\n", im.Feature, im.MeanAbs)
+		}
 	}
 	w.WriteString("\n## Caveats\n\n")
 	w.WriteString("- Internal validation only: no external or temporal validation set was used.\n")

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/abscopal/abscopal/features"
@@ -61,6 +63,10 @@ type Result struct {
 	// target, in input order, and Labels its 0/1 label: the same seed gives
 	// the same folds, so two runs' OOF compare row by row (CompareAUC).
 	OOF, Labels []float64
+	// Importance ranks the features by the mean absolute contribution the
+	// final model gives them on its training rows (none when
+	// CrossValidateOnly).
+	Importance  []Importance
 	Rows        int // rows with a target
 	DroppedRows int // rows whose target was null
 	Options     Options
@@ -196,8 +202,59 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if res.Pipeline, res.Model, err = fit(ctx, spec, rows, y, opts, 0); err != nil {
 		return nil, fmt.Errorf("final fit: %w", err)
 	}
+	res.Importance = importance(res.Pipeline, res.Model, rows)
 	progress(total, total, "final fit")
 	return res, nil
+}
+
+// Importance is one feature's share in a model's scores.
+type Importance struct {
+	Feature string `json:"feature"`
+	// MeanAbs is the mean over rows of the absolute contribution (log-odds)
+	// of the feature: of the sum over its outputs (levels, missing
+	// indicator), so that a categorical feature counts once.
+	MeanAbs float64 `json:"mean_abs_log_odds"`
+}
+
+// importance ranks the pipeline's features by mean absolute contribution
+// over rows, largest first (ties by name).
+func importance(pipe *features.Pipeline, model models.Classifier, rows []features.Record) []Importance {
+	var names []string
+	index := map[string]int{}
+	of := make([]int, len(pipe.Outputs)) // output -> feature
+	for j, o := range pipe.Outputs {
+		f := features.OutputFeature(o)
+		k, ok := index[f]
+		if !ok {
+			k, index[f] = len(names), len(names)
+			names = append(names, f)
+		}
+		of[j] = k
+	}
+	x, contrib := make([]float64, len(pipe.Outputs)), make([]float64, len(pipe.Outputs))
+	sum, byFeature := make([]float64, len(names)), make([]float64, len(names))
+	for _, r := range rows {
+		pipe.Transform(r, x, nil)
+		model.Contributions(x, contrib)
+		clear(byFeature)
+		for j, c := range contrib {
+			byFeature[of[j]] += c
+		}
+		for k, c := range byFeature {
+			sum[k] += math.Abs(c)
+		}
+	}
+	out := make([]Importance, len(names))
+	for k, n := range names {
+		out[k] = Importance{Feature: n, MeanAbs: sum[k] / float64(len(rows))}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].MeanAbs != out[b].MeanAbs {
+			return out[a].MeanAbs > out[b].MeanAbs
+		}
+		return out[a].Feature < out[b].Feature
+	})
+	return out
 }
 
 // Labeled returns the records whose target is not null, their labels (1 for

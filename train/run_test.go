@@ -3,6 +3,7 @@ package train_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -214,5 +215,54 @@ func TestCrossValidateOnly(t *testing.T) {
 	}
 	if got := train.AUC(cv.OOF, cv.Labels); got != cv.Metrics.AUC {
 		t.Errorf("AUC of OOF %v, metrics say %v", got, cv.Metrics.AUC)
+	}
+}
+
+// TestImportance: the feature the truth leans on ranks first; noise
+// features (age and sex play no part in the generator's outcomes) rank below.
+func TestImportance(t *testing.T) {
+	spec, err := features.ParseSpec("s.yaml", []byte(`id: patient_id
+target: {column: objective_response, positive: true}
+features:
+  - column: age
+    kind: numeric
+    transforms: [standardize]
+  - column: sex
+    kind: categorical
+  - column: mhc1_status
+    kind: categorical
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, algo := range []string{"logistic", "gbm", "forest"} {
+		res, err := train.Run(context.Background(), spec, records(synth.Generate(3000, 12)), train.Options{Algo: algo, Folds: 3, Seed: 1, Bootstrap: 10,
+			Forest: models.ForestOptions{Trees: 21}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		im := res.Importance
+		if len(im) != 3 || im[0].Feature != "mhc1_status" || !(im[0].MeanAbs > 2*im[1].MeanAbs) {
+			t.Errorf("%s: importance %+v; want mhc1_status first, by more than twice the next", algo, im)
+		}
+		if algo != "logistic" {
+			continue
+		}
+		// By hand for the logistic model: age is one output, so its
+		// importance is the mean of |coefficient x standardized age|.
+		lr := res.Model.(*models.Logistic)
+		ps := synth.Generate(3000, 12)
+		x := make([]float64, res.Pipeline.NumOutputs())
+		want := 0.0
+		for i := range ps {
+			res.Pipeline.Transform(features.PatientRecord{P: &ps[i]}, x, nil)
+			want += math.Abs(lr.Coef[0] * x[0])
+		}
+		want /= float64(len(ps))
+		for _, f := range im {
+			if f.Feature == "age" && math.Abs(f.MeanAbs-want) > 1e-12 {
+				t.Errorf("age: %v, by hand %v", f.MeanAbs, want)
+			}
+		}
 	}
 }
