@@ -64,15 +64,7 @@ func (c *Calibrator) Apply(score float64) float64 {
 // Platt's smoothed targets (N+ + 1)/(N+ + 2) and 1/(N- + 2) that keep A and
 // B finite on separable scores (Platt 1999; Lin, Lin and Weng 2007).
 func fitPlatt(s, y []float64) (a, b float64, err error) {
-	var npos, nneg float64
-	for _, v := range y {
-		if v == 1 {
-			npos++
-		} else {
-			nneg++
-		}
-	}
-	hi, lo := (npos+1)/(npos+2), 1/(nneg+2)
+	lo, hi, npos, nneg := plattTargets(y)
 	t := make([]float64, len(y))
 	for i, v := range y {
 		t[i] = lo
@@ -126,6 +118,20 @@ func fitPlatt(s, y []float64) (a, b float64, err error) {
 	return a, b, nil
 }
 
+// plattTargets returns Platt's smoothed targets for labels y: lo for a
+// negative, hi for a positive, 1/(N- + 2) and (N+ + 1)/(N+ + 2), and the
+// counts N+ and N-.
+func plattTargets(y []float64) (lo, hi, npos, nneg float64) {
+	for _, v := range y {
+		if v == 1 {
+			npos++
+		} else {
+			nneg++
+		}
+	}
+	return 1 / (nneg + 2), (npos + 1) / (npos + 2), npos, nneg
+}
+
 // fitIsotonic runs pool-adjacent-violators on the targets ordered by score
 // (ties pooled first), and keeps the first and last score of each block.
 // The targets are Platt's smoothed labels, as fitPlatt's: on the labels
@@ -135,15 +141,7 @@ func fitPlatt(s, y []float64) (a, b float64, err error) {
 // same either way (the targets are an increasing affine map of the labels);
 // only their values move inwards, to [1/(N- + 2), (N+ + 1)/(N+ + 2)].
 func fitIsotonic(s, y []float64) (xs, ys []float64) {
-	var npos, nneg float64
-	for _, v := range y {
-		if v == 1 {
-			npos++
-		} else {
-			nneg++
-		}
-	}
-	lo, hi := 1/(nneg+2), (npos+1)/(npos+2)
+	lo, hi, _, _ := plattTargets(y)
 	idx := make([]int, len(s))
 	for i := range idx {
 		idx[i] = i

@@ -3,17 +3,13 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestCompare(t *testing.T) {
 	dir := t.TempDir()
-	cohort := filepath.Join(dir, "cohort.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "800", "--seed", "4", "--out", cohort); code != 0 {
-		t.Fatal(stderr)
-	}
+	cohort := synthCohort(t, dir, 800, 4)
 	args := []string{"compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,forest", "--trees", "11",
 		"--bootstrap", "100", "--folds", "3"}
 	code, stdout, stderr := runCLI(t, append(args, "--json")...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,17 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// synthCohort writes n synthetic patients from seed into dir/cohort.parquet
+// with "abscopal synth" and returns the path.
+func synthCohort(t *testing.T, dir string, n int, seed uint64) string {
+	t.Helper()
+	path := filepath.Join(dir, "cohort.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", fmt.Sprint(n), "--seed", fmt.Sprint(seed), "--out", path); code != 0 {
+		t.Fatalf("synth: exit %d, %s", code, stderr)
+	}
+	return path
 }
 
 func TestSynthThenValidate(t *testing.T) {

@@ -17,11 +17,8 @@ import (
 
 func TestTrainPublishPredict(t *testing.T) {
 	dir := t.TempDir()
-	cohort := filepath.Join(dir, "cohort.parquet")
+	cohort := synthCohort(t, dir, 1500, 8)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "synth", "--n", "1500", "--seed", "8", "--out", cohort); code != 0 {
-		t.Fatal(stderr)
-	}
 	trainArgs := []string{"train", "--data", cohort, "--target", "objective_response", "--algo", "gbm", "--registry", reg,
 		"--name", "response", "--seed", "3", "--trees", "40", "--bootstrap", "50"}
 	code, stdout, stderr := runCLI(t, trainArgs...)
@@ -108,10 +105,7 @@ func TestTrainPublishPredict(t *testing.T) {
 
 func TestTrainBadInput(t *testing.T) {
 	dir := t.TempDir()
-	cohort := filepath.Join(dir, "cohort.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "60", "--seed", "8", "--out", cohort); code != 0 {
-		t.Fatal(stderr)
-	}
+	cohort := synthCohort(t, dir, 60, 8)
 	reg := filepath.Join(dir, "registry")
 	notDir := filepath.Join(dir, "file")
 	os.WriteFile(notDir, []byte("x"), 0o644)
@@ -185,10 +179,7 @@ func TestTrainBadInput(t *testing.T) {
 // with its own defaults when they are not given.
 func TestTrainTreeFlags(t *testing.T) {
 	dir := t.TempDir()
-	cohort := filepath.Join(dir, "cohort.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "400", "--seed", "5", "--out", cohort); code != 0 {
-		t.Fatal(stderr)
-	}
+	cohort := synthCohort(t, dir, 400, 5)
 	tests := []struct {
 		args         []string
 		trees, depth int
@@ -230,10 +221,7 @@ func TestTrainTreeFlags(t *testing.T) {
 // not "the default" (the bundle records what was fitted).
 func TestTrainZeroPenalty(t *testing.T) {
 	dir := t.TempDir()
-	cohort := filepath.Join(dir, "cohort.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "400", "--seed", "5", "--out", cohort); code != 0 {
-		t.Fatal(stderr)
-	}
+	cohort := synthCohort(t, dir, 400, 5)
 	reg := filepath.Join(dir, "registry")
 	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--bootstrap", "10", "--folds", "3",
 		"--trees", "5", "--leaf-lambda", "0", "--min-child-weight", "0"); code != 0 {
@@ -262,10 +250,7 @@ func TestTrainZeroPenalty(t *testing.T) {
 // does; patients with radiotherapy get one.
 func TestPredictUndefinedTarget(t *testing.T) {
 	dir := t.TempDir()
-	cohort := filepath.Join(dir, "cohort.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "600", "--seed", "9", "--out", cohort); code != 0 {
-		t.Fatal(stderr)
-	}
+	cohort := synthCohort(t, dir, 600, 9)
 	reg := filepath.Join(dir, "registry")
 	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "abscopal_response", "--registry", reg, "--name", "a",
 		"--trees", "5", "--bootstrap", "10", "--folds", "3"); code != 0 {
