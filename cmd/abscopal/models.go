@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -16,7 +18,7 @@ import (
 func newModelsCmd() *cobra.Command {
 	var registry string
 	cmd := &cobra.Command{
-		Use:   "models list|show|alias",
+		Use:   "models list|show|alias|verify",
 		Short: "List, show and alias the models of a registry",
 	}
 	cmd.PersistentFlags().StringVar(&registry, "registry", "", "registry directory")
@@ -127,7 +129,63 @@ func newModelsCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, alias)
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Check every version against its MANIFEST and every alias against its version; exit 1 on any fault",
+		Long: `verify reads every version of every model of the registry, checks each file
+against the version's MANIFEST (SHA-256) and decodes its bundle, and checks
+that each alias points at a version that exists: an audit to run after a copy,
+a restore or on a schedule. It prints one line per version and alias, and
+exits 1 if any is faulty.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			names, err := r.Names()
+			if err != nil {
+				return err
+			}
+			out, faults := cmd.OutOrStdout(), 0
+			fault := func(format string, a ...any) {
+				faults++
+				fmt.Fprintf(out, "FAULT  "+format+"\n", a...)
+			}
+			for _, n := range names {
+				versions, err := r.Versions(n)
+				if err != nil {
+					fault("%s: %v", n, err)
+					continue
+				}
+				for _, v := range versions {
+					if _, err := r.Load(n + ":" + v); err != nil {
+						fault("%s:%s: %v", n, v, err)
+						continue
+					}
+					fmt.Fprintf(out, "ok     %s:%s\n", n, v)
+				}
+				aliases, err := r.Aliases(n)
+				if err != nil {
+					fault("%s: aliases: %v", n, err)
+					continue
+				}
+				for _, a := range slices.Sorted(maps.Keys(aliases)) {
+					if v := aliases[a]; !slices.Contains(versions, v) {
+						fault("%s@%s: points at %q, which is not a version", n, a, v)
+					} else {
+						fmt.Fprintf(out, "ok     %s@%s -> %s\n", n, a, v)
+					}
+				}
+			}
+			if faults > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "abscopal: %d faults in registry %s\n", faults, r.Dir)
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(list, show, alias, verify)
 	return cmd
 }
 
