@@ -57,7 +57,11 @@ type GBMOptions struct {
 	// many rounds, and keeps the best round. 0 turns it off.
 	EarlyStopping   int     `json:"early_stopping"`
 	ValidationShare float64 `json:"validation_share"`
-	Seed            uint64  `json:"seed"`
+	// RefitAll, with early stopping, grows the model again on every row,
+	// the validation share included, for the number of rounds early
+	// stopping chose: no row is left out of the model that is kept.
+	RefitAll bool   `json:"refit_all,omitempty"`
+	Seed     uint64 `json:"seed"`
 }
 
 func (o *GBMOptions) defaults() error {
@@ -236,6 +240,16 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 	if opts.EarlyStopping > 0 {
 		m.Trees = m.Trees[:bestRound]
 		m.BestRound = bestRound
+	}
+	if opts.EarlyStopping > 0 && opts.RefitAll {
+		all := opts
+		all.Trees, all.EarlyStopping, all.RefitAll = bestRound, 0, false
+		full, err := FitGBM(ctx, d, all)
+		if err != nil {
+			return nil, err
+		}
+		full.Opts, full.BestRound = opts, bestRound
+		return full, nil
 	}
 	return m, nil
 }

@@ -90,3 +90,37 @@ func TestGBMDeterministic(t *testing.T) {
 		t.Error("another seed gave the same trees")
 	}
 }
+
+// TestGBMRefitAll: with RefitAll, the kept model is grown on every row for
+// the rounds early stopping chose, and its recorded options fit it again.
+func TestGBMRefitAll(t *testing.T) {
+	d := forestData(2000, 9)
+	opts := GBMOptions{Trees: 300, MaxDepth: 3, Lambda: 1, MinChildWeight: 1, Subsample: 0.8, EarlyStopping: 10, RefitAll: true, Seed: 5}
+	m, err := FitGBM(t.Context(), d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := opts
+	es.RefitAll = false
+	stopped, _ := FitGBM(t.Context(), d, es)
+	if m.BestRound != stopped.BestRound || len(m.Trees) != m.BestRound || m.BestRound == 0 || m.BestRound == opts.Trees {
+		t.Fatalf("best round %d (early stopping alone: %d), %d trees", m.BestRound, stopped.BestRound, len(m.Trees))
+	}
+	all := opts
+	all.Trees, all.EarlyStopping, all.RefitAll = m.BestRound, 0, false
+	want, _ := FitGBM(t.Context(), d, all)
+	if !reflect.DeepEqual(m.Trees, want.Trees) || m.Base != want.Base {
+		t.Error("the kept model is not the fit on every row for the best round")
+	}
+	// Early stopping alone leaves its validation rows out: another model.
+	if reflect.DeepEqual(m.Trees, stopped.Trees) {
+		t.Error("refitting on every row changed nothing")
+	}
+	if !m.Opts.RefitAll || m.Opts.EarlyStopping != 10 {
+		t.Errorf("recorded options %+v", m.Opts)
+	}
+	again, _ := FitGBM(t.Context(), d, m.Opts)
+	if !reflect.DeepEqual(again, m) {
+		t.Error("the recorded options fit another model")
+	}
+}

@@ -43,10 +43,13 @@ type Options struct {
 // the held-out synthetic split, against 0.6821 and 0.7474 / 0.8039 with depth
 // 4 and learning rate 0.05 (the previous defaults). A learning rate of 0.02
 // gained 0.002 more and took 3-6 times the trees, which cost serving
-// throughput.
+// throughput. Once early stopping has chosen the number of trees, the model
+// is grown again on every row (RefitAll), so that the final fit leaves no
+// row out: as good within noise (mean 0.6898 against 0.6902 on the real
+// cohort, 0.7540 / 0.8040 held out).
 func DefaultGBM() models.GBMOptions {
 	return models.GBMOptions{Trees: 1000, MaxDepth: 2, LearningRate: 0.1, Lambda: 5, MinChildWeight: 5,
-		Subsample: 0.7, ColSample: 0.8, MaxBins: 255, EarlyStopping: 50, ValidationShare: 0.1}
+		Subsample: 0.7, ColSample: 0.8, MaxBins: 255, EarlyStopping: 50, ValidationShare: 0.1, RefitAll: true}
 }
 
 // Result is a trained, calibrated model with its cross-validated metrics.

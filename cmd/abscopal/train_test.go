@@ -233,15 +233,20 @@ func TestTrainZeroPenalty(t *testing.T) {
 	}
 	var bundle struct {
 		Training struct {
-			Hyperparameters map[string]float64 `json:"hyperparameters"`
+			Hyperparameters struct {
+				Lambda         *float64 `json:"lambda"`
+				MinChildWeight *float64 `json:"min_child_weight"`
+				Trees          int      `json:"trees"`
+				LearningRate   float64  `json:"learning_rate"`
+			} `json:"hyperparameters"`
 		} `json:"training"`
 	}
 	if err := json.Unmarshal(b, &bundle); err != nil {
 		t.Fatal(err)
 	}
 	h := bundle.Training.Hyperparameters
-	if _, ok := h["lambda"]; !ok || h["lambda"] != 0 || h["min_child_weight"] != 0 || h["trees"] != 5 || h["learning_rate"] != train.DefaultGBM().LearningRate {
-		t.Errorf("hyperparameters %v; want lambda 0, min child weight 0, trees 5", h)
+	if h.Lambda == nil || *h.Lambda != 0 || h.MinChildWeight == nil || *h.MinChildWeight != 0 || h.Trees != 5 || h.LearningRate != train.DefaultGBM().LearningRate {
+		t.Errorf("hyperparameters %+v; want lambda 0, min child weight 0, trees 5", h)
 	}
 }
 
