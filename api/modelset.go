@@ -29,19 +29,8 @@ type outputGroups struct {
 }
 
 func groupOutputs(p *features.Pipeline) *outputGroups {
-	g := &outputGroups{feature: make([]int, len(p.Outputs))}
-	index := map[string]int{}
-	for j, name := range p.Outputs {
-		f := features.OutputFeature(name)
-		k, ok := index[f]
-		if !ok {
-			k = len(g.names)
-			index[f] = k
-			g.names = append(g.names, f)
-		}
-		g.feature[j] = k
-	}
-	return g
+	of, names := p.OutputGroups()
+	return &outputGroups{feature: of, names: names}
 }
 
 // loadModels loads every model of the registry. For each v1 target, the

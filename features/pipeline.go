@@ -418,6 +418,24 @@ func UnmarshalPipeline(b []byte) (*Pipeline, error) {
 	return pp, nil
 }
 
+// OutputGroups maps the outputs to their features: output j belongs to
+// feature names[of[j]], the features in the order they first appear. A
+// model's contributions summed by group give one number per feature.
+func (p *Pipeline) OutputGroups() (of []int, names []string) {
+	of = make([]int, len(p.Outputs))
+	index := map[string]int{}
+	for j, o := range p.Outputs {
+		f := OutputFeature(o)
+		k, ok := index[f]
+		if !ok {
+			k, index[f] = len(names), len(names)
+			names = append(names, f)
+		}
+		of[j] = k
+	}
+	return of, names
+}
+
 // OutputFeature returns the feature a pipeline output belongs to: outputs
 // are named feature, feature=level (one-hot) or feature:missing.
 func OutputFeature(output string) string {

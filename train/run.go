@@ -222,18 +222,7 @@ type Importance struct {
 // importance ranks the pipeline's features by mean absolute contribution
 // over rows, largest first (ties by name).
 func importance(pipe *features.Pipeline, model models.Classifier, rows []features.Record) []Importance {
-	var names []string
-	index := map[string]int{}
-	of := make([]int, len(pipe.Outputs)) // output -> feature
-	for j, o := range pipe.Outputs {
-		f := features.OutputFeature(o)
-		k, ok := index[f]
-		if !ok {
-			k, index[f] = len(names), len(names)
-			names = append(names, f)
-		}
-		of[j] = k
-	}
+	of, names := pipe.OutputGroups()
 	x, contrib := make([]float64, len(pipe.Outputs)), make([]float64, len(pipe.Outputs))
 	sum, byFeature := make([]float64, len(names)), make([]float64, len(names))
 	for _, r := range rows {
