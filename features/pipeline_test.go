@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,5 +182,14 @@ func TestTransformJSON(t *testing.T) {
 	var back []Transform
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, ts) {
 		t.Errorf("round trip %v, %v", back, err)
+	}
+}
+
+func TestOutputGroups(t *testing.T) {
+	p := &Pipeline{Outputs: []string{"age", "mhc1_status=high", "mhc1_status=loss", "mhc1_status=<unseen>", "alc", "alc:missing", "sex=f"}}
+	of, names := p.OutputGroups()
+	wantOf, wantNames := []int{0, 1, 1, 1, 2, 2, 3}, []string{"age", "mhc1_status", "alc", "sex"}
+	if !slices.Equal(of, wantOf) || !slices.Equal(names, wantNames) {
+		t.Errorf("groups %v of %v; want %v of %v", of, names, wantOf, wantNames)
 	}
 }

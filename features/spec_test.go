@@ -2,7 +2,6 @@ package features
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 	"testing"
 
@@ -55,14 +54,5 @@ func TestNumericTarget(t *testing.T) {
 	cols[1] = data.ColumnInfo{Name: "y", Kind: data.KindInt, Type: "INT64"}
 	if err := s.Check("t.parquet", cols, true); err != nil {
 		t.Errorf("integer column: %v", err)
-	}
-}
-
-func TestOutputGroups(t *testing.T) {
-	p := &Pipeline{Outputs: []string{"age", "mhc1_status=high", "mhc1_status=loss", "mhc1_status=<unseen>", "alc", "alc:missing", "sex=f"}}
-	of, names := p.OutputGroups()
-	wantOf, wantNames := []int{0, 1, 1, 1, 2, 2, 3}, []string{"age", "mhc1_status", "alc", "sex"}
-	if !slices.Equal(of, wantOf) || !slices.Equal(names, wantNames) {
-		t.Errorf("groups %v of %v; want %v of %v", of, names, wantOf, wantNames)
 	}
 }
