@@ -201,6 +201,7 @@ func Card(b *models.Bundle, res *Result) string {
 	case "gbm":
 		w.WriteString("- GBM contributions are path-based (Saabas), exact in sum but dependent on split order; not SHAP values.\n")
 	case "forest":
+		w.WriteString("- The forest's probability is the mean over trees of the positive share in the leaf reached (soft voting), not the share of trees voting positive, which ranks patients worse when responders are a minority.\n")
 		w.WriteString("- Forest contributions are path-based (Saabas) on the probability, averaged over trees and put in log-odds by one factor (the logit's slope between the base rate and the prediction): exact in sum, dependent on split order; not SHAP values.\n")
 	}
 	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
