@@ -18,6 +18,8 @@ type modelFlags struct {
 	trees, depth int // --trees and --depth serve both tree algorithms
 }
 
+// register adds the flags to f, with the defaults of train.DefaultGBM and
+// of each algorithm.
 func (m *modelFlags) register(f *pflag.FlagSet) {
 	m.opts.GBM = train.DefaultGBM()
 	g := &m.opts.GBM
@@ -89,6 +91,7 @@ type dataFlags struct {
 	data, spec, target string
 }
 
+// register adds --data (described by dataHelp), --spec and --target to f.
 func (d *dataFlags) register(f *pflag.FlagSet, dataHelp string) {
 	f.StringVar(&d.data, "data", "", dataHelp)
 	f.StringVar(&d.spec, "spec", "", "feature spec (YAML or JSON); default: built-in iRT spec for cohort files")
