@@ -25,7 +25,7 @@ func TestTrainPublishPredict(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"published response:v1", "SYNTHETIC", "ROC AUC (5-fold CV)", "calibration intercept / slope"} {
+	for _, want := range []string{"published response:v1", "SYNTHETIC", "ROC AUC (5-fold CV)", "calibration intercept / slope", "leans most on"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("train output lacks %q:\n%s", want, stdout)
 		}
