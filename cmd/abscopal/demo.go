@@ -82,7 +82,8 @@ Serving on %[1]s (Ctrl-C to stop). Try:
   curl -s %[1]s/metrics | grep abscopal_
 
 Registry: %[2]s (abscopal models list --registry %[2]s)
-`, base, registry)
+Compare the algorithms on the demo cohort: abscopal compare --data %[3]s --target abscopal_response
+`, base, registry, cohort)
 			return f.serve(ctx, registry, out)
 		},
 	}
