@@ -593,3 +593,34 @@ features:
 		t.Errorf("with a built-in-spec model: %v", p)
 	}
 }
+
+// TestV2NumericID: a researcher's model whose id column held numbers
+// declares it FP64 (which takes INT64), not BYTES.
+func TestV2NumericID(t *testing.T) {
+	spec, err := features.ParseSpec("s.yaml", []byte("id: sample_id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: x\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []features.Record
+	for i := 0; i < 4; i++ {
+		recs = append(recs, valueRecord{"sample_id": data.Float(float64(10000 + i)), "x": data.Float(float64(i))})
+	}
+	pipe, err := features.Fit(spec, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := ""
+	for _, in := range inputColumns(&models.Model{Bundle: &models.Bundle{Pipeline: pipe}}) {
+		if in.Name == "sample_id" {
+			declared = in.Datatype
+		}
+	}
+	if declared != "FP64" {
+		t.Errorf("sample_id declared %q, want FP64", declared)
+	}
+}
+
+// valueRecord is a features.Record for tests.
+type valueRecord map[string]data.Value
+
+func (r valueRecord) Value(c string) data.Value { return r[c] }

@@ -84,7 +84,11 @@ func inputColumns(m *models.Model) []v2Tensor {
 		out = append(out, v2Tensor{Name: col, Datatype: oipType(k), Shape: []int{-1}})
 	}
 	if spec.ID != "" {
-		add(spec.ID, data.KindString)
+		k := data.KindString
+		if m.Bundle.Pipeline.IDNumeric {
+			k = data.KindFloat // FP64 takes INT64 and INT32 too
+		}
+		add(spec.ID, k)
 	}
 	for _, f := range m.Bundle.Pipeline.Features {
 		if d, ok := features.LookupDerived(f.Derived); ok {

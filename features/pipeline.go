@@ -32,6 +32,10 @@ type Pipeline struct {
 	Features     []Fitted `json:"features"`
 	Outputs      []string `json:"outputs"`
 	TrainingRows int      `json:"training_rows"`
+	// IDNumeric records that the spec's id column held numbers in the
+	// training rows (an INT64 sample id, say), so that servers can declare
+	// its type to clients.
+	IDNumeric bool `json:"id_numeric,omitempty"`
 }
 
 // Fitted is one feature as fitted.
@@ -145,6 +149,14 @@ func Fit(spec *Spec, records []Record) (*Pipeline, error) {
 		return nil, &FitError{Feature: "(all)", Message: "no training rows"}
 	}
 	p := &Pipeline{Format: PipelineFormat, Spec: spec, TrainingRows: len(records)}
+	if spec.ID != "" {
+		for _, r := range records {
+			if v := r.Value(spec.ID); v.Valid {
+				p.IDNumeric = v.Str == "" // a string id has text; a number has none
+				break
+			}
+		}
+	}
 	ab := spec.alphaBeta()
 	for i := range spec.Features {
 		fs := &spec.Features[i]

@@ -193,3 +193,22 @@ func TestOutputGroups(t *testing.T) {
 		t.Errorf("groups %v of %v; want %v of %v", of, names, wantOf, wantNames)
 	}
 }
+
+// TestFitRecordsIDType: the pipeline notes whether the id column held
+// numbers, for servers that declare input types.
+func TestFitRecordsIDType(t *testing.T) {
+	spec := &Spec{ID: "id", Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "x", Kind: Numeric}}}
+	for _, tt := range []struct {
+		id      data.Value
+		numeric bool
+	}{{data.Float(10004), true}, {data.String("p1"), false}} {
+		recs := []Record{mapRecord{"id": data.Null, "x": data.Float(1)}, mapRecord{"id": tt.id, "x": data.Float(2)}}
+		p, err := Fit(spec, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.IDNumeric != tt.numeric {
+			t.Errorf("id %v: IDNumeric %v", tt.id, p.IDNumeric)
+		}
+	}
+}
