@@ -151,7 +151,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 				trainIdx = append(trainIdx, i)
 			}
 		}
-		pipe, model, err := fit(ctx, spec, pick(rows, trainIdx), pick(y, trainIdx), opts, uint64(k+1))
+		pipe, model, _, err := fit(ctx, spec, pick(rows, trainIdx), pick(y, trainIdx), opts, uint64(k+1))
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
 		}
@@ -202,10 +202,11 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if res.Calibrator, err = models.FitCalibrator(opts.Calibration, scores, y); err != nil {
 		return nil, err
 	}
-	if res.Pipeline, res.Model, err = fit(ctx, spec, rows, y, opts, 0); err != nil {
+	var x *features.Matrix
+	if res.Pipeline, res.Model, x, err = fit(ctx, spec, rows, y, opts, 0); err != nil {
 		return nil, fmt.Errorf("final fit: %w", err)
 	}
-	res.Importance = importance(res.Pipeline, res.Model, rows)
+	res.Importance = importance(res.Pipeline, res.Model, x)
 	progress(total, total, "final fit")
 	return res, nil
 }
@@ -220,14 +221,14 @@ type Importance struct {
 }
 
 // importance ranks the pipeline's features by mean absolute contribution
-// over rows, largest first (ties by name).
-func importance(pipe *features.Pipeline, model models.Classifier, rows []features.Record) []Importance {
+// over the rows of x (the model's design matrix), largest first (ties by
+// name).
+func importance(pipe *features.Pipeline, model models.Classifier, x *features.Matrix) []Importance {
 	of, names := pipe.OutputGroups()
-	x, contrib := make([]float64, len(pipe.Outputs)), make([]float64, len(pipe.Outputs))
+	contrib := make([]float64, x.Cols)
 	sum, byFeature := make([]float64, len(names)), make([]float64, len(names))
-	for _, r := range rows {
-		pipe.Transform(r, x, nil)
-		model.Contributions(x, contrib)
+	for i := 0; i < x.Rows; i++ {
+		model.Contributions(x.Row(i), contrib)
 		clear(byFeature)
 		for j, c := range contrib {
 			byFeature[of[j]] += c
@@ -238,7 +239,7 @@ func importance(pipe *features.Pipeline, model models.Classifier, rows []feature
 	}
 	out := make([]Importance, len(names))
 	for k, n := range names {
-		out[k] = Importance{Feature: n, MeanAbs: sum[k] / float64(len(rows))}
+		out[k] = Importance{Feature: n, MeanAbs: sum[k] / float64(x.Rows)}
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if out[a].MeanAbs != out[b].MeanAbs {
@@ -307,30 +308,30 @@ func checkNumericTarget(spec *features.Spec, rows []features.Record) error {
 	return nil
 }
 
-// fit fits a pipeline and a model on the given rows. seedOffset keeps the
-// folds' random streams apart from the final fit's.
-func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, opts Options, seedOffset uint64) (*features.Pipeline, models.Classifier, error) {
+// fit fits a pipeline and a model on the given rows, and returns the
+// design matrix the model was fitted on. seedOffset keeps the folds' random
+// streams apart from the final fit's.
+func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, opts Options, seedOffset uint64) (*features.Pipeline, models.Classifier, *features.Matrix, error) {
 	pipe, err := features.Fit(spec, rows)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	m, _ := pipe.TransformAll(rows)
 	d := &models.Data{Rows: m.Rows, Cols: m.Cols, X: m.Data, Y: y}
+	var c models.Classifier
 	switch opts.Algo {
 	case "logistic":
-		c, err := models.FitLogistic(d, opts.Logistic)
-		return pipe, c, err
+		c, err = models.FitLogistic(d, opts.Logistic)
 	case "forest":
 		f := opts.Forest
 		f.Seed = opts.Seed*1_000_003 + seedOffset
-		c, err := models.FitForest(ctx, d, f)
-		return pipe, c, err
+		c, err = models.FitForest(ctx, d, f)
 	default:
 		g := opts.GBM
 		g.Seed = opts.Seed*1_000_003 + seedOffset
-		c, err := models.FitGBM(ctx, d, g)
-		return pipe, c, err
+		c, err = models.FitGBM(ctx, d, g)
 	}
+	return pipe, c, m, err
 }
 
 // StratifiedFolds assigns each row a fold so that every fold has the same
