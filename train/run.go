@@ -143,14 +143,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var trainIdx, testIdx []int
-		for i, f := range fold {
-			if f == k {
-				testIdx = append(testIdx, i)
-			} else {
-				trainIdx = append(trainIdx, i)
-			}
-		}
+		trainIdx, testIdx := SplitFold(fold, k)
 		pipe, model, _, err := fit(ctx, spec, pick(rows, trainIdx), pick(y, trainIdx), opts, uint64(k+1))
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
@@ -168,28 +161,15 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	cal := make([]float64, len(rows))
 	for k := 0; k < opts.Folds; k++ {
-		var sOther, yOther []float64
-		for i, f := range fold {
-			if f != k {
-				sOther, yOther = append(sOther, scores[i]), append(yOther, y[i])
-			}
-		}
-		c, err := models.FitCalibrator(opts.Calibration, sOther, yOther)
+		other, in := SplitFold(fold, k)
+		c, err := models.FitCalibrator(opts.Calibration, pick(scores, other), pick(y, other))
 		if err != nil {
 			return nil, err
 		}
-		for i, f := range fold {
-			if f == k {
-				cal[i] = c.Apply(scores[i])
-			}
+		for _, i := range in {
+			cal[i] = c.Apply(scores[i])
 		}
-		var pk, yk []float64
-		for i, f := range fold {
-			if f == k {
-				pk, yk = append(pk, cal[i]), append(yk, y[i])
-			}
-		}
-		res.FoldAUC = append(res.FoldAUC, AUC(pk, yk))
+		res.FoldAUC = append(res.FoldAUC, AUC(pick(cal, in), pick(y, in)))
 	}
 	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
@@ -353,6 +333,19 @@ func StratifiedFolds(y []float64, k int, seed uint64) []int {
 		}
 	}
 	return fold
+}
+
+// SplitFold returns the rows outside fold k (its training rows) and inside
+// it (its test rows), each in ascending order.
+func SplitFold(fold []int, k int) (train, test []int) {
+	for i, f := range fold {
+		if f == k {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	return train, test
 }
 
 // pick returns the elements of xs at idx, in that order.

@@ -41,14 +41,7 @@ func main() {
 	fold := train.StratifiedFolds(y, *folds, *seed)
 	oof := map[string][]float64{"logistic": make([]float64, len(y)), "gbm": make([]float64, len(y)), "forest": make([]float64, len(y))}
 	for k := 0; k < *folds; k++ {
-		var tr, te []int
-		for i, f := range fold {
-			if f == k {
-				te = append(te, i)
-			} else {
-				tr = append(tr, i)
-			}
-		}
+		tr, te := train.SplitFold(fold, k)
 		pipe, err := features.Fit(spec, pick(recs, tr))
 		check(err)
 		mtr, _ := pipe.TransformAll(pick(recs, tr))
