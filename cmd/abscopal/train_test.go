@@ -196,22 +196,12 @@ func TestTrainTreeFlags(t *testing.T) {
 		if code, _, stderr := runCLI(t, args...); code != 0 {
 			t.Fatalf("%v: %s", tt.args, stderr)
 		}
-		b, err := os.ReadFile(filepath.Join(reg, "m", "v1", "bundle.json"))
-		if err != nil {
-			t.Fatal(err)
+		var h struct {
+			Trees    int `json:"trees"`
+			MaxDepth int `json:"max_depth"`
 		}
-		var bundle struct {
-			Training struct {
-				Hyperparameters struct {
-					Trees    int `json:"trees"`
-					MaxDepth int `json:"max_depth"`
-				} `json:"hyperparameters"`
-			} `json:"training"`
-		}
-		if err := json.Unmarshal(b, &bundle); err != nil {
-			t.Fatal(err)
-		}
-		if h := bundle.Training.Hyperparameters; h.Trees != tt.trees || h.MaxDepth != tt.depth {
+		readHyperparameters(t, filepath.Join(reg, "m", "v1"), &h)
+		if h.Trees != tt.trees || h.MaxDepth != tt.depth {
 			t.Errorf("%v: trees %d, depth %d; want %d and %d", tt.args, h.Trees, h.MaxDepth, tt.trees, tt.depth)
 		}
 	}
@@ -227,24 +217,13 @@ func TestTrainZeroPenalty(t *testing.T) {
 		"--trees", "5", "--leaf-lambda", "0", "--min-child-weight", "0"); code != 0 {
 		t.Fatal(stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(reg, "m", "v1", "bundle.json"))
-	if err != nil {
-		t.Fatal(err)
+	var h struct {
+		Lambda         *float64 `json:"lambda"`
+		MinChildWeight *float64 `json:"min_child_weight"`
+		Trees          int      `json:"trees"`
+		LearningRate   float64  `json:"learning_rate"`
 	}
-	var bundle struct {
-		Training struct {
-			Hyperparameters struct {
-				Lambda         *float64 `json:"lambda"`
-				MinChildWeight *float64 `json:"min_child_weight"`
-				Trees          int      `json:"trees"`
-				LearningRate   float64  `json:"learning_rate"`
-			} `json:"hyperparameters"`
-		} `json:"training"`
-	}
-	if err := json.Unmarshal(b, &bundle); err != nil {
-		t.Fatal(err)
-	}
-	h := bundle.Training.Hyperparameters
+	readHyperparameters(t, filepath.Join(reg, "m", "v1"), &h)
 	if h.Lambda == nil || *h.Lambda != 0 || h.MinChildWeight == nil || *h.MinChildWeight != 0 || h.Trees != 5 || h.LearningRate != train.DefaultGBM().LearningRate {
 		t.Errorf("hyperparameters %+v; want lambda 0, min child weight 0, trees 5", h)
 	}
@@ -293,5 +272,26 @@ func TestPredictUndefinedTarget(t *testing.T) {
 	}
 	if noRT == 0 || !strings.Contains(stderr, fmt.Sprintf("%d of them without a probability", noRT)) {
 		t.Errorf("%d patients without RT; stderr %q", noRT, stderr)
+	}
+}
+
+// readHyperparameters decodes the hyperparameters recorded in the
+// bundle.json of the version directory dir into h.
+func readHyperparameters(t *testing.T, dir string, h any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct {
+		Training struct {
+			Hyperparameters json.RawMessage `json:"hyperparameters"`
+		} `json:"training"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(bundle.Training.Hyperparameters, h); err != nil {
+		t.Fatal(err)
 	}
 }
