@@ -93,6 +93,21 @@ var notInputs = func() []data.Field {
 	return out
 }()
 
+// jsonKind names the JSON value a field takes, as a client writes it.
+func jsonKind(f data.Field) string {
+	switch {
+	case f.Categorical():
+		return "a string"
+	case f.Kind == data.KindFloat:
+		return "a number"
+	case f.Kind == data.KindInt:
+		return "a whole number"
+	case f.Kind == data.KindBool:
+		return "true or false"
+	}
+	return "a string"
+}
+
 // decodePatient decodes and validates one patient. path prefixes field names
 // in errors ("patients[2].").
 func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, *apiError, int) {
@@ -110,7 +125,7 @@ func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, 
 			return nil, &apiError{Code: codeMalformed, Message: "a patient must be a JSON object", Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
 		case errors.As(err, &te):
 			f, _ := data.CohortField(te.Field)
-			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s must be a %s (%s), got a JSON %s", te.Field, f.KindName(), f.Allowed(), te.Value), Field: path + te.Field}, http.StatusUnprocessableEntity
+			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s must be %s (%s), got a JSON %s", te.Field, jsonKind(f), f.Allowed(), te.Value), Field: path + te.Field}, http.StatusUnprocessableEntity
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return nil, &apiError{Code: codeUnknownField, Message: "unknown field " + name + "; GET /v1/schema lists the input fields", Field: path + name}, http.StatusUnprocessableEntity
