@@ -323,6 +323,10 @@ func TestRegimens(t *testing.T) {
 	if e := body["error"].(map[string]any); status != 422 || e["field"] != "regimens[0].dose_gy" || !strings.Contains(e["message"].(string), "exceeds 35 Gy") {
 		t.Errorf("40 Gy x 1: %d %v", status, body)
 	}
+	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": 24, "fractions": 3}, {"dose_gy": -24, "fractions": 3}]}`, false)
+	if e := body["error"].(map[string]any); status != 422 || e["field"] != "regimens[1].dose_gy" || !strings.HasPrefix(e["message"].(string), "field dose_gy: out of range: -24 (allowed: [0, 150] Gy)") {
+		t.Errorf("negative dose: %d %v", status, body)
+	}
 	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": [{"dose": 40}]}`, false)
 	if status != 422 || !strings.Contains(body["error"].(map[string]any)["message"].(string), `unknown field "dose"`) {
 		t.Errorf("unknown regimen field: %d %v", status, body)

@@ -469,8 +469,13 @@ func applyRegimen(p data.Patient, r Regimen) (patient *data.Patient, field, mess
 		p.RTFractions, p.RTSite, p.RTNodal, p.RTICISequence = nil, nil, nil, nil
 	}
 	if errs := p.Validate(); len(errs) > 0 {
+		// Name the regimen's field, as the client wrote it, not the patient's.
 		names := map[string]string{"rt_dose_gy": "dose_gy", "rt_fractions": "fractions", "rt_site": "site", "rt_ici_sequence": "sequence", "rt_nodal": "nodal"}
-		return nil, names[errs[0].Field], errs[0].Error()
+		fe := *errs[0]
+		if name, ok := names[fe.Field]; ok {
+			fe.Field = name
+		}
+		return nil, fe.Field, fe.Error()
 	}
 	return &p, "", ""
 }
