@@ -183,15 +183,21 @@ func Card(b *models.Bundle, res *Result) string {
 	for i, c := range m.Curve {
 		fmt.Fprintf(&w, "| %d | %d | %.3f | %.3f (%.3f-%.3f) |\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
 	}
-	if len(res.Importance) > 0 {
+	lead := Leading(res.Importance, 10)
+	switch {
+	case len(lead) > 0:
 		w.WriteString("\n## Feature importance\n\n")
 		w.WriteString("Mean absolute contribution to the score (log-odds) on the training rows, by feature (levels and\n")
 		w.WriteString("missing indicators summed first), largest first; the top 10. It says what the model leans on, not\n")
 		w.WriteString("what causes a response.\n\n")
 		w.WriteString("| feature | mean abs contribution (log-odds) |\n|---|---|\n")
-		for _, im := range res.Importance[:min(10, len(res.Importance))] {
+		for _, im := range lead {
 			fmt.Fprintf(&w, "| %s | %.3f |\n", im.Feature, im.MeanAbs)
 		}
+	case len(res.Importance) > 0:
+		w.WriteString("\n## Feature importance\n\n")
+		w.WriteString("**None: the model gives every patient the same score.** No feature contributes to it (for a GBM:\n")
+		w.WriteString("no split met the minimum child weight; fewer rows or a smaller `--min-child-weight` change that).\n")
 	}
 	w.WriteString("\n## Caveats\n\n")
 	w.WriteString("- Internal validation only: no external or temporal validation set was used.\n")

@@ -230,6 +230,18 @@ func importance(pipe *features.Pipeline, model models.Classifier, x *features.Ma
 	return out
 }
 
+// Leading returns the first k features of imp (ranked by importance) that
+// the model uses at all. It is empty when every contribution is zero: a
+// model that gives every patient the same score, as a GBM does when no split
+// meets its minimum child weight.
+func Leading(imp []Importance, k int) []Importance {
+	n := 0
+	for n < len(imp) && n < k && imp[n].MeanAbs > 0 {
+		n++
+	}
+	return imp[:n]
+}
+
 // Labeled returns the records whose target is not null, their labels (1 for
 // the positive value, else 0), and how many records were left out.
 func Labeled(spec *features.Spec, records []features.Record) (rows []features.Record, y []float64, dropped int) {

@@ -266,3 +266,51 @@ features:
 		}
 	}
 }
+
+func TestLeading(t *testing.T) {
+	imp := []train.Importance{{Feature: "a", MeanAbs: 0.5}, {Feature: "b", MeanAbs: 0.2}, {Feature: "c", MeanAbs: 0}, {Feature: "d", MeanAbs: 0}}
+	tests := []struct {
+		imp  []train.Importance
+		k    int
+		want []string
+	}{
+		{imp, 3, []string{"a", "b"}}, // c is not used at all
+		{imp, 1, []string{"a"}},
+		{imp, 10, []string{"a", "b"}},
+		{imp[2:], 3, nil}, // a constant model
+		{nil, 3, nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, im := range train.Leading(tt.imp, tt.k) {
+			got = append(got, im.Feature)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Leading(%v, %d) = %v, want %v", tt.imp, tt.k, got, tt.want)
+		}
+	}
+}
+
+// TestConstantModelCard: a GBM that cannot split (every child below its
+// minimum weight) scores everyone alike; its card says so instead of
+// ranking features that all contribute 0 by name.
+func TestConstantModelCard(t *testing.T) {
+	spec := features.BuiltinSpec("objective_response")
+	opts := train.DefaultGBM()
+	opts.MinChildWeight = 1e6
+	res, err := train.Run(context.Background(), spec, records(synth.Generate(300, 5)), train.Options{Algo: "gbm", Folds: 3, Seed: 1, Bootstrap: 10, GBM: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Importance) == 0 || len(train.Leading(res.Importance, 10)) != 0 {
+		t.Fatalf("importance of a constant model: %+v", res.Importance)
+	}
+	b, err := train.Bundle("m", res, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := train.Card(b, res)
+	if !strings.Contains(card, "None: the model gives every patient the same score") || strings.Contains(card, "| feature | mean abs") {
+		t.Errorf("card of a constant model:\n%s", card)
+	}
+}

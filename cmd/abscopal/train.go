@@ -179,12 +179,14 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 	fmt.Fprintf(tw, "log loss\t%.4f\n", m.LogLoss)
 	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\n", m.CalIntercept, m.CalSlope)
 	fmt.Fprintf(tw, "sensitivity / specificity at %.2f\t%.3f / %.3f\n", m.Threshold, m.Sensitivity, m.Specificity)
-	if len(res.Importance) > 0 {
+	if lead := train.Leading(res.Importance, 3); len(lead) > 0 {
 		var top []string
-		for _, im := range res.Importance[:min(3, len(res.Importance))] {
+		for _, im := range lead {
 			top = append(top, fmt.Sprintf("%s (%.2f)", im.Feature, im.MeanAbs))
 		}
 		fmt.Fprintf(tw, "leans most on (mean |contribution|, log-odds)\t%s\n", strings.Join(top, ", "))
+	} else if len(res.Importance) > 0 {
+		fmt.Fprintf(tw, "leans most on\tnothing: the final model gives every patient the same score\n")
 	}
 	tw.Flush()
 }
