@@ -197,7 +197,7 @@ func Card(b *models.Bundle, res *Result) string {
 	case len(res.Importance) > 0:
 		w.WriteString("\n## Feature importance\n\n")
 		w.WriteString("**None: the model gives every patient the same score.** No feature contributes to it (for a GBM:\n")
-		w.WriteString("no split met the minimum child weight; fewer rows or a smaller `--min-child-weight` change that).\n")
+		w.WriteString("no split met the minimum child weight; more rows or a smaller `--min-child-weight` change that).\n")
 	}
 	w.WriteString("\n## Caveats\n\n")
 	w.WriteString("- Internal validation only: no external or temporal validation set was used.\n")
