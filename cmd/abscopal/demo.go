@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,8 +35,12 @@ evidence.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			out := cmd.ErrOrStderr()
+			ln, err := f.listen()
+			if err != nil {
+				return err
+			}
+			defer ln.Close() // on the paths that return before serving
 			if dir == "" {
-				var err error
 				if dir, err = os.MkdirTemp("", "abscopal-demo-"); err != nil {
 					return err
 				}
@@ -67,9 +72,9 @@ evidence.`,
 				fmt.Fprintf(out, "    %s:%s cross-validated AUC %.3f (95%% CI %.3f-%.3f), calibration slope %.2f\n",
 					name, v, res.Metrics.AUC, res.Metrics.AUCLow, res.Metrics.AUCHigh, res.Metrics.CalSlope)
 			}
-			base := "http://localhost" + f.addr
-			if !strings.HasPrefix(f.addr, ":") {
-				base = "http://" + f.addr
+			base := "http://" + ln.Addr().String()
+			if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+				base = fmt.Sprintf("http://localhost:%d", a.Port) // --addr :0 gives the port chosen
 			}
 			fmt.Fprintf(out, `
 Serving on %[1]s (Ctrl-C to stop). Try:
@@ -84,7 +89,7 @@ Serving on %[1]s (Ctrl-C to stop). Try:
 Registry: %[2]s (abscopal models list --registry %[2]s)
 Compare the algorithms on the demo cohort: abscopal compare --data %[3]s --target abscopal_response
 `, base, registry, cohort)
-			return f.serve(ctx, registry, out)
+			return f.serve(ctx, ln, registry, out)
 		},
 	}
 	f.register(cmd)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -61,15 +62,28 @@ func (f *serveFlags) tokens() ([]string, error) {
 	return out, nil
 }
 
-// serve runs the API until ctx ends, reloading the registry on SIGHUP.
-func (f *serveFlags) serve(ctx context.Context, registry string, stderr io.Writer) error {
+// listen opens --addr. serve and demo open it before any other work, so that
+// a port in use is reported at once, not after the demo has trained.
+func (f *serveFlags) listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("--addr %s: %w", f.addr, err)
+	}
+	return ln, nil
+}
+
+// serve runs the API on ln until ctx ends, reloading the registry on SIGHUP.
+// It closes ln.
+func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string, stderr io.Writer) error {
 	tokens, err := f.tokens()
 	if err != nil {
+		ln.Close()
 		return usageError{err}
 	}
 	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
 		Logger: slog.New(slog.NewJSONHandler(stderr, nil))})
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	hup := make(chan os.Signal, 1)
@@ -87,7 +101,7 @@ func (f *serveFlags) serve(ctx context.Context, registry string, stderr io.Write
 			}
 		}
 	}()
-	return srv.ListenAndServe(ctx, f.addr)
+	return srv.Serve(ctx, ln)
 }
 
 func newServeCmd() *cobra.Command {
@@ -110,7 +124,11 @@ accepting connections and finishes the requests in flight.`,
 			if registry == "" {
 				return usageError{errors.New("--registry is required")}
 			}
-			return f.serve(cmd.Context(), registry, cmd.ErrOrStderr())
+			ln, err := f.listen()
+			if err != nil {
+				return err
+			}
+			return f.serve(cmd.Context(), ln, registry, cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
