@@ -148,6 +148,18 @@ func (w *TableWriter) Close() error {
 	return finishTemp(w.tmp, w.path, err)
 }
 
+// WriteFileAtomic writes b to path through a temporary file in the same
+// directory, renamed into place once synced: a reader sees the old file or
+// the whole new one, never a part.
+func WriteFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = tmp.Write(b)
+	return finishTemp(tmp, path, err)
+}
+
 // finishTemp moves a fully written temporary file to path: readable by all
 // (CreateTemp makes files private), synced, closed, renamed. If err is set,
 // or any step fails, the temporary file is removed and path left untouched.

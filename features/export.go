@@ -328,15 +328,7 @@ func writeSidecar(path string, md map[string]string) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return data.WriteFileAtomic(path, b)
 }
 
 // OpenSource opens a cohort file (built-in spec) or any table (a
