@@ -62,6 +62,25 @@ func (s *Source) Next(ctx context.Context) ([]Record, error) { return s.next(ctx
 // All returns every remaining record.
 func (s *Source) All(ctx context.Context) ([]Record, error) { return drain(ctx, s.next) }
 
+// Each calls fn on every remaining record, batch by batch, and stops at the
+// first error, from the file or from fn.
+func (s *Source) Each(ctx context.Context, fn func(Record) error) error {
+	for {
+		batch, err := s.next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // Synthetic reports whether the file is labelled synthetic.
 func (s *Source) Synthetic() bool { return s.metadata["abscopal.synthetic"] == "true" }
 
@@ -195,21 +214,8 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 				return fail(err)
 			}
 		}
-	} else {
-		for {
-			batch, err := src.Next(ctx)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fail(err)
-			}
-			for _, r := range batch {
-				if err := write(r); err != nil {
-					return fail(err)
-				}
-			}
-		}
+	} else if err := src.Each(ctx, write); err != nil {
+		return fail(err)
 	}
 	if pipe == nil && res.Rows > 0 {
 		// Fit refuses such a feature; an export of it would hold nothing.

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -68,34 +67,25 @@ limited by memory.`,
 			}
 			n, undefined := 0, 0
 			vals := make([]data.Value, len(cols))
-			for {
-				batch, err := src.Next(cmd.Context())
-				if errors.Is(err, io.EOF) {
-					break
+			err = src.Each(cmd.Context(), func(r features.Record) error {
+				vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
+				why := ""
+				if pr, ok := r.(features.PatientRecord); ok { // a cohort file
+					why = pr.P.Undefined(b.Target)
 				}
-				if err != nil {
-					w.Abort()
-					return err
+				if why != "" {
+					vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
+					undefined++
+				} else {
+					p := m.Predict(r)
+					vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 				}
-				for _, r := range batch {
-					vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
-					why := ""
-					if pr, ok := r.(features.PatientRecord); ok { // a cohort file
-						why = pr.P.Undefined(b.Target)
-					}
-					if why != "" {
-						vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
-						undefined++
-					} else {
-						p := m.Predict(r)
-						vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
-					}
-					if err := w.WriteRow(vals); err != nil {
-						w.Abort()
-						return err
-					}
-					n++
-				}
+				n++
+				return w.WriteRow(vals)
+			})
+			if err != nil {
+				w.Abort()
+				return err
 			}
 			if err := w.Close(); err != nil {
 				return err
