@@ -66,7 +66,7 @@ func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	svg, err := CalibrationSVG(res.Metrics, b.Name)
+	svg, err := CalibrationSVG(res.Metrics, "Calibration (cross-validated): "+b.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +79,10 @@ func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 
 // CalibrationSVG draws the calibration curve (deciles of predicted
 // probability against observed rates) with the diagonal of perfect
-// calibration.
+// calibration, under title (which may hold a line break).
 func CalibrationSVG(m Metrics, title string) ([]byte, error) {
 	p := plot.New()
-	p.Title.Text = "Calibration (cross-validated): " + title
+	p.Title.Text = title
 	p.X.Label.Text = "predicted probability"
 	p.Y.Label.Text = "observed rate"
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
@@ -200,7 +200,7 @@ func Card(b *models.Bundle, res *Result) string {
 		w.WriteString("no split met the minimum child weight; more rows or a smaller `--min-child-weight` change that).\n")
 	}
 	w.WriteString("\n## Caveats\n\n")
-	w.WriteString("- Internal validation only: no external or temporal validation set was used.\n")
+	w.WriteString("- Internal validation only: no external or temporal validation set was used. `abscopal evaluate` gives\n  the same metrics on patients the model has not seen.\n")
 	w.WriteString("- Cross-validated metrics describe this population; expect lower performance elsewhere.\n")
 	w.WriteString("- Contributions explain the model, not the biology: correlated inputs share credit arbitrarily.\n")
 	switch b.Algo {

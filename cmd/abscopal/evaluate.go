@@ -1,0 +1,158 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+	"github.com/spf13/cobra"
+)
+
+// evaluation is what evaluate reports (its --json form).
+type evaluation struct {
+	Model      string `json:"model"`
+	Version    string `json:"version"`
+	Algo       string `json:"algo"`
+	Target     string `json:"target"`
+	DataFile   string `json:"data_file"` // base name only, as in a bundle
+	DataSHA256 string `json:"data_sha256"`
+	// TrainingFile is true when the file is the one the model was trained
+	// on: the figures are then in-sample, not a validation.
+	TrainingFile bool `json:"training_file"`
+	Synthetic    bool `json:"synthetic"`
+	train.Validation
+	CrossValidated train.Metrics `json:"cross_validated"`
+}
+
+func newEvaluateCmd() *cobra.Command {
+	var (
+		registry, ref, in, plot string
+		opts                    train.ValidateOptions
+		asJSON                  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "evaluate --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE",
+		Short: "Validate a published model on a labelled file: AUC, calibration, sensitivity, beside its cross-validation",
+		Long: `evaluate scores every row of FILE with a published model, as predict does, and
+compares the calibrated probabilities with the outcomes the file records: ROC AUC
+with a bootstrap 95% CI, Brier score, log loss, calibration intercept and slope,
+the calibration curve (deciles, each with a 95% interval), and sensitivity and
+specificity at the threshold the model was trained with (--threshold to change
+it), beside the model's cross-validated figures.
+
+On patients the model has not seen (another centre, a later period) this is
+external validation, which a model card's cross-validation cannot replace. Rows
+whose outcome is null, or has no meaning (an abscopal response without RT), are
+left out and counted. Run on the training file itself, the figures are
+in-sample and optimistic, and evaluate says so.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if registry == "" || ref == "" || in == "" {
+				return usageError{errors.New("--registry, --model and --data are required")}
+			}
+			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
+				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
+			}
+			if plot != "" && strings.ToLower(filepath.Ext(plot)) != ".svg" {
+				return usageError{fmt.Errorf("--plot %s: the extension must be .svg", plot)}
+			}
+			m, err := (&models.Registry{Dir: registry}).Load(ref)
+			if err != nil {
+				return err
+			}
+			b := m.Bundle
+			cv := cvMetrics(b)
+			if !cmd.Flags().Changed("threshold") {
+				opts.Threshold = cv.Threshold
+			}
+			if !(opts.Threshold > 0 && opts.Threshold < 1) {
+				return usageError{fmt.Errorf("--threshold must be in (0, 1), got %v", opts.Threshold)}
+			}
+			sum, err := fileSHA256(in)
+			if err != nil {
+				return err
+			}
+			spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
+			src, err := features.OpenSource(cmd.Context(), in, &spec, false)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			v, err := train.Validate(cmd.Context(), m, src, opts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", in, err)
+			}
+			ev := evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
+				DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
+				Synthetic: src.Synthetic() || b.Training.Synthetic, Validation: *v, CrossValidated: cv}
+			if plot != "" {
+				title := fmt.Sprintf("Calibration of %s:%s\non %s", b.Name, m.Version, ev.DataFile)
+				svg, err := train.CalibrationSVG(v.Metrics, title)
+				if err != nil {
+					return err
+				}
+				if err := data.WriteFileAtomic(plot, svg); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(ev)
+			}
+			printEvaluation(cmd.OutOrStdout(), &ev)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
+	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
+	cmd.Flags().StringVar(&in, "data", "", "labelled Parquet file (the model's target column)")
+	cmd.Flags().Float64Var(&opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity (default: the model's)")
+	cmd.Flags().IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC's 95% CI")
+	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "seed of the bootstrap resamples")
+	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	return cmd
+}
+
+func printEvaluation(w io.Writer, ev *evaluation) {
+	m, cv := ev.Metrics, ev.CrossValidated
+	fmt.Fprintf(w, "%s:%s (%s, target %s) on %s\n", ev.Model, ev.Version, ev.Algo, ev.Target, ev.DataFile)
+	fmt.Fprintf(w, "data SHA-256 %s\n", ev.DataSHA256)
+	if ev.TrainingFile {
+		fmt.Fprintf(w, "\nThis is the file the model was trained on (same SHA-256): these figures are in-sample and\noptimistic, not a validation. Evaluate on patients the model has not seen.\n")
+	}
+	if ev.Synthetic {
+		fmt.Fprintf(w, "\nSYNTHETIC data: a demonstration, not clinical evidence.\n")
+	}
+	fmt.Fprintf(w, "\n%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
+		m.N, m.Positives, ev.Unlabelled, ev.Target, ev.Undefined)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\tTHIS FILE\tCROSS-VALIDATED AT TRAINING\n")
+	fmt.Fprintf(tw, "ROC AUC (95%% CI)\t%.3f (%.3f-%.3f)\t%.3f (%.3f-%.3f)\n", m.AUC, m.AUCLow, m.AUCHigh, cv.AUC, cv.AUCLow, cv.AUCHigh)
+	fmt.Fprintf(tw, "Brier score\t%.4f\t%.4f\n", m.Brier, cv.Brier)
+	fmt.Fprintf(tw, "log loss\t%.4f\t%.4f\n", m.LogLoss, cv.LogLoss)
+	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\t%.3f / %.3f\n", m.CalIntercept, m.CalSlope, cv.CalIntercept, cv.CalSlope)
+	fmt.Fprintf(tw, "sensitivity / specificity at %.2f\t%.3f / %.3f\t", m.Threshold, m.Sensitivity, m.Specificity)
+	if cv.Threshold == m.Threshold {
+		fmt.Fprintf(tw, "%.3f / %.3f\n", cv.Sensitivity, cv.Specificity)
+	} else {
+		fmt.Fprintf(tw, "(at %.2f: %.3f / %.3f)\n", cv.Threshold, cv.Sensitivity, cv.Specificity)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nCalibration on this file (deciles of the predicted probability):\n\n")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "DECILE\tN\tMEAN PREDICTED\tOBSERVED (95%% CI)\n")
+	for i, c := range m.Curve {
+		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f (%.3f-%.3f)\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
+	}
+	tw.Flush()
+}

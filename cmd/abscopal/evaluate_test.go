@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+)
+
+// TestEvaluate trains on one synthetic cohort and evaluates on another, then
+// on the training file itself, which it must call in-sample.
+func TestEvaluate(t *testing.T) {
+	dir := t.TempDir()
+	trainFile := synthCohort(t, dir, 1500, 3)
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "logistic",
+		"--registry", reg, "--name", "abscopal", "--bootstrap", "20", "--threshold", "0.4"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	external := filepath.Join(dir, "external.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", "1000", "--seed", "4", "--out", external); code != 0 {
+		t.Fatal(stderr)
+	}
+	plot := filepath.Join(dir, "external.svg")
+	code, stdout, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--json", "--plot", plot, "--bootstrap", "100")
+	if code != 0 {
+		t.Fatalf("evaluate: exit %d, %s", code, stderr)
+	}
+	var ev evaluation
+	if err := json.Unmarshal([]byte(stdout), &ev); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	noRT, unlabelled := 0, 0
+	for _, p := range synth.Generate(1000, 4) {
+		switch {
+		case !p.HadRT():
+			noRT++
+		case p.AbscopalResponse == nil:
+			unlabelled++
+		}
+	}
+	m := ev.Metrics
+	if ev.Model != "abscopal" || ev.Version != "v1" || ev.TrainingFile || !ev.Synthetic || ev.DataFile != "external.parquet" {
+		t.Errorf("header %+v", ev)
+	}
+	if ev.Undefined != noRT || ev.Unlabelled != unlabelled || m.N+noRT+unlabelled != 1000 {
+		t.Errorf("rows: %d scored, %d undefined, %d unlabelled; want %d and %d left out of 1000", m.N, ev.Undefined, ev.Unlabelled, noRT, unlabelled)
+	}
+	// The model's own threshold; the cross-validated figures of its bundle.
+	if m.Threshold != 0.4 || ev.CrossValidated.Threshold != 0.4 || !(ev.CrossValidated.AUC > 0.6) {
+		t.Errorf("threshold %v, cross-validated %+v", m.Threshold, ev.CrossValidated)
+	}
+	if !(m.AUC > 0.65 && m.AUC < 0.95 && m.AUCLow < m.AUC && m.AUC < m.AUCHigh) || len(m.Curve) != 10 {
+		t.Errorf("metrics on new patients: %+v", m)
+	}
+	if svg, err := os.ReadFile(plot); err != nil || !strings.Contains(string(svg), "external.parquet") {
+		t.Errorf("plot: %v", err)
+	}
+
+	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--data", trainFile, "--bootstrap", "0", "--threshold", "0.5")
+	for _, want := range []string{"the file the model was trained on", "in-sample", "SYNTHETIC", "sensitivity / specificity at 0.50", "(at 0.40: ", "OBSERVED (95% CI)"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("on the training file: exit %d, output lacks %q:\n%s", code, want, stdout)
+		}
+	}
+}
+
+func TestEvaluateBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 600, 5)
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic",
+		"--registry", reg, "--name", "response", "--bootstrap", "10"); code != 0 {
+		t.Fatal(stderr)
+	}
+	// A file with the model's inputs and no outcome.
+	noTarget := filepath.Join(dir, "features_only.parquet")
+	if code, _, stderr := runCLI(t, "features", "--data", cohort, "--out", noTarget, "--matrix"); code != 0 {
+		t.Fatal(stderr)
+	}
+	noOutcome := filepath.Join(dir, "no_outcome.parquet")
+	w, err := data.CreateTable(noOutcome, []data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}}, data.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		if err := w.WriteRow([]data.Value{data.String(id), data.String("pd1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"evaluate", "--registry", reg, "--model", "response"}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no data", base, 2, "--registry, --model and --data are required"},
+		{"threshold", append(base, "--data", cohort, "--threshold", "1.5"), 2, "--threshold must be in (0, 1), got 1.5"},
+		{"bootstrap", append(base, "--data", cohort, "--bootstrap", "-1"), 2, "--bootstrap must be in [0, 100000]"},
+		{"plot format", append(base, "--data", cohort, "--plot", filepath.Join(dir, "c.png")), 2, "the extension must be .svg"},
+		{"no such model", []string{"evaluate", "--registry", reg, "--model", "nope", "--data", cohort}, 1, "model not found: nope"},
+		{"no such file", append(base, "--data", filepath.Join(dir, "missing.parquet")), 1, "missing.parquet"},
+		{"not a cohort file", append(base, "--data", noTarget), 1, "features_only.parquet: column"},
+		{"no outcome", append(base, "--data", noOutcome), 1, "no_outcome.parquet: cannot evaluate the model: no row has a value of the target objective_response (2 null"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, tt.code, stderr, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.png")); !os.IsNotExist(err) {
+		t.Errorf("a refused plot was written (%v)", err)
+	}
+}
