@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,9 +18,12 @@ type RowWriter interface {
 }
 
 // CSVWriter writes rows as CSV (RFC 4180, a header line, nulls as empty
-// fields) through a temporary file renamed into place by Close.
+// fields) through a temporary file renamed into place by Close. CSV has no
+// place for metadata: the key-value metadata a Parquet file would carry
+// (the synthetic label among them) goes to a JSON sidecar, PATH.meta.json.
 type CSVWriter struct {
 	path string
+	meta map[string]string
 	tmp  *os.File
 	buf  *bufio.Writer
 	w    *csv.Writer
@@ -29,14 +33,15 @@ type CSVWriter struct {
 	done bool
 }
 
-// CreateCSV starts a CSV file with the given columns.
-func CreateCSV(path string, cols []ColumnSpec) (*CSVWriter, error) {
+// CreateCSV starts a CSV file with the given columns. A non-empty
+// opts.Metadata is written by Close to PATH.meta.json.
+func CreateCSV(path string, cols []ColumnSpec, opts WriteOptions) (*CSVWriter, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	buf := bufio.NewWriter(tmp)
-	w := &CSVWriter{path: path, tmp: tmp, buf: buf, w: csv.NewWriter(buf), cols: cols, rec: make([]string, len(cols))}
+	w := &CSVWriter{path: path, meta: opts.Metadata, tmp: tmp, buf: buf, w: csv.NewWriter(buf), cols: cols, rec: make([]string, len(cols))}
 	for i, c := range cols {
 		w.rec[i] = c.Name
 	}
@@ -81,6 +86,13 @@ func (w *CSVWriter) Close() error {
 	err := w.w.Error()
 	if err == nil {
 		err = w.buf.Flush()
+	}
+	if err == nil && len(w.meta) > 0 {
+		// The sidecar first: a CSV in place is never without its labels.
+		var b []byte
+		if b, err = json.MarshalIndent(w.meta, "", "  "); err == nil {
+			err = WriteFileAtomic(w.path+".meta.json", b)
+		}
 	}
 	return finishTemp(w.tmp, w.path, err)
 }

@@ -31,3 +31,47 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("into a missing directory: %v", err)
 	}
 }
+
+// TestCSVSidecar: a CSV file's metadata (the synthetic label among it) goes
+// to PATH.meta.json, written on Close only, never for an aborted file.
+func TestCSVSidecar(t *testing.T) {
+	dir := t.TempDir()
+	cols := []ColumnSpec{{Name: "patient_id", Kind: KindString}, {Name: "p", Kind: KindFloat, Optional: true}}
+	tests := []struct {
+		name    string
+		meta    map[string]string
+		abort   bool
+		sidecar string // "" for none
+	}{
+		{"labelled", map[string]string{"abscopal.synthetic": "true"}, false, "{\n  \"abscopal.synthetic\": \"true\"\n}"},
+		{"no metadata", nil, false, ""},
+		{"aborted", map[string]string{"abscopal.synthetic": "true"}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".csv")
+			w, err := CreateCSV(path, cols, WriteOptions{Metadata: tt.meta})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteRow([]Value{String("a, \"quoted\""), Null}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.abort {
+				w.Abort()
+			} else if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path + ".meta.json")
+			if got := string(b); got != tt.sidecar || (tt.sidecar == "") != os.IsNotExist(err) {
+				t.Errorf("sidecar %q (%v), want %q", got, err, tt.sidecar)
+			}
+			csvb, err := os.ReadFile(path)
+			if want := "patient_id,p\n\"a, \"\"quoted\"\"\",\n"; !tt.abort && string(csvb) != want {
+				t.Errorf("csv %q, want %q", csvb, want)
+			} else if tt.abort && !os.IsNotExist(err) {
+				t.Errorf("an aborted CSV is in place (%v)", err)
+			}
+		})
+	}
+}

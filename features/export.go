@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -229,12 +228,6 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	if ext == ".csv" {
-		if err := writeSidecar(out+".meta.json", md); err != nil {
-			os.Remove(out)
-			return nil, err
-		}
-	}
 	return res, nil
 }
 
@@ -324,18 +317,11 @@ func exportMetadata(spec *Spec, infos []FeatureInfo, opts ExportOptions, inMeta 
 
 func createWriter(out, ext string, cols []data.ColumnSpec, md map[string]string) (data.RowWriter, error) {
 	if ext == ".csv" {
-		return data.CreateCSV(out, cols)
+		return data.CreateCSV(out, cols, data.WriteOptions{Metadata: md})
 	}
 	return data.CreateTable(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"]})
 }
 
-func writeSidecar(path string, md map[string]string) error {
-	b, err := json.MarshalIndent(md, "", "  ")
-	if err != nil {
-		return err
-	}
-	return data.WriteFileAtomic(path, b)
-}
 
 // OpenSource opens a cohort file (built-in spec) or any table (a
 // researcher's spec) and checks the spec against its columns; needTarget

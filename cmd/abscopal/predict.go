@@ -19,7 +19,8 @@ func newPredictCmd() *cobra.Command {
 		Short: "Score a Parquet file with a published model (streaming)",
 		Long: `predict streams the rows of FILE through a model's feature pipeline, classifier
 and calibration, and writes the id, the calibrated probability, the model name
-and version, and the number of imputed inputs for each row (Parquet or CSV).
+and version, and the number of imputed inputs for each row (Parquet or CSV; a
+CSV file's metadata, the synthetic label among it, goes to OUT.meta.json).
 Where the target has no meaning for a patient of a cohort file (an abscopal
 response without radiotherapy), the probability is null and the column reason
 says why, as the API does. The input is read in batches: its size is not
@@ -58,7 +59,7 @@ limited by memory.`,
 			}
 			var w data.RowWriter
 			if ext == ".csv" {
-				w, err = data.CreateCSV(out, cols)
+				w, err = data.CreateCSV(out, cols, data.WriteOptions{Metadata: md})
 			} else {
 				w, err = data.CreateTable(out, cols, data.WriteOptions{Metadata: md})
 			}

@@ -101,6 +101,27 @@ func TestTrainPublishPredict(t *testing.T) {
 			t.Fatalf("row %d: probability %v", i+1, x)
 		}
 	}
+	r, err := data.OpenTable(t.Context(), scores, data.TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := r.Metadata()["abscopal.synthetic"]
+	r.Close()
+	// The same scores as CSV, still labelled synthetic: in a sidecar.
+	scoresCSV := filepath.Join(dir, "scores.csv")
+	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "response", "--data", cohort, "--out", scoresCSV); code != 0 {
+		t.Fatal(stderr)
+	}
+	lines, _ := os.ReadFile(scoresCSV)
+	first := strings.SplitN(string(lines), "\n", 3)[1]
+	var side map[string]string
+	b, _ := os.ReadFile(scoresCSV + ".meta.json")
+	if json.Unmarshal(b, &side) != nil || side["abscopal.synthetic"] != "true" || md != "true" || side["abscopal.model"] != "response:v1" {
+		t.Errorf("synthetic labels: parquet %q, CSV sidecar %s", md, b)
+	}
+	if want := fmt.Sprintf("SYN-0000001,%v,response,v1,", p.Num[0]); !strings.HasPrefix(first, want) {
+		t.Errorf("first CSV row %q, want it to begin %q", first, want)
+	}
 }
 
 func TestTrainBadInput(t *testing.T) {
