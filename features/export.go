@@ -322,7 +322,6 @@ func createWriter(out, ext string, cols []data.ColumnSpec, md map[string]string)
 	return data.CreateTable(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"]})
 }
 
-
 // OpenSource opens a cohort file (built-in spec) or any table (a
 // researcher's spec) and checks the spec against its columns; needTarget
 // requires the target column (training). With the built-in spec, kept
