@@ -27,6 +27,51 @@ type Metrics struct {
 	Sensitivity float64     `json:"sensitivity"`
 	Specificity float64     `json:"specificity"`
 	Confusion   [2][2]int64 `json:"confusion"` // [actual][predicted]
+	// DecisionCurve is the net benefit of acting on the model at the
+	// thresholds of DecisionThresholds.
+	DecisionCurve []NetBenefit `json:"decision_curve"`
+}
+
+// NetBenefit is one point of a decision curve (Vickers and Elkin, Med Decis
+// Making 2006): at a threshold probability pt, acting on every patient with
+// p >= pt gains TP/n and costs FP/n x pt/(1-pt), the odds at which a
+// clinician is indifferent between acting and not. Acting on no one has a
+// net benefit of 0.
+type NetBenefit struct {
+	Threshold float64 `json:"threshold"`
+	Model     float64 `json:"model"`
+	TreatAll  float64 `json:"treat_all"` // acting on every patient
+}
+
+// DecisionThresholds returns the threshold probabilities of Evaluate's
+// decision curve: 5% to 50% in steps of 5%, where a decision about adding or
+// choosing a treatment plausibly lies; a threshold above 50% would mean a
+// harm weighed above the benefit.
+func DecisionThresholds() []float64 {
+	return []float64{0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50}
+}
+
+// DecisionCurve returns the net benefit of the predictions p for labels y
+// at each threshold, with that of acting on everyone.
+func DecisionCurve(p, y []float64, thresholds []float64) []NetBenefit {
+	n, prevalence := float64(len(p)), 0.0
+	for _, v := range y {
+		prevalence += v
+	}
+	prevalence /= n
+	out := make([]NetBenefit, len(thresholds))
+	for k, pt := range thresholds {
+		var tp, fp float64
+		for i := range p {
+			if p[i] >= pt {
+				tp += y[i]
+				fp += 1 - y[i]
+			}
+		}
+		odds := pt / (1 - pt)
+		out[k] = NetBenefit{Threshold: pt, Model: tp/n - fp/n*odds, TreatAll: prevalence - (1-prevalence)*odds}
+	}
+	return out
 }
 
 // CurveBin is one bin of the calibration curve.
@@ -316,6 +361,7 @@ func Evaluate(p, y []float64, threshold float64, bootstrap int, seed uint64) Met
 	}
 	m.CalIntercept, m.CalSlope = CalibrationLine(p, y)
 	m.Curve = Curve(p, y, 10)
+	m.DecisionCurve = DecisionCurve(p, y, DecisionThresholds())
 	if bootstrap > 0 {
 		rng := rand.New(rand.NewPCG(seed, 0xb0075))
 		aucs := make([]float64, 0, bootstrap)

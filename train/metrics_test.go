@@ -308,3 +308,32 @@ func TestRankedMatchesResample(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionCurveByHand: five patients, net benefit = TP/n - FP/n x
+// pt/(1-pt) (Vickers and Elkin 2006), worked out by hand.
+func TestDecisionCurveByHand(t *testing.T) {
+	p := []float64{0.9, 0.6, 0.3, 0.2, 0.1}
+	y := []float64{1, 0, 1, 0, 0}
+	tests := []struct {
+		pt, model, all float64
+	}{
+		{0.05, 0.4 - 0.6/19, 0.4 - 0.6/19}, // everyone above: the model acts on all
+		{0.25, 0.4 - 0.2/3, 0.4 - 0.6/3},   // acts on 0.9, 0.6, 0.3: TP 2, FP 1
+		{0.5, 0.2 - 0.2, 0.4 - 0.6},        // acts on 0.9, 0.6: TP 1, FP 1
+		{0.95, 0, 0.4 - 0.6*19},            // acts on no one
+	}
+	pts := make([]float64, len(tests))
+	for i, tt := range tests {
+		pts[i] = tt.pt
+	}
+	got := DecisionCurve(p, y, pts)
+	for i, tt := range tests {
+		g := got[i]
+		if g.Threshold != tt.pt || math.Abs(g.Model-tt.model) > 1e-12 || math.Abs(g.TreatAll-tt.all) > 1e-12 {
+			t.Errorf("pt %v: %+v, want model %v, treat all %v", tt.pt, g, tt.model, tt.all)
+		}
+	}
+	if m := Evaluate(p, y, 0.5, 0, 1); len(m.DecisionCurve) != len(DecisionThresholds()) || m.DecisionCurve[4] != DecisionCurve(p, y, []float64{0.25})[0] {
+		t.Errorf("Evaluate's decision curve %+v", m.DecisionCurve)
+	}
+}

@@ -183,6 +183,17 @@ func Card(b *models.Bundle, res *Result) string {
 	for i, c := range m.Curve {
 		fmt.Fprintf(&w, "| %d | %d | %.3f | %.3f (%.3f-%.3f) |\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
 	}
+	if len(m.DecisionCurve) > 0 {
+		w.WriteString("\n## Clinical utility (decision curve)\n\n")
+		w.WriteString("Net benefit per patient of acting on the calibrated out-of-fold probability (acting when p >= the\n")
+		w.WriteString("threshold), against acting on every patient and on none (net benefit 0) (Vickers and Elkin, Med Decis\n")
+		w.WriteString("Making 2006). The threshold is the risk at which one would act: it weighs a needless action against a\n")
+		w.WriteString("missed response. The model is of use where it beats both defaults (last column above 0).\n\n")
+		w.WriteString("| threshold | model | act on all | act on none | model minus the better default |\n|---|---|---|---|---|\n")
+		for _, nb := range m.DecisionCurve {
+			fmt.Fprintf(&w, "| %.2f | %.4f | %.4f | 0 | %+.4f |\n", nb.Threshold, nb.Model, nb.TreatAll, nb.Model-max(nb.TreatAll, 0))
+		}
+	}
 	lead := Leading(res.Importance, 10)
 	switch {
 	case len(lead) > 0:

@@ -155,4 +155,11 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f (%.3f-%.3f)\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "\nDecision curve on this file: net benefit per patient of acting when p >= the threshold\n(Vickers and Elkin 2006; acting on no one: 0):\n\n")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "THRESHOLD\tMODEL\tACT ON ALL\tMODEL MINUS THE BETTER DEFAULT\n")
+	for _, nb := range m.DecisionCurve {
+		fmt.Fprintf(tw, "%.2f\t%.4f\t%.4f\t%+.4f\n", nb.Threshold, nb.Model, nb.TreatAll, nb.Model-max(nb.TreatAll, 0))
+	}
+	tw.Flush()
 }

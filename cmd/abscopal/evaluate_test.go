@@ -54,7 +54,7 @@ func TestEvaluate(t *testing.T) {
 	if m.Threshold != 0.4 || ev.CrossValidated.Threshold != 0.4 || !(ev.CrossValidated.AUC > 0.6) {
 		t.Errorf("threshold %v, cross-validated %+v", m.Threshold, ev.CrossValidated)
 	}
-	if !(m.AUC > 0.65 && m.AUC < 0.95 && m.AUCLow < m.AUC && m.AUC < m.AUCHigh) || len(m.Curve) != 10 {
+	if !(m.AUC > 0.65 && m.AUC < 0.95 && m.AUCLow < m.AUC && m.AUC < m.AUCHigh) || len(m.Curve) != 10 || len(m.DecisionCurve) != 10 {
 		t.Errorf("metrics on new patients: %+v", m)
 	}
 	if svg, err := os.ReadFile(plot); err != nil || !strings.Contains(string(svg), "external.parquet") {
@@ -62,7 +62,7 @@ func TestEvaluate(t *testing.T) {
 	}
 
 	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--data", trainFile, "--bootstrap", "0", "--threshold", "0.5")
-	for _, want := range []string{"the file the model was trained on", "in-sample", "SYNTHETIC", "sensitivity / specificity at 0.50", "(at 0.40: ", "OBSERVED (95% CI)"} {
+	for _, want := range []string{"the file the model was trained on", "in-sample", "SYNTHETIC", "sensitivity / specificity at 0.50", "(at 0.40: ", "OBSERVED (95% CI)", "Decision curve on this file", "MODEL MINUS THE BETTER DEFAULT"} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("on the training file: exit %d, output lacks %q:\n%s", code, want, stdout)
 		}

@@ -43,7 +43,7 @@ func TestTrainPublishPredict(t *testing.T) {
 		t.Error("two trainings with the same data, seed and options gave different bundles")
 	}
 	card, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "card.md"))
-	for _, want := range []string{"not for clinical use", "SHA-256", "ROC AUC (95% bootstrap CI)", "calibration.svg", "Intended use", "observed (95% CI)", "## Feature importance"} {
+	for _, want := range []string{"not for clinical use", "SHA-256", "ROC AUC (95% bootstrap CI)", "calibration.svg", "Intended use", "observed (95% CI)", "## Feature importance", "## Clinical utility (decision curve)", "| 0.25 | "} {
 		if !strings.Contains(string(card), want) {
 			t.Errorf("card lacks %q", want)
 		}
