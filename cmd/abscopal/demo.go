@@ -88,7 +88,8 @@ Serving on %[1]s (Ctrl-C to stop). Try:
 
 Registry: %[2]s (abscopal models list --registry %[2]s)
 Compare the algorithms on the demo cohort: abscopal compare --data %[3]s --target abscopal_response
-`, base, registry, cohort)
+Validate a model on new patients: abscopal synth --n 3000 --seed 7 --out %[4]s && abscopal evaluate --registry %[2]s --model abscopal --data %[4]s
+`, base, registry, cohort, filepath.Join(dir, "new_patients.parquet"))
 			return f.serve(ctx, ln, registry, out)
 		},
 	}
