@@ -16,6 +16,8 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
 )
 
 // duckdb runs SQL statements in DuckDB and decodes the rows of the last one.
@@ -270,5 +272,83 @@ func TestDuckDBReadsRealCohortFeatures(t *testing.T) {
 		if fmt.Sprint(a[k]) != fmt.Sprint(b[k]) {
 			t.Errorf("%s: original %v, export %v", k, a[k], b[k])
 		}
+	}
+}
+
+// TestDuckDBReadsScores: the scores of "abscopal predict" read in DuckDB
+// with their types, their nulls (no abscopal probability without RT, and
+// the reason), the same probabilities, and the synthetic label.
+func TestDuckDBReadsScores(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ps := synth.Generate(1500, 6)
+	recs := make([]features.Record, len(ps))
+	for i := range ps {
+		recs[i] = features.PatientRecord{P: &ps[i]}
+	}
+	res, err := train.Run(ctx, features.BuiltinSpec("abscopal_response"), recs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.Bundle("abscopal", res, models.TrainingInfo{DataFile: "train.parquet", Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := train.Files(b, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.DecodeBundle(files["bundle.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Version = "v1"
+	in, out := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "scores.parquet")
+	if err := synth.WriteFile(ctx, in, 1000, 7, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	scored, err := m.ScoreFile(ctx, in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, undefined := 0.0, 0
+	for _, p := range synth.Generate(1000, 7) {
+		if !p.HadRT() {
+			undefined++
+			continue
+		}
+		sum += m.Predict(features.PatientRecord{P: &p}).Probability
+	}
+	if scored.Rows != 1000 || scored.Undefined != undefined {
+		t.Fatalf("scored %+v, want 1000 rows, %d undefined", scored, undefined)
+	}
+
+	file := sqlString(out)
+	types := map[string]string{}
+	for _, d := range duckdb(t, "DESCRIBE SELECT * FROM "+file) {
+		types[fmt.Sprint(d["column_name"])] = fmt.Sprint(d["column_type"])
+	}
+	want := map[string]string{"patient_id": "VARCHAR", "probability": "DOUBLE", "model": "VARCHAR", "version": "VARCHAR", "imputed_inputs": "BIGINT", "reason": "VARCHAR"}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Errorf("DuckDB reads the columns as %v, want %v", types, want)
+	}
+	v := duckdb(t, `SELECT count(*) AS n, count(probability) AS scored, count(reason) AS reasons,
+		count(*) FILTER (WHERE probability IS NULL AND reason LIKE 'an abscopal response needs radiotherapy%') AS explained,
+		count(*) FILTER (WHERE probability > 0 AND probability < 1) AS in_range,
+		sum(probability) AS sum, min(version) AS version, min(model) AS model FROM `+file)[0]
+	got, _ := strconv.ParseFloat(fmt.Sprint(v["sum"]), 64)
+	n := fmt.Sprint(1000 - undefined)
+	if fmt.Sprint(v["n"]) != "1000" || fmt.Sprint(v["scored"]) != n || fmt.Sprint(v["in_range"]) != n ||
+		fmt.Sprint(v["reasons"]) != fmt.Sprint(undefined) || fmt.Sprint(v["explained"]) != fmt.Sprint(undefined) ||
+		v["version"] != "v1" || v["model"] != "abscopal" || math.Abs(got-sum) > 1e-9 {
+		t.Errorf("DuckDB sees %v; want %s scored, %d explained nulls, probabilities summing to %v", v, n, undefined, sum)
+	}
+	md := duckdb(t, "SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata("+file+")")
+	kv := map[string]string{}
+	for _, r := range md {
+		kv[fmt.Sprint(r["key"])] = fmt.Sprint(r["value"])
+	}
+	if kv["abscopal.synthetic"] != "true" || kv["abscopal.model"] != "abscopal:v1" || kv["abscopal.target"] != "abscopal_response" {
+		t.Errorf("metadata seen by DuckDB: %v", kv)
 	}
 }

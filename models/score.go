@@ -1,0 +1,91 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
+)
+
+// Scored counts what ScoreFile wrote.
+type Scored struct {
+	Rows int // rows written, one per input row
+	// Undefined counts the rows given no probability because the target
+	// has no meaning for them (an abscopal response without RT); their
+	// reason column says so.
+	Undefined int
+}
+
+// ScoreFile streams the rows of the data file in through the model and
+// writes, for each, the id, the calibrated probability, the model's name and
+// version, how many inputs were imputed, and the reason where the
+// probability is null. out is Parquet or, by its extension, CSV (whose
+// metadata goes to a sidecar); it is written atomically, and left untouched
+// on any error. The output's metadata names the model and the target and
+// labels the scores synthetic when the model or the input is.
+func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) {
+	ext := strings.ToLower(filepath.Ext(out))
+	if ext != ".parquet" && ext != ".csv" {
+		return nil, fmt.Errorf("%s: the extension must be .parquet or .csv", out)
+	}
+	b := m.Bundle
+	spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
+	src, err := features.OpenSource(ctx, in, &spec, false)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	cols := []data.ColumnSpec{
+		{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true},
+		{Name: "probability", Kind: data.KindFloat, Optional: true},
+		{Name: "model", Kind: data.KindString},
+		{Name: "version", Kind: data.KindString},
+		{Name: "imputed_inputs", Kind: data.KindInt, Optional: true},
+		{Name: "reason", Kind: data.KindString, Optional: true}, // why the probability is null
+	}
+	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}}
+	if b.Training.Synthetic || src.Synthetic() {
+		opts.Metadata["abscopal.synthetic"] = "true"
+	}
+	var w data.RowWriter
+	if ext == ".csv" {
+		w, err = data.CreateCSV(out, cols, opts)
+	} else {
+		w, err = data.CreateTable(out, cols, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var (
+		res     Scored
+		scratch Scratch
+	)
+	vals := make([]data.Value, len(cols))
+	err = src.Each(ctx, func(r features.Record) error {
+		vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
+		why := ""
+		if pr, ok := r.(features.PatientRecord); ok { // a cohort file
+			why = pr.P.Undefined(b.Target)
+		}
+		if why != "" {
+			vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
+			res.Undefined++
+		} else {
+			p := m.PredictWith(r, &scratch)
+			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
+		}
+		res.Rows++
+		return w.WriteRow(vals)
+	})
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

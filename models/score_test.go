@@ -1,0 +1,126 @@
+package models_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+)
+
+func scoringModel(t *testing.T) *models.Model {
+	t.Helper()
+	ps := synth.Generate(800, 9)
+	recs := make([]features.Record, len(ps))
+	for i := range ps {
+		recs[i] = features.PatientRecord{P: &ps[i]}
+	}
+	res, err := train.Run(context.Background(), features.BuiltinSpec("abscopal_response"), recs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.Bundle("abscopal", res, models.TrainingInfo{Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := train.Files(b, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.DecodeBundle(files["bundle.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Version = "v3"
+	return m
+}
+
+func TestScoreFile(t *testing.T) {
+	ctx := context.Background()
+	m := scoringModel(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "cohort.parquet")
+	if err := synth.WriteFile(ctx, in, 50, 10, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "scores.csv")
+	res, err := m.ScoreFile(ctx, in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 51 || lines[0] != "patient_id,probability,model,version,imputed_inputs,reason" || res.Rows != 50 {
+		t.Fatalf("%d lines, header %q, %+v", len(lines), lines[0], res)
+	}
+	ps := synth.Generate(50, 10)
+	undefined := 0
+	for i, p := range ps {
+		line := lines[i+1]
+		if !p.HadRT() {
+			undefined++
+			if !strings.HasPrefix(line, p.PatientID+",,abscopal,v3,,an abscopal response needs radiotherapy") {
+				t.Errorf("row %d without RT: %q", i+1, line)
+			}
+			continue
+		}
+		if !strings.HasPrefix(line, p.PatientID+",0.") || !strings.HasSuffix(line, ",") {
+			t.Errorf("row %d: %q", i+1, line)
+		}
+	}
+	if res.Undefined != undefined || undefined == 0 {
+		t.Errorf("undefined %d, want %d (> 0)", res.Undefined, undefined)
+	}
+	if side, err := os.ReadFile(out + ".meta.json"); err != nil || !strings.Contains(string(side), `"abscopal.synthetic": "true"`) {
+		t.Errorf("sidecar %s (%v)", side, err)
+	}
+}
+
+// TestScoreFileErrors: a failed scoring names the problem and leaves the
+// output as it was.
+func TestScoreFileErrors(t *testing.T) {
+	ctx := context.Background()
+	m := scoringModel(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.parquet")
+	w, err := data.CreateTable(bad, []data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "alc", Kind: data.KindFloat}}, data.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteRow([]data.Value{data.String("a"), data.String("pd1"), data.Float(1.2)})
+	w.WriteRow([]data.Value{data.String("b"), data.String("pd1"), data.Float(500)})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "scores.parquet")
+	if err := os.WriteFile(out, []byte("previous scores"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, in, out, want string
+	}{
+		{"invalid row", bad, out, "row 2, column alc: out of range: 500"},
+		{"missing input", filepath.Join(dir, "missing.parquet"), out, "missing.parquet"},
+		{"extension", bad, filepath.Join(dir, "scores.txt"), "scores.txt: the extension must be .parquet or .csv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := m.ScoreFile(ctx, tt.in, tt.out); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(out); string(b) != "previous scores" {
+		t.Errorf("the output was changed: %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("files left behind: %v", entries)
+	}
+}
