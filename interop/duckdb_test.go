@@ -16,8 +16,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/internal/modeltest"
 )
 
 // duckdb runs SQL statements in DuckDB and decodes the rows of the last one.
@@ -281,28 +280,7 @@ func TestDuckDBReadsRealCohortFeatures(t *testing.T) {
 func TestDuckDBReadsScores(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	ps := synth.Generate(1500, 6)
-	recs := make([]features.Record, len(ps))
-	for i := range ps {
-		recs[i] = features.PatientRecord{P: &ps[i]}
-	}
-	res, err := train.Run(ctx, features.BuiltinSpec("abscopal_response"), recs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.Bundle("abscopal", res, models.TrainingInfo{DataFile: "train.parquet", Synthetic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := train.Files(b, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := models.DecodeBundle(files["bundle.json"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Version = "v1"
+	m := modeltest.Synthetic(t, "abscopal", "abscopal_response", 1500, 6)
 	in, out := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "scores.parquet")
 	if err := synth.WriteFile(ctx, in, 1000, 7, data.WriteOptions{}); err != nil {
 		t.Fatal(err)

@@ -9,41 +9,12 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
-	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/internal/modeltest"
 )
-
-func scoringModel(t *testing.T) *models.Model {
-	t.Helper()
-	ps := synth.Generate(800, 9)
-	recs := make([]features.Record, len(ps))
-	for i := range ps {
-		recs[i] = features.PatientRecord{P: &ps[i]}
-	}
-	res, err := train.Run(context.Background(), features.BuiltinSpec("abscopal_response"), recs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.Bundle("abscopal", res, models.TrainingInfo{Synthetic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := train.Files(b, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := models.DecodeBundle(files["bundle.json"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Version = "v3"
-	return m
-}
 
 func TestScoreFile(t *testing.T) {
 	ctx := context.Background()
-	m := scoringModel(t)
+	m := modeltest.Synthetic(t, "abscopal", "abscopal_response", 800, 9)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "cohort.parquet")
 	if err := synth.WriteFile(ctx, in, 50, 10, data.WriteOptions{}); err != nil {
@@ -65,7 +36,7 @@ func TestScoreFile(t *testing.T) {
 		line := lines[i+1]
 		if !p.HadRT() {
 			undefined++
-			if !strings.HasPrefix(line, p.PatientID+",,abscopal,v3,,an abscopal response needs radiotherapy") {
+			if !strings.HasPrefix(line, p.PatientID+",,abscopal,v1,,an abscopal response needs radiotherapy") {
 				t.Errorf("row %d without RT: %q", i+1, line)
 			}
 			continue
@@ -86,7 +57,7 @@ func TestScoreFile(t *testing.T) {
 // output as it was.
 func TestScoreFileErrors(t *testing.T) {
 	ctx := context.Background()
-	m := scoringModel(t)
+	m := modeltest.Synthetic(t, "abscopal", "abscopal_response", 800, 9)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.parquet")
 	w, err := data.CreateTable(bad, []data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "alc", Kind: data.KindFloat}}, data.WriteOptions{})

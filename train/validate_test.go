@@ -11,33 +11,10 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/modeltest"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 )
-
-// publishedModel trains a logistic model on n synthetic patients and
-// returns it as the registry would load it: through its bundle.json.
-func publishedModel(t *testing.T, target string, n int, seed uint64) *models.Model {
-	t.Helper()
-	spec := features.BuiltinSpec(target)
-	res, err := train.Run(context.Background(), spec, records(synth.Generate(n, seed)), train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.Bundle("m", res, models.TrainingInfo{DataFile: "train.parquet", Synthetic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := train.Files(b, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := models.DecodeBundle(files["bundle.json"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 func openSource(t *testing.T, m *models.Model, path string) *features.Source {
 	t.Helper()
@@ -55,7 +32,7 @@ func openSource(t *testing.T, m *models.Model, path string) *features.Source {
 // that have a defined, non-null outcome, computed here a second way.
 func TestValidate(t *testing.T) {
 	ctx := context.Background()
-	m := publishedModel(t, "abscopal_response", 3000, 21)
+	m := modeltest.Synthetic(t, "m", "abscopal_response", 3000, 21)
 	path := filepath.Join(t.TempDir(), "external.parquet")
 	if err := synth.WriteFile(ctx, path, 2000, 22, data.WriteOptions{}); err != nil {
 		t.Fatal(err)
@@ -106,7 +83,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateErrors(t *testing.T) {
 	ctx := context.Background()
-	m := publishedModel(t, "objective_response", 600, 23)
+	m := modeltest.Synthetic(t, "m", "objective_response", 600, 23)
 	dir := t.TempDir()
 	write := func(name string, cols []data.ColumnSpec, rows [][]data.Value) string {
 		path := filepath.Join(dir, name)
