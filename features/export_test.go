@@ -13,6 +13,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/datatest"
 )
 
 func writeSynth(t *testing.T, n int) string {
@@ -176,21 +177,14 @@ func TestExportBadInput(t *testing.T) {
 
 	// A column that is null in every row: fitting the matrix fails, naming it,
 	// and leaves nothing behind.
-	allNull := filepath.Join(t.TempDir(), "nulls.parquet")
-	w, err := data.CreateTable(allNull, []data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "y", Kind: data.KindBool}, {Name: "ldh", Kind: data.KindFloat, Optional: true}}, data.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var rows [][]data.Value
 	for _, id := range []string{"a", "b", "c"} {
-		if err := w.WriteRow([]data.Value{data.String(id), data.Bool(true), data.Null}); err != nil {
-			t.Fatal(err)
-		}
+		rows = append(rows, []data.Value{data.String(id), data.Bool(true), data.Null})
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	allNull := datatest.WriteTable(t, filepath.Join(t.TempDir(), "nulls.parquet"),
+		[]data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "y", Kind: data.KindBool}, {Name: "ldh", Kind: data.KindFloat, Optional: true}}, rows)
 	dir := t.TempDir()
-	_, err = features.Export(ctx, allNull, filepath.Join(dir, "m.parquet"),
+	_, err := features.Export(ctx, allNull, filepath.Join(dir, "m.parquet"),
 		spec("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n"), features.ExportOptions{Matrix: true})
 	if !errors.Is(err, features.ErrFit) || !strings.Contains(err.Error(), "feature ldh: ldh null in all 3 training rows") {
 		t.Errorf("err = %v", err)
@@ -250,24 +244,15 @@ func TestExportKeepsTheTarget(t *testing.T) {
 		if withTarget {
 			cols = append(cols, data.ColumnSpec{Name: "y", Kind: data.KindBool})
 		}
-		path := filepath.Join(t.TempDir(), "t.parquet")
-		w, err := data.CreateTable(path, cols, data.WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		var rows [][]data.Value
 		for i, id := range []string{"a", "b"} {
 			row := []data.Value{data.String(id), data.Float(200 + float64(i))}
 			if withTarget {
 				row = append(row, data.Bool(i == 1))
 			}
-			if err := w.WriteRow(row); err != nil {
-				t.Fatal(err)
-			}
+			rows = append(rows, row)
 		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return path
+		return datatest.WriteTable(t, filepath.Join(t.TempDir(), "t.parquet"), cols, rows)
 	}
 	for _, tt := range []struct {
 		withTarget bool

@@ -9,6 +9,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/internal/modeltest"
 )
 
@@ -59,16 +60,9 @@ func TestScoreFileErrors(t *testing.T) {
 	ctx := context.Background()
 	m := modeltest.Synthetic(t, "abscopal", "abscopal_response", 800, 9)
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.parquet")
-	w, err := data.CreateTable(bad, []data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "alc", Kind: data.KindFloat}}, data.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.WriteRow([]data.Value{data.String("a"), data.String("pd1"), data.Float(1.2)})
-	w.WriteRow([]data.Value{data.String("b"), data.String("pd1"), data.Float(500)})
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	bad := datatest.WriteTable(t, filepath.Join(dir, "bad.parquet"),
+		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "alc", Kind: data.KindFloat}},
+		[][]data.Value{{data.String("a"), data.String("pd1"), data.Float(1.2)}, {data.String("b"), data.String("pd1"), data.Float(500)}})
 	out := filepath.Join(dir, "scores.parquet")
 	if err := os.WriteFile(out, []byte("previous scores"), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/internal/modeltest"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
@@ -86,20 +87,7 @@ func TestValidateErrors(t *testing.T) {
 	m := modeltest.Synthetic(t, "m", "objective_response", 600, 23)
 	dir := t.TempDir()
 	write := func(name string, cols []data.ColumnSpec, rows [][]data.Value) string {
-		path := filepath.Join(dir, name)
-		w, err := data.CreateTable(path, cols, data.WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			if err := w.WriteRow(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return path
+		return datatest.WriteTable(t, filepath.Join(dir, name), cols, rows)
 	}
 	id := data.ColumnSpec{Name: "patient_id", Kind: data.KindString}
 	ici := data.ColumnSpec{Name: "ici_class", Kind: data.KindString}

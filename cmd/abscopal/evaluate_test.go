@@ -9,6 +9,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/internal/datatest"
 )
 
 // TestEvaluate trains on one synthetic cohort and evaluates on another, then
@@ -82,19 +83,9 @@ func TestEvaluateBadInput(t *testing.T) {
 	if code, _, stderr := runCLI(t, "features", "--data", cohort, "--out", noTarget, "--matrix"); code != 0 {
 		t.Fatal(stderr)
 	}
-	noOutcome := filepath.Join(dir, "no_outcome.parquet")
-	w, err := data.CreateTable(noOutcome, []data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}}, data.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"a", "b"} {
-		if err := w.WriteRow([]data.Value{data.String(id), data.String("pd1")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	noOutcome := datatest.WriteTable(t, filepath.Join(dir, "no_outcome.parquet"),
+		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}},
+		[][]data.Value{{data.String("a"), data.String("pd1")}, {data.String("b"), data.String("pd1")}})
 	base := []string{"evaluate", "--registry", reg, "--model", "response"}
 	tests := []struct {
 		name string

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/internal/datatest"
 )
 
 // runCLI runs the command line in-process and returns exit status, stdout and stderr.
@@ -77,18 +78,7 @@ func TestValidateReportsEveryInvalidRow(t *testing.T) {
 		{data.String("c"), data.String("pd1"), data.Float(45), data.Float(200), data.String("lung"), data.Float(500)},
 		{data.String("a"), data.String("pd1"), data.Null, data.Null, data.Null, data.Float(1)},
 	}
-	w, err := data.CreateTable(path, specs, data.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		if err := w.WriteRow(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	datatest.WriteTable(t, path, specs, rows)
 	code, stdout, _ := runCLI(t, "validate", "--data", path)
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
@@ -113,19 +103,9 @@ func TestCLIErrors(t *testing.T) {
 	if err := os.WriteFile(notParquet, []byte("id,alc\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wrongType := filepath.Join(dir, "wrong.parquet")
-	w, err := data.CreateTable(wrongType, []data.ColumnSpec{
+	wrongType := datatest.WriteTable(t, filepath.Join(dir, "wrong.parquet"), []data.ColumnSpec{
 		{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString},
-		{Name: "rt_fractions", Kind: data.KindFloat}}, data.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteRow([]data.Value{data.String("a"), data.String("pd1"), data.Float(45.5)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+		{Name: "rt_fractions", Kind: data.KindFloat}}, [][]data.Value{{data.String("a"), data.String("pd1"), data.Float(45.5)}})
 	tests := []struct {
 		args []string
 		code int
