@@ -17,10 +17,9 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/modeltest"
 	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -38,23 +37,7 @@ func publish(t testing.TB, reg *models.Registry, name, target string, seed uint6
 // publishSpec is publish with a feature spec of one's own.
 func publishSpec(t testing.TB, reg *models.Registry, name string, spec *features.Spec, seed uint64) string {
 	t.Helper()
-	ps := synth.Generate(1200, seed)
-	recs := make([]features.Record, len(ps))
-	for i := range ps {
-		recs[i] = features.PatientRecord{P: &ps[i]}
-	}
-	res, err := train.Run(context.Background(), spec, recs, train.Options{Algo: "logistic", Folds: 3, Seed: seed, Bootstrap: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.Bundle(name, res, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := train.Files(b, res)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := modeltest.Files(t, name, spec, 1200, seed)
 	v, err := reg.Publish(name, files)
 	if err != nil {
 		t.Fatal(err)

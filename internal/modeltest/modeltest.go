@@ -13,18 +13,17 @@ import (
 	"github.com/abscopal/abscopal/train"
 )
 
-// Synthetic trains a logistic model named name of target (built-in spec) on
-// n synthetic patients drawn with seed (3-fold cross-validation, 10
-// bootstrap resamples), and returns it as a registry loads it: decoded from
-// its bundle.json, at version v1.
-func Synthetic(t testing.TB, name, target string, n int, seed uint64) *models.Model {
+// Files trains a logistic model named name with spec on n synthetic
+// patients drawn with seed (3-fold cross-validation with the same seed, 10
+// bootstrap resamples) and returns the files a registry version holds.
+func Files(t testing.TB, name string, spec *features.Spec, n int, seed uint64) map[string][]byte {
 	t.Helper()
 	ps := synth.Generate(n, seed)
 	recs := make([]features.Record, len(ps))
 	for i := range ps {
 		recs[i] = features.PatientRecord{P: &ps[i]}
 	}
-	res, err := train.Run(context.Background(), features.BuiltinSpec(target), recs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
+	res, err := train.Run(context.Background(), spec, recs, train.Options{Algo: "logistic", Folds: 3, Seed: seed, Bootstrap: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +35,14 @@ func Synthetic(t testing.TB, name, target string, n int, seed uint64) *models.Mo
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.DecodeBundle(files["bundle.json"])
+	return files
+}
+
+// Synthetic is Files for target with the built-in spec, returned as a
+// registry loads it: decoded from its bundle.json, at version v1.
+func Synthetic(t testing.TB, name, target string, n int, seed uint64) *models.Model {
+	t.Helper()
+	m, err := models.DecodeBundle(Files(t, name, features.BuiltinSpec(target), n, seed)["bundle.json"])
 	if err != nil {
 		t.Fatal(err)
 	}
