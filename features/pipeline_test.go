@@ -116,6 +116,14 @@ func TestSpecErrors(t *testing.T) {
 			[]string{"standardize must be the last"}},
 		{"duplicate", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n  - column: a\n    kind: numeric\n",
 			[]string{"features[1] (a)", "appears twice"}},
+		{"target as a feature", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n  - column: y\n    kind: boolean\n",
+			[]string{"s.yaml:5", "features[1] (y)", "the target column cannot be a feature"}},
+		{"id as a feature", "id: sample_id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: sample_id\n    kind: categorical\n",
+			[]string{"s.yaml:4", "features[0] (sample_id)", "the id column cannot be a feature"}},
+		{"an outcome as a feature", "target: {column: objective_response, positive: true}\nfeatures:\n  - column: pfs_months\n    kind: numeric\n",
+			[]string{"features[0] (pfs_months)", "column pfs_months is an outcome in the cohort schema (outcomes), known only after treatment"}},
+		{"the truth as a feature", "target: {column: objective_response, positive: true}\nfeatures:\n  - column: true_p_response\n    kind: numeric\n",
+			[]string{"column true_p_response is an outcome in the cohort schema (synthetic ground truth)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -302,6 +302,15 @@ func (s *Spec) Validate() error {
 		if name == s.Target.Column {
 			return s.errorf(f, i, "the target column cannot be a feature")
 		}
+		if f.Column != "" && f.Column == s.ID {
+			return s.errorf(f, i, "the id column cannot be a feature: it names patients, and what a model learns of it carries to no new patient")
+		}
+		// Outcomes are known only after treatment: a model that reads one
+		// cannot be used when a treatment is planned, and its metrics are
+		// inflated by the leak.
+		if cf, ok := data.CohortField(f.Column); ok && (cf.Outcome || cf.Synthetic) {
+			return s.errorf(f, i, "column %s is an outcome in the cohort schema (%s), known only after treatment: it cannot be a feature", f.Column, cf.Group)
+		}
 	}
 	return nil
 }
