@@ -111,3 +111,63 @@ func TestValidateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateGroups breaks a validation down by RT site: each subgroup's
+// metrics are those of its own rows, the groups add up to the whole, null
+// comes last, and a column of measurements is refused.
+func TestValidateGroups(t *testing.T) {
+	ctx := context.Background()
+	m := modeltest.Synthetic(t, "m", "objective_response", 2000, 31)
+	path := filepath.Join(t.TempDir(), "external.parquet")
+	if err := synth.WriteFile(ctx, path, 1500, 32, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := train.Validate(ctx, m, openSource(t, m, path), train.ValidateOptions{Threshold: 0.5, Bootstrap: 50, Seed: 1, By: "rt_site"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySite := map[string][2][]float64{}
+	for _, p := range synth.Generate(1500, 32) {
+		site := "null"
+		if p.RTSite != nil {
+			site = *p.RTSite
+		}
+		py := bySite[site]
+		py[0] = append(py[0], m.Predict(features.PatientRecord{P: &p}).Probability)
+		py[1] = append(py[1], map[bool]float64{true: 1}[*p.ObjectiveResponse])
+		bySite[site] = py
+	}
+	var names []string
+	n := 0
+	for _, g := range v.Groups {
+		names = append(names, g.Value)
+		n += g.N
+		py := bySite[g.Value]
+		want := train.Evaluate(py[0], py[1], 0.5, 50, 1)
+		if g.Metrics == nil || g.N != len(py[0]) || g.Positives != want.Positives || g.Metrics.AUC != want.AUC || g.Metrics.AUCLow != want.AUCLow || g.Metrics.CalSlope != want.CalSlope {
+			t.Errorf("group %s: %+v\nwant n %d, %+v", g.Value, g, len(py[0]), want)
+		}
+	}
+	if want := []string{"adrenal", "bone", "brain", "liver", "lung", "mediastinum", "other", "null"}; strings.Join(names, ",") != strings.Join(want, ",") || n != v.Metrics.N {
+		t.Errorf("groups %v (%d rows), want %v (%d rows)", names, n, want, v.Metrics.N)
+	}
+
+	// A group with one outcome only has no metrics; numbers sort as numbers.
+	v, err = train.Validate(ctx, m, openSource(t, m, path), train.ValidateOptions{Threshold: 0.5, By: "pneumonitis_grade"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range v.Groups {
+		if i > 0 && g.Value < v.Groups[i-1].Value {
+			t.Errorf("grades out of order: %s after %s", g.Value, v.Groups[i-1].Value)
+		}
+		if (g.Metrics == nil) != (g.Positives == 0 || g.Positives == g.N) {
+			t.Errorf("grade %s: %d of %d positive, metrics %v", g.Value, g.Positives, g.N, g.Metrics)
+		}
+	}
+
+	_, err = train.Validate(ctx, m, openSource(t, m, path), train.ValidateOptions{Threshold: 0.5, By: "age"})
+	if !errors.Is(err, train.ErrValidate) || !strings.Contains(err.Error(), "column age has more than 20 values") {
+		t.Errorf("by age: %v", err)
+	}
+}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -26,8 +28,9 @@ type evaluation struct {
 	DataSHA256 string `json:"data_sha256"`
 	// TrainingFile is true when the file is the one the model was trained
 	// on: the figures are then in-sample, not a validation.
-	TrainingFile bool `json:"training_file"`
-	Synthetic    bool `json:"synthetic"`
+	TrainingFile bool   `json:"training_file"`
+	Synthetic    bool   `json:"synthetic"`
+	By           string `json:"by,omitempty"` // the subgroup column of Groups
 	train.Validation
 	CrossValidated train.Metrics `json:"cross_validated"`
 }
@@ -80,7 +83,15 @@ in-sample and optimistic, and evaluate says so.`,
 			if err != nil {
 				return err
 			}
+			if opts.By != "" {
+				if err := checkColumn(cmd.Context(), in, opts.By); err != nil {
+					return err
+				}
+			}
 			spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
+			if opts.By != "" {
+				spec.Keep = append(slices.Clone(spec.Keep), opts.By) // read it along
+			}
 			src, err := features.OpenSource(cmd.Context(), in, &spec, false)
 			if err != nil {
 				return err
@@ -92,7 +103,7 @@ in-sample and optimistic, and evaluate says so.`,
 			}
 			ev := evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
 				DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
-				Synthetic: src.Synthetic() || b.Training.Synthetic, Validation: *v, CrossValidated: cv}
+				Synthetic: src.Synthetic() || b.Training.Synthetic, By: opts.By, Validation: *v, CrossValidated: cv}
 			if plot != "" {
 				title := fmt.Sprintf("Calibration of %s:%s\non %s", b.Name, m.Version, ev.DataFile)
 				svg, err := train.CalibrationSVG(v.Metrics, title)
@@ -118,9 +129,27 @@ in-sample and optimistic, and evaluate says so.`,
 	cmd.Flags().Float64Var(&opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity (default: the model's)")
 	cmd.Flags().IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC's 95% CI")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "seed of the bootstrap resamples")
+	cmd.Flags().StringVar(&opts.By, "by", "", fmt.Sprintf("also evaluate each subgroup of this column (at most %d values: a category, a flag, a grade)", train.MaxGroups))
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
+}
+
+// checkColumn returns an error naming the file when it has no column col.
+func checkColumn(ctx context.Context, path, col string) error {
+	t, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	var names []string
+	for _, c := range t.Schema() {
+		if c.Name == col {
+			return nil
+		}
+		names = append(names, c.Name)
+	}
+	return fmt.Errorf("%s: no column %s (it has %s)", path, col, strings.Join(names, ", "))
 }
 
 func printEvaluation(w io.Writer, ev *evaluation) {
@@ -155,6 +184,21 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f (%.3f-%.3f)\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
 	}
 	tw.Flush()
+	if len(ev.Groups) > 0 {
+		fmt.Fprintf(w, "\nBy %s (subgroups with one outcome only have no AUC or calibration):\n\n", ev.By)
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "%s\tN\tPOSITIVE\tROC AUC (95%% CI)\tBRIER\tCAL. INTERCEPT / SLOPE\n", strings.ToUpper(ev.By))
+		for _, g := range ev.Groups {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t", g.Value, g.N, g.Positives)
+			if g.Metrics == nil {
+				fmt.Fprintf(tw, "-\t-\t-\n")
+				continue
+			}
+			gm := g.Metrics
+			fmt.Fprintf(tw, "%.3f (%.3f-%.3f)\t%.4f\t%.3f / %.3f\n", gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(w, "\nDecision curve on this file: net benefit per patient of acting when p >= the threshold\n(Vickers and Elkin 2006; acting on no one: 0):\n\n")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "THRESHOLD\tMODEL\tACT ON ALL\tMODEL MINUS THE BETTER DEFAULT\n")

@@ -62,8 +62,25 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("plot: %v", err)
 	}
 
-	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--data", trainFile, "--bootstrap", "0", "--threshold", "0.5")
-	for _, want := range []string{"the file the model was trained on", "in-sample", "SYNTHETIC", "sensitivity / specificity at 0.50", "(at 0.40: ", "OBSERVED (95% CI)", "Decision curve on this file", "MODEL MINUS THE BETTER DEFAULT"} {
+	// By subgroup: every scored row in one group, the column read along.
+	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--json", "--by", "rt_ici_sequence", "--bootstrap", "20")
+	var byseq evaluation
+	if code != 0 || json.Unmarshal([]byte(stdout), &byseq) != nil {
+		t.Fatalf("--by: exit %d, %s", code, stderr)
+	}
+	n := 0
+	for _, g := range byseq.Groups {
+		n += g.N
+		if g.Value == "null" {
+			t.Errorf("a patient with RT and no sequence: %+v", g)
+		}
+	}
+	if byseq.By != "rt_ici_sequence" || len(byseq.Groups) != 3 || n != m.N || byseq.Metrics.AUC != m.AUC {
+		t.Errorf("--by rt_ici_sequence: %+v", byseq)
+	}
+
+	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--data", trainFile, "--bootstrap", "0", "--threshold", "0.5", "--by", "ecog")
+	for _, want := range []string{"the file the model was trained on", "in-sample", "SYNTHETIC", "sensitivity / specificity at 0.50", "(at 0.40: ", "OBSERVED (95% CI)", "Decision curve on this file", "MODEL MINUS THE BETTER DEFAULT", "By ecog", "ECOG  N"} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("on the training file: exit %d, output lacks %q:\n%s", code, want, stdout)
 		}
@@ -97,6 +114,7 @@ func TestEvaluateBadInput(t *testing.T) {
 		{"threshold", append(base, "--data", cohort, "--threshold", "1.5"), 2, "--threshold must be in (0, 1), got 1.5"},
 		{"bootstrap", append(base, "--data", cohort, "--bootstrap", "-1"), 2, "--bootstrap must be in [0, 100000]"},
 		{"plot format", append(base, "--data", cohort, "--plot", filepath.Join(dir, "c.png")), 2, "the extension must be .svg"},
+		{"no subgroup column", append(base, "--data", cohort, "--by", "centre"), 1, "cohort.parquet: no column centre (it has patient_id, "},
 		{"no such model", []string{"evaluate", "--registry", reg, "--model", "nope", "--data", cohort}, 1, "model not found: nope"},
 		{"no such file", append(base, "--data", filepath.Join(dir, "missing.parquet")), 1, "missing.parquet"},
 		{"not a cohort file", append(base, "--data", noTarget), 1, "features_only.parquet: column"},
