@@ -55,8 +55,8 @@ type Group struct {
 	// and no calibration line.
 	Metrics *Metrics `json:"metrics,omitempty"`
 
-	key   data.Value // for the order
-	p, y  []float64
+	key  data.Value // for the order
+	p, y []float64
 }
 
 // Validate scores every row of src with m and compares the calibrated
