@@ -104,7 +104,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	if ext != ".parquet" && ext != ".csv" {
 		return nil, fmt.Errorf("--out %s: the extension must be .parquet or .csv", out)
 	}
-	src, err := OpenSource(ctx, in, spec, false)
+	src, err := OpenSource(ctx, in, spec, SourceOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -322,17 +322,46 @@ func createWriter(out, ext string, cols []data.ColumnSpec, md map[string]string)
 	return data.CreateTable(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"]})
 }
 
+// SourceOptions are the options of OpenSource.
+type SourceOptions struct {
+	NeedTarget bool // the file must have the target column (training)
+	// Also names columns to read besides the spec's (a subgroup column),
+	// which the records then give. Each must be in the file; with the
+	// built-in spec, it must be a column of the cohort schema, as the
+	// records of a cohort file hold no other.
+	Also []string
+}
+
 // OpenSource opens a cohort file (built-in spec) or any table (a
-// researcher's spec) and checks the spec against its columns; needTarget
-// requires the target column (training). With the built-in spec, kept
-// columns and features the file cannot provide are left out of spec.
-func OpenSource(ctx context.Context, path string, spec *Spec, needTarget bool) (*Source, error) {
+// researcher's spec) and checks the spec against its columns. With the
+// built-in spec, kept columns and features the file cannot provide are left
+// out of spec.
+func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions) (*Source, error) {
 	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
 	if err != nil {
 		return nil, err
 	}
 	cols, md := probe.Schema(), probe.Metadata()
 	probe.Close()
+	needTarget := opts.NeedTarget
+	byName := map[string]data.ColumnInfo{}
+	var names []string
+	for _, c := range cols {
+		byName[c.Name] = c
+		names = append(names, c.Name)
+	}
+	for _, a := range opts.Also {
+		c, ok := byName[a]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%s: no column %s (it has %s)", path, a, strings.Join(names, ", "))
+		case c.Kind == data.KindUnsupported:
+			return nil, fmt.Errorf("%s: column %s has unsupported type %s", path, a, c.Type)
+		}
+		if _, ok := data.CohortField(a); spec.Builtin && !ok {
+			return nil, fmt.Errorf("%s: column %s is not in the cohort schema, and a cohort file is read as the schema's columns only: use a spec (--spec) over this file to read it", path, a)
+		}
+	}
 
 	var dropped []string
 	if spec.Builtin {
@@ -384,8 +413,8 @@ func OpenSource(ctx context.Context, path string, spec *Spec, needTarget bool) (
 	for _, c := range cols {
 		have[c.Name] = true
 	}
-	for _, c := range spec.Columns() {
-		if have[c] { // the target may be absent when exporting
+	for _, c := range append(spec.Columns(), opts.Also...) {
+		if have[c] && !slices.Contains(read, c) { // the target may be absent when exporting
 			read = append(read, c)
 		}
 	}

@@ -271,3 +271,54 @@ func TestExportKeepsTheTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceAlso: a column read along (a subgroup column) comes with the
+// records of a table; a cohort file gives schema columns only, and says so.
+func TestSourceAlso(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	table := datatest.WriteTable(t, filepath.Join(dir, "t.parquet"),
+		[]data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "centre", Kind: data.KindString}, {Name: "ldh", Kind: data.KindFloat}, {Name: "y", Kind: data.KindBool}},
+		[][]data.Value{{data.String("a"), data.String("Leiden"), data.Float(200), data.Bool(true)}, {data.String("b"), data.String("Houston"), data.Float(180), data.Bool(false)}})
+	spec, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := features.OpenSource(ctx, table, spec, features.SourceOptions{NeedTarget: true, Also: []string{"centre"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := src.All(ctx)
+	src.Close()
+	if err != nil || len(rs) != 2 || rs[0].Value("centre").Str != "Leiden" || rs[1].Value("centre").Str != "Houston" {
+		t.Fatalf("records %v (%v)", rs, err)
+	}
+
+	// A cohort file with a column of its own: present, but not in the schema.
+	cohort := datatest.WriteTable(t, filepath.Join(dir, "c.parquet"),
+		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "centre", Kind: data.KindString}},
+		[][]data.Value{{data.String("a"), data.String("pd1"), data.String("Leiden")}})
+	tests := []struct {
+		name, path, also, want string
+		spec                   *features.Spec
+	}{
+		{"missing", table, "site", "t.parquet: no column site (it has id, centre, ldh, y)", spec},
+		{"not a cohort column", cohort, "centre", "c.parquet: column centre is not in the cohort schema", features.BuiltinSpec("objective_response")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := features.OpenSource(ctx, tt.path, tt.spec, features.SourceOptions{Also: []string{tt.also}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	src, err = features.OpenSource(ctx, cohort, features.BuiltinSpec("objective_response"), features.SourceOptions{Also: []string{"ici_class"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if rs, err := src.All(ctx); err != nil || rs[0].Value("ici_class").Str != "pd1" {
+		t.Errorf("a schema column of a cohort file: %v (%v)", rs, err)
+	}
+}

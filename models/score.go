@@ -33,7 +33,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 	}
 	b := m.Bundle
 	spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
-	src, err := features.OpenSource(ctx, in, &spec, false)
+	src, err := features.OpenSource(ctx, in, &spec, features.SourceOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 func openSource(t *testing.T, m *models.Model, path string) *features.Source {
 	t.Helper()
 	spec := *m.Bundle.Pipeline.Spec
-	src, err := features.OpenSource(context.Background(), path, &spec, false)
+	src, err := features.OpenSource(context.Background(), path, &spec, features.SourceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func main() {
 	ctx := context.Background()
 	spec, err := features.LoadSpec(*specPath)
 	check(err)
-	src, err := features.OpenSource(ctx, *in, spec, true)
+	src, err := features.OpenSource(ctx, *in, spec, features.SourceOptions{NeedTarget: true})
 	check(err)
 	all, err := src.All(ctx)
 	check(err)

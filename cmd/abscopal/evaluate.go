@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -83,16 +81,12 @@ in-sample and optimistic, and evaluate says so.`,
 			if err != nil {
 				return err
 			}
-			if opts.By != "" {
-				if err := checkColumn(cmd.Context(), in, opts.By); err != nil {
-					return err
-				}
-			}
 			spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
+			var sopts features.SourceOptions
 			if opts.By != "" {
-				spec.Keep = append(slices.Clone(spec.Keep), opts.By) // read it along
+				sopts.Also = []string{opts.By}
 			}
-			src, err := features.OpenSource(cmd.Context(), in, &spec, false)
+			src, err := features.OpenSource(cmd.Context(), in, &spec, sopts)
 			if err != nil {
 				return err
 			}
@@ -133,23 +127,6 @@ in-sample and optimistic, and evaluate says so.`,
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
-}
-
-// checkColumn returns an error naming the file when it has no column col.
-func checkColumn(ctx context.Context, path, col string) error {
-	t, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
-	if err != nil {
-		return err
-	}
-	defer t.Close()
-	var names []string
-	for _, c := range t.Schema() {
-		if c.Name == col {
-			return nil
-		}
-		names = append(names, c.Name)
-	}
-	return fmt.Errorf("%s: no column %s (it has %s)", path, col, strings.Join(names, ", "))
 }
 
 func printEvaluation(w io.Writer, ev *evaluation) {

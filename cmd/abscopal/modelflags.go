@@ -114,10 +114,11 @@ func (d *dataFlags) loadSpec(f *pflag.FlagSet) (*features.Spec, error) {
 	return spec, nil
 }
 
-// readTraining reads every record of a training file, saying on log which
-// built-in features its columns cannot give.
-func readTraining(ctx context.Context, path string, spec *features.Spec, log io.Writer) (records []features.Record, synthetic bool, err error) {
-	src, err := features.OpenSource(ctx, path, spec, true)
+// readTraining reads every record of a training file, with the columns also
+// besides the spec's, saying on log which built-in features its columns
+// cannot give.
+func readTraining(ctx context.Context, path string, spec *features.Spec, also []string, log io.Writer) (records []features.Record, synthetic bool, err error) {
+	src, err := features.OpenSource(ctx, path, spec, features.SourceOptions{NeedTarget: true, Also: also})
 	if err != nil {
 		return nil, false, err
 	}

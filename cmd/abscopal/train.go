@@ -98,7 +98,7 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err != nil {
 		return nil, err
 	}
-	records, synthetic, err := readTraining(ctx, j.data, j.spec, j.log)
+	records, synthetic, err := readTraining(ctx, j.data, j.spec, nil, j.log)
 	if err != nil {
 		return nil, err
 	}
