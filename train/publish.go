@@ -26,7 +26,9 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		Uncalibrated   Metrics      `json:"uncalibrated"`
 		FoldAUC        []float64    `json:"fold_auc"`
 		Importance     []Importance `json:"importance"`
-	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance})
+		By             string       `json:"by,omitempty"`
+		Groups         []Group      `json:"groups,omitempty"`
+	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups})
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +179,22 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("AUC per fold:")
 	for _, a := range res.FoldAUC {
 		fmt.Fprintf(&w, " %.3f", a)
+	}
+	if len(res.Groups) > 0 {
+		fmt.Fprintf(&w, "\n\n## Performance by %s\n\n", res.Options.By)
+		w.WriteString("The same calibrated out-of-fold probabilities, by subgroup. A model can rank well overall and badly, or\n")
+		w.WriteString("miscalibrated, in one group; small groups have wide intervals. A group with one outcome only has no AUC.\n\n")
+		// Each row opens with its line break: the section ends as the
+		// paragraph before it did, without one.
+		fmt.Fprintf(&w, "| %s | n | positive | ROC AUC (95%% CI) | Brier | calibration intercept / slope |\n|---|---|---|---|---|---|", res.Options.By)
+		for _, g := range res.Groups {
+			if g.Metrics == nil {
+				fmt.Fprintf(&w, "\n| %s | %d | %d | - | - | - |", g.Value, g.N, g.Positives)
+				continue
+			}
+			gm := g.Metrics
+			fmt.Fprintf(&w, "\n| %s | %d | %d | %.3f (%.3f-%.3f) | %.4f | %.3f / %.3f |", g.Value, g.N, g.Positives, gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope)
+		}
 	}
 	w.WriteString("\n\n## Calibration\n\n![calibration curve](calibration.svg)\n\n")
 	w.WriteString("| decile | n | mean predicted | observed (95% CI) |\n|---|---|---|---|\n")

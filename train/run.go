@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 )
@@ -29,6 +30,10 @@ type Options struct {
 	// CrossValidateOnly stops after the cross-validated metrics: no final
 	// model, pipeline or calibrator (comparing algorithms needs none).
 	CrossValidateOnly bool
+	// By, if set, is a column of the records whose values (of kind ByKind)
+	// split the cross-validated metrics into subgroups (Result.Groups).
+	By     string
+	ByKind data.Kind
 	// Progress, if set, is called after each step: done of total.
 	Progress func(done, total int, step string)
 }
@@ -66,6 +71,8 @@ type Result struct {
 	// target, in input order, and Labels its 0/1 label: the same seed gives
 	// the same folds, so two runs' OOF compare row by row (CompareAUC).
 	OOF, Labels []float64
+	// Groups are the cross-validated metrics by subgroup of Options.By.
+	Groups []Group
 	// Importance ranks the features by the mean absolute contribution the
 	// final model gives them on its training rows (none when
 	// CrossValidateOnly).
@@ -132,6 +139,17 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("%w: %d positive and %d negative rows cannot fill %d folds", ErrTrain, npos, len(rows)-npos, opts.Folds)
 	}
 
+	var keys []data.Value // of the By column, checked before the long work
+	if opts.By != "" {
+		keys = make([]data.Value, len(rows))
+		for i, r := range rows {
+			keys[i] = r.Value(opts.By)
+		}
+		if err := checkGroups(opts.By, keys); err != nil {
+			return nil, err
+		}
+	}
+
 	fold := StratifiedFolds(y, opts.Folds, opts.Seed)
 	total := opts.Folds + 1 // and the final fit
 	if opts.CrossValidateOnly {
@@ -174,6 +192,12 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
 	res.OOF, res.Labels = cal, y
+	if opts.By != "" {
+		var err error
+		if res.Groups, err = Subgroups(opts.By, opts.ByKind, keys, cal, y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
+			return nil, err
+		}
+	}
 	if opts.CrossValidateOnly {
 		return res, nil
 	}

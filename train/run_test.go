@@ -3,6 +3,7 @@ package train_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -312,5 +313,43 @@ func TestConstantModelCard(t *testing.T) {
 	card := train.Card(b, res)
 	if !strings.Contains(card, "None: the model gives every patient the same score") || strings.Contains(card, "| feature | mean abs") {
 		t.Errorf("card of a constant model:\n%s", card)
+	}
+}
+
+// TestRunBySubgroup: the subgroups of a training run are its calibrated
+// out-of-fold predictions split by the column, and a column of measurements
+// is refused before any fold is fitted.
+func TestRunBySubgroup(t *testing.T) {
+	ps := synth.Generate(1500, 41)
+	spec := features.BuiltinSpec("objective_response")
+	opts := train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 20, By: "ici_class", ByKind: data.KindString}
+	res, err := train.Run(context.Background(), spec, records(ps), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]data.Value, len(ps))
+	for i := range ps {
+		keys[i] = data.String(*ps[i].ICIClass)
+	}
+	want, err := train.Subgroups("ici_class", data.KindString, keys, res.OOF, res.Labels, 0.5, 20, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res.Groups, want) || len(want) != 4 || want[0].Value != "ctla4" {
+		t.Errorf("groups %+v\nwant %+v", res.Groups, want)
+	}
+	b, err := train.Bundle("m", res, models.TrainingInfo{Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if card := train.Card(b, res); !strings.Contains(card, "## Performance by ici_class") || !strings.Contains(card, "| pd1 | ") {
+		t.Errorf("card:\n%s", card)
+	}
+
+	calls := 0
+	opts.By, opts.ByKind = "age", data.KindFloat
+	opts.Progress = func(int, int, string) { calls++ }
+	if _, err := train.Run(context.Background(), spec, records(ps), opts); !errors.Is(err, train.ErrSubgroups) || calls != 0 {
+		t.Errorf("by age: %v after %d steps", err, calls)
 	}
 }

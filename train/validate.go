@@ -68,15 +68,11 @@ type Group struct {
 func Validate(ctx context.Context, m *models.Model, src *features.Source, opts ValidateOptions) (*Validation, error) {
 	spec := m.Bundle.Pipeline.Spec
 	var (
-		v      Validation
-		p, y   []float64
-		s      models.Scratch
-		groups = map[data.Value]*Group{}
+		v    Validation
+		p, y []float64
+		keys []data.Value
+		s    models.Scratch
 	)
-	kind := data.KindUnsupported
-	if opts.By != "" {
-		kind = src.Kind(opts.By)
-	}
 	err := src.Each(ctx, func(r features.Record) error {
 		if pr, ok := r.(features.PatientRecord); ok && pr.P.Undefined(m.Bundle.Target) != "" {
 			v.Undefined++
@@ -87,23 +83,11 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 			v.Unlabelled++
 			return nil
 		}
-		pi, yi := m.PredictWith(r, &s).Probability, b2f(pos)
-		p = append(p, pi)
-		y = append(y, yi)
-		if opts.By == "" {
-			return nil
+		p = append(p, m.PredictWith(r, &s).Probability)
+		y = append(y, b2f(pos))
+		if opts.By != "" {
+			keys = append(keys, r.Value(opts.By))
 		}
-		key := r.Value(opts.By)
-		g := groups[key]
-		if g == nil {
-			if len(groups) == MaxGroups {
-				return fmt.Errorf("%w: column %s has more than %d values; a subgroup column is a category, a flag or a grade", ErrValidate, opts.By, MaxGroups)
-			}
-			g = &Group{Value: groupName(key, kind), key: key}
-			groups[key] = g
-		}
-		g.p = append(g.p, pi)
-		g.y = append(g.y, yi)
 		return nil
 	})
 	if err != nil {
@@ -120,21 +104,63 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 		return nil, fmt.Errorf("%w: all %d labelled rows have the same outcome (%d positive): the AUC and calibration need both", ErrValidate, len(y), positives)
 	}
 	v.Metrics = Evaluate(p, y, opts.Threshold, opts.Bootstrap, opts.Seed)
+	if opts.By != "" {
+		if v.Groups, err = Subgroups(opts.By, src.Kind(opts.By), keys, p, y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
+			return nil, err
+		}
+	}
+	return &v, nil
+}
+
+// Subgroups evaluates the predictions p of labels y by the values keys[i]
+// of the column by (of the given kind): one Group a value, in the order of
+// the values, with Evaluate's metrics where the group holds both outcomes.
+// More than MaxGroups values is an error wrapping ErrSubgroups.
+func Subgroups(by string, kind data.Kind, keys []data.Value, p, y []float64, threshold float64, bootstrap int, seed uint64) ([]Group, error) {
+	if err := checkGroups(by, keys); err != nil {
+		return nil, err
+	}
+	groups := map[data.Value]*Group{}
+	for i, key := range keys {
+		g := groups[key]
+		if g == nil {
+			g = &Group{Value: groupName(key, kind), key: key}
+			groups[key] = g
+		}
+		g.p = append(g.p, p[i])
+		g.y = append(g.y, y[i])
+	}
+	out := make([]Group, 0, len(groups))
 	for _, g := range groups {
 		g.N = len(g.y)
 		for _, yi := range g.y {
 			g.Positives += int(yi)
 		}
 		if g.Positives > 0 && g.Positives < g.N {
-			m := Evaluate(g.p, g.y, opts.Threshold, opts.Bootstrap, opts.Seed)
+			m := Evaluate(g.p, g.y, threshold, bootstrap, seed)
 			g.Metrics = &m
 		}
 		g.p, g.y = nil, nil
-		v.Groups = append(v.Groups, *g)
+		out = append(out, *g)
 	}
-	sort.Slice(v.Groups, func(a, b int) bool { return groupLess(v.Groups[a].key, v.Groups[b].key) })
-	return &v, nil
+	sort.Slice(out, func(a, b int) bool { return groupLess(out[a].key, out[b].key) })
+	return out, nil
 }
+
+// checkGroups refuses a column of more than MaxGroups values.
+func checkGroups(by string, keys []data.Value) error {
+	seen := map[data.Value]bool{}
+	for _, k := range keys {
+		if seen[k] = true; len(seen) > MaxGroups {
+			return fmt.Errorf("%w: column %s has more than %d values; a subgroup column is a category, a flag or a grade", ErrSubgroups, by, MaxGroups)
+		}
+	}
+	return nil
+}
+
+// ErrSubgroups is wrapped by the error of a column with too many values to
+// make subgroups of.
+var ErrSubgroups = errors.New("cannot make subgroups")
 
 // groupName writes a subgroup's value as its column's kind reads.
 func groupName(v data.Value, kind data.Kind) string {

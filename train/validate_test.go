@@ -167,7 +167,7 @@ func TestValidateGroups(t *testing.T) {
 	}
 
 	_, err = train.Validate(ctx, m, openSource(t, m, path), train.ValidateOptions{Threshold: 0.5, By: "age"})
-	if !errors.Is(err, train.ErrValidate) || !strings.Contains(err.Error(), "column age has more than 20 values") {
+	if !errors.Is(err, train.ErrSubgroups) || !strings.Contains(err.Error(), "column age has more than 20 values") {
 		t.Errorf("by age: %v", err)
 	}
 }

@@ -73,7 +73,7 @@ algorithm you choose with "abscopal train".`,
 			if err != nil {
 				return err
 			}
-			records, synthetic, err := readTraining(cmd.Context(), df.data, spec, nil, cmd.ErrOrStderr())
+			records, synthetic, _, err := readTraining(cmd.Context(), df.data, spec, "", cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

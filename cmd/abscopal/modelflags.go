@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/pflag"
@@ -114,20 +115,28 @@ func (d *dataFlags) loadSpec(f *pflag.FlagSet) (*features.Spec, error) {
 	return spec, nil
 }
 
-// readTraining reads every record of a training file, with the columns also
-// besides the spec's, saying on log which built-in features its columns
-// cannot give.
-func readTraining(ctx context.Context, path string, spec *features.Spec, also []string, log io.Writer) (records []features.Record, synthetic bool, err error) {
-	src, err := features.OpenSource(ctx, path, spec, features.SourceOptions{NeedTarget: true, Also: also})
+// readTraining reads every record of a training file, with the column by
+// (a subgroup column, if not "") besides the spec's, whose kind it returns;
+// it says on log which built-in features the file's columns cannot give.
+func readTraining(ctx context.Context, path string, spec *features.Spec, by string, log io.Writer) (records []features.Record, synthetic bool, byKind data.Kind, err error) {
+	var opts features.SourceOptions
+	if by != "" {
+		opts.Also = []string{by}
+	}
+	opts.NeedTarget = true
+	src, err := features.OpenSource(ctx, path, spec, opts)
 	if err != nil {
-		return nil, false, err
+		return nil, false, 0, err
 	}
 	defer src.Close()
 	if records, err = src.All(ctx); err != nil {
-		return nil, false, err
+		return nil, false, 0, err
 	}
 	if d := src.Dropped(); len(d) > 0 {
 		fmt.Fprintf(log, "left out (the file lacks their columns): %v\n", d)
 	}
-	return records, src.Synthetic(), nil
+	if by != "" {
+		byKind = src.Kind(by)
+	}
+	return records, src.Synthetic(), byKind, nil
 }

@@ -27,7 +27,7 @@ func newTrainCmd() *cobra.Command {
 		df             dataFlags
 		mf             modelFlags
 		registry, name string
-		algo           string
+		algo, by       string
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
@@ -55,6 +55,7 @@ spec's target column.`,
 			if err != nil {
 				return err
 			}
+			opts.By = by
 			spec, err := df.loadSpec(cmd.Flags())
 			if err != nil {
 				return err
@@ -72,6 +73,7 @@ spec's target column.`,
 	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
 	f.StringVar(&algo, "algo", "gbm", "logistic, gbm or forest")
+	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
 	mf.register(f)
 	return cmd
 }
@@ -98,10 +100,11 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err != nil {
 		return nil, err
 	}
-	records, synthetic, err := readTraining(ctx, j.data, j.spec, nil, j.log)
+	records, synthetic, byKind, err := readTraining(ctx, j.data, j.spec, j.opts.By, j.log)
 	if err != nil {
 		return nil, err
 	}
+	j.opts.ByKind = byKind
 	if j.progress {
 		j.opts.Progress = newProgress(j.log, fmt.Sprintf("training %s on %d rows", j.opts.Algo, len(records)))
 	}
@@ -179,6 +182,17 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 	fmt.Fprintf(tw, "log loss\t%.4f\n", m.LogLoss)
 	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\n", m.CalIntercept, m.CalSlope)
 	fmt.Fprintf(tw, "sensitivity / specificity at %.2f\t%.3f / %.3f\n", m.Threshold, m.Sensitivity, m.Specificity)
+	if len(res.Groups) > 0 {
+		var aucs []string
+		for _, g := range res.Groups {
+			if g.Metrics == nil {
+				aucs = append(aucs, fmt.Sprintf("%s -", g.Value))
+			} else {
+				aucs = append(aucs, fmt.Sprintf("%s %.3f", g.Value, g.Metrics.AUC))
+			}
+		}
+		fmt.Fprintf(tw, "ROC AUC by %s (the card has more)\t%s\n", res.Options.By, strings.Join(aucs, ", "))
+	}
 	if lead := train.Leading(res.Importance, 3); len(lead) > 0 {
 		var top []string
 		for _, im := range lead {

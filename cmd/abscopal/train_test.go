@@ -20,12 +20,12 @@ func TestTrainPublishPredict(t *testing.T) {
 	cohort := synthCohort(t, dir, 1500, 8)
 	reg := filepath.Join(dir, "registry")
 	trainArgs := []string{"train", "--data", cohort, "--target", "objective_response", "--algo", "gbm", "--registry", reg,
-		"--name", "response", "--seed", "3", "--trees", "40", "--bootstrap", "50"}
+		"--name", "response", "--seed", "3", "--trees", "40", "--bootstrap", "50", "--by", "ici_class"}
 	code, stdout, stderr := runCLI(t, trainArgs...)
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"published response:v1", "SYNTHETIC", "ROC AUC (5-fold CV)", "calibration intercept / slope", "leans most on"} {
+	for _, want := range []string{"published response:v1", "SYNTHETIC", "ROC AUC (5-fold CV)", "calibration intercept / slope", "leans most on", "ROC AUC by ici_class (the card has more)", " ctla4 0."} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("train output lacks %q:\n%s", want, stdout)
 		}
@@ -43,7 +43,7 @@ func TestTrainPublishPredict(t *testing.T) {
 		t.Error("two trainings with the same data, seed and options gave different bundles")
 	}
 	card, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "card.md"))
-	for _, want := range []string{"not for clinical use", "SHA-256", "ROC AUC (95% bootstrap CI)", "calibration.svg", "Intended use", "observed (95% CI)", "## Feature importance", "## Clinical utility (decision curve)", "| 0.25 | "} {
+	for _, want := range []string{"not for clinical use", "SHA-256", "ROC AUC (95% bootstrap CI)", "calibration.svg", "Intended use", "observed (95% CI)", "## Feature importance", "## Clinical utility (decision curve)", "| 0.25 | ", "## Performance by ici_class", "| pd1_ctla4 | "} {
 		if !strings.Contains(string(card), want) {
 			t.Errorf("card lacks %q", want)
 		}
@@ -144,6 +144,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"target missing", []string{"--target", "response_at_12w"}, 1, "target.column: column response_at_12w is not in"},
 		{"target not binary", []string{"--spec", spec("target: {column: age, positive: true}\nfeatures:\n  - column: tmb\n    kind: numeric\n")}, 1, "column age in"},
 		{"fewer rows than folds", []string{"--folds", "50"}, 1, "cannot fill 50 folds"},
+		{"subgroups of a measurement", []string{"--by", "age"}, 1, "cannot make subgroups: column age has more than 20 values"},
+		{"subgroup column missing", []string{"--by", "centre"}, 1, "no column centre"},
 		{"unwritable registry", []string{"--registry", filepath.Join(notDir, "reg")}, 1, "registry"},
 		{"bad name", []string{"--name", "My Model"}, 2, "--name"},
 		{"no leaf minimum", []string{"--algo", "forest", "--min-leaf", "0"}, 2, "--min-leaf 0 must be at least 1"},
