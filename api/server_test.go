@@ -374,6 +374,18 @@ func TestOpenInferenceProtocol(t *testing.T) {
 	if prediction(t, v1, 0, "abscopal_response")["probability"] != d[0] {
 		t.Errorf("v2 %v, v1 %v", d[0], prediction(t, v1, 0, "abscopal_response")["probability"])
 	}
+	// A [rows, 1] column with one array per row, as some clients send it,
+	// and the one output asked for by name: the same answer.
+	nested := `{"inputs": [
+		{"name": "ici_class", "datatype": "BYTES", "shape": [3, 1], "data": [["pd1"], ["pdl1"], ["ctla4"]]},
+		{"name": "rt_dose_gy", "datatype": "FP64", "shape": [3, 1], "data": [[24], [50], [0]]},
+		{"name": "rt_fractions", "datatype": "INT64", "shape": [3, 1], "data": [[3], [4], [null]]},
+		{"name": "rt_site", "datatype": "BYTES", "shape": [3], "data": ["lung", "liver", null]},
+		{"name": "alc", "datatype": "FP64", "shape": [3, 1], "data": [[1.2], [null], [0.8]]}], "outputs": [{"name": "probability"}]}`
+	status, body = c.do("POST", "/v2/models/abscopal/infer", nested, true)
+	if got := body["outputs"].([]any)[0].(map[string]any)["data"]; status != 200 || fmt.Sprint(got) != fmt.Sprint(d) {
+		t.Errorf("nested columns: %d %v, want %v", status, body, d)
+	}
 	for _, tt := range []struct {
 		path, body string
 		status     int
@@ -382,6 +394,11 @@ func TestOpenInferenceProtocol(t *testing.T) {
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "alc_baseline", "datatype": "FP64", "shape": [1], "data": [1]}]}`, 400, `unknown input "alc_baseline"`},
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "alc", "datatype": "FP64", "shape": [2], "data": [1, 2]}]}`, 400, "has 2 values, others 1"},
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "alc", "datatype": "FP64", "shape": [1], "data": [500]}]}`, 400, "row 1: field alc: out of range"},
+		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["ctla4"]}]}`, 400, "input ici_class given twice"},
+		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}], "outputs": [{"name": "class"}]}`, 400, `unknown output "class": the model's one output is probability`},
+		{"/v2/models/abscopal/infer", `{"id": 7, "inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}]}`, 400, "not an inference request: field id: a JSON number is not allowed there"},
+		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1, 2], "data": ["pd1", "pd1"]}]}`, 400, "shape [1 2]; a column is [rows] or [rows, 1]"},
+		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1, 1], "data": [[["pd1"]]]}]}`, 400, "data must be a flat list of values, or one list of one value per row"},
 		{"/v2/models/nope/infer", `{"inputs": []}`, 404, "model nope not found"},
 		{"/v2/models/abscopal/versions/v9/infer", `{"inputs": []}`, 404, "version v9 is not served"},
 	} {

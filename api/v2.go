@@ -3,8 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -26,9 +28,16 @@ type v2Tensor struct {
 }
 
 type v2InferRequest struct {
-	ID         string         `json:"id,omitempty"`
-	Inputs     []v2Tensor     `json:"inputs"`
-	Outputs    []any          `json:"outputs,omitempty"`
+	ID         string              `json:"id,omitempty"`
+	Inputs     []v2Tensor          `json:"inputs"`
+	Outputs    []v2RequestedOutput `json:"outputs,omitempty"`
+	Parameters map[string]any      `json:"parameters,omitempty"`
+}
+
+// v2RequestedOutput names an output the client wants; a model here has one,
+// "probability".
+type v2RequestedOutput struct {
+	Name       string         `json:"name"`
 	Parameters map[string]any `json:"parameters,omitempty"`
 }
 
@@ -174,8 +183,14 @@ func (s *Server) v2Infer(c *gin.Context) {
 	dec.DisallowUnknownFields()
 	var req v2InferRequest
 	if err := dec.Decode(&req); err != nil {
-		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "not an inference request: " + err.Error()})
+		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "not an inference request: " + v2Problem(err)})
 		return
+	}
+	for _, o := range req.Outputs {
+		if o.Name != "probability" {
+			abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("unknown output %q: the model's one output is probability", o.Name), Field: "outputs"})
+			return
+		}
 	}
 	cols, n, e := decodeColumns(req.Inputs, inputColumns(m))
 	if e != nil {
@@ -255,6 +270,16 @@ func decodeColumns(inputs []v2Tensor, want []v2Tensor) (map[string][]data.Value,
 		if !ok {
 			return nil, 0, &apiError{Code: codeUnknownField, Message: fmt.Sprintf("unknown input %q; GET the model's metadata for its inputs", in.Name), Field: in.Name}
 		}
+		if _, dup := cols[in.Name]; dup {
+			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s given twice", in.Name), Field: in.Name}
+		}
+		if len(in.Shape) == 0 || len(in.Shape) > 2 || (len(in.Shape) == 2 && in.Shape[1] != 1) {
+			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s: shape %v; a column is [rows] or [rows, 1]", in.Name, in.Shape), Field: in.Name}
+		}
+		var err error
+		if in.Data, err = flatten(in.Data); err != nil {
+			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s: data must be a flat list of values, or one list of one value per row", in.Name), Field: in.Name}
+		}
 		if in.Datatype != wantType && !(wantType == "FP64" && (in.Datatype == "FP32" || in.Datatype == "INT64" || in.Datatype == "INT32")) &&
 			!(wantType == "INT64" && in.Datatype == "INT32") {
 			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s: datatype %s, want %s", in.Name, in.Datatype, wantType), Field: in.Name}
@@ -288,6 +313,49 @@ func decodeColumns(inputs []v2Tensor, want []v2Tensor) (map[string][]data.Value,
 		cols[in.Name] = vals
 	}
 	return cols, n, nil
+}
+
+// flatten gives the elements of data in row-major order: the protocol lets
+// a [rows, 1] tensor's data come nested, one array per row. Only one level
+// of nesting is taken, as a column has at most two dimensions.
+func flatten(data []json.RawMessage) ([]json.RawMessage, error) {
+	nested := false
+	for _, raw := range data {
+		if len(raw) > 0 && raw[0] == '[' {
+			nested = true
+			break
+		}
+	}
+	if !nested {
+		return data, nil
+	}
+	var out []json.RawMessage
+	for _, raw := range data {
+		var row []json.RawMessage
+		if err := json.Unmarshal(raw, &row); err != nil {
+			return nil, err
+		}
+		for _, v := range row {
+			if len(v) > 0 && v[0] == '[' {
+				return nil, errors.New("nested twice")
+			}
+		}
+		out = append(out, row...)
+	}
+	return out, nil
+}
+
+// v2Problem says what is wrong with a request body without Go's names for
+// its types.
+func v2Problem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf("field %s: a JSON %s is not allowed there", te.Field, te.Value)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return jsonProblem(err)
 }
 
 func prod(shape []int) int {
