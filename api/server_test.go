@@ -306,6 +306,18 @@ func TestRegimens(t *testing.T) {
 	if e := body["error"].(map[string]any); status != 422 || e["field"] != "regimens[0].dose_gy" || !strings.Contains(e["message"].(string), "exceeds 35 Gy") {
 		t.Errorf("40 Gy x 1: %d %v", status, body)
 	}
+	for _, tt := range []struct{ regimens, field, msg string }{
+		{`[{"dose_gy": "24", "fractions": 3}]`, "regimens[0].dose_gy", `regimens[0].dose_gy must be a number (Gy), got a JSON string`},
+		{`[{"dose_gy": 24, "fractions": 3}, {"dose_gy": 24, "fractions": 3.5}]`, "regimens[1].fractions", "regimens[1].fractions must be a whole number, got a JSON number 3.5"},
+		{`[{"dose_gy": 24, "fractions": 3, "nodal": "no"}]`, "regimens[0].nodal", "must be true or false"},
+		{`{"dose_gy": 24}`, "regimens", "regimens must be a JSON array of regimens"},
+		{`[24]`, "regimens[0]", "regimens[0] must be a JSON object"},
+	} {
+		status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": `+tt.regimens+`}`, false)
+		if e := body["error"].(map[string]any); status != 422 || e["field"] != tt.field || e["message"] != tt.msg && !strings.Contains(e["message"].(string), tt.msg) || strings.Contains(e["message"].(string), "Go ") {
+			t.Errorf("regimens %s: %d %v; want %s: %q", tt.regimens, status, body, tt.field, tt.msg)
+		}
+	}
 	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": 24, "fractions": 3}, {"dose_gy": -24, "fractions": 3}]}`, false)
 	if e := body["error"].(map[string]any); status != 422 || e["field"] != "regimens[1].dose_gy" || !strings.HasPrefix(e["message"].(string), "field dose_gy: out of range: -24 (allowed: [0, 150] Gy)") {
 		t.Errorf("negative dose: %d %v", status, body)

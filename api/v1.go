@@ -126,8 +126,8 @@ func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, 
 		case errors.As(err, &te):
 			f, _ := data.CohortField(te.Field)
 			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s must be %s (%s), got a JSON %s", te.Field, jsonKind(f), f.Allowed(), te.Value), Field: path + te.Field}, http.StatusUnprocessableEntity
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		case isUnknownField(err):
+			name, _ := unknownField(err)
 			return nil, &apiError{Code: codeUnknownField, Message: "unknown field " + name + "; GET /v1/schema lists the input fields", Field: path + name}, http.StatusUnprocessableEntity
 		}
 		return nil, &apiError{Code: codeMalformed, Message: "not a JSON object: " + jsonProblem(err), Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
@@ -390,10 +390,9 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	}
 	regimens := DefaultRegimens
 	if rr, ok := obj["regimens"]; ok {
-		dec := json.NewDecoder(bytes.NewReader(rr))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&regimens); err != nil {
-			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "regimens: " + strings.TrimPrefix(err.Error(), "json: "), Field: "regimens"})
+		var e *apiError
+		if regimens, e = decodeRegimens(rr); e != nil {
+			abort(c, http.StatusUnprocessableEntity, *e)
 			return
 		}
 		if len(regimens) == 0 || len(regimens) > 50 {
@@ -478,6 +477,39 @@ func applyRegimen(p data.Patient, r Regimen) (patient *data.Patient, field, mess
 		return nil, fe.Field, fe.Error()
 	}
 	return &p, "", ""
+}
+
+// decodeRegimens reads the regimens of a comparison one by one, so that an
+// error names the regimen and its field in the client's terms.
+func decodeRegimens(raw json.RawMessage) ([]Regimen, *apiError) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(raw, &raws); err != nil {
+		return nil, &apiError{Code: codeInvalid, Message: "regimens must be a JSON array of regimens", Field: "regimens"}
+	}
+	out := make([]Regimen, len(raws))
+	for i, r := range raws {
+		path := fmt.Sprintf("regimens[%d]", i)
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&out[i])
+		if err == nil {
+			continue
+		}
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			want := map[string]string{"dose_gy": "a number (Gy)", "fractions": "a whole number", "nodal": "true or false"}[te.Field]
+			if want == "" {
+				want = "a string"
+			}
+			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s.%s must be %s, got a JSON %s", path, te.Field, want, te.Value), Field: path + "." + te.Field}
+		case isUnknownField(err):
+			name, _ := unknownField(err)
+			return nil, &apiError{Code: codeUnknownField, Message: fmt.Sprintf("%s: unknown field %q (dose_gy, fractions, site, nodal, sequence, label)", path, name), Field: path + "." + name}
+		}
+		return nil, &apiError{Code: codeInvalid, Message: path + " must be a JSON object", Field: path}
+	}
+	return out, nil
 }
 
 func regimenLabel(r Regimen) string {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -352,8 +351,8 @@ func v2Problem(err error) string {
 	if errors.As(err, &te) && te.Field != "" {
 		return fmt.Sprintf("field %s: a JSON %s is not allowed there", te.Field, te.Value)
 	}
-	if strings.HasPrefix(err.Error(), "json: unknown field ") {
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	if name, ok := unknownField(err); ok {
+		return fmt.Sprintf("unknown field %q", name)
 	}
 	return jsonProblem(err)
 }
