@@ -44,6 +44,10 @@ type Validation struct {
 	// Groups holds, with ValidateOptions.By, the metrics of each subgroup,
 	// in the order of their values (numbers by value, null last).
 	Groups []Group `json:"groups,omitempty"`
+	// Predictions and Labels are the scored rows, in file order: two models
+	// validated on one file can be compared row by row (CompareAUC).
+	Predictions []float64 `json:"-"`
+	Labels      []float64 `json:"-"`
 }
 
 // Group is the validation of the rows that share one value of the By column.
@@ -104,6 +108,7 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 		return nil, fmt.Errorf("%w: all %d labelled rows have the same outcome (%d positive): the AUC and calibration need both", ErrValidate, len(y), positives)
 	}
 	v.Metrics = Evaluate(p, y, opts.Threshold, opts.Bootstrap, opts.Seed)
+	v.Predictions, v.Labels = p, y
 	if opts.By != "" {
 		if v.Groups, err = Subgroups(opts.By, src.Kind(opts.By), keys, p, y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
 			return nil, err

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -33,30 +35,51 @@ type evaluation struct {
 	CrossValidated train.Metrics `json:"cross_validated"`
 }
 
+// comparedModel is one of several models evaluate scores on one file.
+type comparedModel struct {
+	evaluation
+	// MinusReference is this model's AUC minus the first model's, on the
+	// same rows, with a paired-bootstrap 95% interval.
+	MinusReference   float64    `json:"auc_minus_reference"`
+	MinusReferenceCI [2]float64 `json:"auc_minus_reference_ci"`
+}
+
+// evaluationSet is what evaluate prints (--json) for several models.
+type evaluationSet struct {
+	Reference string          `json:"reference"` // the first model, NAME:VERSION
+	Models    []comparedModel `json:"models"`
+}
+
 func newEvaluateCmd() *cobra.Command {
 	var (
-		registry, ref, in, plot string
-		opts                    train.ValidateOptions
-		asJSON                  bool
+		registry, in, plot string
+		refs               []string
+		opts               train.ValidateOptions
+		asJSON             bool
 	)
 	cmd := &cobra.Command{
-		Use:   "evaluate --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE",
-		Short: "Validate a published model on a labelled file: AUC, calibration, sensitivity, beside its cross-validation",
+		Use:   "evaluate --registry DIR --model NAME[@ALIAS|:VERSION] [--model ...] --data FILE",
+		Short: "Validate published models on a labelled file: AUC, calibration, sensitivity, beside their cross-validation",
 		Long: `evaluate scores every row of FILE with a published model, as predict does, and
 compares the calibrated probabilities with the outcomes the file records: ROC AUC
 with a bootstrap 95% CI, Brier score, log loss, calibration intercept and slope,
-the calibration curve (deciles, each with a 95% interval), and sensitivity and
+the calibration curve (deciles, each with a 95% interval), sensitivity and
 specificity at the threshold the model was trained with (--threshold to change
-it), beside the model's cross-validated figures.
+it), and the decision curve, beside the model's cross-validated figures.
 
 On patients the model has not seen (another centre, a later period) this is
 external validation, which a model card's cross-validation cannot replace. Rows
 whose outcome is null, or has no meaning (an abscopal response without RT), are
 left out and counted. Run on the training file itself, the figures are
-in-sample and optimistic, and evaluate says so.`,
+in-sample and optimistic, and evaluate says so.
+
+Given several models of one target (--model a --model b, or --model a,b), it
+scores each on the same rows and prints them side by side, with each one's AUC
+minus the first one's and a 95% interval from paired bootstrap resamples of
+the patients: a new version against the one in production, say.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if registry == "" || ref == "" || in == "" {
+			if registry == "" || len(refs) == 0 || in == "" {
 				return usageError{errors.New("--registry, --model and --data are required")}
 			}
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
@@ -65,60 +88,51 @@ in-sample and optimistic, and evaluate says so.`,
 			if plot != "" && strings.ToLower(filepath.Ext(plot)) != ".svg" {
 				return usageError{fmt.Errorf("--plot %s: the extension must be .svg", plot)}
 			}
-			m, err := (&models.Registry{Dir: registry}).Load(ref)
-			if err != nil {
-				return err
+			if len(refs) > 1 && (plot != "" || opts.By != "") {
+				return usageError{errors.New("--plot and --by take one model; evaluate the models one by one for them")}
 			}
-			b := m.Bundle
-			cv := cvMetrics(b)
-			if !cmd.Flags().Changed("threshold") {
-				opts.Threshold = cv.Threshold
-			}
-			if !(opts.Threshold > 0 && opts.Threshold < 1) {
+			if cmd.Flags().Changed("threshold") && !(opts.Threshold > 0 && opts.Threshold < 1) {
 				return usageError{fmt.Errorf("--threshold must be in (0, 1), got %v", opts.Threshold)}
 			}
 			sum, err := fileSHA256(in)
 			if err != nil {
 				return err
 			}
-			spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
-			var sopts features.SourceOptions
-			if opts.By != "" {
-				sopts.Also = []string{opts.By}
-			}
-			src, err := features.OpenSource(cmd.Context(), in, &spec, sopts)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			v, err := train.Validate(cmd.Context(), m, src, opts)
-			if err != nil {
-				return fmt.Errorf("%s: %w", in, err)
-			}
-			ev := evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
-				DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
-				Synthetic: src.Synthetic() || b.Training.Synthetic, By: opts.By, Validation: *v, CrossValidated: cv}
-			if plot != "" {
-				title := fmt.Sprintf("Calibration of %s:%s\non %s", b.Name, m.Version, ev.DataFile)
-				svg, err := train.CalibrationSVG(v.Metrics, title)
+			reg := &models.Registry{Dir: registry}
+			var evs []*evaluation
+			for _, ref := range refs {
+				o := opts
+				if !cmd.Flags().Changed("threshold") {
+					o.Threshold = 0 // the model's own
+				}
+				ev, err := evaluateModel(cmd.Context(), reg, ref, in, sum, o)
 				if err != nil {
 					return err
 				}
-				if err := data.WriteFileAtomic(plot, svg); err != nil {
-					return err
+				if len(evs) > 0 && ev.Target != evs[0].Target {
+					return fmt.Errorf("%s:%s predicts %s and %s:%s %s: models compared on one file must share a target",
+						evs[0].Model, evs[0].Version, evs[0].Target, ev.Model, ev.Version, ev.Target)
 				}
+				evs = append(evs, ev)
+			}
+			if len(evs) == 1 {
+				return reportEvaluation(cmd.OutOrStdout(), evs[0], plot, asJSON)
+			}
+			set, err := compareEvaluations(evs, opts.Bootstrap, opts.Seed)
+			if err != nil {
+				return fmt.Errorf("%s: %w", in, err)
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(ev)
+				return enc.Encode(set)
 			}
-			printEvaluation(cmd.OutOrStdout(), &ev)
+			printEvaluationSet(cmd.OutOrStdout(), set)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
-	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
+	cmd.Flags().StringSliceVar(&refs, "model", nil, "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION; several to compare them")
 	cmd.Flags().StringVar(&in, "data", "", "labelled Parquet file (the model's target column)")
 	cmd.Flags().Float64Var(&opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity (default: the model's)")
 	cmd.Flags().IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC's 95% CI")
@@ -127,6 +141,108 @@ in-sample and optimistic, and evaluate says so.`,
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
+}
+
+// evaluateModel validates the model ref on the file in (whose SHA-256 is
+// sum); a zero opts.Threshold takes the model's own.
+func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum string, opts train.ValidateOptions) (*evaluation, error) {
+	m, err := reg.Load(ref)
+	if err != nil {
+		return nil, err
+	}
+	b := m.Bundle
+	cv := cvMetrics(b)
+	if opts.Threshold == 0 {
+		opts.Threshold = cv.Threshold
+	}
+	spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
+	var sopts features.SourceOptions
+	if opts.By != "" {
+		sopts.Also = []string{opts.By}
+	}
+	src, err := features.OpenSource(ctx, in, &spec, sopts)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	v, err := train.Validate(ctx, m, src, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in, err)
+	}
+	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
+		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
+		Synthetic: src.Synthetic() || b.Training.Synthetic, By: opts.By, Validation: *v, CrossValidated: cv}, nil
+}
+
+// reportEvaluation prints one model's evaluation (as JSON with asJSON) and
+// writes its calibration plot when plot is set.
+func reportEvaluation(w io.Writer, ev *evaluation, plot string, asJSON bool) error {
+	if plot != "" {
+		title := fmt.Sprintf("Calibration of %s:%s\non %s", ev.Model, ev.Version, ev.DataFile)
+		svg, err := train.CalibrationSVG(ev.Metrics, title)
+		if err != nil {
+			return err
+		}
+		if err := data.WriteFileAtomic(plot, svg); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ev)
+	}
+	printEvaluation(w, ev)
+	return nil
+}
+
+// compareEvaluations sets each model's AUC against the first one's, on the
+// same rows. Models of one target leave out the same rows of a file; a
+// difference means their specs read the target differently.
+func compareEvaluations(evs []*evaluation, resamples int, seed uint64) (*evaluationSet, error) {
+	first := evs[0]
+	set := &evaluationSet{Reference: first.Model + ":" + first.Version}
+	for _, ev := range evs {
+		if !slices.Equal(ev.Labels, first.Labels) {
+			return nil, fmt.Errorf("%s:%s and %s:%s scored different rows or read different outcomes (%d and %d rows): compare models of one target definition",
+				first.Model, first.Version, ev.Model, ev.Version, len(first.Labels), len(ev.Labels))
+		}
+		d, lo, hi := train.CompareAUC(ev.Predictions, first.Predictions, first.Labels, resamples, seed)
+		set.Models = append(set.Models, comparedModel{evaluation: *ev, MinusReference: d, MinusReferenceCI: [2]float64{lo, hi}})
+	}
+	return set, nil
+}
+
+func printEvaluationSet(w io.Writer, set *evaluationSet) {
+	first := set.Models[0]
+	m := first.Metrics
+	fmt.Fprintf(w, "%d models of %s on %s (SHA-256 %s)\n", len(set.Models), first.Target, first.DataFile, first.DataSHA256)
+	if first.Synthetic {
+		fmt.Fprintf(w, "SYNTHETIC data: a demonstration, not clinical evidence\n")
+	}
+	fmt.Fprintf(w, "%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
+		m.N, m.Positives, first.Unlabelled, first.Target, first.Undefined)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "MODEL\tALGO\tROC AUC (95%% CI)\tBRIER\tLOG LOSS\tCAL. INTERCEPT / SLOPE\tCV AUC\tAUC - %s (95%% CI)\n", set.Reference)
+	insample := false
+	for i, cm := range set.Models {
+		mm := cm.Metrics
+		name := cm.Model + ":" + cm.Version
+		if cm.TrainingFile {
+			name += " *"
+			insample = true
+		}
+		diff := "reference"
+		if i > 0 {
+			diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f)", cm.MinusReference, cm.MinusReferenceCI[0], cm.MinusReferenceCI[1])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f / %.3f\t%.3f\t%s\n", name, cm.Algo, mm.AUC, mm.AUCLow, mm.AUCHigh,
+			mm.Brier, mm.LogLoss, mm.CalIntercept, mm.CalSlope, cm.CrossValidated.AUC, diff)
+	}
+	tw.Flush()
+	if insample {
+		fmt.Fprintf(w, "\n* trained on this file: its figures are in-sample and optimistic, not a validation\n")
+	}
 }
 
 func printEvaluation(w io.Writer, ev *evaluation) {

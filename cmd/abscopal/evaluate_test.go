@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,27 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("--by rt_ici_sequence: %+v", byseq)
 	}
 
+	// Two versions on the same rows: the second against the first, paired.
+	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "gbm",
+		"--registry", reg, "--name", "abscopal", "--bootstrap", "20"); code != 0 {
+		t.Fatalf("train v2: %s", stderr)
+	}
+	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--model", "abscopal:v2", "--data", external, "--json", "--bootstrap", "200")
+	var set evaluationSet
+	if code != 0 || json.Unmarshal([]byte(stdout), &set) != nil || len(set.Models) != 2 {
+		t.Fatalf("two models: exit %d, %s%s", code, stdout, stderr)
+	}
+	v1, v2 := set.Models[0], set.Models[1]
+	if set.Reference != "abscopal:v1" || v1.MinusReference != 0 || v2.Algo != "gbm" || v2.Metrics.N != v1.Metrics.N ||
+		math.Abs(v2.MinusReference-(v2.Metrics.AUC-v1.Metrics.AUC)) > 1e-12 ||
+		!(v2.MinusReferenceCI[0] <= v2.MinusReference && v2.MinusReference <= v2.MinusReferenceCI[1]) {
+		t.Errorf("two models: %+v", set)
+	}
+	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1,abscopal:v2", "--data", trainFile, "--bootstrap", "20"); code != 0 ||
+		!strings.Contains(stdout, "AUC - abscopal:v1 (95% CI)") || !strings.Contains(stdout, "abscopal:v2 *") || !strings.Contains(stdout, "* trained on this file") {
+		t.Errorf("two models on their training file: exit %d\n%s", code, stdout)
+	}
+
 	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--data", trainFile, "--bootstrap", "0", "--threshold", "0.5", "--by", "ecog")
 	for _, want := range []string{"the file the model was trained on", "in-sample", "SYNTHETIC", "sensitivity / specificity at 0.50", "(at 0.40: ", "OBSERVED (95% CI)", "Decision curve on this file", "MODEL MINUS THE BETTER DEFAULT", "By ecog", "ECOG  N"} {
 		if code != 0 || !strings.Contains(stdout, want) {
@@ -91,9 +113,11 @@ func TestEvaluateBadInput(t *testing.T) {
 	dir := t.TempDir()
 	cohort := synthCohort(t, dir, 600, 5)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic",
-		"--registry", reg, "--name", "response", "--bootstrap", "10"); code != 0 {
-		t.Fatal(stderr)
+	for _, m := range [][2]string{{"response", "objective_response"}, {"other", "abscopal_response"}} {
+		if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", m[1], "--algo", "logistic",
+			"--registry", reg, "--name", m[0], "--bootstrap", "10"); code != 0 {
+			t.Fatal(stderr)
+		}
 	}
 	// A file with the model's inputs and no outcome.
 	noTarget := filepath.Join(dir, "features_only.parquet")
@@ -115,6 +139,8 @@ func TestEvaluateBadInput(t *testing.T) {
 		{"bootstrap", append(base, "--data", cohort, "--bootstrap", "-1"), 2, "--bootstrap must be in [0, 100000]"},
 		{"plot format", append(base, "--data", cohort, "--plot", filepath.Join(dir, "c.png")), 2, "the extension must be .svg"},
 		{"no subgroup column", append(base, "--data", cohort, "--by", "centre"), 1, "cohort.parquet: no column centre (it has patient_id, "},
+		{"plot of two models", append(base, "--model", "response", "--data", cohort, "--plot", filepath.Join(dir, "c.svg")), 2, "--plot and --by take one model"},
+		{"two targets", []string{"evaluate", "--registry", reg, "--model", "response,other", "--data", cohort}, 1, "response:v1 predicts objective_response and other:v1 abscopal_response: models compared on one file must share a target"},
 		{"no such model", []string{"evaluate", "--registry", reg, "--model", "nope", "--data", cohort}, 1, "model not found: nope"},
 		{"no such file", append(base, "--data", filepath.Join(dir, "missing.parquet")), 1, "missing.parquet"},
 		{"not a cohort file", append(base, "--data", noTarget), 1, "features_only.parquet: column"},
