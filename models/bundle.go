@@ -37,6 +37,7 @@ type TrainingInfo struct {
 	Synthetic       bool              `json:"synthetic"`
 	Seed            uint64            `json:"seed"`
 	Folds           int               `json:"folds"`
+	Bootstrap       int               `json:"bootstrap,omitempty"` // resamples for the AUC interval; 0 in bundles made before it was recorded
 	Hyperparameters json.RawMessage   `json:"hyperparameters"`
 	AbscopalVersion string            `json:"abscopal_version"`
 	GoVersion       string            `json:"go_version"`

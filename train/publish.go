@@ -48,7 +48,7 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		return nil, err
 	}
 	info.Rows, info.DroppedRows, info.Positives = res.Rows, res.DroppedRows, res.Metrics.Positives
-	info.Seed, info.Folds = res.Options.Seed, res.Options.Folds
+	info.Seed, info.Folds, info.Bootstrap = res.Options.Seed, res.Options.Folds, res.Options.Bootstrap
 	return &models.Bundle{
 		Format:      models.BundleFormat,
 		Name:        name,

@@ -18,7 +18,7 @@ import (
 func newModelsCmd() *cobra.Command {
 	var registry string
 	cmd := &cobra.Command{
-		Use:   "models list|show|alias|verify",
+		Use:   "models list|show|alias|verify|reproduce",
 		Short: "List, show and alias the models of a registry",
 	}
 	cmd.PersistentFlags().StringVar(&registry, "registry", "", "registry directory")
@@ -185,7 +185,7 @@ exits 1 if any is faulty.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, alias, verify)
+	cmd.AddCommand(list, show, alias, verify, newReproduceCmd(reg))
 	return cmd
 }
 

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/abscopal/abscopal/internal/buildinfo"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+	"github.com/spf13/cobra"
+)
+
+// newReproduceCmd is "models reproduce": it retrains a published version
+// from its training record and says whether the same files come out.
+func newReproduceCmd(reg func() (*models.Registry, error)) *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "reproduce NAME[@ALIAS|:VERSION] --data FILE",
+		Short: "Retrain a published version from its recorded data and settings and check that the same files come out",
+		Long: `reproduce checks that FILE is the version's training data (its SHA-256), trains
+again with the settings the bundle records (algorithm, seed, folds, bootstrap
+resamples, calibration, threshold, subgroup column, hyperparameters), and
+compares what comes out with the published bundle.json, card.md and
+calibration.svg, byte for byte. Exit 0 when all three are the same; 1, naming
+what differs, when they are not. An abscopal or Go other than the one that
+made the version (the card names both) may explain a difference.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			if data == "" {
+				return usageError{errors.New("--data is required")}
+			}
+			name, version, err := r.Resolve(args[0])
+			if err != nil {
+				return err
+			}
+			published, err := r.ReadVerified(name, version)
+			if err != nil {
+				return err
+			}
+			m, err := models.DecodeBundle(published["bundle.json"])
+			if err != nil {
+				return err
+			}
+			b := m.Bundle
+			sum, err := fileSHA256(data)
+			if err != nil {
+				return err
+			}
+			if sum != b.Training.DataSHA256 {
+				return fmt.Errorf("%s is not the training data of %s:%s: SHA-256 %s, recorded %s (%s)", data, name, version, sum, b.Training.DataSHA256, b.Training.DataFile)
+			}
+			opts, err := train.OptionsOf(b)
+			if err != nil {
+				return err
+			}
+			spec := *b.Pipeline.Spec
+			log := cmd.ErrOrStderr()
+			records, _, byKind, err := readTraining(cmd.Context(), data, &spec, opts.By, log)
+			if err != nil {
+				return err
+			}
+			opts.ByKind = byKind
+			opts.Progress = newProgress(log, fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, opts.Algo, len(records)))
+			res, err := train.Run(cmd.Context(), &spec, records, opts)
+			if err != nil {
+				return err
+			}
+			again, err := train.Bundle(b.Name, res, b.Training)
+			if err != nil {
+				return err
+			}
+			files, err := train.Files(again, res)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			same := true
+			for _, f := range []string{"bundle.json", "card.md", "calibration.svg"} {
+				if bytes.Equal(files[f], published[f]) {
+					fmt.Fprintf(out, "same       %s\n", f)
+					continue
+				}
+				same = false
+				fmt.Fprintf(out, "DIFFERENT  %s%s\n", f, bundleParts(f, files[f], published[f]))
+			}
+			if !same {
+				info := buildinfo.Read()
+				fmt.Fprintf(log, "abscopal: %s:%s not reproduced from %s (made by abscopal %s with %s; this is abscopal %s with %s)\n",
+					name, version, filepath.Base(data), b.Training.AbscopalVersion, b.Training.GoVersion, info.Version, info.GoVersion)
+				return exitError{1}
+			}
+			fmt.Fprintf(out, "reproduced %s:%s from %s, byte for byte\n", name, version, filepath.Base(data))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "the version's training data (Parquet)")
+	return cmd
+}
+
+// bundleParts names the top-level parts of two bundle.json files that
+// differ (" (model, metrics)"); "" for other files.
+func bundleParts(name string, a, b []byte) string {
+	if name != "bundle.json" {
+		return ""
+	}
+	var pa, pb map[string]json.RawMessage
+	if json.Unmarshal(a, &pa) != nil || json.Unmarshal(b, &pb) != nil {
+		return ""
+	}
+	var diff []string
+	for _, k := range []string{"format", "name", "target", "algo", "pipeline", "model", "calibration", "training", "metrics"} {
+		if !bytes.Equal(pa[k], pb[k]) {
+			diff = append(diff, k)
+		}
+	}
+	if len(diff) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(diff, ", ") + ")"
+}

@@ -1,0 +1,53 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/abscopal/abscopal/models"
+)
+
+// ErrNotReproducible is wrapped by OptionsOf when a bundle does not record
+// everything its training took.
+var ErrNotReproducible = errors.New("cannot reproduce")
+
+// OptionsOf returns the options a bundle was trained with, as its training
+// record and metrics give them: run on the same data, they make the same
+// bundle. Options.ByKind is left for the caller, who reads the data.
+func OptionsOf(b *models.Bundle) (Options, error) {
+	t := b.Training
+	if t.Bootstrap == 0 {
+		return Options{}, fmt.Errorf("%w: %s was made before bundles recorded the bootstrap count of its AUC interval", ErrNotReproducible, b.Name)
+	}
+	var recorded struct {
+		CV struct {
+			Threshold float64 `json:"threshold"`
+		} `json:"cross_validated"`
+		By string `json:"by"`
+	}
+	if err := json.Unmarshal(b.Metrics, &recorded); err != nil {
+		return Options{}, fmt.Errorf("%w: %s: metrics: %v", ErrNotReproducible, b.Name, err)
+	}
+	o := Options{Algo: b.Algo, Folds: t.Folds, Seed: t.Seed, Bootstrap: t.Bootstrap, Calibration: b.Calibration.Method,
+		Threshold: recorded.CV.Threshold, By: recorded.By}
+	var err error
+	switch b.Algo {
+	case "logistic":
+		var h struct {
+			Lambda float64 `json:"lambda"`
+		}
+		err = json.Unmarshal(t.Hyperparameters, &h)
+		o.Logistic.Lambda = h.Lambda
+	case "gbm":
+		err = json.Unmarshal(t.Hyperparameters, &o.GBM) // best_round, the fit's outcome, is not an option
+	case "forest":
+		err = json.Unmarshal(t.Hyperparameters, &o.Forest)
+	default:
+		return Options{}, fmt.Errorf("%w: %s: unknown algorithm %q", ErrNotReproducible, b.Name, b.Algo)
+	}
+	if err != nil {
+		return Options{}, fmt.Errorf("%w: %s: hyperparameters: %v", ErrNotReproducible, b.Name, err)
+	}
+	return o, nil
+}
