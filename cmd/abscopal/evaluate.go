@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -153,7 +154,7 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	b := m.Bundle
 	cv := cvMetrics(b)
 	if opts.Threshold == 0 {
-		opts.Threshold = cv.Threshold
+		opts.Threshold = cmp.Or(cv.Threshold, 0.5) // a bundle without one: train's default
 	}
 	spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
 	var sopts features.SourceOptions
