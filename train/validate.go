@@ -50,7 +50,8 @@ type Validation struct {
 	Labels      []float64 `json:"-"`
 }
 
-// Group is the validation of the rows that share one value of the By column.
+// Group is the metrics of the rows that share one value of a subgroup
+// column (ValidateOptions.By, Options.By).
 type Group struct {
 	Value     string `json:"value"` // "null" for the rows where the column is null
 	N         int    `json:"n"`
@@ -67,8 +68,8 @@ type Group struct {
 // probabilities with the rows' outcomes. It is external validation when src
 // holds patients the model was not trained on (another centre, a later
 // period); on the training file itself the figures are in-sample and
-// optimistic. The probabilities are kept in memory (16 bytes a row); the
-// records are not.
+// optimistic. The probabilities are kept in memory (16 bytes a row, and the
+// subgroup value with opts.By); the records are not.
 func Validate(ctx context.Context, m *models.Model, src *features.Source, opts ValidateOptions) (*Validation, error) {
 	spec := m.Bundle.Pipeline.Spec
 	var (
