@@ -59,7 +59,11 @@ type Source struct {
 func (s *Source) Next(ctx context.Context) ([]Record, error) { return s.next(ctx) }
 
 // All returns every remaining record.
-func (s *Source) All(ctx context.Context) ([]Record, error) { return drain(ctx, s.next) }
+func (s *Source) All(ctx context.Context) ([]Record, error) {
+	var all []Record
+	err := s.Each(ctx, func(r Record) error { all = append(all, r); return nil })
+	return all, err
+}
 
 // Each calls fn on every remaining record, batch by batch, and stops at the
 // first error, from the file or from fn.
@@ -446,18 +450,4 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		close:     tr.Close,
 		fieldInfo: func(string) (string, string, bool) { return "", "", false },
 	}, nil
-}
-
-func drain(ctx context.Context, next func(context.Context) ([]Record, error)) ([]Record, error) {
-	var all []Record
-	for {
-		rs, err := next(ctx)
-		if errors.Is(err, io.EOF) {
-			return all, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, rs...)
-	}
 }
