@@ -146,6 +146,7 @@ func TestSpecCheckAgainstColumns(t *testing.T) {
 		{Name: "y", Kind: data.KindBool, Type: "BOOLEAN"},
 		{Name: "age", Kind: data.KindFloat, Type: "DOUBLE"},
 		{Name: "stage", Kind: data.KindInt, Type: "INT64"},
+		{Name: "histology", Kind: data.KindString, Type: "STRING"},
 	}
 	tests := []struct {
 		name string
@@ -153,7 +154,9 @@ func TestSpecCheckAgainstColumns(t *testing.T) {
 		want string
 	}{
 		{"missing column", FeatureSpec{Column: "bmi", Kind: Numeric}, "column bmi is not in f.parquet"},
-		{"categorical that is numeric", FeatureSpec{Column: "stage", Kind: Categorical}, "categorical feature, but column stage in f.parquet is INT64"},
+		{"categorical that is numeric", FeatureSpec{Column: "stage", Kind: Categorical}, "categorical feature, but column stage in f.parquet is INT64: a categorical feature reads strings; use kind numeric for an ordered grade, or store the codes as strings (DuckDB: CAST(stage AS VARCHAR))"},
+		{"boolean that is numeric", FeatureSpec{Column: "age", Kind: Boolean}, "boolean feature, but column age in f.parquet is DOUBLE: a boolean feature reads a BOOLEAN column; use kind numeric for a 0/1 code"},
+		{"numeric that is a string", FeatureSpec{Column: "histology", Kind: Numeric}, "numeric feature, but column histology in f.parquet is STRING: use kind categorical"},
 		{"derived without inputs", FeatureSpec{Derived: "bed"}, "derived feature bed needs column rt_dose_gy, which f.parquet lacks"},
 	}
 	for _, tt := range tests {

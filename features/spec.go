@@ -420,8 +420,17 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 			ok = c.Kind == data.KindBool
 		}
 		if !ok {
-			return &SpecError{File: s.file, Line: f.line, Key: key,
-				Message: fmt.Sprintf("%s feature, but column %s in %s is %s", f.Kind, f.Column, file, c.Type)}
+			msg := fmt.Sprintf("%s feature, but column %s in %s is %s", f.Kind, f.Column, file, c.Type)
+			switch {
+			case f.Kind == Categorical && (c.Kind == data.KindInt || c.Kind == data.KindFloat):
+				// Integer codes (stage 1-4, ECOG 0-2) are common in research files.
+				msg += fmt.Sprintf(": a categorical feature reads strings; use kind numeric for an ordered grade, or store the codes as strings (DuckDB: CAST(%s AS VARCHAR))", f.Column)
+			case f.Kind == Boolean && c.Kind != data.KindBool:
+				msg += ": a boolean feature reads a BOOLEAN column; use kind numeric for a 0/1 code, or categorical for strings"
+			case f.Kind == Numeric && c.Kind == data.KindString:
+				msg += ": use kind categorical for levels written as strings"
+			}
+			return &SpecError{File: s.file, Line: f.line, Key: key, Message: msg}
 		}
 	}
 	for _, k := range s.Keep {
