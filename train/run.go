@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -134,7 +135,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	case len(rows) == 0:
 		return nil, fmt.Errorf("%w: target %s is null in all %d rows", ErrTrain, spec.Target.Column, len(records))
 	case npos == 0 || npos == len(rows):
-		return nil, fmt.Errorf("%w: target %s has a single class (%d positive of %d rows)", ErrTrain, spec.Target.Column, npos, len(rows))
+		return nil, fmt.Errorf("%w: target %s has a single class (%d positive of %d rows)%s", ErrTrain, spec.Target.Column, npos, len(rows), positiveHint(spec, rows, npos))
 	case npos < opts.Folds || len(rows)-npos < opts.Folds:
 		return nil, fmt.Errorf("%w: %d positive and %d negative rows cannot fill %d folds", ErrTrain, npos, len(rows)-npos, opts.Folds)
 	}
@@ -279,6 +280,41 @@ func Labeled(spec *features.Spec, records []features.Record) (rows []features.Re
 		y = append(y, b2f(pos))
 	}
 	return rows, y, dropped
+}
+
+// positiveHint, when no row is positive, lists the values the target takes,
+// for the commonest cause: a positive value spelled otherwise than in the
+// file ("melanoma" for "Melanoma").
+func positiveHint(spec *features.Spec, rows []features.Record, npos int) string {
+	if npos != 0 {
+		return ""
+	}
+	seen := map[string]bool{}
+	var values []string
+	for _, r := range rows {
+		v := r.Value(spec.Target.Column)
+		s := v.Str
+		switch spec.Target.Positive.(type) {
+		case bool:
+			s = strconv.FormatBool(v.Bool)
+		case float64:
+			s = strconv.FormatFloat(v.Num, 'g', -1, 64)
+		}
+		if !seen[s] {
+			seen[s] = true
+			values = append(values, strconv.Quote(s))
+		}
+	}
+	sort.Strings(values)
+	more := ""
+	if len(values) > 10 {
+		values, more = values[:10], ", ..."
+	}
+	pos := fmt.Sprint(spec.Target.Positive)
+	if p, ok := spec.Target.Positive.(string); ok {
+		pos = strconv.Quote(p)
+	}
+	return fmt.Sprintf(": no row has the positive value %s; the column holds %s%s", pos, strings.Join(values, ", "), more)
 }
 
 // checkUniqueIDs refuses records that share an id: the rows of one patient

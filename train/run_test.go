@@ -172,8 +172,17 @@ func TestRunErrors(t *testing.T) {
 		one[i].ObjectiveResponse = &no
 	}
 	_, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(one), train.Options{Algo: "gbm"})
-	if err == nil || !strings.Contains(err.Error(), "single class (0 positive of 50 rows)") {
+	if err == nil || !strings.Contains(err.Error(), "single class (0 positive of 50 rows): no row has the positive value true; the column holds \"false\"") {
 		t.Errorf("single class: err = %v", err)
+	}
+	// A positive level spelled otherwise than in the file.
+	spec, err := features.ParseSpec("s.yaml", []byte("id: patient_id\ntarget: {column: histology, positive: Squamous}\nfeatures:\n  - column: age\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = train.Run(context.Background(), spec, records(synth.Generate(200, 6)), train.Options{Algo: "logistic"})
+	if err == nil || !strings.Contains(err.Error(), `no row has the positive value "Squamous"; the column holds "adenocarcinoma", "other", "squamous"`) {
+		t.Errorf("misspelt level: err = %v", err)
 	}
 }
 
