@@ -81,7 +81,8 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 		c, ok := byName[f.Name]
 		if !ok {
 			if f.Required {
-				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f)}
+				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f),
+					Hint: "a cohort file has the columns of the cohort schema (abscopal schema); a file of other columns is read through a feature spec (--spec)"}
 			}
 			r.col[i] = -1
 			if !f.Synthetic {

@@ -369,6 +369,12 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 
 	var dropped []string
 	if spec.Builtin {
+		// First whether this is a cohort file at all (its required columns,
+		// their types): a file of other columns is told so, with the way out.
+		cr, err := data.OpenCohort(ctx, path, data.CohortOptions{})
+		if err != nil {
+			return nil, err
+		}
 		spec.KeepPresent(cols)
 		dropped = spec.DropAbsent(cols)
 		// Cohort columns absent from the file read as null: check the spec
@@ -378,11 +384,8 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		for _, f := range data.CohortFields() {
 			schemaCols = append(schemaCols, data.ColumnInfo{Name: f.Name, Kind: f.Kind, Type: f.Kind.String()})
 		}
-		if err := spec.Check(path, schemaCols, needTarget); err != nil {
-			return nil, err
-		}
-		cr, err := data.OpenCohort(ctx, path, data.CohortOptions{})
-		if err != nil {
+		if err := spec.Check("the cohort schema", schemaCols, needTarget); err != nil {
+			cr.Close()
 			return nil, err
 		}
 		next := func(ctx context.Context) ([]Record, error) {

@@ -106,12 +106,19 @@ func TestCLIErrors(t *testing.T) {
 	wrongType := datatest.WriteTable(t, filepath.Join(dir, "wrong.parquet"), []data.ColumnSpec{
 		{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString},
 		{Name: "rt_fractions", Kind: data.KindFloat}}, [][]data.Value{{data.String("a"), data.String("pd1"), data.Float(45.5)}})
+	cohort := synthCohort(t, dir, 50, 1)
+	ownColumns := datatest.WriteTable(t, filepath.Join(dir, "own.parquet"), []data.ColumnSpec{
+		{Name: "sample_id", Kind: data.KindString}, {Name: "response", Kind: data.KindBool}}, [][]data.Value{{data.String("a"), data.Bool(true)}})
 	tests := []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"validate", "--data", notParquet}, 1, "x.parquet: not a Parquet file"},
+		{[]string{"train", "--data", cohort, "--target", "response", "--registry", filepath.Join(dir, "r"), "--name", "m"}, 1,
+			"spec (built-in irt): target.column: column response is not in the cohort schema"},
+		{[]string{"train", "--data", ownColumns, "--target", "response", "--registry", filepath.Join(dir, "r"), "--name", "m"}, 1,
+			"own.parquet: column patient_id: missing (required, STRING); a cohort file has the columns of the cohort schema (abscopal schema); a file of other columns is read through a feature spec (--spec)"},
 		{[]string{"validate", "--data", wrongType}, 1, "wrong.parquet: column rt_fractions: wrong type DOUBLE (want an integer type (INT32 or INT64))"},
 		{[]string{"validate", "--data", filepath.Join(dir, "missing.parquet")}, 1, "no such file"},
 		{[]string{"validate"}, 2, "--data is required"},
