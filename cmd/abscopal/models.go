@@ -19,7 +19,7 @@ func newModelsCmd() *cobra.Command {
 	var registry string
 	cmd := &cobra.Command{
 		Use:   "models list|show|alias|verify|reproduce",
-		Short: "List, show and alias the models of a registry",
+		Short: "List, show, alias, verify and reproduce the models of a registry",
 	}
 	cmd.PersistentFlags().StringVar(&registry, "registry", "", "registry directory")
 	reg := func() (*models.Registry, error) {
