@@ -102,11 +102,7 @@ the patients: a new version against the one in production, say.`,
 			reg := &models.Registry{Dir: registry}
 			var evs []*evaluation
 			for _, ref := range refs {
-				o := opts
-				if !cmd.Flags().Changed("threshold") {
-					o.Threshold = 0 // the model's own
-				}
-				ev, err := evaluateModel(cmd.Context(), reg, ref, in, sum, o)
+				ev, err := evaluateModel(cmd.Context(), reg, ref, in, sum, opts) // threshold 0 unless given: each model's own
 				if err != nil {
 					return err
 				}
