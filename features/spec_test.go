@@ -2,6 +2,8 @@ package features
 
 import (
 	"encoding/json"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -55,4 +57,34 @@ func TestNumericTarget(t *testing.T) {
 	if err := s.Check("t.parquet", cols, true); err != nil {
 		t.Errorf("integer column: %v", err)
 	}
+}
+
+// FuzzParseSpec: any spec text is parsed or refused with an ErrSpec error,
+// never a panic; a parsed spec checks against a table of its own columns
+// without one either. The seeds (the example spec, the built-in one and
+// broken variants) run with go test.
+func FuzzParseSpec(f *testing.F) {
+	example, err := os.ReadFile("../examples/ici_chowell2022.spec.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	f.Add([]byte("id: id\ntarget: {column: y, positive: 1}\nfeatures:\n  - column: tmb\n    kind: numeric\n    transforms: [{clip: [0, 200]}, log1p, standardize]\n"))
+	f.Add([]byte("target: {column: y, positive: \"CR/PR\"}\nfeatures:\n  - derived: bed\n    alpha_beta_gy: 3\n"))
+	f.Add([]byte("{\"target\": {\"column\": \"y\", \"positive\": true}, \"features\": [{\"column\": \"a\", \"kind\": \"categorical\"}]}"))
+	f.Add([]byte("features: [\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		spec, err := ParseSpec("s.yaml", text)
+		if err != nil {
+			if !errors.Is(err, ErrSpec) {
+				t.Fatalf("%q: error %v is not ErrSpec", text, err)
+			}
+			return
+		}
+		var cols []data.ColumnInfo
+		for _, c := range spec.Columns() {
+			cols = append(cols, data.ColumnInfo{Name: c, Kind: data.KindFloat, Type: "DOUBLE"})
+		}
+		spec.Check("f.parquet", cols, true) // an error is fine; a panic is not
+	})
 }
