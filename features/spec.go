@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
@@ -161,7 +162,7 @@ func ParseSpec(file string, b []byte) (*Spec, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
-		return nil, &SpecError{File: file, Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, &SpecError{File: file, Message: yamlProblem(err)}
 	}
 	// A second pass over the node tree finds the line of each feature.
 	var root yaml.Node
@@ -182,6 +183,70 @@ func ParseSpec(file string, b []byte) (*Spec, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// yamlMismatch matches the decoder's "cannot unmarshal !!seq `[a]` into
+// features.FeatureSpec", whose YAML tag and Go type mean nothing to a spec's
+// writer; yamlProblem puts it in a spec's words.
+var yamlMismatch = regexp.MustCompile("(?s)cannot unmarshal (.+?) (`[^`]*` )?into (\\S+)")
+
+var (
+	yamlTagNames = map[string]string{"!!seq": "a list", "!!map": "a mapping", "!!str": "a string", "!!int": "a number",
+		"!!float": "a number", "!!bool": "true or false", "!!null": "null"}
+	specTypeNames = map[string]string{
+		"features.Spec":          "a spec (id, target, features, keep)",
+		"features.Target":        "target (column, positive)",
+		"features.FeatureSpec":   "a feature (column or derived, kind, transforms)",
+		"[]features.FeatureSpec": "a list of features",
+		"features.Transform":     "a transform (log1p, standardize or {clip: [lo, hi]})",
+		"[]features.Transform":   "a list of transforms (log1p, standardize or {clip: [lo, hi]})",
+		"features.Kind":          "a kind (numeric, categorical or boolean)",
+		"[]string":               "a list of column names",
+		"string":                 "a string",
+		"float64":                "a number",
+		"bool":                   "true or false",
+	}
+)
+
+// yamlUnknownKey matches the decoder's "field knid not found in type
+// features.FeatureSpec".
+var yamlUnknownKey = regexp.MustCompile(`(?s)field (.*?) not found in type (\S+)`)
+
+// specKeys lists the keys of each part of a spec, for an unknown one.
+var specKeys = map[string]string{
+	"features.Spec":        "a spec (name, description, id, target, alpha_beta_gy, features, keep)",
+	"features.Target":      "target (column, positive)",
+	"features.FeatureSpec": "a feature (column, derived, kind, transforms, alpha_beta_gy, unit, description)",
+}
+
+// yamlProblem is the decoder's error without its prefix, YAML tags and Go
+// type names.
+func yamlProblem(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.Replace(msg, "unmarshal errors:", "cannot be read:", 1)
+	msg = yamlUnknownKey.ReplaceAllStringFunc(msg, func(m string) string {
+		g := yamlUnknownKey.FindStringSubmatch(m)
+		in := specKeys[g[2]]
+		if in == "" {
+			in = "this part of the spec"
+		}
+		return fmt.Sprintf("unknown key %q in %s", g[1], in)
+	})
+	return yamlMismatch.ReplaceAllStringFunc(msg, func(m string) string {
+		g := yamlMismatch.FindStringSubmatch(m)
+		found := yamlTagNames[g[1]]
+		if found == "" {
+			found = fmt.Sprintf("a value of YAML tag %q", strings.TrimLeft(g[1], "!"))
+		}
+		if g[2] != "" {
+			found += " (" + strings.TrimSpace(g[2]) + ")"
+		}
+		want := specTypeNames[g[3]]
+		if want == "" {
+			want = g[3]
+		}
+		return found + " where " + want + " is expected"
+	})
 }
 
 func (s *Spec) errorf(f *FeatureSpec, i int, format string, args ...any) error {

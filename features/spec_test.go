@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -59,6 +60,10 @@ func TestNumericTarget(t *testing.T) {
 	}
 }
 
+// quoted matches text quoted in an error: `...` (the YAML decoder) or "..."
+// (Go's %q).
+var quoted = regexp.MustCompile("(?s)`[^`]*`|\"(?:[^\"\\\\]|\\\\.)*\"")
+
 // FuzzParseSpec: any spec text is parsed or refused with an ErrSpec error,
 // never a panic; a parsed spec checks against a table of its own columns
 // without one either. The seeds (the example spec, the built-in one and
@@ -78,6 +83,12 @@ func FuzzParseSpec(f *testing.F) {
 		if err != nil {
 			if !errors.Is(err, ErrSpec) {
 				t.Fatalf("%q: error %v is not ErrSpec", text, err)
+			}
+			// The writer's own text comes back quoted; outside it, no Go type
+			// or YAML tag.
+			msg := quoted.ReplaceAllString(err.Error(), "")
+			if strings.Contains(msg, "features.") || strings.Contains(msg, "!!") {
+				t.Fatalf("%q: Go type or YAML tag in %q", text, err)
 			}
 			return
 		}
