@@ -35,9 +35,11 @@ func newTrainCmd() *cobra.Command {
 		Long: `train fits the feature pipeline and a classifier with stratified k-fold
 cross-validation, reports out-of-fold metrics (ROC AUC with a bootstrap 95% CI,
 Brier score, log loss, calibration intercept and slope, sensitivity and
-specificity), calibrates on out-of-fold scores, fits the final model on all
-rows, and publishes a new immutable version into the registry: bundle.json,
-card.md (the model card), calibration.svg and MANIFEST.
+specificity, a decision curve; with --by, the same per subgroup), calibrates
+on out-of-fold scores, fits the final model on all rows, and publishes a new
+immutable version into the registry: bundle.json, card.md (the model card),
+calibration.svg and MANIFEST. "abscopal models reproduce" retrains a version
+from its record and checks that the same files come out.
 
 Without --spec the data is a cohort-schema file and the built-in
 radioimmunotherapy features are used; --target picks abscopal_response or
