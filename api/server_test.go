@@ -643,3 +643,43 @@ func TestV2NumericID(t *testing.T) {
 type valueRecord map[string]data.Value
 
 func (r valueRecord) Value(c string) data.Value { return r[c] }
+
+// TestV2IntegerCodes: a researcher's categorical feature over an integer
+// column (ECOG grades as levels) is declared INT64 to inference clients,
+// takes integers, and /v1 reads the same column from a patient alike.
+func TestV2IntegerCodes(t *testing.T) {
+	spec, err := features.ParseSpec("own.yaml", []byte(`id: patient_id
+target: {column: objective_response, positive: true}
+features:
+  - column: ecog
+    kind: categorical
+  - column: alc
+    kind: numeric
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &models.Registry{Dir: t.TempDir()}
+	publishSpec(t, reg, "grades", spec, 6)
+	c := newClient(t, newServer(t, Config{Registry: reg.Dir}))
+	status, meta := c.do("GET", "/v2/models/grades", "", true)
+	types := map[string]any{}
+	for _, in := range meta["inputs"].([]any) {
+		m := in.(map[string]any)
+		types[m["name"].(string)] = m["datatype"]
+	}
+	if status != 200 || types["ecog"] != "INT64" || types["alc"] != "FP64" {
+		t.Fatalf("metadata: %d %v", status, types)
+	}
+	status, body := c.do("POST", "/v2/models/grades/infer", `{"inputs": [
+		{"name": "ecog", "datatype": "INT64", "shape": [3], "data": [0, 2, null]},
+		{"name": "alc", "datatype": "FP64", "shape": [3], "data": [1.2, 1.2, 1.2]}]}`, true)
+	d := body["outputs"].([]any)[0].(map[string]any)["data"].([]any)
+	if status != 200 || len(d) != 3 || d[0] == d[1] {
+		t.Fatalf("infer: %d %v", status, body)
+	}
+	_, v1 := c.do("POST", "/v1/predict", `{"ici_class": "pd1", "ecog": 2, "alc": 1.2}`, true)
+	if p := prediction(t, v1, 0, "objective_response"); p["model"] != "grades" || p["probability"] != d[1] {
+		t.Errorf("v1 %v, v2 %v", p, d[1])
+	}
+}

@@ -107,10 +107,12 @@ func inputColumns(m *models.Model) []v2Tensor {
 			continue
 		}
 		k := data.KindFloat
-		switch f.Kind {
-		case features.Categorical:
+		switch {
+		case f.Kind == features.Categorical && f.Codes:
+			k = data.KindInt
+		case f.Kind == features.Categorical:
 			k = data.KindString
-		case features.Boolean:
+		case f.Kind == features.Boolean:
 			k = data.KindBool
 		}
 		if cf, ok := data.CohortField(f.Column); ok && spec.Builtin {

@@ -145,7 +145,11 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 			f := &spec.Features[i]
 			info := featureInfo(f, ab, src.fieldInfo)
 			infos = append(infos, info)
-			cols = append(cols, data.ColumnSpec{Name: info.Name, Kind: kindToData(spec.featureKind(f)), Optional: true})
+			kind := kindToData(spec.featureKind(f))
+			if f.Column != "" && src.kindOf(f.Column) == data.KindInt {
+				kind = data.KindInt // a categorical feature of integer codes goes out as it came in
+			}
+			cols = append(cols, data.ColumnSpec{Name: info.Name, Kind: kind, Optional: true})
 		}
 	}
 	// The kept columns, and the target when the file has it: features are

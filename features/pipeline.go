@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
@@ -54,6 +55,10 @@ type Fitted struct {
 	Impute      float64  `json:"impute"`
 	ImputeLevel string   `json:"impute_level,omitempty"` // most frequent level (categorical)
 	Levels      []string `json:"levels,omitempty"`       // sorted
+	// Codes records that a categorical column held integer codes (site 1-5)
+	// rather than strings: each code is read as the level of its decimal
+	// text, "1" to "5".
+	Codes bool `json:"codes,omitempty"`
 	// MissingIndicator adds a 0/1 output that is 1 when the value was
 	// imputed; fitted when any training row lacked the value.
 	MissingIndicator bool `json:"missing_indicator"`
@@ -121,6 +126,9 @@ func (f *Fitted) raw(r Record) (v data.Value, untransformed float64) {
 	default:
 		v = r.Value(f.Column)
 	}
+	if f.Codes && v.Valid {
+		return data.String(strconv.FormatInt(int64(v.Num), 10)), 0
+	}
 	if !v.Valid || f.Kind != Numeric {
 		return v, 0
 	}
@@ -174,6 +182,9 @@ func Fit(spec *Spec, records []Record) (*Pipeline, error) {
 				f.Transforms = append(f.Transforms, t)
 			}
 		}
+		if f.Kind == Categorical && f.derived == nil {
+			f.Codes = integerCodes(records, f.Column)
+		}
 		if err := f.fit(records); err != nil {
 			return nil, err
 		}
@@ -181,6 +192,23 @@ func Fit(spec *Spec, records []Record) (*Pipeline, error) {
 	}
 	p.layout()
 	return p, nil
+}
+
+// integerCodes reports whether every value of column in records is a
+// number: an integer column read as a categorical feature. (A record's
+// value of a string column has text; of a number, none. Spec.Check admits
+// integer columns only.)
+func integerCodes(records []Record, column string) bool {
+	seen := false
+	for _, r := range records {
+		if v := r.Value(column); v.Valid {
+			if v.Str != "" {
+				return false
+			}
+			seen = true
+		}
+	}
+	return seen
 }
 
 func (f *Fitted) fit(records []Record) error {

@@ -160,7 +160,7 @@ func TestSpecCheckAgainstColumns(t *testing.T) {
 		want string
 	}{
 		{"missing column", FeatureSpec{Column: "bmi", Kind: Numeric}, "column bmi is not in f.parquet"},
-		{"categorical that is numeric", FeatureSpec{Column: "stage", Kind: Categorical}, "categorical feature, but column stage in f.parquet is INT64: a categorical feature reads strings; use kind numeric for an ordered grade, or store the codes as strings (DuckDB: CAST(stage AS VARCHAR))"},
+		{"categorical that is a measurement", FeatureSpec{Column: "age", Kind: Categorical}, "categorical feature, but column age in f.parquet is DOUBLE: a categorical feature reads strings or integer codes; use kind numeric for a measurement, or store the codes as integers (DuckDB: CAST(age AS BIGINT))"},
 		{"boolean that is numeric", FeatureSpec{Column: "age", Kind: Boolean}, "boolean feature, but column age in f.parquet is DOUBLE: a boolean feature reads a BOOLEAN column; use kind numeric for a 0/1 code"},
 		{"numeric that is a string", FeatureSpec{Column: "histology", Kind: Numeric}, "numeric feature, but column histology in f.parquet is STRING: use kind categorical"},
 		{"derived without inputs", FeatureSpec{Derived: "bed"}, "derived feature bed needs column rt_dose_gy, which f.parquet lacks"},
@@ -177,7 +177,8 @@ func TestSpecCheckAgainstColumns(t *testing.T) {
 			}
 		})
 	}
-	ok := &Spec{ID: "id", Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "age", Kind: Numeric}, {Column: "stage", Kind: Numeric}}}
+	ok := &Spec{ID: "id", Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "age", Kind: Numeric},
+		{Column: "stage", Kind: Categorical}}} // integer codes of levels
 	if err := ok.Check("f.parquet", cols, true); err != nil {
 		t.Errorf("valid spec: %v", err)
 	}
@@ -227,5 +228,54 @@ func TestFitRecordsIDType(t *testing.T) {
 		if p.IDNumeric != tt.numeric {
 			t.Errorf("id %v: IDNumeric %v", tt.id, p.IDNumeric)
 		}
+	}
+}
+
+// TestIntegerCodes: a categorical feature over an integer column (sites
+// coded 1, 2, 10) one-hot encodes the codes as levels "1", "2", "10", reads
+// an unseen code as unseen, keeps a string column's levels as they are, and
+// survives the bundle's JSON.
+func TestIntegerCodes(t *testing.T) {
+	spec := &Spec{Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{
+		{Column: "site", Kind: Categorical}, {Column: "histology", Kind: Categorical}}}
+	rows := []Record{
+		mapRecord{"site": data.Float(1), "histology": data.String("squamous")},
+		mapRecord{"site": data.Float(10), "histology": data.String("")},
+		mapRecord{"site": data.Float(2), "histology": data.String("adeno")},
+		mapRecord{"site": data.Float(1), "histology": data.Null},
+		mapRecord{"site": data.Null, "histology": data.String("adeno")},
+	}
+	p, err := Fit(spec, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, hist := p.Features[0], p.Features[1]
+	if !site.Codes || !reflect.DeepEqual(site.Levels, []string{"1", "10", "2"}) || site.ImputeLevel != "1" {
+		t.Errorf("site: codes %v, levels %v, impute %q", site.Codes, site.Levels, site.ImputeLevel)
+	}
+	if hist.Codes || !reflect.DeepEqual(hist.Levels, []string{"", "adeno", "squamous"}) {
+		t.Errorf("histology: codes %v, levels %q", hist.Codes, hist.Levels)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Pipeline
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float64, back.NumOutputs())
+	var notes Notes
+	back.Transform(mapRecord{"site": data.Float(10), "histology": data.String("adeno")}, x, &notes)
+	on := map[string]float64{}
+	for j, o := range back.Outputs {
+		on[o] = x[j]
+	}
+	if on["site=10"] != 1 || on["site=1"] != 0 || on["histology=adeno"] != 1 || len(notes.Unseen) != 0 {
+		t.Errorf("site 10, adeno: %v, notes %+v", on, notes)
+	}
+	back.Transform(mapRecord{"site": data.Float(7), "histology": data.String("adeno")}, x, &notes)
+	if x[3] != 1 || len(notes.Unseen) != 1 || notes.Unseen[0] != (Unseen{Feature: "site", Value: "7"}) {
+		t.Errorf("site 7: %v (outputs %v), notes %+v", x, back.Outputs, notes)
 	}
 }

@@ -480,16 +480,15 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 		case Numeric:
 			ok = c.Kind == data.KindFloat || c.Kind == data.KindInt
 		case Categorical:
-			ok = c.Kind == data.KindString
+			ok = c.Kind == data.KindString || c.Kind == data.KindInt // levels, or integer codes of levels
 		case Boolean:
 			ok = c.Kind == data.KindBool
 		}
 		if !ok {
 			msg := fmt.Sprintf("%s feature, but column %s in %s is %s", f.Kind, f.Column, file, c.Type)
 			switch {
-			case f.Kind == Categorical && (c.Kind == data.KindInt || c.Kind == data.KindFloat):
-				// Integer codes (stage 1-4, ECOG 0-2) are common in research files.
-				msg += fmt.Sprintf(": a categorical feature reads strings; use kind numeric for an ordered grade, or store the codes as strings (DuckDB: CAST(%s AS VARCHAR))", f.Column)
+			case f.Kind == Categorical && c.Kind == data.KindFloat:
+				msg += fmt.Sprintf(": a categorical feature reads strings or integer codes; use kind numeric for a measurement, or store the codes as integers (DuckDB: CAST(%s AS BIGINT))", f.Column)
 			case f.Kind == Boolean && c.Kind != data.KindBool:
 				msg += ": a boolean feature reads a BOOLEAN column; use kind numeric for a 0/1 code, or categorical for strings"
 			case f.Kind == Numeric && c.Kind == data.KindString:

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/train"
 )
 
@@ -316,5 +317,60 @@ func readHyperparameters(t *testing.T, dir string, h any) {
 	}
 	if err := json.Unmarshal(bundle.Training.Hyperparameters, h); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTrainIntegerCodes: a researcher's file whose categorical column holds
+// integer codes (a centre 1-3) trains, scores and exports.
+func TestTrainIntegerCodes(t *testing.T) {
+	dir := t.TempDir()
+	var rows [][]data.Value
+	for i := range 240 {
+		site := i%3 + 1
+		// Centre 3 responds more: the codes carry signal.
+		rows = append(rows, []data.Value{data.String(fmt.Sprintf("s%03d", i)), data.Float(float64(site)), data.Float(float64(i % 17)),
+			data.Bool((site == 3 && i%4 != 0) || i%5 == 0)})
+	}
+	file := datatest.WriteTable(t, filepath.Join(dir, "centres.parquet"), []data.ColumnSpec{{Name: "sample_id", Kind: data.KindString},
+		{Name: "site", Kind: data.KindInt}, {Name: "tmb", Kind: data.KindFloat}, {Name: "response", Kind: data.KindBool}}, rows)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("id: sample_id\ntarget: {column: response, positive: true}\nfeatures:\n  - column: site\n    kind: categorical\n  - column: tmb\n    kind: numeric\n"), 0o644)
+	reg := filepath.Join(dir, "registry")
+	code, stdout, stderr := runCLI(t, "train", "--data", file, "--spec", spec, "--algo", "logistic", "--registry", reg, "--name", "m", "--folds", "3", "--bootstrap", "20")
+	if code != 0 || !strings.Contains(stdout, "leans most on (mean |contribution|, log-odds)  site") {
+		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
+	}
+	scores := filepath.Join(dir, "scores.parquet")
+	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "m", "--data", file, "--out", scores); code != 0 {
+		t.Fatal(stderr)
+	}
+	tbl, err := data.ReadTable(t.Context(), scores, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tbl.Column("probability").Num
+	if tbl.Len != 240 || !(p[2] > p[0]) { // row 2 is centre 3, row 0 centre 1, same tmb class
+		t.Errorf("scores: %d rows, centre 3 %v, centre 1 %v", tbl.Len, p[2], p[0])
+	}
+	out := filepath.Join(dir, "features.parquet")
+	if code, _, stderr := runCLI(t, "features", "--data", file, "--spec", spec, "--out", out); code != 0 {
+		t.Fatal(stderr)
+	}
+	r, err := data.OpenTable(t.Context(), out, data.TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	found := false
+	for _, c := range r.Schema() {
+		if c.Name == "site" {
+			found = true
+			if c.Kind != data.KindInt {
+				t.Errorf("exported site as %s, want the integer codes", c.Type)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no site column in the export: %v", r.Schema())
 	}
 }
