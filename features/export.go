@@ -146,7 +146,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 			info := featureInfo(f, ab, src.fieldInfo)
 			infos = append(infos, info)
 			kind := kindToData(spec.featureKind(f))
-			if f.Column != "" && src.kindOf(f.Column) == data.KindInt {
+			if kind == data.KindString && f.Column != "" && src.kindOf(f.Column) == data.KindInt {
 				kind = data.KindInt // a categorical feature of integer codes goes out as it came in
 			}
 			cols = append(cols, data.ColumnSpec{Name: info.Name, Kind: kind, Optional: true})

@@ -322,3 +322,40 @@ func TestSourceAlso(t *testing.T) {
 		t.Errorf("a schema column of a cohort file: %v (%v)", rs, err)
 	}
 }
+
+// TestExportKinds: an exported feature keeps its kind's type, but for a
+// categorical feature of integer codes, which keeps its integers.
+func TestExportKinds(t *testing.T) {
+	dir := t.TempDir()
+	in := datatest.WriteTable(t, filepath.Join(dir, "t.parquet"), []data.ColumnSpec{{Name: "id", Kind: data.KindString},
+		{Name: "stage", Kind: data.KindInt}, {Name: "centre", Kind: data.KindInt}, {Name: "histology", Kind: data.KindString}, {Name: "y", Kind: data.KindBool}},
+		[][]data.Value{{data.String("a"), data.Float(3), data.Float(2), data.String("squamous"), data.Bool(true)}})
+	spec, err := features.ParseSpec("s.yaml", []byte(`id: id
+target: {column: y, positive: true}
+features:
+  - {column: stage, kind: numeric}
+  - {column: centre, kind: categorical}
+  - {column: histology, kind: categorical}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "f.parquet")
+	if _, err := features.Export(context.Background(), in, out, spec, features.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := data.ReadTable(context.Background(), out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]data.Kind{"stage": data.KindFloat, "centre": data.KindInt, "histology": data.KindString}
+	for _, c := range tbl.Columns {
+		if k, ok := want[c.Name]; ok && c.Kind != k {
+			t.Errorf("%s exported as %v, want %v", c.Name, c.Kind, k)
+		}
+		delete(want, c.Name)
+	}
+	if len(want) != 0 || tbl.Column("centre").Num[0] != 2 || tbl.Column("stage").Num[0] != 3 {
+		t.Errorf("columns %v (missing %v)", tbl.Columns, want)
+	}
+}
