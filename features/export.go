@@ -55,9 +55,6 @@ type Source struct {
 	fieldInfo func(col string) (unit, definition string, ok bool)
 }
 
-// Next returns the next batch of records, or io.EOF after the last.
-func (s *Source) Next(ctx context.Context) ([]Record, error) { return s.next(ctx) }
-
 // All returns every remaining record.
 func (s *Source) All(ctx context.Context) ([]Record, error) {
 	var all []Record
