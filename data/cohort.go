@@ -74,6 +74,18 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 	for _, c := range fileCols {
 		byName[c.Name] = c
 	}
+	// A file that shares few of the schema's columns is likely a file of
+	// other columns, not a cohort file missing one: tell its owner the way.
+	shared := 0
+	for _, f := range fields {
+		if _, ok := byName[f.Name]; ok {
+			shared++
+		}
+	}
+	var hint string
+	if 2*shared <= len(fields) {
+		hint = fmt.Sprintf("the file has %d of the cohort schema's %d columns (abscopal schema); a file of other columns is read through a feature spec (--spec)", shared, len(fields))
+	}
 	r := &CohortReader{opts: opts, fields: fields, col: make([]int, len(fields))}
 	r.report = Report{File: path, ByReason: map[Reason]int64{}, Nulls: map[string]int64{}, Types: map[string]string{}}
 	var read []string
@@ -81,8 +93,7 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 		c, ok := byName[f.Name]
 		if !ok {
 			if f.Required {
-				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f),
-					Hint: "a cohort file has the columns of the cohort schema (abscopal schema); a file of other columns is read through a feature spec (--spec)"}
+				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f), Hint: hint}
 			}
 			r.col[i] = -1
 			if !f.Synthetic {

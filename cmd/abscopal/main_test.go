@@ -107,6 +107,16 @@ func TestCLIErrors(t *testing.T) {
 		{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString},
 		{Name: "rt_fractions", Kind: data.KindFloat}}, [][]data.Value{{data.String("a"), data.String("pd1"), data.Float(45.5)}})
 	cohort := synthCohort(t, dir, 50, 1)
+	var rows [][]data.Value
+	cols := []data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}}
+	for _, f := range data.CohortFields() {
+		if f.Name != "patient_id" && f.Name != "ici_class" {
+			cols = append(cols, data.ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: true})
+		}
+	}
+	row := make([]data.Value, len(cols))
+	row[0] = data.String("a")
+	noICI := datatest.WriteTable(t, filepath.Join(dir, "no_ici.parquet"), cols, append(rows, row))
 	ownColumns := datatest.WriteTable(t, filepath.Join(dir, "own.parquet"), []data.ColumnSpec{
 		{Name: "sample_id", Kind: data.KindString}, {Name: "response", Kind: data.KindBool}}, [][]data.Value{{data.String("a"), data.Bool(true)}})
 	tests := []struct {
@@ -118,7 +128,9 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"train", "--data", cohort, "--target", "response", "--registry", filepath.Join(dir, "r"), "--name", "m"}, 1,
 			"spec (built-in irt): target.column: column response is not in the cohort schema"},
 		{[]string{"train", "--data", ownColumns, "--target", "response", "--registry", filepath.Join(dir, "r"), "--name", "m"}, 1,
-			"own.parquet: column patient_id: missing (required, STRING); a cohort file has the columns of the cohort schema (abscopal schema); a file of other columns is read through a feature spec (--spec)"},
+			"own.parquet: column patient_id: missing (required, STRING); the file has 0 of the cohort schema's 35 columns (abscopal schema); a file of other columns is read through a feature spec (--spec)"},
+		// A cohort file that lacks one required column is not sent to a spec.
+		{[]string{"validate", "--data", noICI}, 1, "no_ici.parquet: column ici_class: missing (required, STRING)\n"},
 		{[]string{"validate", "--data", wrongType}, 1, "wrong.parquet: column rt_fractions: wrong type DOUBLE (want an integer type (INT32 or INT64))"},
 		{[]string{"validate", "--data", filepath.Join(dir, "missing.parquet")}, 1, "no such file"},
 		{[]string{"validate"}, 2, "--data is required"},
