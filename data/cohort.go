@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"sort"
 )
 
@@ -31,6 +32,9 @@ type CohortOptions struct {
 	// CheckDuplicateIDs reports a patient_id seen before as invalid. It keeps
 	// every id in memory (about 50 bytes a row).
 	CheckDuplicateIDs bool
+	// Extra names columns outside the schema (a centre, a site) to read
+	// along with each patient, for NextExtra; each must be in the file.
+	Extra []string
 }
 
 // Report summarizes what a CohortReader has read so far.
@@ -55,6 +59,7 @@ type CohortReader struct {
 	col    []int   // per field: its column in the batch, or -1
 	report Report
 	ids    map[string]int64
+	extra  []int // per CohortOptions.Extra: its column in the batch
 }
 
 // OpenCohort opens a cohort file and checks its columns against the schema:
@@ -109,8 +114,18 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 		r.report.Present = append(r.report.Present, f.Name)
 		r.report.Types[f.Name] = c.Type
 	}
+	for _, name := range opts.Extra {
+		if _, ok := CohortField(name); ok {
+			return nil, fmt.Errorf("%s: column %s is in the cohort schema: it is read as a patient field, not an extra column", path, name)
+		}
+		if _, ok := byName[name]; !ok {
+			return nil, &SchemaError{File: path, Column: name, Reason: ReasonMissingColumn, Want: "asked for by the caller"}
+		}
+		r.extra = append(r.extra, len(read))
+		read = append(read, name)
+	}
 	for _, c := range fileCols {
-		if _, ok := CohortField(c.Name); !ok {
+		if _, ok := CohortField(c.Name); !ok && !slices.Contains(opts.Extra, c.Name) {
 			r.report.Ignored = append(r.report.Ignored, c.Name)
 		}
 	}
@@ -169,12 +184,20 @@ func checkColumnType(path string, f Field, c ColumnInfo) error {
 // Next returns the next batch of valid patients, or io.EOF after the last.
 // With FailFast the first invalid row ends the read with a *RowError.
 func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
+	ps, _, err := r.NextExtra(ctx)
+	return ps, err
+}
+
+// NextExtra is Next, with each patient's values of the CohortOptions.Extra
+// columns, in their order (nil without extra columns).
+func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, error) {
 	for {
 		b, err := r.tr.Next(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out := make([]Patient, 0, b.Len)
+		var extras [][]Value
 		var values slab
 		for i := 0; i < b.Len; i++ {
 			row := b.FirstRow + int64(i)
@@ -215,10 +238,17 @@ func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 			if len(problems) == 0 {
 				r.report.Valid++
 				out = append(out, p)
+				if len(r.extra) > 0 {
+					vs := make([]Value, len(r.extra))
+					for k, ci := range r.extra {
+						vs[k] = b.Columns[ci].Value(i)
+					}
+					extras = append(extras, vs)
+				}
 				continue
 			}
 			if r.opts.Policy == FailFast {
-				return nil, &RowError{File: r.tr.Path(), Row: row, FieldError: problems[0]}
+				return nil, nil, &RowError{File: r.tr.Path(), Row: row, FieldError: problems[0]}
 			}
 			r.report.Invalid++
 			for _, pr := range problems {
@@ -229,7 +259,7 @@ func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 			}
 		}
 		if len(out) > 0 {
-			return out, nil
+			return out, extras, nil
 		}
 	}
 }

@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -371,4 +372,52 @@ func FuzzReadCohort(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExtraColumns: columns outside the schema asked for come with each
+// valid patient, in step when invalid rows are skipped and across batches;
+// a schema column or an absent one is refused.
+func TestExtraColumns(t *testing.T) {
+	specs := append(append([]ColumnSpec{}, minimalSpecs...), ColumnSpec{Name: "centre", Kind: KindString, Optional: true},
+		ColumnSpec{Name: "ldh", Kind: KindFloat, Optional: true})
+	row := func(id, centre string, alc float64) []Value {
+		return append(minimalRow(id)[:5], Float(alc), String(centre), Float(alc*100))
+	}
+	path := writeTable(t, specs, [][]Value{row("a", "Leiden", 1), row("b", "Houston", -1), row("c", "Leiden", 2),
+		row("d", "Lyon", 3), row("e", "Houston", 4)}) // b's lymphocyte count is out of range
+	ctx := context.Background()
+	r, err := OpenCohort(ctx, path, CohortOptions{Policy: SkipInvalid, BatchSize: 2, Extra: []string{"ldh", "centre"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []string
+	for {
+		ps, extras, err := r.NextExtra(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range ps {
+			got = append(got, fmt.Sprintf("%s %s %g", p.PatientID, extras[i][1].Str, extras[i][0].Num))
+		}
+	}
+	want := []string{"a Leiden 100", "c Leiden 200", "d Lyon 300", "e Houston 400"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("patients with their extra columns %q, want %q", got, want)
+	}
+	if rep := r.Report(); len(rep.Ignored) != 0 {
+		t.Errorf("ignored %v: the extra columns were read", rep.Ignored)
+	}
+
+	for _, tt := range []struct{ extra, want string }{
+		{"alc", "cohort.parquet: column alc is in the cohort schema"},
+		{"site", "cohort.parquet: column site: missing (required, asked for by the caller)"},
+	} {
+		if _, err := OpenCohort(ctx, path, CohortOptions{Extra: []string{tt.extra}}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("extra %s: %v, want %q", tt.extra, err, tt.want)
+		}
+	}
 }

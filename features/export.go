@@ -332,8 +332,7 @@ type SourceOptions struct {
 	NeedTarget bool // the file must have the target column (training)
 	// Also names columns to read besides the spec's (a subgroup column),
 	// which the records then give. Each must be in the file; with the
-	// built-in spec, it must be a column of the cohort schema, as the
-	// records of a cohort file hold no other.
+	// built-in spec it may be outside the cohort schema (a centre).
 	Also []string
 }
 
@@ -363,16 +362,21 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		case c.Kind == data.KindUnsupported:
 			return nil, fmt.Errorf("%s: column %s has unsupported type %s", path, a, c.Type)
 		}
-		if _, ok := data.CohortField(a); spec.Builtin && !ok {
-			return nil, fmt.Errorf("%s: column %s is not in the cohort schema, and a cohort file is read as the schema's columns only: use a spec (--spec) over this file to read it", path, a)
-		}
 	}
 
 	var dropped []string
 	if spec.Builtin {
 		// First whether this is a cohort file at all (its required columns,
 		// their types): a file of other columns is told so, with the way out.
-		cr, err := data.OpenCohort(ctx, path, data.CohortOptions{})
+		// Columns outside the schema asked for (a centre to group by) are
+		// read along with each patient.
+		var extra []string
+		for _, a := range opts.Also {
+			if _, ok := data.CohortField(a); !ok {
+				extra = append(extra, a)
+			}
+		}
+		cr, err := data.OpenCohort(ctx, path, data.CohortOptions{Extra: extra})
 		if err != nil {
 			return nil, err
 		}
@@ -390,18 +394,27 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			return nil, err
 		}
 		next := func(ctx context.Context) ([]Record, error) {
-			ps, err := cr.Next(ctx)
+			ps, extras, err := cr.NextExtra(ctx)
 			if err != nil {
 				return nil, err
 			}
 			rs := make([]Record, len(ps))
 			for i := range ps {
-				rs[i] = PatientRecord{P: &ps[i]}
+				if extras != nil {
+					rs[i] = patientExtra{PatientRecord{P: &ps[i]}, extra, extras[i]}
+				} else {
+					rs[i] = PatientRecord{P: &ps[i]}
+				}
 			}
 			return rs, nil
 		}
 		return &Source{
-			kindOf:   func(c string) data.Kind { f, _ := data.CohortField(c); return f.Kind },
+			kindOf: func(c string) data.Kind {
+				if f, ok := data.CohortField(c); ok {
+					return f.Kind
+				}
+				return byName[c].Kind // an extra column; KindUnsupported when the file lacks it
+			},
 			next:     next,
 			metadata: md,
 			dropped:  dropped,

@@ -273,7 +273,7 @@ func TestExportKeepsTheTarget(t *testing.T) {
 }
 
 // TestSourceAlso: a column read along (a subgroup column) comes with the
-// records of a table; a cohort file gives schema columns only, and says so.
+// records of a table, and with the patients of a cohort file.
 func TestSourceAlso(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -294,16 +294,19 @@ func TestSourceAlso(t *testing.T) {
 		t.Fatalf("records %v (%v)", rs, err)
 	}
 
-	// A cohort file with a column of its own: present, but not in the schema.
+	// A cohort file with a column of its own (a centre): read along with
+	// each patient, beside the schema's columns.
 	cohort := datatest.WriteTable(t, filepath.Join(dir, "c.parquet"),
-		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "centre", Kind: data.KindString}},
-		[][]data.Value{{data.String("a"), data.String("pd1"), data.String("Leiden")}})
+		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "centre", Kind: data.KindInt, Optional: true}},
+		[][]data.Value{{data.String("a"), data.String("pd1"), data.Float(3)}, {data.String("b"), data.String("pd1"), data.Null},
+			{data.String("c"), data.String("ctla4"), data.Float(1)}})
+	builtin := features.BuiltinSpec("objective_response")
 	tests := []struct {
 		name, path, also, want string
 		spec                   *features.Spec
 	}{
 		{"missing", table, "site", "t.parquet: no column site (it has id, centre, ldh, y)", spec},
-		{"not a cohort column", cohort, "centre", "c.parquet: column centre is not in the cohort schema", features.BuiltinSpec("objective_response")},
+		{"missing from a cohort file", cohort, "site", "c.parquet: no column site (it has patient_id, ici_class, centre)", builtin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,13 +316,26 @@ func TestSourceAlso(t *testing.T) {
 			}
 		})
 	}
-	src, err = features.OpenSource(ctx, cohort, features.BuiltinSpec("objective_response"), features.SourceOptions{Also: []string{"ici_class"}})
+	src, err = features.OpenSource(ctx, cohort, builtin, features.SourceOptions{Also: []string{"centre", "ici_class"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	if rs, err := src.All(ctx); err != nil || rs[0].Value("ici_class").Str != "pd1" {
-		t.Errorf("a schema column of a cohort file: %v (%v)", rs, err)
+	if k := src.Kind("centre"); k != data.KindInt {
+		t.Errorf("kind of centre %v, want int", k)
+	}
+	rs, err = src.All(ctx)
+	if err != nil || len(rs) != 3 {
+		t.Fatalf("records %v (%v)", rs, err)
+	}
+	want := []struct {
+		centre data.Value
+		class  string
+	}{{data.Float(3), "pd1"}, {data.Null, "pd1"}, {data.Float(1), "ctla4"}}
+	for i, w := range want {
+		if got := rs[i].Value("centre"); got != w.centre || rs[i].Value("ici_class").Str != w.class {
+			t.Errorf("row %d: centre %+v, ici_class %q; want %+v, %q", i+1, got, rs[i].Value("ici_class").Str, w.centre, w.class)
+		}
 	}
 }
 

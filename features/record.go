@@ -33,6 +33,27 @@ func (r PatientRecord) Value(column string) data.Value {
 	return f.Get(r.P)
 }
 
+// patientExtra is a cohort patient with the values of columns outside the
+// schema read along (a centre to group by); names is shared by the rows.
+type patientExtra struct {
+	PatientRecord
+	names  []string
+	values []data.Value
+}
+
+// Value implements Record.
+func (r patientExtra) Value(column string) data.Value {
+	if _, ok := cohortFields[column]; ok {
+		return r.PatientRecord.Value(column)
+	}
+	for i, n := range r.names {
+		if n == column {
+			return r.values[i]
+		}
+	}
+	return data.Null
+}
+
 // BatchRecords adapts the rows of a table batch to Records.
 type BatchRecords struct {
 	b   *data.Batch

@@ -80,6 +80,29 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("--by rt_ici_sequence: %+v", byseq)
 	}
 
+	// By a column of the file's own, outside the cohort schema (a centre
+	// coded 1-3, every seventh patient's unknown).
+	centred := datatest.AddColumn(t, external, filepath.Join(dir, "centred.parquet"), data.ColumnSpec{Name: "centre", Kind: data.KindInt, Optional: true},
+		func(i int) data.Value {
+			if i%7 == 6 {
+				return data.Null
+			}
+			return data.Float(float64(1 + i%3))
+		})
+	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--json", "--by", "centre", "--bootstrap", "20")
+	var bycentre evaluation
+	if code != 0 || json.Unmarshal([]byte(stdout), &bycentre) != nil {
+		t.Fatalf("--by centre: exit %d, %s", code, stderr)
+	}
+	var values []string
+	n = 0
+	for _, g := range bycentre.Groups {
+		values, n = append(values, g.Value), n+g.N
+	}
+	if got := strings.Join(values, ","); got != "1,2,3,null" || n != m.N || bycentre.Metrics.AUC != m.AUC {
+		t.Errorf("--by centre: groups %s of %d rows (want 1,2,3,null of %d), AUC %v (want %v)", got, n, m.N, bycentre.Metrics.AUC, m.AUC)
+	}
+
 	// Two versions on the same rows: the second against the first, paired.
 	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "gbm",
 		"--registry", reg, "--name", "abscopal", "--bootstrap", "20"); code != 0 {

@@ -3,6 +3,9 @@
 package datatest
 
 import (
+	"context"
+	"errors"
+	"io"
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
@@ -26,4 +29,48 @@ func WriteTable(t testing.TB, path string, cols []data.ColumnSpec, rows [][]data
 		t.Fatal(err)
 	}
 	return path
+}
+
+// AddColumn copies the table at in to out with one more column, whose value
+// in row i (counted from 0) is value(i), keeping the file's metadata (the
+// synthetic label among it); it returns out.
+func AddColumn(t testing.TB, in, out string, col data.ColumnSpec, value func(i int) data.Value) string {
+	t.Helper()
+	ctx := context.Background()
+	r, err := data.OpenTable(ctx, in, data.TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var cols []data.ColumnSpec
+	for _, c := range r.Schema() {
+		cols = append(cols, data.ColumnSpec{Name: c.Name, Kind: c.Kind, Optional: true})
+	}
+	w, err := data.CreateTable(out, append(cols, col), data.WriteOptions{Metadata: r.Metadata()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	for i := 0; ; {
+		b, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < b.Len; k, i = k+1, i+1 {
+			row := make([]data.Value, 0, len(cols)+1)
+			for c := range b.Columns {
+				row = append(row, b.Columns[c].Value(k))
+			}
+			if err := w.WriteRow(append(row, value(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
