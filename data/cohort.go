@@ -88,8 +88,9 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 		}
 	}
 	var hint string
-	if 2*shared <= len(fields) {
-		hint = fmt.Sprintf("the file has %d of the cohort schema's %d columns (abscopal schema); a file of other columns is read through a feature spec (--spec)", shared, len(fields))
+	foreign := 2*shared <= len(fields)
+	if foreign {
+		hint = fmt.Sprintf("the file has %d of the cohort schema's %d columns (abscopal schema)", shared, len(fields))
 	}
 	r := &CohortReader{opts: opts, fields: fields, col: make([]int, len(fields))}
 	r.report = Report{File: path, ByReason: map[Reason]int64{}, Nulls: map[string]int64{}, Types: map[string]string{}}
@@ -98,7 +99,7 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 		c, ok := byName[f.Name]
 		if !ok {
 			if f.Required {
-				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f), Hint: hint}
+				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f), Hint: hint, Foreign: foreign}
 			}
 			r.col[i] = -1
 			if !f.Synthetic {

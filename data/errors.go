@@ -87,6 +87,10 @@ type SchemaError struct {
 	Found  string // the Parquet type found, for ReasonType
 	Want   string // what is accepted
 	Hint   string // how to fix it, when there is an obvious way
+	// Foreign is set for a missing column of a file that has at most half
+	// the cohort schema's columns: likely a file of other columns, not a
+	// cohort file, which a caller may tell how to read.
+	Foreign bool
 }
 
 // Error implements error.

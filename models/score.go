@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,21 @@ type Scored struct {
 	Undefined int
 }
 
+// OpenSource opens the data file in with the model's feature spec, as
+// features.OpenSource does, and returns the copy of the spec the source
+// reads (OpenSource trims the kept columns a file lacks). A model of the
+// built-in spec reads cohort files only, which an error for a file of other
+// columns says.
+func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceOptions) (*features.Source, *features.Spec, error) {
+	spec := *m.Bundle.Pipeline.Spec
+	src, err := features.OpenSource(ctx, in, &spec, opts)
+	var se *data.SchemaError
+	if spec.Builtin && errors.As(err, &se) && se.Foreign {
+		err = fmt.Errorf("%w; model %s:%s reads cohort files (it was trained with the built-in spec)", err, m.Bundle.Name, m.Version)
+	}
+	return src, &spec, err
+}
+
 // ScoreFile streams the rows of the data file in through the model and
 // writes, for each, the id, the calibrated probability, the model's name and
 // version, how many inputs were imputed, and the reason where the
@@ -32,8 +48,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 		return nil, fmt.Errorf("%s: the extension must be .parquet or .csv", out)
 	}
 	b := m.Bundle
-	spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
-	src, err := features.OpenSource(ctx, in, &spec, features.SourceOptions{})
+	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,10 @@ func TestScoreFileErrors(t *testing.T) {
 	bad := datatest.WriteTable(t, filepath.Join(dir, "bad.parquet"),
 		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "alc", Kind: data.KindFloat}},
 		[][]data.Value{{data.String("a"), data.String("pd1"), data.Float(1.2)}, {data.String("b"), data.String("pd1"), data.Float(500)}})
+	// A file of other columns (the real cohort's shape): the model says
+	// which files it reads, as it takes no spec.
+	other := datatest.WriteTable(t, filepath.Join(dir, "other.parquet"),
+		[]data.ColumnSpec{{Name: "sample_id", Kind: data.KindString}, {Name: "tmb", Kind: data.KindFloat}}, [][]data.Value{{data.String("a"), data.Float(3)}})
 	out := filepath.Join(dir, "scores.parquet")
 	if err := os.WriteFile(out, []byte("previous scores"), 0o644); err != nil {
 		t.Fatal(err)
@@ -73,6 +77,7 @@ func TestScoreFileErrors(t *testing.T) {
 		{"invalid row", bad, out, "row 2, column alc: out of range: 500"},
 		{"missing input", filepath.Join(dir, "missing.parquet"), out, "missing.parquet"},
 		{"extension", bad, filepath.Join(dir, "scores.txt"), "scores.txt: the extension must be .parquet or .csv"},
+		{"not a cohort file", other, out, "other.parquet: column patient_id: missing (required, STRING); the file has 1 of the cohort schema's 35 columns (abscopal schema); model abscopal:v1 reads cohort files (it was trained with the built-in spec)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +90,7 @@ func TestScoreFileErrors(t *testing.T) {
 		t.Errorf("the output was changed: %q", b)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
+	if len(entries) != 3 { // bad, other and the untouched output
 		t.Errorf("files left behind: %v", entries)
 	}
 }

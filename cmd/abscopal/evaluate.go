@@ -152,12 +152,11 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	if opts.Threshold == 0 {
 		opts.Threshold = cmp.Or(cv.Threshold, 0.5) // a bundle without one: train's default
 	}
-	spec := *b.Pipeline.Spec // a copy: OpenSource may trim its kept columns
 	var sopts features.SourceOptions
 	if opts.By != "" {
 		sopts.Also = []string{opts.By}
 	}
-	src, err := features.OpenSource(ctx, in, &spec, sopts)
+	src, _, err := m.OpenSource(ctx, in, sopts)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ encoded, scaled), fitted on the input.
 			res, err := features.Export(cmd.Context(), in, out, spec, features.ExportOptions{
 				Matrix: matrix, Version: buildinfo.Read().Version})
 			if err != nil {
-				return err
+				return specAdvice(spec, err)
 			}
 			if len(res.Dropped) > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "left out (the file lacks their columns): %v\n", res.Dropped)

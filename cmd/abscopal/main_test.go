@@ -128,7 +128,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"train", "--data", cohort, "--target", "response", "--registry", filepath.Join(dir, "r"), "--name", "m"}, 1,
 			"spec (built-in irt): target.column: column response is not in the cohort schema"},
 		{[]string{"train", "--data", ownColumns, "--target", "response", "--registry", filepath.Join(dir, "r"), "--name", "m"}, 1,
-			"own.parquet: column patient_id: missing (required, STRING); the file has 0 of the cohort schema's 35 columns (abscopal schema); a file of other columns is read through a feature spec (--spec)"},
+			"own.parquet: column patient_id: missing (required, STRING); the file has 0 of the cohort schema's 35 columns (abscopal schema); a file of other columns is read through a feature spec (--spec; abscopal features --print-spec writes one to start from)"},
 		// A cohort file that lacks one required column is not sent to a spec.
 		{[]string{"validate", "--data", noICI}, 1, "no_ici.parquet: column ici_class: missing (required, STRING)\n"},
 		{[]string{"validate", "--data", wrongType}, 1, "wrong.parquet: column rt_fractions: wrong type DOUBLE (want an integer type (INT32 or INT64))"},

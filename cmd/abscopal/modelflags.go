@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -126,7 +127,7 @@ func readTraining(ctx context.Context, path string, spec *features.Spec, by stri
 	opts.NeedTarget = true
 	src, err := features.OpenSource(ctx, path, spec, opts)
 	if err != nil {
-		return nil, false, 0, err
+		return nil, false, 0, specAdvice(spec, err)
 	}
 	defer src.Close()
 	if records, err = src.All(ctx); err != nil {
@@ -139,4 +140,15 @@ func readTraining(ctx context.Context, path string, spec *features.Spec, by stri
 		byKind = src.Kind(by)
 	}
 	return records, src.Synthetic(), byKind, nil
+}
+
+// specAdvice adds the way out to the error of a file read as a cohort file
+// (the built-in spec) that has few of the schema's columns: a file of other
+// columns is read through a spec of its own.
+func specAdvice(spec *features.Spec, err error) error {
+	var se *data.SchemaError
+	if spec.Builtin && errors.As(err, &se) && se.Foreign {
+		return fmt.Errorf("%w; a file of other columns is read through a feature spec (--spec; abscopal features --print-spec writes one to start from)", err)
+	}
+	return err
 }
