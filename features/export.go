@@ -49,7 +49,7 @@ type FeatureInfo struct {
 type Source struct {
 	kindOf    func(col string) data.Kind                  // kind of a column in the output
 	next      func(ctx context.Context) ([]Record, error) // a batch of records, io.EOF at the end
-	metadata  map[string]string
+	synthetic bool
 	dropped   []string // built-in features whose inputs the file lacks
 	close     func() error
 	fieldInfo func(col string) (unit, definition string, ok bool)
@@ -81,8 +81,25 @@ func (s *Source) Each(ctx context.Context, fn func(Record) error) error {
 	}
 }
 
-// Synthetic reports whether the file is labelled synthetic.
-func (s *Source) Synthetic() bool { return s.metadata["abscopal.synthetic"] == "true" }
+// Synthetic reports whether the file is synthetic: labelled so in its
+// metadata, or holding a generator's ground-truth column (true_p_abscopal,
+// true_p_response), which a synthetic cohort keeps when it passes through a
+// tool that drops Parquet metadata (DuckDB's COPY, pandas).
+func (s *Source) Synthetic() bool { return s.synthetic }
+
+// isSynthetic reports whether a file of these columns and metadata is
+// synthetic, as Source.Synthetic says.
+func isSynthetic(cols []data.ColumnInfo, md map[string]string) bool {
+	if md["abscopal.synthetic"] == "true" {
+		return true
+	}
+	for _, c := range cols {
+		if f, ok := data.CohortField(c.Name); ok && f.Synthetic {
+			return true
+		}
+	}
+	return false
+}
 
 // Dropped lists the built-in features left out because the file lacks every
 // column they are computed from.
@@ -168,7 +185,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 		return nil, fmt.Errorf("export: column %s would appear twice (a feature and a kept column share the name)", dup)
 	}
 
-	md, err := exportMetadata(spec, infos, opts, src.metadata)
+	md, err := exportMetadata(spec, infos, opts, src.Synthetic())
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +307,7 @@ func firstDuplicate(names []string) string {
 	return ""
 }
 
-func exportMetadata(spec *Spec, infos []FeatureInfo, opts ExportOptions, inMeta map[string]string) (map[string]string, error) {
+func exportMetadata(spec *Spec, infos []FeatureInfo, opts ExportOptions, synthetic bool) (map[string]string, error) {
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
@@ -313,7 +330,7 @@ func exportMetadata(spec *Spec, infos []FeatureInfo, opts ExportOptions, inMeta 
 		b, _ := json.Marshal(map[string]string{"unit": fi.Unit, "definition": fi.Definition, "source": fi.Source})
 		md["abscopal.feature."+fi.Name] = string(b)
 	}
-	if inMeta["abscopal.synthetic"] == "true" {
+	if synthetic {
 		md["abscopal.synthetic"] = "true"
 		md["abscopal.synth.note"] = "features of SYNTHETIC DATA; not patient data; not clinical evidence"
 	}
@@ -415,10 +432,10 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 				}
 				return byName[c].Kind // an extra column; KindUnsupported when the file lacks it
 			},
-			next:     next,
-			metadata: md,
-			dropped:  dropped,
-			close:    cr.Close,
+			next:      next,
+			synthetic: isSynthetic(cols, md),
+			dropped:   dropped,
+			close:     cr.Close,
 			fieldInfo: func(c string) (string, string, bool) {
 				f, ok := data.CohortField(c)
 				return f.Unit, f.Description, ok
@@ -463,7 +480,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	return &Source{
 		kindOf:    func(c string) data.Kind { return kinds[c] },
 		next:      next,
-		metadata:  md,
+		synthetic: isSynthetic(cols, md),
 		close:     tr.Close,
 		fieldInfo: func(string) (string, string, bool) { return "", "", false },
 	}, nil

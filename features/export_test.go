@@ -375,3 +375,40 @@ features:
 		t.Errorf("columns %v (missing %v)", tbl.Columns, want)
 	}
 }
+
+// TestSourceSynthetic: a file is synthetic by its label, or by a generator's
+// ground-truth column when a tool has dropped the label (DuckDB's COPY).
+func TestSourceSynthetic(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	labelled := filepath.Join(dir, "labelled.parquet")
+	if err := synth.WriteFile(ctx, labelled, 20, 1, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cohortCols := []data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}}
+	row := []data.Value{data.String("a"), data.String("pd1")}
+	truth := datatest.WriteTable(t, filepath.Join(dir, "truth.parquet"), append(cohortCols, data.ColumnSpec{Name: "true_p_response", Kind: data.KindFloat}),
+		[][]data.Value{append(row, data.Float(0.3))})
+	plain := datatest.WriteTable(t, filepath.Join(dir, "plain.parquet"), cohortCols, [][]data.Value{row})
+	own := datatest.WriteTable(t, filepath.Join(dir, "own.parquet"), []data.ColumnSpec{{Name: "id", Kind: data.KindString},
+		{Name: "ldh", Kind: data.KindFloat}, {Name: "true_p_abscopal", Kind: data.KindFloat}}, [][]data.Value{{data.String("a"), data.Float(200), data.Float(0.1)}})
+	spec, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin := features.BuiltinSpec("objective_response")
+	for _, tt := range []struct {
+		path string
+		spec *features.Spec
+		want bool
+	}{{labelled, builtin, true}, {truth, builtin, true}, {plain, builtin, false}, {own, spec, true}} {
+		src, err := features.OpenSource(ctx, tt.path, tt.spec, features.SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := src.Synthetic(); got != tt.want {
+			t.Errorf("%s: synthetic %v, want %v", filepath.Base(tt.path), got, tt.want)
+		}
+		src.Close()
+	}
+}

@@ -330,3 +330,37 @@ func TestDuckDBReadsScores(t *testing.T) {
 		t.Errorf("metadata seen by DuckDB: %v", kv)
 	}
 }
+
+// TestDuckDBCopyOfSynthCohort: a synthetic cohort that DuckDB copies (with a
+// centre column added, as a research group joins one) loses its Parquet
+// metadata, the synthetic label with it; abscopal still knows it synthetic
+// by its ground-truth columns, and reads the centre along with the patients.
+func TestDuckDBCopyOfSynthCohort(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	in, copied := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "copy.parquet")
+	if err := synth.WriteFile(ctx, in, 300, 5, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	md := duckdb(t, "COPY (SELECT *, 'centre-' || (row_number() OVER () % 3) AS centre FROM "+sqlString(in)+" ORDER BY patient_id) TO "+sqlString(copied)+" (FORMAT parquet)",
+		"SELECT count(*) AS n FROM parquet_kv_metadata("+sqlString(copied)+") WHERE decode(key) = 'abscopal.synthetic'")
+	if fmt.Sprint(md[0]["n"]) != "0" {
+		t.Fatalf("DuckDB's copy kept the synthetic label (%v): this test's premise is gone", md)
+	}
+	src, err := features.OpenSource(ctx, copied, features.BuiltinSpec("objective_response"), features.SourceOptions{Also: []string{"centre"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rs, err := src.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	centres := map[string]int{}
+	for _, r := range rs {
+		centres[r.Value("centre").Str]++
+	}
+	if !src.Synthetic() || len(rs) != 300 || len(centres) != 3 || centres["centre-0"] != 100 {
+		t.Errorf("DuckDB's copy: synthetic %v, %d patients, centres %v; want synthetic, 300 patients, 100 in each of 3 centres", src.Synthetic(), len(rs), centres)
+	}
+}
