@@ -53,7 +53,7 @@ interval that holds 0 means this data cannot tell the two apart.
 The interval is conditional on the folds: it does not hold the variation
 from refitting on other training sets. Nothing is written; train the
 algorithm you choose with "abscopal train".`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if df.data == "" {
 				return usageError{errors.New("--data is required")}

@@ -31,7 +31,7 @@ registry, prints example requests, and serves the API until Ctrl-C.
 
 Everything it trains comes from SYNTHETIC data: a demonstration, not clinical
 evidence.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			out := cmd.ErrOrStderr()

@@ -78,7 +78,7 @@ Given several models of one target (--model a --model b, or --model a,b), it
 scores each on the same rows and prints them side by side, with each one's AUC
 minus the first one's and a 95% interval from paired bootstrap resamples of
 the patients: a new version against the one in production, say.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" || len(refs) == 0 || in == "" {
 				return usageError{errors.New("--registry, --model and --data are required")}

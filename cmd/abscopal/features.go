@@ -30,7 +30,7 @@ encoded, scaled), fitted on the input.
 
 --print-spec prints the built-in spec as YAML, a starting point for your own;
 --catalogue lists the built-in features with units, definitions and sources.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cat {
 				fmt.Fprint(cmd.OutOrStdout(), features.CatalogueMarkdown())

@@ -25,7 +25,7 @@ func newHealthcheckCmd() *cobra.Command {
 		Long: `healthcheck sends GET to a running server's /readyz (ready once models are
 loaded) and exits 0 on 200, 1 otherwise. The Docker image uses it as its
 HEALTHCHECK; use /healthz for liveness only.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if timeout <= 0 {
 				return usageError{fmt.Errorf("--timeout %v must be positive", timeout)}

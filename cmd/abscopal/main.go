@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
+// commandName is the command's path without the program's name ("models
+// show"), for messages that run prefixes with "abscopal: ".
+func commandName(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+}
+
+// noArgs is cobra.NoArgs as a usage error (exit status 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q (usage: %s)", commandName(cmd), args[0], cmd.UseLine())}
+	}
+	return nil
+}
+
+// exactArgs is cobra.ExactArgs as a usage error (exit status 2) that gives
+// the command's usage line.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %d argument(s), got %d (usage: %s)", commandName(cmd), n, len(args), cmd.UseLine())}
+		}
+		return nil
+	}
+}
+
+// unknownCommand runs when a command that only groups others (abscopal,
+// abscopal models) is given a word that names none of them: a usage error
+// (exit status 2) with cobra's suggestions, where cobra itself would print
+// the help and exit 0 below the root. Alone, the command prints its help.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	cmd.SuggestionsMinimumDistance = 2 // cobra's default, which it sets only on its own path
+	msg := fmt.Sprintf("unknown command %q (%s --help lists them)", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError{errors.New(msg)}
+}
+
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "abscopal",
@@ -76,6 +118,8 @@ Synthetic cohorts (abscopal synth) are synthetic: models trained on them are
 demonstrations, not clinical evidence.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          unknownCommand,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -137,7 +137,11 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"synth", "--n", "-3", "--out", filepath.Join(dir, "c.parquet")}, 2, "--n must be in [1, 50000000], got -3"},
 		{[]string{"synth", "--n", "ten"}, 2, "invalid argument"},
 		{[]string{"schema", "--format", "xml"}, 2, "--format must be markdown or json"},
-		{[]string{"frobnicate"}, 1, "unknown command"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate" (abscopal --help lists them)`},
+		{[]string{"tarin"}, 2, "did you mean train?"},
+		{[]string{"models", "lsit"}, 2, `unknown command "lsit" (abscopal models --help lists them); did you mean list?`},
+		{[]string{"models", "show", "--registry", dir}, 2, "models show takes 1 argument(s), got 0 (usage: abscopal models show NAME[@ALIAS|:VERSION] [flags])"},
+		{[]string{"train", "cohort.parquet"}, 2, `train takes no arguments, got "cohort.parquet" (usage: abscopal train --data FILE`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

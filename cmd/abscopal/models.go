@@ -20,6 +20,8 @@ func newModelsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "models list|show|alias|verify|reproduce",
 		Short: "List, show, alias, verify and reproduce the models of a registry",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  unknownCommand,
 	}
 	cmd.PersistentFlags().StringVar(&registry, "registry", "", "registry directory")
 	reg := func() (*models.Registry, error) {
@@ -32,7 +34,7 @@ func newModelsCmd() *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List every version of every model, with its aliases and cross-validated AUC, Brier score and calibration slope",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := reg()
 			if err != nil {
@@ -83,7 +85,7 @@ func newModelsCmd() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show NAME[@ALIAS|:VERSION]",
 		Short: "Print a model's card (or, with --json, its training record and metrics)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := reg()
 			if err != nil {
@@ -116,7 +118,7 @@ func newModelsCmd() *cobra.Command {
 	alias := &cobra.Command{
 		Use:   "alias NAME ALIAS VERSION",
 		Short: "Point an alias (production, staging, ...) at a version",
-		Args:  cobra.ExactArgs(3),
+		Args:  exactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := reg()
 			if err != nil {
@@ -137,7 +139,7 @@ against the version's MANIFEST (SHA-256) and decodes its bundle, and checks
 that each alias points at a version that exists: an audit to run after a copy,
 a restore or on a schedule. It prints one line per version and alias, and
 exits 1 if any is faulty.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := reg()
 			if err != nil {

@@ -23,7 +23,7 @@ Where the target has no meaning for a patient of a cohort file (an abscopal
 response without radiotherapy), the probability is null and the column reason
 says why, as the API does. The input is read in batches: its size is not
 limited by memory.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" || ref == "" || in == "" || out == "" {
 				return usageError{errors.New("--registry, --model, --data and --out are required")}

@@ -28,7 +28,7 @@ compares what comes out with the published bundle.json, card.md and
 calibration.svg, byte for byte. Exit 0 when all three are the same; 1, naming
 what differs, when they are not. An abscopal or Go other than the one that
 made the version (the card names both) may explain a difference.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := reg()
 			if err != nil {

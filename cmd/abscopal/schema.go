@@ -13,7 +13,7 @@ func newSchemaCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema [--format markdown|json]",
 		Short: "Print the cohort schema: columns, kinds, units and allowed ranges",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
 			case "markdown":

@@ -119,7 +119,7 @@ A model serves its target (abscopal_response, objective_response) through its
 "production" alias, else its latest version. The registry is reloaded on SIGHUP
 and when it changes on disk; the swap is atomic. SIGTERM or Ctrl-C stops
 accepting connections and finishes the requests in flight.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" {
 				return usageError{errors.New("--registry is required")}

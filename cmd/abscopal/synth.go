@@ -28,7 +28,7 @@ byte. The file carries the true outcome probabilities (true_p_abscopal,
 true_p_response) and is labelled synthetic in its metadata.
 
 THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 1 || n > maxSynthRows {
 				return usageError{fmt.Errorf("--n must be in [1, %d], got %d", maxSynthRows, n)}

@@ -45,7 +45,7 @@ Without --spec the data is a cohort-schema file and the built-in
 radioimmunotherapy features are used; --target picks abscopal_response or
 objective_response. With --spec, any Parquet file; --target overrides the
 spec's target column.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if df.data == "" || registry == "" || name == "" {
 				return usageError{errors.New("--data, --registry and --name are required")}

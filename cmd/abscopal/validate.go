@@ -43,7 +43,7 @@ func newValidateCmd() *cobra.Command {
 the nulls in each column, and every invalid row with the column, the value and
 the allowed range. The exit status is 1 if the file cannot be read, does not
 have the required columns, or holds any invalid row.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
 				return usageError{errors.New("--data is required")}
