@@ -31,6 +31,7 @@ func newModelsCmd() *cobra.Command {
 		return &models.Registry{Dir: registry}, nil
 	}
 
+	var listJSON bool
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List every version of every model, with its aliases and cross-validated AUC, Brier score and calibration slope",
@@ -40,46 +41,36 @@ func newModelsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			names, err := r.Names()
+			entries, err := listModels(r)
 			if err != nil {
 				return err
+			}
+			if listJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(entries)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			// The cross-validated metrics side by side, so that algorithms
 			// trained on the same data and seed (the same folds) compare.
 			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV, 95% CI)\tBRIER\tCAL. SLOPE\tDATA")
-			for _, n := range names {
-				versions, err := r.Versions(n)
-				if err != nil {
+			for _, e := range entries {
+				if e.Error != "" {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t(unreadable: %s)\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Error)
 					continue
 				}
-				aliases, _ := r.Aliases(n)
-				for _, v := range versions {
-					var as []string
-					for a, av := range aliases {
-						if av == v {
-							as = append(as, a)
-						}
-					}
-					sort.Strings(as)
-					m, err := r.Load(n + ":" + v)
-					if err != nil {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t(unreadable: %v)\n", n, v, strings.Join(as, ","), err)
-						continue
-					}
-					b := m.Bundle
-					data := "real"
-					if b.Training.Synthetic {
-						data = "SYNTHETIC"
-					}
-					cv := cvMetrics(b)
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\n", n, v, strings.Join(as, ","), b.Algo, b.Target,
-						b.Training.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, data)
+				data := "real"
+				if e.Synthetic {
+					data = "SYNTHETIC"
 				}
+				cv := e.CrossValidated
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Target,
+					e.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, data)
 			}
 			return tw.Flush()
 		},
 	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print JSON (one object per version, its cross-validated metrics whole) instead of the table")
 
 	var asJSON bool
 	show := &cobra.Command{
@@ -193,6 +184,55 @@ exits 1 if any is faulty.`,
 
 // cvMetrics returns the cross-validated metrics of the calibrated model that
 // training recorded in b.
+// listEntry is one version in "models list".
+type listEntry struct {
+	Name           string        `json:"name"`
+	Version        string        `json:"version"`
+	Aliases        []string      `json:"aliases"`
+	Algo           string        `json:"algo,omitempty"`
+	Target         string        `json:"target,omitempty"`
+	Rows           int           `json:"rows,omitempty"`
+	Synthetic      bool          `json:"trained_on_synthetic_data"`
+	CrossValidated train.Metrics `json:"cross_validated,omitzero"`
+	Error          string        `json:"error,omitempty"` // why the version cannot be loaded
+}
+
+// listModels reads every version of every model of r, with its aliases; a
+// version that cannot be loaded is listed with the reason.
+func listModels(r *models.Registry) ([]listEntry, error) {
+	names, err := r.Names()
+	if err != nil {
+		return nil, err
+	}
+	entries := []listEntry{}
+	for _, n := range names {
+		versions, err := r.Versions(n)
+		if err != nil {
+			entries = append(entries, listEntry{Name: n, Aliases: []string{}, Error: err.Error()})
+			continue
+		}
+		aliases, _ := r.Aliases(n)
+		for _, v := range versions {
+			e := listEntry{Name: n, Version: v, Aliases: []string{}}
+			for a, av := range aliases {
+				if av == v {
+					e.Aliases = append(e.Aliases, a)
+				}
+			}
+			sort.Strings(e.Aliases)
+			m, err := r.Load(n + ":" + v)
+			if err != nil {
+				e.Error = err.Error()
+			} else {
+				b := m.Bundle
+				e.Algo, e.Target, e.Rows, e.Synthetic, e.CrossValidated = b.Algo, b.Target, b.Training.Rows, b.Training.Synthetic, cvMetrics(b)
+			}
+			entries = append(entries, e)
+		}
+	}
+	return entries, nil
+}
+
 func cvMetrics(b *models.Bundle) train.Metrics {
 	var m struct {
 		CV train.Metrics `json:"cross_validated"`

@@ -84,6 +84,16 @@ func TestTrainPublishPredict(t *testing.T) {
 		!(cv.Low < cv.AUC && cv.AUC < cv.High && cv.Brier > 0) {
 		t.Errorf("list lacks %q:\n%s", row, out)
 	}
+	// And as JSON, for a notebook: the same figures, unrounded.
+	code, out, _ = runCLI(t, "models", "list", "--registry", reg, "--json")
+	var listed []listEntry
+	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[1].Version != "v2" {
+		t.Fatalf("list --json: exit %d\n%s", code, out)
+	}
+	if e := listed[0]; e.Name != "response" || e.Version != "v1" || strings.Join(e.Aliases, ",") != "production" || !e.Synthetic ||
+		e.Rows != 1500 || e.CrossValidated.AUC != cv.AUC || e.CrossValidated.Brier != cv.Brier || len(e.CrossValidated.Curve) != 10 || e.Error != "" {
+		t.Errorf("list --json: %+v", e)
+	}
 
 	scores := filepath.Join(dir, "scores.parquet")
 	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "response", "--data", cohort, "--out", scores); code != 0 {
