@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
@@ -464,10 +466,29 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	for _, c := range cols {
 		kinds[c.Name] = c.Kind
 	}
+	// A feature's input may not be infinite: NaN reads as null, but an
+	// infinity (a ratio over a zero, most often) would be clipped or imputed
+	// in silence, and a model's recorded ranges cannot hold it.
+	var finite []int
+	inputs := spec.inputColumns()
+	for i, c := range tr.Columns() {
+		if c.Kind == data.KindFloat && slices.Contains(inputs, c.Name) {
+			finite = append(finite, i)
+		}
+	}
 	next := func(ctx context.Context) ([]Record, error) {
 		b, err := tr.Next(ctx)
 		if err != nil {
 			return nil, err
+		}
+		for _, ci := range finite {
+			c := &b.Columns[ci]
+			for i, x := range c.Num {
+				if c.Valid[i] && math.IsInf(x, 0) {
+					return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: &data.FieldError{
+						Field: c.Name, Reason: data.ReasonRange, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a finite number; NaN or null for a missing value"}}
+				}
+			}
 		}
 		// The reader reuses its batch: copy it, so that records outlive it.
 		br := NewBatchRecords(b.Clone())

@@ -201,6 +201,21 @@ func TestExportBadInput(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a failed export left %v", entries)
 	}
+	// An infinite input (a ratio over a zero) is refused where it is, with
+	// nothing written; NaN is a missing value, and an infinity in a column
+	// no feature reads is let be.
+	inf := datatest.WriteTable(t, filepath.Join(t.TempDir(), "inf.parquet"),
+		[]data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "y", Kind: data.KindBool}, {Name: "ldh", Kind: data.KindFloat, Optional: true}, {Name: "note", Kind: data.KindFloat}},
+		[][]data.Value{{data.String("a"), data.Bool(true), data.Float(math.NaN()), data.Float(math.Inf(1))},
+			{data.String("b"), data.Bool(false), data.Float(250), data.Float(1)}, {data.String("c"), data.Bool(true), data.Float(math.Inf(-1)), data.Float(2)}})
+	ldh := spec("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n    transforms: [{clip: [0, 1000]}]\n")
+	_, err = features.Export(ctx, inf, filepath.Join(dir, "inf.parquet"), ldh, features.ExportOptions{})
+	if !errors.Is(err, data.ErrInvalidValue) || !strings.Contains(err.Error(), "inf.parquet: row 3, column ldh: out of range: -Inf (allowed: a finite number; NaN or null for a missing value)") {
+		t.Errorf("an infinite input: err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a failed export left %v", entries)
+	}
 	if _, err := features.Export(ctx, in, filepath.Join(dir, "x.xlsx"), features.BuiltinSpec("abscopal_response"), features.ExportOptions{}); err == nil || !strings.Contains(err.Error(), ".parquet or .csv") {
 		t.Errorf("unknown extension: err = %v", err)
 	}

@@ -573,6 +573,19 @@ func (s *Spec) Label(r Record) (positive, ok bool) {
 	return false, false
 }
 
+// inputColumns lists the columns the features are computed from.
+func (s *Spec) inputColumns() []string {
+	var out []string
+	for _, f := range s.Features {
+		if d, ok := LookupDerived(f.Derived); ok {
+			out = append(out, d.Inputs...)
+		} else if f.Column != "" {
+			out = append(out, f.Column)
+		}
+	}
+	return out
+}
+
 // Columns returns every column the spec reads: id, target, feature inputs and
 // kept columns, without repeats.
 func (s *Spec) Columns() []string {
