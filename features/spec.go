@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
@@ -439,19 +440,24 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 	} else if err != nil {
 		return err
 	}
+	var want string
 	switch s.Target.Positive.(type) {
 	case bool:
-		if tc.Name != "" && tc.Kind != data.KindBool {
-			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %v but column %s in %s is %s, not BOOLEAN", s.Target.Positive, tc.Name, file, tc.Type)}
+		if tc.Kind != data.KindBool {
+			want = "BOOLEAN"
 		}
 	case string:
-		if tc.Name != "" && tc.Kind != data.KindString {
-			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %q but column %s in %s is %s, not STRING", s.Target.Positive, tc.Name, file, tc.Type)}
+		if tc.Kind != data.KindString {
+			want = "STRING"
 		}
 	case float64:
-		if tc.Name != "" && tc.Kind != data.KindInt && tc.Kind != data.KindFloat {
-			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %v but column %s in %s is %s, not a number", s.Target.Positive, tc.Name, file, tc.Type)}
+		if tc.Kind != data.KindInt && tc.Kind != data.KindFloat {
+			want = "a number"
 		}
+	}
+	if tc.Name != "" && want != "" {
+		return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %s but column %s in %s is %s, not %s: %s",
+			positiveText(s.Target.Positive), tc.Name, file, tc.Type, want, targetKindHint(tc.Kind))}
 	}
 	for i := range s.Features {
 		f := &s.Features[i]
@@ -650,3 +656,24 @@ func BuiltinSpec(target string) *Spec {
 
 // YAML renders the spec as YAML, as a starting point for a user's own.
 func (s *Spec) YAML() ([]byte, error) { return yaml.Marshal(s) }
+
+// positiveText writes target.positive as in YAML: a string quoted.
+func positiveText(v any) string {
+	if str, ok := v.(string); ok {
+		return strconv.Quote(str)
+	}
+	return fmt.Sprint(v)
+}
+
+// targetKindHint says how to write target.positive for a target column of kind k.
+func targetKindHint(k data.Kind) string {
+	switch k {
+	case data.KindBool:
+		return "write positive: true"
+	case data.KindString:
+		return "write the text that marks a positive outcome, e.g. positive: \"R\""
+	case data.KindInt, data.KindFloat:
+		return "write the number that marks a positive outcome, e.g. positive: 1"
+	}
+	return "the target must be a BOOLEAN, STRING or integer column"
+}

@@ -51,8 +51,23 @@ func TestNumericTarget(t *testing.T) {
 	// Against a table: a number needs a numeric column.
 	s, _ := ParseSpec("s.yaml", []byte("target: {column: y, positive: 1}\nfeatures:\n  - column: x\n    kind: numeric\n"))
 	cols := []data.ColumnInfo{{Name: "x", Kind: data.KindFloat, Type: "DOUBLE"}, {Name: "y", Kind: data.KindString, Type: "STRING"}}
-	if err := s.Check("t.parquet", cols, true); err == nil || !strings.Contains(err.Error(), "column y in t.parquet is STRING, not a number") {
+	if err := s.Check("t.parquet", cols, true); err == nil || !strings.Contains(err.Error(), `column y in t.parquet is STRING, not a number: write the text that marks a positive outcome, e.g. positive: "R"`) {
 		t.Errorf("string column: err = %v", err)
+	}
+	// Each mismatch says how to write positive for the column it found.
+	for _, tt := range []struct {
+		positive any
+		col      data.ColumnInfo
+		want     string
+	}{
+		{true, data.ColumnInfo{Name: "y", Kind: data.KindInt, Type: "INT32"}, "positive is true but column y in t.parquet is INT32, not BOOLEAN: write the number that marks a positive outcome, e.g. positive: 1"},
+		{"R", data.ColumnInfo{Name: "y", Kind: data.KindBool, Type: "BOOLEAN"}, `positive is "R" but column y in t.parquet is BOOLEAN, not STRING: write positive: true`},
+		{1.0, data.ColumnInfo{Name: "y", Kind: data.KindBool, Type: "BOOLEAN"}, "positive is 1 but column y in t.parquet is BOOLEAN, not a number: write positive: true"},
+	} {
+		s := &Spec{Target: Target{Column: "y", Positive: tt.positive}, Features: []FeatureSpec{{Column: "x", Kind: Numeric}}}
+		if err := s.Check("t.parquet", []data.ColumnInfo{cols[0], tt.col}, true); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("positive %v: err = %v, want %q", tt.positive, err, tt.want)
+		}
 	}
 	cols[1] = data.ColumnInfo{Name: "y", Kind: data.KindInt, Type: "INT64"}
 	if err := s.Check("t.parquet", cols, true); err != nil {
