@@ -412,6 +412,12 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			cr.Close()
 			return nil, err
 		}
+		// The target is optional in a cohort file, but not to train or
+		// validate on: its absence would read as a null in every row.
+		if t := spec.Target.Column; needTarget && !slices.ContainsFunc(cols, func(c data.ColumnInfo) bool { return c.Name == t }) {
+			cr.Close()
+			return nil, fmt.Errorf("%s: no column %s, the outcome to learn or to check against (abscopal schema: column %s)", path, t, t)
+		}
 		next := func(ctx context.Context) ([]Record, error) {
 			ps, extras, err := cr.NextExtra(ctx)
 			if err != nil {

@@ -331,6 +331,12 @@ func TestSourceAlso(t *testing.T) {
 			}
 		})
 	}
+	// To train or validate, the target must be in the file: absent, it
+	// would read as null in every row.
+	if _, err := features.OpenSource(ctx, cohort, builtin, features.SourceOptions{NeedTarget: true}); err == nil ||
+		!strings.Contains(err.Error(), "c.parquet: no column objective_response, the outcome to learn or to check against") {
+		t.Errorf("no target column: %v", err)
+	}
 	src, err = features.OpenSource(ctx, cohort, builtin, features.SourceOptions{Also: []string{"centre", "ici_class"}})
 	if err != nil {
 		t.Fatal(err)

@@ -455,9 +455,17 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 			want = "a number"
 		}
 	}
-	if tc.Name != "" && want != "" {
+	// Only training and validation read the target; scoring and exports
+	// (which copy the column as it is) can take it of any type.
+	if needTarget && want != "" {
+		// A spec read from a file can be edited; one read from a bundle
+		// cannot: the file's column must become what the model learnt from.
+		hint := "convert the column: the model was trained on a target of type " + want
+		if s.file != "" {
+			hint = targetKindHint(tc.Kind)
+		}
 		return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %s but column %s in %s is %s, not %s: %s",
-			positiveText(s.Target.Positive), tc.Name, file, tc.Type, want, targetKindHint(tc.Kind))}
+			positiveText(s.Target.Positive), tc.Name, file, tc.Type, want, hint)}
 	}
 	for i := range s.Features {
 		f := &s.Features[i]

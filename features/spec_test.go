@@ -64,10 +64,21 @@ func TestNumericTarget(t *testing.T) {
 		{"R", data.ColumnInfo{Name: "y", Kind: data.KindBool, Type: "BOOLEAN"}, `positive is "R" but column y in t.parquet is BOOLEAN, not STRING: write positive: true`},
 		{1.0, data.ColumnInfo{Name: "y", Kind: data.KindBool, Type: "BOOLEAN"}, "positive is 1 but column y in t.parquet is BOOLEAN, not a number: write positive: true"},
 	} {
-		s := &Spec{Target: Target{Column: "y", Positive: tt.positive}, Features: []FeatureSpec{{Column: "x", Kind: Numeric}}}
+		s := &Spec{Target: Target{Column: "y", Positive: tt.positive}, Features: []FeatureSpec{{Column: "x", Kind: Numeric}}, file: "s.yaml"}
 		if err := s.Check("t.parquet", []data.ColumnInfo{cols[0], tt.col}, true); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("positive %v: err = %v, want %q", tt.positive, err, tt.want)
 		}
+		// Scoring and exports do not read the target: any type will do.
+		if err := s.Check("t.parquet", []data.ColumnInfo{cols[0], tt.col}, false); err != nil {
+			t.Errorf("positive %v, target not needed: %v", tt.positive, err)
+		}
+	}
+	// A model's spec (from its bundle, not a file) cannot be edited: the
+	// column must be converted.
+	bundled := &Spec{Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "x", Kind: Numeric}}}
+	if err := bundled.Check("t.parquet", []data.ColumnInfo{cols[0], {Name: "y", Kind: data.KindString, Type: "STRING"}}, true); err == nil ||
+		!strings.Contains(err.Error(), "is STRING, not BOOLEAN: convert the column: the model was trained on a target of type BOOLEAN") {
+		t.Errorf("a bundle's spec: err = %v", err)
 	}
 	cols[1] = data.ColumnInfo{Name: "y", Kind: data.KindInt, Type: "INT64"}
 	if err := s.Check("t.parquet", cols, true); err != nil {

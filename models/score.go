@@ -29,8 +29,11 @@ func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceO
 	spec := *m.Bundle.Pipeline.Spec
 	src, err := features.OpenSource(ctx, in, &spec, opts)
 	var se *data.SchemaError
-	if spec.Builtin && errors.As(err, &se) && se.Foreign {
+	switch {
+	case spec.Builtin && errors.As(err, &se) && se.Foreign:
 		err = fmt.Errorf("%w; model %s:%s reads cohort files (it was trained with the built-in spec)", err, m.Bundle.Name, m.Version)
+	case errors.Is(err, features.ErrSpec):
+		err = fmt.Errorf("model %s:%s: %w", m.Bundle.Name, m.Version, err) // the spec is the bundle's: say whose
 	}
 	return src, &spec, err
 }

@@ -152,7 +152,7 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	if opts.Threshold == 0 {
 		opts.Threshold = cmp.Or(cv.Threshold, 0.5) // a bundle without one: train's default
 	}
-	var sopts features.SourceOptions
+	sopts := features.SourceOptions{NeedTarget: true}
 	if opts.By != "" {
 		sopts.Also = []string{opts.By}
 	}

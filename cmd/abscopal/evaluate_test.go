@@ -150,6 +150,9 @@ func TestEvaluateBadInput(t *testing.T) {
 	noOutcome := datatest.WriteTable(t, filepath.Join(dir, "no_outcome.parquet"),
 		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}},
 		[][]data.Value{{data.String("a"), data.String("pd1")}, {data.String("b"), data.String("pd1")}})
+	nullOutcome := datatest.WriteTable(t, filepath.Join(dir, "null_outcome.parquet"),
+		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}, {Name: "objective_response", Kind: data.KindBool, Optional: true}},
+		[][]data.Value{{data.String("a"), data.String("pd1"), data.Null}, {data.String("b"), data.String("pd1"), data.Null}})
 	base := []string{"evaluate", "--registry", reg, "--model", "response"}
 	tests := []struct {
 		name string
@@ -167,7 +170,8 @@ func TestEvaluateBadInput(t *testing.T) {
 		{"no such model", []string{"evaluate", "--registry", reg, "--model", "nope", "--data", cohort}, 1, "model not found: nope"},
 		{"no such file", append(base, "--data", filepath.Join(dir, "missing.parquet")), 1, "missing.parquet"},
 		{"not a cohort file", append(base, "--data", noTarget), 1, "features_only.parquet: column"},
-		{"no outcome", append(base, "--data", noOutcome), 1, "no_outcome.parquet: cannot evaluate the model: no row has a value of the target objective_response (2 null"},
+		{"no outcome", append(base, "--data", noOutcome), 1, "no_outcome.parquet: no column objective_response, the outcome to learn or to check against"},
+		{"null outcomes", append(base, "--data", nullOutcome), 1, "null_outcome.parquet: cannot evaluate the model: no row has a value of the target objective_response (2 null"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
