@@ -46,7 +46,7 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 // options returns the settings for algo, or a usage error naming a flag
 // out of its range.
 func (m *modelFlags) options(algo string) (train.Options, error) {
-	if err := checkTrainFlags(m.opts, m.trees, m.depth); err != nil {
+	if err := checkTrainFlags(algo, m.opts, m.trees, m.depth); err != nil {
 		return train.Options{}, usageError{err}
 	}
 	o := m.opts
@@ -60,11 +60,17 @@ func (m *modelFlags) options(algo string) (train.Options, error) {
 	return o, nil
 }
 
-// checkTrainFlags refuses values outside a flag's range, naming the flag.
-// The libraries read some zero values as "the default", so without this
-// "--subsample 0" would silently train with 0.7.
-func checkTrainFlags(o train.Options, trees, depth int) error {
+// checkTrainFlags refuses values outside a flag's range, naming the flag,
+// before any data is read. The libraries read some zero values as "the
+// default", so without this "--subsample 0" would silently train with 0.7;
+// and the libraries' own checks would come only at the first fold.
+func checkTrainFlags(algo string, o train.Options, trees, depth int) error {
 	in01 := func(v float64) bool { return v > 0 && v <= 1 }
+	// The tree algorithms' bounds on --trees and --depth (0: the default).
+	maxTrees, maxDepth := 100000, 20
+	if algo == "forest" {
+		maxTrees, maxDepth = 10001, 30
+	}
 	switch g := o.GBM; {
 	case !(o.Threshold > 0 && o.Threshold < 1):
 		return fmt.Errorf("--threshold %v must be in (0, 1)", o.Threshold)
@@ -72,18 +78,28 @@ func checkTrainFlags(o train.Options, trees, depth int) error {
 		return fmt.Errorf("--bootstrap %d must be at least 1", o.Bootstrap)
 	case !(o.Logistic.Lambda > 0):
 		return fmt.Errorf("--lambda %v must be positive: the logistic regression is L2-penalized", o.Logistic.Lambda)
-	case trees < 0 || depth < 0:
-		return fmt.Errorf("--trees %d and --depth %d must not be negative (0: the algorithm's default)", trees, depth)
+	case trees < 0 || trees > maxTrees:
+		return fmt.Errorf("--trees %d must be in [0, %d] for %s (0: its default)", trees, maxTrees, algo)
+	case algo == "forest" && trees%2 == 0 && trees != 0:
+		return fmt.Errorf("--trees %d must be odd for the forest, so that its trees' votes cannot tie", trees)
+	case depth < 0 || depth > maxDepth:
+		return fmt.Errorf("--depth %d must be in [0, %d] for %s (0: its default)", depth, maxDepth, algo)
 	case !in01(g.LearningRate):
 		return fmt.Errorf("--learning-rate %v must be in (0, 1]", g.LearningRate)
-	case !in01(g.Subsample) || !in01(g.ColSample):
-		return fmt.Errorf("--subsample %v and --colsample %v must be in (0, 1]", g.Subsample, g.ColSample)
-	case g.Lambda < 0 || g.MinChildWeight < 0:
-		return fmt.Errorf("--leaf-lambda %v and --min-child-weight %v must not be negative", g.Lambda, g.MinChildWeight)
+	case !in01(g.Subsample):
+		return fmt.Errorf("--subsample %v must be in (0, 1]", g.Subsample)
+	case !in01(g.ColSample):
+		return fmt.Errorf("--colsample %v must be in (0, 1]", g.ColSample)
+	case g.Lambda < 0:
+		return fmt.Errorf("--leaf-lambda %v must not be negative", g.Lambda)
+	case g.MinChildWeight < 0:
+		return fmt.Errorf("--min-child-weight %v must not be negative", g.MinChildWeight)
 	case g.EarlyStopping < 0:
 		return fmt.Errorf("--early-stopping %d must not be negative (0: off)", g.EarlyStopping)
-	case o.Forest.MinLeaf < 1 || o.Forest.SplitFeatures < 0:
-		return fmt.Errorf("--min-leaf %d must be at least 1, --split-features %d at least 0 (0: the square root of the feature count)", o.Forest.MinLeaf, o.Forest.SplitFeatures)
+	case o.Forest.MinLeaf < 1:
+		return fmt.Errorf("--min-leaf %d must be at least 1", o.Forest.MinLeaf)
+	case o.Forest.SplitFeatures < 0:
+		return fmt.Errorf("--split-features %d must not be negative (0: the square root of the feature count)", o.Forest.SplitFeatures)
 	}
 	return nil
 }
