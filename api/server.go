@@ -14,6 +14,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,6 +58,10 @@ type Server struct {
 	scratch sync.Pool // *models.Scratch, reused across predictions
 }
 
+// ErrNoRegistry is wrapped by New's error when the registry directory does
+// not exist or is not a directory.
+var ErrNoRegistry = errors.New("no registry directory")
+
 // New loads the registry's models and builds the server. A registry that
 // cannot be read is an error; one without models gives a server that is
 // live but not ready.
@@ -92,8 +97,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), spec: openAPISpec}
 	s.scratch.New = func() any { return new(models.Scratch) }
-	if _, err := os.Stat(cfg.Registry); err != nil {
-		return nil, fmt.Errorf("api: registry: %w", err)
+	if fi, err := os.Stat(cfg.Registry); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("api: registry %s does not exist (abscopal train --registry %s makes one): %w", cfg.Registry, cfg.Registry, ErrNoRegistry)
+	} else if err != nil {
+		return nil, fmt.Errorf("api: registry %s: %w", cfg.Registry, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("api: registry %s is not a directory: %w", cfg.Registry, ErrNoRegistry)
 	}
 	if err := s.Reload(); err != nil {
 		s.log.Warn("no models loaded", "error", err.Error())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -454,6 +455,28 @@ func TestAuthAndInternals(t *testing.T) {
 	}
 	if _, err := New(Config{Registry: sharedRegistry(t), Tokens: []string{""}}); err == nil {
 		t.Error("an empty token was accepted")
+	}
+}
+
+// TestNoRegistry: a registry that is not there, or a file, is refused at
+// start, naming it; an empty one is served (no models, not ready).
+func TestNoRegistry(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "scores.parquet")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	for _, tt := range []struct{ path, want string }{
+		{filepath.Join(dir, "nope"), "registry " + filepath.Join(dir, "nope") + " does not exist (abscopal train --registry"},
+		{file, "registry " + file + " is not a directory"},
+	} {
+		if _, err := New(Config{Registry: tt.path, Logger: quiet}); !errors.Is(err, ErrNoRegistry) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.path, err, tt.want)
+		}
+	}
+	if _, err := New(Config{Registry: dir, Logger: quiet}); err != nil {
+		t.Errorf("an empty registry: %v", err)
 	}
 }
 
