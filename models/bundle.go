@@ -37,6 +37,7 @@ type TrainingInfo struct {
 	Synthetic       bool              `json:"synthetic"`
 	Seed            uint64            `json:"seed"`
 	Folds           int               `json:"folds"`
+	FoldsBy         string            `json:"folds_by,omitempty"`  // each value of this column was a fold (leave one group out)
 	Bootstrap       int               `json:"bootstrap,omitempty"` // resamples for the AUC interval; 0 in bundles made before it was recorded
 	Hyperparameters json.RawMessage   `json:"hyperparameters"`
 	AbscopalVersion string            `json:"abscopal_version"`

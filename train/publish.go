@@ -48,7 +48,7 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		return nil, err
 	}
 	info.Rows, info.DroppedRows, info.Positives = res.Rows, res.DroppedRows, res.Metrics.Positives
-	info.Seed, info.Folds, info.Bootstrap = res.Options.Seed, res.Options.Folds, res.Options.Bootstrap
+	info.Seed, info.Folds, info.FoldsBy, info.Bootstrap = res.Options.Seed, res.Options.Folds, res.Options.FoldsBy, res.Options.Bootstrap
 	return &models.Bundle{
 		Format:      models.BundleFormat,
 		Name:        name,
@@ -165,8 +165,14 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("Missing inputs are imputed (median, or most frequent value) by a pipeline fitted on the training rows, with an\n")
 	w.WriteString("indicator where training rows had gaps; the API reports every imputed input.\n\n")
 
-	fmt.Fprintf(&w, "## Performance (%d-fold stratified cross-validation, seed %d)\n\n", t.Folds, t.Seed)
-	w.WriteString("Out-of-fold predictions; each fold's pipeline and model saw none of its held-out rows. Calibrated\n")
+	if t.FoldsBy != "" {
+		fmt.Fprintf(&w, "## Performance (cross-validation by %s: %d folds, each holding out one value of %s)\n\n", t.FoldsBy, t.Folds, t.FoldsBy)
+		fmt.Fprintf(&w, "Out-of-fold predictions; each %s's rows were predicted by a pipeline and model fitted on the other values'\n", t.FoldsBy)
+		w.WriteString("rows only (internal-external validation: how the model does on a group it has not seen). Calibrated\n")
+	} else {
+		fmt.Fprintf(&w, "## Performance (%d-fold stratified cross-validation, seed %d)\n\n", t.Folds, t.Seed)
+		w.WriteString("Out-of-fold predictions; each fold's pipeline and model saw none of its held-out rows. Calibrated\n")
+	}
 	w.WriteString("probabilities use a calibrator fitted on the other folds' out-of-fold scores.\n\n")
 	w.WriteString("| metric | calibrated | uncalibrated |\n|---|---|---|\n")
 	fmt.Fprintf(&w, "| ROC AUC (95%% bootstrap CI) | %.3f (%.3f-%.3f) | %.3f |\n", m.AUC, m.AUCLow, m.AUCHigh, res.Uncalibrated.AUC)
@@ -176,14 +182,23 @@ func Card(b *models.Bundle, res *Result) string {
 	fmt.Fprintf(&w, "| calibration slope (ideal 1) | %.3f | %.3f |\n", m.CalSlope, res.Uncalibrated.CalSlope)
 	fmt.Fprintf(&w, "| sensitivity at p >= %.2f | %.3f | %.3f |\n", m.Threshold, m.Sensitivity, res.Uncalibrated.Sensitivity)
 	fmt.Fprintf(&w, "| specificity at p >= %.2f | %.3f | %.3f |\n\n", m.Threshold, m.Specificity, res.Uncalibrated.Specificity)
-	w.WriteString("AUC per fold:")
-	for _, a := range res.FoldAUC {
-		fmt.Fprintf(&w, " %.3f", a)
+	if len(res.FoldAUC) > 0 {
+		w.WriteString("AUC per fold:")
+		for _, a := range res.FoldAUC {
+			fmt.Fprintf(&w, " %.3f", a)
+		}
+	} else {
+		fmt.Fprintf(&w, "AUC per fold: by %s, below.", t.FoldsBy)
 	}
 	if len(res.Groups) > 0 {
 		fmt.Fprintf(&w, "\n\n## Performance by %s\n\n", res.Options.By)
-		w.WriteString("The same calibrated out-of-fold probabilities, by subgroup. A model can rank well overall and badly, or\n")
-		w.WriteString("miscalibrated, in one group; small groups have wide intervals. A group with one outcome only has no AUC.\n\n")
+		if t.FoldsBy != "" {
+			fmt.Fprintf(&w, "Each %s as a held-out fold: its rows' calibrated out-of-fold probabilities, from a model that never saw it.\n", t.FoldsBy)
+			w.WriteString("Small groups have wide intervals. A group with one outcome only has no AUC.\n\n")
+		} else {
+			w.WriteString("The same calibrated out-of-fold probabilities, by subgroup. A model can rank well overall and badly, or\n")
+			w.WriteString("miscalibrated, in one group; small groups have wide intervals. A group with one outcome only has no AUC.\n\n")
+		}
 		// Each row opens with its line break: the section ends as the
 		// paragraph before it did, without one.
 		fmt.Fprintf(&w, "| %s | n | positive | ROC AUC (95%% CI) | Brier | calibration intercept / slope |\n|---|---|---|---|---|---|", res.Options.By)

@@ -30,7 +30,7 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		return Options{}, fmt.Errorf("%w: %s: metrics: %v", ErrNotReproducible, b.Name, err)
 	}
 	o := Options{Algo: b.Algo, Folds: t.Folds, Seed: t.Seed, Bootstrap: t.Bootstrap, Calibration: b.Calibration.Method,
-		Threshold: recorded.CV.Threshold, By: recorded.By}
+		Threshold: recorded.CV.Threshold, By: recorded.By, FoldsBy: t.FoldsBy}
 	var err error
 	switch b.Algo {
 	case "logistic":

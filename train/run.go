@@ -35,6 +35,14 @@ type Options struct {
 	// split the cross-validated metrics into subgroups (Result.Groups).
 	By     string
 	ByKind data.Kind
+	// FoldsBy, if set, makes each value of this column (null counting as
+	// one) a fold, in place of Folds stratified folds: leave-one-group-out,
+	// or internal-external, cross-validation, in which every centre (say)
+	// is predicted by a model that never saw it. By must then be empty or
+	// the same column: the metrics by subgroup are those of each held-out
+	// group, and stand for the per-fold AUCs, which a group of one outcome
+	// does not have. At most MaxGroups values.
+	FoldsBy string
 	// Progress, if set, is called after each step: done of total.
 	Progress func(done, total int, step string)
 }
@@ -115,6 +123,12 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if opts.Folds < 2 {
 		return nil, fmt.Errorf("%w: %d folds; need at least 2", ErrTrain, opts.Folds)
 	}
+	if opts.FoldsBy != "" {
+		if opts.By != "" && opts.By != opts.FoldsBy {
+			return nil, fmt.Errorf("%w: folds by %s report their metrics by %s: subgroups by %s too are not supported", ErrTrain, opts.FoldsBy, opts.FoldsBy, opts.By)
+		}
+		opts.By = opts.FoldsBy
+	}
 	progress := opts.Progress
 	if progress == nil {
 		progress = func(int, int, string) {}
@@ -136,7 +150,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("%w: target %s is null in all %d rows", ErrTrain, spec.Target.Column, len(records))
 	case npos == 0 || npos == len(rows):
 		return nil, fmt.Errorf("%w: target %s has a single class (%d positive of %d rows)%s", ErrTrain, spec.Target.Column, npos, len(rows), positiveHint(spec, rows, npos))
-	case npos < opts.Folds || len(rows)-npos < opts.Folds:
+	case opts.FoldsBy == "" && (npos < opts.Folds || len(rows)-npos < opts.Folds):
 		return nil, fmt.Errorf("%w: %d positive and %d negative rows cannot fill %d folds", ErrTrain, npos, len(rows)-npos, opts.Folds)
 	}
 
@@ -147,17 +161,28 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			keys[i] = r.Value(opts.By)
 		}
 		if err := checkGroups(opts.By, keys); err != nil {
+			if opts.FoldsBy != "" {
+				err = fmt.Errorf("folds by %s: %w", opts.FoldsBy, err)
+			}
 			return nil, err
 		}
 	}
 
-	fold := StratifiedFolds(y, opts.Folds, opts.Seed)
+	var fold []int
+	if opts.FoldsBy != "" {
+		var err error
+		if fold, opts.Folds, err = groupFolds(opts.FoldsBy, opts.ByKind, keys, y); err != nil {
+			return nil, err
+		}
+	} else {
+		fold = StratifiedFolds(y, opts.Folds, opts.Seed)
+	}
 	total := opts.Folds + 1 // and the final fit
 	if opts.CrossValidateOnly {
 		total = opts.Folds
 	}
 	scores := make([]float64, len(rows))
-	res := &Result{Rows: len(rows), DroppedRows: dropped, Options: opts}
+	res := &Result{Rows: len(rows), DroppedRows: dropped, Options: opts} // Folds and By as used
 	for k := 0; k < opts.Folds; k++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -188,7 +213,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		for _, i := range in {
 			cal[i] = c.Apply(scores[i])
 		}
-		res.FoldAUC = append(res.FoldAUC, AUC(pick(cal, in), pick(y, in)))
+		if opts.FoldsBy == "" { // a group's AUC is in res.Groups, and may not exist
+			res.FoldAUC = append(res.FoldAUC, AUC(pick(cal, in), pick(y, in)))
+		}
 	}
 	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
@@ -384,6 +411,47 @@ func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []f
 		c, err = models.FitGBM(ctx, d, g)
 	}
 	return pipe, c, m, err
+}
+
+// groupFolds makes each value of the column by (keys, one per row; null is
+// a value) a fold, in the order of the values, and returns the fold of each
+// row and their count. Every fold's training rows, the other groups', must
+// hold both outcomes.
+func groupFolds(by string, kind data.Kind, keys []data.Value, y []float64) ([]int, int, error) {
+	values := slices.Clone(keys)
+	slices.SortFunc(values, func(a, b data.Value) int {
+		switch {
+		case a == b:
+			return 0
+		case groupLess(a, b):
+			return -1
+		}
+		return 1
+	})
+	values = slices.Compact(values)
+	if len(values) < 2 {
+		return nil, 0, fmt.Errorf("%w: folds by %s need at least two values of it; every row has the same, %s", ErrTrain, by, groupName(values[0], kind))
+	}
+	index := make(map[data.Value]int, len(values))
+	for k, v := range values {
+		index[v] = k
+	}
+	fold := make([]int, len(keys))
+	pos, n := make([]int, len(values)), make([]int, len(values))
+	npos := 0
+	for i, key := range keys {
+		fold[i] = index[key]
+		pos[fold[i]] += int(y[i])
+		n[fold[i]]++
+		npos += int(y[i])
+	}
+	for k, v := range values {
+		if p, neg := npos-pos[k], len(y)-npos-(n[k]-pos[k]); p == 0 || neg == 0 {
+			return nil, 0, fmt.Errorf("%w: holding out the rows where %s is %s leaves %d positive and %d negative rows to train on: every other value of %s holds one outcome only",
+				ErrTrain, by, groupName(v, kind), p, neg, by)
+		}
+	}
+	return fold, len(values), nil
 }
 
 // StratifiedFolds assigns each row a fold so that every fold has the same

@@ -362,3 +362,104 @@ func TestRunBySubgroup(t *testing.T) {
 		t.Errorf("by age: %v after %d steps", err, calls)
 	}
 }
+
+// TestRunFoldsBy: with folds by a column, each value is a fold, and a
+// group's out-of-fold predictions rank its patients as a model trained
+// without the group does (the logistic fit has no randomness; Platt scaling
+// keeps the order).
+func TestRunFoldsBy(t *testing.T) {
+	ps := synth.Generate(1500, 41)
+	spec := features.BuiltinSpec("objective_response")
+	opts := train.Options{Algo: "logistic", Seed: 1, Bootstrap: 20, FoldsBy: "ici_class", ByKind: data.KindString}
+	res, err := train.Run(context.Background(), spec, records(ps), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	n := 0
+	for _, g := range res.Groups {
+		values, n = append(values, g.Value), n+g.N
+	}
+	if res.Options.Folds != 4 || res.Options.By != "ici_class" || len(res.FoldAUC) != 0 || strings.Join(values, ",") != "ctla4,pd1,pd1_ctla4,pdl1" || n != len(ps) {
+		t.Fatalf("folds %d, by %q, fold AUCs %v, groups %v of %d rows", res.Options.Folds, res.Options.By, res.FoldAUC, values, n)
+	}
+	for _, g := range res.Groups {
+		var in, out []data.Patient
+		for _, p := range ps {
+			if *p.ICIClass == g.Value {
+				in = append(in, p)
+			} else {
+				out = append(out, p)
+			}
+		}
+		without, err := train.Run(context.Background(), spec, records(out), train.Options{Algo: "logistic", Folds: 2, Seed: 1, Bootstrap: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, _ := without.Pipeline.TransformAll(records(in))
+		s, y := make([]float64, len(in)), make([]float64, len(in))
+		for i := range in {
+			s[i], y[i] = without.Model.Score(x.Row(i)), b2f(*in[i].ObjectiveResponse)
+		}
+		if g.Metrics == nil || math.Abs(g.Metrics.AUC-train.AUC(s, y)) > 1e-12 {
+			t.Errorf("%s held out: AUC %+v, a model trained without it %v", g.Value, g.Metrics, train.AUC(s, y))
+		}
+	}
+	b, err := train.Bundle("m", res, models.TrainingInfo{Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := train.Card(b, res)
+	for _, want := range []string{"## Performance (cross-validation by ici_class: 4 folds, each holding out one value of ici_class)",
+		"AUC per fold: by ici_class, below.", "Each ici_class as a held-out fold", "| pd1_ctla4 | "} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card lacks %q:\n%s", want, card)
+		}
+	}
+	if back, err := train.OptionsOf(b); err != nil || back.FoldsBy != "ici_class" || b.Training.FoldsBy != "ici_class" || b.Training.Folds != 4 {
+		t.Errorf("recorded: %+v, options %+v (%v)", b.Training, back, err)
+	}
+
+	for _, tt := range []struct {
+		name string
+		opts train.Options
+		want string
+	}{
+		{"another subgroup column", train.Options{FoldsBy: "ici_class", By: "sex", ByKind: data.KindString}, "folds by ici_class report their metrics by ici_class: subgroups by sex too are not supported"},
+		{"a measurement", train.Options{FoldsBy: "age", ByKind: data.KindFloat}, "folds by age: cannot make subgroups: column age has more than 20 values"},
+	} {
+		tt.opts.Algo, tt.opts.Bootstrap = "logistic", 10
+		_, err := train.Run(context.Background(), spec, records(ps[:300]), tt.opts)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+
+	// A table of 12 rows in centres 1-3: centre 3 holds every positive row,
+	// so holding it out leaves nothing positive to train on; one centre
+	// alone makes no folds.
+	own, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: x\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, one []features.Record
+	for i := range 12 {
+		centre := float64(1 + i/4)
+		rows = append(rows, rec{"id": data.String(string(rune('a' + i))), "x": data.Float(float64(i)), "y": data.Bool(centre == 3), "centre": data.Float(centre)})
+		one = append(one, rec{"id": data.String(string(rune('a' + i))), "x": data.Float(float64(i)), "y": data.Bool(i%2 == 0), "centre": data.Float(7)})
+	}
+	fo := train.Options{Algo: "logistic", Bootstrap: 10, FoldsBy: "centre", ByKind: data.KindInt}
+	if _, err := train.Run(context.Background(), own, rows, fo); !errors.Is(err, train.ErrTrain) ||
+		!strings.Contains(err.Error(), "holding out the rows where centre is 3 leaves 0 positive and 8 negative rows to train on") {
+		t.Errorf("a centre of all the positives: %v", err)
+	}
+	if _, err := train.Run(context.Background(), own, one, fo); !errors.Is(err, train.ErrTrain) ||
+		!strings.Contains(err.Error(), "folds by centre need at least two values of it; every row has the same, 7") {
+		t.Errorf("one centre: %v", err)
+	}
+}
+
+// rec is a table row for tests: column name to value.
+type rec map[string]data.Value
+
+func (r rec) Value(col string) data.Value { return r[col] }

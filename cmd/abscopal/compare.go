@@ -17,6 +17,7 @@ type comparison struct {
 	Rows      int             `json:"rows"`
 	Positives int             `json:"positives"`
 	Folds     int             `json:"folds"`
+	FoldsBy   string          `json:"folds_by,omitempty"` // each value of this column a fold
 	Seed      uint64          `json:"seed"`
 	Synthetic bool            `json:"synthetic"`
 	Best      string          `json:"best"`
@@ -73,16 +74,20 @@ algorithm you choose with "abscopal train".`,
 			if err != nil {
 				return err
 			}
-			records, synthetic, _, err := readTraining(cmd.Context(), df.data, spec, "", cmd.ErrOrStderr())
+			if _, err := mf.options(cmd.Flags(), algos[0]); err != nil { // the flags, before the data is read
+				return err
+			}
+			records, synthetic, byKind, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			c := comparison{Synthetic: synthetic}
+			c := comparison{Synthetic: synthetic, FoldsBy: mf.opts.FoldsBy}
 			for _, a := range algos {
-				opts, err := mf.options(a)
+				opts, err := mf.options(cmd.Flags(), a)
 				if err != nil {
 					return err
 				}
+				opts.ByKind = byKind
 				opts.CrossValidateOnly = true
 				opts.Progress = newProgress(cmd.ErrOrStderr(), fmt.Sprintf("cross-validating %s on %d rows", a, len(records)))
 				res, err := train.Run(cmd.Context(), spec, records, opts)
@@ -123,7 +128,11 @@ algorithm you choose with "abscopal train".`,
 }
 
 func printComparison(w io.Writer, c *comparison) {
-	fmt.Fprintf(w, "%d rows (%d positive), %d-fold cross-validation with seed %d: the same folds for every algorithm\n", c.Rows, c.Positives, c.Folds, c.Seed)
+	if c.FoldsBy != "" {
+		fmt.Fprintf(w, "%d rows (%d positive), cross-validation by %s (%d folds, each holding out one value): the same folds for every algorithm\n", c.Rows, c.Positives, c.FoldsBy, c.Folds)
+	} else {
+		fmt.Fprintf(w, "%d rows (%d positive), %d-fold cross-validation with seed %d: the same folds for every algorithm\n", c.Rows, c.Positives, c.Folds, c.Seed)
+	}
 	if c.Synthetic {
 		fmt.Fprintln(w, "SYNTHETIC data: a demonstration, not clinical evidence")
 	}

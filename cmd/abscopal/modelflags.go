@@ -27,6 +27,7 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 	g := &m.opts.GBM
 	f.Uint64Var(&m.opts.Seed, "seed", 1, "random seed (folds, bootstrap, GBM and forest sampling)")
 	f.IntVar(&m.opts.Folds, "folds", 5, "cross-validation folds")
+	f.StringVar(&m.opts.FoldsBy, "folds-by", "", fmt.Sprintf("make each value of this column a fold instead (leave one centre out: internal-external validation; at most %d values); the metrics come by that column too", train.MaxGroups))
 	f.StringVar(&m.opts.Calibration, "calibration", "platt", "platt, isotonic or none")
 	f.Float64Var(&m.opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
 	f.IntVar(&m.opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
@@ -45,12 +46,16 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 
 // options returns the settings for algo, or a usage error naming a flag
 // out of its range.
-func (m *modelFlags) options(algo string) (train.Options, error) {
+func (m *modelFlags) options(f *pflag.FlagSet, algo string) (train.Options, error) {
 	if err := checkTrainFlags(algo, m.opts, m.trees, m.depth); err != nil {
 		return train.Options{}, usageError{err}
 	}
+	if m.opts.FoldsBy != "" && f.Changed("folds") {
+		return train.Options{}, usageError{errors.New("--folds and --folds-by: give one (--folds-by makes one fold per value)")}
+	}
 	o := m.opts
 	o.Algo = algo
+	o.By = o.FoldsBy // folds by a column report their metrics by it
 	// 0 leaves --trees and --depth to each algorithm's own default.
 	if algo == "forest" {
 		o.Forest.Trees, o.Forest.MaxDepth = m.trees, m.depth

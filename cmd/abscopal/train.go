@@ -35,7 +35,9 @@ func newTrainCmd() *cobra.Command {
 		Long: `train fits the feature pipeline and a classifier with stratified k-fold
 cross-validation, reports out-of-fold metrics (ROC AUC with a bootstrap 95% CI,
 Brier score, log loss, calibration intercept and slope, sensitivity and
-specificity, a decision curve; with --by, the same per subgroup), calibrates
+specificity, a decision curve; with --by, the same per subgroup; with
+--folds-by, one fold per centre or other group, each predicted by a model
+that never saw it), calibrates
 on out-of-fold scores, fits the final model on all rows, and publishes a new
 immutable version into the registry: bundle.json, card.md (the model card),
 calibration.svg and MANIFEST. "abscopal models reproduce" retrains a version
@@ -53,11 +55,16 @@ spec's target column.`,
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
-			opts, err := mf.options(algo)
+			opts, err := mf.options(cmd.Flags(), algo)
 			if err != nil {
 				return err
 			}
-			opts.By = by
+			switch {
+			case opts.FoldsBy == "":
+				opts.By = by
+			case by != "" && by != opts.FoldsBy:
+				return usageError{fmt.Errorf("--by %s and --folds-by %s: folds by a column report their metrics by it; give one", by, opts.FoldsBy)}
+			}
 			spec, err := df.loadSpec(cmd.Flags())
 			if err != nil {
 				return err
@@ -170,6 +177,15 @@ func newProgress(w io.Writer, what string) func(done, total int, step string) {
 	}
 }
 
+// cvName names the cross-validation of opts, as run: "5-fold CV", or "CV
+// by centre, 4 folds" for folds by a column.
+func cvName(o train.Options) string {
+	if o.FoldsBy != "" {
+		return fmt.Sprintf("CV by %s, %d folds", o.FoldsBy, o.Folds)
+	}
+	return fmt.Sprintf("%d-fold CV", o.Folds)
+}
+
 func printSummary(w io.Writer, name, version, registry string, res *train.Result, synthetic bool) {
 	m := res.Metrics
 	fmt.Fprintf(w, "\npublished %s:%s in %s\n", name, version, registry)
@@ -179,7 +195,7 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "rows\t%d (%d positive; %d without a target left out)\n", res.Rows, m.Positives, res.DroppedRows)
-	fmt.Fprintf(tw, "ROC AUC (%d-fold CV)\t%.3f (95%% CI %.3f-%.3f)\n", res.Options.Folds, m.AUC, m.AUCLow, m.AUCHigh)
+	fmt.Fprintf(tw, "ROC AUC (%s)\t%.3f (95%% CI %.3f-%.3f)\n", cvName(res.Options), m.AUC, m.AUCLow, m.AUCHigh)
 	fmt.Fprintf(tw, "Brier score\t%.4f\n", m.Brier)
 	fmt.Fprintf(tw, "log loss\t%.4f\n", m.LogLoss)
 	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\n", m.CalIntercept, m.CalSlope)

@@ -390,3 +390,44 @@ func TestTrainIntegerCodes(t *testing.T) {
 		t.Errorf("no site column in the export: %v", r.Schema())
 	}
 }
+
+// TestTrainFoldsBy: a cohort file with a centre column of its own, trained
+// and compared with one fold per centre; the version reproduces.
+func TestTrainFoldsBy(t *testing.T) {
+	dir := t.TempDir()
+	cohort := datatest.AddColumn(t, synthCohort(t, dir, 900, 8), filepath.Join(dir, "centres.parquet"),
+		data.ColumnSpec{Name: "centre", Kind: data.KindString}, func(i int) data.Value { return data.String(fmt.Sprintf("site-%c", 'A'+i%3)) })
+	reg := filepath.Join(dir, "registry")
+	code, stdout, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
+		"--name", "loco", "--bootstrap", "20", "--folds-by", "centre")
+	if code != 0 || !strings.Contains(stdout, "ROC AUC (CV by centre, 3 folds)") || !strings.Contains(stdout, "site-A 0.") || !strings.Contains(stdout, "site-C 0.") ||
+		!strings.Contains(stderr, "fold 3 of 3") {
+		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
+	}
+	card, err := os.ReadFile(filepath.Join(reg, "loco", "v1", "card.md"))
+	if err != nil || !strings.Contains(string(card), "## Performance (cross-validation by centre: 3 folds, each holding out one value of centre)") ||
+		!strings.Contains(string(card), "| site-C | 300 | ") {
+		t.Errorf("card: %v\n%s", err, card)
+	}
+	if code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", reg, "loco", "--data", cohort); code != 0 {
+		t.Errorf("reproduce: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--trees", "20",
+		"--bootstrap", "20", "--folds-by", "centre", "--json")
+	var c comparison
+	if code != 0 || json.Unmarshal([]byte(stdout), &c) != nil || c.FoldsBy != "centre" || c.Folds != 3 || len(c.Algos) != 2 {
+		t.Errorf("compare: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--folds", "4"}, "--folds and --folds-by: give one"},
+		{[]string{"--by", "ecog"}, "--by ecog and --folds-by centre: folds by a column report their metrics by it; give one"},
+	} {
+		args := append([]string{"train", "--data", cohort, "--registry", reg, "--name", "x", "--folds-by", "centre"}, tt.args...)
+		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
