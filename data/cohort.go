@@ -39,16 +39,16 @@ type CohortOptions struct {
 
 // Report summarizes what a CohortReader has read so far.
 type Report struct {
-	File     string
-	Rows     int64            // rows read
-	Valid    int64            // rows returned
-	Invalid  int64            // rows rejected (SkipInvalid)
-	ByReason map[Reason]int64 // problems per reason; a row may have several
-	Nulls    map[string]int64 // nulls per cohort column present in the file
-	Present  []string         // cohort columns found in the file, in schema order
-	Absent   []string         // optional cohort columns not in the file (all null)
-	Ignored  []string         // columns of the file that are not in the cohort schema
-	Types    map[string]string
+	File     string            `json:"file"`
+	Rows     int64             `json:"rows"`      // rows read
+	Valid    int64             `json:"valid"`     // rows returned
+	Invalid  int64             `json:"invalid"`   // rows rejected (SkipInvalid)
+	ByReason map[Reason]int64  `json:"by_reason"` // problems per reason; a row may have several
+	Nulls    map[string]int64  `json:"nulls"`     // nulls per cohort column present in the file
+	Present  []string          `json:"present"`   // cohort columns found in the file, in schema order
+	Absent   []string          `json:"absent"`    // optional cohort columns not in the file (all null)
+	Ignored  []string          `json:"ignored"`   // columns of the file that are not in the cohort schema
+	Types    map[string]string `json:"types"`     // Parquet type of each cohort column present
 }
 
 // CohortReader streams a cohort file as validated Patients.

@@ -51,10 +51,11 @@ func TestSynthThenValidate(t *testing.T) {
 	// JSON report: nulls per column agree with the text report's source.
 	code, stdout, _ = runCLI(t, "validate", "--data", path, "--json")
 	var v struct {
-		Rows  int64            `json:"Rows"`
-		Nulls map[string]int64 `json:"Nulls"`
+		Rows     int64            `json:"rows"`
+		Nulls    map[string]int64 `json:"nulls"`
+		Problems []problem        `json:"problems"`
 	}
-	if code != 0 || json.Unmarshal([]byte(stdout), &v) != nil || v.Rows != 1200 {
+	if code != 0 || json.Unmarshal([]byte(stdout), &v) != nil || v.Rows != 1200 || v.Problems == nil || !strings.Contains(stdout, `"by_reason": {}`) {
 		t.Fatalf("validate --json: exit %d, %q", code, stdout)
 	}
 	if v.Nulls["patient_id"] != 0 || v.Nulls["rt_fractions"] == 0 {
