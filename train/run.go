@@ -43,7 +43,8 @@ type Options struct {
 	// group, and stand for the per-fold AUCs, which a group of one outcome
 	// does not have. At most MaxGroups values.
 	FoldsBy string
-	// Progress, if set, is called after each step: done of total.
+	// Progress, if set, is called with done 0 and step "" when the first
+	// step starts (the checks passed), then after each step: done of total.
 	Progress func(done, total int, step string)
 }
 
@@ -181,6 +182,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if opts.CrossValidateOnly {
 		total = opts.Folds
 	}
+	progress(0, total, "")
 	scores := make([]float64, len(rows))
 	res := &Result{Rows: len(rows), DroppedRows: dropped, Options: opts} // Folds and By as used
 	for k := 0; k < opts.Folds; k++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -463,3 +464,18 @@ func TestRunFoldsBy(t *testing.T) {
 type rec map[string]data.Value
 
 func (r rec) Value(col string) data.Value { return r[col] }
+
+// TestRunProgress: the progress callback hears the start, then each fold
+// and the final fit, in order.
+func TestRunProgress(t *testing.T) {
+	var got []string
+	opts := train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10,
+		Progress: func(done, total int, step string) { got = append(got, fmt.Sprintf("%d/%d %s", done, total, step)) }}
+	if _, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(synth.Generate(300, 5)), opts); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0/4 ", "1/4 fold 1 of 3", "2/4 fold 2 of 3", "3/4 fold 3 of 3", "4/4 final fit"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("progress %q, want %q", got, want)
+	}
+}

@@ -89,8 +89,10 @@ algorithm you choose with "abscopal train".`,
 				}
 				opts.ByKind = byKind
 				opts.CrossValidateOnly = true
-				opts.Progress = newProgress(cmd.ErrOrStderr(), fmt.Sprintf("cross-validating %s on %d rows", a, len(records)))
+				var stop func()
+				opts.Progress, stop = newProgress(cmd.ErrOrStderr(), fmt.Sprintf("cross-validating %s on %d rows", a, len(records)))
 				res, err := train.Run(cmd.Context(), spec, records, opts)
+				stop()
 				if err != nil {
 					return fmt.Errorf("%s: %w", a, err)
 				}

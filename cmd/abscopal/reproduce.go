@@ -68,8 +68,10 @@ made the version (the card names both) may explain a difference.`,
 				return err
 			}
 			opts.ByKind = byKind
-			opts.Progress = newProgress(log, fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, opts.Algo, len(records)))
+			var stop func()
+			opts.Progress, stop = newProgress(log, fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, opts.Algo, len(records)))
 			res, err := train.Run(cmd.Context(), &spec, records, opts)
+			stop()
 			if err != nil {
 				return err
 			}

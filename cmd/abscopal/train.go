@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -115,7 +116,9 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	}
 	j.opts.ByKind = byKind
 	if j.progress {
-		j.opts.Progress = newProgress(j.log, fmt.Sprintf("training %s on %d rows", j.opts.Algo, len(records)))
+		var stop func()
+		j.opts.Progress, stop = newProgress(j.log, fmt.Sprintf("training %s on %d rows", j.opts.Algo, len(records)))
+		defer stop()
 	}
 	res, err := train.Run(ctx, j.spec, records, j.opts)
 	if err != nil {
@@ -154,27 +157,49 @@ func fileSHA256(path string) (string, error) {
 }
 
 // newProgress reports training steps: a bar when w is a terminal, plain
-// timestamped lines otherwise (logs, CI).
-func newProgress(w io.Writer, what string) func(done, total int, step string) {
+// lines otherwise (logs, CI). The bar's clock is redrawn every second, as a
+// step (a forest's fold on 20,000 rows) can take half a minute; stop ends
+// that, and must be called once the training is over, however it ended.
+func newProgress(w io.Writer, what string) (progress func(done, total int, step string), stop func()) {
 	start := time.Now()
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		var bar *progressbar.ProgressBar
-		return func(done, total int, step string) {
+		var (
+			bar  *progressbar.ProgressBar
+			done = make(chan struct{})
+		)
+		progress = func(n, total int, step string) {
 			if bar == nil {
 				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
 					progressbar.OptionShowCount(), progressbar.OptionSetElapsedTime(true), progressbar.OptionClearOnFinish())
+				go func(bar *progressbar.ProgressBar) {
+					tick := time.NewTicker(time.Second)
+					defer tick.Stop()
+					for {
+						select {
+						case <-done:
+							return
+						case <-tick.C:
+							bar.Add(0) // redraws the elapsed time; the bar locks itself
+						}
+					}
+				}(bar)
 			}
-			bar.Describe(what + ": " + step)
-			bar.Set(done)
-			if done == total {
+			if step != "" {
+				bar.Describe(what + ": " + step + " done")
+			}
+			bar.Set(n)
+			if n == total {
 				bar.Finish()
 			}
 		}
+		return progress, sync.OnceFunc(func() { close(done) })
 	}
 	fmt.Fprintf(w, "%s\n", what)
-	return func(done, total int, step string) {
-		fmt.Fprintf(w, "  [%d/%d] %s done (%.1f s)\n", done, total, step, time.Since(start).Seconds())
-	}
+	return func(n, total int, step string) {
+		if n > 0 { // the start was the line above
+			fmt.Fprintf(w, "  [%d/%d] %s done (%.1f s)\n", n, total, step, time.Since(start).Seconds())
+		}
+	}, func() {}
 }
 
 // cvName names the cross-validation of opts, as run: "5-fold CV", or "CV
