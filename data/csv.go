@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -36,9 +35,9 @@ type CSVWriter struct {
 // CreateCSV starts a CSV file with the given columns. A non-empty
 // opts.Metadata is written by Close to PATH.meta.json.
 func CreateCSV(path string, cols []ColumnSpec, opts WriteOptions) (*CSVWriter, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+		return nil, err
 	}
 	buf := bufio.NewWriter(tmp)
 	w := &CSVWriter{path: path, meta: opts.Metadata, tmp: tmp, buf: buf, w: csv.NewWriter(buf), cols: cols, rec: make([]string, len(cols))}

@@ -1,7 +1,9 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -60,9 +62,9 @@ func CreateTable(path string, cols []ColumnSpec, opts WriteOptions) (*TableWrite
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+		return nil, err
 	}
 	if opts.RowGroupSize <= 0 {
 		opts.RowGroupSize = DefaultRowGroupSize
@@ -152,12 +154,44 @@ func (w *TableWriter) Close() error {
 // directory, renamed into place once synced: a reader sees the old file or
 // the whole new one, never a part.
 func WriteFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(path)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	_, err = tmp.Write(b)
 	return finishTemp(tmp, path, err)
+}
+
+// createTemp creates the temporary file that becomes path once written, in
+// path's directory (a rename within one file system is atomic). Its errors
+// name path and say what is wrong with it, not the temporary file.
+func createTemp(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("write %s: it is a directory", path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return tmp, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("write %s: no directory %s", path, filepath.Dir(path))
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("write %s: %w", path, pe.Err) // "permission denied", without the temporary name
+	}
+	return nil, fmt.Errorf("write %s: %w", path, err)
+}
+
+// CheckWritable reports, with the error a write would give, whether a file
+// can be written at path, creating and removing a temporary file there: a
+// command checks its outputs so before long work rather than after it.
+func CheckWritable(path string) error {
+	tmp, err := createTemp(path)
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
 }
 
 // finishTemp moves a fully written temporary file to path: readable by all
@@ -178,6 +212,10 @@ func finishTemp(tmp *os.File, path string, err error) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err // the rename's reason, without the temporary name
+		}
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -26,9 +26,23 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 
+	// Errors name the file and what is wrong, never the temporary file.
 	missing := filepath.Join(dir, "no", "such", "dir", "plot.svg")
-	if err := WriteFileAtomic(missing, []byte("x")); err == nil || !strings.Contains(err.Error(), "write "+missing) {
-		t.Errorf("into a missing directory: %v", err)
+	for _, tt := range []struct{ path, want string }{
+		{missing, "write " + missing + ": no directory " + filepath.Dir(missing)},
+		{dir, "write " + dir + ": it is a directory"},
+	} {
+		for _, err := range []error{WriteFileAtomic(tt.path, []byte("x")), CheckWritable(tt.path)} {
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		}
+	}
+	if err := CheckWritable(filepath.Join(dir, "new.svg")); err != nil {
+		t.Errorf("a writable path: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("CheckWritable left %v", entries)
 	}
 }
 

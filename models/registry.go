@@ -52,10 +52,44 @@ func checkModelName(name string) error {
 	return nil
 }
 
+// badName is the error of publishing under an invalid name.
+func badName(name string) error {
+	return fmt.Errorf("model name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit, and not v<N>", name)
+}
+
+// CheckWritable reports, with the error Publish would give, whether a
+// version of name could be published now, leaving nothing behind: a
+// trainer checks so before the training rather than after it. It tries the
+// deepest directory of the model's path that exists already.
+func (r *Registry) CheckWritable(name string) error {
+	if !ValidName(name) {
+		return badName(name)
+	}
+	dir := filepath.Join(r.Dir, name)
+	for {
+		fi, err := os.Stat(dir)
+		if err == nil && !fi.IsDir() {
+			return fmt.Errorf("registry %s: %s is not a directory", r.Dir, dir)
+		}
+		if err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			return fmt.Errorf("registry %s: %w", r.Dir, err)
+		}
+		dir = filepath.Dir(dir) // to be made by Publish
+	}
+	tmp, err := os.MkdirTemp(dir, ".publish-")
+	if err != nil {
+		return fmt.Errorf("registry %s: %w", r.Dir, err)
+	}
+	return os.Remove(tmp)
+}
+
 // Publish writes files as the next version of name and returns the version.
 func (r *Registry) Publish(name string, files map[string][]byte) (string, error) {
 	if !ValidName(name) {
-		return "", fmt.Errorf("model name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit, and not v<N>", name)
+		return "", badName(name)
 	}
 	dir := filepath.Join(r.Dir, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -98,6 +98,37 @@ func TestPublishToUnwritableRegistry(t *testing.T) {
 	}
 }
 
+// TestCheckWritable: a registry that Publish could write to passes, a new
+// one included, and nothing is left behind; one under a file, or read-only,
+// fails as Publish would; a bad name is refused.
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	for _, reg := range []string{dir, filepath.Join(dir, "new", "registry")} {
+		if err := (&Registry{Dir: reg}).CheckWritable("m"); err != nil {
+			t.Errorf("%s: %v", reg, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+	f := filepath.Join(dir, "file")
+	os.WriteFile(f, nil, 0o644)
+	if err := (&Registry{Dir: filepath.Join(f, "registry")}).CheckWritable("m"); err == nil || !strings.Contains(err.Error(), f+" is not a directory") {
+		t.Errorf("under a file: %v", err)
+	}
+	if err := (&Registry{Dir: dir}).CheckWritable("My Model"); err == nil || !strings.Contains(err.Error(), `model name "My Model"`) {
+		t.Errorf("bad name: %v", err)
+	}
+	if os.Geteuid() != 0 { // root ignores directory permissions
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o500)
+		defer os.Chmod(ro, 0o700)
+		if err := (&Registry{Dir: ro}).CheckWritable("m"); err == nil {
+			t.Error("a read-only registry passed")
+		}
+	}
+}
+
 // TestConcurrentPublish: publishers racing for the next number each get a
 // version of their own (the loser of a rename tries the next number).
 func TestConcurrentPublish(t *testing.T) {

@@ -89,6 +89,11 @@ the patients: a new version against the one in production, say.`,
 			if plot != "" && strings.ToLower(filepath.Ext(plot)) != ".svg" {
 				return usageError{fmt.Errorf("--plot %s: the extension must be .svg", plot)}
 			}
+			if plot != "" {
+				if err := data.CheckWritable(plot); err != nil { // before the evaluation, not after it
+					return err
+				}
+			}
 			if len(refs) > 1 && (plot != "" || opts.By != "") {
 				return usageError{errors.New("--plot and --by take one model; evaluate the models one by one for them")}
 			}

@@ -164,6 +164,7 @@ func TestEvaluateBadInput(t *testing.T) {
 		{"threshold", append(base, "--data", cohort, "--threshold", "1.5"), 2, "--threshold must be in (0, 1), got 1.5"},
 		{"bootstrap", append(base, "--data", cohort, "--bootstrap", "-1"), 2, "--bootstrap must be in [0, 100000]"},
 		{"plot format", append(base, "--data", cohort, "--plot", filepath.Join(dir, "c.png")), 2, "the extension must be .svg"},
+		{"plot nowhere", append(base, "--data", cohort, "--plot", filepath.Join(dir, "no", "c.svg")), 1, "write " + filepath.Join(dir, "no", "c.svg") + ": no directory " + filepath.Join(dir, "no")},
 		{"no subgroup column", append(base, "--data", cohort, "--by", "centre"), 1, "cohort.parquet: no column centre (it has patient_id, "},
 		{"plot of two models", append(base, "--model", "response", "--data", cohort, "--plot", filepath.Join(dir, "c.svg")), 2, "--plot and --by take one model"},
 		{"two targets", []string{"evaluate", "--registry", reg, "--model", "response,other", "--data", cohort}, 1, "response:v1 predicts objective_response and other:v1 abscopal_response: models compared on one file must share a target"},

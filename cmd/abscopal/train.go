@@ -106,6 +106,10 @@ type published struct {
 }
 
 func (j trainJob) run(ctx context.Context) (*published, error) {
+	reg := &models.Registry{Dir: j.registry}
+	if err := reg.CheckWritable(j.name); err != nil { // before the training, not after it
+		return nil, err
+	}
 	sum, err := fileSHA256(j.data)
 	if err != nil {
 		return nil, err
@@ -136,7 +140,7 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err != nil {
 		return nil, err
 	}
-	version, err := (&models.Registry{Dir: j.registry}).Publish(j.name, files)
+	version, err := reg.Publish(j.name, files)
 	if err != nil {
 		return nil, err
 	}
