@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/train"
@@ -32,6 +33,9 @@ type comparedAlgo struct {
 	// rows, with a paired-bootstrap 95% interval.
 	MinusBest   float64    `json:"auc_minus_best"`
 	MinusBestCI [2]float64 `json:"auc_minus_best_ci"`
+	// Groups holds, with folds by a column, the metrics of each held-out
+	// value of it.
+	Groups []train.Group `json:"groups,omitempty"`
 }
 
 func newCompareCmd() *cobra.Command {
@@ -97,7 +101,7 @@ algorithm you choose with "abscopal train".`,
 					return fmt.Errorf("%s: %w", a, err)
 				}
 				c.results = append(c.results, res)
-				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics})
+				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups})
 				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
 			}
 			best := 0
@@ -148,6 +152,30 @@ func printComparison(w io.Writer, c *comparison) {
 			diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f)", a.MinusBest, a.MinusBestCI[0], a.MinusBestCI[1])
 		}
 		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, diff)
+	}
+	tw.Flush()
+	if c.FoldsBy == "" {
+		return
+	}
+	// Each held-out value's AUC side by side: which algorithm carries to a
+	// centre it has not seen. The groups are the same for every algorithm.
+	fmt.Fprintf(w, "\nROC AUC of each held-out %s (-: one outcome only):\n\n", c.FoldsBy)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tN\tPOSITIVE", strings.ToUpper(c.FoldsBy))
+	for _, a := range c.Algos {
+		fmt.Fprintf(tw, "\t%s", strings.ToUpper(a.Algo))
+	}
+	fmt.Fprintln(tw)
+	for i, g := range c.Algos[0].Groups {
+		fmt.Fprintf(tw, "%s\t%d\t%d", g.Value, g.N, g.Positives)
+		for _, a := range c.Algos {
+			if gm := a.Groups[i].Metrics; gm != nil {
+				fmt.Fprintf(tw, "\t%.3f", gm.AUC)
+			} else {
+				fmt.Fprint(tw, "\t-")
+			}
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

@@ -420,8 +420,16 @@ func TestTrainFoldsBy(t *testing.T) {
 	code, stdout, stderr = runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--trees", "20",
 		"--bootstrap", "20", "--folds-by", "centre", "--json")
 	var c comparison
-	if code != 0 || json.Unmarshal([]byte(stdout), &c) != nil || c.FoldsBy != "centre" || c.Folds != 3 || len(c.Algos) != 2 {
+	if code != 0 || json.Unmarshal([]byte(stdout), &c) != nil || c.FoldsBy != "centre" || c.Folds != 3 || len(c.Algos) != 2 ||
+		len(c.Algos[1].Groups) != 3 || c.Algos[1].Groups[2].Value != "site-C" || c.Algos[1].Groups[2].N != 300 {
 		t.Errorf("compare: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// As text, each centre's AUC by algorithm.
+	code, stdout, _ = runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--trees", "20",
+		"--bootstrap", "20", "--folds-by", "centre")
+	if want := fmt.Sprintf("site-B  300  %d", c.Algos[0].Groups[1].Positives); code != 0 || !strings.Contains(stdout, "CENTRE  N    POSITIVE  LOGISTIC  GBM") ||
+		!strings.Contains(stdout, want) || !strings.Contains(stdout, fmt.Sprintf("%.3f", c.Algos[1].Groups[1].Metrics.AUC)) {
+		t.Errorf("compare by centre, text: want %q in\n%s", want, stdout)
 	}
 	for _, tt := range []struct {
 		args []string
