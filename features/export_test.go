@@ -308,6 +308,9 @@ func TestSourceAlso(t *testing.T) {
 	if err != nil || len(rs) != 2 || rs[0].Value("centre").Str != "Leiden" || rs[1].Value("centre").Str != "Houston" {
 		t.Fatalf("records %v (%v)", rs, err)
 	}
+	if _, ok := features.PatientOf(rs[0]); ok {
+		t.Error("a table's row is not a cohort patient")
+	}
 
 	// A cohort file with a column of its own (a centre): read along with
 	// each patient, beside the schema's columns.
@@ -356,6 +359,10 @@ func TestSourceAlso(t *testing.T) {
 	for i, w := range want {
 		if got := rs[i].Value("centre"); got != w.centre || rs[i].Value("ici_class").Str != w.class {
 			t.Errorf("row %d: centre %+v, ici_class %q; want %+v, %q", i+1, got, rs[i].Value("ici_class").Str, w.centre, w.class)
+		}
+		// The patient behind the record, as an outcome's meaning needs.
+		if p, ok := features.PatientOf(rs[i]); !ok || p.PatientID != string(rune('a'+i)) {
+			t.Errorf("row %d: patient %v, %v", i+1, p, ok)
 		}
 	}
 }

@@ -24,6 +24,17 @@ var cohortFields = func() map[string]*data.Field {
 // PatientRecord adapts a cohort patient to Record.
 type PatientRecord struct{ P *data.Patient }
 
+func (r PatientRecord) patient() *data.Patient { return r.P }
+
+// PatientOf returns the cohort patient behind r, when r is one (a row of a
+// cohort file, with or without columns read along, or an API request).
+func PatientOf(r Record) (*data.Patient, bool) {
+	if pr, ok := r.(interface{ patient() *data.Patient }); ok {
+		return pr.patient(), true
+	}
+	return nil, false
+}
+
 // Value implements Record.
 func (r PatientRecord) Value(column string) data.Value {
 	f, ok := cohortFields[column]

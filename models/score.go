@@ -85,8 +85,8 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 	err = src.Each(ctx, func(r features.Record) error {
 		vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
 		why := ""
-		if pr, ok := r.(features.PatientRecord); ok { // a cohort file
-			why = pr.P.Undefined(b.Target)
+		if pt, ok := features.PatientOf(r); ok { // a cohort file
+			why = pt.Undefined(b.Target)
 		}
 		if why != "" {
 			vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)

@@ -79,7 +79,7 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 		s    models.Scratch
 	)
 	err := src.Each(ctx, func(r features.Record) error {
-		if pr, ok := r.(features.PatientRecord); ok && pr.P.Undefined(m.Bundle.Target) != "" {
+		if pt, ok := features.PatientOf(r); ok && pt.Undefined(m.Bundle.Target) != "" {
 			v.Undefined++
 			return nil
 		}

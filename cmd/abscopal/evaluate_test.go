@@ -99,8 +99,9 @@ func TestEvaluate(t *testing.T) {
 	for _, g := range bycentre.Groups {
 		values, n = append(values, g.Value), n+g.N
 	}
-	if got := strings.Join(values, ","); got != "1,2,3,null" || n != m.N || bycentre.Metrics.AUC != m.AUC {
-		t.Errorf("--by centre: groups %s of %d rows (want 1,2,3,null of %d), AUC %v (want %v)", got, n, m.N, bycentre.Metrics.AUC, m.AUC)
+	if got := strings.Join(values, ","); got != "1,2,3,null" || n != m.N || bycentre.Metrics.AUC != m.AUC || bycentre.Undefined != noRT || bycentre.Unlabelled != unlabelled {
+		t.Errorf("--by centre: groups %s of %d rows (want 1,2,3,null of %d), AUC %v (want %v), %d undefined and %d unlabelled (want %d and %d)",
+			got, n, m.N, bycentre.Metrics.AUC, m.AUC, bycentre.Undefined, bycentre.Unlabelled, noRT, unlabelled)
 	}
 
 	// Two versions on the same rows: the second against the first, paired.
