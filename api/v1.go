@@ -535,7 +535,7 @@ type modelInfo struct {
 
 func info(set *modelSet, m *models.Model) modelInfo {
 	return modelInfo{Name: m.Bundle.Name, Version: m.Version, Target: m.Bundle.Target, Algo: m.Bundle.Algo,
-		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Training.Synthetic, Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics}
+		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Synthetic(), Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics}
 }
 
 func (s *Server) listModels(c *gin.Context) {

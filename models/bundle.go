@@ -25,6 +25,30 @@ type Bundle struct {
 	Training    TrainingInfo       `json:"training"`
 	// Metrics holds the cross-validated metrics (train.Metrics) as JSON.
 	Metrics json.RawMessage `json:"metrics"`
+	// Recalibrated is set on a version whose pipeline and model are another
+	// version's, with the calibration refitted on other patients: Training
+	// and the cross-validated metrics are the other version's.
+	Recalibrated *Recalibration `json:"recalibrated,omitempty"`
+}
+
+// Synthetic reports whether synthetic data went into the bundle: its
+// training data, or the data it was recalibrated on.
+func (b *Bundle) Synthetic() bool {
+	return b.Training.Synthetic || (b.Recalibrated != nil && b.Recalibrated.Synthetic)
+}
+
+// Recalibration records where a recalibrated version's calibration came
+// from (abscopal models recalibrate).
+type Recalibration struct {
+	From       string `json:"from"` // NAME:VERSION whose pipeline and model these are
+	Method     string `json:"method"`
+	DataFile   string `json:"data_file"` // base name only
+	DataSHA256 string `json:"data_sha256"`
+	Rows       int    `json:"rows"` // labelled rows the calibrator was fitted on
+	Positives  int    `json:"positives"`
+	Synthetic  bool   `json:"synthetic"`
+	Bootstrap  int    `json:"bootstrap"` // resamples of the report's AUC intervals
+	Seed       uint64 `json:"seed"`      // of the resamples
 }
 
 // TrainingInfo records how a bundle was made.

@@ -65,7 +65,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 		{Name: "reason", Kind: data.KindString, Optional: true}, // why the probability is null
 	}
 	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}}
-	if b.Training.Synthetic || src.Synthetic() {
+	if b.Synthetic() || src.Synthetic() {
 		opts.Metadata["abscopal.synthetic"] = "true"
 	}
 	var w data.RowWriter

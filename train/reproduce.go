@@ -14,7 +14,9 @@ var ErrNotReproducible = errors.New("cannot reproduce")
 
 // OptionsOf returns the options a bundle was trained with, as its training
 // record and metrics give them: run on the same data, they make the same
-// bundle. Options.ByKind is left for the caller, who reads the data.
+// bundle. Options.ByKind is left for the caller, who reads the data. A
+// recalibrated bundle's are those its model was trained with; its own
+// calibration is reproduced by recalibrating that model again.
 func OptionsOf(b *models.Bundle) (Options, error) {
 	t := b.Training
 	if t.Bootstrap == 0 {
@@ -50,4 +52,19 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		return Options{}, fmt.Errorf("%w: %s: hyperparameters: %v", ErrNotReproducible, b.Name, err)
 	}
 	return o, nil
+}
+
+// ThresholdOf is the threshold a bundle's cross-validated sensitivity
+// and specificity were taken at (0.5 in bundles that record none).
+func ThresholdOf(b *models.Bundle) float64 {
+	var recorded struct {
+		CV struct {
+			Threshold float64 `json:"threshold"`
+		} `json:"cross_validated"`
+	}
+	json.Unmarshal(b.Metrics, &recorded) // written by Bundle; zero if absent
+	if recorded.CV.Threshold == 0 {
+		return 0.5
+	}
+	return recorded.CV.Threshold
 }

@@ -68,30 +68,56 @@ type Group struct {
 // probabilities with the rows' outcomes. It is external validation when src
 // holds patients the model was not trained on (another centre, a later
 // period); on the training file itself the figures are in-sample and
-// optimistic. The probabilities are kept in memory (16 bytes a row, and the
+// optimistic. The scores are kept in memory (24 bytes a row, and the
 // subgroup value with opts.By); the records are not.
 func Validate(ctx context.Context, m *models.Model, src *features.Source, opts ValidateOptions) (*Validation, error) {
+	sc, err := scoreLabelled(ctx, m, src, opts.By)
+	if err != nil {
+		return nil, err
+	}
+	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined}
+	v.Metrics = Evaluate(sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed)
+	v.Predictions, v.Labels = sc.p, sc.y
+	if opts.By != "" {
+		if v.Groups, err = Subgroups(opts.By, src.Kind(opts.By), sc.keys, sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
+			return nil, err
+		}
+	}
+	return &v, nil
+}
+
+// scored is what a model makes of a labelled file's rows.
+type scored struct {
+	score, p, y []float64    // uncalibrated log-odds, calibrated probability, label
+	keys        []data.Value // of the subgroup column, when one was asked for
+	// unlabelled counts the rows whose target is null, undefined those for
+	// which it has no meaning (an abscopal response without RT).
+	unlabelled, undefined int
+}
+
+// scoreLabelled scores every labelled row of src with m, reading the column
+// by along if set. A file without both outcomes among its labelled rows is
+// an error wrapping ErrValidate.
+func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, by string) (*scored, error) {
 	spec := m.Bundle.Pipeline.Spec
 	var (
-		v    Validation
-		p, y []float64
-		keys []data.Value
-		s    models.Scratch
+		sc scored
+		s  models.Scratch
 	)
 	err := src.Each(ctx, func(r features.Record) error {
 		if pt, ok := features.PatientOf(r); ok && pt.Undefined(m.Bundle.Target) != "" {
-			v.Undefined++
+			sc.undefined++
 			return nil
 		}
 		pos, ok := spec.Label(r)
 		if !ok {
-			v.Unlabelled++
+			sc.unlabelled++
 			return nil
 		}
-		p = append(p, m.PredictWith(r, &s).Probability)
-		y = append(y, b2f(pos))
-		if opts.By != "" {
-			keys = append(keys, r.Value(opts.By))
+		pr := m.PredictWith(r, &s)
+		sc.score, sc.p, sc.y = append(sc.score, pr.Score), append(sc.p, pr.Probability), append(sc.y, b2f(pos))
+		if by != "" {
+			sc.keys = append(sc.keys, r.Value(by))
 		}
 		return nil
 	})
@@ -99,23 +125,16 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 		return nil, err
 	}
 	positives := 0
-	for _, yi := range y {
+	for _, yi := range sc.y {
 		positives += int(yi)
 	}
 	switch {
-	case len(y) == 0:
-		return nil, fmt.Errorf("%w: no row has a value of the target %s (%d null, %d without meaning for it)", ErrValidate, spec.Target.Column, v.Unlabelled, v.Undefined)
-	case positives == 0 || positives == len(y):
-		return nil, fmt.Errorf("%w: all %d labelled rows have the same outcome (%d positive): the AUC and calibration need both", ErrValidate, len(y), positives)
+	case len(sc.y) == 0:
+		return nil, fmt.Errorf("%w: no row has a value of the target %s (%d null, %d without meaning for it)", ErrValidate, spec.Target.Column, sc.unlabelled, sc.undefined)
+	case positives == 0 || positives == len(sc.y):
+		return nil, fmt.Errorf("%w: all %d labelled rows have the same outcome (%d positive): the AUC and calibration need both", ErrValidate, len(sc.y), positives)
 	}
-	v.Metrics = Evaluate(p, y, opts.Threshold, opts.Bootstrap, opts.Seed)
-	v.Predictions, v.Labels = p, y
-	if opts.By != "" {
-		if v.Groups, err = Subgroups(opts.By, src.Kind(opts.By), keys, p, y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
-			return nil, err
-		}
-	}
-	return &v, nil
+	return &sc, nil
 }
 
 // Subgroups evaluates the predictions p of labels y by the values keys[i]

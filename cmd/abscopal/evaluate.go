@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -155,7 +154,7 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	b := m.Bundle
 	cv := cvMetrics(b)
 	if opts.Threshold == 0 {
-		opts.Threshold = cmp.Or(cv.Threshold, 0.5) // a bundle without one: train's default
+		opts.Threshold = train.ThresholdOf(b)
 	}
 	sopts := features.SourceOptions{NeedTarget: true}
 	if opts.By != "" {
@@ -172,7 +171,7 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	}
 	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
 		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
-		Synthetic: src.Synthetic() || b.Training.Synthetic, By: opts.By, Validation: *v, CrossValidated: cv}, nil
+		Synthetic: src.Synthetic() || b.Synthetic(), By: opts.By, Validation: *v, CrossValidated: cv}, nil
 }
 
 // reportEvaluation prints one model's evaluation (as JSON with asJSON) and

@@ -18,8 +18,8 @@ import (
 func newModelsCmd() *cobra.Command {
 	var registry string
 	cmd := &cobra.Command{
-		Use:   "models list|show|alias|verify|reproduce",
-		Short: "List, show, alias, verify and reproduce the models of a registry",
+		Use:   "models list|show|alias|verify|reproduce|recalibrate",
+		Short: "List, show, alias, verify, reproduce and recalibrate the models of a registry",
 		Args:  cobra.ArbitraryArgs,
 		RunE:  unknownCommand,
 	}
@@ -62,6 +62,9 @@ func newModelsCmd() *cobra.Command {
 				data := "real"
 				if e.Synthetic {
 					data = "SYNTHETIC"
+				}
+				if e.RecalibratedFrom != "" {
+					data += ", recalibrated " + e.RecalibratedFrom
 				}
 				cv := e.CrossValidated
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Target,
@@ -178,7 +181,7 @@ exits 1 if any is faulty.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, alias, verify, newReproduceCmd(reg))
+	cmd.AddCommand(list, show, alias, verify, newReproduceCmd(reg), newRecalibrateCmd(reg))
 	return cmd
 }
 
@@ -186,15 +189,18 @@ exits 1 if any is faulty.`,
 // training recorded in b.
 // listEntry is one version in "models list".
 type listEntry struct {
-	Name           string        `json:"name"`
-	Version        string        `json:"version"`
-	Aliases        []string      `json:"aliases"`
-	Algo           string        `json:"algo,omitempty"`
-	Target         string        `json:"target,omitempty"`
-	Rows           int           `json:"rows,omitempty"`
-	Synthetic      bool          `json:"trained_on_synthetic_data"`
-	CrossValidated train.Metrics `json:"cross_validated,omitzero"`
-	Error          string        `json:"error,omitempty"` // why the version cannot be loaded
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	Aliases   []string `json:"aliases"`
+	Algo      string   `json:"algo,omitempty"`
+	Target    string   `json:"target,omitempty"`
+	Rows      int      `json:"rows,omitempty"`
+	Synthetic bool     `json:"trained_on_synthetic_data"`
+	// RecalibratedFrom names the version whose model this one recalibrates;
+	// the cross-validated metrics are that version's.
+	RecalibratedFrom string        `json:"recalibrated_from,omitempty"`
+	CrossValidated   train.Metrics `json:"cross_validated,omitzero"`
+	Error            string        `json:"error,omitempty"` // why the version cannot be loaded
 }
 
 // listModels reads every version of every model of r, with its aliases; a
@@ -225,7 +231,10 @@ func listModels(r *models.Registry) ([]listEntry, error) {
 				e.Error = err.Error()
 			} else {
 				b := m.Bundle
-				e.Algo, e.Target, e.Rows, e.Synthetic, e.CrossValidated = b.Algo, b.Target, b.Training.Rows, b.Training.Synthetic, cvMetrics(b)
+				e.Algo, e.Target, e.Rows, e.Synthetic, e.CrossValidated = b.Algo, b.Target, b.Training.Rows, b.Synthetic(), cvMetrics(b)
+				if b.Recalibrated != nil {
+					e.RecalibratedFrom = b.Recalibrated.From
+				}
 			}
 			entries = append(entries, e)
 		}

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/abscopal/abscopal/internal/buildinfo"
@@ -27,7 +31,11 @@ resamples, calibration, threshold, subgroup column, hyperparameters), and
 compares what comes out with the published bundle.json, card.md and
 calibration.svg, byte for byte. Exit 0 when all three are the same; 1, naming
 what differs, when they are not. An abscopal or Go other than the one that
-made the version (the card names both) may explain a difference.`,
+made the version (the card names both) may explain a difference.
+
+A recalibrated version (abscopal models recalibrate) is reproduced from the
+file it was recalibrated on: the version it came from is recalibrated again
+and the four files (recalibration.svg too) compared.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := reg()
@@ -50,42 +58,18 @@ made the version (the card names both) may explain a difference.`,
 				return err
 			}
 			b := m.Bundle
-			sum, err := fileSHA256(data)
-			if err != nil {
-				return err
+			var files map[string][]byte
+			if rc := b.Recalibrated; rc != nil {
+				files, err = reproduceRecalibration(cmd.Context(), r, name, version, rc, data)
+			} else {
+				files, err = retrain(cmd.Context(), name, version, b, data, cmd.ErrOrStderr())
 			}
-			if sum != b.Training.DataSHA256 {
-				return fmt.Errorf("%s is not the training data of %s:%s: SHA-256 %s, recorded %s (%s)", data, name, version, sum, b.Training.DataSHA256, b.Training.DataFile)
-			}
-			opts, err := train.OptionsOf(b)
-			if err != nil {
-				return err
-			}
-			spec := *b.Pipeline.Spec
-			log := cmd.ErrOrStderr()
-			records, _, byKind, err := readTraining(cmd.Context(), data, &spec, opts.By, log)
-			if err != nil {
-				return err
-			}
-			opts.ByKind = byKind
-			var stop func()
-			opts.Progress, stop = newProgress(log, fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, opts.Algo, len(records)))
-			res, err := train.Run(cmd.Context(), &spec, records, opts)
-			stop()
-			if err != nil {
-				return err
-			}
-			again, err := train.Bundle(b.Name, res, b.Training)
-			if err != nil {
-				return err
-			}
-			files, err := train.Files(again, res)
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
 			same := true
-			for _, f := range []string{"bundle.json", "card.md", "calibration.svg"} {
+			for _, f := range slices.Sorted(maps.Keys(files)) {
 				if bytes.Equal(files[f], published[f]) {
 					fmt.Fprintf(out, "same       %s\n", f)
 					continue
@@ -95,7 +79,7 @@ made the version (the card names both) may explain a difference.`,
 			}
 			if !same {
 				info := buildinfo.Read()
-				fmt.Fprintf(log, "abscopal: %s:%s not reproduced from %s (made by abscopal %s with %s; this is abscopal %s with %s)\n",
+				fmt.Fprintf(cmd.ErrOrStderr(), "abscopal: %s:%s not reproduced from %s (made by abscopal %s with %s; this is abscopal %s with %s)\n",
 					name, version, filepath.Base(data), b.Training.AbscopalVersion, b.Training.GoVersion, info.Version, info.GoVersion)
 				return exitError{1}
 			}
@@ -103,7 +87,7 @@ made the version (the card names both) may explain a difference.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "the version's training data (Parquet)")
+	cmd.Flags().StringVar(&data, "data", "", "the version's training data (Parquet); for a recalibrated version, the data it was recalibrated on")
 	return cmd
 }
 
@@ -127,4 +111,57 @@ func bundleParts(name string, a, b []byte) string {
 		return ""
 	}
 	return " (" + strings.Join(diff, ", ") + ")"
+}
+
+// retrain trains name:version (bundle b) again from its training data file
+// and recorded settings, and renders its files.
+func retrain(ctx context.Context, name, version string, b *models.Bundle, data string, log io.Writer) (map[string][]byte, error) {
+	sum, err := fileSHA256(data)
+	if err != nil {
+		return nil, err
+	}
+	if sum != b.Training.DataSHA256 {
+		return nil, fmt.Errorf("%s is not the training data of %s:%s: SHA-256 %s, recorded %s (%s)", data, name, version, sum, b.Training.DataSHA256, b.Training.DataFile)
+	}
+	opts, err := train.OptionsOf(b)
+	if err != nil {
+		return nil, err
+	}
+	spec := *b.Pipeline.Spec
+	records, _, byKind, err := readTraining(ctx, data, &spec, opts.By, log)
+	if err != nil {
+		return nil, err
+	}
+	opts.ByKind = byKind
+	var stop func()
+	opts.Progress, stop = newProgress(log, fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, opts.Algo, len(records)))
+	res, err := train.Run(ctx, &spec, records, opts)
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	again, err := train.Bundle(b.Name, res, b.Training)
+	if err != nil {
+		return nil, err
+	}
+	return train.Files(again, res)
+}
+
+// reproduceRecalibration recalibrates the version a recalibrated one came
+// from on the data file again, with the recorded settings, and renders the
+// files.
+func reproduceRecalibration(ctx context.Context, r *models.Registry, name, version string, rc *models.Recalibration, data string) (map[string][]byte, error) {
+	sum, err := fileSHA256(data)
+	if err != nil {
+		return nil, err
+	}
+	if sum != rc.DataSHA256 {
+		return nil, fmt.Errorf("%s is not the data %s:%s was recalibrated on: SHA-256 %s, recorded %s (%s)", data, name, version, sum, rc.DataSHA256, rc.DataFile)
+	}
+	fromName, fromVersion, err := r.Resolve(rc.From)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%s was recalibrated from %s: %w", name, version, rc.From, err)
+	}
+	_, files, err := recalibrate(ctx, r, fromName, fromVersion, data, train.RecalibrateOptions{Method: rc.Method, Bootstrap: rc.Bootstrap, Seed: rc.Seed})
+	return files, err
 }

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+	"github.com/spf13/cobra"
+)
+
+// newRecalibrateCmd is "models recalibrate": a published version's model
+// with its calibration refitted on other patients, published as a new
+// version.
+func newRecalibrateCmd(reg func() (*models.Registry, error)) *cobra.Command {
+	var (
+		data string
+		opts = train.RecalibrateOptions{Method: models.CalibrationPlatt}
+	)
+	cmd := &cobra.Command{
+		Use:   "recalibrate NAME[@ALIAS|:VERSION] --data FILE",
+		Short: "Refit a version's calibration on the labelled patients of another file and publish it as a new version",
+		Long: `recalibrate keeps a published version's feature pipeline and model and fits
+a new calibration (Platt by default, or isotonic) on the model's scores of
+the labelled patients of FILE: the update a model needs when "abscopal
+evaluate" shows that it ranks the patients of a new centre or period well
+but misjudges their risk (a calibration intercept far from 0 or a slope far
+from 1). The order of the patients, and so the AUC, does not change.
+
+The new version's card opens with the calibration on FILE before and after
+(after is in-sample: validate the new version on other patients), and
+records FILE's SHA-256; "abscopal models reproduce NEW --data FILE" checks
+that recalibrating again gives the same files. FILE may not be the
+version's own training data.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			if data == "" {
+				return usageError{errors.New("--data is required")}
+			}
+			if opts.Method != models.CalibrationPlatt && opts.Method != models.CalibrationIsotonic {
+				return usageError{fmt.Errorf("--calibration %s: platt or isotonic", opts.Method)}
+			}
+			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
+				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
+			}
+			name, version, err := r.Resolve(args[0])
+			if err != nil {
+				return err
+			}
+			if err := r.CheckWritable(name); err != nil { // before the work, not after it
+				return err
+			}
+			rec, files, err := recalibrate(cmd.Context(), r, name, version, data, opts)
+			if err != nil {
+				return err
+			}
+			newVersion, err := r.Publish(name, files)
+			if err != nil {
+				return err
+			}
+			printRecalibration(cmd.OutOrStdout(), name, newVersion, rec)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", "", "labelled patients to recalibrate on (Parquet), not the training data")
+	f.StringVar(&opts.Method, "calibration", opts.Method, "platt or isotonic")
+	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC intervals of the report")
+	f.Uint64Var(&opts.Seed, "seed", 1, "random seed of the resamples")
+	return cmd
+}
+
+// recalibrate refits name:version's calibration on the data file and
+// renders the new version's files: the work of "models recalibrate", and
+// of "models reproduce" for a recalibrated version.
+func recalibrate(ctx context.Context, r *models.Registry, name, version, data string, opts train.RecalibrateOptions) (*train.Recalibrated, map[string][]byte, error) {
+	published, err := r.ReadVerified(name, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := models.DecodeBundle(published["bundle.json"])
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
+	}
+	m.Version = version
+	sum, err := fileSHA256(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sum == m.Bundle.Training.DataSHA256 {
+		return nil, nil, fmt.Errorf("%s is %s:%s's training data (the same SHA-256): recalibrate on patients the model was not trained on", data, name, version)
+	}
+	src, _, err := m.OpenSource(ctx, data, features.SourceOptions{NeedTarget: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	origin := models.Recalibration{From: name + ":" + version, DataFile: filepath.Base(data), DataSHA256: sum, Synthetic: src.Synthetic()}
+	rec, err := train.Recalibrate(ctx, m, src, origin, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", data, err)
+	}
+	files, err := rec.Files(published)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, files, nil
+}
+
+func printRecalibration(w io.Writer, name, version string, rec *train.Recalibrated) {
+	rc := rec.Bundle.Recalibrated
+	fmt.Fprintf(w, "published %s:%s: %s recalibrated (%s) on %s, %d labelled patients (%d positive)\n",
+		name, version, rc.From, rc.Method, rc.DataFile, rc.Rows, rc.Positives)
+	if rec.Bundle.Synthetic() {
+		fmt.Fprintln(w, "SYNTHETIC data: a demonstration, not for clinical use")
+	}
+	if rec.Unlabelled+rec.Undefined > 0 {
+		fmt.Fprintf(w, "left out: %d with a null %s, %d for which it has no meaning\n", rec.Unlabelled, rec.Bundle.Target, rec.Undefined)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ON %s\tBEFORE\tAFTER (IN-SAMPLE)\n", rc.DataFile)
+	b, a := rec.Before, rec.After
+	fmt.Fprintf(tw, "ROC AUC\t%.3f\t%.3f\n", b.AUC, a.AUC)
+	fmt.Fprintf(tw, "Brier score\t%.4f\t%.4f\n", b.Brier, a.Brier)
+	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\t%.3f / %.3f\n", b.CalIntercept, b.CalSlope, a.CalIntercept, a.CalSlope)
+	tw.Flush()
+	fmt.Fprintln(w, "\nAfter is in-sample (fitted on these patients): validate the new version on others with abscopal evaluate.")
+}
