@@ -18,9 +18,11 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/modeltest"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -704,5 +706,58 @@ features:
 	_, v1 := c.do("POST", "/v1/predict", `{"ici_class": "pd1", "ecog": 2, "alc": 1.2}`, true)
 	if p := prediction(t, v1, 0, "objective_response"); p["model"] != "grades" || p["probability"] != d[1] {
 		t.Errorf("v1 %v, v2 %v", p, d[1])
+	}
+}
+
+// TestServesRecalibratedVersion: a version made by recalibration is served
+// with its new calibration, and says where it came from.
+func TestServesRecalibratedVersion(t *testing.T) {
+	ctx := context.Background()
+	reg := &models.Registry{Dir: t.TempDir()}
+	publish(t, reg, "response", "objective_response", 5)
+	files, err := reg.ReadVerified("response", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := reg.Load("response:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "centre.parquet")
+	if err := synth.WriteFile(ctx, path, 600, 8, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := features.OpenSource(ctx, path, features.BuiltinSpec("objective_response"), features.SourceOptions{NeedTarget: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := train.Recalibrate(ctx, m, src, models.Recalibration{From: "response:v1", DataFile: "centre.parquet", DataSHA256: "abc", Synthetic: true},
+		train.RecalibrateOptions{Method: models.CalibrationIsotonic})
+	src.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := rec.Files(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Publish("response", out); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, newServer(t, Config{Registry: reg.Dir}))
+	status, body := c.do("GET", "/v1/models/response", "", true)
+	model, _ := body["model"].(map[string]any)
+	rc, _ := model["recalibrated"].(map[string]any)
+	if status != 200 || model["version"] != "v2" || rc["from"] != "response:v1" || rc["method"] != "isotonic" {
+		t.Fatalf("model: %d %v", status, body)
+	}
+	_, body = c.do("POST", "/v1/predict", sbrtPatient, true)
+	var p data.Patient
+	if err := json.Unmarshal([]byte(sbrtPatient), &p); err != nil {
+		t.Fatal(err)
+	}
+	want := rec.Bundle.Calibration.Apply(m.Predict(features.PatientRecord{P: &p}).Score)
+	if got := prediction(t, body, 0, "objective_response"); got["version"] != "v2" || got["probability"] != want {
+		t.Errorf("prediction %v, want v2's %v", got, want)
 	}
 }

@@ -531,11 +531,15 @@ type modelInfo struct {
 	Synthetic bool            `json:"trained_on_synthetic_data"`
 	Rows      int             `json:"training_rows"`
 	Metrics   json.RawMessage `json:"metrics"`
+	// Recalibrated is where the calibration came from, for a version made
+	// by "abscopal models recalibrate".
+	Recalibrated *models.Recalibration `json:"recalibrated,omitempty"`
 }
 
 func info(set *modelSet, m *models.Model) modelInfo {
 	return modelInfo{Name: m.Bundle.Name, Version: m.Version, Target: m.Bundle.Target, Algo: m.Bundle.Algo,
-		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Synthetic(), Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics}
+		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Synthetic(), Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics,
+		Recalibrated: m.Bundle.Recalibrated}
 }
 
 func (s *Server) listModels(c *gin.Context) {
