@@ -28,9 +28,13 @@ type evaluation struct {
 	DataSHA256 string `json:"data_sha256"`
 	// TrainingFile is true when the file is the one the model was trained
 	// on: the figures are then in-sample, not a validation.
-	TrainingFile bool   `json:"training_file"`
-	Synthetic    bool   `json:"synthetic"`
-	By           string `json:"by,omitempty"` // the subgroup column of Groups
+	TrainingFile bool `json:"training_file"`
+	// RecalibrationFile is true when the file is the one a recalibrated
+	// version's calibration was fitted on: its calibration figures are
+	// then in-sample.
+	RecalibrationFile bool   `json:"recalibration_file"`
+	Synthetic         bool   `json:"synthetic"`
+	By                string `json:"by,omitempty"` // the subgroup column of Groups
 	train.Validation
 	CrossValidated train.Metrics `json:"cross_validated"`
 }
@@ -171,7 +175,8 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	}
 	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
 		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
-		Synthetic: src.Synthetic() || b.Synthetic(), By: opts.By, Validation: *v, CrossValidated: cv}, nil
+		RecalibrationFile: b.Recalibrated != nil && sum == b.Recalibrated.DataSHA256,
+		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, Validation: *v, CrossValidated: cv}, nil
 }
 
 // reportEvaluation prints one model's evaluation (as JSON with asJSON) and
@@ -228,7 +233,7 @@ func printEvaluationSet(w io.Writer, set *evaluationSet) {
 	for i, cm := range set.Models {
 		mm := cm.Metrics
 		name := cm.Model + ":" + cm.Version
-		if cm.TrainingFile {
+		if cm.TrainingFile || cm.RecalibrationFile {
 			name += " *"
 			insample = true
 		}
@@ -241,7 +246,7 @@ func printEvaluationSet(w io.Writer, set *evaluationSet) {
 	}
 	tw.Flush()
 	if insample {
-		fmt.Fprintf(w, "\n* trained on this file: its figures are in-sample and optimistic, not a validation\n")
+		fmt.Fprintf(w, "\n* trained or recalibrated on this file: its figures are in-sample and optimistic, not a validation\n")
 	}
 }
 
@@ -251,6 +256,9 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 	fmt.Fprintf(w, "data SHA-256 %s\n", ev.DataSHA256)
 	if ev.TrainingFile {
 		fmt.Fprintf(w, "\nThis is the file the model was trained on (same SHA-256): these figures are in-sample and\noptimistic, not a validation. Evaluate on patients the model has not seen.\n")
+	}
+	if ev.RecalibrationFile {
+		fmt.Fprintf(w, "\nThis is the file the model was recalibrated on (same SHA-256): its calibration figures are in-sample\nand optimistic, not a validation. Evaluate on other patients of the same setting.\n")
 	}
 	if ev.Synthetic {
 		fmt.Fprintf(w, "\nSYNTHETIC data: a demonstration, not clinical evidence.\n")

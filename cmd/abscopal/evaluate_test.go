@@ -121,7 +121,7 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("two models: %+v", set)
 	}
 	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1,abscopal:v2", "--data", trainFile, "--bootstrap", "20"); code != 0 ||
-		!strings.Contains(stdout, "AUC - abscopal:v1 (95% CI)") || !strings.Contains(stdout, "abscopal:v2 *") || !strings.Contains(stdout, "* trained on this file") {
+		!strings.Contains(stdout, "AUC - abscopal:v1 (95% CI)") || !strings.Contains(stdout, "abscopal:v2 *") || !strings.Contains(stdout, "* trained or recalibrated on this file") {
 		t.Errorf("two models on their training file: exit %d\n%s", code, stdout)
 	}
 

@@ -54,6 +54,13 @@ func TestRecalibrateCommand(t *testing.T) {
 	if !(v1.CalIntercept > 0.5) || !(v2.CalIntercept > -0.05 && v2.CalIntercept < 0.05) || v1.AUC != v2.AUC {
 		t.Errorf("intercepts %.3f -> %.3f, AUC %v -> %v", v1.CalIntercept, v2.CalIntercept, v1.AUC, v2.AUC)
 	}
+	if !set.Models[1].RecalibrationFile || set.Models[0].RecalibrationFile || set.Models[1].TrainingFile {
+		t.Errorf("in-sample flags: %+v, %+v", set.Models[0].evaluation, set.Models[1].evaluation)
+	}
+	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "orr:v2", "--data", centreB, "--bootstrap", "10"); code != 0 ||
+		!strings.Contains(stdout, "This is the file the model was recalibrated on (same SHA-256)") {
+		t.Errorf("evaluate on the recalibration file:\n%s", stdout)
+	}
 	if code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", reg, "orr:v2", "--data", centreB); code != 0 ||
 		!strings.Contains(stdout, "same       recalibration.svg") || !strings.Contains(stdout, "reproduced orr:v2 from centre_b.parquet, byte for byte") {
 		t.Errorf("reproduce: exit %d\n%s%s", code, stdout, stderr)
