@@ -26,6 +26,9 @@ const (
 	CalibrationNone     = "none"
 	CalibrationPlatt    = "platt"
 	CalibrationIsotonic = "isotonic"
+	// CalibrationIntercept names the intercept shift of ShiftIntercept (a
+	// recalibration method, not a calibrator's: the shifted map is Platt's).
+	CalibrationIntercept = "intercept"
 )
 
 // FitCalibrator fits method on scores and 0/1 labels.
@@ -47,6 +50,52 @@ func FitCalibrator(method string, scores, y []float64) (*Calibrator, error) {
 		return &Calibrator{Method: method, X: x, Y: v}, nil
 	}
 	return nil, fmt.Errorf("calibration: unknown method %q (platt, isotonic or none)", method)
+}
+
+// ShiftIntercept returns c moved by the shift d on the log-odds scale that
+// makes its probabilities' log loss on scores and 0/1 labels y smallest,
+// and d: p = sigmoid(logit(c(score)) + d), "recalibration in the large"
+// (Steyerberg, Clinical Prediction Models, ch. 20). It keeps c's slope, so
+// it asks little of a small sample; at the optimum the mean probability
+// equals the observed rate. Only a Platt or an uncalibrated c can be
+// shifted so and stay a Platt map; labels of one class have no finite
+// shift.
+func ShiftIntercept(c *Calibrator, scores, y []float64) (*Calibrator, float64, error) {
+	a, b := c.A, c.B
+	switch c.Method {
+	case CalibrationPlatt:
+	case CalibrationNone, "":
+		a, b = 1, 0
+	default:
+		return nil, 0, fmt.Errorf("calibration: an intercept shift needs a Platt or no calibration, not %s", c.Method)
+	}
+	if len(scores) != len(y) || len(scores) == 0 {
+		return nil, 0, fmt.Errorf("calibration: %d scores for %d labels", len(scores), len(y))
+	}
+	npos := 0.0
+	for _, v := range y {
+		npos += v
+	}
+	if npos == 0 || npos == float64(len(y)) {
+		return nil, 0, errors.New("calibration: labels of one class have no finite intercept shift")
+	}
+	// Newton's method on a convex function of one variable: the gradient
+	// of the log loss is sum(p - y), its curvature sum(p(1-p)).
+	d := 0.0
+	for range 100 {
+		var g, h float64
+		for i, s := range scores {
+			p := sigmoid(a*s + b + d)
+			g += p - y[i]
+			h += p * (1 - p)
+		}
+		step := g / h
+		d -= step
+		if math.Abs(step) < 1e-12 {
+			break
+		}
+	}
+	return &Calibrator{Method: CalibrationPlatt, A: a, B: b + d}, d, nil
 }
 
 // Apply returns the calibrated probability for a score.

@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -66,4 +67,42 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// TestShiftIntercept checks the shift against values worked by hand.
+func TestShiftIntercept(t *testing.T) {
+	// Uncalibrated scores all 0 (p = 0.5) and 3 positives of 4: the best
+	// constant log-odds is logit(3/4) = ln 3, so d = ln 3 and p = 3/4.
+	c, d, err := ShiftIntercept(&Calibrator{Method: CalibrationNone}, []float64{0, 0, 0, 0}, []float64{1, 1, 1, 0})
+	if err != nil || math.Abs(d-math.Log(3)) > 1e-12 || c.Method != CalibrationPlatt || c.A != 1 || math.Abs(c.Apply(0)-0.75) > 1e-12 {
+		t.Errorf("d = %v, %+v, %v; want ln 3 = %v", d, c, err, math.Log(3))
+	}
+	// A Platt map keeps its slope and moves its intercept; at the optimum
+	// the mean probability is the observed rate (the score equation).
+	platt := &Calibrator{Method: CalibrationPlatt, A: 0.8, B: -0.3}
+	s := []float64{-2, -1, -0.5, 0, 0.5, 1, 2, 3}
+	y := []float64{0, 0, 1, 0, 1, 1, 1, 1}
+	c, d, err = ShiftIntercept(platt, s, y)
+	if err != nil || c.A != 0.8 || math.Abs(c.B-(-0.3+d)) > 1e-15 {
+		t.Fatalf("%+v, %v, %v", c, d, err)
+	}
+	var sum float64
+	for _, x := range s {
+		sum += c.Apply(x)
+	}
+	if math.Abs(sum-5) > 1e-9 {
+		t.Errorf("mean probability %v after the shift, want the observed 5/8", sum/8)
+	}
+	for _, tt := range []struct {
+		c    *Calibrator
+		y    []float64
+		want string
+	}{
+		{&Calibrator{Method: CalibrationIsotonic, X: []float64{0, 1}, Y: []float64{0.2, 0.8}}, y, "needs a Platt or no calibration, not isotonic"},
+		{platt, []float64{1, 1, 1, 1, 1, 1, 1, 1}, "labels of one class"},
+	} {
+		if _, _, err := ShiftIntercept(tt.c, s, tt.y); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want %q", err, tt.want)
+		}
+	}
 }

@@ -12,7 +12,9 @@ import (
 
 // RecalibrateOptions are the settings of Recalibrate.
 type RecalibrateOptions struct {
-	Method    string // models.CalibrationPlatt or models.CalibrationIsotonic
+	// Method is models.CalibrationPlatt or models.CalibrationIsotonic (a
+	// new map) or models.CalibrationIntercept (the old one shifted).
+	Method    string
 	Bootstrap int    // resamples for the AUC intervals of the report; 0: none
 	Seed      uint64 // of the resamples
 }
@@ -25,6 +27,9 @@ type Recalibrated struct {
 	// with the old calibration and with the new one. After is in-sample:
 	// the new calibrator was fitted on those rows.
 	Before, After Metrics
+	// Shift is, for the intercept method, the log-odds added to every
+	// patient's.
+	Shift float64
 	// Unlabelled and Undefined count the rows left out, as in Validation.
 	Unlabelled, Undefined int
 }
@@ -38,14 +43,24 @@ type Recalibrated struct {
 // records them with the method, the row counts and the report's bootstrap
 // settings, so that the same inputs give the same bundle, byte for byte.
 func Recalibrate(ctx context.Context, m *models.Model, src *features.Source, origin models.Recalibration, opts RecalibrateOptions) (*Recalibrated, error) {
-	if opts.Method != models.CalibrationPlatt && opts.Method != models.CalibrationIsotonic {
-		return nil, fmt.Errorf("%w: recalibration method %q (platt or isotonic)", ErrValidate, opts.Method)
+	switch opts.Method {
+	case models.CalibrationPlatt, models.CalibrationIsotonic, models.CalibrationIntercept:
+	default:
+		return nil, fmt.Errorf("%w: recalibration method %q (platt, isotonic or intercept)", ErrValidate, opts.Method)
 	}
 	sc, err := scoreLabelled(ctx, m, src, "")
 	if err != nil {
 		return nil, err
 	}
-	cal, err := models.FitCalibrator(opts.Method, sc.score, sc.y)
+	var (
+		cal   *models.Calibrator
+		shift float64
+	)
+	if opts.Method == models.CalibrationIntercept {
+		cal, shift, err = models.ShiftIntercept(m.Bundle.Calibration, sc.score, sc.y)
+	} else {
+		cal, err = models.FitCalibrator(opts.Method, sc.score, sc.y)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +70,9 @@ func Recalibrate(ctx context.Context, m *models.Model, src *features.Source, ori
 		after[i] = cal.Apply(s)
 	}
 	r := &Recalibrated{
-		Before:     Evaluate(sc.p, sc.y, threshold, opts.Bootstrap, opts.Seed),
-		After:      Evaluate(after, sc.y, threshold, opts.Bootstrap, opts.Seed),
-		Unlabelled: sc.unlabelled, Undefined: sc.undefined,
+		Before: Evaluate(sc.p, sc.y, threshold, opts.Bootstrap, opts.Seed),
+		After:  Evaluate(after, sc.y, threshold, opts.Bootstrap, opts.Seed),
+		Shift:  shift, Unlabelled: sc.unlabelled, Undefined: sc.undefined,
 	}
 
 	b := *m.Bundle // the pipeline and model are shared, not changed
@@ -117,7 +132,12 @@ func (r *Recalibrated) card() string {
 		w.WriteString("> **SYNTHETIC data: not for clinical use.** The model or its recalibration used data from `abscopal synth`.\n\n")
 	}
 	w.WriteString("## Recalibration\n\n")
-	fmt.Fprintf(&w, "This version is %s's feature pipeline and model with a new calibration (%s), fitted on the %d\n", rc.From, rc.Method, rc.Rows)
+	if rc.Method == models.CalibrationIntercept {
+		fmt.Fprintf(&w, "This version is %s's feature pipeline, model and calibration, with every patient's log-odds shifted\n", rc.From)
+		fmt.Fprintf(&w, "by %+.3f (recalibration in the large: the slope kept), the shift that fits the %d\n", r.Shift, rc.Rows)
+	} else {
+		fmt.Fprintf(&w, "This version is %s's feature pipeline and model with a new calibration (%s), fitted on the %d\n", rc.From, rc.Method, rc.Rows)
+	}
 	fmt.Fprintf(&w, "labelled patients (%d positive) of `%s` (SHA-256 `%s`). Recalibration changes the probabilities,\n", rc.Positives, rc.DataFile, rc.DataSHA256)
 	w.WriteString("not the order of the patients: the AUC stays what it was.\n\n")
 	fmt.Fprintf(&w, "| on `%s` | before (%s's calibration) | after (in-sample) |\n|---|---|---|\n", rc.DataFile, rc.From)

@@ -110,7 +110,19 @@ func TestRecalibrate(t *testing.T) {
 	if r, err := run(models.CalibrationIsotonic); err != nil || math.Abs(r.After.CalIntercept) > 0.05 {
 		t.Errorf("isotonic: %v, %+v", err, r)
 	}
-	if _, err := run("none"); err == nil || !strings.Contains(err.Error(), `recalibration method "none" (platt or isotonic)`) {
+	// The intercept shift solves the problem that defines the calibration
+	// intercept: it equals the intercept before, leaves 0 after, and keeps
+	// the slope (a shift of logit(p) moves only the line's intercept).
+	ri, err := run(models.CalibrationIntercept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(ri.Shift-ri.Before.CalIntercept) > 1e-6 || math.Abs(ri.After.CalIntercept) > 1e-6 || math.Abs(ri.After.CalSlope-ri.Before.CalSlope) > 1e-6 ||
+		ri.Bundle.Calibration.A != m.Bundle.Calibration.A || ri.Bundle.Recalibrated.Method != "intercept" {
+		t.Errorf("intercept: shift %v, intercept %v -> %v, slope %v -> %v, calibration %+v", ri.Shift, ri.Before.CalIntercept, ri.After.CalIntercept,
+			ri.Before.CalSlope, ri.After.CalSlope, ri.Bundle.Calibration)
+	}
+	if _, err := run("none"); err == nil || !strings.Contains(err.Error(), `recalibration method "none" (platt, isotonic or intercept)`) {
 		t.Errorf("method none: %v", err)
 	}
 }

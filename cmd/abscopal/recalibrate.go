@@ -27,7 +27,10 @@ func newRecalibrateCmd(reg func() (*models.Registry, error)) *cobra.Command {
 		Short: "Refit a version's calibration on the labelled patients of another file and publish it as a new version",
 		Long: `recalibrate keeps a published version's feature pipeline and model and fits
 a new calibration (Platt by default, or isotonic) on the model's scores of
-the labelled patients of FILE: the update a model needs when "abscopal
+the labelled patients of FILE, or with --calibration intercept shifts the
+old one by the log-odds that fits them best (recalibration in the large,
+which keeps the slope and asks less of a small sample; for a version
+calibrated by Platt or not at all): the update a model needs when "abscopal
 evaluate" shows that it ranks the patients of a new centre or period well
 but misjudges their risk (a calibration intercept far from 0 or a slope far
 from 1). The order of the patients, and so the AUC, does not change.
@@ -46,8 +49,10 @@ version's own training data.`,
 			if data == "" {
 				return usageError{errors.New("--data is required")}
 			}
-			if opts.Method != models.CalibrationPlatt && opts.Method != models.CalibrationIsotonic {
-				return usageError{fmt.Errorf("--calibration %s: platt or isotonic", opts.Method)}
+			switch opts.Method {
+			case models.CalibrationPlatt, models.CalibrationIsotonic, models.CalibrationIntercept:
+			default:
+				return usageError{fmt.Errorf("--calibration %s: platt, isotonic or intercept", opts.Method)}
 			}
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
 				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
@@ -73,7 +78,7 @@ version's own training data.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", "", "labelled patients to recalibrate on (Parquet), not the training data")
-	f.StringVar(&opts.Method, "calibration", opts.Method, "platt or isotonic")
+	f.StringVar(&opts.Method, "calibration", opts.Method, "platt or isotonic (a new map), or intercept (the old one shifted: for a small sample)")
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC intervals of the report")
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed of the resamples")
 	return cmd
@@ -92,6 +97,9 @@ func recalibrate(ctx context.Context, r *models.Registry, name, version, data st
 		return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
 	}
 	m.Version = version
+	if c := m.Bundle.Calibration.Method; opts.Method == models.CalibrationIntercept && c == models.CalibrationIsotonic {
+		return nil, nil, fmt.Errorf("%s:%s is calibrated by isotonic regression, which an intercept shift cannot move: use --calibration platt or isotonic", name, version)
+	}
 	sum, err := fileSHA256(data)
 	if err != nil {
 		return nil, nil, err
@@ -120,6 +128,9 @@ func printRecalibration(w io.Writer, name, version string, rec *train.Recalibrat
 	rc := rec.Bundle.Recalibrated
 	fmt.Fprintf(w, "published %s:%s: %s recalibrated (%s) on %s, %d labelled patients (%d positive)\n",
 		name, version, rc.From, rc.Method, rc.DataFile, rc.Rows, rc.Positives)
+	if rc.Method == models.CalibrationIntercept {
+		fmt.Fprintf(w, "every patient's log-odds shifted by %+.3f\n", rec.Shift)
+	}
 	if rec.Bundle.Synthetic() {
 		fmt.Fprintln(w, "SYNTHETIC data: a demonstration, not for clinical use")
 	}

@@ -23,6 +23,10 @@ func TestRecalibrateCommand(t *testing.T) {
 		"--registry", reg, "--name", "orr", "--bootstrap", "20"); code != 0 {
 		t.Fatalf("train: %s", stderr)
 	}
+	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic", "--calibration", "isotonic",
+		"--registry", reg, "--name", "iso", "--bootstrap", "10"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
 	var shifted []data.Patient
 	for i, p := range synth.Generate(3000, 21) {
 		if *p.ObjectiveResponse || i%3 == 0 {
@@ -70,15 +74,24 @@ func TestRecalibrateCommand(t *testing.T) {
 		t.Errorf("card: %v\n%s", err, card)
 	}
 
+	// Recalibration in the large: the old map shifted, said so.
+	code, stdout, stderr = runCLI(t, "models", "recalibrate", "--registry", reg, "orr:v1", "--data", centreB, "--calibration", "intercept", "--bootstrap", "0")
+	if code != 0 || !strings.Contains(stdout, "published orr:v3: orr:v1 recalibrated (intercept)") || !strings.Contains(stdout, "every patient's log-odds shifted by +") {
+		t.Errorf("intercept: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", reg, "orr:v3", "--data", centreB); code != 0 {
+		t.Errorf("reproduce the intercept shift: exit %d\n%s%s", code, stdout, stderr)
+	}
 	for _, tt := range []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"orr:v1", "--data", trainFile}, 1, "cohort.parquet is orr:v1's training data (the same SHA-256): recalibrate on patients the model was not trained on"},
-		{[]string{"orr:v1", "--data", centreB, "--calibration", "none"}, 2, "--calibration none: platt or isotonic"},
+		{[]string{"orr:v1", "--data", centreB, "--calibration", "none"}, 2, "--calibration none: platt, isotonic or intercept"},
 		{[]string{"orr:v1"}, 2, "--data is required"},
 		{[]string{"orr:v9", "--data", centreB}, 1, "model not found"},
+		{[]string{"iso", "--data", centreB, "--calibration", "intercept"}, 1, "iso:v1 is calibrated by isotonic regression, which an intercept shift cannot move"},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"models", "recalibrate", "--registry", reg}, tt.args...)...)
 		if code != tt.code || !strings.Contains(stderr, tt.want) {
@@ -94,7 +107,7 @@ func TestRecalibrateCommand(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if strings.Join(names, ",") != "v1,v2" {
-		t.Errorf("registry holds %v after the refusals, want v1 and v2", names)
+	if strings.Join(names, ",") != "v1,v2,v3" {
+		t.Errorf("registry holds %v after the refusals, want v1, v2 and v3", names)
 	}
 }
