@@ -67,6 +67,21 @@ func (s *Source) All(ctx context.Context) ([]Record, error) {
 // Each calls fn on every remaining record, batch by batch, and stops at the
 // first error, from the file or from fn.
 func (s *Source) Each(ctx context.Context, fn func(Record) error) error {
+	return s.EachBatch(ctx, func(batch []Record) error {
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// EachBatch calls fn on every remaining batch of records, in file order, and
+// stops at the first error, from the file or from fn. A batch and its
+// records stay valid after the next is read, so fn may hand them to another
+// goroutine.
+func (s *Source) EachBatch(ctx context.Context, fn func([]Record) error) error {
 	for {
 		batch, err := s.next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -75,10 +90,8 @@ func (s *Source) Each(ctx context.Context, fn func(Record) error) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range batch {
-			if err := fn(r); err != nil {
-				return err
-			}
+		if err := fn(batch); err != nil {
+			return err
 		}
 	}
 }

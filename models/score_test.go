@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/internal/modeltest"
 )
@@ -51,6 +53,47 @@ func TestScoreFile(t *testing.T) {
 	}
 	if side, err := os.ReadFile(out + ".meta.json"); err != nil || !strings.Contains(string(side), `"abscopal.synthetic": "true"`) {
 		t.Errorf("sidecar %s (%v)", side, err)
+	}
+}
+
+// TestScoreFileBatches: a file of several batches (read on another
+// goroutine) comes out in file order, each row the probability Predict
+// gives; scoring stopped by its context writes nothing.
+func TestScoreFileBatches(t *testing.T) {
+	ctx := context.Background()
+	m := modeltest.Synthetic(t, "orr", "objective_response", 800, 9)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "scores.parquet")
+	const n = 2*data.DefaultBatchSize + 100
+	if err := synth.WriteFile(ctx, in, n, 12, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ScoreFile(ctx, in, out); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := data.ReadTable(ctx, out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, p := tbl.Column("patient_id"), tbl.Column("probability")
+	ps := synth.Generate(n, 12)
+	if tbl.Len != n {
+		t.Fatalf("%d rows, want %d", tbl.Len, n)
+	}
+	for i := range ps {
+		if want := m.Predict(features.PatientRecord{P: &ps[i]}).Probability; ids.Str[i] != ps[i].PatientID || p.Num[i] != want {
+			t.Fatalf("row %d: %s %v, want %s %v", i+1, ids.Str[i], p.Num[i], ps[i].PatientID, want)
+		}
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	again := filepath.Join(dir, "again.parquet")
+	if _, err := m.ScoreFile(cancelled, in, again); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if _, err := os.Stat(again); !os.IsNotExist(err) {
+		t.Errorf("a cancelled scoring left %s", again)
 	}
 }
 
