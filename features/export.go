@@ -67,7 +67,7 @@ func (s *Source) All(ctx context.Context) ([]Record, error) {
 // Each calls fn on every remaining record, batch by batch, and stops at the
 // first error, from the file or from fn.
 func (s *Source) Each(ctx context.Context, fn func(Record) error) error {
-	return s.EachBatch(ctx, func(batch []Record) error {
+	return s.eachBatch(ctx, func(batch []Record) error {
 		for _, r := range batch {
 			if err := fn(r); err != nil {
 				return err
@@ -77,11 +77,47 @@ func (s *Source) Each(ctx context.Context, fn func(Record) error) error {
 	})
 }
 
-// EachBatch calls fn on every remaining batch of records, in file order, and
-// stops at the first error, from the file or from fn. A batch and its
-// records stay valid after the next is read, so fn may hand them to another
-// goroutine.
-func (s *Source) EachBatch(ctx context.Context, fn func([]Record) error) error {
+// EachAhead is Each with the file read on another goroutine, a batch or two
+// ahead, while fn runs on the caller's: for work that costs as much as the
+// reading (scoring), it overlaps the two. fn sees the records in file order;
+// its first error stops the reading and is returned.
+func (s *Source) EachAhead(ctx context.Context, fn func(Record) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []Record, 2)
+	var readErr error
+	go func() {
+		defer close(batches)
+		readErr = s.eachBatch(ctx, func(batch []Record) error {
+			select {
+			case batches <- batch:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var fnErr error
+	for batch := range batches { // ranged to the end, so that the reader is done
+		for _, r := range batch {
+			if fnErr != nil {
+				break
+			}
+			if fnErr = fn(r); fnErr != nil {
+				cancel()
+			}
+		}
+	}
+	if fnErr != nil {
+		return fnErr // the reader's error is then the cancellation
+	}
+	return readErr
+}
+
+// eachBatch calls fn on every remaining batch of records, in file order,
+// and stops at the first error, from the file or from fn. A batch and its
+// records stay valid after the next is read.
+func (s *Source) eachBatch(ctx context.Context, fn func([]Record) error) error {
 	for {
 		batch, err := s.next(ctx)
 		if errors.Is(err, io.EOF) {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -438,5 +439,46 @@ func TestSourceSynthetic(t *testing.T) {
 			t.Errorf("%s: synthetic %v, want %v", filepath.Base(tt.path), got, tt.want)
 		}
 		src.Close()
+	}
+}
+
+// TestEachAhead: the records come in file order across batches; fn's error
+// stops the reading and is returned; a file's error is returned.
+func TestEachAhead(t *testing.T) {
+	ctx := context.Background()
+	in := writeSynth(t, 2*data.DefaultBatchSize+10)
+	open := func() *features.Source {
+		src, err := features.OpenSource(ctx, in, features.BuiltinSpec("objective_response"), features.SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { src.Close() })
+		return src
+	}
+	var ids []string
+	if err := open().EachAhead(ctx, func(r features.Record) error { ids = append(ids, r.Value("patient_id").Str); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := open().Each(ctx, func(r features.Record) error { want = append(want, r.Value("patient_id").Str); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ids, want) || len(ids) != 2*data.DefaultBatchSize+10 {
+		t.Errorf("%d records ahead, %d in order; the same: %v", len(ids), len(want), reflect.DeepEqual(ids, want))
+	}
+	stop := errors.New("enough")
+	n := 0
+	if err := open().EachAhead(ctx, func(features.Record) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	}); err != stop || n != 3 {
+		t.Errorf("stopped after %d records with %v", n, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := open().EachAhead(cancelled, func(features.Record) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,56 +77,29 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 	if err != nil {
 		return nil, err
 	}
-	// The file is read on one goroutine while the rows are scored and
-	// written, in order, on this one: reading is about a third of the work.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches := make(chan []features.Record, 2)
-	var readErr error
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		defer close(batches)
-		readErr = src.EachBatch(ctx, func(rs []features.Record) error {
-			select {
-			case batches <- rs:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
 	var (
 		res     Scored
 		scratch Scratch
-		werr    error
 	)
 	vals := make([]data.Value, len(cols))
-	for rs := range batches {
-		for _, r := range rs {
-			if werr != nil {
-				break // drained until the reader stops
-			}
-			vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
-			why := ""
-			if pt, ok := features.PatientOf(r); ok { // a cohort file
-				why = pt.Undefined(b.Target)
-			}
-			if why != "" {
-				vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
-				res.Undefined++
-			} else {
-				p := m.PredictWith(r, &scratch)
-				vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
-			}
-			res.Rows++
-			if werr = w.WriteRow(vals); werr != nil {
-				cancel()
-			}
+	// Reading is about a third of the work: it runs ahead on its own goroutine.
+	err = src.EachAhead(ctx, func(r features.Record) error {
+		vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
+		why := ""
+		if pt, ok := features.PatientOf(r); ok { // a cohort file
+			why = pt.Undefined(b.Target)
 		}
-	}
-	<-read
-	if err := cmp.Or(werr, readErr); err != nil { // a write error first: the reader then saw the cancellation
+		if why != "" {
+			vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
+			res.Undefined++
+		} else {
+			p := m.PredictWith(r, &scratch)
+			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
+		}
+		res.Rows++
+		return w.WriteRow(vals)
+	})
+	if err != nil {
 		w.Abort()
 		return nil, err
 	}

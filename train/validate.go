@@ -104,7 +104,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 		sc scored
 		s  models.Scratch
 	)
-	err := src.Each(ctx, func(r features.Record) error {
+	err := src.EachAhead(ctx, func(r features.Record) error {
 		if pt, ok := features.PatientOf(r); ok && pt.Undefined(m.Bundle.Target) != "" {
 			sc.undefined++
 			return nil
