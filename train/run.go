@@ -83,6 +83,9 @@ type Result struct {
 	OOF, Labels []float64
 	// Groups are the cross-validated metrics by subgroup of Options.By.
 	Groups []Group
+	// Pooled is, with folds by a column, the random-effects summary of the
+	// held-out groups' AUCs (nil when fewer than two have one).
+	Pooled *PooledAUC
 	// Importance ranks the features by the mean absolute contribution the
 	// final model gives them on its training rows (none when
 	// CrossValidateOnly).
@@ -226,6 +229,11 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		var err error
 		if res.Groups, err = Subgroups(opts.By, opts.ByKind, keys, cal, y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
 			return nil, err
+		}
+		if opts.FoldsBy != "" {
+			if p, err := PoolAUC(res.Groups); err == nil {
+				res.Pooled = p
+			}
 		}
 	}
 	if opts.CrossValidateOnly {

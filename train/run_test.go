@@ -411,7 +411,14 @@ func TestRunFoldsBy(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := train.Card(b, res)
+	// The held-out groups' AUCs pooled: a mean among theirs, as PoolAUC
+	// makes it (checked against statsmodels in TestPoolAUC).
+	pooled, err := train.PoolAUC(res.Groups)
+	if err != nil || !reflect.DeepEqual(res.Pooled, pooled) || pooled.Groups != 4 || pooled.PredHigh == 0 {
+		t.Errorf("pooled %+v, want %+v (%v)", res.Pooled, pooled, err)
+	}
 	for _, want := range []string{"## Performance (cross-validation by ici_class: 4 folds, each holding out one value of ici_class)",
+		"Across the values of ici_class (random effects on the logit AUC, DerSimonian-Laird, 4 pooled)",
 		"AUC per fold: by ici_class, below.", "Each ici_class as a held-out fold", "| pd1_ctla4 | "} {
 		if !strings.Contains(card, want) {
 			t.Errorf("card lacks %q:\n%s", want, card)

@@ -36,6 +36,8 @@ type comparedAlgo struct {
 	// Groups holds, with folds by a column, the metrics of each held-out
 	// value of it.
 	Groups []train.Group `json:"groups,omitempty"`
+	// Pooled is the random-effects summary of those groups' AUCs.
+	Pooled *train.PooledAUC `json:"pooled_across_groups,omitempty"`
 }
 
 func newCompareCmd() *cobra.Command {
@@ -101,7 +103,7 @@ algorithm you choose with "abscopal train".`,
 					return fmt.Errorf("%s: %w", a, err)
 				}
 				c.results = append(c.results, res)
-				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups})
+				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled})
 				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
 			}
 			best := 0
@@ -177,5 +179,26 @@ func printComparison(w io.Writer, c *comparison) {
 		}
 		fmt.Fprintln(tw)
 	}
+	// The random-effects summary: the mean over groups and where a new
+	// group's AUC is expected.
+	pooled := func(label string, cell func(p *train.PooledAUC) string) {
+		fmt.Fprintf(tw, "%s\t\t", label)
+		for _, a := range c.Algos {
+			if a.Pooled == nil {
+				fmt.Fprint(tw, "\t-")
+			} else {
+				fmt.Fprintf(tw, "\t%s", cell(a.Pooled))
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	pooled("random effects", func(p *train.PooledAUC) string { return fmt.Sprintf("%.3f", p.AUC) })
+	pooled("95% CI", func(p *train.PooledAUC) string { return fmt.Sprintf("%.3f-%.3f", p.Low, p.High) })
+	pooled("95% prediction", func(p *train.PooledAUC) string {
+		if p.PredHigh == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f-%.3f", p.PredLow, p.PredHigh)
+	})
 	tw.Flush()
 }

@@ -240,6 +240,13 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 		}
 		fmt.Fprintf(tw, "ROC AUC by %s (the card has more)\t%s\n", res.Options.By, strings.Join(aucs, ", "))
 	}
+	if p := res.Pooled; p != nil {
+		line := fmt.Sprintf("%.3f (95%% CI %.3f-%.3f)", p.AUC, p.Low, p.High)
+		if p.PredHigh > 0 {
+			line += fmt.Sprintf(", in a new %s %.3f-%.3f (95%% prediction interval)", res.Options.By, p.PredLow, p.PredHigh)
+		}
+		fmt.Fprintf(tw, "ROC AUC across %s (random effects)\t%s\n", res.Options.By, line)
+	}
 	if lead := train.Leading(res.Importance, 3); len(lead) > 0 {
 		var top []string
 		for _, im := range lead {

@@ -405,7 +405,7 @@ func TestTrainFoldsBy(t *testing.T) {
 	reg := filepath.Join(dir, "registry")
 	code, stdout, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
 		"--name", "loco", "--bootstrap", "20", "--folds-by", "centre")
-	if code != 0 || !strings.Contains(stdout, "ROC AUC (CV by centre, 3 folds)") || !strings.Contains(stdout, "site-A 0.") || !strings.Contains(stdout, "site-C 0.") ||
+	if code != 0 || !strings.Contains(stdout, "ROC AUC (CV by centre, 3 folds)") || !strings.Contains(stdout, "ROC AUC across centre (random effects)") || !strings.Contains(stdout, "site-A 0.") || !strings.Contains(stdout, "site-C 0.") ||
 		!strings.Contains(stderr, "fold 3 of 3") {
 		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -421,13 +421,14 @@ func TestTrainFoldsBy(t *testing.T) {
 		"--bootstrap", "20", "--folds-by", "centre", "--json")
 	var c comparison
 	if code != 0 || json.Unmarshal([]byte(stdout), &c) != nil || c.FoldsBy != "centre" || c.Folds != 3 || len(c.Algos) != 2 ||
-		len(c.Algos[1].Groups) != 3 || c.Algos[1].Groups[2].Value != "site-C" || c.Algos[1].Groups[2].N != 300 {
+		len(c.Algos[1].Groups) != 3 || c.Algos[1].Groups[2].Value != "site-C" || c.Algos[1].Groups[2].N != 300 || c.Algos[0].Pooled == nil || c.Algos[0].Pooled.Groups != 3 {
 		t.Errorf("compare: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// As text, each centre's AUC by algorithm.
 	code, stdout, _ = runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--trees", "20",
 		"--bootstrap", "20", "--folds-by", "centre")
-	if want := fmt.Sprintf("site-B  300  %d", c.Algos[0].Groups[1].Positives); code != 0 || !strings.Contains(stdout, "CENTRE  N    POSITIVE  LOGISTIC  GBM") ||
+	if want := fmt.Sprintf("site-B          300  %d", c.Algos[0].Groups[1].Positives); code != 0 || !strings.Contains(stdout, "CENTRE          N    POSITIVE  LOGISTIC     GBM") ||
+		!strings.Contains(stdout, fmt.Sprintf("random effects                 %.3f", c.Algos[0].Pooled.AUC)) ||
 		!strings.Contains(stdout, want) || !strings.Contains(stdout, fmt.Sprintf("%.3f", c.Algos[1].Groups[1].Metrics.AUC)) {
 		t.Errorf("compare by centre, text: want %q in\n%s", want, stdout)
 	}

@@ -1,0 +1,91 @@
+package train
+
+import (
+	"errors"
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// PooledAUC summarizes the AUCs of groups (the centres of a validation by
+// centre) by a random-effects meta-analysis: the mean AUC across groups,
+// how much it varies between them, and the range in which a new group's
+// AUC is expected to fall.
+type PooledAUC struct {
+	Groups int `json:"groups"` // groups pooled
+	// LeftOut counts the groups that cannot be: one outcome only, or an AUC
+	// of exactly 0 or 1 (whose logit and standard error are not finite).
+	LeftOut int     `json:"left_out"`
+	AUC     float64 `json:"auc"`
+	Low     float64 `json:"auc_ci_low"` // 95% confidence interval of the mean
+	High    float64 `json:"auc_ci_high"`
+	// PredLow and PredHigh bound the 95% prediction interval of the AUC in
+	// a new group (Higgins, Thompson and Spiegelhalter 2009); zero with
+	// fewer than three groups, which leave no degree of freedom for it.
+	PredLow  float64 `json:"auc_prediction_low,omitempty"`
+	PredHigh float64 `json:"auc_prediction_high,omitempty"`
+	Tau2     float64 `json:"tau2"` // between-group variance of logit AUC
+	I2       float64 `json:"i2"`   // share of the variation due to heterogeneity, in [0, 1]
+}
+
+// ErrPool is wrapped by PoolAUC's error when fewer than two groups can be
+// pooled.
+var ErrPool = errors.New("cannot pool the AUCs")
+
+// PoolAUC pools the AUCs of groups as Debray et al. recommend for the
+// validation of a prediction model across centres (BMJ 2017;356:i6460): on
+// the logit scale, each with the Hanley-McNeil standard error (Radiology
+// 1982) carried by the delta method, by DerSimonian and Laird's random
+// effects (1986).
+func PoolAUC(groups []Group) (*PooledAUC, error) {
+	var y, v []float64 // logit AUC and its variance
+	out := &PooledAUC{}
+	for _, g := range groups {
+		if g.Metrics == nil || g.Metrics.AUC <= 0 || g.Metrics.AUC >= 1 {
+			out.LeftOut++
+			continue
+		}
+		a := g.Metrics.AUC
+		n1, n0 := float64(g.Positives), float64(g.N-g.Positives)
+		q1, q2 := a/(2-a), 2*a*a/(1+a)
+		varAUC := (a*(1-a) + (n1-1)*(q1-a*a) + (n0-1)*(q2-a*a)) / (n1 * n0)
+		d := a * (1 - a) // d logit(a) / da = 1 / d
+		y, v = append(y, math.Log(a/(1-a))), append(v, varAUC/(d*d))
+	}
+	k := len(y)
+	out.Groups = k
+	if k < 2 {
+		return out, ErrPool
+	}
+	// Fixed-effect weights, Cochran's Q and the moment estimate of tau².
+	var sw, sw2, swy float64
+	for i := range y {
+		w := 1 / v[i]
+		sw, sw2, swy = sw+w, sw2+w*w, swy+w*y[i]
+	}
+	fixed := swy / sw
+	q := 0.0
+	for i := range y {
+		q += (y[i] - fixed) * (y[i] - fixed) / v[i]
+	}
+	df := float64(k - 1)
+	out.Tau2 = math.Max(0, (q-df)/(sw-sw2/sw))
+	if q > 0 {
+		out.I2 = math.Max(0, (q-df)/q)
+	}
+	// Random-effects weights.
+	var rw, rwy float64
+	for i := range y {
+		w := 1 / (v[i] + out.Tau2)
+		rw, rwy = rw+w, rwy+w*y[i]
+	}
+	mu, se := rwy/rw, math.Sqrt(1/rw)
+	z := distuv.UnitNormal.Quantile(0.975)
+	out.AUC, out.Low, out.High = sigmoid(mu), sigmoid(mu-z*se), sigmoid(mu+z*se)
+	if k >= 3 {
+		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 2)}.Quantile(0.975)
+		half := t * math.Sqrt(out.Tau2+se*se)
+		out.PredLow, out.PredHigh = sigmoid(mu-half), sigmoid(mu+half)
+	}
+	return out, nil
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""Reference values for train.TestPoolAUC: five centres' AUCs pooled on the
+logit scale by DerSimonian-Laird random effects, by statsmodels'
+combine_effects (Debian python3-statsmodels 0.13.5), each AUC with the
+Hanley-McNeil (1982) variance carried to the logit scale by the delta method;
+the 95% prediction interval by Higgins, Thompson and Spiegelhalter (2009),
+with scipy's t quantile.
+
+Usage: /usr/bin/python3 train/testdata/pool/make_reference.py > train/testdata/pool/reference.json
+"""
+import json
+import math
+
+import numpy as np
+from scipy import stats
+from statsmodels.stats.meta_analysis import combine_effects
+
+# (AUC, positives, negatives) per centre.
+centres = [(0.74, 40, 110), (0.68, 25, 80), (0.81, 60, 90), (0.62, 15, 45), (0.77, 33, 70)]
+
+
+def hanley_mcneil_var(a, n1, n0):
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    return (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
+
+
+eff = np.array([math.log(a / (1 - a)) for a, _, _ in centres])
+var = np.array([hanley_mcneil_var(a, n1, n0) / (a * (1 - a)) ** 2 for a, n1, n0 in centres])
+res = combine_effects(eff, var, method_re="dl", use_t=False)
+frame = res.summary_frame()
+mu, lo, hi = frame.loc["random effect", ["eff", "ci_low", "ci_upp"]]
+se = frame.loc["random effect", "sd_eff"]
+k = len(centres)
+t = stats.t.ppf(0.975, k - 2)
+half = t * math.sqrt(res.tau2 + se * se)
+expit = lambda z: 1 / (1 + math.exp(-z))
+print(json.dumps({
+    "centres": [{"auc": a, "positives": n1, "negatives": n0} for a, n1, n0 in centres],
+    "auc": expit(mu), "auc_ci_low": expit(lo), "auc_ci_high": expit(hi),
+    "auc_prediction_low": expit(mu - half), "auc_prediction_high": expit(mu + half),
+    "tau2": res.tau2, "i2": res.i2,
+}, indent=2))
