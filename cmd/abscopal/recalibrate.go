@@ -64,7 +64,11 @@ version's own training data.`,
 			if err := r.CheckWritable(name); err != nil { // before the work, not after it
 				return err
 			}
-			rec, files, err := recalibrate(cmd.Context(), r, name, version, data, opts)
+			sum, err := fileSHA256(data)
+			if err != nil {
+				return err
+			}
+			rec, files, err := recalibrate(cmd.Context(), r, name, version, data, sum, opts)
 			if err != nil {
 				return err
 			}
@@ -84,10 +88,10 @@ version's own training data.`,
 	return cmd
 }
 
-// recalibrate refits name:version's calibration on the data file and
-// renders the new version's files: the work of "models recalibrate", and
-// of "models reproduce" for a recalibrated version.
-func recalibrate(ctx context.Context, r *models.Registry, name, version, data string, opts train.RecalibrateOptions) (*train.Recalibrated, map[string][]byte, error) {
+// recalibrate refits name:version's calibration on the data file (whose
+// SHA-256 is sum) and renders the new version's files: the work of "models
+// recalibrate", and of "models reproduce" for a recalibrated version.
+func recalibrate(ctx context.Context, r *models.Registry, name, version, data, sum string, opts train.RecalibrateOptions) (*train.Recalibrated, map[string][]byte, error) {
 	published, err := r.ReadVerified(name, version)
 	if err != nil {
 		return nil, nil, err
@@ -99,10 +103,6 @@ func recalibrate(ctx context.Context, r *models.Registry, name, version, data st
 	m.Version = version
 	if c := m.Bundle.Calibration.Method; opts.Method == models.CalibrationIntercept && c == models.CalibrationIsotonic {
 		return nil, nil, fmt.Errorf("%s:%s is calibrated by isotonic regression, which an intercept shift cannot move: use --calibration platt or isotonic", name, version)
-	}
-	sum, err := fileSHA256(data)
-	if err != nil {
-		return nil, nil, err
 	}
 	if sum == m.Bundle.Training.DataSHA256 {
 		return nil, nil, fmt.Errorf("%s is %s:%s's training data (the same SHA-256): recalibrate on patients the model was not trained on", data, name, version)

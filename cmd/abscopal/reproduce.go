@@ -162,6 +162,6 @@ func reproduceRecalibration(ctx context.Context, r *models.Registry, name, versi
 	if err != nil {
 		return nil, fmt.Errorf("%s:%s was recalibrated from %s: %w", name, version, rc.From, err)
 	}
-	_, files, err := recalibrate(ctx, r, fromName, fromVersion, data, train.RecalibrateOptions{Method: rc.Method, Bootstrap: rc.Bootstrap, Seed: rc.Seed})
+	_, files, err := recalibrate(ctx, r, fromName, fromVersion, data, sum, train.RecalibrateOptions{Method: rc.Method, Bootstrap: rc.Bootstrap, Seed: rc.Seed})
 	return files, err
 }
