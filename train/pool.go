@@ -2,6 +2,7 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -88,4 +89,19 @@ func PoolAUC(groups []Group) (*PooledAUC, error) {
 		out.PredLow, out.PredHigh = sigmoid(mu-half), sigmoid(mu+half)
 	}
 	return out, nil
+}
+
+// Describe says p in a sentence, for reports: the AUC across the values of
+// the column by, its interval, a new value's prediction interval and the
+// heterogeneity.
+func (p *PooledAUC) Describe(by string) string {
+	s := fmt.Sprintf("across the values of %s (random effects on the logit AUC, DerSimonian-Laird, %d pooled", by, p.Groups)
+	if p.LeftOut > 0 {
+		s += fmt.Sprintf(", %d without both outcomes left out", p.LeftOut)
+	}
+	s += fmt.Sprintf("): AUC %.3f (95%% CI %.3f-%.3f)", p.AUC, p.Low, p.High)
+	if p.PredHigh > 0 {
+		s += fmt.Sprintf("; in a new %s, the AUC is expected within %.3f-%.3f (95%% prediction interval)", by, p.PredLow, p.PredHigh)
+	}
+	return s + fmt.Sprintf("; between-%s heterogeneity tau² %.4f, I² %.0f%%.", by, p.Tau2, 100*p.I2)
 }

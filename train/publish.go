@@ -212,12 +212,7 @@ func Card(b *models.Bundle, res *Result) string {
 			fmt.Fprintf(&w, "\n| %s | %d | %d | %.3f (%.3f-%.3f) | %.4f | %.3f / %.3f |", g.Value, g.N, g.Positives, gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope)
 		}
 		if p := res.Pooled; p != nil {
-			fmt.Fprintf(&w, "\n\nAcross the values of %s (random effects on the logit AUC, DerSimonian-Laird, %d pooled): AUC %.3f\n", res.Options.By, p.Groups, p.AUC)
-			fmt.Fprintf(&w, "(95%% CI %.3f-%.3f)", p.Low, p.High)
-			if p.PredHigh > 0 {
-				fmt.Fprintf(&w, "; in a new %s, the AUC is expected within %.3f-%.3f (95%% prediction interval)", res.Options.By, p.PredLow, p.PredHigh)
-			}
-			fmt.Fprintf(&w, ".\nBetween-%s heterogeneity: tau² %.4f, I² %.0f%%.", res.Options.By, p.Tau2, 100*p.I2)
+			w.WriteString("\n\nPooled " + p.Describe(res.Options.By))
 		}
 	}
 	w.WriteString("\n\n## Calibration\n\n![calibration curve](calibration.svg)\n\n")

@@ -25,6 +25,10 @@ type ValidateOptions struct {
 	// can rank well overall and poorly, or miscalibrated, in one of them.
 	// At most MaxGroups values, null counting as one.
 	By string
+	// Pool, with By, pools the subgroups' AUCs by random effects
+	// (Validation.Pooled): for subgroups that are centres, whose mean and
+	// spread say what to expect at another.
+	Pool bool
 }
 
 // MaxGroups is the most subgroups ValidateOptions.By may make: beyond it the
@@ -44,6 +48,9 @@ type Validation struct {
 	// Groups holds, with ValidateOptions.By, the metrics of each subgroup,
 	// in the order of their values (numbers by value, null last).
 	Groups []Group `json:"groups,omitempty"`
+	// Pooled is, with ValidateOptions.Pool, the random-effects summary of
+	// the groups' AUCs (nil when fewer than two have one).
+	Pooled *PooledAUC `json:"pooled_across_groups,omitempty"`
 	// Predictions and Labels are the scored rows, in file order: two models
 	// validated on one file can be compared row by row (CompareAUC).
 	Predictions []float64 `json:"-"`
@@ -81,6 +88,11 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 	if opts.By != "" {
 		if v.Groups, err = Subgroups(opts.By, src.Kind(opts.By), sc.keys, sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
 			return nil, err
+		}
+		if opts.Pool {
+			if p, err := PoolAUC(v.Groups); err == nil {
+				v.Pooled = p
+			}
 		}
 	}
 	return &v, nil

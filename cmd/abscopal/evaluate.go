@@ -35,6 +35,7 @@ type evaluation struct {
 	RecalibrationFile bool   `json:"recalibration_file"`
 	Synthetic         bool   `json:"synthetic"`
 	By                string `json:"by,omitempty"` // the subgroup column of Groups
+	pool              bool   // whether pooling the groups was asked for
 	train.Validation
 	CrossValidated train.Metrics `json:"cross_validated"`
 }
@@ -97,6 +98,9 @@ the patients: a new version against the one in production, say.`,
 					return err
 				}
 			}
+			if opts.Pool && opts.By == "" {
+				return usageError{errors.New("--pool pools the subgroups of --by: give the centre column with --by")}
+			}
 			if len(refs) > 1 && (plot != "" || opts.By != "") {
 				return usageError{errors.New("--plot and --by take one model; evaluate the models one by one for them")}
 			}
@@ -143,6 +147,7 @@ the patients: a new version against the one in production, say.`,
 	cmd.Flags().IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC's 95% CI")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "seed of the bootstrap resamples")
 	cmd.Flags().StringVar(&opts.By, "by", "", fmt.Sprintf("also evaluate each subgroup of this column (at most %d values: a category, a flag, a grade)", train.MaxGroups))
+	cmd.Flags().BoolVar(&opts.Pool, "pool", false, "with --by centres: pool their AUCs by random effects (the mean across centres, and what to expect at another)")
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
@@ -176,7 +181,7 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
 		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
 		RecalibrationFile: b.Recalibrated != nil && sum == b.Recalibrated.DataSHA256,
-		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, Validation: *v, CrossValidated: cv}, nil
+		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, pool: opts.Pool, Validation: *v, CrossValidated: cv}, nil
 }
 
 // reportEvaluation prints one model's evaluation (as JSON with asJSON) and
@@ -299,6 +304,12 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 			fmt.Fprintf(tw, "%.3f (%.3f-%.3f)\t%.4f\t%.3f / %.3f\n", gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope)
 		}
 		tw.Flush()
+		switch {
+		case ev.Pooled != nil:
+			fmt.Fprintf(w, "\nPooled %s\n", ev.Pooled.Describe(ev.By))
+		case ev.pool:
+			fmt.Fprintf(w, "\nNot pooled: fewer than two values of %s hold both outcomes.\n", ev.By)
+		}
 	}
 	fmt.Fprintf(w, "\nDecision curve on this file: net benefit per patient of acting when p >= the threshold\n(Vickers and Elkin 2006; acting on no one: 0):\n\n")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

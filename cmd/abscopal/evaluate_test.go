@@ -5,12 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/train"
 )
 
 // TestEvaluate trains on one synthetic cohort and evaluates on another, then
@@ -89,7 +91,7 @@ func TestEvaluate(t *testing.T) {
 			}
 			return data.Float(float64(1 + i%3))
 		})
-	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--json", "--by", "centre", "--bootstrap", "20")
+	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--json", "--by", "centre", "--pool", "--bootstrap", "20")
 	var bycentre evaluation
 	if code != 0 || json.Unmarshal([]byte(stdout), &bycentre) != nil {
 		t.Fatalf("--by centre: exit %d, %s", code, stderr)
@@ -102,6 +104,15 @@ func TestEvaluate(t *testing.T) {
 	if got := strings.Join(values, ","); got != "1,2,3,null" || n != m.N || bycentre.Metrics.AUC != m.AUC || bycentre.Undefined != noRT || bycentre.Unlabelled != unlabelled {
 		t.Errorf("--by centre: groups %s of %d rows (want 1,2,3,null of %d), AUC %v (want %v), %d undefined and %d unlabelled (want %d and %d)",
 			got, n, m.N, bycentre.Metrics.AUC, m.AUC, bycentre.Undefined, bycentre.Unlabelled, noRT, unlabelled)
+	}
+	// --pool: the centres' AUCs by random effects, as train.PoolAUC gives them.
+	if want, err := train.PoolAUC(bycentre.Groups); err != nil || !reflect.DeepEqual(bycentre.Pooled, want) || want.Groups != 4 {
+		t.Errorf("pooled %+v, want %+v (%v)", bycentre.Pooled, want, err)
+	}
+	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--pool", "--bootstrap", "20"); code != 0 ||
+		!strings.Contains(stdout, "Pooled across the values of centre (random effects on the logit AUC, DerSimonian-Laird, 4 pooled): AUC ") ||
+		!strings.Contains(stdout, "in a new centre, the AUC is expected within") {
+		t.Errorf("--pool as text:\n%s", stdout)
 	}
 
 	// Two versions on the same rows: the second against the first, paired.
@@ -167,6 +178,7 @@ func TestEvaluateBadInput(t *testing.T) {
 		{"plot format", append(base, "--data", cohort, "--plot", filepath.Join(dir, "c.png")), 2, "the extension must be .svg"},
 		{"plot nowhere", append(base, "--data", cohort, "--plot", filepath.Join(dir, "no", "c.svg")), 1, "write " + filepath.Join(dir, "no", "c.svg") + ": no directory " + filepath.Join(dir, "no")},
 		{"no subgroup column", append(base, "--data", cohort, "--by", "centre"), 1, "cohort.parquet: no column centre (it has patient_id, "},
+		{"pool without by", append(base, "--data", cohort, "--pool"), 2, "--pool pools the subgroups of --by"},
 		{"plot of two models", append(base, "--model", "response", "--data", cohort, "--plot", filepath.Join(dir, "c.svg")), 2, "--plot and --by take one model"},
 		{"two targets", []string{"evaluate", "--registry", reg, "--model", "response,other", "--data", cohort}, 1, "response:v1 predicts objective_response and other:v1 abscopal_response: models compared on one file must share a target"},
 		{"no such model", []string{"evaluate", "--registry", reg, "--model", "nope", "--data", cohort}, 1, "model not found: nope"},
