@@ -18,6 +18,9 @@ type modelSet struct {
 	byName   map[string]*models.Model // every model: its production alias, else its latest version
 	byTarget map[string]*models.Model // the v1 model of each target
 	groups   map[*models.Model]*outputGroups
+	// v1Models names the models that answer /v1 ("abscopal:v3
+	// response:v1"), for the request log: made once per set, not per request.
+	v1Models string
 }
 
 // outputGroups maps each pipeline output (a level, a missing indicator) to
@@ -73,6 +76,13 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 			}
 		}
 	}
+	var answering []string
+	for _, t := range []string{"abscopal_response", "objective_response"} {
+		if m, ok := set.byTarget[t]; ok {
+			answering = append(answering, m.Bundle.Name+":"+m.Version)
+		}
+	}
+	set.v1Models = strings.Join(answering, " ")
 	return set, nil
 }
 

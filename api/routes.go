@@ -77,9 +77,17 @@ func (s *Server) observe(c *gin.Context) {
 	d := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 	s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
-	s.log.Info("request", "request_id", c.GetString("request_id"), "method", c.Request.Method, "route", route,
-		"status", status, "latency_ms", float64(d.Microseconds())/1000, "bytes", c.Writer.Size())
+	attrs := []any{"request_id", c.GetString("request_id"), "method", c.Request.Method, "route", route,
+		"status", status, "latency_ms", float64(d.Microseconds()) / 1000, "bytes", c.Writer.Size()}
+	if m := c.GetString(logModels); m != "" {
+		attrs = append(attrs, "models", m) // which versions answered: traceable after a reload
+	}
+	s.log.Info("request", attrs...)
 }
+
+// logModels is the context key under which a handler that scored patients
+// names the model versions that did, for the request log.
+const logModels = "models"
 
 // recover turns a panic into a 500 that says nothing about internals; the
 // log has the detail, under the request id.

@@ -761,3 +761,47 @@ func TestServesRecalibratedVersion(t *testing.T) {
 		t.Errorf("prediction %v, want v2's %v", got, want)
 	}
 }
+
+// TestRequestLog: each request is logged with the model versions that
+// answered it, and nothing of the patient.
+func TestRequestLog(t *testing.T) {
+	var buf bytes.Buffer
+	s, err := New(Config{Registry: sharedRegistry(t), Logger: slog.New(slog.NewJSONHandler(&buf, nil)), WatchInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, s)
+	patient := strings.Replace(sbrtPatient, `"p1"`, `"MRN-0042-secret"`, 1)
+	if status, _ := c.do("POST", "/v1/predict", patient, true); status != 200 {
+		t.Fatalf("predict: %d", status)
+	}
+	if status, _ := c.do("POST", "/v2/models/response/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}]}`, true); status != 200 {
+		t.Fatalf("infer: %d", status)
+	}
+	c.do("GET", "/healthz", "", true)
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	want := map[string]string{"/v1/predict": "abscopal:v1 response:v1", "/v2/models/:name/infer": "response:v1", "/healthz": ""}
+	for _, l := range lines {
+		route, _ := l["route"].(string)
+		models, _ := l["models"].(string)
+		if w, ok := want[route]; !ok || models != w {
+			t.Errorf("%s logged models %q, want %q", route, models, w)
+		}
+		delete(want, route)
+	}
+	if len(want) != 0 {
+		t.Errorf("not logged: %v", want)
+	}
+	if strings.Contains(buf.String(), "MRN-0042-secret") || strings.Contains(buf.String(), "pdl1") {
+		t.Errorf("the log holds patient data:\n%s", buf.String())
+	}
+}

@@ -331,6 +331,7 @@ func (s *Server) predict(c *gin.Context) {
 	if !ok {
 		return
 	}
+	c.Set(logModels, set.v1Models)
 	out := make([]patientPrediction, len(patients))
 	for i, p := range patients {
 		out[i] = s.predictOne(set, p)
@@ -409,6 +410,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	if !ok {
 		return
 	}
+	c.Set(logModels, set.v1Models)
 	results := make([]regimenResult, len(regimens))
 	for i, r := range regimens {
 		p, field, msg := applyRegimen(*base, r)

@@ -247,6 +247,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 		out.Parameters = map[string]any{"null_rows": undefined, "null_reason": nullReason}
 	}
 	s.metrics.predictions.WithLabelValues(m.Bundle.Name, m.Version, m.Bundle.Target).Add(float64(n - len(undefined)))
+	c.Set(logModels, m.Bundle.Name+":"+m.Version)
 	resp := gin.H{"model_name": m.Bundle.Name, "model_version": m.Version, "outputs": []v2Output{out}}
 	if req.ID != "" {
 		resp["id"] = req.ID
