@@ -27,7 +27,7 @@ func newReproduceCmd(reg func() (*models.Registry, error)) *cobra.Command {
 		Short: "Retrain a published version from its recorded data and settings and check that the same files come out",
 		Long: `reproduce checks that FILE is the version's training data (its SHA-256), trains
 again with the settings the bundle records (algorithm, seed, folds, bootstrap
-resamples, calibration, threshold, subgroup column, hyperparameters), and
+resamples, calibration, threshold, subgroup or fold column, hyperparameters), and
 compares what comes out with the published bundle.json, card.md and
 calibration.svg, byte for byte. Exit 0 when all three are the same; 1, naming
 what differs, when they are not. An abscopal or Go other than the one that
