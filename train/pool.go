@@ -18,7 +18,7 @@ type PooledAUC struct {
 	// of exactly 0 or 1 (whose logit and standard error are not finite).
 	LeftOut int     `json:"left_out"`
 	AUC     float64 `json:"auc"`
-	Low     float64 `json:"auc_ci_low"` // 95% confidence interval of the mean
+	Low     float64 `json:"auc_ci_low"` // 95% confidence interval of the mean (Hartung-Knapp)
 	High    float64 `json:"auc_ci_high"`
 	// PredLow and PredHigh bound the 95% prediction interval of the AUC in
 	// a new group (Higgins, Thompson and Spiegelhalter 2009); zero with
@@ -37,7 +37,10 @@ var ErrPool = errors.New("cannot pool the AUCs")
 // validation of a prediction model across centres (BMJ 2017;356:i6460): on
 // the logit scale, each with the Hanley-McNeil standard error (Radiology
 // 1982) carried by the delta method, by DerSimonian and Laird's random
-// effects (1986).
+// effects (1986). The interval of the mean is Hartung and Knapp's (2001),
+// with its scale floored at 1, as the normal one is too narrow with the
+// few groups a validation by centre has (IntHout et al. 2014; Röver et al.
+// 2015).
 func PoolAUC(groups []Group) (*PooledAUC, error) {
 	var y, v []float64 // logit AUC and its variance
 	out := &PooledAUC{}
@@ -81,8 +84,13 @@ func PoolAUC(groups []Group) (*PooledAUC, error) {
 		rw, rwy = rw+w, rwy+w*y[i]
 	}
 	mu, se := rwy/rw, math.Sqrt(1/rw)
-	z := distuv.UnitNormal.Quantile(0.975)
-	out.AUC, out.Low, out.High = sigmoid(mu), sigmoid(mu-z*se), sigmoid(mu+z*se)
+	scale := 0.0 // the weighted residual variance about mu
+	for i := range y {
+		scale += (y[i] - mu) * (y[i] - mu) / (v[i] + out.Tau2)
+	}
+	scale /= df
+	hk := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975) * se * math.Sqrt(math.Max(1, scale))
+	out.AUC, out.Low, out.High = sigmoid(mu), sigmoid(mu-hk), sigmoid(mu+hk)
 	if k >= 3 {
 		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 2)}.Quantile(0.975)
 		half := t * math.Sqrt(out.Tau2+se*se)
@@ -95,7 +103,7 @@ func PoolAUC(groups []Group) (*PooledAUC, error) {
 // the column by, its interval, a new value's prediction interval and the
 // heterogeneity.
 func (p *PooledAUC) Describe(by string) string {
-	s := fmt.Sprintf("across the values of %s (random effects on the logit AUC, DerSimonian-Laird, %d pooled", by, p.Groups)
+	s := fmt.Sprintf("across the values of %s (random effects on the logit AUC, DerSimonian-Laird, Hartung-Knapp interval, %d pooled", by, p.Groups)
 	if p.LeftOut > 0 {
 		s += fmt.Sprintf(", %d without both outcomes left out", p.LeftOut)
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/abscopal/abscopal/train"
 )
 
-// TestPoolAUC checks the random-effects pooling against statsmodels'
-// combine_effects (DerSimonian-Laird) on five centres; the reference and
+// TestPoolAUC checks the random-effects pooling against statsmodels.
+// combine_effects (DerSimonian-Laird, Hartung-Knapp interval) on five
+// centres, and the floor of the interval's scale by hand; the reference and
 // the script that made it are in testdata/pool.
 func TestPoolAUC(t *testing.T) {
 	b, err := os.ReadFile("testdata/pool/reference.json")
@@ -59,5 +60,26 @@ func TestPoolAUC(t *testing.T) {
 	}
 	if _, err := train.PoolAUC(groups[:2]); !errors.Is(err, train.ErrPool) {
 		t.Errorf("one group: %v", err)
+	}
+
+	// Three identical groups: no heterogeneity and a residual scale of 0,
+	// floored at 1, so the interval is the t quantile on 2 degrees of
+	// freedom (4.302653, tables) times the fixed-effect standard error, by
+	// hand from the Hanley-McNeil variance.
+	same := []train.Group{}
+	for range 3 {
+		same = append(same, train.Group{N: 100, Positives: 40, Metrics: &train.Metrics{AUC: 0.75}})
+	}
+	p, err := train.PoolAUC(same)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, n1, n0 := 0.75, 40.0, 60.0
+	q1, q2 := a/(2-a), 2*a*a/(1+a)
+	v := (a*(1-a) + (n1-1)*(q1-a*a) + (n0-1)*(q2-a*a)) / (n1 * n0) / (a * (1 - a) * a * (1 - a))
+	half := 4.302653 * math.Sqrt(v/3)
+	logit := math.Log(3)
+	if math.Abs(p.AUC-0.75) > 1e-12 || p.Tau2 != 0 || p.I2 != 0 || math.Abs(p.Low-1/(1+math.Exp(-(logit-half)))) > 1e-6 || math.Abs(p.High-1/(1+math.Exp(-(logit+half)))) > 1e-6 {
+		t.Errorf("three equal groups: %+v; want 0.75 within %.6f-%.6f", p, 1/(1+math.Exp(-(logit-half))), 1/(1+math.Exp(-(logit+half))))
 	}
 }

@@ -2,9 +2,12 @@
 """Reference values for train.TestPoolAUC: five centres' AUCs pooled on the
 logit scale by DerSimonian-Laird random effects, by statsmodels'
 combine_effects (Debian python3-statsmodels 0.13.5), each AUC with the
-Hanley-McNeil (1982) variance carried to the logit scale by the delta method;
-the 95% prediction interval by Higgins, Thompson and Spiegelhalter (2009),
-with scipy's t quantile.
+Hanley-McNeil (1982) variance carried to the logit scale by the delta method.
+The confidence interval is Hartung and Knapp's (statsmodels' "random effect
+wls" row with use_t: a t quantile on k-1 degrees of freedom and the weighted
+residual scale, which is above 1 here, so the modification that floors it at
+1 does not apply); the 95% prediction interval is Higgins, Thompson and
+Spiegelhalter's (2009), with scipy's t quantile.
 
 Usage: /usr/bin/python3 train/testdata/pool/make_reference.py > train/testdata/pool/reference.json
 """
@@ -26,10 +29,12 @@ def hanley_mcneil_var(a, n1, n0):
 
 eff = np.array([math.log(a / (1 - a)) for a, _, _ in centres])
 var = np.array([hanley_mcneil_var(a, n1, n0) / (a * (1 - a)) ** 2 for a, n1, n0 in centres])
-res = combine_effects(eff, var, method_re="dl", use_t=False)
+res = combine_effects(eff, var, method_re="dl", use_t=True)
 frame = res.summary_frame()
-mu, lo, hi = frame.loc["random effect", ["eff", "ci_low", "ci_upp"]]
-se = frame.loc["random effect", "sd_eff"]
+mu, se = frame.loc["random effect", ["eff", "sd_eff"]]
+lo, hi = frame.loc["random effect wls", ["ci_low", "ci_upp"]]
+w = 1 / (var + res.tau2)
+assert (w * (eff - mu) ** 2).sum() / (len(eff) - 1) > 1, "the reference must not need the floor at 1"
 k = len(centres)
 t = stats.t.ppf(0.975, k - 2)
 half = t * math.sqrt(res.tau2 + se * se)
