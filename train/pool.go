@@ -36,8 +36,10 @@ var ErrPool = errors.New("cannot pool the AUCs")
 // PoolAUC pools the AUCs of groups as Debray et al. recommend for the
 // validation of a prediction model across centres (BMJ 2017;356:i6460): on
 // the logit scale, each with the Hanley-McNeil standard error (Radiology
-// 1982) carried by the delta method, by DerSimonian and Laird's random
-// effects (1986). The interval of the mean is Hartung and Knapp's (2001),
+// 1982) carried by the delta method, by random effects with Paule and
+// Mandel's estimate of the between-group variance (1982; preferred to
+// DerSimonian and Laird's moments, which understate it with few groups:
+// Veroniki et al. 2016). The interval of the mean is Hartung and Knapp's (2001),
 // with its scale floored at 1, as the normal one is too narrow with the
 // few groups a validation by centre has (IntHout et al. 2014; Röver et al.
 // 2015).
@@ -61,22 +63,14 @@ func PoolAUC(groups []Group) (*PooledAUC, error) {
 	if k < 2 {
 		return out, ErrPool
 	}
-	// Fixed-effect weights, Cochran's Q and the moment estimate of tau².
-	var sw, sw2, swy float64
-	for i := range y {
-		w := 1 / v[i]
-		sw, sw2, swy = sw+w, sw2+w*w, swy+w*y[i]
-	}
-	fixed := swy / sw
-	q := 0.0
-	for i := range y {
-		q += (y[i] - fixed) * (y[i] - fixed) / v[i]
-	}
+	// Cochran's Q about the fixed-effect mean gives I², and tau² is Paule
+	// and Mandel's: the value at which the random-effects weights' Q is its
+	// degrees of freedom.
 	df := float64(k - 1)
-	out.Tau2 = math.Max(0, (q-df)/(sw-sw2/sw))
-	if q > 0 {
+	if q := generalizedQ(y, v, 0); q > 0 {
 		out.I2 = math.Max(0, (q-df)/q)
 	}
+	out.Tau2 = pauleMandel(y, v)
 	// Random-effects weights.
 	var rw, rwy float64
 	for i := range y {
@@ -99,11 +93,58 @@ func PoolAUC(groups []Group) (*PooledAUC, error) {
 	return out, nil
 }
 
+// generalizedQ is the weighted sum of squares of y about its weighted
+// mean, with weights 1/(v + tau2).
+func generalizedQ(y, v []float64, tau2 float64) float64 {
+	var sw, swy float64
+	for i := range y {
+		w := 1 / (v[i] + tau2)
+		sw, swy = sw+w, swy+w*y[i]
+	}
+	mu, q := swy/sw, 0.0
+	for i := range y {
+		q += (y[i] - mu) * (y[i] - mu) / (v[i] + tau2)
+	}
+	return q
+}
+
+// pauleMandel returns the tau² ≥ 0 at which generalizedQ equals k-1 (0 when
+// it is below that already at 0), by the iteration of DerSimonian and
+// Kacker (2007, appendix 8) that statsmodels uses, to a tighter tolerance.
+// Q falls as tau² grows, and the iteration climbs to the root from below.
+func pauleMandel(y, v []float64) float64 {
+	df := float64(len(y) - 1)
+	tau2 := 0.0
+	for range 200 {
+		var sw, swy float64
+		for i := range y {
+			w := 1 / (v[i] + tau2)
+			sw, swy = sw+w, swy+w*y[i]
+		}
+		mu := swy / sw
+		var q, slope float64
+		for i := range y {
+			w, r2 := 1/(v[i]+tau2), (y[i]-mu)*(y[i]-mu)
+			q, slope = q+w*r2, slope+w*w*r2
+		}
+		ee := q - df
+		if ee <= 0 || slope == 0 {
+			break // at 0, no heterogeneity to estimate; later, the root reached from below
+		}
+		step := ee / slope
+		tau2 += step
+		if step <= 1e-14*math.Max(tau2, 1) {
+			break
+		}
+	}
+	return tau2
+}
+
 // Describe says p in a sentence, for reports: the AUC across the values of
 // the column by, its interval, a new value's prediction interval and the
 // heterogeneity.
 func (p *PooledAUC) Describe(by string) string {
-	s := fmt.Sprintf("across the values of %s (random effects on the logit AUC, DerSimonian-Laird, Hartung-Knapp interval, %d pooled", by, p.Groups)
+	s := fmt.Sprintf("across the values of %s (random effects on the logit AUC, Paule-Mandel, Hartung-Knapp interval, %d pooled", by, p.Groups)
 	if p.LeftOut > 0 {
 		s += fmt.Sprintf(", %d without both outcomes left out", p.LeftOut)
 	}

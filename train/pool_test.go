@@ -11,8 +11,8 @@ import (
 )
 
 // TestPoolAUC checks the random-effects pooling against statsmodels.
-// combine_effects (DerSimonian-Laird, Hartung-Knapp interval) on five
-// centres, and the floor of the interval's scale by hand; the reference and
+// combine_effects (Paule-Mandel, Hartung-Knapp interval) on five centres,
+// and the floor of the interval's scale by hand; the reference and
 // the script that made it are in testdata/pool.
 func TestPoolAUC(t *testing.T) {
 	b, err := os.ReadFile("testdata/pool/reference.json")
@@ -44,7 +44,10 @@ func TestPoolAUC(t *testing.T) {
 	}{{"auc", got.AUC, want.AUC}, {"ci low", got.Low, want.Low}, {"ci high", got.High, want.High},
 		{"prediction low", got.PredLow, want.PredLow}, {"prediction high", got.PredHigh, want.PredHigh},
 		{"tau2", got.Tau2, want.Tau2}, {"i2", got.I2, want.I2}} {
-		if math.Abs(f.got-f.want) > 1e-9 {
+		// statsmodels stops its Paule-Mandel iteration when the estimating
+		// equation is within 1e-5 of 0; ours goes on to 1e-14, hence the
+		// difference of about 1e-8 (TestPauleMandelRoot checks our root).
+		if math.Abs(f.got-f.want) > 1e-7 {
 			t.Errorf("%s = %.12f, statsmodels %.12f", f.name, f.got, f.want)
 		}
 	}

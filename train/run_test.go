@@ -418,7 +418,7 @@ func TestRunFoldsBy(t *testing.T) {
 		t.Errorf("pooled %+v, want %+v (%v)", res.Pooled, pooled, err)
 	}
 	for _, want := range []string{"## Performance (cross-validation by ici_class: 4 folds, each holding out one value of ici_class)",
-		"Pooled across the values of ici_class (random effects on the logit AUC, DerSimonian-Laird, Hartung-Knapp interval, 4 pooled)",
+		"Pooled across the values of ici_class (random effects on the logit AUC, Paule-Mandel, Hartung-Knapp interval, 4 pooled)",
 		"AUC per fold: by ici_class, below.", "Each ici_class as a held-out fold", "| pd1_ctla4 | "} {
 		if !strings.Contains(card, want) {
 			t.Errorf("card lacks %q:\n%s", want, card)

@@ -110,7 +110,7 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("pooled %+v, want %+v (%v)", bycentre.Pooled, want, err)
 	}
 	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--pool", "--bootstrap", "20"); code != 0 ||
-		!strings.Contains(stdout, "Pooled across the values of centre (random effects on the logit AUC, DerSimonian-Laird, Hartung-Knapp interval, 4 pooled): AUC ") ||
+		!strings.Contains(stdout, "Pooled across the values of centre (random effects on the logit AUC, Paule-Mandel, Hartung-Knapp interval, 4 pooled): AUC ") ||
 		!strings.Contains(stdout, "in a new centre, the AUC is expected within") {
 		t.Errorf("--pool as text:\n%s", stdout)
 	}
