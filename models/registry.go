@@ -367,22 +367,30 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 
 // Load resolves ref, verifies the version's files and decodes its bundle.
 func (r *Registry) Load(ref string) (*Model, error) {
+	m, _, err := r.LoadFiles(ref)
+	return m, err
+}
+
+// LoadFiles is Load that also returns the version's verified files (the
+// card and plots besides bundle.json), for callers that render a version
+// from another.
+func (r *Registry) LoadFiles(ref string) (*Model, map[string][]byte, error) {
 	name, version, err := r.Resolve(ref)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	files, err := r.ReadVerified(name, version)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, ok := files["bundle.json"]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s:%s has no bundle.json", ErrBundle, name, version)
+		return nil, nil, fmt.Errorf("%w: %s:%s has no bundle.json", ErrBundle, name, version)
 	}
 	m, err := DecodeBundle(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%s: %w", name, version, err)
+		return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
 	}
 	m.Version = version
-	return m, nil
+	return m, files, nil
 }

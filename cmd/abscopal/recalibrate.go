@@ -57,18 +57,23 @@ version's own training data.`,
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
 				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
 			}
-			name, version, err := r.Resolve(args[0])
+			m, published, err := r.LoadFiles(args[0])
 			if err != nil {
 				return err
 			}
-			if err := r.CheckWritable(name); err != nil { // before the work, not after it
+			name := m.Bundle.Name
+			// The refusals that need no data come before the work.
+			if err := canRecalibrate(m, opts.Method); err != nil {
+				return err
+			}
+			if err := r.CheckWritable(name); err != nil {
 				return err
 			}
 			sum, err := fileSHA256(data)
 			if err != nil {
 				return err
 			}
-			rec, files, err := recalibrate(cmd.Context(), r, name, version, data, sum, opts)
+			rec, files, err := recalibrate(cmd.Context(), m, published, data, sum, opts)
 			if err != nil {
 				return err
 			}
@@ -88,31 +93,24 @@ version's own training data.`,
 	return cmd
 }
 
-// recalibrate refits name:version's calibration on the data file (whose
-// SHA-256 is sum) and renders the new version's files: the work of "models
-// recalibrate", and of "models reproduce" for a recalibrated version.
-func recalibrate(ctx context.Context, r *models.Registry, name, version, data, sum string, opts train.RecalibrateOptions) (*train.Recalibrated, map[string][]byte, error) {
-	published, err := r.ReadVerified(name, version)
-	if err != nil {
+// recalibrate refits m's calibration on the data file (whose SHA-256 is
+// sum) and renders the new version's files from m's (published): the work
+// of "models recalibrate", and of "models reproduce" for a recalibrated
+// version.
+func recalibrate(ctx context.Context, m *models.Model, published map[string][]byte, data, sum string, opts train.RecalibrateOptions) (*train.Recalibrated, map[string][]byte, error) {
+	if err := canRecalibrate(m, opts.Method); err != nil {
 		return nil, nil, err
 	}
-	m, err := models.DecodeBundle(published["bundle.json"])
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
-	}
-	m.Version = version
-	if c := m.Bundle.Calibration.Method; opts.Method == models.CalibrationIntercept && c == models.CalibrationIsotonic {
-		return nil, nil, fmt.Errorf("%s:%s is calibrated by isotonic regression, which an intercept shift cannot move: use --calibration platt or isotonic", name, version)
-	}
+	from := m.Bundle.Name + ":" + m.Version
 	if sum == m.Bundle.Training.DataSHA256 {
-		return nil, nil, fmt.Errorf("%s is %s:%s's training data (the same SHA-256): recalibrate on patients the model was not trained on", data, name, version)
+		return nil, nil, fmt.Errorf("%s is %s's training data (the same SHA-256): recalibrate on patients the model was not trained on", data, from)
 	}
 	src, _, err := m.OpenSource(ctx, data, features.SourceOptions{NeedTarget: true})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer src.Close()
-	origin := models.Recalibration{From: name + ":" + version, DataFile: filepath.Base(data), DataSHA256: sum, Synthetic: src.Synthetic()}
+	origin := models.Recalibration{From: from, DataFile: filepath.Base(data), DataSHA256: sum, Synthetic: src.Synthetic()}
 	rec, err := train.Recalibrate(ctx, m, src, origin, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", data, err)
@@ -122,6 +120,15 @@ func recalibrate(ctx context.Context, r *models.Registry, name, version, data, s
 		return nil, nil, err
 	}
 	return rec, files, nil
+}
+
+// canRecalibrate refuses a method that m's calibration does not allow: an
+// intercept shift moves a Platt map, not an isotonic one.
+func canRecalibrate(m *models.Model, method string) error {
+	if method == models.CalibrationIntercept && m.Bundle.Calibration.Method == models.CalibrationIsotonic {
+		return fmt.Errorf("%s:%s is calibrated by isotonic regression, which an intercept shift cannot move: use --calibration platt or isotonic", m.Bundle.Name, m.Version)
+	}
+	return nil
 }
 
 func printRecalibration(w io.Writer, name, version string, rec *train.Recalibrated) {

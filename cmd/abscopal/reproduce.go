@@ -45,19 +45,11 @@ and the four files (recalibration.svg too) compared.`,
 			if data == "" {
 				return usageError{errors.New("--data is required")}
 			}
-			name, version, err := r.Resolve(args[0])
+			m, published, err := r.LoadFiles(args[0])
 			if err != nil {
 				return err
 			}
-			published, err := r.ReadVerified(name, version)
-			if err != nil {
-				return err
-			}
-			m, err := models.DecodeBundle(published["bundle.json"])
-			if err != nil {
-				return err
-			}
-			b := m.Bundle
+			b, name, version := m.Bundle, m.Bundle.Name, m.Version
 			var files map[string][]byte
 			if rc := b.Recalibrated; rc != nil {
 				files, err = reproduceRecalibration(cmd.Context(), r, name, version, rc, data)
@@ -158,10 +150,10 @@ func reproduceRecalibration(ctx context.Context, r *models.Registry, name, versi
 	if sum != rc.DataSHA256 {
 		return nil, fmt.Errorf("%s is not the data %s:%s was recalibrated on: SHA-256 %s, recorded %s (%s)", data, name, version, sum, rc.DataSHA256, rc.DataFile)
 	}
-	fromName, fromVersion, err := r.Resolve(rc.From)
+	from, fromFiles, err := r.LoadFiles(rc.From)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%s was recalibrated from %s: %w", name, version, rc.From, err)
 	}
-	_, files, err := recalibrate(ctx, r, fromName, fromVersion, data, sum, train.RecalibrateOptions{Method: rc.Method, Bootstrap: rc.Bootstrap, Seed: rc.Seed})
+	_, files, err := recalibrate(ctx, from, fromFiles, data, sum, train.RecalibrateOptions{Method: rc.Method, Bootstrap: rc.Bootstrap, Seed: rc.Seed})
 	return files, err
 }
