@@ -85,26 +85,23 @@ func newModelsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			name, version, err := r.Resolve(args[0])
+			m, files, err := r.LoadFiles(args[0])
 			if err != nil {
 				return err
 			}
-			files, err := r.ReadVerified(name, version)
-			if err != nil {
-				return err
-			}
+			b := m.Bundle
 			if !asJSON {
-				fmt.Fprintf(cmd.OutOrStdout(), "<!-- %s:%s -->\n%s", name, version, files["card.md"])
+				fmt.Fprintf(cmd.OutOrStdout(), "<!-- %s:%s -->\n%s", b.Name, m.Version, files["card.md"])
 				return nil
 			}
-			m, err := models.DecodeBundle(files["bundle.json"])
-			if err != nil {
-				return err
+			out := map[string]any{"name": b.Name, "version": m.Version, "algo": b.Algo, "target": b.Target,
+				"training": b.Training, "metrics": b.Metrics, "inputs": b.Pipeline.Outputs}
+			if b.Recalibrated != nil {
+				out["recalibrated"] = b.Recalibrated
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"name": name, "version": version, "algo": m.Bundle.Algo, "target": m.Bundle.Target,
-				"training": m.Bundle.Training, "metrics": m.Bundle.Metrics, "inputs": m.Bundle.Pipeline.Outputs})
+			return enc.Encode(out)
 		},
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of the card")

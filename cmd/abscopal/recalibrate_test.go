@@ -69,6 +69,13 @@ func TestRecalibrateCommand(t *testing.T) {
 		!strings.Contains(stdout, "same       recalibration.svg") || !strings.Contains(stdout, "reproduced orr:v2 from centre_b.parquet, byte for byte") {
 		t.Errorf("reproduce: exit %d\n%s%s", code, stdout, stderr)
 	}
+	var shown struct {
+		Recalibrated *struct{ From, Method string }
+	}
+	if code, stdout, _ := runCLI(t, "models", "show", "--registry", reg, "orr:v2", "--json"); code != 0 || json.Unmarshal([]byte(stdout), &shown) != nil ||
+		shown.Recalibrated == nil || shown.Recalibrated.From != "orr:v1" || shown.Recalibrated.Method != "platt" {
+		t.Errorf("show --json: %+v\n%s", shown, stdout)
+	}
 	card, err := os.ReadFile(filepath.Join(reg, "orr", "v2", "card.md"))
 	if err != nil || !strings.HasPrefix(string(card), "# Model card: orr, recalibrated") || !strings.Contains(string(card), "\n# Model card: orr\n") {
 		t.Errorf("card: %v\n%s", err, card)
