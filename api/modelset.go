@@ -18,6 +18,11 @@ type modelSet struct {
 	byName   map[string]*models.Model // every model: its production alias, else its latest version
 	byTarget map[string]*models.Model // the v1 model of each target
 	groups   map[*models.Model]*outputGroups
+	// cards holds each model's card.md, read and verified with its bundle
+	// at load: GET /v1/models/{name} then serves the card of the model that
+	// answers, without reading and hashing the version's files (a forest's
+	// bundle is megabytes) on every request.
+	cards map[*models.Model]string
 	// v1Models names the models that answer /v1 ("abscopal:v3
 	// response:v1"), for the request log: made once per set, not per request.
 	v1Models string
@@ -46,15 +51,16 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}}
+	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}, cards: map[*models.Model]string{}}
 	var errs []error
 	for _, n := range names {
-		m, err := reg.Load(n)
+		m, files, err := reg.LoadFiles(n)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		set.byName[n] = m
+		set.cards[m] = string(files["card.md"])
 		set.groups[m] = groupOutputs(m.Bundle.Pipeline)
 	}
 	if len(errs) > 0 {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,17 @@ func TestHotReload(t *testing.T) {
 	}
 	if m := srv.models().byTarget["abscopal_response"]; m == nil || m.Version != v2 {
 		t.Error("a failed reload dropped the served model")
+	}
+	// The card served is the one verified with the served model, not the
+	// edited file (which was read per request, and came out empty once the
+	// manifest no longer matched).
+	rec := httptest.NewRecorder()
+	srv.Engine().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/models/abscopal", nil))
+	var shown struct {
+		Card string `json:"card"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &shown); err != nil || rec.Code != 200 || !strings.HasPrefix(shown.Card, "# ") {
+		t.Errorf("card after a tampered edit: %d %q %v", rec.Code, shown.Card, err)
 	}
 	cancel()
 	if err := <-done; err != nil {

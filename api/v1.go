@@ -560,12 +560,7 @@ func (s *Server) showModel(c *gin.Context) {
 		notFound(c, "model "+c.Param("name"))
 		return
 	}
-	files, err := (&models.Registry{Dir: s.cfg.Registry}).ReadVerified(m.Bundle.Name, m.Version)
-	card := ""
-	if err == nil {
-		card = string(files["card.md"])
-	}
-	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": card})
+	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": set.cards[m]})
 }
 
 func (s *Server) schema(c *gin.Context) {
