@@ -29,7 +29,8 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		By             string       `json:"by,omitempty"`
 		Groups         []Group      `json:"groups,omitempty"`
 		Pooled         *PooledAUC   `json:"pooled_across_groups,omitempty"`
-	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups, res.Pooled})
+		SampleSize     *SampleSize  `json:"sample_size,omitempty"`
+	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups, res.Pooled, res.SampleSize})
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +166,12 @@ func Card(b *models.Bundle, res *Result) string {
 	fmt.Fprintf(&w, "| inputs | %d features, %d model inputs after encoding |\n\n", len(res.Pipeline.Features), res.Pipeline.NumOutputs())
 	w.WriteString("Missing inputs are imputed (median, or most frequent value) by a pipeline fitted on the training rows, with an\n")
 	w.WriteString("indicator where training rows had gaps; the API reports every imputed input.\n\n")
+	if s := res.SampleSize; s != nil {
+		w.WriteString("## Sample size\n\n")
+		w.WriteString(s.Describe(b.Algo))
+		fmt.Fprintf(&w, "This model's measured counterpart is its uncalibrated out-of-fold calibration slope, %.3f, below (under 1:\n", res.Uncalibrated.CalSlope)
+		w.WriteString("predictions too extreme, overfitted; over 1: too timid).\n\n")
+	}
 
 	if t.FoldsBy != "" {
 		fmt.Fprintf(&w, "## Performance (cross-validation by %s: %d folds, each holding out one value of %s)\n\n", t.FoldsBy, t.Folds, t.FoldsBy)
@@ -260,7 +267,7 @@ func Card(b *models.Bundle, res *Result) string {
 	}
 	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
 	w.WriteString("| 5-6 data source, outcome | Data; target above |\n| 7 predictors | bundle.json `pipeline.spec` |\n")
-	w.WriteString("| 8 sample size | Data |\n| 9 missing data | Data |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
+	w.WriteString("| 8 sample size | Data; Sample size |\n| 9 missing data | Data |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
 	w.WriteString("| 12e calibration | Calibration |\n| 15 performance with uncertainty | Performance |\n| 24 intended use, limitations | Intended use; Caveats |\n")
 	return w.String()
 }

@@ -89,7 +89,10 @@ type Result struct {
 	// Importance ranks the features by the mean absolute contribution the
 	// final model gives them on its training rows (none when
 	// CrossValidateOnly).
-	Importance  []Importance
+	Importance []Importance
+	// SampleSize sets the rows beside Riley et al.'s minimum for the final
+	// model's inputs (none when CrossValidateOnly).
+	SampleSize  *SampleSize
 	Rows        int // rows with a target
 	DroppedRows int // rows whose target was null
 	Options     Options
@@ -249,6 +252,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("final fit: %w", err)
 	}
 	res.Importance = importance(res.Pipeline, res.Model, x)
+	res.SampleSize = sampleSizeOf(res.Metrics, res.Pipeline.NumOutputs())
 	progress(total, total, "final fit")
 	return res, nil
 }

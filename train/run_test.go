@@ -324,6 +324,49 @@ func TestConstantModelCard(t *testing.T) {
 	if !strings.Contains(card, "None: the model gives every patient the same score") || strings.Contains(card, "| feature | mean abs") {
 		t.Errorf("card of a constant model:\n%s", card)
 	}
+	// Nor has it a sample size to meet: it does no better than the base rate.
+	if s := res.SampleSize; s == nil || s.Minimum != 0 || s.R2 > 0 || !strings.Contains(card, "has no overfitting criteria to give") {
+		t.Errorf("sample size of a constant model: %+v\n%s", s, card)
+	}
+}
+
+// TestRunSampleSize: a run sets its rows beside Riley et al.'s minimum for
+// its final model's inputs and its own out-of-fold R² (the arithmetic is
+// checked in TestMinimumSampleSize), in the result, the bundle and the card.
+func TestRunSampleSize(t *testing.T) {
+	res, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(synth.Generate(1500, 3)), train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	prevalence := float64(m.Positives) / float64(m.N)
+	want, err := train.MinimumSampleSize(res.Rows, res.Pipeline.NumOutputs(), prevalence, train.CoxSnellR2(m.LogLoss, prevalence))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.SampleSize; s == nil || *s != want || s.Rows != 1500 || s.Events != m.Positives || s.Minimum == 0 {
+		t.Fatalf("sample size %+v, want %+v", s, want)
+	}
+	b, err := train.Bundle("m", res, models.TrainingInfo{Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics struct {
+		SampleSize train.SampleSize `json:"sample_size"`
+	}
+	if err := json.Unmarshal(b.Metrics, &metrics); err != nil || metrics.SampleSize != want {
+		t.Errorf("bundle's sample size %+v, want %+v (%v)", metrics.SampleSize, want, err)
+	}
+	verdict := "**Not met: "
+	if want.Met() {
+		verdict = "**Met**"
+	}
+	card := train.Card(b, res)
+	for _, s := range []string{"## Sample size", fmt.Sprintf("**minimum %d**", want.Minimum), verdict, "| 8 sample size | Data; Sample size |"} {
+		if !strings.Contains(card, s) {
+			t.Errorf("card lacks %q:\n%s", s, card)
+		}
+	}
 }
 
 // TestRunBySubgroup: the subgroups of a training run are its calibrated

@@ -247,6 +247,16 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 		}
 		fmt.Fprintf(tw, "ROC AUC across %s (random effects)\t%s\n", res.Options.By, line)
 	}
+	if s := res.SampleSize; s != nil {
+		switch {
+		case s.Minimum == 0:
+			fmt.Fprintf(tw, "sample size (Riley et al.)\tno minimum: the out-of-fold probabilities do no better than the base rate\n")
+		case s.Met():
+			fmt.Fprintf(tw, "sample size (Riley et al.)\tmet: %d rows, minimum %d for %d parameters\n", s.Rows, s.Minimum, s.Parameters)
+		default:
+			fmt.Fprintf(tw, "sample size (Riley et al.)\tNOT MET: %d rows, minimum %d for %d parameters (the card says more)\n", s.Rows, s.Minimum, s.Parameters)
+		}
+	}
 	if lead := train.Leading(res.Importance, 3); len(lead) > 0 {
 		var top []string
 		for _, im := range lead {
