@@ -113,7 +113,7 @@ func (s *Server) limitBody(c *gin.Context) {
 }
 
 func (s *Server) auth(c *gin.Context) {
-	if len(s.cfg.Tokens) == 0 {
+	if !s.authOn() {
 		c.Next()
 		return
 	}

@@ -12,6 +12,7 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,7 +32,8 @@ import (
 // Config configures a Server.
 type Config struct {
 	Registry string // registry directory
-	// Tokens, when not empty, are the bearer tokens accepted on /v1 and /v2.
+	// Tokens, when not empty, are the bearer tokens accepted on /v1 and /v2;
+	// SetTokens replaces them.
 	Tokens []string
 	// MaxBodyBytes bounds a request body (default 1 MiB); larger is 413.
 	MaxBodyBytes int64
@@ -44,7 +46,12 @@ type Config struct {
 	// WatchInterval is how often the registry is checked for changes
 	// (default 2 s; negative: never).
 	WatchInterval time.Duration
-	Logger        *slog.Logger
+	// TLSCertFile and TLSKeyFile, both or neither, are a PEM certificate
+	// (with its chain) and its private key: the server then speaks HTTPS
+	// only, TLS 1.2 or later. ReloadCertificate reads them again, so that a
+	// renewed certificate is served without a restart.
+	TLSCertFile, TLSKeyFile string
+	Logger                  *slog.Logger
 }
 
 // Server serves predictions.
@@ -56,6 +63,8 @@ type Server struct {
 	engine  *gin.Engine
 	spec    []byte    // the OpenAPI document
 	scratch sync.Pool // *models.Scratch, reused across predictions
+	cert    atomic.Pointer[tls.Certificate]
+	tokens  atomic.Pointer[[][]byte] // nil or empty: no auth
 }
 
 // ErrNoRegistry is wrapped by New's error when the registry directory does
@@ -90,13 +99,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	for _, t := range cfg.Tokens {
-		if t == "" {
-			return nil, errors.New("api: an empty bearer token would accept anyone")
-		}
+
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		return nil, errors.New("api: TLS needs both a certificate and its key")
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), spec: openAPISpec}
 	s.scratch.New = func() any { return new(models.Scratch) }
+	if err := s.SetTokens(cfg.Tokens); err != nil {
+		return nil, err
+	}
+	if err := s.ReloadCertificate(); err != nil {
+		return nil, err
+	}
 	if fi, err := os.Stat(cfg.Registry); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("api: registry %s does not exist (abscopal train --registry %s makes one): %w", cfg.Registry, cfg.Registry, ErrNoRegistry)
 	} else if err != nil {
@@ -137,6 +151,28 @@ func (s *Server) Reload() error {
 	return nil
 }
 
+// ReloadCertificate reads the TLS certificate and key again and serves them
+// to new connections; on error the current pair stays. Without TLS it does
+// nothing.
+func (s *Server) ReloadCertificate() error {
+	if s.cfg.TLSCertFile == "" {
+		return nil
+	}
+	c, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+	if err != nil {
+		return fmt.Errorf("api: TLS certificate %s, key %s: %w", s.cfg.TLSCertFile, s.cfg.TLSKeyFile, err)
+	}
+	// Since Go 1.23 LoadX509KeyPair fills Leaf.
+	if now := time.Now(); now.After(c.Leaf.NotAfter) {
+		s.log.Warn("TLS certificate expired: clients will refuse it", "file", s.cfg.TLSCertFile, "not_after", c.Leaf.NotAfter)
+	} else if now.Before(c.Leaf.NotBefore) {
+		s.log.Warn("TLS certificate not yet valid: clients will refuse it", "file", s.cfg.TLSCertFile, "not_before", c.Leaf.NotBefore)
+	}
+	s.cert.Store(&c)
+	s.log.Info("TLS certificate loaded", "file", s.cfg.TLSCertFile, "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter)
+	return nil
+}
+
 func (s *Server) models() *modelSet {
 	if m := s.set.Load(); m != nil {
 		return m
@@ -170,8 +206,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		go s.watch(ctx)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", "addr", ln.Addr().String())
+	if s.cert.Load() != nil {
+		srv.TLSConfig = &tls.Config{
+			MinVersion: tls.VersionTLS12,
+			// Each handshake takes the current pair: ReloadCertificate
+			// swaps it under running connections.
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.cert.Load(), nil },
+		}
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		if s.authOn() {
+			s.log.Warn("bearer tokens cross the network in clear over plain HTTP: terminate TLS in front of this server, or give it a certificate")
+		}
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	s.log.Info("serving", "addr", ln.Addr().String(), "tls", s.cert.Load() != nil)
 	select {
 	case err := <-errc:
 		return err
@@ -213,6 +262,31 @@ func (s *Server) watch(ctx context.Context) {
 	}
 }
 
+// SetTokens replaces the bearer tokens accepted on /v1 and /v2, for new
+// requests: "abscopal serve" rereads its tokens file on SIGHUP, so that a
+// token is added or revoked without a restart. An empty token is refused
+// (it would accept anyone), and so is an empty list once tokens are
+// required: a file emptied by mistake must not open the API.
+func (s *Server) SetTokens(tokens []string) error {
+	b := make([][]byte, 0, len(tokens))
+	for _, t := range tokens {
+		if t == "" {
+			return errors.New("api: an empty bearer token would accept anyone")
+		}
+		b = append(b, []byte(t))
+	}
+	if len(b) == 0 && s.authOn() {
+		return errors.New("api: no bearer tokens: the API requires them, and would be open to anyone")
+	}
+	s.tokens.Store(&b)
+	return nil
+}
+
+func (s *Server) authOn() bool {
+	t := s.tokens.Load()
+	return t != nil && len(*t) > 0
+}
+
 // authorized compares the bearer token with every configured token in
 // constant time.
 func (s *Server) authorized(header string) bool {
@@ -221,8 +295,8 @@ func (s *Server) authorized(header string) bool {
 		return false
 	}
 	match := 0
-	for _, t := range s.cfg.Tokens {
-		match |= subtle.ConstantTimeCompare([]byte(token), []byte(t))
+	for _, t := range *s.tokens.Load() {
+		match |= subtle.ConstantTimeCompare([]byte(token), t)
 	}
 	return match == 1
 }

@@ -460,6 +460,48 @@ func TestAuthAndInternals(t *testing.T) {
 	}
 }
 
+// TestSetTokens: tokens are replaced under a running server (a token
+// revoked, another added), and an empty list is refused once tokens are
+// required, leaving the current ones.
+func TestSetTokens(t *testing.T) {
+	s := newServer(t, Config{Tokens: []string{"old"}})
+	c := newClient(t, s)
+	status := func(token string) int {
+		c.token = token
+		st, _ := c.do("GET", "/v1/models", "", true)
+		return st
+	}
+	if status("old") != 200 || status("new") != 401 {
+		t.Fatal("before: old should pass, new not")
+	}
+	if err := s.SetTokens([]string{"new"}); err != nil {
+		t.Fatal(err)
+	}
+	if status("old") != 401 || status("new") != 200 {
+		t.Error("after SetTokens: old should be refused, new pass")
+	}
+	for _, tokens := range [][]string{nil, {}, {"x", ""}} {
+		if err := s.SetTokens(tokens); err == nil {
+			t.Errorf("SetTokens(%q) accepted", tokens)
+		}
+	}
+	if status("new") != 200 || status("") != 401 {
+		t.Error("a refused SetTokens changed the tokens")
+	}
+	// Without tokens from the start, the API is open, and may be closed.
+	open := newServer(t, Config{})
+	oc := newClient(t, open)
+	if st, _ := oc.do("GET", "/v1/models", "", true); st != 200 {
+		t.Errorf("open API: %d", st)
+	}
+	if err := open.SetTokens([]string{"t"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := oc.do("GET", "/v1/models", "", true); st != 401 {
+		t.Errorf("after tokens were set: %d, want 401", st)
+	}
+}
+
 // TestNoRegistry: a registry that is not there, or a file, is refused at
 // start, naming it; an empty one is served (no models, not ready).
 func TestNoRegistry(t *testing.T) {

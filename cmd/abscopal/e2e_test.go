@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/abscopal/abscopal/internal/testcert"
 )
 
 // TestEndToEnd builds the binary, serves a registry trained here over real
@@ -174,6 +178,101 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "e2e") && strings.Contains(logs.String(), "pdl1_tps") {
 		t.Error("the logs hold patient data")
+	}
+
+	t.Run("tls", func(t *testing.T) { serveTLS(t, bin, reg, tokens, patient) })
+}
+
+// serveTLS runs the binary with its own certificate: HTTPS is answered,
+// the HEALTHCHECK probes it, and one SIGHUP revokes a token for another and
+// serves a renewed certificate, without a restart.
+func serveTLS(t *testing.T, bin, reg, tokens, patient string) {
+	certs := t.TempDir()
+	certFile, keyFile, cert := testcert.Write(t, certs, 1)
+	os.WriteFile(tokens, []byte("e2e-token\n"), 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs bytes.Buffer
+	srv := exec.Command(bin, "serve", "--registry", reg, "--addr", addr, "--tokens-file", tokens, "--tls-cert", certFile, "--tls-key", keyFile)
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	base := "https://" + addr
+
+	// predict calls /v1/predict with token over a new connection that
+	// trusts cert; it returns the status and the serial the server showed.
+	predict := func(token string, cert *x509.Certificate) (int, int64, error) {
+		pool := x509.NewCertPool()
+		pool.AddCert(cert)
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 5 * time.Second}
+		defer c.CloseIdleConnections()
+		req, _ := http.NewRequest("POST", base+"/v1/predict", strings.NewReader(patient))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.TLS.PeerCertificates[0].SerialNumber.Int64(), nil
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if code, _, err := predict("e2e-token", cert); err == nil && code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no HTTPS answer after 20 s:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The probe of a self-signed server needs --insecure, and says why
+	// without it.
+	if out, err := exec.Command(bin, "healthcheck", "--url", base+"/readyz", "--insecure").CombinedOutput(); err != nil || !strings.Contains(string(out), "200 OK") {
+		t.Errorf("healthcheck --insecure: %v %q", err, out)
+	}
+	if out, err := exec.Command(bin, "healthcheck", "--url", base+"/readyz").CombinedOutput(); exitCode(err) != 1 || !strings.Contains(string(out), "certificate") {
+		t.Errorf("healthcheck of a self-signed server: %v %q", err, out)
+	}
+
+	os.WriteFile(tokens, []byte("rotated-token\n"), 0o600)
+	_, _, renewed := testcert.Write(t, certs, 2)
+	srv.Process.Signal(syscall.SIGHUP)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		code, serial, err := predict("e2e-token", renewed)
+		if err == nil && code == 401 && serial == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after SIGHUP: the old token gives %d with certificate %d (%v); want 401 with 2:\n%s", code, serial, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _, err := predict("rotated-token", renewed); err != nil || code != 200 {
+		t.Errorf("the new token after SIGHUP: %d %v", code, err)
+	}
+	// Emptied by mistake, the tokens file does not open the API.
+	os.WriteFile(tokens, nil, 0o600)
+	srv.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	if code, _, err := predict("rotated-token", renewed); err != nil || code != 200 {
+		t.Errorf("after an emptied tokens file: %d %v", code, err)
+	}
+	if code, _, _ := predict("", renewed); code != 401 {
+		t.Errorf("no token after an emptied tokens file: %d, want 401", code)
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	if err := srv.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), "tokens not reloaded") || strings.Contains(logs.String(), "rotated-token") {
+		t.Errorf("logs: the emptied file's refusal should be there, no token:\n%s", logs.String())
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 // serveFlags are the options of serve and demo.
 type serveFlags struct {
 	addr, tokensFile string
+	tlsCert, tlsKey  string
 	maxBody          int64
 	maxBatch         int
 }
@@ -29,6 +30,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens, one per line, required on /v1 and /v2 (also: ABSCOPAL_TOKENS, comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
+	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (with its chain): serve HTTPS only, TLS 1.2 or later; reread on SIGHUP")
+	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 }
 
 // tokens reads the bearer tokens: the file's non-empty, non-comment lines
@@ -80,8 +83,13 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		ln.Close()
 		return usageError{err}
 	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		ln.Close()
+		return usageError{errors.New("--tls-cert and --tls-key go together")}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
-		Logger: slog.New(slog.NewJSONHandler(stderr, nil))})
+		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, Logger: log})
 	if err != nil {
 		ln.Close()
 		return err
@@ -95,13 +103,33 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if err := srv.Reload(); err != nil {
-					slog.New(slog.NewJSONHandler(stderr, nil)).Error("reload on SIGHUP failed; keeping the current models", "error", err.Error())
-				}
+				f.reload(srv, log)
 			}
 		}
 	}()
 	return srv.Serve(ctx, ln)
+}
+
+// reload is SIGHUP's work: the registry, the tokens file and the TLS pair
+// are read again; whatever fails to load is logged and left as it was.
+func (f *serveFlags) reload(srv *api.Server, log *slog.Logger) {
+	if err := srv.Reload(); err != nil {
+		log.Error("reload on SIGHUP failed; keeping the current models", "error", err.Error())
+	}
+	if f.tokensFile != "" {
+		tokens, err := f.tokens()
+		if err == nil {
+			err = srv.SetTokens(tokens)
+		}
+		if err != nil {
+			log.Error("tokens not reloaded on SIGHUP; keeping the current ones", "error", err.Error())
+		} else {
+			log.Info("tokens reloaded", "tokens", len(tokens))
+		}
+	}
+	if err := srv.ReloadCertificate(); err != nil {
+		log.Error("TLS certificate not reloaded on SIGHUP; keeping the current one", "error", err.Error())
+	}
 }
 
 func newServeCmd() *cobra.Command {
@@ -117,8 +145,14 @@ Inference Protocol v2 under /v2, /healthz, /readyz, /metrics (Prometheus) and
 
 A model serves its target (abscopal_response, objective_response) through its
 "production" alias, else its latest version. The registry is reloaded on SIGHUP
-and when it changes on disk; the swap is atomic. SIGTERM or Ctrl-C stops
-accepting connections and finishes the requests in flight.`,
+and when it changes on disk; the swap is atomic. SIGHUP also rereads the tokens
+file and the TLS certificate, so that a token is revoked or a certificate
+renewed without a restart. SIGTERM or Ctrl-C stops accepting connections and
+finishes the requests in flight.
+
+With --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2 or later).
+Without them, put a TLS-terminating proxy in front of it wherever tokens or
+patient data cross a network.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" {
