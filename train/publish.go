@@ -37,7 +37,11 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 	var hyper any
 	switch m := res.Model.(type) {
 	case *models.Logistic:
-		hyper = map[string]any{"lambda": m.Lambda}
+		h := map[string]any{"lambda": m.Lambda}
+		if res.Options.Tune {
+			h["tune"] = true // lambda is then the one tuned on all rows
+		}
+		hyper = h
 	case *models.GBM:
 		hyper = struct {
 			models.GBMOptions
@@ -152,7 +156,11 @@ func Card(b *models.Bundle, res *Result) string {
 		fmt.Fprintf(&w, ", commit %s", t.Commit)
 	}
 	w.WriteString(").\n\n")
-
+	if t := res.TunedLambda(); t != "" {
+		fmt.Fprintf(&w, "The L2 penalty, %s, was chosen among %s by the log loss of a %d-fold\n", t, lambdaRange(), innerFolds)
+		w.WriteString("cross-validation of the training rows; each outer fold tuned its own on its own training rows (nested\n")
+		w.WriteString("cross-validation), so the metrics below judge the tuning too.\n\n")
+	}
 	w.WriteString("## Intended use\n\n")
 	w.WriteString("- **For**: research on response to immune checkpoint inhibitors with or without radiotherapy in patients like\n")
 	w.WriteString("  those of the training data; ranking candidate regimens for discussion; as one input among many.\n")

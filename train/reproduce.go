@@ -38,9 +38,10 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 	case "logistic":
 		var h struct {
 			Lambda float64 `json:"lambda"`
+			Tune   bool    `json:"tune"`
 		}
 		err = json.Unmarshal(t.Hyperparameters, &h)
-		o.Logistic.Lambda = h.Lambda
+		o.Logistic.Lambda, o.Tune = h.Lambda, h.Tune
 	case "gbm":
 		err = json.Unmarshal(t.Hyperparameters, &o.GBM) // best_round, the fit's outcome, is not an option
 	case "forest":

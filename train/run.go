@@ -26,8 +26,12 @@ type Options struct {
 	Threshold   float64 // for sensitivity and specificity; default 0.5
 	Bootstrap   int     // resamples for the AUC interval; default 1000
 	Logistic    models.LogisticOptions
-	GBM         models.GBMOptions // the zero value takes DefaultGBM
-	Forest      models.ForestOptions
+	// Tune chooses the logistic regression's L2 penalty from LambdaGrid, in
+	// place of Logistic.Lambda, for each fit by the log loss of a 5-fold
+	// cross-validation of that fit's own rows (nested in the outer folds).
+	Tune   bool
+	GBM    models.GBMOptions // the zero value takes DefaultGBM
+	Forest models.ForestOptions
 	// CrossValidateOnly stops after the cross-validated metrics: no final
 	// model, pipeline or calibrator (comparing algorithms needs none).
 	CrossValidateOnly bool
@@ -92,7 +96,10 @@ type Result struct {
 	Importance []Importance
 	// SampleSize sets the rows beside Riley et al.'s minimum for the final
 	// model's inputs (none when CrossValidateOnly).
-	SampleSize  *SampleSize
+	SampleSize *SampleSize
+	// FoldLambdas are, with Options.Tune, the penalties tuned in each
+	// outer fold (the final model's is its own Lambda).
+	FoldLambdas []float64
 	Rows        int // rows with a target
 	DroppedRows int // rows whose target was null
 	Options     Options
@@ -203,6 +210,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		test, _ := pipe.TransformAll(pick(rows, testIdx))
 		for j, i := range testIdx {
 			scores[i] = model.Score(test.Row(j))
+		}
+		if l, ok := model.(*models.Logistic); ok && opts.Tune {
+			res.FoldLambdas = append(res.FoldLambdas, l.Lambda)
 		}
 		progress(k+1, total, fmt.Sprintf("fold %d of %d", k+1, opts.Folds))
 	}
@@ -414,7 +424,13 @@ func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []f
 	var c models.Classifier
 	switch opts.Algo {
 	case "logistic":
-		c, err = models.FitLogistic(d, opts.Logistic)
+		o := opts.Logistic
+		if opts.Tune {
+			if o.Lambda, err = tuneLambda(ctx, spec, rows, y, o, opts.Seed*1_000_003+seedOffset); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		c, err = models.FitLogistic(d, o)
 	case "forest":
 		f := opts.Forest
 		f.Seed = opts.Seed*1_000_003 + seedOffset

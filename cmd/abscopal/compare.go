@@ -38,6 +38,8 @@ type comparedAlgo struct {
 	Groups []train.Group `json:"groups,omitempty"`
 	// Pooled is the random-effects summary of those groups' AUCs.
 	Pooled *train.PooledAUC `json:"pooled_across_groups,omitempty"`
+	// FoldLambdas are, with --tune, the logistic penalties each fold chose.
+	FoldLambdas []float64 `json:"fold_lambdas,omitempty"`
 }
 
 func newCompareCmd() *cobra.Command {
@@ -103,7 +105,7 @@ algorithm you choose with "abscopal train".`,
 					return fmt.Errorf("%s: %w", a, err)
 				}
 				c.results = append(c.results, res)
-				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled})
+				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas})
 				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
 			}
 			best := 0
@@ -156,6 +158,15 @@ func printComparison(w io.Writer, c *comparison) {
 		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, diff)
 	}
 	tw.Flush()
+	for _, a := range c.Algos {
+		if len(a.FoldLambdas) > 0 {
+			ls := make([]string, len(a.FoldLambdas))
+			for i, l := range a.FoldLambdas {
+				ls[i] = train.FormatLambda(l)
+			}
+			fmt.Fprintf(w, "\n%s: L2 penalty tuned within each fold's training rows (nested): %s\n", a.Algo, strings.Join(ls, ", "))
+		}
+	}
 	if c.FoldsBy == "" {
 		return
 	}

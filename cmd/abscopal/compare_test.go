@@ -44,10 +44,12 @@ func TestCompare(t *testing.T) {
 			t.Errorf("%s: %v, interval %v", a.Algo, a.Minus, a.CI)
 		}
 	}
-	// The table says the same, and nothing was written.
-	code, stdout, _ = runCLI(t, args...)
+	// The table says the same (with the penalty tuned, its choices in each
+	// fold), and nothing was written.
+	code, stdout, _ = runCLI(t, append(args, "--tune")...)
+	_, tuned, _ := strings.Cut(stdout, "logistic: L2 penalty tuned within each fold's training rows (nested): ")
 	if code != 0 || !strings.Contains(stdout, "the same folds for every algorithm") || !strings.Contains(stdout, "SYNTHETIC") ||
-		!strings.Contains(stdout, "AUC - BEST (95% CI)") || !strings.Contains(stdout, "best") {
+		!strings.Contains(stdout, "AUC - BEST (95% CI)") || !strings.Contains(stdout, "best") || strings.Count(strings.TrimSpace(tuned), ", ") != 2 {
 		t.Errorf("table:\n%s", stdout)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {

@@ -32,6 +32,7 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&m.opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
 	f.IntVar(&m.opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
 	f.Float64Var(&m.opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
+	f.BoolVar(&m.opts.Tune, "tune", false, "logistic: choose the L2 penalty among 0.01-1000 by 5-fold cross-validated log loss within each training set (nested cross-validation)")
 	f.IntVar(&m.trees, "trees", 0, fmt.Sprintf("gbm: most boosting rounds (default %d); forest: trees, odd (default 101)", g.Trees))
 	f.IntVar(&m.depth, "depth", 0, fmt.Sprintf("gbm: maximum tree depth (default %d); forest: maximum depth (default 30)", g.MaxDepth))
 	f.IntVar(&m.opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
@@ -49,6 +50,9 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 func (m *modelFlags) options(f *pflag.FlagSet, algo string) (train.Options, error) {
 	if err := checkTrainFlags(algo, m.opts, m.trees, m.depth); err != nil {
 		return train.Options{}, usageError{err}
+	}
+	if m.opts.Tune && f.Changed("lambda") {
+		return train.Options{}, usageError{errors.New("--tune and --lambda: give one (--tune chooses the penalty)")}
 	}
 	if m.opts.FoldsBy != "" && f.Changed("folds") {
 		return train.Options{}, usageError{errors.New("--folds and --folds-by: give one (--folds-by makes one fold per value)")}

@@ -20,7 +20,7 @@ func TestReproduce(t *testing.T) {
 	for _, args := range [][]string{
 		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35"},
 		{"--algo", "forest", "--trees", "11", "--min-leaf", "5", "--seed", "4", "--folds", "3"},
-		{"--algo", "logistic", "--lambda", "3", "--bootstrap", "77"},
+		{"--algo", "logistic", "--tune", "--bootstrap", "77"}, // the penalty tuned again
 	} {
 		name := args[1]
 		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "50"}, args...)

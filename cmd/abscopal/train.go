@@ -247,6 +247,9 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 		}
 		fmt.Fprintf(tw, "ROC AUC across %s (random effects)\t%s\n", res.Options.By, line)
 	}
+	if t := res.TunedLambda(); t != "" {
+		fmt.Fprintf(tw, "L2 penalty (tuned, nested CV)\t%s\n", t)
+	}
 	if s := res.SampleSize; s != nil {
 		switch {
 		case s.Minimum == 0:

@@ -1,0 +1,104 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+)
+
+// innerFolds is the number of folds of the cross-validation that tunes a
+// penalty within each fit's rows.
+const innerFolds = 5
+
+// LambdaGrid returns the L2 penalties that Options.Tune chooses among:
+// 10^-2 to 10^3 in half decades. The logistic regression's loss is a sum
+// over rows, so a cohort of a few hundred patients wants a penalty near the
+// top of it, and one of a hundred thousand one near the bottom.
+func LambdaGrid() []float64 {
+	grid := make([]float64, 11)
+	for i := range grid {
+		grid[i] = math.Pow(10, float64(i-4)/2)
+	}
+	return grid
+}
+
+// tuneLambda returns the penalty of LambdaGrid with the least log loss over
+// an inner stratified cross-validation of rows, each inner fold with its own
+// pipeline; ties go to the larger penalty. It sees only the rows it is
+// given, which in a training run are one outer fold's training rows: the
+// outer out-of-fold metrics then judge the tuning too (nested
+// cross-validation).
+func tuneLambda(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, opts models.LogisticOptions, seed uint64) (float64, error) {
+	grid := LambdaGrid()
+	loss := make([]float64, len(grid))
+	fold := StratifiedFolds(y, innerFolds, seed)
+	for k := range innerFolds {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		trainIdx, testIdx := SplitFold(fold, k)
+		trainRows := pick(rows, trainIdx)
+		pipe, err := features.Fit(spec, trainRows)
+		if err != nil {
+			return 0, fmt.Errorf("tuning the penalty, inner fold %d: %w", k+1, err)
+		}
+		xtr, _ := pipe.TransformAll(trainRows)
+		xte, _ := pipe.TransformAll(pick(rows, testIdx))
+		ytr, yte := pick(y, trainIdx), pick(y, testIdx)
+		d := &models.Data{Rows: xtr.Rows, Cols: xtr.Cols, X: xtr.Data, Y: ytr}
+		p := make([]float64, len(testIdx))
+		for g, lambda := range grid {
+			o := opts
+			o.Lambda = lambda
+			m, err := models.FitLogistic(d, o)
+			if err != nil {
+				return 0, fmt.Errorf("tuning the penalty, inner fold %d, lambda %g: %w", k+1, lambda, err)
+			}
+			for j := range p {
+				p[j] = sigmoid(m.Score(xte.Row(j)))
+			}
+			loss[g] += LogLoss(p, yte) * float64(len(p))
+		}
+	}
+	best := 0
+	for g := range grid {
+		if loss[g] <= loss[best] {
+			best = g
+		}
+	}
+	return grid[best], nil
+}
+
+// FormatLambda writes a penalty of the grid as briefly as it reads: 0.01,
+// 0.0316, 3.16, 316, 1000.
+func FormatLambda(l float64) string {
+	if l >= 100 {
+		return fmt.Sprintf("%.0f", l)
+	}
+	return fmt.Sprintf("%.3g", l)
+}
+
+// TunedLambda describes, with Options.Tune, the penalty the final model was
+// given and those of the outer folds: "10 (per fold: 10, 3.16, 10, 10,
+// 31.6)"; "" without tuning.
+func (r *Result) TunedLambda() string {
+	l, ok := r.Model.(*models.Logistic)
+	if !ok || !r.Options.Tune {
+		return ""
+	}
+	folds := make([]string, len(r.FoldLambdas))
+	for i, f := range r.FoldLambdas {
+		folds[i] = FormatLambda(f)
+	}
+	return fmt.Sprintf("%s (per fold: %s)", FormatLambda(l.Lambda), strings.Join(folds, ", "))
+}
+
+// lambdaRange describes LambdaGrid.
+func lambdaRange() string {
+	g := LambdaGrid()
+	return fmt.Sprintf("%d values from %s to %s", len(g), FormatLambda(g[0]), FormatLambda(g[len(g)-1]))
+}
