@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -204,15 +206,16 @@ func (s *Server) v2Infer(c *gin.Context) {
 	}
 	spec := m.Bundle.Pipeline.Spec
 	out := v2Output{Name: "probability", Datatype: "FP64", Shape: []int{n}, Data: make([]*float64, n)}
-	// The cohort field of each input column, found once rather than per row.
-	type fieldColumn struct {
-		field data.Field
-		vals  []data.Value
-	}
 	var fieldCols []fieldColumn
 	for name, vals := range cols {
 		if f, ok := data.CohortField(name); ok {
 			fieldCols = append(fieldCols, fieldColumn{f, vals})
+		}
+	}
+	if !spec.Builtin {
+		if e := checkSpecInputs(spec, cols, fieldCols, n); e != nil {
+			abort(c, http.StatusBadRequest, *e)
+			return
 		}
 	}
 	var (
@@ -253,6 +256,47 @@ func (s *Server) v2Infer(c *gin.Context) {
 		resp["id"] = req.ID
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// fieldColumn is an input column that is a cohort field, found once rather
+// than per row.
+type fieldColumn struct {
+	field data.Field
+	vals  []data.Value
+}
+
+// checkSpecInputs checks the inputs of a model with a spec of its own, which
+// the cohort schema does not validate as a whole (as a patient): a cohort
+// field's value against the field's range, and every numeric value against
+// the domain of the spec's transforms (the log1p of -5 would be imputed as
+// if missing). The first problem by row, then by input name, is named with
+// its row, from 1.
+func checkSpecInputs(spec *features.Spec, cols map[string][]data.Value, fieldCols []fieldColumn, n int) *apiError {
+	fields := map[string]data.Field{}
+	for _, fc := range fieldCols {
+		fields[fc.field.Name] = fc.field
+	}
+	names := slices.Sorted(maps.Keys(cols))
+	for i := 0; i < n; i++ {
+		for _, name := range names {
+			v := cols[name][i]
+			if !v.Valid {
+				continue
+			}
+			var err error
+			if f, ok := fields[name]; ok {
+				err = f.Check(v)
+			}
+			// A value of a string column has Num 0, inside every domain.
+			if fe := spec.CheckValue(name, v.Num); err == nil && fe != nil {
+				err = fe
+			}
+			if err != nil {
+				return &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s, row %d: %v", name, i+1, err), Field: name}
+			}
+		}
+	}
+	return nil
 }
 
 // decodeColumns reads the input tensors into columns of Values, checking

@@ -524,11 +524,14 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	// A feature's input may not be infinite: NaN reads as null, but an
 	// infinity (a ratio over a zero, most often) would be clipped or imputed
 	// in silence, and a model's recorded ranges cannot hold it.
-	var finite []int
-	inputs := spec.inputColumns()
+	var finite, domain []int
+	inputs, logged := spec.inputColumns(), spec.DomainColumns()
 	for i, c := range tr.Columns() {
 		if c.Kind == data.KindFloat && slices.Contains(inputs, c.Name) {
 			finite = append(finite, i)
+		}
+		if (c.Kind == data.KindFloat || c.Kind == data.KindInt) && slices.Contains(logged, c.Name) {
+			domain = append(domain, i)
 		}
 	}
 	next := func(ctx context.Context) ([]Record, error) {
@@ -542,6 +545,18 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 				if c.Valid[i] && math.IsInf(x, 0) {
 					return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: &data.FieldError{
 						Field: c.Name, Reason: data.ReasonRange, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a finite number; NaN or null for a missing value"}}
+				}
+			}
+		}
+		// Nor outside a transform's domain (the log1p of -5 would be NaN,
+		// then imputed as if missing).
+		for _, ci := range domain {
+			c := &b.Columns[ci]
+			for i, x := range c.Num {
+				if c.Valid[i] {
+					if fe := spec.CheckValue(c.Name, x); fe != nil {
+						return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: fe}
+					}
 				}
 			}
 		}

@@ -217,6 +217,26 @@ func TestExportBadInput(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a failed export left %v", entries)
 	}
+	// A value outside a transform's domain (the log1p of -5, NaN) is refused
+	// too, an integer column's as well; clipped first, it is in the domain.
+	neg := datatest.WriteTable(t, filepath.Join(t.TempDir(), "neg.parquet"),
+		[]data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "y", Kind: data.KindBool}, {Name: "nlr", Kind: data.KindFloat}, {Name: "count", Kind: data.KindInt}},
+		[][]data.Value{{data.String("a"), data.Bool(true), data.Float(3), data.Float(0)},
+			{data.String("b"), data.Bool(false), data.Float(-5), data.Float(2)}, {data.String("c"), data.Bool(true), data.Float(1), data.Float(-1)}})
+	for _, tt := range []struct{ spec, want string }{
+		{"  - column: nlr\n    kind: numeric\n    transforms: [log1p, standardize]\n",
+			"neg.parquet: row 2, column nlr: out of range: -5 (allowed: above -1: the spec takes its log1p; correct the value, or clip it first in the spec)"},
+		{"  - column: count\n    kind: numeric\n    transforms: [log1p]\n", "neg.parquet: row 3, column count: out of range: -1 (allowed: above -1"},
+		{"  - column: nlr\n    kind: numeric\n    transforms: [{clip: [-3, 10]}, log1p]\n", "row 2, column nlr: out of range: -5 (allowed: above -1 once clipped (here -3)"},
+		{"  - column: nlr\n    kind: numeric\n    transforms: [{clip: [0, 10]}, log1p]\n", ""},
+		{"  - column: nlr\n    kind: numeric\n", ""},
+	} {
+		_, err = features.Export(ctx, neg, filepath.Join(dir, "neg.parquet"), spec("id: id\ntarget: {column: y, positive: true}\nfeatures:\n"+tt.spec), features.ExportOptions{Matrix: true})
+		if tt.want == "" && err != nil || tt.want != "" && (!errors.Is(err, data.ErrInvalidValue) || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: err = %v, want %q", tt.spec, err, tt.want)
+		}
+		os.Remove(filepath.Join(dir, "neg.parquet"))
+	}
 	if _, err := features.Export(ctx, in, filepath.Join(dir, "x.xlsx"), features.BuiltinSpec("abscopal_response"), features.ExportOptions{}); err == nil || !strings.Contains(err.Error(), ".parquet or .csv") {
 		t.Errorf("unknown extension: err = %v", err)
 	}

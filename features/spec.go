@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -684,4 +685,55 @@ func targetKindHint(k data.Kind) string {
 		return "write the number that marks a positive outcome, e.g. positive: 1"
 	}
 	return "the target must be a BOOLEAN, STRING or integer column"
+}
+
+// CheckValue returns a FieldError when x, a value of column, lies outside
+// the domain of a transform the spec applies to it: a feature that takes the
+// log1p of column (after any clip before it) needs values above -1. Without
+// the check such a value would become NaN and then be imputed as if missing,
+// in silence. Derived features are not checked: their values are
+// nonnegative by construction.
+func (s *Spec) CheckValue(column string, x float64) *data.FieldError {
+	for i := range s.Features {
+		f := &s.Features[i]
+		if f.Column != column || f.Derived != "" || f.Kind != Numeric {
+			continue
+		}
+		v := x
+		for _, t := range f.Transforms {
+			switch t.Op {
+			case OpLog1p:
+				if !(v > -1) {
+					allowed := "above -1: the spec takes its log1p"
+					if v != x {
+						allowed = fmt.Sprintf("above -1 once clipped (here %g): the spec takes its log1p", v)
+					}
+					return &data.FieldError{Field: column, Reason: data.ReasonRange, Value: strconv.FormatFloat(x, 'g', -1, 64),
+						Allowed: allowed + "; correct the value, or clip it first in the spec"}
+				}
+				v = math.Log1p(v)
+			case OpClip:
+				v = math.Max(t.Min, math.Min(t.Max, v))
+			}
+		}
+	}
+	return nil
+}
+
+// DomainColumns lists the columns CheckValue can refuse a value of: those
+// a numeric feature takes the log1p of.
+func (s *Spec) DomainColumns() []string {
+	var out []string
+	for _, f := range s.Features {
+		if f.Column == "" || f.Derived != "" || f.Kind != Numeric || slices.Contains(out, f.Column) {
+			continue
+		}
+		for _, t := range f.Transforms {
+			if t.Op == OpLog1p {
+				out = append(out, f.Column)
+				break
+			}
+		}
+	}
+	return out
 }
