@@ -222,6 +222,8 @@ func (s *Server) v2Infer(c *gin.Context) {
 		undefined  []int // rows (from 1) whose target is undefined
 		nullReason string
 	)
+	sc := s.scratch.Get().(*models.Scratch)
+	defer s.scratch.Put(sc)
 	for i := 0; i < n; i++ {
 		var rec features.Record = v2Row{cols, i}
 		if spec.Builtin {
@@ -243,7 +245,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 			}
 			rec = features.PatientRecord{P: &p}
 		}
-		prob := m.Predict(rec).Probability
+		prob := m.ScoreWith(rec, sc).Probability
 		out.Data[i] = &prob
 	}
 	if len(undefined) > 0 {

@@ -158,21 +158,33 @@ func (m *Model) Predict(r features.Record) Prediction {
 // PredictWith is Predict using s for its vectors: the returned Prediction's
 // Contributions and Notes alias s, and are valid until s is used again.
 func (m *Model) PredictWith(r features.Record, s *Scratch) Prediction {
+	p, x := m.score(r, s)
+	contrib := s.contrib[:len(x)]
+	p.Contributions = contrib
+	// Bias plus contributions is the score up to rounding; the probability
+	// is the model's own score's, which ScoreWith gives too, bit for bit.
+	p.Bias = m.Classifier.Contributions(x, contrib)
+	return p
+}
+
+// ScoreWith is PredictWith without the contributions (Bias 0,
+// Contributions nil): the same Score and Probability, bit for bit, for the
+// batch scoring and validation that write none, at less cost.
+func (m *Model) ScoreWith(r features.Record, s *Scratch) Prediction {
+	p, _ := m.score(r, s)
+	return p
+}
+
+// score transforms r into s's vector, which it returns, and scores it.
+func (m *Model) score(r features.Record, s *Scratch) (Prediction, []float64) {
 	n := m.Bundle.Pipeline.NumOutputs()
 	if cap(s.x) < n {
 		s.x, s.contrib = make([]float64, n), make([]float64, n)
 	}
-	x, contrib := s.x[:n], s.contrib[:n]
+	x := s.x[:n]
 	s.notes.Reset()
 	m.Bundle.Pipeline.Transform(r, x, &s.notes)
-	// Bias plus contributions is the score, exactly, for every classifier:
-	// one walk through the trees gives both.
-	p := Prediction{Contributions: contrib, Notes: s.notes}
-	p.Bias = m.Classifier.Contributions(x, contrib)
-	p.Score = p.Bias
-	for _, c := range contrib {
-		p.Score += c
-	}
+	p := Prediction{Notes: s.notes, Score: m.Classifier.Score(x)}
 	p.Probability = m.Bundle.Calibration.Apply(p.Score)
-	return p
+	return p, x
 }

@@ -93,7 +93,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 			vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
 			res.Undefined++
 		} else {
-			p := m.PredictWith(r, &scratch)
+			p := m.ScoreWith(r, &scratch)
 			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 		}
 		res.Rows++

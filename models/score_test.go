@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/internal/modeltest"
+	"github.com/abscopal/abscopal/models"
 )
 
 func TestScoreFile(t *testing.T) {
@@ -135,5 +137,33 @@ func TestScoreFileErrors(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 3 { // bad, other and the untouched output
 		t.Errorf("files left behind: %v", entries)
+	}
+}
+
+// TestScoreWithIsPredictWith: batch scoring's ScoreWith, which skips the
+// contributions, gives the API's PredictWith probability bit for bit, and
+// that is the classifier's own score calibrated; the API's bias and
+// contributions add up to it.
+func TestScoreWithIsPredictWith(t *testing.T) {
+	ps := synth.Generate(200, 31)
+	for _, target := range []string{"abscopal_response", "objective_response"} {
+		m := modeltest.Synthetic(t, "m", target, 600, 30)
+		var a, b models.Scratch
+		x := make([]float64, m.Bundle.Pipeline.NumOutputs())
+		for i := range ps {
+			r := features.PatientRecord{P: &ps[i]}
+			full, fast := m.PredictWith(r, &a), m.ScoreWith(r, &b)
+			m.Bundle.Pipeline.Transform(r, x, nil)
+			if full.Probability != fast.Probability || full.Score != fast.Score || full.Score != m.Classifier.Score(x) || fast.Contributions != nil {
+				t.Fatalf("%s, patient %d: PredictWith %v / %v, ScoreWith %v / %v, classifier %v", target, i, full.Score, full.Probability, fast.Score, fast.Probability, m.Classifier.Score(x))
+			}
+			sum := full.Bias
+			for _, c := range full.Contributions {
+				sum += c
+			}
+			if math.Abs(sum-full.Score) > 1e-12 {
+				t.Fatalf("%s, patient %d: bias + contributions %v, score %v", target, i, sum, full.Score)
+			}
+		}
 	}
 }

@@ -126,7 +126,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 			sc.unlabelled++
 			return nil
 		}
-		pr := m.PredictWith(r, &s)
+		pr := m.ScoreWith(r, &s)
 		sc.score, sc.p, sc.y = append(sc.score, pr.Score), append(sc.p, pr.Probability), append(sc.y, b2f(pos))
 		if by != "" {
 			sc.keys = append(sc.keys, r.Value(by))
