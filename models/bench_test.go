@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -68,5 +69,34 @@ func BenchmarkFitLogistic(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(m.Iter), "iterations")
+	}
+}
+
+// BenchmarkGBMContributions times a prediction's contributions, TreeSHAP's
+// against the path attributions of bundles without covers, on GBMs of 300
+// trees of depth 2 (train's default) and 6 (xgboost's).
+func BenchmarkGBMContributions(b *testing.B) {
+	d := benchData(5000, 30, true)
+	for _, depth := range []int{2, 6} {
+		m, err := FitGBM(context.Background(), d, GBMOptions{Trees: 300, MaxDepth: depth, Lambda: 1, MinChildWeight: 1, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dst := make([]float64, d.Cols)
+		b.Run(fmt.Sprintf("depth%d/treeshap", depth), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				m.Contributions(d.Row(i%d.Rows), dst)
+			}
+		})
+		b.Run(fmt.Sprintf("depth%d/path", depth), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				m.pathContributions(d.Row(i%d.Rows), dst)
+			}
+		})
+		b.Run(fmt.Sprintf("depth%d/score", depth), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				m.Score(d.Row(i % d.Rows))
+			}
+		})
 	}
 }

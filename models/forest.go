@@ -322,7 +322,7 @@ func (f *Forest) logit(p float64) float64 {
 }
 
 // Contributions implements Classifier with the path-based attribution of
-// Saabas (treeinterpreter), as the GBM's: along the path of x in each tree,
+// Saabas (treeinterpreter): along the path of x in each tree,
 // the change in positive share at each split is credited to the split's
 // feature, and the credits are averaged over the trees, so that the mean
 // root share plus the contributions is the probability, exactly. They are

@@ -22,6 +22,10 @@ type GBM struct {
 	Opts GBMOptions `json:"options"`
 	// BestRound is the number of trees kept by early stopping (0: no early stopping).
 	BestRound int `json:"best_round,omitempty"`
+
+	// tables are the SHAP tables of the shallow trees (nil for the others),
+	// made by prepare when the model is fitted or decoded.
+	tables []*shapTable
 }
 
 // GBMTree is one tree in flat arrays; node 0 is the root. A node with Left
@@ -36,6 +40,10 @@ type GBMTree struct {
 	// Value is the node's output (leaves) or, for inner nodes, the output it
 	// would have had as a leaf: path attributions need both.
 	Value []float64 `json:"value"`
+	// Cover is the number of the tree's training rows that reached each
+	// node: TreeSHAP weighs the branches by it. Bundles made before it was
+	// recorded have none, and get path attributions instead.
+	Cover []float64 `json:"cover,omitempty"`
 }
 
 // GBMOptions are the hyperparameters of FitGBM. Zero values take defaults,
@@ -251,6 +259,7 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		full.Opts, full.BestRound = opts, bestRound
 		return full, nil
 	}
+	m.prepare()
 	return m, nil
 }
 
@@ -398,6 +407,7 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 	t.Left = append(t.Left, -1)
 	t.Right = append(t.Right, -1)
 	t.Value = append(t.Value, gr.leafValue(G, H))
+	t.Cover = append(t.Cover, float64(len(rows)))
 	lam := gr.opts.Lambda
 	if depth >= gr.opts.MaxDepth || H < 2*gr.opts.MinChildWeight || H+lam <= 0 {
 		gr.markLeaf(rows, node)
@@ -510,13 +520,61 @@ func (m *GBM) Score(x []float64) float64 {
 	return s
 }
 
-// Contributions implements Classifier with the path-based attribution of
-// Saabas (treeinterpreter): along the path of x in each tree, the change in
-// node value at each split is credited to the split's feature. It is exact
-// (bias + contributions = score) and fast; unlike TreeSHAP it depends on
-// the order of splits in a path.
+// Contributions implements Classifier with SHAP values: TreeSHAP's, exact
+// for each tree, with the trees' training rows weighing the branches of a
+// feature left out (as xgboost's pred_contribs). The bias is the model's
+// expected score; bias + contributions = score up to rounding. Unlike path
+// attributions (Saabas's), they do not depend on the order of the splits,
+// and a feature that changes no prediction gets 0. A bundle made before
+// covers were recorded gets path attributions.
 func (m *GBM) Contributions(x []float64, dst []float64) float64 {
 	clear(dst)
+	if len(m.Trees) > 0 && len(m.Trees[0].Cover) == 0 {
+		return m.pathContributions(x, dst)
+	}
+	// Room for trees of depth 8 and 255 nodes on the stack; larger ones
+	// allocate.
+	var (
+		buf    [55]pathElement
+		goBuf  [255]bool
+		tabled = len(m.tables) == len(m.Trees)
+	)
+	bias := m.Base
+	for ti := range m.Trees {
+		t := &m.Trees[ti]
+		if tabled && m.tables[ti] != nil {
+			bias += m.tables[ti].add(t, x, dst)
+			continue
+		}
+		path, goLeft := buf[:], goBuf[:]
+		if need := shapPathLen(t.depth(0)); need > len(buf) {
+			path = make([]pathElement, need)
+		}
+		if len(t.Left) > len(goBuf) {
+			goLeft = make([]bool, len(t.Left))
+		}
+		t.decide(x, goLeft)
+		bias += t.shap(goLeft, dst, path)
+	}
+	return bias
+}
+
+// prepare tables the SHAP values of m's shallow trees (see shapTable); a
+// model without covers has none to table.
+func (m *GBM) prepare() {
+	m.tables = nil
+	if len(m.Trees) == 0 || len(m.Trees[0].Cover) == 0 {
+		return
+	}
+	m.tables = make([]*shapTable, len(m.Trees))
+	for i := range m.Trees {
+		m.tables[i] = m.Trees[i].table()
+	}
+}
+
+// pathContributions are Saabas's path attributions (each split's change in
+// the node value, credited to its feature), for bundles without covers.
+func (m *GBM) pathContributions(x []float64, dst []float64) float64 {
 	bias := m.Base
 	for ti := range m.Trees {
 		t := &m.Trees[ti]
@@ -544,7 +602,21 @@ func (m *GBM) validate() error {
 		if err := checkTree(t.Feature, t.Left, t.Right); err != nil {
 			return fmt.Errorf("tree %d: %w", ti, err)
 		}
+		if (len(t.Cover) == 0) != (len(m.Trees[0].Cover) == 0) {
+			return fmt.Errorf("tree %d: covers in some trees only", ti)
+		}
+		if len(t.Cover) > 0 {
+			if len(t.Cover) != n {
+				return fmt.Errorf("tree %d: arrays of different lengths", ti)
+			}
+			for k, c := range t.Cover {
+				if !(c > 0) || t.Left[k] >= 0 && c != t.Cover[t.Left[k]]+t.Cover[t.Right[k]] {
+					return fmt.Errorf("tree %d, node %d: cover %v is not positive or not its children's sum", ti, k, c)
+				}
+			}
+		}
 	}
+	m.prepare()
 	return nil
 }
 

@@ -250,9 +250,9 @@ func Card(b *models.Bundle, res *Result) string {
 	switch {
 	case len(lead) > 0:
 		w.WriteString("\n## Feature importance\n\n")
-		w.WriteString("Mean absolute contribution to the score (log-odds) on the training rows, by feature (levels and\n")
-		w.WriteString("missing indicators summed first), largest first; the top 10. It says what the model leans on, not\n")
-		w.WriteString("what causes a response.\n\n")
+		fmt.Fprintf(&w, "Mean absolute contribution to the score (log-odds) on the training rows (%d evenly spaced ones beyond that many),\n", ImportanceRows)
+		w.WriteString("by feature (levels and missing indicators summed first), largest first; the top 10. It says what the model leans\n")
+		w.WriteString("on, not what causes a response.\n\n")
 		w.WriteString("| feature | mean abs contribution (log-odds) |\n|---|---|\n")
 		for _, im := range lead {
 			fmt.Fprintf(&w, "| %s | %.3f |\n", im.Feature, im.MeanAbs)
@@ -268,7 +268,7 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("- Contributions explain the model, not the biology: correlated inputs share credit arbitrarily.\n")
 	switch b.Algo {
 	case "gbm":
-		w.WriteString("- GBM contributions are path-based (Saabas), exact in sum but dependent on split order; not SHAP values.\n")
+		w.WriteString("- GBM contributions are SHAP values (TreeSHAP, path-dependent: a feature left out follows both branches of a split in\n  proportion to the training rows that went each way; Lundberg et al., Nat Mach Intell 2020), the bias the expected score.\n")
 	case "forest":
 		w.WriteString("- The forest's probability is the mean over trees of the positive share in the leaf reached (soft voting), not the share of trees voting positive, which ranks patients worse when responders are a minority.\n")
 		w.WriteString("- Forest contributions are path-based (Saabas) on the probability, averaged over trees and put in log-odds by one factor (the logit's slope between the base rate and the prediction): exact in sum, dependent on split order; not SHAP values.\n")
