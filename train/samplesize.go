@@ -163,3 +163,21 @@ func (s SampleSize) Describe(algo string) string {
 	w.WriteString("\n")
 	return w.String()
 }
+
+// ValidationEvents is the fewest events, and non-events, that an external
+// validation should have for stable estimates of discrimination and
+// calibration (Collins, Ogundimu and Altman, Stat Med 2016;35:214-26; Riley
+// et al., Stat Med 2021;40:4230-51, give a calculation, which needs the
+// anticipated performance).
+const ValidationEvents = 100
+
+// SmallValidation returns a warning when the labelled rows m was computed on
+// have fewer than ValidationEvents events or non-events, and "" otherwise.
+func SmallValidation(m Metrics) string {
+	events, non := m.Positives, m.N-m.Positives
+	if events >= ValidationEvents && non >= ValidationEvents {
+		return ""
+	}
+	return fmt.Sprintf("few patients for a validation: %d with the outcome and %d without, where at least %d of each are recommended "+
+		"for stable estimates (Collins et al., Stat Med 2016); the intervals say how little these figures tell", events, non, ValidationEvents)
+}

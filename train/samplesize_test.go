@@ -2,7 +2,9 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -105,5 +107,19 @@ func TestCoxSnellR2(t *testing.T) {
 	}
 	if got := CoxSnellR2(-math.Log(0.5), 0.5); math.Abs(got) > 1e-15 {
 		t.Errorf("the base rate's own R² %v, want 0", got)
+	}
+}
+
+func TestSmallValidation(t *testing.T) {
+	for _, tt := range []struct {
+		n, positives int
+		warn         bool
+	}{
+		{200, 100, false}, {199, 100, true}, {199, 99, true}, {1000, 99, true}, {1000, 900, false}, {1000, 901, true},
+	} {
+		w := SmallValidation(Metrics{N: tt.n, Positives: tt.positives})
+		if (w != "") != tt.warn || tt.warn && !strings.Contains(w, fmt.Sprintf("%d with the outcome and %d without", tt.positives, tt.n-tt.positives)) {
+			t.Errorf("%d of %d: %q", tt.positives, tt.n, w)
+		}
 	}
 }

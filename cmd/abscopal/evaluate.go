@@ -36,6 +36,9 @@ type evaluation struct {
 	Synthetic         bool   `json:"synthetic"`
 	By                string `json:"by,omitempty"` // the subgroup column of Groups
 	pool              bool   // whether pooling the groups was asked for
+	// SampleWarning says when the file has too few events or non-events
+	// for a validation (train.SmallValidation).
+	SampleWarning string `json:"sample_warning,omitempty"`
 	train.Validation
 	CrossValidated train.Metrics `json:"cross_validated"`
 }
@@ -181,7 +184,8 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
 		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
 		RecalibrationFile: b.Recalibrated != nil && sum == b.Recalibrated.DataSHA256,
-		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, pool: opts.Pool, Validation: *v, CrossValidated: cv}, nil
+		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, pool: opts.Pool, Validation: *v, CrossValidated: cv,
+		SampleWarning: train.SmallValidation(v.Metrics)}, nil
 }
 
 // reportEvaluation prints one model's evaluation (as JSON with asJSON) and
@@ -232,6 +236,9 @@ func printEvaluationSet(w io.Writer, set *evaluationSet) {
 	}
 	fmt.Fprintf(w, "%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
 		m.N, m.Positives, first.Unlabelled, first.Target, first.Undefined)
+	if first.SampleWarning != "" {
+		fmt.Fprintf(w, "Warning: %s.\n\n", first.SampleWarning)
+	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "MODEL\tALGO\tROC AUC (95%% CI)\tBRIER\tLOG LOSS\tCAL. INTERCEPT / SLOPE\tCV AUC\tAUC - %s (95%% CI)\n", set.Reference)
 	insample := false
@@ -270,6 +277,9 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 	}
 	fmt.Fprintf(w, "\n%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
 		m.N, m.Positives, ev.Unlabelled, ev.Target, ev.Undefined)
+	if ev.SampleWarning != "" {
+		fmt.Fprintf(w, "Warning: %s.\n\n", ev.SampleWarning)
+	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "\tTHIS FILE\tCROSS-VALIDATED AT TRAINING\n")
 	fmt.Fprintf(tw, "ROC AUC (95%% CI)\t%.3f (%.3f-%.3f)\t%.3f (%.3f-%.3f)\n", m.AUC, m.AUCLow, m.AUCHigh, cv.AUC, cv.AUCLow, cv.AUCHigh)

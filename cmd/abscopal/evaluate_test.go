@@ -64,6 +64,18 @@ func TestEvaluate(t *testing.T) {
 	if svg, err := os.ReadFile(plot); err != nil || !strings.Contains(string(svg), "external.parquet") {
 		t.Errorf("plot: %v", err)
 	}
+	// Too few events for a validation is said, in JSON and in the table.
+	if small := m.Positives < 100 || m.N-m.Positives < 100; small != (ev.SampleWarning != "") {
+		t.Errorf("%d of %d positive: sample warning %q", m.Positives, m.N, ev.SampleWarning)
+	}
+	tiny := filepath.Join(dir, "tiny.parquet")
+	if code, _, stderr := runCLI(t, "synth", "--n", "120", "--seed", "9", "--out", tiny); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stdout, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", tiny, "--bootstrap", "20"); code != 0 ||
+		!strings.Contains(stdout, "Warning: few patients for a validation: ") || !strings.Contains(stdout, "at least 100 of each are recommended") {
+		t.Errorf("a small file: exit %d\n%s%s", code, stdout, stderr)
+	}
 
 	// By subgroup: every scored row in one group, the column read along.
 	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--json", "--by", "rt_ici_sequence", "--bootstrap", "20")
