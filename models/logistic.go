@@ -23,6 +23,10 @@ type LogisticOptions struct {
 	Lambda  float64 // L2 penalty; default 1
 	MaxIter int     // Newton iterations; default 100
 	Tol     float64 // stop when the largest step is below Tol; default 1e-10
+	// Start, if set, is where Newton's method starts: the coefficients
+	// and then the intercept, as of a fit with a nearby penalty (a warm
+	// start, which saves iterations when penalties are tried in turn).
+	Start []float64
 }
 
 // FitLogistic fits by Newton-Raphson with step halving; the penalized
@@ -47,6 +51,12 @@ func FitLogistic(d *Data, opts LogisticOptions) (*Logistic, error) {
 	n, p := d.Rows, d.Cols
 	k := p + 1 // intercept last
 	beta := make([]float64, k)
+	if opts.Start != nil {
+		if len(opts.Start) != k {
+			return nil, fmt.Errorf("logistic: a start of %d values for %d coefficients and the intercept", len(opts.Start), p)
+		}
+		copy(beta, opts.Start)
+	}
 	eta := make([]float64, n)
 	objective := func(b []float64) float64 {
 		var f float64

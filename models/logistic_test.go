@@ -122,3 +122,33 @@ func TestDataErrors(t *testing.T) {
 		t.Errorf("gbm with NaN: %v", err)
 	}
 }
+
+// TestLogisticWarmStart: started from the fit of a nearby penalty, Newton's
+// method reaches the same coefficients (the objective is strictly convex)
+// in fewer iterations; a start of the wrong length is refused.
+func TestLogisticWarmStart(t *testing.T) {
+	d := benchData(3000, 20, false)
+	near, err := FitLogistic(d, LogisticOptions{Lambda: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, err := FitLogistic(d, LogisticOptions{Lambda: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := FitLogistic(d, LogisticOptions{Lambda: 3, Start: append(append([]float64(nil), near.Coef...), near.Intercept)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(warm.Intercept-cold.Intercept) > 1e-9 || warm.Iter >= cold.Iter {
+		t.Errorf("warm: intercept %v in %d iterations; cold %v in %d", warm.Intercept, warm.Iter, cold.Intercept, cold.Iter)
+	}
+	for j := range cold.Coef {
+		if math.Abs(warm.Coef[j]-cold.Coef[j]) > 1e-9 {
+			t.Errorf("coefficient %d: warm %v, cold %v", j, warm.Coef[j], cold.Coef[j])
+		}
+	}
+	if _, err := FitLogistic(d, LogisticOptions{Lambda: 3, Start: near.Coef}); err == nil {
+		t.Error("a start without the intercept was accepted")
+	}
+}

@@ -2,9 +2,11 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
@@ -31,37 +33,29 @@ func LambdaGrid() []float64 {
 // pipeline; ties go to the larger penalty. It sees only the rows it is
 // given, which in a training run are one outer fold's training rows: the
 // outer out-of-fold metrics then judge the tuning too (nested
-// cross-validation).
+// cross-validation). The inner folds run in parallel, each trying the
+// penalties from the largest down, each fit starting where the last ended.
 func tuneLambda(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, opts models.LogisticOptions, seed uint64) (float64, error) {
 	grid := LambdaGrid()
-	loss := make([]float64, len(grid))
 	fold := StratifiedFolds(y, innerFolds, seed)
+	losses := make([][]float64, innerFolds)
+	errs := make([]error, innerFolds)
+	var wg sync.WaitGroup
 	for k := range innerFolds {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		trainIdx, testIdx := SplitFold(fold, k)
-		trainRows := pick(rows, trainIdx)
-		pipe, err := features.Fit(spec, trainRows)
-		if err != nil {
-			return 0, fmt.Errorf("tuning the penalty, inner fold %d: %w", k+1, err)
-		}
-		xtr, _ := pipe.TransformAll(trainRows)
-		xte, _ := pipe.TransformAll(pick(rows, testIdx))
-		ytr, yte := pick(y, trainIdx), pick(y, testIdx)
-		d := &models.Data{Rows: xtr.Rows, Cols: xtr.Cols, X: xtr.Data, Y: ytr}
-		p := make([]float64, len(testIdx))
-		for g, lambda := range grid {
-			o := opts
-			o.Lambda = lambda
-			m, err := models.FitLogistic(d, o)
-			if err != nil {
-				return 0, fmt.Errorf("tuning the penalty, inner fold %d, lambda %g: %w", k+1, lambda, err)
-			}
-			for j := range p {
-				p[j] = sigmoid(m.Score(xte.Row(j)))
-			}
-			loss[g] += LogLoss(p, yte) * float64(len(p))
+		wg.Go(func() {
+			losses[k], errs[k] = innerLosses(ctx, spec, rows, y, fold, k, grid, opts)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	// Summed in fold order, so that the choice does not depend on which
+	// goroutine finished first.
+	loss := make([]float64, len(grid))
+	for _, l := range losses {
+		for g := range grid {
+			loss[g] += l[g]
 		}
 	}
 	best := 0
@@ -71,6 +65,44 @@ func tuneLambda(ctx context.Context, spec *features.Spec, rows []features.Record
 		}
 	}
 	return grid[best], nil
+}
+
+// innerLosses returns the summed log loss on inner fold k of a model fitted
+// on the other inner folds, for each penalty of grid.
+func innerLosses(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, fold []int, k int, grid []float64, opts models.LogisticOptions) ([]float64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	trainIdx, testIdx := SplitFold(fold, k)
+	trainRows := pick(rows, trainIdx)
+	pipe, err := features.Fit(spec, trainRows)
+	if err != nil {
+		return nil, fmt.Errorf("tuning the penalty, inner fold %d: %w", k+1, err)
+	}
+	xtr, _ := pipe.TransformAll(trainRows)
+	xte, _ := pipe.TransformAll(pick(rows, testIdx))
+	yte := pick(y, testIdx)
+	d := &models.Data{Rows: xtr.Rows, Cols: xtr.Cols, X: xtr.Data, Y: pick(y, trainIdx)}
+	p := make([]float64, len(testIdx))
+	loss := make([]float64, len(grid))
+	var start []float64
+	for g := len(grid) - 1; g >= 0; g-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		o := opts
+		o.Lambda, o.Start = grid[g], start
+		m, err := models.FitLogistic(d, o)
+		if err != nil {
+			return nil, fmt.Errorf("tuning the penalty, inner fold %d, lambda %g: %w", k+1, grid[g], err)
+		}
+		start = append(append(start[:0], m.Coef...), m.Intercept)
+		for j := range p {
+			p[j] = sigmoid(m.Score(xte.Row(j)))
+		}
+		loss[g] = LogLoss(p, yte) * float64(len(p))
+	}
+	return loss, nil
 }
 
 // FormatLambda writes a penalty of the grid as briefly as it reads: 0.01,
