@@ -17,7 +17,7 @@ func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.observe, s.recover, s.limitBody)
+	r.Use(s.requestID, noStore, s.observe, s.recover, s.limitBody)
 	r.NoRoute(func(c *gin.Context) { notFound(c, "route "+c.Request.URL.Path) })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
@@ -46,6 +46,17 @@ func (s *Server) routes() *gin.Engine {
 	v2.GET("/models/:name/versions/:version/ready", s.v2ModelReady)
 	v2.POST("/models/:name/versions/:version/infer", s.v2Infer)
 	return r
+}
+
+// noStore asks every cache between the server and its client (a proxy, a
+// browser) to keep nothing: answers hold patient identifiers and
+// predictions. nosniff keeps a browser from reading a JSON answer as
+// anything else.
+func noStore(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	c.Next()
 }
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

@@ -906,3 +906,18 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("the log holds patient data:\n%s", buf.String())
 	}
 }
+
+// TestNoStore: every answer, the errors too, asks caches to keep nothing
+// (they hold patient identifiers and predictions) and browsers not to sniff.
+func TestNoStore(t *testing.T) {
+	s := newServer(t, Config{})
+	for _, tt := range []struct{ method, path, body string }{
+		{"POST", "/v1/predict", sbrtPatient}, {"GET", "/v1/models", ""}, {"POST", "/v1/predict", "{"}, {"GET", "/nope", ""}, {"GET", "/healthz", ""},
+	} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body)))
+		if h := rec.Header(); h.Get("Cache-Control") != "no-store" || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s %s (%d): Cache-Control %q, X-Content-Type-Options %q", tt.method, tt.path, rec.Code, h.Get("Cache-Control"), h.Get("X-Content-Type-Options"))
+		}
+	}
+}
