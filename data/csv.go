@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // RowWriter is implemented by TableWriter (Parquet) and CSVWriter.
@@ -104,4 +107,31 @@ func (w *CSVWriter) Abort() {
 	w.done = true
 	w.tmp.Close()
 	os.Remove(w.tmp.Name())
+}
+
+// ErrExtension is wrapped by CheckExtension and CreateRows for a path that
+// ends in neither .parquet nor .csv.
+var ErrExtension = errors.New("the extension must be .parquet or .csv")
+
+// CheckExtension returns an error wrapping ErrExtension unless path ends in
+// .parquet or .csv (any case): the formats CreateRows writes.
+func CheckExtension(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".parquet", ".csv":
+		return nil
+	}
+	return fmt.Errorf("%s: %w", path, ErrExtension)
+}
+
+// CreateRows starts writing path as Parquet or, for a .csv path, as CSV with
+// its metadata in a sidecar: a writer of rows whatever the format the
+// user's file name asks for. Both are written atomically.
+func CreateRows(path string, cols []ColumnSpec, opts WriteOptions) (RowWriter, error) {
+	if err := CheckExtension(path); err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		return CreateCSV(path, cols, opts)
+	}
+	return CreateTable(path, cols, opts)
 }

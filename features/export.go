@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,9 +168,8 @@ func (s *Source) Kind(col string) data.Kind { return s.kindOf(col) }
 // its unit, definition and source as key-value metadata; a synthetic input
 // stays labelled synthetic.
 func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions) (*ExportResult, error) {
-	ext := strings.ToLower(filepath.Ext(out))
-	if ext != ".parquet" && ext != ".csv" {
-		return nil, fmt.Errorf("--out %s: the extension must be .parquet or .csv", out)
+	if err := data.CheckExtension(out); err != nil {
+		return nil, err
 	}
 	src, err := OpenSource(ctx, in, spec, SourceOptions{})
 	if err != nil {
@@ -240,7 +238,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	if err != nil {
 		return nil, err
 	}
-	w, err := createWriter(out, ext, cols, md)
+	w, err := createWriter(out, cols, md)
 	if err != nil {
 		return nil, err
 	}
@@ -388,11 +386,8 @@ func exportMetadata(spec *Spec, infos []FeatureInfo, opts ExportOptions, synthet
 	return md, nil
 }
 
-func createWriter(out, ext string, cols []data.ColumnSpec, md map[string]string) (data.RowWriter, error) {
-	if ext == ".csv" {
-		return data.CreateCSV(out, cols, data.WriteOptions{Metadata: md})
-	}
-	return data.CreateTable(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"]})
+func createWriter(out string, cols []data.ColumnSpec, md map[string]string) (data.RowWriter, error) {
+	return data.CreateRows(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"]})
 }
 
 // SourceOptions are the options of OpenSource.

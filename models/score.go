@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -46,9 +44,8 @@ func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceO
 // on any error. The output's metadata names the model and the target and
 // labels the scores synthetic when the model or the input is.
 func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) {
-	ext := strings.ToLower(filepath.Ext(out))
-	if ext != ".parquet" && ext != ".csv" {
-		return nil, fmt.Errorf("%s: the extension must be .parquet or .csv", out)
+	if err := data.CheckExtension(out); err != nil {
+		return nil, err
 	}
 	b := m.Bundle
 	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{})
@@ -68,12 +65,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 	if b.Synthetic() || src.Synthetic() {
 		opts.Metadata["abscopal.synthetic"] = "true"
 	}
-	var w data.RowWriter
-	if ext == ".csv" {
-		w, err = data.CreateCSV(out, cols, opts)
-	} else {
-		w, err = data.CreateTable(out, cols, opts)
-	}
+	w, err := data.CreateRows(out, cols, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/models"
 	"github.com/spf13/cobra"
 )
@@ -28,9 +27,8 @@ limited by memory.`,
 			if registry == "" || ref == "" || in == "" || out == "" {
 				return usageError{errors.New("--registry, --model, --data and --out are required")}
 			}
-			ext := strings.ToLower(filepath.Ext(out))
-			if ext != ".parquet" && ext != ".csv" {
-				return usageError{fmt.Errorf("--out %s: the extension must be .parquet or .csv", out)}
+			if err := data.CheckExtension(out); err != nil {
+				return usageError{fmt.Errorf("--out %w", err)}
 			}
 			m, err := (&models.Registry{Dir: registry}).Load(ref)
 			if err != nil {
