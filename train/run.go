@@ -82,9 +82,11 @@ type Result struct {
 	Uncalibrated Metrics
 	FoldAUC      []float64
 	// OOF holds the calibrated out-of-fold probability of each row with a
-	// target, in input order, and Labels its 0/1 label: the same seed gives
-	// the same folds, so two runs' OOF compare row by row (CompareAUC).
-	OOF, Labels []float64
+	// target, in input order, RawOOF the model's own, Labels its 0/1 label
+	// and Fold its fold (from 0): the same seed gives the same folds, so two
+	// runs' OOF compare row by row (CompareAUC).
+	OOF, RawOOF, Labels []float64
+	Fold                []int
 	// Groups are the cross-validated metrics by subgroup of Options.By.
 	Groups []Group
 	// Pooled is, with folds by a column, the random-effects summary of the
@@ -237,7 +239,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
-	res.OOF, res.Labels = cal, y
+	res.OOF, res.RawOOF, res.Labels, res.Fold = cal, raw, y, fold
 	if opts.By != "" {
 		var err error
 		if res.Groups, err = Subgroups(opts.By, opts.ByKind, keys, cal, y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {

@@ -48,6 +48,7 @@ func newCompareCmd() *cobra.Command {
 		mf     modelFlags
 		algos  []string
 		asJSON bool
+		oof    string
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --data FILE [--spec S] --target COLUMN [--algos logistic,gbm,forest] [--seed N]",
@@ -85,17 +86,23 @@ algorithm you choose with "abscopal train".`,
 			if _, err := mf.options(cmd.Flags(), algos[0]); err != nil { // the flags, before the data is read
 				return err
 			}
-			records, synthetic, byKind, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, cmd.ErrOrStderr())
+			if oof != "" {
+				if err := checkOOF(oof); err != nil {
+					return err
+				}
+			}
+			td, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			c := comparison{Synthetic: synthetic, FoldsBy: mf.opts.FoldsBy}
+			records := td.records
+			c := comparison{Synthetic: td.synthetic, FoldsBy: mf.opts.FoldsBy}
 			for _, a := range algos {
 				opts, err := mf.options(cmd.Flags(), a)
 				if err != nil {
 					return err
 				}
-				opts.ByKind = byKind
+				opts.ByKind = td.byKind
 				opts.CrossValidateOnly = true
 				var stop func()
 				opts.Progress, stop = newProgress(cmd.ErrOrStderr(), fmt.Sprintf("cross-validating %s on %d rows", a, len(records)))
@@ -120,6 +127,11 @@ algorithm you choose with "abscopal train".`,
 				d, lo, hi := train.CompareAUC(r.OOF, b.OOF, b.Labels, mf.opts.Bootstrap, mf.opts.Seed)
 				c.Algos[i].MinusBest, c.Algos[i].MinusBestCI = d, [2]float64{lo, hi}
 			}
+			if oof != "" {
+				if err := train.WriteOOF(oof, spec, records, td.idKind, algos, c.results, oofMetadata(spec.Target.Column, "compare", td.synthetic)); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -133,6 +145,7 @@ algorithm you choose with "abscopal train".`,
 	df.register(f, "data (Parquet)")
 	f.StringSliceVar(&algos, "algos", []string{"logistic", "gbm", "forest"}, "algorithms to compare (at least two)")
 	f.BoolVar(&asJSON, "json", false, "print the comparison as JSON")
+	f.StringVar(&oof, "oof", "", "also write each algorithm's out-of-fold predictions, on the same rows and folds, to this .parquet or .csv file")
 	mf.register(f)
 	return cmd
 }

@@ -141,10 +141,18 @@ func (d *dataFlags) loadSpec(f *pflag.FlagSet) (*features.Spec, error) {
 	return spec, nil
 }
 
+// trainingData is a training file's records as readTraining reads them.
+type trainingData struct {
+	records   []features.Record
+	synthetic bool
+	byKind    data.Kind // of the subgroup column, if one was asked for
+	idKind    data.Kind // of the spec's id column
+}
+
 // readTraining reads every record of a training file, with the column by
-// (a subgroup column, if not "") besides the spec's, whose kind it returns;
-// it says on log which built-in features the file's columns cannot give.
-func readTraining(ctx context.Context, path string, spec *features.Spec, by string, log io.Writer) (records []features.Record, synthetic bool, byKind data.Kind, err error) {
+// (a subgroup column, if not "") besides the spec's; it says on log which
+// built-in features the file's columns cannot give.
+func readTraining(ctx context.Context, path string, spec *features.Spec, by string, log io.Writer) (*trainingData, error) {
 	var opts features.SourceOptions
 	if by != "" {
 		opts.Also = []string{by}
@@ -152,19 +160,20 @@ func readTraining(ctx context.Context, path string, spec *features.Spec, by stri
 	opts.NeedTarget = true
 	src, err := features.OpenSource(ctx, path, spec, opts)
 	if err != nil {
-		return nil, false, 0, specAdvice(spec, err)
+		return nil, specAdvice(spec, err)
 	}
 	defer src.Close()
-	if records, err = src.All(ctx); err != nil {
-		return nil, false, 0, err
+	td := &trainingData{synthetic: src.Synthetic(), idKind: src.Kind(spec.ID)}
+	if td.records, err = src.All(ctx); err != nil {
+		return nil, err
 	}
 	if d := src.Dropped(); len(d) > 0 {
 		fmt.Fprintf(log, "left out (the file lacks their columns): %v\n", d)
 	}
 	if by != "" {
-		byKind = src.Kind(by)
+		td.byKind = src.Kind(by)
 	}
-	return records, src.Synthetic(), byKind, nil
+	return td, nil
 }
 
 // specAdvice adds the way out to the error of a file read as a cohort file

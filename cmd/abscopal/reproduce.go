@@ -120,11 +120,12 @@ func retrain(ctx context.Context, name, version string, b *models.Bundle, data s
 		return nil, err
 	}
 	spec := *b.Pipeline.Spec
-	records, _, byKind, err := readTraining(ctx, data, &spec, opts.By, log)
+	td, err := readTraining(ctx, data, &spec, opts.By, log)
 	if err != nil {
 		return nil, err
 	}
-	opts.ByKind = byKind
+	records := td.records
+	opts.ByKind = td.byKind
 	var stop func()
 	opts.Progress, stop = newProgress(log, fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, opts.Algo, len(records)))
 	res, err := train.Run(ctx, &spec, records, opts)

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/abscopal/abscopal/models"
@@ -28,7 +29,7 @@ func newTrainCmd() *cobra.Command {
 		df             dataFlags
 		mf             modelFlags
 		registry, name string
-		algo, by       string
+		algo, by, oof  string
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
@@ -70,7 +71,7 @@ spec's target column.`,
 			if err != nil {
 				return err
 			}
-			pub, err := trainJob{data: df.data, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true}.run(cmd.Context())
+			pub, err := trainJob{data: df.data, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true, oof: oof}.run(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -83,6 +84,7 @@ spec's target column.`,
 	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
 	f.StringVar(&algo, "algo", "gbm", "logistic, gbm or forest")
+	f.StringVar(&oof, "oof", "", "also write the out-of-fold predictions the metrics come from (id, fold, label, calibrated and uncalibrated probability) to this .parquet or .csv file")
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
 	mf.register(f)
 	return cmd
@@ -96,6 +98,7 @@ type trainJob struct {
 	opts                 train.Options
 	log                  io.Writer // notices, and progress when progress is set
 	progress             bool
+	oof                  string // if set, where the out-of-fold predictions go
 }
 
 // published is what a trainJob made.
@@ -110,15 +113,21 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err := reg.CheckWritable(j.name); err != nil { // before the training, not after it
 		return nil, err
 	}
+	if j.oof != "" {
+		if err := checkOOF(j.oof); err != nil {
+			return nil, err
+		}
+	}
 	sum, err := fileSHA256(j.data)
 	if err != nil {
 		return nil, err
 	}
-	records, synthetic, byKind, err := readTraining(ctx, j.data, j.spec, j.opts.By, j.log)
+	td, err := readTraining(ctx, j.data, j.spec, j.opts.By, j.log)
 	if err != nil {
 		return nil, err
 	}
-	j.opts.ByKind = byKind
+	records, synthetic := td.records, td.synthetic
+	j.opts.ByKind = td.byKind
 	if j.progress {
 		var stop func()
 		j.opts.Progress, stop = newProgress(j.log, fmt.Sprintf("training %s on %d rows", j.opts.Algo, len(records)))
@@ -144,7 +153,32 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err != nil {
 		return nil, err
 	}
+	if j.oof != "" {
+		if err := train.WriteOOF(j.oof, j.spec, records, td.idKind, []string{j.opts.Algo}, []*train.Result{res},
+			oofMetadata(b.Target, j.name+":"+version, synthetic)); err != nil {
+			return nil, fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", j.name, version, err)
+		}
+	}
 	return &published{version: version, res: res, synthetic: synthetic}, nil
+}
+
+// checkOOF refuses an --oof path that cannot be written, before any
+// training.
+func checkOOF(path string) error {
+	if err := data.CheckExtension(path); err != nil {
+		return usageError{fmt.Errorf("--oof %w", err)}
+	}
+	return data.CheckWritable(path)
+}
+
+// oofMetadata is the metadata of an out-of-fold file: what it predicts,
+// from which run, and the synthetic label when the data was synthetic.
+func oofMetadata(target, from string, synthetic bool) map[string]string {
+	md := map[string]string{"abscopal.target": target, "abscopal.out_of_fold": from}
+	if synthetic {
+		md["abscopal.synthetic"] = "true"
+	}
+	return md
 }
 
 func fileSHA256(path string) (string, error) {

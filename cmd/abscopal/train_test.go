@@ -446,3 +446,84 @@ func TestTrainFoldsBy(t *testing.T) {
 		}
 	}
 }
+
+// TestOOF: train and compare write the out-of-fold predictions their
+// metrics come from: the AUC of the file's column is the one reported; a
+// path that cannot take them is refused before any training.
+func TestOOF(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 700, 21)
+	reg := filepath.Join(dir, "registry")
+	oof := filepath.Join(dir, "oof.parquet")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
+		"--name", "m", "--folds", "3", "--bootstrap", "10", "--oof", oof); code != 0 {
+		t.Fatal(stderr)
+	}
+	_, out, _ := runCLI(t, "models", "show", "--registry", reg, "m", "--json")
+	var shown struct {
+		Training struct{ Rows int } `json:"training"`
+		Metrics  struct {
+			CV struct{ AUC float64 } `json:"cross_validated"`
+		} `json:"metrics"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := data.ReadTable(t.Context(), oof, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, y, fold := tbl.Column("logistic"), tbl.Column("objective_response"), tbl.Column("fold")
+	if p == nil || y == nil || fold == nil || tbl.Column("logistic_uncalibrated") == nil || tbl.Len != shown.Training.Rows {
+		t.Fatalf("%d rows (want %d), columns %v", tbl.Len, shown.Training.Rows, tbl.Columns)
+	}
+	labels := make([]float64, tbl.Len)
+	for i := range labels {
+		if y.Bool[i] {
+			labels[i] = 1
+		}
+		if f := fold.Int[i]; f < 1 || f > 3 {
+			t.Fatalf("row %d: fold %d", i+1, f)
+		}
+	}
+	if auc := train.AUC(p.Num, labels); auc != shown.Metrics.CV.AUC {
+		t.Errorf("AUC of the file's predictions %v, reported %v", auc, shown.Metrics.CV.AUC)
+	}
+	r, err := data.OpenTable(t.Context(), oof, data.TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := r.Metadata(); md["abscopal.synthetic"] != "true" || md["abscopal.out_of_fold"] != "m:v1" {
+		t.Errorf("metadata %v", md)
+	}
+	r.Close()
+
+	// compare: a column pair per algorithm, on the same rows.
+	csv := filepath.Join(dir, "compare.csv")
+	if code, _, stderr := runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,forest", "--trees", "11",
+		"--folds", "3", "--bootstrap", "10", "--oof", csv); code != 0 {
+		t.Fatal(stderr)
+	}
+	b, _ := os.ReadFile(csv)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "patient_id,fold,objective_response,logistic,logistic_uncalibrated,forest,forest_uncalibrated" || len(lines) != shown.Training.Rows+1 {
+		t.Errorf("compare's file: %d lines, header %q", len(lines), lines[0])
+	}
+
+	for _, tt := range []struct {
+		path string
+		code int
+		want string
+	}{
+		{filepath.Join(dir, "oof.txt"), 2, "--oof " + filepath.Join(dir, "oof.txt") + ": the extension must be .parquet or .csv"},
+		{filepath.Join(dir, "nodir", "oof.parquet"), 1, "no directory"},
+	} {
+		code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "m", "--oof", tt.path)
+		if code != tt.code || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "fold 1") {
+			t.Errorf("--oof %s: exit %d, %q", tt.path, code, stderr)
+		}
+	}
+	if versions, _ := os.ReadDir(filepath.Join(reg, "m")); len(versions) != 1 {
+		t.Errorf("a refused --oof published: %v", versions)
+	}
+}
