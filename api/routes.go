@@ -93,12 +93,19 @@ func (s *Server) observe(c *gin.Context) {
 	if m := c.GetString(logModels); m != "" {
 		attrs = append(attrs, "models", m) // which versions answered: traceable after a reload
 	}
+	if cl := c.GetString(logClient); cl != "" {
+		attrs = append(attrs, "client", cl) // who asked, for an audit
+	}
 	s.log.Info("request", attrs...)
 }
 
 // logModels is the context key under which a handler that scored patients
-// names the model versions that did, for the request log.
-const logModels = "models"
+// names the model versions that did, for the request log; logClient the
+// one under which auth names the client whose token was presented.
+const (
+	logModels = "models"
+	logClient = "client"
+)
 
 // recover turns a panic into a 500 that says nothing about internals; the
 // log has the detail, under the request id.
@@ -128,10 +135,14 @@ func (s *Server) auth(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if !s.authorized(c.GetHeader("Authorization")) {
+	client, ok := s.authorized(c.GetHeader("Authorization"))
+	if !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="abscopal"`)
 		abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: "a valid bearer token is required"})
 		return
+	}
+	if client != "" {
+		c.Set(logClient, client)
 	}
 	c.Next()
 }

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,7 @@ type Config struct {
 	Registry string // registry directory
 	// Tokens, when not empty, are the bearer tokens accepted on /v1 and /v2;
 	// SetTokens replaces them.
-	Tokens []string
+	Tokens []Token
 	// MaxBodyBytes bounds a request body (default 1 MiB); larger is 413.
 	MaxBodyBytes int64
 	// MaxBatch bounds the patients of one predict request (default 1000).
@@ -64,7 +65,7 @@ type Server struct {
 	spec    []byte    // the OpenAPI document
 	scratch sync.Pool // *models.Scratch, reused across predictions
 	cert    atomic.Pointer[tls.Certificate]
-	tokens  atomic.Pointer[[][]byte] // nil or empty: no auth
+	tokens  atomic.Pointer[[]secret] // nil or empty: no auth
 }
 
 // ErrNoRegistry is wrapped by New's error when the registry directory does
@@ -262,18 +263,42 @@ func (s *Server) watch(ctx context.Context) {
 	}
 }
 
+// Token is a bearer token accepted on /v1 and /v2 and, if named, the client
+// that presents it: the request log names the client (never the token), so
+// that an audit can tell which application asked about which patients when.
+type Token struct {
+	Client string // optional; letters, digits, '.', '_' and '-'
+	Secret string
+}
+
+// secret is a Token as authorized compares it.
+type secret struct {
+	client string
+	b      []byte
+}
+
+var clientRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
 // SetTokens replaces the bearer tokens accepted on /v1 and /v2, for new
 // requests: "abscopal serve" rereads its tokens file on SIGHUP, so that a
 // token is added or revoked without a restart. An empty token is refused
 // (it would accept anyone), and so is an empty list once tokens are
-// required: a file emptied by mistake must not open the API.
-func (s *Server) SetTokens(tokens []string) error {
-	b := make([][]byte, 0, len(tokens))
-	for _, t := range tokens {
-		if t == "" {
+// required: a file emptied by mistake must not open the API. So are a
+// token given twice and a client name that could not be logged plainly.
+func (s *Server) SetTokens(tokens []Token) error {
+	b := make([]secret, 0, len(tokens))
+	seen := map[string]bool{}
+	for i, t := range tokens {
+		switch {
+		case t.Secret == "":
 			return errors.New("api: an empty bearer token would accept anyone")
+		case seen[t.Secret]:
+			return fmt.Errorf("api: token %d is given twice: each client needs its own", i+1)
+		case t.Client != "" && !clientRE.MatchString(t.Client):
+			return fmt.Errorf("api: token %d: client name %q (allowed: 1-64 letters, digits, '.', '_', '-')", i+1, t.Client)
 		}
-		b = append(b, []byte(t))
+		seen[t.Secret] = true
+		b = append(b, secret{client: t.Client, b: []byte(t.Secret)})
 	}
 	if len(b) == 0 && s.authOn() {
 		return errors.New("api: no bearer tokens: the API requires them, and would be open to anyone")
@@ -288,15 +313,19 @@ func (s *Server) authOn() bool {
 }
 
 // authorized compares the bearer token with every configured token in
-// constant time.
-func (s *Server) authorized(header string) bool {
+// constant time, and returns the name of the client whose token it is.
+func (s *Server) authorized(header string) (client string, ok bool) {
 	token, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || token == "" {
-		return false
+		return "", false
 	}
 	match := 0
 	for _, t := range *s.tokens.Load() {
-		match |= subtle.ConstantTimeCompare([]byte(token), t)
+		eq := subtle.ConstantTimeCompare([]byte(token), t.b)
+		if eq == 1 { // which token matched may show in the timing; nothing of any token does
+			client = t.client
+		}
+		match |= eq
 	}
-	return match == 1
+	return client, match == 1
 }

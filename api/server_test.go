@@ -425,7 +425,7 @@ func TestOpenInferenceProtocol(t *testing.T) {
 }
 
 func TestAuthAndInternals(t *testing.T) {
-	s := newServer(t, Config{Tokens: []string{"s3cret-token", "other"}})
+	s := newServer(t, Config{Tokens: []Token{{Secret: "s3cret-token"}, {Client: "ehr", Secret: "other"}}})
 	s.engine.GET("/v1/boom", func(*gin.Context) { panic("database password is hunter2") })
 	c := newClient(t, s)
 	if status, body := c.do("GET", "/v1/models", "", true); status != 401 || body["error"].(map[string]any)["code"] != codeUnauthorized {
@@ -455,7 +455,7 @@ func TestAuthAndInternals(t *testing.T) {
 	if resp.StatusCode != 500 || strings.Contains(string(b), "hunter2") || !strings.Contains(string(b), resp.Header.Get("X-Request-ID")) {
 		t.Errorf("panic: %d %s", resp.StatusCode, b)
 	}
-	if _, err := New(Config{Registry: sharedRegistry(t), Tokens: []string{""}}); err == nil {
+	if _, err := New(Config{Registry: sharedRegistry(t), Tokens: []Token{{}}}); err == nil {
 		t.Error("an empty token was accepted")
 	}
 }
@@ -464,7 +464,7 @@ func TestAuthAndInternals(t *testing.T) {
 // revoked, another added), and an empty list is refused once tokens are
 // required, leaving the current ones.
 func TestSetTokens(t *testing.T) {
-	s := newServer(t, Config{Tokens: []string{"old"}})
+	s := newServer(t, Config{Tokens: []Token{{Secret: "old"}}})
 	c := newClient(t, s)
 	status := func(token string) int {
 		c.token = token
@@ -474,13 +474,13 @@ func TestSetTokens(t *testing.T) {
 	if status("old") != 200 || status("new") != 401 {
 		t.Fatal("before: old should pass, new not")
 	}
-	if err := s.SetTokens([]string{"new"}); err != nil {
+	if err := s.SetTokens([]Token{{Secret: "new"}}); err != nil {
 		t.Fatal(err)
 	}
 	if status("old") != 401 || status("new") != 200 {
 		t.Error("after SetTokens: old should be refused, new pass")
 	}
-	for _, tokens := range [][]string{nil, {}, {"x", ""}} {
+	for _, tokens := range [][]Token{nil, {}, {{Secret: "x"}, {}}, {{Secret: "x"}, {Client: "b", Secret: "x"}}, {{Client: "a b", Secret: "y"}}} {
 		if err := s.SetTokens(tokens); err == nil {
 			t.Errorf("SetTokens(%q) accepted", tokens)
 		}
@@ -494,7 +494,7 @@ func TestSetTokens(t *testing.T) {
 	if st, _ := oc.do("GET", "/v1/models", "", true); st != 200 {
 		t.Errorf("open API: %d", st)
 	}
-	if err := open.SetTokens([]string{"t"}); err != nil {
+	if err := open.SetTokens([]Token{{Secret: "t"}}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := oc.do("GET", "/v1/models", "", true); st != 401 {
@@ -864,14 +864,17 @@ func TestServesRecalibratedVersion(t *testing.T) {
 }
 
 // TestRequestLog: each request is logged with the model versions that
-// answered it, and nothing of the patient.
+// answered it and the client whose token it bore, and nothing of the
+// patient or of the token.
 func TestRequestLog(t *testing.T) {
 	var buf bytes.Buffer
-	s, err := New(Config{Registry: sharedRegistry(t), Logger: slog.New(slog.NewJSONHandler(&buf, nil)), WatchInterval: -1})
+	s, err := New(Config{Registry: sharedRegistry(t), Logger: slog.New(slog.NewJSONHandler(&buf, nil)), WatchInterval: -1,
+		Tokens: []Token{{Client: "ehr-prod", Secret: "tok-ehr-123"}, {Secret: "tok-anon-456"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := newClient(t, s)
+	c.token = "tok-ehr-123"
 	patient := strings.Replace(sbrtPatient, `"p1"`, `"MRN-0042-secret"`, 1)
 	if status, _ := c.do("POST", "/v1/predict", patient, true); status != 200 {
 		t.Fatalf("predict: %d", status)
@@ -879,6 +882,8 @@ func TestRequestLog(t *testing.T) {
 	if status, _ := c.do("POST", "/v2/models/response/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}]}`, true); status != 200 {
 		t.Fatalf("infer: %d", status)
 	}
+	c.token = "tok-anon-456"
+	c.do("GET", "/v1/schema", "", true)
 	c.do("GET", "/healthz", "", true)
 	var lines []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
@@ -890,14 +895,21 @@ func TestRequestLog(t *testing.T) {
 			lines = append(lines, m)
 		}
 	}
-	want := map[string]string{"/v1/predict": "abscopal:v1 response:v1", "/v2/models/:name/infer": "response:v1", "/healthz": ""}
+	want := map[string]string{"/v1/predict": "abscopal:v1 response:v1", "/v2/models/:name/infer": "response:v1", "/v1/schema": "", "/healthz": ""}
+	client := map[string]string{"/v1/predict": "ehr-prod", "/v2/models/:name/infer": "ehr-prod"}
 	for _, l := range lines {
 		route, _ := l["route"].(string)
 		models, _ := l["models"].(string)
 		if w, ok := want[route]; !ok || models != w {
 			t.Errorf("%s logged models %q, want %q", route, models, w)
 		}
+		if cl, _ := l["client"].(string); cl != client[route] {
+			t.Errorf("%s logged client %q, want %q", route, cl, client[route])
+		}
 		delete(want, route)
+	}
+	if strings.Contains(buf.String(), "tok-") {
+		t.Errorf("the log holds a token:\n%s", buf.String())
 	}
 	if len(want) != 0 {
 		t.Errorf("not logged: %v", want)

@@ -27,17 +27,18 @@ type serveFlags struct {
 
 func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.addr, "addr", ":8080", "listen address")
-	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens, one per line, required on /v1 and /v2 (also: ABSCOPAL_TOKENS, comma-separated)")
+	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives (also: ABSCOPAL_TOKENS, comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (with its chain): serve HTTPS only, TLS 1.2 or later; reread on SIGHUP")
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 }
 
-// tokens reads the bearer tokens: the file's non-empty, non-comment lines
-// and ABSCOPAL_TOKENS.
-func (f *serveFlags) tokens() ([]string, error) {
-	var out []string
+// tokens reads the bearer tokens: the file's non-empty, non-comment lines,
+// each a token or a client's name and its token ("ehr-prod 3f9c..."), and
+// ABSCOPAL_TOKENS's comma-separated tokens (without names).
+func (f *serveFlags) tokens() ([]api.Token, error) {
+	var out []api.Token
 	if f.tokensFile != "" {
 		fh, err := os.Open(f.tokensFile)
 		if err != nil {
@@ -45,9 +46,18 @@ func (f *serveFlags) tokens() ([]string, error) {
 		}
 		defer fh.Close()
 		sc := bufio.NewScanner(fh)
-		for sc.Scan() {
-			if t := strings.TrimSpace(sc.Text()); t != "" && !strings.HasPrefix(t, "#") {
-				out = append(out, t)
+		for line := 1; sc.Scan(); line++ {
+			t := strings.TrimSpace(sc.Text())
+			if t == "" || strings.HasPrefix(t, "#") {
+				continue
+			}
+			switch fields := strings.Fields(t); len(fields) {
+			case 1:
+				out = append(out, api.Token{Secret: fields[0]})
+			case 2:
+				out = append(out, api.Token{Client: fields[0], Secret: fields[1]})
+			default:
+				return nil, fmt.Errorf("--tokens-file %s: line %d: %d fields (allowed: a token, or a client name and its token)", f.tokensFile, line, len(fields))
 			}
 		}
 		if err := sc.Err(); err != nil {
@@ -59,7 +69,7 @@ func (f *serveFlags) tokens() ([]string, error) {
 	}
 	for _, t := range strings.Split(os.Getenv("ABSCOPAL_TOKENS"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
+			out = append(out, api.Token{Secret: t})
 		}
 	}
 	return out, nil

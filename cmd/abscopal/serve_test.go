@@ -4,8 +4,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/abscopal/abscopal/api"
 )
 
 // TestPortInUse: serve and demo report a busy --addr at once, naming it,
@@ -36,5 +39,24 @@ func TestPortInUse(t *testing.T) {
 	}
 	if _, err := os.Stat(demoDir); !os.IsNotExist(err) {
 		t.Errorf("the demo created %s before finding the port busy (%v)", demoDir, err)
+	}
+}
+
+// TestTokensFile: a line is a token or a client's name and its token;
+// comments and blank lines are skipped; ABSCOPAL_TOKENS adds unnamed ones;
+// a line of three fields is refused, naming it.
+func TestTokensFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tokens")
+	os.WriteFile(file, []byte("# clients\n\nehr-prod  s3cret\n  plain-token  \n"), 0o600)
+	t.Setenv("ABSCOPAL_TOKENS", " envtok ,")
+	got, err := (&serveFlags{tokensFile: file}).tokens()
+	want := []api.Token{{Client: "ehr-prod", Secret: "s3cret"}, {Secret: "plain-token"}, {Secret: "envtok"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("tokens %v (%v), want %v", got, err, want)
+	}
+	os.WriteFile(file, []byte("ok\nehr prod s3cret\n"), 0o600)
+	if _, err := (&serveFlags{tokensFile: file}).tokens(); err == nil || !strings.Contains(err.Error(), "line 2: 3 fields") {
+		t.Errorf("three fields: %v", err)
 	}
 }
