@@ -489,15 +489,20 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 	return node
 }
 
+// goesLeft reports whether x goes left at inner node n: its value is at most
+// the threshold, or missing where missing values go left.
+func (t *GBMTree) goesLeft(n int32, x []float64) bool {
+	v := x[t.Feature[n]]
+	if math.IsNaN(v) {
+		return t.DefaultLeft[n]
+	}
+	return v <= t.Threshold[n]
+}
+
 func (t *GBMTree) leaf(x []float64) int32 {
 	n := int32(0)
 	for t.Left[n] >= 0 {
-		v := x[t.Feature[n]]
-		goLeft := v <= t.Threshold[n]
-		if math.IsNaN(v) {
-			goLeft = t.DefaultLeft[n]
-		}
-		if goLeft {
+		if t.goesLeft(n, x) {
 			n = t.Left[n]
 		} else {
 			n = t.Right[n]
@@ -581,9 +586,8 @@ func (m *GBM) pathContributions(x []float64, dst []float64) float64 {
 		n := int32(0)
 		bias += t.Value[0]
 		for t.Left[n] >= 0 {
-			v := x[t.Feature[n]]
 			next := t.Right[n]
-			if (math.IsNaN(v) && t.DefaultLeft[n]) || (!math.IsNaN(v) && v <= t.Threshold[n]) {
+			if t.goesLeft(n, x) {
 				next = t.Left[n]
 			}
 			dst[t.Feature[n]] += t.Value[next] - t.Value[n]

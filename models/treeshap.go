@@ -1,7 +1,5 @@
 package models
 
-import "math"
-
 // TreeSHAP: the SHAP values of a tree's prediction, exactly, in time
 // polynomial in its depth (Lundberg, Erion and Lee, "Consistent
 // individualized feature attribution for tree ensembles", 2018, Algorithm 2;
@@ -56,8 +54,7 @@ func (t *GBMTree) expected() float64 {
 func (t *GBMTree) decide(x []float64, goLeft []bool) {
 	for n, l := range t.Left {
 		if l >= 0 {
-			v := x[t.Feature[n]]
-			goLeft[n] = (math.IsNaN(v) && t.DefaultLeft[n]) || (!math.IsNaN(v) && v <= t.Threshold[n])
+			goLeft[n] = t.goesLeft(int32(n), x)
 		}
 	}
 }
@@ -158,8 +155,7 @@ func (t *GBMTree) table() *shapTable {
 func (tb *shapTable) add(t *GBMTree, x, dst []float64) float64 {
 	pattern := 0
 	for k, n := range tb.nodes {
-		v := x[t.Feature[n]]
-		if (math.IsNaN(v) && t.DefaultLeft[n]) || (!math.IsNaN(v) && v <= t.Threshold[n]) {
+		if t.goesLeft(n, x) {
 			pattern |= 1 << k
 		}
 	}

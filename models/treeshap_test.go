@@ -14,9 +14,8 @@ func condExpect(t *GBMTree, x []float64, in map[int32]bool, n int32) float64 {
 		return t.Value[n]
 	}
 	l, r := t.Left[n], t.Right[n]
-	if f := t.Feature[n]; in[f] {
-		v := x[f]
-		if (math.IsNaN(v) && t.DefaultLeft[n]) || (!math.IsNaN(v) && v <= t.Threshold[n]) {
+	if in[t.Feature[n]] {
+		if t.goesLeft(n, x) {
 			return condExpect(t, x, in, l)
 		}
 		return condExpect(t, x, in, r)
