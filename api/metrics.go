@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -12,6 +14,13 @@ type metrics struct {
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	predictions *prometheus.CounterVec
+	// The inputs and outputs of each model, for drift: a feed that stops
+	// sending a value shows as imputations rising, a shifted population as
+	// the probabilities' distribution or values outside the training range.
+	probability *prometheus.HistogramVec
+	imputed     *prometheus.CounterVec
+	unseen      *prometheus.CounterVec
+	outOfRange  *prometheus.CounterVec
 	loadSeconds prometheus.Histogram
 	loadErrors  prometheus.Counter
 	loaded      prometheus.Gauge
@@ -30,6 +39,19 @@ func newMetrics() *metrics {
 		predictions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "abscopal_predictions_total", Help: "Patients scored, by model, version and target."},
 			[]string{"model", "version", "target"}),
+		probability: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "abscopal_predicted_probability", Help: "Calibrated probabilities given, by model and version (deciles).",
+			Buckets: prometheus.LinearBuckets(0.1, 0.1, 9)},
+			[]string{"model", "version"}),
+		imputed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "abscopal_imputed_inputs_total", Help: "Inputs missing from a request and imputed, by model, version and input."},
+			[]string{"model", "version", "input"}),
+		unseen: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "abscopal_unseen_categories_total", Help: "Categorical inputs of a level the model never saw, by model, version and input."},
+			[]string{"model", "version", "input"}),
+		outOfRange: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "abscopal_out_of_range_inputs_total", Help: "Numeric inputs outside the training range, by model, version and input."},
+			[]string{"model", "version", "input"}),
 		loadSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "abscopal_model_load_seconds", Help: "Time to load the registry's models.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
@@ -38,7 +60,52 @@ func newMetrics() *metrics {
 		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "abscopal_models_loaded", Help: "Models being served."}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.predictions, m.loadSeconds, m.loadErrors, m.loaded,
+	m.reg.MustRegister(m.requests, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// monitor is one model's drift metrics, resolved once per load so that a
+// prediction pays a map lookup per note, not a label hash.
+type monitor struct {
+	predictions                 prometheus.Counter
+	probability                 prometheus.Observer
+	imputed, unseen, outOfRange map[string]prometheus.Counter // by feature
+}
+
+func (m *metrics) monitor(model *models.Model) *monitor {
+	name, version, target := model.Bundle.Name, model.Version, model.Bundle.Target
+	mon := &monitor{
+		predictions: m.predictions.WithLabelValues(name, version, target),
+		probability: m.probability.WithLabelValues(name, version),
+		imputed:     map[string]prometheus.Counter{}, unseen: map[string]prometheus.Counter{}, outOfRange: map[string]prometheus.Counter{},
+	}
+	_, names := model.Bundle.Pipeline.OutputGroups()
+	for _, f := range names {
+		mon.imputed[f] = m.imputed.WithLabelValues(name, version, f)
+		mon.unseen[f] = m.unseen.WithLabelValues(name, version, f)
+		mon.outOfRange[f] = m.outOfRange.WithLabelValues(name, version, f)
+	}
+	return mon
+}
+
+// observe counts one prediction of probability p with its notes.
+func (mon *monitor) observe(p float64, n *features.Notes) {
+	mon.predictions.Inc()
+	mon.probability.Observe(p)
+	for _, f := range n.Imputed {
+		if c := mon.imputed[f]; c != nil {
+			c.Inc()
+		}
+	}
+	for _, u := range n.Unseen {
+		if c := mon.unseen[u.Feature]; c != nil {
+			c.Inc()
+		}
+	}
+	for _, o := range n.OutOfRange {
+		if c := mon.outOfRange[o.Feature]; c != nil {
+			c.Inc()
+		}
+	}
 }

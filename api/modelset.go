@@ -23,6 +23,9 @@ type modelSet struct {
 	// answers, without reading and hashing the version's files (a forest's
 	// bundle is megabytes) on every request.
 	cards map[*models.Model]string
+	// monitors are each model's prediction metrics (Server.Reload adds
+	// them: they are the server's).
+	monitors map[*models.Model]*monitor
 	// v1Models names the models that answer /v1 ("abscopal:v3
 	// response:v1"), for the request log: made once per set, not per request.
 	v1Models string

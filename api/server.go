@@ -144,6 +144,10 @@ func (s *Server) Reload() error {
 		s.metrics.loadErrors.Inc()
 		return err
 	}
+	set.monitors = map[*models.Model]*monitor{}
+	for _, m := range set.byName {
+		set.monitors[m] = s.metrics.monitor(m)
+	}
 	s.set.Store(set)
 	s.metrics.loaded.Set(float64(len(set.byName)))
 	for _, m := range set.sorted() {

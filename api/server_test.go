@@ -933,3 +933,44 @@ func TestNoStore(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftMetrics: each prediction counts, per model and version, its
+// probability's decile and each input imputed, unseen or out of the training
+// range, on /v1 and /v2 alike, so that a feed that stops sending a value
+// shows on /metrics.
+func TestDriftMetrics(t *testing.T) {
+	s := newServer(t, Config{})
+	c := newClient(t, s)
+	// An ALC far above the training range, and a /v2 row without one
+	// (imputed).
+	if status, body := c.do("POST", "/v1/predict", `{"patients": [`+sbrtPatient+`, {"ici_class": "pd1", "alc": 45}]}`, true); status != 200 {
+		t.Fatalf("predict: %d %v", status, body)
+	}
+	if status, body := c.do("POST", "/v2/models/response/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}]}`, true); status != 200 {
+		t.Fatalf("infer: %d %v", status, body)
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	text := rec.Body.String()
+	for _, want := range []string{
+		// Two patients on /v1 (one without RT: no abscopal probability) and one on /v2.
+		`abscopal_predictions_total{model="response",target="objective_response",version="v1"} 3`,
+		`abscopal_predictions_total{model="abscopal",target="abscopal_response",version="v1"} 1`,
+		`abscopal_predicted_probability_count{model="response",version="v1"} 3`,
+		// sbrtPatient has an ALC; the second patient's is above the range, the /v2 row has none.
+		`abscopal_imputed_inputs_total{input="alc",model="response",version="v1"} 1`,
+		`abscopal_out_of_range_inputs_total{input="alc",model="response",version="v1"} 1`,
+		`abscopal_imputed_inputs_total{input="tmb",model="response",version="v1"} 3`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		for _, l := range strings.Split(text, "\n") {
+			if strings.Contains(l, `input="alc"`) || strings.HasPrefix(l, "abscopal_predictions_total") || strings.Contains(l, "probability_count") {
+				t.Log(l)
+			}
+		}
+	}
+}

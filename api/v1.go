@@ -235,7 +235,7 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) ta
 	for _, o := range pr.Notes.OutOfRange {
 		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s = %g is outside the training range [%g, %g]", o.Feature, o.Value, o.Min, o.Max))
 	}
-	s.metrics.predictions.WithLabelValues(m.Bundle.Name, m.Version, target).Inc()
+	set.monitors[m].observe(prob, &pr.Notes)
 	return tp
 }
 

@@ -63,10 +63,10 @@ func (s *Server) v2Ready(c *gin.Context) {
 	c.JSON(status, gin.H{"ready": ready})
 }
 
-// v2Lookup finds the model and checks the version, if the URL names one:
-// only the version being served answers.
-func (s *Server) v2Lookup(c *gin.Context) (*models.Model, bool) {
-	m, ok := s.models().byName[c.Param("name")]
+// v2Lookup finds the model in set and checks the version, if the URL names
+// one: only the version being served answers.
+func v2Lookup(c *gin.Context, set *modelSet) (*models.Model, bool) {
+	m, ok := set.byName[c.Param("name")]
 	if !ok {
 		notFound(c, "model "+c.Param("name"))
 		return nil, false
@@ -144,7 +144,7 @@ func oipType(k data.Kind) string {
 }
 
 func (s *Server) v2Model(c *gin.Context) {
-	m, ok := s.v2Lookup(c)
+	m, ok := v2Lookup(c, s.models())
 	if !ok {
 		return
 	}
@@ -153,7 +153,7 @@ func (s *Server) v2Model(c *gin.Context) {
 }
 
 func (s *Server) v2ModelReady(c *gin.Context) {
-	m, ok := s.v2Lookup(c)
+	m, ok := v2Lookup(c, s.models())
 	if !ok {
 		return
 	}
@@ -174,7 +174,8 @@ func (r v2Row) Value(col string) data.Value {
 }
 
 func (s *Server) v2Infer(c *gin.Context) {
-	m, ok := s.v2Lookup(c)
+	set := s.models() // one set throughout, though a reload swaps another in meanwhile
+	m, ok := v2Lookup(c, set)
 	if !ok {
 		return
 	}
@@ -224,6 +225,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 	)
 	sc := s.scratch.Get().(*models.Scratch)
 	defer s.scratch.Put(sc)
+	mon := set.monitors[m]
 	for i := 0; i < n; i++ {
 		var rec features.Record = v2Row{cols, i}
 		if spec.Builtin {
@@ -245,13 +247,14 @@ func (s *Server) v2Infer(c *gin.Context) {
 			}
 			rec = features.PatientRecord{P: &p}
 		}
-		prob := m.ScoreWith(rec, sc).Probability
+		pr := m.ScoreWith(rec, sc)
+		mon.observe(pr.Probability, &pr.Notes)
+		prob := pr.Probability
 		out.Data[i] = &prob
 	}
 	if len(undefined) > 0 {
 		out.Parameters = map[string]any{"null_rows": undefined, "null_reason": nullReason}
 	}
-	s.metrics.predictions.WithLabelValues(m.Bundle.Name, m.Version, m.Bundle.Target).Add(float64(n - len(undefined)))
 	c.Set(logModels, m.Bundle.Name+":"+m.Version)
 	resp := gin.H{"model_name": m.Bundle.Name, "model_version": m.Version, "outputs": []v2Output{out}}
 	if req.ID != "" {
