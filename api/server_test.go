@@ -949,6 +949,10 @@ func TestDriftMetrics(t *testing.T) {
 	if status, body := c.do("POST", "/v2/models/response/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}]}`, true); status != 200 {
 		t.Fatalf("infer: %d %v", status, body)
 	}
+	// A regimen comparison's hypothetical regimens are not patients: not counted.
+	if status, body := c.do("POST", "/v1/regimens/compare", `{"patient": `+sbrtPatient+`}`, true); status != 200 {
+		t.Fatalf("regimens: %d %v", status, body)
+	}
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	text := rec.Body.String()

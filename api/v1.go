@@ -213,7 +213,11 @@ type unseen struct {
 // topContributions is how many contributions ("why") a prediction lists.
 const topContributions = 5
 
-func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) targetPrediction {
+// predictTarget predicts target for p with set's model for it. observe
+// counts the prediction in the model's metrics: a patient's, not one of the
+// hypothetical regimens of a comparison, which would count a patient many
+// times and skew the inputs' drift figures with doses nobody received.
+func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, observe bool) targetPrediction {
 	m, ok := set.byTarget[target]
 	if !ok {
 		return targetPrediction{Reason: "no model in the registry predicts " + target}
@@ -235,7 +239,9 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient) ta
 	for _, o := range pr.Notes.OutOfRange {
 		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s = %g is outside the training range [%g, %g]", o.Feature, o.Value, o.Min, o.Max))
 	}
-	set.monitors[m].observe(prob, &pr.Notes)
+	if observe {
+		set.monitors[m].observe(prob, &pr.Notes)
+	}
 	return tp
 }
 
@@ -288,10 +294,10 @@ func (p *predictions) get(target string) targetPrediction {
 	return p.ObjectiveResponse
 }
 
-func (s *Server) predictOne(set *modelSet, p *data.Patient) patientPrediction {
+func (s *Server) predictOne(set *modelSet, p *data.Patient, observe bool) patientPrediction {
 	return patientPrediction{PatientID: p.PatientID, Predictions: predictions{
-		AbscopalResponse:  s.predictTarget(set, "abscopal_response", p),
-		ObjectiveResponse: s.predictTarget(set, "objective_response", p),
+		AbscopalResponse:  s.predictTarget(set, "abscopal_response", p, observe),
+		ObjectiveResponse: s.predictTarget(set, "objective_response", p, observe),
 	}}
 }
 
@@ -334,7 +340,7 @@ func (s *Server) predict(c *gin.Context) {
 	c.Set(logModels, set.v1Models)
 	out := make([]patientPrediction, len(patients))
 	for i, p := range patients {
-		out[i] = s.predictOne(set, p)
+		out[i] = s.predictOne(set, p, true)
 	}
 	c.JSON(http.StatusOK, struct {
 		Predictions []patientPrediction `json:"predictions"`
@@ -422,7 +428,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 			r.Label = regimenLabel(r)
 		}
 		results[i] = regimenResult{Regimen: r, BED10Gy: features.BED(r.DoseGy, r.Fractions, 10), EQD2Gy: features.EQD2(r.DoseGy, r.Fractions, 10),
-			Predictions: s.predictOne(set, p).Predictions}
+			Predictions: s.predictOne(set, p, false).Predictions}
 	}
 	prob := func(r regimenResult) float64 {
 		if p := r.Predictions.get(rankBy).Probability; p != nil {
