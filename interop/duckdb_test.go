@@ -17,6 +17,7 @@ import (
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/modeltest"
+	"github.com/abscopal/abscopal/models"
 )
 
 // duckdb runs SQL statements in DuckDB and decodes the rows of the last one.
@@ -285,7 +286,7 @@ func TestDuckDBReadsScores(t *testing.T) {
 	if err := synth.WriteFile(ctx, in, 1000, 7, data.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	scored, err := m.ScoreFile(ctx, in, out)
+	scored, err := m.ScoreFile(ctx, in, out, models.ScoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,15 @@ import (
 	"github.com/abscopal/abscopal/features"
 )
 
+// ScoreOptions are the options of ScoreFile.
+type ScoreOptions struct {
+	// Contributions adds the model's bias (its expected score) and each
+	// feature's contribution to the score, in log-odds (a GBM's are SHAP
+	// values), one column per feature named contribution_FEATURE: for a
+	// notebook's summary of what drives the model across patients.
+	Contributions bool
+}
+
 // Scored counts what ScoreFile wrote.
 type Scored struct {
 	Rows int // rows written, one per input row
@@ -43,7 +52,7 @@ func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceO
 // metadata goes to a sidecar); it is written atomically, and left untouched
 // on any error. The output's metadata names the model and the target and
 // labels the scores synthetic when the model or the input is.
-func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) {
+func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (*Scored, error) {
 	if err := data.CheckExtension(out); err != nil {
 		return nil, err
 	}
@@ -61,6 +70,13 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 		{Name: "imputed_inputs", Kind: data.KindInt, Optional: true},
 		{Name: "reason", Kind: data.KindString, Optional: true}, // why the probability is null
 	}
+	of, names := b.Pipeline.OutputGroups()
+	if o.Contributions {
+		cols = append(cols, data.ColumnSpec{Name: "bias", Kind: data.KindFloat, Optional: true})
+		for _, n := range names {
+			cols = append(cols, data.ColumnSpec{Name: "contribution_" + n, Kind: data.KindFloat, Optional: true})
+		}
+	}
 	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}}
 	if b.Synthetic() || src.Synthetic() {
 		opts.Metadata["abscopal.synthetic"] = "true"
@@ -74,6 +90,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 		scratch Scratch
 	)
 	vals := make([]data.Value, len(cols))
+	byFeature := make([]float64, len(names))
 	// Reading is about a third of the work: it runs ahead on its own goroutine.
 	err = src.EachAhead(ctx, func(r features.Record) error {
 		vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
@@ -81,10 +98,23 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string) (*Scored, error) 
 		if pt, ok := features.PatientOf(r); ok { // a cohort file
 			why = pt.Undefined(b.Target)
 		}
-		if why != "" {
+		switch {
+		case why != "":
 			vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
+			clear(vals[6:])
 			res.Undefined++
-		} else {
+		case o.Contributions:
+			p := m.PredictWith(r, &scratch)
+			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
+			clear(byFeature)
+			for j, c := range p.Contributions {
+				byFeature[of[j]] += c
+			}
+			vals[6] = data.Float(p.Bias)
+			for k, c := range byFeature {
+				vals[7+k] = data.Float(c)
+			}
+		default:
 			p := m.ScoreWith(r, &scratch)
 			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 		}

@@ -26,7 +26,7 @@ func TestScoreFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "scores.csv")
-	res, err := m.ScoreFile(ctx, in, out)
+	res, err := m.ScoreFile(ctx, in, out, models.ScoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestScoreFileBatches(t *testing.T) {
 	if err := synth.WriteFile(ctx, in, n, 12, data.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.ScoreFile(ctx, in, out); err != nil {
+	if _, err := m.ScoreFile(ctx, in, out, models.ScoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	tbl, err := data.ReadTable(ctx, out, nil)
@@ -91,7 +91,7 @@ func TestScoreFileBatches(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	again := filepath.Join(dir, "again.parquet")
-	if _, err := m.ScoreFile(cancelled, in, again); !errors.Is(err, context.Canceled) {
+	if _, err := m.ScoreFile(cancelled, in, again, models.ScoreOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	if _, err := os.Stat(again); !os.IsNotExist(err) {
@@ -126,7 +126,7 @@ func TestScoreFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := m.ScoreFile(ctx, tt.in, tt.out); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if _, err := m.ScoreFile(ctx, tt.in, tt.out, models.ScoreOptions{}); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want %q", err, tt.want)
 			}
 		})
@@ -165,5 +165,51 @@ func TestScoreWithIsPredictWith(t *testing.T) {
 				t.Fatalf("%s, patient %d: bias + contributions %v, score %v", target, i, sum, full.Score)
 			}
 		}
+	}
+}
+
+// TestScoreFileContributions: with contributions, each scored row has the
+// bias and a contribution per feature that add up to the score the
+// probability calibrates; a row without a probability has none.
+func TestScoreFileContributions(t *testing.T) {
+	ctx := context.Background()
+	m := modeltest.Synthetic(t, "abscopal", "abscopal_response", 800, 9)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "cohort.parquet")
+	if err := synth.WriteFile(ctx, in, 60, 10, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "scores.parquet")
+	if _, err := m.ScoreFile(ctx, in, out, models.ScoreOptions{Contributions: true}); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := data.ReadTable(ctx, out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, names := m.Bundle.Pipeline.OutputGroups()
+	p, bias := tbl.Column("probability"), tbl.Column("bias")
+	if p == nil || bias == nil || len(tbl.Columns) != 6+1+len(names) {
+		t.Fatalf("columns %v", tbl.Columns)
+	}
+	scored := 0
+	for i := 0; i < tbl.Len; i++ {
+		if !p.Valid[i] {
+			if bias.Valid[i] || tbl.Column("contribution_" + names[0]).Valid[i] {
+				t.Errorf("row %d: contributions without a probability", i+1)
+			}
+			continue
+		}
+		scored++
+		score := bias.Num[i]
+		for _, n := range names {
+			score += tbl.Column("contribution_" + n).Num[i]
+		}
+		if got := m.Bundle.Calibration.Apply(score); math.Abs(got-p.Num[i]) > 1e-12 {
+			t.Errorf("row %d: calibrated bias + contributions %v, probability %v", i+1, got, p.Num[i])
+		}
+	}
+	if scored == 0 || scored == tbl.Len {
+		t.Errorf("%d of %d rows scored: want some with and some without RT", scored, tbl.Len)
 	}
 }

@@ -10,7 +10,10 @@ import (
 )
 
 func newPredictCmd() *cobra.Command {
-	var registry, ref, in, out string
+	var (
+		registry, ref, in, out string
+		contributions          bool
+	)
 	cmd := &cobra.Command{
 		Use:   "predict --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE --out SCORES.parquet",
 		Short: "Score a Parquet file with a published model (streaming)",
@@ -20,8 +23,11 @@ and version, and the number of imputed inputs for each row (Parquet or CSV; a
 CSV file's metadata, the synthetic label among it, goes to OUT.meta.json).
 Where the target has no meaning for a patient of a cohort file (an abscopal
 response without radiotherapy), the probability is null and the column reason
-says why, as the API does. The input is read in batches: its size is not
-limited by memory.`,
+says why, as the API does. With --contributions, each row also gets the
+model's bias and every feature's contribution to the score in log-odds
+(contribution_FEATURE; a GBM's are SHAP values), which add up to it: what a
+notebook's summary plot of the model across patients needs. The input is
+read in batches: its size is not limited by memory.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" || ref == "" || in == "" || out == "" {
@@ -34,7 +40,7 @@ limited by memory.`,
 			if err != nil {
 				return err
 			}
-			res, err := m.ScoreFile(cmd.Context(), in, out)
+			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions})
 			if err != nil {
 				return err
 			}
@@ -50,5 +56,6 @@ limited by memory.`,
 	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
+	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	return cmd
 }
