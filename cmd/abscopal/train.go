@@ -57,6 +57,11 @@ spec's target column.`,
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
+			if mf.opts.Tune && algo != "logistic" {
+				// compare takes --tune for its logistic regression among
+				// the others; train has one algorithm, which must be it.
+				return usageError{fmt.Errorf("--tune chooses the logistic regression's penalty; --algo %s has none to tune (the gbm's early stopping chooses its trees)", algo)}
+			}
 			opts, err := mf.options(cmd.Flags(), algo)
 			if err != nil {
 				return err

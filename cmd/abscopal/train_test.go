@@ -165,6 +165,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"no bootstrap", []string{"--bootstrap", "0"}, 2, "--bootstrap 0 must be at least 1"},
 		{"unpenalized logistic", []string{"--algo", "logistic", "--lambda", "0"}, 2, "--lambda 0 must be positive"},
 		{"tuned and given a penalty", []string{"--algo", "logistic", "--tune", "--lambda", "3"}, 2, "--tune and --lambda: give one (--tune chooses the penalty)"},
+		{"tuned gbm", []string{"--algo", "gbm", "--tune"}, 2, "--tune chooses the logistic regression's penalty; --algo gbm has none to tune"},
 		{"negative trees", []string{"--trees", "-3"}, 2, "--trees -3 must be in [0, 100000] for gbm (0: its default)"},
 		{"an even forest", []string{"--algo", "forest", "--trees", "100"}, 2, "--trees 100 must be odd for the forest, so that its trees' votes cannot tie"},
 		{"too deep a forest", []string{"--algo", "forest", "--depth", "31"}, 2, "--depth 31 must be in [0, 30] for forest"},
