@@ -12,8 +12,8 @@ import (
 // WriteOOF writes the out-of-fold predictions of runs made on records with
 // spec and the same folds (one run of train, or compare's runs of several
 // algorithms) to path, Parquet or CSV by its extension, atomically: per
-// labelled row, in input order, the id, the fold (from 1), the label, and
-// for each run the calibrated probability (column named as in names) and
+// labelled row, in input order, the id, the fold (from 1), the label, the
+// value of the column the folds were made by if they were, and for each run the calibrated probability (column named as in names) and
 // the model's own (name_uncalibrated). They are what the reported metrics
 // were computed from, for analyses of one's own. meta goes into the file's
 // metadata.
@@ -33,6 +33,12 @@ func WriteOOF(path string, spec *features.Spec, records []features.Record, idKin
 		id = "row"
 	}
 	cols := []data.ColumnSpec{{Name: id, Kind: idKind, Optional: true}, {Name: "fold", Kind: data.KindInt}, {Name: spec.Target.Column, Kind: data.KindBool}}
+	// With folds by a column, its value names each fold.
+	by := first.Options.FoldsBy
+	if by != "" {
+		cols = append(cols, data.ColumnSpec{Name: by, Kind: first.Options.ByKind, Optional: true})
+	}
+	fixed := len(cols)
 	for _, n := range names {
 		cols = append(cols, data.ColumnSpec{Name: n, Kind: data.KindFloat}, data.ColumnSpec{Name: n + "_uncalibrated", Kind: data.KindFloat})
 	}
@@ -47,8 +53,11 @@ func WriteOOF(path string, spec *features.Spec, records []features.Record, idKin
 			vals[0] = r.Value(spec.ID)
 		}
 		vals[1], vals[2] = data.Float(float64(first.Fold[i]+1)), data.Bool(first.Labels[i] == 1)
+		if by != "" {
+			vals[3] = r.Value(by)
+		}
 		for k, run := range runs {
-			vals[3+2*k], vals[4+2*k] = data.Float(run.OOF[i]), data.Float(run.RawOOF[i])
+			vals[fixed+2*k], vals[fixed+1+2*k] = data.Float(run.OOF[i]), data.Float(run.RawOOF[i])
 		}
 		if err := w.WriteRow(vals); err != nil {
 			w.Abort()

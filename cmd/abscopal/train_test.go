@@ -511,6 +511,26 @@ func TestOOF(t *testing.T) {
 		t.Errorf("compare's file: %d lines, header %q", len(lines), lines[0])
 	}
 
+	// Folds by a column: its value names each fold.
+	byCSV := filepath.Join(dir, "by.csv")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
+		"--name", "by", "--folds-by", "ecog", "--bootstrap", "10", "--oof", byCSV); code != 0 {
+		t.Fatal(stderr)
+	}
+	b, _ = os.ReadFile(byCSV)
+	lines = strings.Split(strings.TrimSpace(string(b)), "\n")
+	foldOf := map[string]string{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if prev, ok := foldOf[f[3]]; ok && prev != f[1] {
+			t.Errorf("ecog %q in folds %s and %s", f[3], prev, f[1])
+		}
+		foldOf[f[3]] = f[1]
+	}
+	if lines[0] != "patient_id,fold,objective_response,ecog,logistic,logistic_uncalibrated" || len(foldOf) < 3 {
+		t.Errorf("folds by ecog: header %q, folds %v", lines[0], foldOf)
+	}
+
 	for _, tt := range []struct {
 		path string
 		code int
