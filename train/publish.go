@@ -68,7 +68,8 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 	}, nil
 }
 
-// Files renders a bundle's files: bundle.json, card.md and calibration.svg.
+// Files renders a bundle's files: bundle.json, card.md, calibration.svg and
+// decision_curve.svg.
 func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 	js, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
@@ -78,11 +79,81 @@ func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{
+	files := map[string][]byte{
 		"bundle.json":     append(js, '\n'),
 		"card.md":         []byte(Card(b, res)),
 		"calibration.svg": svg,
-	}, nil
+	}
+	if len(res.Metrics.DecisionCurve) > 0 {
+		if files["decision_curve.svg"], err = DecisionCurveSVG(res.Metrics, "Decision curve (cross-validated): "+b.Name); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// DecisionCurveSVG draws the net benefit of acting on the model's
+// probability at each threshold of its decision curve, against acting on
+// every patient and on none (Vickers and Elkin 2006), under title.
+func DecisionCurveSVG(m Metrics, title string) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "threshold probability (act when p >= it)"
+	p.Y.Label.Text = "net benefit per patient"
+	model := make(plotter.XYs, len(m.DecisionCurve))
+	top := 0.0
+	for i, nb := range m.DecisionCurve {
+		model[i] = plotter.XY{X: nb.Threshold, Y: nb.Model}
+		top = max(top, nb.Model, nb.TreatAll)
+	}
+	first, last := m.DecisionCurve[0].Threshold, m.DecisionCurve[len(m.DecisionCurve)-1].Threshold
+	// Acting on all patients loses fast at high thresholds: its line stops
+	// a little below 0, where it would only squeeze the model's.
+	bottom := -max(0.05, top/4)
+	var all plotter.XYs
+	for i, nb := range m.DecisionCurve {
+		if nb.TreatAll >= bottom {
+			all = append(all, plotter.XY{X: nb.Threshold, Y: nb.TreatAll})
+			continue
+		}
+		if i > 0 { // where it crosses the bottom
+			prev := m.DecisionCurve[i-1]
+			f := (prev.TreatAll - bottom) / (prev.TreatAll - nb.TreatAll)
+			all = append(all, plotter.XY{X: prev.Threshold + f*(nb.Threshold-prev.Threshold), Y: bottom})
+		}
+		break
+	}
+	none, err := plotter.NewLine(plotter.XYs{{X: first, Y: 0}, {X: last, Y: 0}})
+	if err != nil {
+		return nil, err
+	}
+	none.Color = color.Gray{Y: 100}
+	allLine, err := plotter.NewLine(all)
+	if err != nil {
+		return nil, err
+	}
+	allLine.Color = color.Gray{Y: 150}
+	allLine.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	line, points, err := plotter.NewLinePoints(model)
+	if err != nil {
+		return nil, err
+	}
+	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	points.Color = line.Color
+	p.Add(plotter.NewGrid(), none, allLine, line, points)
+	// After Add, which widens the axes to the data.
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = first, last, bottom, top*1.1+0.01
+	p.Legend.Add("model", line, points)
+	p.Legend.Add("act on all", allLine)
+	p.Legend.Add("act on none", none)
+	p.Legend.Top = true
+	c := vgsvg.New(5*vg.Inch, 4*vg.Inch)
+	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // CalibrationSVG draws the calibration curve (deciles of predicted
@@ -241,6 +312,7 @@ func Card(b *models.Bundle, res *Result) string {
 		w.WriteString("threshold), against acting on every patient and on none (net benefit 0) (Vickers and Elkin, Med Decis\n")
 		w.WriteString("Making 2006). The threshold is the risk at which one would act: it weighs a needless action against a\n")
 		w.WriteString("missed response. The model is of use where it beats both defaults (last column above 0).\n\n")
+		w.WriteString("![decision curve](decision_curve.svg)\n\n")
 		w.WriteString("| threshold | model | act on all | act on none | model minus the better default |\n|---|---|---|---|---|\n")
 		for _, nb := range m.DecisionCurve {
 			fmt.Fprintf(&w, "| %.2f | %.4f | %.4f | 0 | %+.4f |\n", nb.Threshold, nb.Model, nb.TreatAll, nb.Model-max(nb.TreatAll, 0))

@@ -101,8 +101,8 @@ func Recalibrate(ctx context.Context, m *models.Model, src *features.Source, ori
 // Files renders the recalibrated version's files from those of the version
 // it came from (original): bundle.json; card.md, a recalibration section
 // before the original card, whose figures stay those of the original's own
-// calibration; the original's calibration.svg, to which that card refers;
-// and recalibration.svg, the calibration of the original on the new file,
+// calibration; the original's calibration.svg and decision_curve.svg, to
+// which that card refers; and recalibration.svg, the calibration of the original on the new file,
 // which made the recalibration needed.
 func (r *Recalibrated) Files(original map[string][]byte) (map[string][]byte, error) {
 	js, err := json.MarshalIndent(r.Bundle, "", "  ")
@@ -114,12 +114,16 @@ func (r *Recalibrated) Files(original map[string][]byte) (map[string][]byte, err
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{
+	files := map[string][]byte{
 		"bundle.json":       append(js, '\n'),
 		"card.md":           []byte(r.card() + string(original["card.md"])),
 		"calibration.svg":   original["calibration.svg"],
 		"recalibration.svg": svg,
-	}, nil
+	}
+	if dc, ok := original["decision_curve.svg"]; ok { // versions made before it was drawn have none
+		files["decision_curve.svg"] = dc
+	}
+	return files, nil
 }
 
 // card writes the recalibration section that opens a recalibrated

@@ -28,14 +28,14 @@ func newReproduceCmd(reg func() (*models.Registry, error)) *cobra.Command {
 		Long: `reproduce checks that FILE is the version's training data (its SHA-256), trains
 again with the settings the bundle records (algorithm, seed, folds, bootstrap
 resamples, calibration, threshold, subgroup or fold column, hyperparameters), and
-compares what comes out with the published bundle.json, card.md and
-calibration.svg, byte for byte. Exit 0 when all three are the same; 1, naming
-what differs, when they are not. An abscopal or Go other than the one that
+compares what comes out with the published files (bundle.json, card.md and
+the plots), byte for byte. Exit 0 when all are the same; 1, naming what
+differs, when they are not. An abscopal or Go other than the one that
 made the version (the card names both) may explain a difference.
 
 A recalibrated version (abscopal models recalibrate) is reproduced from the
 file it was recalibrated on: the version it came from is recalibrated again
-and the four files (recalibration.svg too) compared.`,
+and its files (recalibration.svg too) compared.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := reg()

@@ -42,7 +42,7 @@ specificity, a decision curve; with --by, the same per subgroup; with
 that never saw it), calibrates
 on out-of-fold scores, fits the final model on all rows, and publishes a new
 immutable version into the registry: bundle.json, card.md (the model card),
-calibration.svg and MANIFEST. "abscopal models reproduce" retrains a version
+calibration.svg, decision_curve.svg and MANIFEST. "abscopal models reproduce" retrains a version
 from its record and checks that the same files come out.
 
 Without --spec the data is a cohort-schema file and the built-in

@@ -52,6 +52,10 @@ func TestTrainPublishPredict(t *testing.T) {
 	if svg, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "calibration.svg")); !strings.Contains(string(svg), "deciles (95% CI)") {
 		t.Error("the calibration plot has no legend for its intervals")
 	}
+	if svg, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "decision_curve.svg")); !strings.Contains(string(svg), "act on all") ||
+		!strings.Contains(string(card), "![decision curve](decision_curve.svg)") {
+		t.Error("no decision curve plot, or the card does not show it")
+	}
 
 	if code, out, _ := runCLI(t, "models", "alias", "--registry", reg, "response", "production", "v1"); code != 0 || !strings.Contains(out, "response@production -> v1") {
 		t.Fatalf("alias: %d %s", code, out)
