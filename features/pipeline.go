@@ -318,6 +318,26 @@ func (p *Pipeline) layout() {
 // NumOutputs returns the length of a feature vector.
 func (p *Pipeline) NumOutputs() int { return len(p.Outputs) }
 
+// Parameters returns the degrees of freedom of the design, the "candidate
+// predictor parameters" of sample-size calculations: one per numeric or
+// boolean feature and per missing indicator, and a categorical feature's
+// levels less one (the intercept absorbs a reference level, and the unseen
+// level's output is 0 in every training row).
+func (p *Pipeline) Parameters() int {
+	n := 0
+	for _, f := range p.Features {
+		if f.Kind == Categorical {
+			n += max(len(f.Levels)-1, 0)
+		} else {
+			n++
+		}
+		if f.MissingIndicator {
+			n++
+		}
+	}
+	return n
+}
+
 // Transform writes the feature vector of r into dst (length NumOutputs) and,
 // if notes is not nil, appends what was imputed, unseen or out of range.
 // It allocates nothing when notes has room.

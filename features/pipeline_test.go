@@ -58,6 +58,11 @@ func TestFitAndTransformByHand(t *testing.T) {
 	if !reflect.DeepEqual(p.Outputs, wantOutputs) {
 		t.Fatalf("outputs %v, want %v", p.Outputs, wantOutputs)
 	}
+	// Degrees of freedom: x and its indicator, c's two levels less one and
+	// its indicator, b, z: 6 of the 8 outputs.
+	if n := p.Parameters(); n != 6 {
+		t.Errorf("parameters %d, want 6", n)
+	}
 
 	var notes Notes
 	dst := make([]float64, p.NumOutputs())

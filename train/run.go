@@ -97,7 +97,7 @@ type Result struct {
 	// them; none when CrossValidateOnly).
 	Importance []Importance
 	// SampleSize sets the rows beside Riley et al.'s minimum for the final
-	// model's inputs (none when CrossValidateOnly).
+	// pipeline's parameters (none when CrossValidateOnly).
 	SampleSize *SampleSize
 	// FoldLambdas are, with Options.Tune, the penalties tuned in each
 	// outer fold (the final model's is its own Lambda).
@@ -264,7 +264,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("final fit: %w", err)
 	}
 	res.Importance = importance(res.Pipeline, res.Model, x)
-	res.SampleSize = sampleSizeOf(res.Metrics, res.Pipeline.NumOutputs())
+	res.SampleSize = sampleSizeOf(res.Metrics, res.Pipeline.Parameters())
 	progress(total, total, "final fit")
 	return res, nil
 }

@@ -340,7 +340,7 @@ func TestRunSampleSize(t *testing.T) {
 	}
 	m := res.Metrics
 	prevalence := float64(m.Positives) / float64(m.N)
-	want, err := train.MinimumSampleSize(res.Rows, res.Pipeline.NumOutputs(), prevalence, train.CoxSnellR2(m.LogLoss, prevalence))
+	want, err := train.MinimumSampleSize(res.Rows, res.Pipeline.Parameters(), prevalence, train.CoxSnellR2(m.LogLoss, prevalence))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ const (
 type SampleSize struct {
 	Rows       int     `json:"rows"`
 	Events     int     `json:"events"`
-	Parameters int     `json:"parameters"` // candidate predictor parameters: the model's inputs after encoding
+	Parameters int     `json:"parameters"` // candidate predictor parameters: the design's degrees of freedom (features.Pipeline.Parameters)
 	Prevalence float64 `json:"prevalence"`
 	// R2 is the anticipated Cox-Snell R², MaxR2 its largest possible value
 	// at this prevalence.
@@ -139,7 +139,7 @@ func sampleSizeOf(m Metrics, parameters int) *SampleSize {
 // are derived for regression.
 func (s SampleSize) Describe(algo string) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "%d rows with %d events for %d candidate parameters (the model's inputs after encoding): %.1f events per\n",
+	fmt.Fprintf(&w, "%d rows with %d events for %d candidate parameters (the inputs' degrees of freedom: a categorical feature's levels less one): %.1f events per\n",
 		s.Rows, s.Events, s.Parameters, float64(s.Events)/float64(s.Parameters))
 	w.WriteString("parameter. Riley et al.'s minimum sample size for a prediction model of a binary outcome (Stat Med 2019;38:1276;\n")
 	if s.Minimum == 0 {
