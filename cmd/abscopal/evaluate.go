@@ -229,16 +229,11 @@ func compareEvaluations(evs []*evaluation, resamples int, seed uint64) (*evaluat
 
 func printEvaluationSet(w io.Writer, set *evaluationSet) {
 	first := set.Models[0]
-	m := first.Metrics
 	fmt.Fprintf(w, "%d models of %s on %s (SHA-256 %s)\n", len(set.Models), first.Target, first.DataFile, first.DataSHA256)
 	if first.Synthetic {
 		fmt.Fprintf(w, "SYNTHETIC data: a demonstration, not clinical evidence\n")
 	}
-	fmt.Fprintf(w, "%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
-		m.N, m.Positives, first.Unlabelled, first.Target, first.Undefined)
-	if first.SampleWarning != "" {
-		fmt.Fprintf(w, "Warning: %s.\n\n", first.SampleWarning)
-	}
+	printScored(w, &first.evaluation)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "MODEL\tALGO\tROC AUC (95%% CI)\tBRIER\tLOG LOSS\tCAL. INTERCEPT / SLOPE\tCV AUC\tAUC - %s (95%% CI)\n", set.Reference)
 	insample := false
@@ -262,6 +257,16 @@ func printEvaluationSet(w io.Writer, set *evaluationSet) {
 	}
 }
 
+// printScored says how many rows were scored and left out, and warns when
+// they are too few for a validation.
+func printScored(w io.Writer, ev *evaluation) {
+	fmt.Fprintf(w, "%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
+		ev.Metrics.N, ev.Metrics.Positives, ev.Unlabelled, ev.Target, ev.Undefined)
+	if ev.SampleWarning != "" {
+		fmt.Fprintf(w, "Warning: %s.\n\n", ev.SampleWarning)
+	}
+}
+
 func printEvaluation(w io.Writer, ev *evaluation) {
 	m, cv := ev.Metrics, ev.CrossValidated
 	fmt.Fprintf(w, "%s:%s (%s, target %s) on %s\n", ev.Model, ev.Version, ev.Algo, ev.Target, ev.DataFile)
@@ -275,11 +280,8 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 	if ev.Synthetic {
 		fmt.Fprintf(w, "\nSYNTHETIC data: a demonstration, not clinical evidence.\n")
 	}
-	fmt.Fprintf(w, "\n%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
-		m.N, m.Positives, ev.Unlabelled, ev.Target, ev.Undefined)
-	if ev.SampleWarning != "" {
-		fmt.Fprintf(w, "Warning: %s.\n\n", ev.SampleWarning)
-	}
+	fmt.Fprintln(w)
+	printScored(w, ev)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "\tTHIS FILE\tCROSS-VALIDATED AT TRAINING\n")
 	fmt.Fprintf(tw, "ROC AUC (95%% CI)\t%.3f (%.3f-%.3f)\t%.3f (%.3f-%.3f)\n", m.AUC, m.AUCLow, m.AUCHigh, cv.AUC, cv.AUCLow, cv.AUCHigh)
