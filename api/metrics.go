@@ -12,6 +12,7 @@ import (
 type metrics struct {
 	reg         *prometheus.Registry
 	requests    *prometheus.CounterVec
+	clients     *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	predictions *prometheus.CounterVec
 	// The inputs and outputs of each model, for drift: a feed that stops
@@ -32,6 +33,9 @@ func newMetrics() *metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "abscopal_http_requests_total", Help: "HTTP requests by route, method and status."},
 			[]string{"route", "method", "status"}),
+		clients: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "abscopal_client_requests_total", Help: "Authorized requests on /v1 and /v2 by the client named with its token (\"\" for an unnamed token)."},
+			[]string{"client"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "abscopal_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}},
@@ -60,7 +64,7 @@ func newMetrics() *metrics {
 		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "abscopal_models_loaded", Help: "Models being served."}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
+	m.reg.MustRegister(m.requests, m.clients, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -144,6 +144,8 @@ func (s *Server) auth(c *gin.Context) {
 	if client != "" {
 		c.Set(logClient, client)
 	}
+	// The label's values are the tokens file's names: bounded.
+	s.metrics.clients.WithLabelValues(client).Inc()
 	c.Next()
 }
 

@@ -911,6 +911,13 @@ func TestRequestLog(t *testing.T) {
 	if strings.Contains(buf.String(), "tok-") {
 		t.Errorf("the log holds a token:\n%s", buf.String())
 	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`abscopal_client_requests_total{client="ehr-prod"} 2`, `abscopal_client_requests_total{client=""} 1`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	if len(want) != 0 {
 		t.Errorf("not logged: %v", want)
 	}
