@@ -61,6 +61,7 @@ type evaluationSet struct {
 func newEvaluateCmd() *cobra.Command {
 	var (
 		registry, in, plot string
+		dcaPlot            string
 		refs               []string
 		opts               train.ValidateOptions
 		asJSON             bool
@@ -93,19 +94,22 @@ the patients: a new version against the one in production, say.`,
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
 				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
 			}
-			if plot != "" && strings.ToLower(filepath.Ext(plot)) != ".svg" {
-				return usageError{fmt.Errorf("--plot %s: the extension must be .svg", plot)}
-			}
-			if plot != "" {
-				if err := data.CheckWritable(plot); err != nil { // before the evaluation, not after it
+			for _, pf := range []struct{ flag, path string }{{"--plot", plot}, {"--dca-plot", dcaPlot}} {
+				if pf.path == "" {
+					continue
+				}
+				if strings.ToLower(filepath.Ext(pf.path)) != ".svg" {
+					return usageError{fmt.Errorf("%s %s: the extension must be .svg", pf.flag, pf.path)}
+				}
+				if err := data.CheckWritable(pf.path); err != nil { // before the evaluation, not after it
 					return err
 				}
 			}
 			if opts.Pool && opts.By == "" {
 				return usageError{errors.New("--pool pools the subgroups of --by: give the centre column with --by")}
 			}
-			if len(refs) > 1 && (plot != "" || opts.By != "") {
-				return usageError{errors.New("--plot and --by take one model; evaluate the models one by one for them")}
+			if len(refs) > 1 && (plot != "" || dcaPlot != "" || opts.By != "") {
+				return usageError{errors.New("--plot, --dca-plot and --by take one model; evaluate the models one by one for them")}
 			}
 			if cmd.Flags().Changed("threshold") && !(opts.Threshold > 0 && opts.Threshold < 1) {
 				return usageError{fmt.Errorf("--threshold must be in (0, 1), got %v", opts.Threshold)}
@@ -128,7 +132,7 @@ the patients: a new version against the one in production, say.`,
 				evs = append(evs, ev)
 			}
 			if len(evs) == 1 {
-				return reportEvaluation(cmd.OutOrStdout(), evs[0], plot, asJSON)
+				return reportEvaluation(cmd.OutOrStdout(), evs[0], plot, dcaPlot, asJSON)
 			}
 			set, err := compareEvaluations(evs, opts.Bootstrap, opts.Seed)
 			if err != nil {
@@ -152,6 +156,7 @@ the patients: a new version against the one in production, say.`,
 	cmd.Flags().StringVar(&opts.By, "by", "", fmt.Sprintf("also evaluate each subgroup of this column (at most %d values: a category, a flag, a grade)", train.MaxGroups))
 	cmd.Flags().BoolVar(&opts.Pool, "pool", false, "with --by centres: pool their AUCs by random effects (the mean across centres, and what to expect at another)")
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
+	cmd.Flags().StringVar(&dcaPlot, "dca-plot", "", "also write the decision curve (net benefit against the thresholds) to this .svg file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
 }
@@ -189,8 +194,8 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 }
 
 // reportEvaluation prints one model's evaluation (as JSON with asJSON) and
-// writes its calibration plot when plot is set.
-func reportEvaluation(w io.Writer, ev *evaluation, plot string, asJSON bool) error {
+// writes its calibration plot and decision curve to the paths that are set.
+func reportEvaluation(w io.Writer, ev *evaluation, plot, dcaPlot string, asJSON bool) error {
 	if plot != "" {
 		title := fmt.Sprintf("Calibration of %s:%s\non %s", ev.Model, ev.Version, ev.DataFile)
 		svg, err := train.CalibrationSVG(ev.Metrics, title)
@@ -198,6 +203,15 @@ func reportEvaluation(w io.Writer, ev *evaluation, plot string, asJSON bool) err
 			return err
 		}
 		if err := data.WriteFileAtomic(plot, svg); err != nil {
+			return err
+		}
+	}
+	if dcaPlot != "" {
+		svg, err := train.DecisionCurveSVG(ev.Metrics, fmt.Sprintf("Decision curve of %s:%s on %s", ev.Model, ev.Version, ev.DataFile))
+		if err != nil {
+			return err
+		}
+		if err := data.WriteFileAtomic(dcaPlot, svg); err != nil {
 			return err
 		}
 	}

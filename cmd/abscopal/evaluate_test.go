@@ -64,6 +64,14 @@ func TestEvaluate(t *testing.T) {
 	if svg, err := os.ReadFile(plot); err != nil || !strings.Contains(string(svg), "external.parquet") {
 		t.Errorf("plot: %v", err)
 	}
+	// The decision curve on the new patients, as a plot too.
+	dca := filepath.Join(dir, "dca.svg")
+	if code, _, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--dca-plot", dca, "--bootstrap", "20"); code != 0 {
+		t.Fatalf("--dca-plot: %s", stderr)
+	}
+	if svg, err := os.ReadFile(dca); err != nil || !strings.Contains(string(svg), "act on all") || !strings.Contains(string(svg), "external.parquet") {
+		t.Errorf("decision curve plot: %v", err)
+	}
 	// Too few events for a validation is said, in JSON and in the table.
 	if small := m.Positives < 100 || m.N-m.Positives < 100; small != (ev.SampleWarning != "") {
 		t.Errorf("%d of %d positive: sample warning %q", m.Positives, m.N, ev.SampleWarning)
@@ -188,10 +196,11 @@ func TestEvaluateBadInput(t *testing.T) {
 		{"threshold", append(base, "--data", cohort, "--threshold", "1.5"), 2, "--threshold must be in (0, 1), got 1.5"},
 		{"bootstrap", append(base, "--data", cohort, "--bootstrap", "-1"), 2, "--bootstrap must be in [0, 100000]"},
 		{"plot format", append(base, "--data", cohort, "--plot", filepath.Join(dir, "c.png")), 2, "the extension must be .svg"},
+		{"decision curve format", append(base, "--data", cohort, "--dca-plot", filepath.Join(dir, "d.png")), 2, "--dca-plot " + filepath.Join(dir, "d.png") + ": the extension must be .svg"},
 		{"plot nowhere", append(base, "--data", cohort, "--plot", filepath.Join(dir, "no", "c.svg")), 1, "write " + filepath.Join(dir, "no", "c.svg") + ": no directory " + filepath.Join(dir, "no")},
 		{"no subgroup column", append(base, "--data", cohort, "--by", "centre"), 1, "cohort.parquet: no column centre (it has patient_id, "},
 		{"pool without by", append(base, "--data", cohort, "--pool"), 2, "--pool pools the subgroups of --by"},
-		{"plot of two models", append(base, "--model", "response", "--data", cohort, "--plot", filepath.Join(dir, "c.svg")), 2, "--plot and --by take one model"},
+		{"plot of two models", append(base, "--model", "response", "--data", cohort, "--plot", filepath.Join(dir, "c.svg")), 2, "--plot, --dca-plot and --by take one model"},
 		{"two targets", []string{"evaluate", "--registry", reg, "--model", "response,other", "--data", cohort}, 1, "response:v1 predicts objective_response and other:v1 abscopal_response: models compared on one file must share a target"},
 		{"no such model", []string{"evaluate", "--registry", reg, "--model", "nope", "--data", cohort}, 1, "model not found: nope"},
 		{"no such file", append(base, "--data", filepath.Join(dir, "missing.parquet")), 1, "missing.parquet"},
