@@ -27,6 +27,32 @@ type PooledAUC struct {
 	PredHigh float64 `json:"auc_prediction_high,omitempty"`
 	Tau2     float64 `json:"tau2"` // between-group variance of logit AUC
 	I2       float64 `json:"i2"`   // share of the variation due to heterogeneity, in [0, 1]
+	// Method is the estimator of Tau2.
+	Method Tau2Method `json:"tau2_method"`
+}
+
+// Tau2Method names an estimator of the between-group variance.
+type Tau2Method string
+
+// The estimators PoolAUC offers; Veroniki et al. (Res Synth Methods 2016)
+// recommend both, and they agree closely in their simulations.
+const (
+	// PauleMandel is the default: the variance at which the random-effects
+	// weights' Q is its degrees of freedom (Paule and Mandel 1982).
+	PauleMandel Tau2Method = "paule-mandel"
+	// REML maximizes the restricted likelihood (metafor's default).
+	REML Tau2Method = "reml"
+)
+
+// ParseTau2Method reads a method's name; "" is PauleMandel.
+func ParseTau2Method(s string) (Tau2Method, error) {
+	switch m := Tau2Method(s); m {
+	case "":
+		return PauleMandel, nil
+	case PauleMandel, REML:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown estimator of tau² %q (allowed: %s, %s)", s, PauleMandel, REML)
 }
 
 // ErrPool is wrapped by PoolAUC's error when fewer than two groups can be
@@ -39,13 +65,17 @@ var ErrPool = errors.New("cannot pool the AUCs")
 // 1982) carried by the delta method, by random effects with Paule and
 // Mandel's estimate of the between-group variance (1982; preferred to
 // DerSimonian and Laird's moments, which understate it with few groups:
-// Veroniki et al. 2016). The interval of the mean is Hartung and Knapp's (2001),
-// with its scale floored at 1, as the normal one is too narrow with the
-// few groups a validation by centre has (IntHout et al. 2014; Röver et al.
-// 2015).
-func PoolAUC(groups []Group) (*PooledAUC, error) {
+// Veroniki et al. 2016), or by REML when method says so. The interval of the
+// mean is Hartung and Knapp's (2001), with its scale floored at 1, as the
+// normal one is too narrow with the few groups a validation by centre has
+// (IntHout et al. 2014; Röver et al. 2015).
+func PoolAUC(groups []Group, method Tau2Method) (*PooledAUC, error) {
+	method, err := ParseTau2Method(string(method))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPool, err)
+	}
 	var y, v []float64 // logit AUC and its variance
-	out := &PooledAUC{}
+	out := &PooledAUC{Method: method}
 	for _, g := range groups {
 		if g.Metrics == nil || g.Metrics.AUC <= 0 || g.Metrics.AUC >= 1 {
 			out.LeftOut++
@@ -63,14 +93,16 @@ func PoolAUC(groups []Group) (*PooledAUC, error) {
 	if k < 2 {
 		return out, ErrPool
 	}
-	// Cochran's Q about the fixed-effect mean gives I², and tau² is Paule
-	// and Mandel's: the value at which the random-effects weights' Q is its
-	// degrees of freedom.
+	// Cochran's Q about the fixed-effect mean gives I².
 	df := float64(k - 1)
 	if q := generalizedQ(y, v, 0); q > 0 {
 		out.I2 = math.Max(0, (q-df)/q)
 	}
-	out.Tau2 = pauleMandel(y, v)
+	if method == REML {
+		out.Tau2 = reml(y, v)
+	} else {
+		out.Tau2 = pauleMandel(y, v)
+	}
 	// Random-effects weights.
 	var rw, rwy float64
 	for i := range y {
@@ -140,11 +172,72 @@ func pauleMandel(y, v []float64) float64 {
 	return tau2
 }
 
+// reml returns the tau² ≥ 0 that maximizes the restricted log-likelihood
+//
+//	-1/2 sum log(v_i + tau²) - 1/2 log sum w_i - 1/2 sum w_i (y_i - mu)²,
+//
+// w_i = 1/(v_i + tau²) and mu their weighted mean: 0 if it falls from 0,
+// else the root of its derivative. Fisher scoring (Viechtbauer, J Educ Behav
+// Stat 2005) alone can swing between two values with many centres, so each
+// of its steps is kept inside a bracket of the root, and the bracket halved
+// where a step would leave it.
+func reml(y, v []float64) float64 {
+	// score returns twice the derivative and tr(P²), twice the expected
+	// information.
+	score := func(tau2 float64) (s, info float64) {
+		var sw, sw2, sw3, swy float64
+		for i := range y {
+			w := 1 / (v[i] + tau2)
+			sw, sw2, sw3, swy = sw+w, sw2+w*w, sw3+w*w*w, swy+w*y[i]
+		}
+		mu := swy / sw
+		var sr float64 // sum w² (y - mu)²
+		for i := range y {
+			w := 1 / (v[i] + tau2)
+			sr += w * w * (y[i] - mu) * (y[i] - mu)
+		}
+		return sr - (sw - sw2/sw), sw2 - 2*sw3/sw + (sw2/sw)*(sw2/sw)
+	}
+	s, info := score(0)
+	if s <= 0 {
+		return 0
+	}
+	lo, hi := 0.0, s/info
+	for range 200 { // the score falls below 0 for a large enough tau²
+		if sh, _ := score(hi); sh < 0 {
+			break
+		}
+		lo, hi = hi, 2*hi
+	}
+	tau2 := (lo + hi) / 2
+	for range 200 {
+		s, info := score(tau2)
+		if s > 0 {
+			lo = tau2
+		} else {
+			hi = tau2
+		}
+		next := tau2 + s/info
+		if !(next > lo && next < hi) {
+			next = (lo + hi) / 2
+		}
+		if math.Abs(next-tau2) <= 1e-15*math.Max(tau2, 1) || hi-lo <= 1e-15*math.Max(hi, 1) {
+			return next
+		}
+		tau2 = next
+	}
+	return tau2
+}
+
 // Describe says p in a sentence, for reports: the AUC across the values of
 // the column by, its interval, a new value's prediction interval and the
 // heterogeneity.
 func (p *PooledAUC) Describe(by string) string {
-	s := fmt.Sprintf("across the values of %s (random effects on the logit AUC, Paule-Mandel, Hartung-Knapp interval, %d pooled", by, p.Groups)
+	est := "Paule-Mandel"
+	if p.Method == REML {
+		est = "REML"
+	}
+	s := fmt.Sprintf("across the values of %s (random effects on the logit AUC, %s, Hartung-Knapp interval, %d pooled", by, est, p.Groups)
 	if p.LeftOut > 0 {
 		s += fmt.Sprintf(", %d without both outcomes left out", p.LeftOut)
 	}

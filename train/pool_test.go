@@ -5,15 +5,17 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/abscopal/abscopal/train"
 )
 
-// TestPoolAUC checks the random-effects pooling against statsmodels.
+// TestPoolAUC checks the random-effects pooling against statsmodels'
 // combine_effects (Paule-Mandel, Hartung-Knapp interval) on five centres,
-// and the floor of the interval's scale by hand; the reference and
-// the script that made it are in testdata/pool.
+// with REML against scipy's maximization of the restricted likelihood, and
+// the floor of the interval's scale by hand; the reference and the script
+// that made it are in testdata/pool.
 func TestPoolAUC(t *testing.T) {
 	b, err := os.ReadFile("testdata/pool/reference.json")
 	if err != nil {
@@ -25,6 +27,7 @@ func TestPoolAUC(t *testing.T) {
 			Positives, Negatives int
 		}
 		train.PooledAUC
+		REML train.PooledAUC `json:"reml"`
 	}
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
@@ -33,7 +36,7 @@ func TestPoolAUC(t *testing.T) {
 	for _, c := range ref.Centres {
 		groups = append(groups, train.Group{N: c.Positives + c.Negatives, Positives: c.Positives, Metrics: &train.Metrics{AUC: c.AUC}})
 	}
-	got, err := train.PoolAUC(groups)
+	got, err := train.PoolAUC(groups, train.PauleMandel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,17 +54,39 @@ func TestPoolAUC(t *testing.T) {
 			t.Errorf("%s = %.12f, statsmodels %.12f", f.name, f.got, f.want)
 		}
 	}
-	if got.Groups != 5 || got.LeftOut != 1 {
-		t.Errorf("pooled %d, left out %d; want 5 and 1", got.Groups, got.LeftOut)
+	if got.Groups != 5 || got.LeftOut != 1 || got.Method != train.PauleMandel {
+		t.Errorf("pooled %d, left out %d, by %q; want 5 and 1, Paule-Mandel", got.Groups, got.LeftOut, got.Method)
+	}
+	reml, err := train.PoolAUC(groups, train.REML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want float64
+	}{{"auc", reml.AUC, ref.REML.AUC}, {"ci low", reml.Low, ref.REML.Low}, {"ci high", reml.High, ref.REML.High},
+		{"prediction low", reml.PredLow, ref.REML.PredLow}, {"prediction high", reml.PredHigh, ref.REML.PredHigh},
+		{"tau2", reml.Tau2, ref.REML.Tau2}, {"i2", reml.I2, ref.REML.I2}} {
+		// scipy's root of the likelihood's derivative is exact to the
+		// last digits; ours stops at a step of 1e-14.
+		if math.Abs(f.got-f.want) > 1e-12 {
+			t.Errorf("REML %s = %.15f, scipy %.15f", f.name, f.got, f.want)
+		}
+	}
+	if reml.Method != train.REML || reml.Tau2 >= got.Tau2 {
+		t.Errorf("REML: method %q, tau² %v (Paule-Mandel's %v: REML's is smaller on these centres)", reml.Method, reml.Tau2, got.Tau2)
+	}
+	if _, err := train.PoolAUC(groups, "dl"); !errors.Is(err, train.ErrPool) || !strings.Contains(err.Error(), `unknown estimator of tau² "dl"`) {
+		t.Errorf("an unknown estimator: %v", err)
 	}
 
 	// Two groups: a mean and its interval, no prediction interval; one:
 	// nothing to pool.
-	two, err := train.PoolAUC(groups[1:3])
+	two, err := train.PoolAUC(groups[1:3], "")
 	if err != nil || two.Groups != 2 || two.PredLow != 0 || !(two.Low < two.AUC && two.AUC < two.High) {
 		t.Errorf("two groups: %+v, %v", two, err)
 	}
-	if _, err := train.PoolAUC(groups[:2]); !errors.Is(err, train.ErrPool) {
+	if _, err := train.PoolAUC(groups[:2], ""); !errors.Is(err, train.ErrPool) {
 		t.Errorf("one group: %v", err)
 	}
 
@@ -73,7 +98,7 @@ func TestPoolAUC(t *testing.T) {
 	for range 3 {
 		same = append(same, train.Group{N: 100, Positives: 40, Metrics: &train.Metrics{AUC: 0.75}})
 	}
-	p, err := train.PoolAUC(same)
+	p, err := train.PoolAUC(same, "")
 	if err != nil {
 		t.Fatal(err)
 	}

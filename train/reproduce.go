@@ -26,13 +26,19 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		CV struct {
 			Threshold float64 `json:"threshold"`
 		} `json:"cross_validated"`
-		By string `json:"by"`
+		By     string `json:"by"`
+		Pooled *struct {
+			Method Tau2Method `json:"tau2_method"`
+		} `json:"pooled_across_groups"`
 	}
 	if err := json.Unmarshal(b.Metrics, &recorded); err != nil {
 		return Options{}, fmt.Errorf("%w: %s: metrics: %v", ErrNotReproducible, b.Name, err)
 	}
 	o := Options{Algo: b.Algo, Folds: t.Folds, Seed: t.Seed, Bootstrap: t.Bootstrap, Calibration: b.Calibration.Method,
 		Threshold: recorded.CV.Threshold, By: recorded.By, FoldsBy: t.FoldsBy}
+	if recorded.Pooled != nil {
+		o.Tau2 = recorded.Pooled.Method
+	}
 	var err error
 	switch b.Algo {
 	case "logistic":

@@ -47,6 +47,9 @@ type Options struct {
 	// group, and stand for the per-fold AUCs, which a group of one outcome
 	// does not have. At most MaxGroups values.
 	FoldsBy string
+	// Tau2 estimates the between-group variance when the groups of
+	// FoldsBy are pooled (Result.Pooled); "" is PauleMandel.
+	Tau2 Tau2Method
 	// Progress, if set, is called with done 0 and step "" when the first
 	// step starts (the checks passed), then after each step: done of total.
 	Progress func(done, total int, step string)
@@ -135,6 +138,10 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	if opts.Algo != "logistic" && opts.Algo != "gbm" && opts.Algo != "forest" {
 		return nil, fmt.Errorf("%w: unknown algorithm %q (logistic, gbm or forest)", ErrTrain, opts.Algo)
+	}
+	var err error
+	if opts.Tau2, err = ParseTau2Method(string(opts.Tau2)); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTrain, err)
 	}
 	if opts.Folds < 2 {
 		return nil, fmt.Errorf("%w: %d folds; need at least 2", ErrTrain, opts.Folds)
@@ -246,7 +253,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			return nil, err
 		}
 		if opts.FoldsBy != "" {
-			if p, err := PoolAUC(res.Groups); err == nil {
+			if p, err := PoolAUC(res.Groups, opts.Tau2); err == nil {
 				res.Pooled = p
 			}
 		}
@@ -255,7 +262,6 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return res, nil
 	}
 
-	var err error
 	if res.Calibrator, err = models.FitCalibrator(opts.Calibration, scores, y); err != nil {
 		return nil, err
 	}

@@ -456,7 +456,7 @@ func TestRunFoldsBy(t *testing.T) {
 	card := train.Card(b, res)
 	// The held-out groups' AUCs pooled: a mean among theirs, as PoolAUC
 	// makes it (checked against statsmodels in TestPoolAUC).
-	pooled, err := train.PoolAUC(res.Groups)
+	pooled, err := train.PoolAUC(res.Groups, "")
 	if err != nil || !reflect.DeepEqual(res.Pooled, pooled) || pooled.Groups != 4 || pooled.PredHigh == 0 {
 		t.Errorf("pooled %+v, want %+v (%v)", res.Pooled, pooled, err)
 	}

@@ -29,6 +29,9 @@ type ValidateOptions struct {
 	// (Validation.Pooled): for subgroups that are centres, whose mean and
 	// spread say what to expect at another.
 	Pool bool
+	// Tau2 estimates the between-centre variance of the pooling; ""
+	// is PauleMandel.
+	Tau2 Tau2Method
 }
 
 // MaxGroups is the most subgroups ValidateOptions.By may make: beyond it the
@@ -78,6 +81,9 @@ type Group struct {
 // optimistic. The scores are kept in memory (24 bytes a row, and the
 // subgroup value with opts.By); the records are not.
 func Validate(ctx context.Context, m *models.Model, src *features.Source, opts ValidateOptions) (*Validation, error) {
+	if _, err := ParseTau2Method(string(opts.Tau2)); err != nil {
+		return nil, err
+	}
 	sc, err := scoreLabelled(ctx, m, src, opts.By)
 	if err != nil {
 		return nil, err
@@ -90,7 +96,7 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 			return nil, err
 		}
 		if opts.Pool {
-			if p, err := PoolAUC(v.Groups); err == nil {
+			if p, err := PoolAUC(v.Groups, opts.Tau2); err == nil {
 				v.Pooled = p
 			}
 		}

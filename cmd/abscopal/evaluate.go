@@ -108,6 +108,12 @@ the patients: a new version against the one in production, say.`,
 			if opts.Pool && opts.By == "" {
 				return usageError{errors.New("--pool pools the subgroups of --by: give the centre column with --by")}
 			}
+			if _, err := train.ParseTau2Method(string(opts.Tau2)); err != nil {
+				return usageError{fmt.Errorf("--tau2: %w", err)}
+			}
+			if !opts.Pool && cmd.Flags().Changed("tau2") {
+				return usageError{errors.New("--tau2 sets how --pool pools the centres' AUCs: give it with --pool")}
+			}
 			if len(refs) > 1 && (plot != "" || dcaPlot != "" || opts.By != "") {
 				return usageError{errors.New("--plot, --dca-plot and --by take one model; evaluate the models one by one for them")}
 			}
@@ -155,6 +161,7 @@ the patients: a new version against the one in production, say.`,
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "seed of the bootstrap resamples")
 	cmd.Flags().StringVar(&opts.By, "by", "", fmt.Sprintf("also evaluate each subgroup of this column (at most %d values: a category, a flag, a grade)", train.MaxGroups))
 	cmd.Flags().BoolVar(&opts.Pool, "pool", false, "with --by centres: pool their AUCs by random effects (the mean across centres, and what to expect at another)")
+	cmd.Flags().StringVar((*string)(&opts.Tau2), "tau2", string(train.PauleMandel), fmt.Sprintf("with --pool: the estimator of the between-centre variance, %s or %s", train.PauleMandel, train.REML))
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
 	cmd.Flags().StringVar(&dcaPlot, "dca-plot", "", "also write the decision curve (net benefit against the thresholds) to this .svg file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")

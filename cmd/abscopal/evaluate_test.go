@@ -126,13 +126,24 @@ func TestEvaluate(t *testing.T) {
 			got, n, m.N, bycentre.Metrics.AUC, m.AUC, bycentre.Undefined, bycentre.Unlabelled, noRT, unlabelled)
 	}
 	// --pool: the centres' AUCs by random effects, as train.PoolAUC gives them.
-	if want, err := train.PoolAUC(bycentre.Groups); err != nil || !reflect.DeepEqual(bycentre.Pooled, want) || want.Groups != 4 {
+	if want, err := train.PoolAUC(bycentre.Groups, train.PauleMandel); err != nil || !reflect.DeepEqual(bycentre.Pooled, want) || want.Groups != 4 {
 		t.Errorf("pooled %+v, want %+v (%v)", bycentre.Pooled, want, err)
 	}
 	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--pool", "--bootstrap", "20"); code != 0 ||
 		!strings.Contains(stdout, "Pooled across the values of centre (random effects on the logit AUC, Paule-Mandel, Hartung-Knapp interval, 4 pooled): AUC ") ||
 		!strings.Contains(stdout, "in a new centre, the AUC is expected within") {
 		t.Errorf("--pool as text:\n%s", stdout)
+	}
+	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--pool", "--tau2", "reml", "--bootstrap", "20", "--json")
+	var byreml evaluation
+	if code != 0 || json.Unmarshal([]byte(stdout), &byreml) != nil {
+		t.Fatalf("--tau2 reml: exit %d, %s", code, stderr)
+	}
+	if want, err := train.PoolAUC(byreml.Groups, train.REML); err != nil || !reflect.DeepEqual(byreml.Pooled, want) || want.Method != train.REML {
+		t.Errorf("REML pooled %+v, want %+v (%v)", byreml.Pooled, want, err)
+	}
+	if code, _, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--tau2", "reml"); code != 2 || !strings.Contains(stderr, "--tau2 sets how --pool pools") {
+		t.Errorf("--tau2 without --pool: exit %d, %q", code, stderr)
 	}
 
 	// Two versions on the same rows: the second against the first, paired.

@@ -423,6 +423,20 @@ func TestTrainFoldsBy(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", reg, "loco", "--data", cohort); code != 0 {
 		t.Errorf("reproduce: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// REML for the between-centre variance: said in the card, recorded,
+	// reproduced.
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
+		"--name", "loco-reml", "--bootstrap", "20", "--folds-by", "centre", "--tau2", "reml"); code != 0 {
+		t.Fatal(stderr)
+	}
+	card, _ = os.ReadFile(filepath.Join(reg, "loco-reml", "v1", "card.md"))
+	bundle, _ := os.ReadFile(filepath.Join(reg, "loco-reml", "v1", "bundle.json"))
+	if !strings.Contains(string(card), "random effects on the logit AUC, REML, Hartung-Knapp interval") || !strings.Contains(string(bundle), `"tau2_method": "reml"`) {
+		t.Errorf("REML: card and bundle do not say so")
+	}
+	if code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", reg, "loco-reml", "--data", cohort); code != 0 {
+		t.Errorf("reproduce with REML: exit %d\n%s%s", code, stdout, stderr)
+	}
 	code, stdout, stderr = runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--trees", "20",
 		"--bootstrap", "20", "--folds-by", "centre", "--json")
 	var c comparison
@@ -444,11 +458,15 @@ func TestTrainFoldsBy(t *testing.T) {
 	}{
 		{[]string{"--folds", "4"}, "--folds and --folds-by: give one"},
 		{[]string{"--by", "ecog"}, "--by ecog and --folds-by centre: folds by a column report their metrics by it; give one"},
+		{[]string{"--tau2", "dl"}, `--tau2: unknown estimator of tau² "dl" (allowed: paule-mandel, reml)`},
 	} {
 		args := append([]string{"train", "--data", cohort, "--registry", reg, "--name", "x", "--folds-by", "centre"}, tt.args...)
 		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "x", "--tau2", "reml"); code != 2 || !strings.Contains(stderr, "--tau2 sets how --folds-by pools") {
+		t.Errorf("--tau2 without --folds-by: exit %d, %q", code, stderr)
 	}
 }
 

@@ -11,6 +11,15 @@ residual scale, which Paule-Mandel makes 1); the 95% prediction interval is
 Higgins, Thompson and Spiegelhalter's (2009), with scipy's t quantile. I² is
 Cochran's, from the fixed-effect Q.
 
+The "reml" entry pools the same centres with tau² by restricted maximum
+likelihood (statsmodels 0.13's combine_effects has none): the root of the
+restricted log-likelihood's derivative by scipy's brentq, to machine
+precision, checked against scipy's bounded minimizer on minus the
+likelihood itself (which stops within about 1e-9: Brent's tolerance grows
+with sqrt(eps) |tau²|). The Hartung-Knapp interval (scale floored at 1) and
+the prediction interval are then computed here from that tau², by their
+formulas.
+
 Usage: /usr/bin/python3 train/testdata/pool/make_reference.py > train/testdata/pool/reference.json
 """
 import json
@@ -40,9 +49,41 @@ k = len(centres)
 t = stats.t.ppf(0.975, k - 2)
 half = t * math.sqrt(res.tau2 + se * se)
 expit = lambda z: 1 / (1 + math.exp(-z))
+
+
+def neg_restricted_loglik(tau2):
+    w = 1 / (var + tau2)
+    m = np.sum(w * eff) / np.sum(w)
+    return 0.5 * (np.sum(np.log(var + tau2)) + math.log(np.sum(w)) + np.sum(w * (eff - m) ** 2))
+
+
+def restricted_score(tau2):
+    """Twice the derivative of the restricted log-likelihood."""
+    w = 1 / (var + tau2)
+    m = np.sum(w * eff) / np.sum(w)
+    return np.sum(w * w * (eff - m) ** 2) - np.sum(w) + np.sum(w * w) / np.sum(w)
+
+
+from scipy.optimize import brentq, minimize_scalar
+
+assert restricted_score(0) > 0, "the reference must have a maximum inside (0, inf)"
+tau2_reml = brentq(restricted_score, 0, 10, xtol=1e-16)
+opt = minimize_scalar(neg_restricted_loglik, bounds=(0, 10), method="bounded", options={"xatol": 1e-12})
+assert abs(opt.x - tau2_reml) < 1e-8, (opt.x, tau2_reml)
+w = 1 / (var + tau2_reml)
+mu_r, se_r = float(np.sum(w * eff) / np.sum(w)), math.sqrt(1 / np.sum(w))
+scale = float(np.sum(w * (eff - mu_r) ** 2)) / (k - 1)
+hk = stats.t.ppf(0.975, k - 1) * se_r * math.sqrt(max(1, scale))
+half_r = t * math.sqrt(tau2_reml + se_r * se_r)
+
 print(json.dumps({
     "centres": [{"auc": a, "positives": n1, "negatives": n0} for a, n1, n0 in centres],
     "auc": expit(mu), "auc_ci_low": expit(lo), "auc_ci_high": expit(hi),
     "auc_prediction_low": expit(mu - half), "auc_prediction_high": expit(mu + half),
     "tau2": res.tau2, "i2": res.i2,
+    "reml": {
+        "auc": expit(mu_r), "auc_ci_low": expit(mu_r - hk), "auc_ci_high": expit(mu_r + hk),
+        "auc_prediction_low": expit(mu_r - half_r), "auc_prediction_high": expit(mu_r + half_r),
+        "tau2": tau2_reml, "i2": res.i2,
+    },
 }, indent=2))
