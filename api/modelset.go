@@ -18,11 +18,11 @@ type modelSet struct {
 	byName   map[string]*models.Model // every model: its production alias, else its latest version
 	byTarget map[string]*models.Model // the v1 model of each target
 	groups   map[*models.Model]*outputGroups
-	// cards holds each model's card.md, read and verified with its bundle
-	// at load: GET /v1/models/{name} then serves the card of the model that
-	// answers, without reading and hashing the version's files (a forest's
-	// bundle is megabytes) on every request.
-	cards map[*models.Model]string
+	// docs holds each model's card.md and plots (*.svg), read and verified
+	// with its bundle at load: GET /v1/models/{name} and its files then
+	// serve those of the model that answers, without reading and hashing
+	// the version's files (a forest's bundle is megabytes) on every request.
+	docs map[*models.Model]map[string][]byte
 	// monitors are each model's prediction metrics (Server.Reload adds
 	// them: they are the server's).
 	monitors map[*models.Model]*monitor
@@ -54,7 +54,7 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}, cards: map[*models.Model]string{}}
+	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}, docs: map[*models.Model]map[string][]byte{}}
 	var errs []error
 	for _, n := range names {
 		m, files, err := reg.LoadFiles(n)
@@ -63,7 +63,13 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 			continue
 		}
 		set.byName[n] = m
-		set.cards[m] = string(files["card.md"])
+		docs := map[string][]byte{}
+		for f, b := range files {
+			if f == "card.md" || strings.HasSuffix(f, ".svg") {
+				docs[f] = b
+			}
+		}
+		set.docs[m] = docs
 		set.groups[m] = groupOutputs(m.Bundle.Pipeline)
 	}
 	if len(errs) > 0 {

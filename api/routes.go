@@ -33,6 +33,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/regimens/compare", s.compareRegimens)
 	v1.GET("/models", s.listModels)
 	v1.GET("/models/:name", s.showModel)
+	v1.GET("/models/:name/files/:file", s.modelFile)
 	v1.GET("/schema", s.schema)
 
 	v2 := r.Group("/v2", s.auth)

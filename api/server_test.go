@@ -345,6 +345,26 @@ func TestModelsSchemaHealth(t *testing.T) {
 	if status, _ = c.do("GET", "/v1/models/nope", "", true); status != 404 {
 		t.Errorf("unknown model: %d", status)
 	}
+	// The card and its plots, for a client to render the card with its images.
+	for _, tt := range []struct {
+		file, ctype string
+		status      int
+	}{{"card.md", "text/markdown; charset=utf-8", 200}, {"calibration.svg", "image/svg+xml", 200}, {"decision_curve.svg", "image/svg+xml", 200},
+		{"bundle.json", "application/json; charset=utf-8", 404}, {"MANIFEST", "application/json; charset=utf-8", 404}} {
+		resp, err := http.Get(c.base + "/v1/models/abscopal/files/" + tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != tt.ctype ||
+			tt.status == 200 && tt.file != "card.md" && (!bytes.Contains(b, []byte("<svg")) || resp.Header.Get("Content-Security-Policy") == "") {
+			t.Errorf("%s: %d %s", tt.file, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if tt.file == "card.md" && !strings.Contains(string(b), "![calibration curve](calibration.svg)") {
+			t.Errorf("card.md: %.200s", b)
+		}
+	}
 	status, body = c.do("GET", "/v1/schema", "", true)
 	if fs := body["fields"].([]any); status != 200 || len(fs) != 26 {
 		t.Errorf("schema: %d, %d fields", status, len(fs))
@@ -541,7 +561,7 @@ func TestSpecMatchesRoutes(t *testing.T) {
 	served := map[string]bool{}
 	for _, r := range s.engine.Routes() {
 		p := r.Path
-		for _, param := range []string{"name", "version"} {
+		for _, param := range []string{"name", "version", "file"} {
 			p = strings.ReplaceAll(p, ":"+param, "{"+param+"}")
 		}
 		served[r.Method+" "+p] = true

@@ -566,7 +566,32 @@ func (s *Server) showModel(c *gin.Context) {
 		notFound(c, "model "+c.Param("name"))
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": set.cards[m]})
+	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": string(set.docs[m]["card.md"])})
+}
+
+// modelFile serves a model's card (Markdown) or one of its plots (SVG), so
+// that a client renders the card with the images its relative links name.
+func (s *Server) modelFile(c *gin.Context) {
+	set := s.models()
+	m, ok := set.byName[c.Param("name")]
+	if !ok {
+		notFound(c, "model "+c.Param("name"))
+		return
+	}
+	name := c.Param("file")
+	b, ok := set.docs[m][name]
+	if !ok {
+		notFound(c, fmt.Sprintf("file %s of model %s (its card.md and plots are served)", name, m.Bundle.Name))
+		return
+	}
+	if name == "card.md" {
+		c.Data(http.StatusOK, "text/markdown; charset=utf-8", b)
+		return
+	}
+	// The plots are gonum/plot's, without scripts; the policy keeps it so
+	// should one be opened in a browser.
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	c.Data(http.StatusOK, "image/svg+xml", b)
 }
 
 func (s *Server) schema(c *gin.Context) {
