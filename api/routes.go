@@ -132,20 +132,36 @@ func (s *Server) limitBody(c *gin.Context) {
 }
 
 func (s *Server) auth(c *gin.Context) {
-	if !s.authOn() {
+	mutual := s.clients.Load() != nil
+	if !s.authOn() && !mutual {
 		c.Next()
 		return
 	}
-	client, ok := s.authorized(c.GetHeader("Authorization"))
-	if !ok {
-		c.Header("WWW-Authenticate", `Bearer realm="abscopal"`)
-		abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: "a valid bearer token is required"})
-		return
+	var client string
+	if mutual {
+		name, ok := clientCertName(c.Request)
+		if !ok {
+			abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: "a client certificate from an accepted authority is required"})
+			return
+		}
+		client = name
+	}
+	if s.authOn() {
+		name, ok := s.authorized(c.GetHeader("Authorization"))
+		if !ok {
+			c.Header("WWW-Authenticate", `Bearer realm="abscopal"`)
+			abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: "a valid bearer token is required"})
+			return
+		}
+		if name != "" {
+			client = name // the tokens file's name before the certificate's
+		}
 	}
 	if client != "" {
 		c.Set(logClient, client)
 	}
-	// The label's values are the tokens file's names: bounded.
+	// The label's values are the tokens file's names or the certificates'
+	// that the authorities issued: bounded.
 	s.metrics.clients.WithLabelValues(client).Inc()
 	c.Next()
 }

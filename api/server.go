@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -52,7 +53,13 @@ type Config struct {
 	// only, TLS 1.2 or later. ReloadCertificate reads them again, so that a
 	// renewed certificate is served without a restart.
 	TLSCertFile, TLSKeyFile string
-	Logger                  *slog.Logger
+	// TLSClientCAFile, with TLS, is a PEM bundle of the authorities whose
+	// client certificates /v1 and /v2 require (mutual TLS); the request log
+	// names the client by its certificate's common name unless its token
+	// names it. ReloadCertificate reads it again too. Health and metrics
+	// stay open to probes without a certificate.
+	TLSClientCAFile string
+	Logger          *slog.Logger
 }
 
 // Server serves predictions.
@@ -65,7 +72,8 @@ type Server struct {
 	spec    []byte    // the OpenAPI document
 	scratch sync.Pool // *models.Scratch, reused across predictions
 	cert    atomic.Pointer[tls.Certificate]
-	tokens  atomic.Pointer[[]secret] // nil or empty: no auth
+	clients atomic.Pointer[x509.CertPool] // client certificate authorities; nil: none required
+	tokens  atomic.Pointer[[]secret]      // nil or empty: no auth
 }
 
 // ErrNoRegistry is wrapped by New's error when the registry directory does
@@ -103,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		return nil, errors.New("api: TLS needs both a certificate and its key")
+	}
+	if cfg.TLSClientCAFile != "" && cfg.TLSCertFile == "" {
+		return nil, errors.New("api: client certificates need TLS: give the server's certificate and key too")
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), spec: openAPISpec}
 	s.scratch.New = func() any { return new(models.Scratch) }
@@ -173,9 +184,33 @@ func (s *Server) ReloadCertificate() error {
 	} else if now.Before(c.Leaf.NotBefore) {
 		s.log.Warn("TLS certificate not yet valid: clients will refuse it", "file", s.cfg.TLSCertFile, "not_before", c.Leaf.NotBefore)
 	}
+	var pool *x509.CertPool
+	if s.cfg.TLSClientCAFile != "" {
+		b, err := os.ReadFile(s.cfg.TLSClientCAFile)
+		if err != nil {
+			return fmt.Errorf("api: client certificate authorities: %w", err)
+		}
+		pool = x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return fmt.Errorf("api: client certificate authorities %s: no PEM certificate in it", s.cfg.TLSClientCAFile)
+		}
+	}
 	s.cert.Store(&c)
-	s.log.Info("TLS certificate loaded", "file", s.cfg.TLSCertFile, "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter)
+	if pool != nil {
+		s.clients.Store(pool)
+	}
+	s.log.Info("TLS certificate loaded", "file", s.cfg.TLSCertFile, "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter,
+		"client_cas", s.cfg.TLSClientCAFile)
 	return nil
+}
+
+// clientCertName returns the common name of the client certificate that r's
+// connection presented and verified against the client authorities.
+func clientCertName(r *http.Request) (string, bool) {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return "", false
+	}
+	return r.TLS.VerifiedChains[0][0].Subject.CommonName, true
 }
 
 func (s *Server) models() *modelSet {
@@ -217,6 +252,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			// Each handshake takes the current pair: ReloadCertificate
 			// swaps it under running connections.
 			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.cert.Load(), nil },
+		}
+		if s.clients.Load() != nil {
+			// And the current authorities. A certificate is verified when
+			// given and required by auth on /v1 and /v2 only, so that
+			// health probes need none.
+			base := srv.TLSConfig
+			srv.TLSConfig = base.Clone()
+			srv.TLSConfig.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+				c := base.Clone()
+				c.ClientAuth, c.ClientCAs = tls.VerifyClientCertIfGiven, s.clients.Load()
+				return c, nil
+			}
 		}
 		go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	} else {

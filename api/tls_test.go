@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -120,5 +121,98 @@ func TestTLSConfigRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want an error with %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestMutualTLS: with client certificate authorities, /v1 and /v2 answer a
+// client whose certificate one of them issued, named in the request log by
+// its common name, and refuse one without a certificate or with another
+// authority's (which Go's client does not send, as the server names the
+// authorities it accepts: 401); health probes need none.
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, cert := testcert.Write(t, dir, 1)
+	ca := testcert.NewAuthority(t, dir, "hospital-ca")
+	other := testcert.NewAuthority(t, dir, "other-ca")
+	var logs bytes.Buffer
+	srv, err := New(Config{Registry: sharedRegistry(t), TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: ca.File, WatchInterval: -1,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	get := func(path string, certs ...tls.Certificate) (int, error) {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: certs}}, Timeout: 5 * time.Second}
+		defer c.CloseIdleConnections()
+		resp, err := c.Get("https://" + ln.Addr().String() + path)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if code, err := get("/v1/models", ca.Client(t, "ehr-prod")); err != nil || code != 200 {
+		t.Errorf("with a certificate of the authority: %d %v", code, err)
+	}
+	if code, err := get("/v1/models"); err != nil || code != 401 {
+		t.Errorf("without a certificate: %d %v, want 401", code, err)
+	}
+	if code, err := get("/readyz"); err != nil || code != 200 {
+		t.Errorf("health without a certificate: %d %v, want 200", code, err)
+	}
+	if code, err := get("/v1/models", other.Client(t, "intruder")); err == nil && code != 401 {
+		t.Errorf("a certificate of another authority: %d, want 401 or a failed handshake", code)
+	}
+	// A client that sends it anyway fails the handshake.
+	intruder := other.Client(t, "intruder")
+	conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &intruder, nil }})
+	if err == nil {
+		// TLS 1.3 reports the server's refusal at the first read.
+		_, err = conn.Write([]byte("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n"))
+		if err == nil {
+			_, err = conn.Read(make([]byte, 1))
+		}
+		conn.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("another authority's certificate sent anyway: %v, want a refused handshake", err)
+	}
+	// The authorities renewed: reread with the certificate, the new one's
+	// clients are answered and the old one's are not.
+	renewed := testcert.NewAuthority(t, t.TempDir(), "hospital-ca-2")
+	b, _ := os.ReadFile(renewed.File)
+	os.WriteFile(ca.File, b, 0o600)
+	if err := srv.ReloadCertificate(); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := get("/v1/models", renewed.Client(t, "ehr-prod")); err != nil || code != 200 {
+		t.Errorf("the renewed authority's client: %d %v", code, err)
+	}
+	if code, err := get("/v1/models", ca.Client(t, "ehr-old")); err == nil && code != 401 {
+		t.Errorf("the replaced authority's client: %d, want refused", code)
+	}
+	if !strings.Contains(logs.String(), `"client":"ehr-prod"`) || strings.Contains(logs.String(), "intruder") {
+		t.Errorf("the log should name ehr-prod:\n%s", logs.String())
+	}
+	if _, err := New(Config{Registry: sharedRegistry(t), TLSClientCAFile: ca.File}); err == nil || !strings.Contains(err.Error(), "client certificates need TLS") {
+		t.Errorf("client authorities without TLS: %v", err)
+	}
+	if _, err := New(Config{Registry: sharedRegistry(t), TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: keyFile}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Errorf("authorities file without a certificate: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 type serveFlags struct {
 	addr, tokensFile string
 	tlsCert, tlsKey  string
+	tlsClientCA      string
 	maxBody          int64
 	maxBatch         int
 }
@@ -32,6 +33,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (with its chain): serve HTTPS only, TLS 1.2 or later; reread on SIGHUP")
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	cmd.Flags().StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM authorities whose client certificates /v1 and /v2 then require (mutual TLS; the log names the client by the certificate); reread on SIGHUP")
 }
 
 // tokens reads the bearer tokens: the file's non-empty, non-comment lines,
@@ -97,9 +99,13 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		ln.Close()
 		return usageError{errors.New("--tls-cert and --tls-key go together")}
 	}
+	if f.tlsClientCA != "" && f.tlsCert == "" {
+		ln.Close()
+		return usageError{errors.New("--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked over TLS")}
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
-		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, Logger: log})
+		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, Logger: log})
 	if err != nil {
 		ln.Close()
 		return err
@@ -160,9 +166,11 @@ file and the TLS certificate, so that a token is revoked or a certificate
 renewed without a restart. SIGTERM or Ctrl-C stops accepting connections and
 finishes the requests in flight.
 
-With --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2 or later).
-Without them, put a TLS-terminating proxy in front of it wherever tokens or
-patient data cross a network.`,
+With --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2 or later);
+with --tls-client-ca too, /v1 and /v2 require a client certificate that one of
+those authorities issued (mutual TLS), with or without tokens. Without TLS,
+put a TLS-terminating proxy in front of it wherever tokens or patient data
+cross a network.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" {
