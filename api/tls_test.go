@@ -29,20 +29,7 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	addr := ln.Addr().String()
+	addr := serveOn(t, srv)
 
 	// get calls /readyz over a new connection trusting cert, and returns
 	// the serial of the certificate the server showed.
@@ -140,25 +127,13 @@ func TestMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	addr := serveOn(t, srv)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	get := func(path string, certs ...tls.Certificate) (int, error) {
 		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: certs}}, Timeout: 5 * time.Second}
 		defer c.CloseIdleConnections()
-		resp, err := c.Get("https://" + ln.Addr().String() + path)
+		resp, err := c.Get("https://" + addr + path)
 		if err != nil {
 			return 0, err
 		}
@@ -179,7 +154,7 @@ func TestMutualTLS(t *testing.T) {
 	}
 	// A client that sends it anyway fails the handshake.
 	intruder := other.Client(t, "intruder")
-	conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool,
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &intruder, nil }})
 	if err == nil {
 		// TLS 1.3 reports the server's refusal at the first read.
@@ -215,4 +190,24 @@ func TestMutualTLS(t *testing.T) {
 	if _, err := New(Config{Registry: sharedRegistry(t), TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: keyFile}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Errorf("authorities file without a certificate: %v", err)
 	}
+}
+
+// serveOn serves srv on a loopback port until the test ends, then stops it
+// and checks that Serve returned cleanly; it returns the address.
+func serveOn(t *testing.T, srv *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return ln.Addr().String()
 }

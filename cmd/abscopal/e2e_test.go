@@ -49,21 +49,9 @@ func TestEndToEnd(t *testing.T) {
 	tokens := filepath.Join(dir, "tokens")
 	os.WriteFile(tokens, []byte("# clients\ne2e-token\n"), 0o600)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	var logs bytes.Buffer
-	srv := exec.Command(bin, "serve", "--registry", reg, "--addr", addr, "--tokens-file", tokens)
-	srv.Stderr = &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	srv, addr, logs := startServe(t, bin, "--registry", reg, "--tokens-file", tokens)
 	exited := make(chan error, 1)
 	go func() { exited <- srv.Wait() }()
-	defer srv.Process.Kill()
 
 	base := "http://" + addr
 	call := func(method, path, body string, auth bool) (int, map[string]any, string) {
@@ -190,19 +178,7 @@ func serveTLS(t *testing.T, bin, reg, tokens, patient string) {
 	certs := t.TempDir()
 	certFile, keyFile, cert := testcert.Write(t, certs, 1)
 	os.WriteFile(tokens, []byte("e2e-token\n"), 0o600)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	var logs bytes.Buffer
-	srv := exec.Command(bin, "serve", "--registry", reg, "--addr", addr, "--tokens-file", tokens, "--tls-cert", certFile, "--tls-key", keyFile)
-	srv.Stderr = &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
+	srv, addr, logs := startServe(t, bin, "--registry", reg, "--tokens-file", tokens, "--tls-cert", certFile, "--tls-key", keyFile)
 	base := "https://" + addr
 
 	// predict calls /v1/predict with token over a new connection that
@@ -274,6 +250,27 @@ func serveTLS(t *testing.T, bin, reg, tokens, patient string) {
 	if !strings.Contains(logs.String(), "tokens not reloaded") || strings.Contains(logs.String(), "rotated-token") {
 		t.Errorf("logs: the emptied file's refusal should be there, no token:\n%s", logs.String())
 	}
+}
+
+// startServe starts "abscopal serve" with args on a free loopback port,
+// its log going to the buffer returned; the process is killed when the test
+// ends, if it has not stopped by then.
+func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs bytes.Buffer
+	srv := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill() })
+	return srv, addr, &logs
 }
 
 // exitCode is the exit status of a finished command, 0 when err is nil.
