@@ -1,7 +1,9 @@
 package data_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
 	"errors"
 	"io"
 	"os"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -199,6 +202,94 @@ func BenchmarkStreamPeerGenericReader(b *testing.B) {
 			}
 		}
 		r.Close()
+		f.Close()
+		if rows != benchRows {
+			b.Fatalf("read %d rows, want %d", rows, benchRows)
+		}
+	}
+	b.StopTimer()
+	h.report(b, path)
+}
+
+var (
+	benchCSVOnce sync.Once
+	benchCSVPath string
+)
+
+// benchCohortCSV writes the benchmark cohort again as CSV, once per process.
+func benchCohortCSV(b *testing.B) string {
+	src := benchCohort(b)
+	benchCSVOnce.Do(func() {
+		benchCSVPath = datatest.Copy(b, src, filepath.Join(filepath.Dir(src), "cohort.csv"))
+	})
+	if benchCSVPath == "" {
+		b.Fatal("the CSV cohort could not be written")
+	}
+	return benchCSVPath
+}
+
+// BenchmarkStreamCohortCSV is BenchmarkStreamCohort on the same cohort as
+// CSV: the first pass that types the columns, then the parse of every field
+// against the schema.
+func BenchmarkStreamCohortCSV(b *testing.B) {
+	path := benchCohortCSV(b)
+	ctx := context.Background()
+	h := newHeapPeak()
+	b.ResetTimer()
+	for range b.N {
+		r, err := data.OpenCohort(ctx, path, data.CohortOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows := 0
+		for {
+			ps, err := r.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows += len(ps)
+			h.sample()
+		}
+		r.Close()
+		if rows != benchRows {
+			b.Fatalf("read %d rows, want %d", rows, benchRows)
+		}
+	}
+	b.StopTimer()
+	h.report(b, path)
+}
+
+// BenchmarkStreamPeerEncodingCSV is the CSV reading's peer: encoding/csv
+// splitting the same file into fields, once, with no typing or validation
+// (the CSV reader above reads it twice).
+func BenchmarkStreamPeerEncodingCSV(b *testing.B) {
+	path := benchCohortCSV(b)
+	h := newHeapPeak()
+	b.ResetTimer()
+	for range b.N {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+		r.ReuseRecord = true
+		rows := -1 // the header
+		for {
+			_, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows++
+			if rows%data.DefaultBatchSize == 0 {
+				h.sample()
+			}
+		}
 		f.Close()
 		if rows != benchRows {
 			b.Fatalf("read %d rows, want %d", rows, benchRows)

@@ -60,6 +60,7 @@ type CohortReader struct {
 	report Report
 	ids    map[string]int64
 	extra  []int // per CohortOptions.Extra: its column in the batch
+	text   bool  // CSV: the schema's columns come as text, parsed here
 }
 
 // OpenCohort opens a cohort file and checks its columns against the schema:
@@ -67,14 +68,20 @@ type CohortReader struct {
 // *SchemaError (wrapping ErrSchema). Columns that are not in the schema are
 // ignored and listed in the Report.
 func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortReader, error) {
-	probe, err := OpenTable(ctx, path, TableOptions{Columns: []string{}})
+	fields := CohortFields()
+	// A CSV file's schema columns come as text, each value parsed as its
+	// field's kind when read: a bad one makes its row invalid, not the file.
+	asText := make(map[string]Kind, len(fields))
+	for _, f := range fields {
+		asText[f.Name] = KindString
+	}
+	probe, err := OpenTable(ctx, path, TableOptions{Columns: []string{}, Kinds: asText})
 	if err != nil {
 		return nil, err
 	}
-	fileCols := probe.Schema()
+	fileCols, text := probe.Schema(), probe.Text()
 	probe.Close()
 
-	fields := CohortFields()
 	byName := map[string]ColumnInfo{}
 	for _, c := range fileCols {
 		byName[c.Name] = c
@@ -92,7 +99,7 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 	if foreign {
 		hint = fmt.Sprintf("the file has %d of the cohort schema's %d columns (abscopal schema)", shared, len(fields))
 	}
-	r := &CohortReader{opts: opts, fields: fields, col: make([]int, len(fields))}
+	r := &CohortReader{opts: opts, fields: fields, col: make([]int, len(fields)), text: text}
 	r.report = Report{File: path, ByReason: map[Reason]int64{}, Nulls: map[string]int64{}, Types: map[string]string{}}
 	var read []string
 	for i, f := range fields {
@@ -107,8 +114,10 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 			}
 			continue
 		}
-		if err := checkColumnType(path, f, c); err != nil {
-			return nil, err
+		if !text {
+			if err := checkColumnType(path, f, c); err != nil {
+				return nil, err
+			}
 		}
 		r.col[i] = len(read)
 		read = append(read, f.Name)
@@ -130,7 +139,7 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 			r.report.Ignored = append(r.report.Ignored, c.Name)
 		}
 	}
-	r.tr, err = OpenTable(ctx, path, TableOptions{Columns: read, BatchSize: opts.BatchSize})
+	r.tr, err = OpenTable(ctx, path, TableOptions{Columns: read, BatchSize: opts.BatchSize, Kinds: asText})
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +221,13 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 				}
 				c := &b.Columns[ci]
 				v := c.Value(i)
+				if r.text && v.Valid {
+					var fe *FieldError
+					if v, fe = r.fields[fi].ParseText(v.Str); fe != nil {
+						problems = append(problems, fe)
+						continue
+					}
+				}
 				if !v.Valid {
 					r.report.Nulls[c.Name]++
 				}

@@ -1,6 +1,6 @@
 // Package data holds the abscopal cohort schema, reads and writes cohort files
-// (Parquet), validates them, and reads any Parquet table column by column for
-// files that do not follow the cohort schema.
+// (Parquet; CSV too for reading), validates them, and reads any Parquet or CSV
+// table column by column for files that do not follow the cohort schema.
 //
 // The cohort schema is declared once, in [CohortFields]: name (Parquet column
 // and JSON field), kind, unit, allowed range or levels, and whether a value is

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -21,6 +23,10 @@ type ColumnInfo struct {
 	Kind     Kind   // KindUnsupported for nested, repeated, temporal or binary columns
 	Type     string // the Parquet type as written, e.g. "DOUBLE", "INT32", "STRING", "DECIMAL(5,2)"
 	Optional bool   // may hold nulls
+	// Text marks a column of a CSV file, whose Kind is inferred from its
+	// values: integers written 50 and 50.0 are the same measurement there,
+	// so callers may take either numeric kind for the other.
+	Text bool
 
 	index    int  // leaf index in the file
 	scale    int  // decimal scale: the stored integer is value * 10^scale
@@ -109,6 +115,12 @@ type TableOptions struct {
 	// BatchSize is the number of rows per batch (default 8192). Memory is
 	// bounded by one batch plus one decoded page per column.
 	BatchSize int
+	// Kinds gives the kinds to read a CSV file's columns as, sparing them
+	// the pass that types the others: KindString delivers a column's text,
+	// for a caller that parses each value against a schema of its own;
+	// another kind is what an earlier reader of the same file found
+	// (Schema). Parquet columns carry their types: it does not apply.
+	Kinds map[string]Kind
 }
 
 // DefaultBatchSize is the number of rows a reader returns per batch unless told otherwise.
@@ -118,11 +130,13 @@ const DefaultBatchSize = 8192
 // reads flat files written by any tool (pyarrow, pandas, DuckDB, polars,
 // Spark, parquet-go): INT32/INT64 (with or without integer or decimal logical
 // types), FLOAT/DOUBLE, BOOLEAN and strings, plain or dictionary encoded,
-// required or optional.
+// required or optional. A path ending in .csv is read as CSV instead, each
+// column typed by its values (see csvSource).
 type TableReader struct {
 	path    string
 	f       *os.File
-	pf      *parquet.File
+	pf      *parquet.File // nil for CSV
+	csv     *csvSource    // nil for Parquet
 	all     []ColumnInfo
 	cols    []ColumnInfo
 	batch   Batch
@@ -136,7 +150,7 @@ type TableReader struct {
 
 // OpenTable opens a Parquet file for streaming. It reads only the footer; a
 // column that does not exist, or whose kind is unsupported, is an error
-// naming it.
+// naming it. A .csv file is read through once to type its columns.
 func OpenTable(ctx context.Context, path string, opts TableOptions) (*TableReader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -158,15 +172,20 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	pf, err := openParquet(path, f, st.Size())
-	if err != nil {
-		return nil, err
-	}
-	r = &TableReader{path: path, f: f, pf: pf, size: opts.BatchSize}
+	r = &TableReader{path: path, f: f, size: opts.BatchSize}
 	if r.size <= 0 {
 		r.size = DefaultBatchSize
 	}
-	r.all = describeColumns(pf)
+	if IsCSV(path) {
+		if r.csv, r.all, err = openCSV(path, f, opts.Kinds); err != nil {
+			return nil, err
+		}
+	} else {
+		if r.pf, err = openParquet(path, f, st.Size()); err != nil {
+			return nil, err
+		}
+		r.all = describeColumns(r.pf)
+	}
 	byName := make(map[string]int, len(r.all))
 	for i, c := range r.all {
 		byName[c.Name] = i
@@ -348,8 +367,21 @@ func classify(t parquet.Type) (k Kind, name string, scale int, unsigned bool) {
 // Path returns the file the reader reads.
 func (r *TableReader) Path() string { return r.path }
 
-// NumRows returns the number of rows the footer declares.
-func (r *TableReader) NumRows() int64 { return r.pf.NumRows() }
+// NumRows returns the number of rows the footer declares; a CSV file's
+// rows are counted by the pass that typed its columns, or when first asked.
+func (r *TableReader) NumRows() int64 {
+	if r.csv != nil {
+		if r.csv.rows < 0 {
+			r.csv.rows = countCSVRows(r.path)
+		}
+		return r.csv.rows
+	}
+	return r.pf.NumRows()
+}
+
+// Text reports whether the file is text (CSV), whose columns have no type
+// of their own.
+func (r *TableReader) Text() bool { return r.csv != nil }
 
 // Schema returns every top-level column of the file, including unsupported ones.
 func (r *TableReader) Schema() []ColumnInfo { return append([]ColumnInfo(nil), r.all...) }
@@ -357,8 +389,12 @@ func (r *TableReader) Schema() []ColumnInfo { return append([]ColumnInfo(nil), r
 // Columns returns the columns the reader returns, in batch order.
 func (r *TableReader) Columns() []ColumnInfo { return append([]ColumnInfo(nil), r.cols...) }
 
-// Metadata returns the file's key-value metadata.
+// Metadata returns the file's key-value metadata (a CSV file's sidecar,
+// PATH.meta.json, when it has one).
 func (r *TableReader) Metadata() map[string]string {
+	if r.csv != nil {
+		return maps.Clone(r.csv.meta)
+	}
 	m := map[string]string{}
 	for _, kv := range r.pf.Metadata().KeyValueMetadata {
 		m[kv.Key] = kv.Value
@@ -371,6 +407,18 @@ func (r *TableReader) Metadata() map[string]string {
 func (r *TableReader) Next(ctx context.Context) (b *Batch, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if r.csv != nil {
+		n, err := r.csv.next(r.path, r.cols, &r.batch, r.row+1, r.size)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, io.EOF
+		}
+		r.batch.FirstRow, r.batch.Len = r.row+1, n
+		r.row += int64(n)
+		return &r.batch, nil
 	}
 	// Malformed pages can make parquet-go's decoders panic; see openParquet.
 	defer func() {
@@ -565,14 +613,24 @@ func (c *Column) append(v parquet.Value) {
 		b := v.ByteArray()
 		s, ok := c.intern[string(b)] // the conversion in a map index does not allocate
 		if !ok {
-			s = string(b)
-			if c.intern == nil {
-				c.intern = map[string]string{}
-			}
-			if len(c.intern) < maxInterned {
-				c.intern[s] = s
-			}
+			s = c.internText(string(b))
 		}
 		c.Valid, c.Str = append(c.Valid, true), append(c.Str, s)
 	}
+}
+
+// internText returns the column's shared copy of s, keeping one while the
+// column shares fewer than maxInterned strings.
+func (c *Column) internText(s string) string {
+	if t, ok := c.intern[s]; ok {
+		return t
+	}
+	s = strings.Clone(s) // a CSV field is a slice of its whole line
+	if c.intern == nil {
+		c.intern = map[string]string{}
+	}
+	if len(c.intern) < maxInterned {
+		c.intern[s] = s
+	}
+	return s
 }

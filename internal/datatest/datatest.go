@@ -1,5 +1,5 @@
-// Package datatest writes small Parquet files for tests: the bad inputs and
-// odd tables that the cohort generator never makes.
+// Package datatest writes small Parquet and CSV files for tests: the bad
+// inputs and odd tables that the cohort generator never makes, and copies.
 package datatest
 
 import (
@@ -36,6 +36,19 @@ func WriteTable(t testing.TB, path string, cols []data.ColumnSpec, rows [][]data
 // synthetic label among it); it returns out.
 func AddColumn(t testing.TB, in, out string, col data.ColumnSpec, value func(i int) data.Value) string {
 	t.Helper()
+	return copyTable(t, in, out, &col, value)
+}
+
+// Copy copies the table at in to out, Parquet or CSV by out's extension (a
+// CSV's metadata, the synthetic label among it, in its sidecar), and
+// returns out.
+func Copy(t testing.TB, in, out string) string {
+	t.Helper()
+	return copyTable(t, in, out, nil, nil)
+}
+
+func copyTable(t testing.TB, in, out string, col *data.ColumnSpec, value func(i int) data.Value) string {
+	t.Helper()
 	ctx := context.Background()
 	r, err := data.OpenTable(ctx, in, data.TableOptions{})
 	if err != nil {
@@ -46,11 +59,15 @@ func AddColumn(t testing.TB, in, out string, col data.ColumnSpec, value func(i i
 	for _, c := range r.Schema() {
 		cols = append(cols, data.ColumnSpec{Name: c.Name, Kind: c.Kind, Optional: true})
 	}
-	w, err := data.CreateTable(out, append(cols, col), data.WriteOptions{Metadata: r.Metadata()})
+	if col != nil {
+		cols = append(cols, *col)
+	}
+	w, err := data.CreateRows(out, cols, data.WriteOptions{Metadata: r.Metadata()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Abort()
+	row := make([]data.Value, len(cols))
 	for i := 0; ; {
 		b, err := r.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -60,11 +77,13 @@ func AddColumn(t testing.TB, in, out string, col data.ColumnSpec, value func(i i
 			t.Fatal(err)
 		}
 		for k := 0; k < b.Len; k, i = k+1, i+1 {
-			row := make([]data.Value, 0, len(cols)+1)
 			for c := range b.Columns {
-				row = append(row, b.Columns[c].Value(k))
+				row[c] = b.Columns[c].Value(k)
 			}
-			if err := w.WriteRow(append(row, value(i))); err != nil {
+			if col != nil {
+				row[len(cols)-1] = value(i)
+			}
+			if err := w.WriteRow(row); err != nil {
 				t.Fatal(err)
 			}
 		}

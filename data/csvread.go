@@ -1,0 +1,345 @@
+package data
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ErrCSV is wrapped by every error about a CSV file's structure: no header,
+// a duplicate or semicolon-separated header, a row of the wrong width, a
+// stray quote.
+var ErrCSV = errors.New("malformed CSV file")
+
+// IsCSV reports whether path names a CSV file (by its extension, any case):
+// OpenTable reads such a file as CSV, any other as Parquet.
+func IsCSV(path string) bool { return strings.EqualFold(filepath.Ext(path), ".csv") }
+
+// NullSpellings are the CSV fields read as null, in every column: an empty
+// field (what pandas, DuckDB, Excel and abscopal write for a missing
+// value), R's NA, Excel's #N/A, numpy's NaN and SQL's NULL. A string
+// column cannot hold them as values.
+var NullSpellings = []string{"", "NA", "N/A", "#N/A", "NaN", "nan", "NULL", "null"}
+
+func isNullText(s string) bool {
+	switch s { // NullSpellings, as a switch: it runs for every field read
+	case "", "NA", "N/A", "#N/A", "NaN", "nan", "NULL", "null":
+		return true
+	}
+	return false
+}
+
+// The types a CSV column is given, for messages (ColumnInfo.Type).
+const (
+	csvInteger = "CSV integers"
+	csvNumber  = "CSV numbers"
+	csvBool    = "CSV true/false"
+	csvText    = "CSV text"
+	csvEmpty   = "CSV empty column"
+)
+
+var csvTypes = map[Kind]string{KindInt: csvInteger, KindFloat: csvNumber, KindBool: csvBool, KindString: csvText}
+
+// csvSource streams the rows of a CSV file. A CSV column has no type of its
+// own: OpenTable reads the whole file once first and gives each column the
+// narrowest kind all its values fit (integers, then numbers, then true or
+// false, else text), so that no value late in the file can surprise a
+// reader that checked the types at the start; columns the caller gives a
+// kind in TableOptions.Kinds are not typed again (the cohort reader takes
+// its columns as text and parses each value against the schema, so that a
+// bad value is an invalid row, not an unreadable file). encoding/csv does
+// the parsing (RFC 4180); this is only the typing, which no maintained Go
+// library does to these rules.
+type csvSource struct {
+	r    *csv.Reader
+	rows int64 // -1 until counted
+	meta map[string]string
+}
+
+// openCSV reads the header and types every column not given a kind from a
+// first pass over the rows (none when every column is given one).
+// PATH.meta.json, the sidecar the CSV writer leaves, is the file's metadata
+// when it exists.
+func openCSV(path string, f *os.File, given map[string]Kind) (*csvSource, []ColumnInfo, error) {
+	header, r, err := csvHeader(path, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	type seen struct{ values, notInt, notNum, notBool bool }
+	kinds := make([]seen, len(header))
+	var typed []int // the columns to type
+	for j, name := range header {
+		if _, ok := given[name]; !ok {
+			typed = append(typed, j)
+		}
+	}
+	rows := int64(-1)
+	if len(typed) > 0 {
+		rows = 0
+	}
+	for len(typed) > 0 {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, csvError(path, err)
+		}
+		rows++
+		for _, j := range typed {
+			s := rec[j]
+			if isNullText(s) {
+				continue
+			}
+			k := &kinds[j]
+			k.values = true
+			t := strings.TrimSpace(s)
+			if !k.notInt {
+				if _, err := strconv.ParseInt(t, 10, 64); err != nil {
+					k.notInt = true
+				}
+			}
+			if k.notInt && !k.notNum {
+				if _, err := strconv.ParseFloat(t, 64); err != nil {
+					k.notNum = true
+				}
+			}
+			if !k.notBool {
+				if _, ok := parseBoolWord(t); !ok {
+					k.notBool = true
+				}
+			}
+		}
+	}
+	cols := make([]ColumnInfo, len(header))
+	for j, name := range header {
+		c := ColumnInfo{Name: name, Optional: true, Text: true, index: j}
+		k := kinds[j]
+		g, isGiven := given[name]
+		switch {
+		case isGiven:
+			c.Kind, c.Type = g, csvTypes[g]
+		case !k.values:
+			c.Kind, c.Type = KindString, csvEmpty
+		case !k.notInt:
+			c.Kind, c.Type = KindInt, csvInteger
+		case !k.notNum:
+			c.Kind, c.Type = KindFloat, csvNumber
+		case !k.notBool:
+			c.Kind, c.Type = KindBool, csvBool
+		default:
+			c.Kind, c.Type = KindString, csvText
+		}
+		cols[j] = c
+	}
+	meta, err := readSidecar(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, r, err = csvHeader(path, f); err != nil {
+		return nil, nil, err
+	}
+	return &csvSource{r: r, rows: rows, meta: meta}, cols, nil
+}
+
+// csvHeader reads the header line and returns its names and a reader
+// positioned on the first row.
+func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
+	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, fmt.Errorf("%s: %w: empty (no header line)", path, ErrCSV)
+	}
+	if err != nil {
+		return nil, nil, csvError(path, err)
+	}
+	header = slices.Clone(header)
+	header[0] = strings.TrimPrefix(header[0], "\ufeff") // the byte-order mark Excel writes
+	if len(header) == 1 && strings.Contains(header[0], ";") {
+		return nil, nil, fmt.Errorf("%s: %w: the header is separated by semicolons; abscopal reads comma-separated values (in Excel: CSV UTF-8, comma delimited)", path, ErrCSV)
+	}
+	for j, name := range header {
+		if k := slices.Index(header, name); k < j {
+			return nil, nil, fmt.Errorf("%s: %w: column %q appears twice in the header (columns %d and %d)", path, ErrCSV, name, k+1, j+1)
+		}
+	}
+	r.ReuseRecord = true
+	r.FieldsPerRecord = len(header)
+	return header, r, nil
+}
+
+// csvError names the line of a parse error; the row is one less, the header
+// being line 1, unless a quoted field spans lines.
+func csvError(path string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w: line %d: %v", path, ErrCSV, pe.Line, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+func readSidecar(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path + ".meta.json")
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s.meta.json: %w", path, err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s.meta.json: not the JSON object of strings the CSV writer leaves: %w", path, err)
+	}
+	return m, nil
+}
+
+// parseBoolWord reads true or false in any case (Go and DuckDB write
+// lowercase, pandas True/False, R and Excel TRUE/FALSE).
+func parseBoolWord(s string) (bool, bool) {
+	switch {
+	case strings.EqualFold(s, "true"):
+		return true, true
+	case strings.EqualFold(s, "false"):
+		return false, true
+	}
+	return false, false
+}
+
+// next appends up to n rows to the batch's columns (cols index the file's
+// columns); it returns the rows read.
+func (s *csvSource) next(path string, cols []ColumnInfo, b *Batch, firstRow int64, n int) (int, error) {
+	for i := range b.Columns {
+		b.Columns[i].reset()
+	}
+	got := 0
+	for got < n {
+		rec, err := s.r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, csvError(path, err)
+		}
+		for i, info := range cols {
+			if err := b.Columns[i].appendText(rec[info.index]); err != nil {
+				line, _ := s.r.FieldPos(info.index)
+				return 0, fmt.Errorf("%s: %w: row %d (line %d), column %s: %v; the file changed since it was opened", path, ErrCSV, firstRow+int64(got), line, info.Name, err)
+			}
+		}
+		got++
+	}
+	return got, nil
+}
+
+// appendText appends one CSV field to the column, as its kind.
+func (c *Column) appendText(s string) error {
+	if isNullText(s) {
+		c.Valid = append(c.Valid, false)
+		switch c.Kind {
+		case KindFloat:
+			c.Num = append(c.Num, 0)
+		case KindInt:
+			c.Num, c.Int = append(c.Num, 0), append(c.Int, 0)
+		case KindBool:
+			c.Bool = append(c.Bool, false)
+		default:
+			c.Str = append(c.Str, "")
+		}
+		return nil
+	}
+	t := strings.TrimSpace(s)
+	switch c.Kind {
+	case KindFloat:
+		x, err := strconv.ParseFloat(t, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		c.Valid, c.Num = append(c.Valid, true), append(c.Num, x)
+	case KindInt:
+		i, err := strconv.ParseInt(t, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", s)
+		}
+		c.Valid, c.Num, c.Int = append(c.Valid, true), append(c.Num, float64(i)), append(c.Int, i)
+	case KindBool:
+		v, ok := parseBoolWord(t)
+		if !ok {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		c.Valid, c.Bool = append(c.Valid, true), append(c.Bool, v)
+	default:
+		c.Valid, c.Str = append(c.Valid, true), append(c.Str, c.internText(s))
+	}
+	return nil
+}
+
+// ParseText reads a CSV field as a value of the field's kind: a number for
+// float and int fields (an int field's whole-number check is Check's, so
+// pandas' 5.0 for an integer column with nulls is 5), true or false in any
+// case or 1 or 0 for bool fields (REDCap and R write 1 and 0), the text
+// itself for string fields; a NullSpellings entry is null.
+func (f *Field) ParseText(s string) (Value, *FieldError) {
+	if isNullText(s) {
+		return Null, nil
+	}
+	t := strings.TrimSpace(s)
+	switch f.Kind {
+	case KindFloat, KindInt:
+		x, err := strconv.ParseFloat(t, 64)
+		if err != nil {
+			allowed := "a number"
+			if f.HasRange {
+				allowed = "a number in " + f.Allowed()
+			}
+			return Null, &FieldError{Field: f.Name, Reason: ReasonType, Value: strconv.Quote(s), Allowed: allowed}
+		}
+		return Float(x), nil
+	case KindBool:
+		if v, ok := parseBoolWord(t); ok {
+			return Bool(v), nil
+		}
+		switch t {
+		case "1":
+			return Bool(true), nil
+		case "0":
+			return Bool(false), nil
+		}
+		return Null, &FieldError{Field: f.Name, Reason: ReasonType, Value: strconv.Quote(s), Allowed: "true or false (or 1 or 0)"}
+	default:
+		return String(s), nil
+	}
+}
+
+// countCSVRows counts the rows of a CSV file that opened without a pass over
+// them; -1 if it cannot be read again.
+func countCSVRows(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	_, r, err := csvHeader(path, f)
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for {
+		if _, err := r.Read(); errors.Is(err, io.EOF) {
+			return n
+		} else if err != nil {
+			return -1
+		}
+		n++
+	}
+}

@@ -1,0 +1,289 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// writeFile writes text to name in a new temporary directory.
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCSVColumnKinds(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		values []string // one per row
+		kind   Kind
+		typ    string
+		want   []Value
+	}{
+		{"integers", []string{"5", "", "-3"}, KindInt, csvInteger, []Value{Float(5), Null, Float(-3)}},
+		{"integers written as decimals are numbers", []string{"5.0", "3"}, KindFloat, csvNumber, []Value{Float(5), Float(3)}},
+		{"numbers", []string{"0.5", "1e-3", "NaN", " 2 "}, KindFloat, csvNumber, []Value{Float(0.5), Float(0.001), Null, Float(2)}},
+		{"R's NA and SQL's NULL are null", []string{"NA", "1.5", "NULL", "#N/A"}, KindFloat, csvNumber, []Value{Null, Float(1.5), Null, Null}},
+		{"true and false in any case", []string{"true", "FALSE", "True", ""}, KindBool, csvBool, []Value{Bool(true), Bool(false), Bool(true), Null}},
+		{"0 and 1 are integers, not booleans", []string{"0", "1"}, KindInt, csvInteger, []Value{Float(0), Float(1)}},
+		{"text", []string{"high", "low", "", "5"}, KindString, csvText, []Value{String("high"), String("low"), Null, String("5")}},
+		{"one word makes a number column text", []string{"5", "5%"}, KindString, csvText, []Value{String("5"), String("5%")}},
+		{"an empty column", []string{"", "NA"}, KindString, csvEmpty, []Value{Null, Null}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			text := "id,x\n"
+			for i, v := range tt.values {
+				text += string(rune('a'+i)) + "," + quoteCSV(v) + "\n"
+			}
+			path := writeFile(t, "t.csv", text)
+			b, err := ReadTable(context.Background(), path, []string{"x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := b.Columns[0]
+			if c.Kind != tt.kind || c.Type != tt.typ || !c.Text {
+				t.Errorf("column typed %v %q (text %v), want %v %q", c.Kind, c.Type, c.Text, tt.kind, tt.typ)
+			}
+			var got []Value
+			for i := range b.Len {
+				got = append(got, c.Value(i))
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("read %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// quoteCSV quotes a field that needs it (the spaces of " 2 " do not, but
+// keep them visible).
+func quoteCSV(s string) string {
+	if strings.ContainsAny(s, ",\"\n ") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func TestCSVTableReader(t *testing.T) {
+	ctx := context.Background()
+	// A byte-order mark (Excel), a quoted field with a comma and a line
+	// break, and batches of two rows.
+	path := writeFile(t, "t.csv", "\ufeffid,n,note\nr1,1,plain\nr2,2,\"a, b\nc\"\nr3,3,x\n")
+	if err := os.WriteFile(path+".meta.json", []byte(`{"abscopal.synthetic": "true"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenTable(ctx, path, TableOptions{BatchSize: 2, Kinds: map[string]Kind{"n": KindString}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !r.Text() || r.NumRows() != 3 || r.Metadata()["abscopal.synthetic"] != "true" {
+		t.Errorf("text %v, rows %d, metadata %v; want text, 3 rows, the sidecar's label", r.Text(), r.NumRows(), r.Metadata())
+	}
+	if names := []string{r.Schema()[0].Name, r.Schema()[1].Name}; names[0] != "id" || names[1] != "n" {
+		t.Errorf("header read as %q", names)
+	}
+	var ids, ns, notes []string
+	var firsts []int64
+	for {
+		b, err := r.Next(ctx)
+		if err != nil {
+			break
+		}
+		firsts = append(firsts, b.FirstRow)
+		for i := range b.Len {
+			ids, ns, notes = append(ids, b.Columns[0].Str[i]), append(ns, b.Column("n").Str[i]), append(notes, b.Columns[2].Str[i])
+		}
+	}
+	if !reflect.DeepEqual(ids, []string{"r1", "r2", "r3"}) || !reflect.DeepEqual(ns, []string{"1", "2", "3"}) ||
+		notes[1] != "a, b\nc" || !reflect.DeepEqual(firsts, []int64{1, 3}) {
+		t.Errorf("ids %q, raw n %q, notes %q, batches from rows %v", ids, ns, notes, firsts)
+	}
+}
+
+func TestCSVMalformed(t *testing.T) {
+	for _, tt := range []struct {
+		name, text, want string
+	}{
+		{"empty", "", "empty (no header line)"},
+		{"semicolons", "id;alc\na;1\n", "separated by semicolons"},
+		{"duplicate column", "id,alc,alc\na,1,2\n", `column "alc" appears twice in the header (columns 2 and 3)`},
+		{"short row", "id,alc\na,1\nb\n", "line 3: wrong number of fields"},
+		{"stray quote", "id,alc\na\"b,1\n", "line 2: bare \""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "bad.csv", tt.text)
+			_, err := OpenTable(context.Background(), path, TableOptions{})
+			if !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), path+": malformed CSV file") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrCSV naming the file and %q", err, tt.want)
+			}
+		})
+	}
+	path := writeFile(t, "t.csv", "id\na\n")
+	if err := os.WriteFile(path+".meta.json", []byte(`["not", "an object"]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenTable(context.Background(), path, TableOptions{}); err == nil || !strings.Contains(err.Error(), "t.csv.meta.json: not the JSON object") {
+		t.Errorf("a broken sidecar: err = %v", err)
+	}
+}
+
+// TestCohortCSVRoundTrip writes a cohort file's patients as CSV with the CSV
+// writer and reads them back as the same patients.
+func TestCohortCSVRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	want, err := ReadCohort(ctx, "testdata/small_cohort.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := CohortFields()
+	cols := make([]ColumnSpec, len(fields))
+	for i, f := range fields {
+		cols[i] = ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: !f.Required}
+	}
+	path := filepath.Join(t.TempDir(), "cohort.csv")
+	w, err := CreateCSV(path, cols, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		vals := make([]Value, len(fields))
+		for j := range fields {
+			vals[j] = fields[j].Get(&want[i])
+		}
+		if err := w.WriteRow(vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadCohort(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("read back %d patients unlike the %d written", len(got), len(want))
+	}
+}
+
+// TestCohortCSVFromOtherTools reads the spellings pandas and R write:
+// True/False and TRUE/FALSE, 1/0 for booleans (REDCap), 5.0 for an integer
+// column with nulls (pandas), NA and empty fields for nulls; and lists a row
+// of each wrong value as invalid, naming row, column and allowed values.
+func TestCohortCSVFromOtherTools(t *testing.T) {
+	const header = "patient_id,ici_class,rt_dose_gy,rt_fractions,rt_site,hla_loh,alc\n"
+	path := writeFile(t, "c.csv", header+
+		"pandas,pd1,24.0,3.0,lung,True,1.2\n"+
+		"r,pdl1,NA,NA,NA,FALSE,NA\n"+
+		"redcap,pd1,24,3,lung,1,\n"+
+		"frac,pd1,24,3.5,lung,0,1\n"+
+		"pct,pd1,24,3,lung,0,1.2%\n"+
+		"yes,pd1,24,3,lung,yes,1\n")
+	got, rep, err := readAll(t, path, CohortOptions{Policy: SkipInvalid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || rep.Invalid != 3 || rep.ByReason[ReasonType] != 3 {
+		t.Fatalf("read %d patients, %d invalid (%v); want 3 and 3 of the wrong type", len(got), rep.Invalid, rep.ByReason)
+	}
+	p := got[0]
+	if *p.RTDoseGy != 24 || *p.RTFractions != 3 || !*p.HLALOH || *p.ALC != 1.2 {
+		t.Errorf("pandas row read as %+v", p)
+	}
+	if p := got[1]; p.RTDoseGy != nil || p.RTFractions != nil || p.ALC != nil || *p.HLALOH {
+		t.Errorf("R row read as %+v", p)
+	}
+	if p := got[2]; !*p.HLALOH || p.ALC != nil {
+		t.Errorf("REDCap row read as %+v", p)
+	}
+
+	_, err = ReadCohort(context.Background(), path)
+	if !errors.Is(err, ErrInvalidValue) || err.Error() != path+": row 4, column rt_fractions: wrong type: 3.5 (allowed: a whole number)" {
+		t.Errorf("err = %v", err)
+	}
+	var problems []string
+	if _, _, err := readAll(t, path, CohortOptions{Policy: SkipInvalid, OnInvalid: func(e *RowError) { problems = append(problems, e.Error()) }}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		path + ": row 4, column rt_fractions: wrong type: 3.5 (allowed: a whole number)",
+		path + `: row 5, column alc: wrong type: "1.2%" (allowed: a number in [0, 50] 10^9/L)`,
+		path + `: row 6, column hla_loh: wrong type: "yes" (allowed: true or false (or 1 or 0))`,
+	}
+	if !reflect.DeepEqual(problems, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestNullSpellings: isNullText's switch is the exported list.
+func TestNullSpellings(t *testing.T) {
+	for _, s := range NullSpellings {
+		if !isNullText(s) {
+			t.Errorf("%q is in NullSpellings but not read as null", s)
+		}
+	}
+	for _, s := range []string{"0", "None", "na", "-", " "} {
+		if isNullText(s) {
+			t.Errorf("%q is read as null", s)
+		}
+	}
+}
+
+// TestCSVNumRows: a reader that typed no column counts the rows when asked.
+func TestCSVNumRows(t *testing.T) {
+	path := writeFile(t, "t.csv", "id,x\na,1\nb,\"2\n\"\nc,3\n")
+	for _, kinds := range []map[string]Kind{nil, {"id": KindString, "x": KindString}} {
+		r, err := OpenTable(context.Background(), path, TableOptions{Kinds: kinds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := r.NumRows(); n != 3 {
+			t.Errorf("kinds %v: %d rows, want 3", kinds, n)
+		}
+		r.Close()
+	}
+}
+
+// FuzzReadCohortCSV: no bytes make the CSV reader panic or loop; what it
+// reads through the cohort reader is valid.
+func FuzzReadCohortCSV(f *testing.F) {
+	dir := f.TempDir()
+	f.Add([]byte("patient_id,ici_class,rt_dose_gy,rt_fractions,hla_loh\na,pd1,24,3,true\nb,pdl1,NA,,0\n"))
+	f.Add([]byte("\ufeffpatient_id,ici_class,centre\n\"a\nb\",pd1,1\n"))
+	f.Add([]byte("patient_id;ici_class\n"))
+	f.Add([]byte("patient_id,ici_class\na,\"pd1\n"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "fuzz.csv")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, extra := range [][]string{nil, {"centre"}} {
+			r, err := OpenCohort(context.Background(), path, CohortOptions{Policy: SkipInvalid, BatchSize: 4, Extra: extra})
+			if err != nil {
+				continue
+			}
+			for i := 0; i < 1000; i++ {
+				ps, err := r.Next(context.Background())
+				if err != nil {
+					break
+				}
+				for k := range ps {
+					if errs := ps[k].Validate(); len(errs) > 0 {
+						t.Errorf("read an invalid patient: %v", errs[0])
+					}
+				}
+			}
+			r.Close()
+		}
+	})
+}
