@@ -404,7 +404,16 @@ type SourceOptions struct {
 // built-in spec, kept columns and features the file cannot provide are left
 // out of spec.
 func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions) (*Source, error) {
-	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
+	// The cohort reader types a cohort file's schema columns itself: a CSV
+	// file's need no pass over the file here.
+	var given map[string]data.Kind
+	if spec.Builtin {
+		given = map[string]data.Kind{}
+		for _, f := range data.CohortFields() {
+			given[f.Name] = data.KindString
+		}
+	}
+	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}, Kinds: given})
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +517,19 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			read = append(read, c)
 		}
 	}
-	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read})
+	// A CSV file's columns keep the kinds the probe found (sparing a pass
+	// over the file), but for an id, which is text whatever its characters:
+	// "007" is not 7.
+	given = map[string]data.Kind{}
+	for _, c := range cols {
+		if c.Text {
+			given[c.Name] = c.Kind
+		}
+	}
+	if spec.ID != "" {
+		given[spec.ID] = data.KindString
+	}
+	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read, Kinds: given})
 	if err != nil {
 		return nil, err
 	}
@@ -516,12 +537,18 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	for _, c := range cols {
 		kinds[c.Name] = c.Kind
 	}
+	for _, c := range tr.Columns() {
+		kinds[c.Name] = c.Kind
+	}
 	// A feature's input may not be infinite: NaN reads as null, but an
 	// infinity (a ratio over a zero, most often) would be clipped or imputed
 	// in silence, and a model's recorded ranges cannot hold it.
-	var finite, domain []int
-	inputs, logged := spec.inputColumns(), spec.DomainColumns()
+	var finite, domain, whole []int
+	inputs, logged, derived := spec.inputColumns(), spec.DomainColumns(), spec.derivedInputs()
 	for i, c := range tr.Columns() {
+		if f, ok := data.CohortField(c.Name); ok && f.Kind == data.KindInt && c.Kind == data.KindFloat && slices.Contains(derived, c.Name) {
+			whole = append(whole, i) // only a CSV file's numbers get here: see Check
+		}
 		if c.Kind == data.KindFloat && slices.Contains(inputs, c.Name) {
 			finite = append(finite, i)
 		}
@@ -540,6 +567,17 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 				if c.Valid[i] && math.IsInf(x, 0) {
 					return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: &data.FieldError{
 						Field: c.Name, Reason: data.ReasonRange, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a finite number; NaN or null for a missing value"}}
+				}
+			}
+		}
+		// Nor a fraction where a derived feature takes whole numbers
+		// (fractions of RT from a CSV file).
+		for _, ci := range whole {
+			c := &b.Columns[ci]
+			for i, x := range c.Num {
+				if c.Valid[i] && x != math.Trunc(x) {
+					return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: &data.FieldError{
+						Field: c.Name, Reason: data.ReasonType, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a whole number"}}
 				}
 			}
 		}

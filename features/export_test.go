@@ -502,3 +502,52 @@ func TestEachAhead(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// TestSourceCSV reads a researcher's CSV file through a spec: the id stays
+// text ("007" is not 7), doses written as whole numbers feed the dose
+// features as the schema's floats do, and a fraction of a fraction is
+// refused naming its row, where a Parquet file's DOUBLE column would be
+// refused whole.
+func TestSourceCSV(t *testing.T) {
+	ctx := context.Background()
+	spec, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: 1}\nfeatures:\n  - derived: bed\n    alpha_beta_gy: 10\n  - column: ldh\n    kind: numeric\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("good.csv", "id,rt_dose_gy,rt_fractions,ldh,y\n007,24,3,210,1\n010,50,5.0,,0\n")
+	src, err := features.OpenSource(ctx, good, spec, features.SourceOptions{NeedTarget: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := src.All(ctx)
+	src.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Value("id") != data.String("007") || rs[1].Value("id") != data.String("010") ||
+		rs[1].Value("rt_fractions") != data.Float(5) || rs[0].Value("rt_dose_gy") != data.Float(24) {
+		t.Errorf("records %v", rs)
+	}
+	if k := src.Kind("id"); k != data.KindString {
+		t.Errorf("id kind %v, want string", k)
+	}
+
+	bad := write("bad.csv", "id,rt_dose_gy,rt_fractions,ldh,y\na,24,3,210,1\nb,50,5.5,,0\n")
+	src, err = features.OpenSource(ctx, bad, spec, features.SourceOptions{NeedTarget: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.All(ctx)
+	src.Close()
+	if want := bad + ": row 2, column rt_fractions: wrong type: 5.5 (allowed: a whole number)"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}

@@ -479,7 +479,12 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 					return &SpecError{File: s.file, Line: f.line, Key: key,
 						Message: fmt.Sprintf("derived feature %s needs column %s, which %s lacks", d.Name, in, file)}
 				}
-				if want, _ := data.CohortField(in); c.Kind != want.Kind {
+				want, _ := data.CohortField(in)
+				numeric := func(k data.Kind) bool { return k == data.KindFloat || k == data.KindInt }
+				// A CSV column of doses all written as whole numbers is
+				// typed integer; fractions written 5.0 (pandas' integers
+				// with nulls) are typed numbers, and checked whole as read.
+				if c.Kind != want.Kind && !(c.Text && numeric(c.Kind) && numeric(want.Kind)) {
 					return &SpecError{File: s.file, Line: f.line, Key: key,
 						Message: fmt.Sprintf("derived feature %s needs column %s as %s; %s has %s", d.Name, in, want.Kind, file, c.Type)}
 				}
@@ -596,6 +601,17 @@ func (s *Spec) inputColumns() []string {
 			out = append(out, d.Inputs...)
 		} else if f.Column != "" {
 			out = append(out, f.Column)
+		}
+	}
+	return out
+}
+
+// derivedInputs lists the cohort columns the spec's derived features read.
+func (s *Spec) derivedInputs() []string {
+	var out []string
+	for _, f := range s.Features {
+		if d, ok := LookupDerived(f.Derived); ok {
+			out = append(out, d.Inputs...)
 		}
 	}
 	return out

@@ -365,3 +365,46 @@ func TestDuckDBCopyOfSynthCohort(t *testing.T) {
 		t.Errorf("DuckDB's copy: synthetic %v, %d patients, centres %v; want synthetic, 300 patients, 100 in each of 3 centres", src.Synthetic(), len(rs), centres)
 	}
 }
+
+// TestAbscopalReadsDuckDBCSV: a cohort DuckDB writes as CSV (its COPY ...
+// (HEADER): nulls as empty fields, booleans as true/false, DOUBLE at full
+// precision) reads as the same patients as the Parquet file it came from,
+// and trains the same features.
+func TestAbscopalReadsDuckDBCSV(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	in, csvPath := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "cohort.csv")
+	if err := synth.WriteFile(ctx, in, 1500, 8, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	duckdb(t, "COPY (SELECT * FROM "+sqlString(in)+") TO "+sqlString(csvPath)+" (HEADER)", "SELECT 1 AS done")
+	want, err := data.ReadCohort(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := data.ReadCohort(ctx, csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d patients from DuckDB's CSV, %d from the Parquet file", len(got), len(want))
+	}
+	fields := data.CohortFields()
+	for i := range want {
+		for _, f := range fields {
+			if g, w := f.Get(&got[i]), f.Get(&want[i]); g != w {
+				t.Fatalf("row %d, column %s: %s from the CSV, %s from the Parquet file", i+1, f.Name, g.Format(f.Kind), w.Format(f.Kind))
+			}
+		}
+	}
+	// DuckDB's CSV has lost the Parquet file's label; the ground-truth
+	// columns still mark it synthetic.
+	src, err := features.OpenSource(ctx, csvPath, features.BuiltinSpec("objective_response"), features.SourceOptions{NeedTarget: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if !src.Synthetic() {
+		t.Error("DuckDB's CSV of a synthetic cohort is not taken as synthetic")
+	}
+}

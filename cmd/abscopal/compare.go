@@ -142,7 +142,7 @@ algorithm you choose with "abscopal train".`,
 		},
 	}
 	f := cmd.Flags()
-	df.register(f, "data (Parquet)")
+	df.register(f, "data (Parquet or CSV)")
 	f.StringSliceVar(&algos, "algos", []string{"logistic", "gbm", "forest"}, "algorithms to compare (at least two)")
 	f.BoolVar(&asJSON, "json", false, "print the comparison as JSON")
 	f.StringVar(&oof, "oof", "", "also write each algorithm's out-of-fold predictions, on the same rows and folds, to this .parquet or .csv file")

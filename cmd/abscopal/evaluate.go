@@ -155,7 +155,7 @@ the patients: a new version against the one in production, say.`,
 	}
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
 	cmd.Flags().StringSliceVar(&refs, "model", nil, "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION; several to compare them")
-	cmd.Flags().StringVar(&in, "data", "", "labelled Parquet file (the model's target column)")
+	cmd.Flags().StringVar(&in, "data", "", "labelled Parquet or CSV file (the model's target column)")
 	cmd.Flags().Float64Var(&opts.Threshold, "threshold", 0, "probability threshold for sensitivity and specificity (default: the one the model was trained with)")
 	cmd.Flags().IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC's 95% CI")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "seed of the bootstrap resamples")

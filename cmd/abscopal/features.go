@@ -24,7 +24,7 @@ source, the spec and the abscopal version as key-value metadata) or CSV (with a
 
 Without --spec the input is a cohort-schema file and the built-in
 radioimmunotherapy features are computed (BED, EQD2, EDIC, lymphopenia grades,
-...); each row is validated first. With --spec, any Parquet file: the spec names
+...); each row is validated first. With --spec, any Parquet or CSV file: the spec names
 its columns. --matrix writes the fitted design matrix instead (imputed, one-hot
 encoded, scaled), fitted on the input.
 
@@ -66,7 +66,7 @@ encoded, scaled), fitted on the input.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&in, "data", "", "input Parquet file")
+	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&specPath, "spec", "", "feature spec (YAML or JSON); default: the built-in iRT spec for cohort files")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
 	cmd.Flags().StringVar(&target, "target", "abscopal_response", "target of the built-in spec (abscopal_response or objective_response)")

@@ -16,7 +16,7 @@ func newPredictCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "predict --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE --out SCORES.parquet",
-		Short: "Score a Parquet file with a published model (streaming)",
+		Short: "Score a Parquet or CSV file with a published model (streaming)",
 		Long: `predict streams the rows of FILE through a model's feature pipeline, classifier
 and calibration, and writes the id, the calibrated probability, the model name
 and version, and the number of imputed inputs for each row (Parquet or CSV; a
@@ -54,7 +54,7 @@ read in batches: its size is not limited by memory.`,
 	}
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
 	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
-	cmd.Flags().StringVar(&in, "data", "", "input Parquet file")
+	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	return cmd

@@ -86,7 +86,7 @@ version's own training data.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", "", "labelled patients to recalibrate on (Parquet), not the training data")
+	f.StringVar(&data, "data", "", "labelled patients to recalibrate on (Parquet or CSV), not the training data")
 	f.StringVar(&opts.Method, "calibration", opts.Method, "platt or isotonic (a new map), or intercept (the old one shifted: for a small sample)")
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC intervals of the report")
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed of the resamples")

@@ -79,7 +79,7 @@ and its files (recalibration.svg too) compared.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "the version's training data (Parquet); for a recalibrated version, the data it was recalibrated on")
+	cmd.Flags().StringVar(&data, "data", "", "the version's training data (Parquet or CSV); for a recalibrated version, the data it was recalibrated on")
 	return cmd
 }
 

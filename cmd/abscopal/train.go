@@ -47,7 +47,7 @@ from its record and checks that the same files come out.
 
 Without --spec the data is a cohort-schema file and the built-in
 radioimmunotherapy features are used; --target picks abscopal_response or
-objective_response. With --spec, any Parquet file; --target overrides the
+objective_response. With --spec, any Parquet or CSV file; --target overrides the
 spec's target column.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -85,7 +85,7 @@ spec's target column.`,
 		},
 	}
 	f := cmd.Flags()
-	df.register(f, "training data (Parquet)")
+	df.register(f, "training data (Parquet or CSV)")
 	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
 	f.StringVar(&algo, "algo", "gbm", "logistic, gbm or forest")

@@ -39,7 +39,7 @@ func newValidateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate --data FILE",
 		Short: "Check a cohort file against the cohort schema",
-		Long: `validate reads a cohort file (Parquet) and reports its rows, its columns,
+		Long: `validate reads a cohort file (Parquet or CSV) and reports its rows, its columns,
 the nulls in each column, and every invalid row with the column, the value and
 the allowed range. The exit status is 1 if the file cannot be read, does not
 have the required columns, or holds any invalid row.`,
@@ -89,7 +89,7 @@ have the required columns, or holds any invalid row.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&path, "data", "", "cohort file (Parquet)")
+	cmd.Flags().StringVar(&path, "data", "", "cohort file (Parquet or CSV)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().Int64Var(&maxProblem, "max-problems", 0, "list at most this many problems (0: all); all are counted")
 	cmd.Flags().BoolVar(&noDupCheck, "no-duplicate-check", false, "do not check that patient_id values are unique (saves memory on huge files)")
