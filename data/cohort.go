@@ -106,7 +106,11 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 		c, ok := byName[f.Name]
 		if !ok {
 			if f.Required {
-				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: kindWant(f), Hint: hint, Foreign: foreign}
+				want := kindWant(f)
+				if text {
+					want = f.KindName() + ": " + f.Allowed() // a CSV column has no type to name
+				}
+				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMissingColumn, Want: want, Hint: hint, Foreign: foreign}
 			}
 			r.col[i] = -1
 			if !f.Synthetic {

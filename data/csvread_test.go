@@ -127,7 +127,12 @@ func TestCSVMalformed(t *testing.T) {
 			}
 		})
 	}
-	path := writeFile(t, "t.csv", "id\na\n")
+	path := writeFile(t, "noici.csv", "patient_id,alc\na,1\n")
+	want := path + ": column ici_class: missing (required, category: one of pd1, pdl1, ctla4, pd1_ctla4); the file has 2 of the cohort schema's 35 columns (abscopal schema)"
+	if _, err := ReadCohort(context.Background(), path); !errors.Is(err, ErrSchema) || err.Error() != want {
+		t.Errorf("a cohort CSV without ici_class: err = %v", err)
+	}
+	path = writeFile(t, "t.csv", "id\na\n")
 	if err := os.WriteFile(path+".meta.json", []byte(`["not", "an object"]`), 0o644); err != nil {
 		t.Fatal(err)
 	}
