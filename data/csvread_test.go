@@ -292,3 +292,15 @@ func FuzzReadCohortCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestCSVNamedOtherwise: a CSV file not named .csv is read as Parquet and
+// refused, with the way out.
+func TestCSVNamedOtherwise(t *testing.T) {
+	for _, text := range []string{"patient_id,ici_class\na,pd1\n", "id\n"} {
+		path := writeFile(t, "cohort.txt", text)
+		_, err := OpenTable(context.Background(), path, TableOptions{})
+		if !errors.Is(err, ErrNotParquet) || !strings.HasSuffix(err.Error(), "read as CSV when its name ends in .csv") {
+			t.Errorf("%q: err = %v", text, err)
+		}
+	}
+}

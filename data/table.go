@@ -221,8 +221,10 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 // but panics on some malformed footers, so a panic here is caught and
 // reported as a corrupt file: a bad upload must never bring the process down.
 func openParquet(path string, f io.ReaderAt, size int64) (pf *parquet.File, err error) {
+	// A CSV file named otherwise (.txt, .tsv) lands here.
+	const csvHint = "; a file of comma-separated values is read as CSV when its name ends in .csv"
 	if size < 12 { // "PAR1" + footer length + "PAR1"
-		return nil, fmt.Errorf("%s: %w: %d bytes is too short", path, ErrNotParquet, size)
+		return nil, fmt.Errorf("%s: %w: %d bytes is too short%s", path, ErrNotParquet, size, csvHint)
 	}
 	var head [4]byte
 	var tail [8]byte // footer length (little endian) + "PAR1"
@@ -233,7 +235,7 @@ func openParquet(path string, f io.ReaderAt, size int64) (pf *parquet.File, err 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if string(head[:]) != "PAR1" {
-		return nil, fmt.Errorf("%s: %w (it does not start with PAR1)", path, ErrNotParquet)
+		return nil, fmt.Errorf("%s: %w (it does not start with PAR1)%s", path, ErrNotParquet, csvHint)
 	}
 	if string(tail[4:]) != "PAR1" {
 		return nil, fmt.Errorf("%s: %w: truncated or not finished (it does not end with PAR1)", path, ErrCorrupt)
