@@ -27,6 +27,16 @@ var (
 	benchErr  error
 )
 
+// TestMain removes the benchmarks' cohorts (218 MB as Parquet and CSV)
+// when the run ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchPath != "" {
+		os.RemoveAll(filepath.Dir(benchPath))
+	}
+	os.Exit(code)
+}
+
 // benchCohort writes the 1,000,000-row synthetic cohort once per process.
 func benchCohort(b *testing.B) string {
 	benchOnce.Do(func() {
