@@ -293,6 +293,17 @@ func (r *CohortReader) Report() Report {
 	return rep
 }
 
+// ExtraColumns describes the CohortOptions.Extra columns, in their order:
+// their kinds as read (a CSV file's typed from their values).
+func (r *CohortReader) ExtraColumns() []ColumnInfo {
+	cols := r.tr.Columns()
+	out := make([]ColumnInfo, len(r.extra))
+	for k, ci := range r.extra {
+		out[k] = cols[ci]
+	}
+	return out
+}
+
 // NumRows returns the number of rows the file declares.
 func (r *CohortReader) NumRows() int64 { return r.tr.NumRows() }
 

@@ -44,31 +44,33 @@ const (
 	csvBool    = "CSV true/false"
 	csvText    = "CSV text"
 	csvEmpty   = "CSV empty column"
+	csvNotRead = "CSV, not typed: not read"
 )
 
 var csvTypes = map[Kind]string{KindInt: csvInteger, KindFloat: csvNumber, KindBool: csvBool, KindString: csvText}
 
 // csvSource streams the rows of a CSV file. A CSV column has no type of its
-// own: OpenTable reads the whole file once first and gives each column the
-// narrowest kind all its values fit (integers, then numbers, then true or
-// false, else text), so that no value late in the file can surprise a
-// reader that checked the types at the start; columns the caller gives a
-// kind in TableOptions.Kinds are not typed again (the cohort reader takes
-// its columns as text and parses each value against the schema, so that a
-// bad value is an invalid row, not an unreadable file). encoding/csv does
-// the parsing (RFC 4180); this is only the typing, which no maintained Go
-// library does to these rules.
+// own: OpenTable reads the whole file once first and gives each column it
+// is asked to read the narrowest kind all its values fit (integers, then
+// numbers, then true or false, else text), so that no value late in the
+// file can surprise a reader that checked the types at the start. Columns
+// the caller gives a kind in TableOptions.Kinds are not typed again (the
+// cohort reader takes its columns as text and parses each value against
+// the schema, so that a bad value is an invalid row, not an unreadable
+// file), nor are those it does not ask for: a probe that reads no column
+// costs no pass. encoding/csv does the parsing (RFC 4180); this is only the
+// typing, which no maintained Go library does to these rules.
 type csvSource struct {
 	r    *csv.Reader
 	rows int64 // -1 until counted
 	meta map[string]string
 }
 
-// openCSV reads the header and types every column not given a kind from a
-// first pass over the rows (none when every column is given one).
-// PATH.meta.json, the sidecar the CSV writer leaves, is the file's metadata
-// when it exists.
-func openCSV(path string, f *os.File, given map[string]Kind) (*csvSource, []ColumnInfo, error) {
+// openCSV reads the header and types the columns to read (all when
+// selected is nil) that are not given a kind, from a first pass over the
+// rows (none when there are none such). PATH.meta.json, the sidecar the CSV
+// writer leaves, is the file's metadata when it exists.
+func openCSV(path string, f *os.File, selected []string, given map[string]Kind) (*csvSource, []ColumnInfo, error) {
 	header, r, err := csvHeader(path, f)
 	if err != nil {
 		return nil, nil, err
@@ -77,7 +79,7 @@ func openCSV(path string, f *os.File, given map[string]Kind) (*csvSource, []Colu
 	kinds := make([]seen, len(header))
 	var typed []int // the columns to type
 	for j, name := range header {
-		if _, ok := given[name]; !ok {
+		if _, ok := given[name]; !ok && (selected == nil || slices.Contains(selected, name)) {
 			typed = append(typed, j)
 		}
 	}
@@ -127,6 +129,8 @@ func openCSV(path string, f *os.File, given map[string]Kind) (*csvSource, []Colu
 		switch {
 		case isGiven:
 			c.Kind, c.Type = g, csvTypes[g]
+		case !slices.Contains(typed, j):
+			c.Kind, c.Type = KindUnsupported, csvNotRead
 		case !k.values:
 			c.Kind, c.Type = KindString, csvEmpty
 		case !k.notInt:

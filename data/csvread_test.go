@@ -304,3 +304,51 @@ func TestCSVNamedOtherwise(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVTypesWhatIsRead: a CSV file's columns are typed only when asked
+// for: a probe reading none costs no pass, a reader types its own.
+func TestCSVTypesWhatIsRead(t *testing.T) {
+	ctx := context.Background()
+	path := writeFile(t, "t.csv", "id,n,flag\na,1,true\nb,2,false\n")
+	probe, err := OpenTable(ctx, path, TableOptions{Columns: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range probe.Schema() {
+		if c.Kind != KindUnsupported || c.Type != csvNotRead {
+			t.Errorf("probe: %s typed %v %q", c.Name, c.Kind, c.Type)
+		}
+	}
+	probe.Close()
+	r, err := OpenTable(ctx, path, TableOptions{Columns: []string{"n"}, Kinds: map[string]Kind{"id": KindString}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := map[string]Kind{}
+	for _, c := range r.Schema() {
+		got[c.Name] = c.Kind
+	}
+	if want := map[string]Kind{"id": KindString, "n": KindInt, "flag": KindUnsupported}; !reflect.DeepEqual(got, want) || r.NumRows() != 2 {
+		t.Errorf("kinds %v, %d rows; want %v, 2 rows", got, r.NumRows(), want)
+	}
+}
+
+// TestCohortCSVExtraColumns: a cohort CSV's columns outside the schema come
+// typed from their values when asked for, and untyped otherwise.
+func TestCohortCSVExtraColumns(t *testing.T) {
+	path := writeFile(t, "c.csv", "patient_id,ici_class,centre,site_name\na,pd1,1,x\nb,pd1,2,y\n")
+	r, err := OpenCohort(context.Background(), path, CohortOptions{Extra: []string{"centre"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ps, extras, err := r.NextExtra(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := r.ExtraColumns()
+	if len(ps) != 2 || len(cols) != 1 || cols[0].Kind != KindInt || extras[1][0] != Float(2) || !reflect.DeepEqual(r.Report().Ignored, []string{"site_name"}) {
+		t.Errorf("patients %d, extra columns %+v, values %v, ignored %v", len(ps), cols, extras, r.Report().Ignored)
+	}
+}

@@ -120,6 +120,8 @@ type TableOptions struct {
 	// for a caller that parses each value against a schema of its own;
 	// another kind is what an earlier reader of the same file found
 	// (Schema). Parquet columns carry their types: it does not apply.
+	// A CSV column neither given a kind nor among Columns is not typed:
+	// Schema reports it KindUnsupported, its Type saying so.
 	Kinds map[string]Kind
 }
 
@@ -177,7 +179,7 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 		r.size = DefaultBatchSize
 	}
 	if IsCSV(path) {
-		if r.csv, r.all, err = openCSV(path, f, opts.Kinds); err != nil {
+		if r.csv, r.all, err = openCSV(path, f, opts.Columns, opts.Kinds); err != nil {
 			return nil, err
 		}
 	} else {

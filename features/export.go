@@ -404,16 +404,14 @@ type SourceOptions struct {
 // built-in spec, kept columns and features the file cannot provide are left
 // out of spec.
 func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions) (*Source, error) {
-	// The cohort reader types a cohort file's schema columns itself: a CSV
-	// file's need no pass over the file here.
-	var given map[string]data.Kind
+	// A researcher's spec is checked against the file's column kinds: a CSV
+	// file's are typed by a pass over it (probing every column). The cohort
+	// reader types a cohort file's itself, so that probe reads none.
+	probeOpts := data.TableOptions{Columns: nil}
 	if spec.Builtin {
-		given = map[string]data.Kind{}
-		for _, f := range data.CohortFields() {
-			given[f.Name] = data.KindString
-		}
+		probeOpts = data.TableOptions{Columns: []string{}}
 	}
-	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}, Kinds: given})
+	probe, err := data.OpenTable(ctx, path, probeOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +429,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("%s: no column %s (it has %s)", path, a, strings.Join(names, ", "))
-		case c.Kind == data.KindUnsupported:
+		case c.Kind == data.KindUnsupported && !c.Text: // a CSV column is typed when read
 			return nil, fmt.Errorf("%s: column %s has unsupported type %s", path, a, c.Type)
 		}
 	}
@@ -452,6 +450,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		if err != nil {
 			return nil, err
 		}
+		extraCols := cr.ExtraColumns()
 		spec.KeepPresent(cols)
 		dropped = spec.DropAbsent(cols)
 		// Cohort columns absent from the file read as null: check the spec
@@ -491,7 +490,10 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 				if f, ok := data.CohortField(c); ok {
 					return f.Kind
 				}
-				return byName[c].Kind // an extra column; KindUnsupported when the file lacks it
+				if i := slices.Index(extra, c); i >= 0 {
+					return extraCols[i].Kind
+				}
+				return data.KindUnsupported // not a column read
 			},
 			next:      next,
 			synthetic: isSynthetic(cols, md),
@@ -520,7 +522,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	// A CSV file's columns keep the kinds the probe found (sparing a pass
 	// over the file), but for an id, which is text whatever its characters:
 	// "007" is not 7.
-	given = map[string]data.Kind{}
+	given := map[string]data.Kind{}
 	for _, c := range cols {
 		if c.Text {
 			given[c.Name] = c.Kind
