@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Policy says what a CohortReader does with a row that breaks the schema.
@@ -85,6 +86,19 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 	byName := map[string]ColumnInfo{}
 	for _, c := range fileCols {
 		byName[c.Name] = c
+	}
+	// A schema column's name in other case or with spaces (a spreadsheet's
+	// "RT_dose_gy", " alc") is surely that column: ignored, it would leave
+	// the field null, imputed in every row without a word.
+	for _, c := range fileCols {
+		if _, ok := CohortField(c.Name); ok {
+			continue
+		}
+		for _, f := range fields {
+			if strings.EqualFold(strings.TrimSpace(c.Name), f.Name) {
+				return nil, &SchemaError{File: path, Column: f.Name, Reason: ReasonMisnamed, Found: c.Name}
+			}
+		}
 	}
 	// A file that shares few of the schema's columns is likely a file of
 	// other columns, not a cohort file missing one: tell its owner the way.

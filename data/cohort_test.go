@@ -142,6 +142,10 @@ func TestSchemaErrors(t *testing.T) {
 			"rt_dose_gy", []string{"wrong type INT64", "DOUBLE or FLOAT", "CAST(rt_dose_gy AS DOUBLE)"}},
 		{"string where bool is expected", append(minimalSpecs, ColumnSpec{Name: "hla_loh", Kind: KindString}), append(minimalRow("a"), String("yes")),
 			"hla_loh", []string{"wrong type STRING", "BOOLEAN"}},
+		{"a schema column in other case", append(minimalSpecs, ColumnSpec{Name: "ECOG", Kind: KindInt}), append(minimalRow("a"), Float(1)),
+			"ecog", []string{`column "ECOG": not in the cohort schema, but ecog is: rename it to ecog`}},
+		{"a schema column with a space", append(without("alc"), ColumnSpec{Name: "alc ", Kind: KindFloat}), minimalRow("a"),
+			"alc", []string{`column "alc ": not in the cohort schema, but alc is`, "alc read as missing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ const (
 	ReasonType          Reason = "wrong type"
 	ReasonInconsistent  Reason = "inconsistent fields"
 	ReasonMissingColumn Reason = "missing column"
+	ReasonMisnamed      Reason = "misnamed column"
 	ReasonDuplicateID   Reason = "duplicate id"
 )
 
@@ -84,7 +85,7 @@ type SchemaError struct {
 	File   string
 	Column string
 	Reason Reason // ReasonMissingColumn or ReasonType
-	Found  string // the Parquet type found, for ReasonType
+	Found  string // the Parquet type found, for ReasonType; the file's name, for ReasonMisnamed
 	Want   string // what is accepted
 	Hint   string // how to fix it, when there is an obvious way
 	// Foreign is set for a missing column of a file that has at most half
@@ -99,6 +100,8 @@ func (e *SchemaError) Error() string {
 	switch e.Reason {
 	case ReasonMissingColumn:
 		msg = fmt.Sprintf("%s: column %s: missing (required, %s)", e.File, e.Column, e.Want)
+	case ReasonMisnamed:
+		msg = fmt.Sprintf("%s: column %q: not in the cohort schema, but %s is: rename it to %s (column names are exact: it would be ignored, and %s read as missing)", e.File, e.Found, e.Column, e.Column, e.Column)
 	default:
 		msg = fmt.Sprintf("%s: column %s: wrong type %s (want %s)", e.File, e.Column, e.Found, e.Want)
 	}
