@@ -423,7 +423,14 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 	need := func(col, key string, line int) (data.ColumnInfo, error) {
 		c, ok := byName[col]
 		if !ok {
-			return c, &SpecError{File: s.file, Line: line, Key: key, Message: fmt.Sprintf("column %s is not in %s", col, file)}
+			msg := fmt.Sprintf("column %s is not in %s", col, file)
+			for _, other := range cols {
+				if strings.EqualFold(strings.TrimSpace(other.Name), col) {
+					msg += fmt.Sprintf(", which has %q: column names are exact", other.Name)
+					break
+				}
+			}
+			return c, &SpecError{File: s.file, Line: line, Key: key, Message: msg}
 		}
 		if c.Kind == data.KindUnsupported {
 			return c, &SpecError{File: s.file, Line: line, Key: key, Message: fmt.Sprintf("column %s in %s has unsupported type %s", col, file, c.Type)}
