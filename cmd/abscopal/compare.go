@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
+	"gonum.org/v1/gonum/stat"
 )
 
 // comparison is what "abscopal compare --json" prints.
@@ -20,19 +22,26 @@ type comparison struct {
 	Folds     int             `json:"folds"`
 	FoldsBy   string          `json:"folds_by,omitempty"` // each value of this column a fold
 	Seed      uint64          `json:"seed"`
+	Repeats   int             `json:"repeats"` // cross-validations, with seeds Seed, Seed+1, ...
 	Synthetic bool            `json:"synthetic"`
 	Best      string          `json:"best"`
 	Algos     []comparedAlgo  `json:"algorithms"`
-	results   []*train.Result // in Algos' order
+	results   []*train.Result // in Algos' order, of the first repeat
 }
 
 type comparedAlgo struct {
-	Algo    string        `json:"algo"`
+	Algo string `json:"algo"`
+	// Metrics are of the first (or only) cross-validation.
 	Metrics train.Metrics `json:"metrics"`
+	// Repeated summarizes every repeat's metrics (with --repeats above 1).
+	Repeated *repeatedMetrics `json:"repeated,omitempty"`
 	// MinusBest is this algorithm's AUC minus the best one's, on the same
-	// rows, with a paired-bootstrap 95% interval.
-	MinusBest   float64    `json:"auc_minus_best"`
-	MinusBestCI [2]float64 `json:"auc_minus_best_ci"`
+	// rows, with a paired-bootstrap 95% interval; with repeats, the mean
+	// difference over every test fold of every repeat, with the corrected
+	// resampled t interval (MinusBestMethod says which).
+	MinusBest       float64    `json:"auc_minus_best"`
+	MinusBestCI     [2]float64 `json:"auc_minus_best_ci"`
+	MinusBestMethod string     `json:"auc_minus_best_method"`
 	// Groups holds, with folds by a column, the metrics of each held-out
 	// value of it.
 	Groups []train.Group `json:"groups,omitempty"`
@@ -42,13 +51,37 @@ type comparedAlgo struct {
 	FoldLambdas []float64 `json:"fold_lambdas,omitempty"`
 }
 
+// repeatedMetrics are an algorithm's metrics over repeated
+// cross-validations. The comparison is of the test folds' AUCs, as the
+// corrected resampled t is: FoldAUC is their mean over every fold of every
+// repeat (the best algorithm has the highest), RepeatFoldAUCs each repeat's
+// mean. AUCs are each repeat's AUC of its pooled out-of-fold predictions
+// (what train reports), lower than the folds' mean where the folds' scores
+// sit at different levels.
+type repeatedMetrics struct {
+	FoldAUC        float64   `json:"fold_auc_mean"`
+	RepeatFoldAUCs []float64 `json:"repeat_fold_auc_means"` // in seed order
+	AUCs           []float64 `json:"aucs"`                  // in seed order
+	AUC            float64   `json:"auc_mean"`
+	Brier          float64   `json:"brier_mean"`
+	LogLoss        float64   `json:"log_loss_mean"`
+	CalSlope       float64   `json:"calibration_slope_mean"`
+}
+
+// The methods of comparedAlgo.MinusBestCI.
+const (
+	methodPairedBootstrap = "paired bootstrap of the patients"
+	methodCorrectedT      = "corrected resampled t over the test folds of every repeat (Nadeau and Bengio 2003; Bouckaert and Frank 2004)"
+)
+
 func newCompareCmd() *cobra.Command {
 	var (
-		df     dataFlags
-		mf     modelFlags
-		algos  []string
-		asJSON bool
-		oof    string
+		df      dataFlags
+		mf      modelFlags
+		algos   []string
+		asJSON  bool
+		oof     string
+		repeats int
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --data FILE [--spec S] --target COLUMN [--algos logistic,gbm,forest] [--seed N]",
@@ -61,8 +94,14 @@ same resampled patients, so the interval allows for their correlation. An
 interval that holds 0 means this data cannot tell the two apart.
 
 The interval is conditional on the folds: it does not hold the variation
-from refitting on other training sets. Nothing is written; train the
-algorithm you choose with "abscopal train".`,
+from refitting on other training sets. --repeats R repeats the whole
+cross-validation on R partitions (seeds S, S+1, ..., S+R-1): the AUC column
+becomes the mean of the repeats' AUCs (with their range), and each
+difference from the best the mean over the R x k test folds, with Nadeau
+and Bengio's corrected resampled t interval, which allows for both the
+patients and the folds (and for the overlap of the training sets, which a
+plain t would not). Nothing is written; train the algorithm you choose with
+"abscopal train".`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if df.data == "" {
@@ -78,6 +117,14 @@ algorithm you choose with "abscopal train".`,
 			}
 			if len(algos) < 2 {
 				return usageError{errors.New("--algos: name at least two algorithms")}
+			}
+			switch {
+			case repeats < 1 || repeats > 100:
+				return usageError{fmt.Errorf("--repeats: %d (allowed: 1 to 100)", repeats)}
+			case repeats > 1 && mf.opts.FoldsBy != "":
+				return usageError{errors.New("--repeats: folds by a column are the same partition every time; repeat random folds only")}
+			case repeats > 1 && oof != "":
+				return usageError{errors.New("--oof writes one cross-validation's predictions; give it without --repeats")}
 			}
 			spec, err := df.loadSpec(cmd.Flags())
 			if err != nil {
@@ -96,36 +143,52 @@ algorithm you choose with "abscopal train".`,
 				return err
 			}
 			records := td.records
-			c := comparison{Synthetic: td.synthetic, FoldsBy: mf.opts.FoldsBy}
-			for _, a := range algos {
-				opts, err := mf.options(cmd.Flags(), a)
-				if err != nil {
-					return err
+			c := comparison{Synthetic: td.synthetic, FoldsBy: mf.opts.FoldsBy, Repeats: repeats}
+			runs := make([][]*train.Result, len(algos)) // per algorithm, per repeat
+			for rep := range repeats {
+				for i, a := range algos {
+					opts, err := mf.options(cmd.Flags(), a)
+					if err != nil {
+						return err
+					}
+					opts.ByKind = td.byKind
+					opts.CrossValidateOnly = true
+					opts.Seed += uint64(rep)
+					label := fmt.Sprintf("cross-validating %s on %d rows", a, len(records))
+					if repeats > 1 {
+						label += fmt.Sprintf(" (repeat %d of %d, seed %d)", rep+1, repeats, opts.Seed)
+					}
+					var stop func()
+					opts.Progress, stop = newProgress(cmd.ErrOrStderr(), label)
+					res, err := train.Run(cmd.Context(), spec, records, opts)
+					stop()
+					if err != nil {
+						return fmt.Errorf("%s: %w", a, err)
+					}
+					runs[i] = append(runs[i], res)
 				}
-				opts.ByKind = td.byKind
-				opts.CrossValidateOnly = true
-				var stop func()
-				opts.Progress, stop = newProgress(cmd.ErrOrStderr(), fmt.Sprintf("cross-validating %s on %d rows", a, len(records)))
-				res, err := train.Run(cmd.Context(), spec, records, opts)
-				stop()
-				if err != nil {
-					return fmt.Errorf("%s: %w", a, err)
-				}
+			}
+			for i, a := range algos {
+				res := runs[i][0]
 				c.results = append(c.results, res)
 				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas})
 				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
 			}
-			best := 0
-			for i, a := range c.Algos {
-				if a.Metrics.AUC > c.Algos[best].Metrics.AUC {
-					best = i
+			if repeats == 1 {
+				best := 0
+				for i, a := range c.Algos {
+					if a.Metrics.AUC > c.Algos[best].Metrics.AUC {
+						best = i
+					}
 				}
-			}
-			c.Best = c.Algos[best].Algo
-			b := c.results[best]
-			for i, r := range c.results {
-				d, lo, hi := train.CompareAUC(r.OOF, b.OOF, b.Labels, mf.opts.Bootstrap, mf.opts.Seed)
-				c.Algos[i].MinusBest, c.Algos[i].MinusBestCI = d, [2]float64{lo, hi}
+				c.Best = c.Algos[best].Algo
+				b := c.results[best]
+				for i, r := range c.results {
+					d, lo, hi := train.CompareAUC(r.OOF, b.OOF, b.Labels, mf.opts.Bootstrap, mf.opts.Seed)
+					c.Algos[i].MinusBest, c.Algos[i].MinusBestCI, c.Algos[i].MinusBestMethod = d, [2]float64{lo, hi}, methodPairedBootstrap
+				}
+			} else if err := compareRepeats(&c, runs); err != nil {
+				return err
 			}
 			if oof != "" {
 				if err := train.WriteOOF(oof, spec, records, td.idKind, algos, c.results, oofMetadata(spec.Target.Column, "compare", td.synthetic)); err != nil {
@@ -146,13 +209,59 @@ algorithm you choose with "abscopal train".`,
 	f.StringSliceVar(&algos, "algos", []string{"logistic", "gbm", "forest"}, "algorithms to compare (at least two)")
 	f.BoolVar(&asJSON, "json", false, "print the comparison as JSON")
 	f.StringVar(&oof, "oof", "", "also write each algorithm's out-of-fold predictions, on the same rows and folds, to this .parquet or .csv file")
+	f.IntVar(&repeats, "repeats", 1, "repeat the cross-validation on this many partitions (seeds --seed, --seed+1, ...): mean AUCs, and differences with the corrected resampled t interval")
 	mf.register(f)
 	return cmd
+}
+
+// compareRepeats summarizes each algorithm's repeats, picks the best by mean
+// AUC, and sets every difference from it: the mean over all test folds,
+// with the corrected resampled t interval.
+func compareRepeats(c *comparison, runs [][]*train.Result) error {
+	best := 0
+	for i, rs := range runs {
+		m := &repeatedMetrics{}
+		for _, r := range rs {
+			for j, a := range r.FoldAUC {
+				if math.IsNaN(a) {
+					return fmt.Errorf("%s, repeat seed %d, fold %d: one outcome only, no AUC; use fewer folds", c.Algos[i].Algo, r.Options.Seed, j+1)
+				}
+			}
+			m.RepeatFoldAUCs = append(m.RepeatFoldAUCs, stat.Mean(r.FoldAUC, nil))
+			m.AUCs = append(m.AUCs, r.Metrics.AUC)
+			m.Brier += r.Metrics.Brier / float64(len(rs))
+			m.LogLoss += r.Metrics.LogLoss / float64(len(rs))
+			m.CalSlope += r.Metrics.CalSlope / float64(len(rs))
+		}
+		m.FoldAUC, m.AUC = stat.Mean(m.RepeatFoldAUCs, nil), stat.Mean(m.AUCs, nil)
+		c.Algos[i].Repeated = m
+		if m.FoldAUC > c.Algos[best].Repeated.FoldAUC {
+			best = i
+		}
+	}
+	c.Best = c.Algos[best].Algo
+	for i, rs := range runs {
+		var d []float64
+		for rep, r := range rs {
+			for j, a := range r.FoldAUC {
+				d = append(d, a-runs[best][rep].FoldAUC[j])
+			}
+		}
+		diff, err := train.CorrectedResampledT(d, c.Folds)
+		if err != nil {
+			return err
+		}
+		c.Algos[i].MinusBest, c.Algos[i].MinusBestCI, c.Algos[i].MinusBestMethod = diff.Mean, [2]float64{diff.Low, diff.High}, methodCorrectedT
+	}
+	return nil
 }
 
 func printComparison(w io.Writer, c *comparison) {
 	if c.FoldsBy != "" {
 		fmt.Fprintf(w, "%d rows (%d positive), cross-validation by %s (%d folds, each holding out one value): the same folds for every algorithm\n", c.Rows, c.Positives, c.FoldsBy, c.Folds)
+	} else if c.Repeats > 1 {
+		fmt.Fprintf(w, "%d rows (%d positive), %d-fold cross-validation repeated %d times (seeds %d-%d): the same folds for every algorithm in each repeat\n",
+			c.Rows, c.Positives, c.Folds, c.Repeats, c.Seed, c.Seed+uint64(c.Repeats)-1)
 	} else {
 		fmt.Fprintf(w, "%d rows (%d positive), %d-fold cross-validation with seed %d: the same folds for every algorithm\n", c.Rows, c.Positives, c.Folds, c.Seed)
 	}
@@ -161,6 +270,26 @@ func printComparison(w io.Writer, c *comparison) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	if c.Repeats > 1 {
+		fmt.Fprintln(tw, "ALGO\tFOLD AUC (REPEATS' RANGE)\tPOOLED AUC\tBRIER\tLOG LOSS\tCAL. SLOPE\tFOLD AUC - BEST (95% CI)")
+		for _, a := range c.Algos {
+			m := a.Repeated
+			diff := "best"
+			if a.Algo != c.Best {
+				diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f)", a.MinusBest, a.MinusBestCI[0], a.MinusBestCI[1])
+			}
+			fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.3f\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.FoldAUC, slices.Min(m.RepeatFoldAUCs), slices.Max(m.RepeatFoldAUCs),
+				m.AUC, m.Brier, m.LogLoss, m.CalSlope, diff)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "\nFold AUC: the mean over the %d test folds (%d repeats x %d) of each fold's AUC; the range is of the repeats' means.\n"+
+			"The other columns are means over the repeats of their pooled out-of-fold figures (the pooled AUC is train's).\n"+
+			"Each difference is the mean over the test folds of the fold's AUC minus the best's, with the corrected resampled t\n"+
+			"interval (Nadeau and Bengio 2003), which allows for the overlap of the folds' training sets: a plain t would be too narrow.\n",
+			c.Repeats*c.Folds, c.Repeats, c.Folds)
+		printFoldLambdas(w, c)
+		return
+	}
 	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tAUC - BEST (95% CI)")
 	for _, a := range c.Algos {
 		m := a.Metrics
@@ -171,15 +300,7 @@ func printComparison(w io.Writer, c *comparison) {
 		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, diff)
 	}
 	tw.Flush()
-	for _, a := range c.Algos {
-		if len(a.FoldLambdas) > 0 {
-			ls := make([]string, len(a.FoldLambdas))
-			for i, l := range a.FoldLambdas {
-				ls[i] = train.FormatLambda(l)
-			}
-			fmt.Fprintf(w, "\n%s: L2 penalty tuned within each fold's training rows (nested): %s\n", a.Algo, strings.Join(ls, ", "))
-		}
-	}
+	printFoldLambdas(w, c)
 	if c.FoldsBy == "" {
 		return
 	}
@@ -225,4 +346,18 @@ func printComparison(w io.Writer, c *comparison) {
 		return fmt.Sprintf("%.3f-%.3f", p.PredLow, p.PredHigh)
 	})
 	tw.Flush()
+}
+
+// printFoldLambdas lists, with --tune, the penalties each fold chose (the
+// first repeat's).
+func printFoldLambdas(w io.Writer, c *comparison) {
+	for _, a := range c.Algos {
+		if len(a.FoldLambdas) > 0 {
+			ls := make([]string, len(a.FoldLambdas))
+			for i, l := range a.FoldLambdas {
+				ls[i] = train.FormatLambda(l)
+			}
+			fmt.Fprintf(w, "\n%s: L2 penalty tuned within each fold's training rows (nested): %s\n", a.Algo, strings.Join(ls, ", "))
+		}
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -64,10 +65,86 @@ func TestCompare(t *testing.T) {
 		{[]string{"--algos", "logistic,svm"}, `unknown algorithm "svm"`},
 		{[]string{"--algos", "gbm,gbm"}, "gbm given twice"},
 		{[]string{"--subsample", "0"}, "--subsample 0"},
+		{[]string{"--repeats", "0"}, "--repeats: 0 (allowed: 1 to 100)"},
+		{[]string{"--repeats", "3", "--folds-by", "ecog"}, "--repeats: folds by a column are the same partition"},
+		{[]string{"--repeats", "3", "--oof", "o.csv"}, "--oof writes one cross-validation's predictions"},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"compare", "--data", cohort}, tt.args...)...)
 		if code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, %q", tt.args, code, stderr)
 		}
+	}
+}
+
+// TestCompareRepeats: with --repeats, each algorithm's repeats are its own
+// cross-validations with seeds S, S+1, ... (the first repeat is the plain
+// comparison's), the best has the highest mean fold AUC, and each
+// difference is the mean fold difference with the corrected resampled t
+// interval, which holds it.
+func TestCompareRepeats(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 600, 7)
+	args := []string{"compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--trees", "30",
+		"--bootstrap", "20", "--folds", "4", "--seed", "5", "--json"}
+	type algo struct {
+		Algo     string
+		Metrics  struct{ AUC float64 }
+		Repeated *struct {
+			FoldAUC        float64   `json:"fold_auc_mean"`
+			RepeatFoldAUCs []float64 `json:"repeat_fold_auc_means"`
+			AUCs           []float64 `json:"aucs"`
+		}
+		Minus  float64    `json:"auc_minus_best"`
+		CI     [2]float64 `json:"auc_minus_best_ci"`
+		Method string     `json:"auc_minus_best_method"`
+	}
+	var once, rep struct {
+		Repeats int
+		Best    string
+		Algos   []algo `json:"algorithms"`
+	}
+	for _, run := range []struct {
+		extra []string
+		into  any
+	}{{nil, &once}, {[]string{"--repeats", "3"}, &rep}} {
+		code, stdout, stderr := runCLI(t, append(args, run.extra...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", run.extra, code, stderr)
+		}
+		if err := json.Unmarshal([]byte(stdout), run.into); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if once.Repeats != 1 || once.Algos[0].Repeated != nil || once.Algos[0].Method != "paired bootstrap of the patients" {
+		t.Errorf("without --repeats: %+v", once)
+	}
+	if rep.Repeats != 3 || len(rep.Algos) != 2 {
+		t.Fatalf("with --repeats 3: %+v", rep)
+	}
+	var best algo
+	for _, a := range rep.Algos {
+		if a.Algo == rep.Best {
+			best = a
+		}
+	}
+	for i, a := range rep.Algos {
+		r := a.Repeated
+		if r == nil || len(r.AUCs) != 3 || len(r.RepeatFoldAUCs) != 3 || r.AUCs[0] != once.Algos[i].Metrics.AUC || r.AUCs[0] == r.AUCs[1] || a.Metrics.AUC != r.AUCs[0] {
+			t.Fatalf("%s: repeats %+v; the plain comparison's AUC %v", a.Algo, r, once.Algos[i].Metrics.AUC)
+		}
+		if mean := (r.RepeatFoldAUCs[0] + r.RepeatFoldAUCs[1] + r.RepeatFoldAUCs[2]) / 3; math.Abs(mean-r.FoldAUC) > 1e-12 || r.FoldAUC > best.Repeated.FoldAUC {
+			t.Errorf("%s: fold AUC %v, repeats' %v, best's %v", a.Algo, r.FoldAUC, r.RepeatFoldAUCs, best.Repeated.FoldAUC)
+		}
+		if want := r.FoldAUC - best.Repeated.FoldAUC; math.Abs(a.Minus-want) > 1e-12 || !strings.HasPrefix(a.Method, "corrected resampled t") {
+			t.Errorf("%s: difference %v by %q, want %v", a.Algo, a.Minus, a.Method, want)
+		}
+		if a.Algo != rep.Best && !(a.CI[0] < a.Minus && a.Minus < a.CI[1]) {
+			t.Errorf("%s: %v outside its interval %v", a.Algo, a.Minus, a.CI)
+		}
+	}
+	code, stdout, _ := runCLI(t, append(args[:len(args)-1], "--repeats", "3")...)
+	if code != 0 || !strings.Contains(stdout, "4-fold cross-validation repeated 3 times (seeds 5-7)") || !strings.Contains(stdout, "FOLD AUC - BEST (95% CI)") ||
+		!strings.Contains(stdout, "the mean over the 12 test folds (3 repeats x 4)") {
+		t.Errorf("table:\n%s", stdout)
 	}
 }
