@@ -25,6 +25,7 @@ const (
 	codeUnauthorized = "unauthorized"
 	codeUnavailable  = "no_model"
 	codeInternal     = "internal"
+	codeRateLimited  = "rate_limited"
 )
 
 func abort(c *gin.Context, status int, e apiError) {

@@ -13,6 +13,7 @@ type metrics struct {
 	reg         *prometheus.Registry
 	requests    *prometheus.CounterVec
 	clients     *prometheus.CounterVec
+	rateLimited *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	predictions *prometheus.CounterVec
 	// The inputs and outputs of each model, for drift: a feed that stops
@@ -35,6 +36,9 @@ func newMetrics() *metrics {
 			[]string{"route", "method", "status"}),
 		clients: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "abscopal_client_requests_total", Help: "Authorized requests on /v1 and /v2 by the client named with its token (\"\" for an unnamed token)."},
+			[]string{"client"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "abscopal_rate_limited_total", Help: "Requests refused with 429 for their client's rate, by client name (\"\" for a client limited by its address)."},
 			[]string{"client"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "abscopal_http_request_duration_seconds", Help: "HTTP request latency by route.",
@@ -64,7 +68,7 @@ func newMetrics() *metrics {
 		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "abscopal_models_loaded", Help: "Models being served."}),
 	}
-	m.reg.MustRegister(m.requests, m.clients, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
+	m.reg.MustRegister(m.requests, m.clients, m.rateLimited, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -28,7 +28,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", s.spec) })
 
-	v1 := r.Group("/v1", s.auth)
+	v1 := r.Group("/v1", s.auth, s.rateLimit)
 	v1.POST("/predict", s.predict)
 	v1.POST("/regimens/compare", s.compareRegimens)
 	v1.GET("/models", s.listModels)
@@ -36,7 +36,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/models/:name/files/:file", s.modelFile)
 	v1.GET("/schema", s.schema)
 
-	v2 := r.Group("/v2", s.auth)
+	v2 := r.Group("/v2", s.auth, s.rateLimit)
 	v2.GET("", s.v2Server)
 	v2.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"live": true}) })
 	v2.GET("/health/ready", s.v2Ready)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -59,7 +60,13 @@ type Config struct {
 	// names it. ReloadCertificate reads it again too. Health and metrics
 	// stay open to probes without a certificate.
 	TLSClientCAFile string
-	Logger          *slog.Logger
+	// RateLimit, when positive, bounds each client's requests on /v1 and
+	// /v2 per second (a named client by its name, any other by its peer
+	// address), RateBurst (default: RateLimit rounded up) of them at once;
+	// over it: 429 with Retry-After.
+	RateLimit float64
+	RateBurst int
+	Logger    *slog.Logger
 }
 
 // Server serves predictions.
@@ -74,6 +81,7 @@ type Server struct {
 	cert    atomic.Pointer[tls.Certificate]
 	clients atomic.Pointer[x509.CertPool] // client certificate authorities; nil: none required
 	tokens  atomic.Pointer[[]secret]      // nil or empty: no auth
+	limiter *rateLimiter                  // nil: no rate limit
 }
 
 // ErrNoRegistry is wrapped by New's error when the registry directory does
@@ -115,7 +123,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TLSClientCAFile != "" && cfg.TLSCertFile == "" {
 		return nil, errors.New("api: client certificates need TLS: give the server's certificate and key too")
 	}
+	if cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0) || cfg.RateBurst < 0 {
+		return nil, fmt.Errorf("api: rate limit %g per second, burst %d: want a positive rate (0: none) and burst", cfg.RateLimit, cfg.RateBurst)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), spec: openAPISpec}
+	if cfg.RateLimit > 0 {
+		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
 	s.scratch.New = func() any { return new(models.Scratch) }
 	if err := s.SetTokens(cfg.Tokens); err != nil {
 		return nil, err

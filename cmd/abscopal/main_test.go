@@ -143,6 +143,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"models", "lsit"}, 2, `unknown command "lsit" (abscopal models --help lists them); did you mean list?`},
 		{[]string{"models", "show", "--registry", dir}, 2, "models show takes 1 argument(s), got 0 (usage: abscopal models show NAME[@ALIAS|:VERSION] [flags])"},
 		{[]string{"train", "cohort.parquet"}, 2, `train takes no arguments, got "cohort.parquet" (usage: abscopal train --data FILE`},
+		{[]string{"serve", "--registry", dir, "--addr", "127.0.0.1:0", "--rate-limit", "-1"}, 2, "--rate-limit -1: want requests per second, 0 for no limit"},
+		{[]string{"serve", "--registry", dir, "--addr", "127.0.0.1:0", "--rate-burst", "5"}, 2, "--rate-burst 5: want a positive number of requests, with --rate-limit"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -24,6 +25,8 @@ type serveFlags struct {
 	tlsClientCA      string
 	maxBody          int64
 	maxBatch         int
+	rateLimit        float64
+	rateBurst        int
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -31,6 +34,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives (also: ABSCOPAL_TOKENS, comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
+	cmd.Flags().Float64Var(&f.rateLimit, "rate-limit", 0, "most requests per second on /v1 and /v2 from each client (a named client by its name, others by address); over it: 429 with Retry-After (0: no limit)")
+	cmd.Flags().IntVar(&f.rateBurst, "rate-burst", 0, "requests a client may make at once before --rate-limit paces it (default: the rate rounded up)")
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (with its chain): serve HTTPS only, TLS 1.2 or later; reread on SIGHUP")
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM authorities whose client certificates /v1 and /v2 then require (mutual TLS; the log names the client by the certificate); reread on SIGHUP")
@@ -99,13 +104,21 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		ln.Close()
 		return usageError{errors.New("--tls-cert and --tls-key go together")}
 	}
+	switch {
+	case !(f.rateLimit >= 0) || math.IsInf(f.rateLimit, 1):
+		ln.Close()
+		return usageError{fmt.Errorf("--rate-limit %g: want requests per second, 0 for no limit", f.rateLimit)}
+	case f.rateBurst < 0 || f.rateBurst > 0 && f.rateLimit == 0:
+		ln.Close()
+		return usageError{fmt.Errorf("--rate-burst %d: want a positive number of requests, with --rate-limit", f.rateBurst)}
+	}
 	if f.tlsClientCA != "" && f.tlsCert == "" {
 		ln.Close()
 		return usageError{errors.New("--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked over TLS")}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
-		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, Logger: log})
+		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst, Logger: log})
 	if err != nil {
 		ln.Close()
 		return err
