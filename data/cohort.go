@@ -307,6 +307,30 @@ func (r *CohortReader) Report() Report {
 	return rep
 }
 
+// Synthetic reports whether a file of these columns and key-value metadata
+// is synthetic: labelled so (abscopal.synthetic=true), or holding a
+// generator's ground-truth column (true_p_abscopal, true_p_response), which
+// a synthetic cohort keeps when it passes through a tool that drops Parquet
+// metadata (DuckDB's COPY, pandas) or through CSV.
+func Synthetic(columns []string, md map[string]string) bool {
+	if md["abscopal.synthetic"] == "true" {
+		return true
+	}
+	for _, c := range columns {
+		if f, ok := CohortField(c); ok && f.Synthetic {
+			return true
+		}
+	}
+	return false
+}
+
+// Synthetic reports whether the file is synthetic (see the function
+// Synthetic).
+func (r *CohortReader) Synthetic() bool { return Synthetic(r.report.Present, r.tr.Metadata()) }
+
+// Metadata returns the file's key-value metadata (a CSV file's sidecar).
+func (r *CohortReader) Metadata() map[string]string { return r.tr.Metadata() }
+
 // ExtraColumns describes the CohortOptions.Extra columns, in their order:
 // their kinds as read (a CSV file's typed from their values).
 func (r *CohortReader) ExtraColumns() []ColumnInfo {

@@ -140,15 +140,11 @@ func (s *Source) Synthetic() bool { return s.synthetic }
 // isSynthetic reports whether a file of these columns and metadata is
 // synthetic, as Source.Synthetic says.
 func isSynthetic(cols []data.ColumnInfo, md map[string]string) bool {
-	if md["abscopal.synthetic"] == "true" {
-		return true
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
 	}
-	for _, c := range cols {
-		if f, ok := data.CohortField(c.Name); ok && f.Synthetic {
-			return true
-		}
-	}
-	return false
+	return data.Synthetic(names, md)
 }
 
 // Dropped lists the built-in features left out because the file lacks every

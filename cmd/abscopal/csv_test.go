@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/internal/datatest"
 )
 
@@ -80,8 +83,43 @@ func TestCSVCohort(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(lines[0]+"\n"+lines[1]+"\n"+strings.Join(row, ",")+"\n"+lines[3]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, _ = runCLI(t, "validate", "--data", bad)
-	if code != 1 || !strings.Contains(stdout, `row 2, column pdl1_tps: wrong type: "5%" (allowed: a number in [0, 100] %)`) || !strings.Contains(stdout, "(499 valid, 1 invalid)") {
-		t.Errorf("validate: exit %d\n%s", code, stdout)
+	converted := filepath.Join(dir, "bad.parquet")
+	code, stdout, stderr = runCLI(t, "validate", "--data", bad, "--out", converted)
+	if code != 1 || !strings.Contains(stdout, `row 2, column pdl1_tps: wrong type: "5%" (allowed: a number in [0, 100] %)`) || !strings.Contains(stdout, "(499 valid, 1 invalid)") ||
+		!strings.Contains(stderr, "bad.parquet not written: 1 invalid rows") {
+		t.Errorf("validate: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(converted); !os.IsNotExist(err) {
+		t.Errorf("a file with an invalid row was converted: %v", err)
+	}
+
+	// validate --out keeps the cohort as Parquet, typed by the schema: the
+	// same patients as the Parquet file the CSV came from, still labelled.
+	converted = filepath.Join(dir, "converted.parquet")
+	if code, _, stderr := runCLI(t, "validate", "--data", csvPath, "--out", converted); code != 0 || !strings.Contains(stderr, "wrote 500 SYNTHETIC patients to "+converted) {
+		t.Fatalf("validate --out: exit %d, %s", code, stderr)
+	}
+	ctx := context.Background()
+	want, err := data.ReadCohort(ctx, parquetPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := data.ReadCohort(ctx, converted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Error("the converted file's patients differ from the original's")
+	}
+	tr, err := data.OpenTable(ctx, converted, data.TableOptions{Columns: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if md := tr.Metadata(); md["abscopal.synthetic"] != "true" || md["abscopal.schema"] != "cohort/v1" {
+		t.Errorf("converted file's metadata %v", md)
+	}
+	if code, _, stderr := runCLI(t, "validate", "--data", csvPath, "--out", filepath.Join(dir, "c.csv")); code != 2 || !strings.Contains(stderr, "name it .parquet") {
+		t.Errorf("--out .csv: exit %d, %s", code, stderr)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/data"
@@ -35,6 +37,7 @@ func newValidateCmd() *cobra.Command {
 		asJSON     bool
 		maxProblem int64
 		noDupCheck bool
+		out        string
 	)
 	cmd := &cobra.Command{
 		Use:   "validate --data FILE",
@@ -42,11 +45,26 @@ func newValidateCmd() *cobra.Command {
 		Long: `validate reads a cohort file (Parquet or CSV) and reports its rows, its columns,
 the nulls in each column, and every invalid row with the column, the value and
 the allowed range. The exit status is 1 if the file cannot be read, does not
-have the required columns, or holds any invalid row.`,
+have the required columns, or holds any invalid row.
+
+With --out FILE.parquet, a file with no invalid row is also written there as a
+cohort Parquet file, each column of the schema's own type (a CSV's text
+parsed, an integer column cast to DOUBLE where the schema says float): the
+form to keep a cohort in. Columns outside the schema are left out; the
+synthetic label and abscopal's metadata go along. With any invalid row,
+nothing is written.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
 				return usageError{errors.New("--data is required")}
+			}
+			if out != "" {
+				if !strings.EqualFold(filepath.Ext(out), ".parquet") {
+					return usageError{fmt.Errorf("--out %s: a cohort file is written as Parquet: name it .parquet", out)}
+				}
+				if err := data.CheckWritable(out); err != nil {
+					return err
+				}
 			}
 			v := validation{Problems: []problem{}}
 			r, err := data.OpenCohort(cmd.Context(), path, data.CohortOptions{
@@ -65,12 +83,31 @@ have the required columns, or holds any invalid row.`,
 				return err
 			}
 			defer r.Close()
-			for {
-				if _, err := r.Next(cmd.Context()); err != nil {
-					if errors.Is(err, io.EOF) {
-						break
+			var w *data.CohortWriter
+			if out != "" {
+				md := map[string]string{}
+				for k, val := range r.Metadata() { // not pandas' or Spark's: they describe other columns
+					if strings.HasPrefix(k, "abscopal.") {
+						md[k] = val
 					}
+				}
+				if w, err = data.CreateCohort(out, data.CohortWriteOptions{Synthetic: r.Synthetic(), WriteOptions: data.WriteOptions{Metadata: md}}); err != nil {
 					return err
+				}
+				defer w.Abort() // a no-op once closed
+			}
+			for {
+				ps, err := r.Next(cmd.Context())
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				if w != nil {
+					if err := w.Write(ps); err != nil {
+						return err
+					}
 				}
 			}
 			v.Report = r.Report()
@@ -84,7 +121,20 @@ have the required columns, or holds any invalid row.`,
 				printValidation(cmd.OutOrStdout(), &v)
 			}
 			if v.Invalid > 0 {
+				if w != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s not written: %d invalid rows\n", out, v.Invalid)
+				}
 				return exitError{1}
+			}
+			if w != nil {
+				if err := w.Close(); err != nil {
+					return err
+				}
+				label := ""
+				if r.Synthetic() {
+					label = " SYNTHETIC"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d%s patients to %s (Parquet, the cohort schema's types)\n", v.Valid, label, out)
 			}
 			return nil
 		},
@@ -93,6 +143,7 @@ have the required columns, or holds any invalid row.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().Int64Var(&maxProblem, "max-problems", 0, "list at most this many problems (0: all); all are counted")
 	cmd.Flags().BoolVar(&noDupCheck, "no-duplicate-check", false, "do not check that patient_id values are unique (saves memory on huge files)")
+	cmd.Flags().StringVar(&out, "out", "", "also write the file, if it has no invalid row, as a cohort Parquet file (the schema's types) to this .parquet path")
 	return cmd
 }
 
