@@ -49,7 +49,7 @@ have the required columns, or holds any invalid row.
 
 With --out FILE.parquet, a file with no invalid row is also written there as a
 cohort Parquet file, each column of the schema's own type (a CSV's text
-parsed, an integer column cast to DOUBLE where the schema says float): the
+parsed; FLOAT and DECIMAL columns widened to DOUBLE, INT32 to INT64): the
 form to keep a cohort in. Columns outside the schema are left out; the
 synthetic label and abscopal's metadata go along. With any invalid row,
 nothing is written.`,
