@@ -331,6 +331,11 @@ func (r *CohortReader) Synthetic() bool { return Synthetic(r.report.Present, r.t
 // Metadata returns the file's key-value metadata (a CSV file's sidecar).
 func (r *CohortReader) Metadata() map[string]string { return r.tr.Metadata() }
 
+// Columns describes the columns read, in the batch's order: the schema's
+// present in the file, then the extra ones. A CSV file's schema columns are
+// read as text.
+func (r *CohortReader) Columns() []ColumnInfo { return r.tr.Columns() }
+
 // ExtraColumns describes the CohortOptions.Extra columns, in their order:
 // their kinds as read (a CSV file's typed from their values).
 func (r *CohortReader) ExtraColumns() []ColumnInfo {

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,7 @@ type Source struct {
 	next      func(ctx context.Context) ([]Record, error) // a batch of records, io.EOF at the end
 	synthetic bool
 	dropped   []string // built-in features whose inputs the file lacks
+	columns   []data.ColumnInfo
 	close     func() error
 	fieldInfo func(col string) (unit, definition string, ok bool)
 }
@@ -153,6 +155,9 @@ func (s *Source) Dropped() []string { return s.dropped }
 
 // Close releases the file.
 func (s *Source) Close() error { return s.close() }
+
+// Columns describes the columns read from the file, with their types there.
+func (s *Source) Columns() []data.ColumnInfo { return slices.Clone(s.columns) }
 
 // Kind returns the kind of a column of the file.
 func (s *Source) Kind(col string) data.Kind { return s.kindOf(col) }
@@ -393,6 +398,11 @@ type SourceOptions struct {
 	// which the records then give. Each must be in the file; with the
 	// built-in spec it may be outside the cohort schema (a centre).
 	Also []string
+	// OnInvalid, when set, is given every problem of every row with a value
+	// the spec cannot take (or, with the built-in spec, that breaks the
+	// cohort schema), and such rows are left out; without it the first
+	// ends the read. It must not keep the error: it holds patient values.
+	OnInvalid func(*data.RowError)
 }
 
 // OpenSource opens a cohort file (built-in spec) or any table (a
@@ -442,7 +452,11 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 				extra = append(extra, a)
 			}
 		}
-		cr, err := data.OpenCohort(ctx, path, data.CohortOptions{Extra: extra})
+		co := data.CohortOptions{Extra: extra}
+		if opts.OnInvalid != nil {
+			co.Policy, co.OnInvalid = data.SkipInvalid, opts.OnInvalid
+		}
+		cr, err := data.OpenCohort(ctx, path, co)
 		if err != nil {
 			return nil, err
 		}
@@ -494,6 +508,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			next:      next,
 			synthetic: isSynthetic(cols, md),
 			dropped:   dropped,
+			columns:   cr.Columns(),
 			close:     cr.Close,
 			fieldInfo: func(c string) (string, string, bool) {
 				f, ok := data.CohortField(c)
@@ -559,12 +574,15 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		if err != nil {
 			return nil, err
 		}
+		var bad []*data.RowError
+		problem := func(i int, fe *data.FieldError) {
+			bad = append(bad, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: fe})
+		}
 		for _, ci := range finite {
 			c := &b.Columns[ci]
 			for i, x := range c.Num {
 				if c.Valid[i] && math.IsInf(x, 0) {
-					return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: &data.FieldError{
-						Field: c.Name, Reason: data.ReasonRange, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a finite number; NaN or null for a missing value"}}
+					problem(i, &data.FieldError{Field: c.Name, Reason: data.ReasonRange, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a finite number; NaN or null for a missing value"})
 				}
 			}
 		}
@@ -574,8 +592,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			c := &b.Columns[ci]
 			for i, x := range c.Num {
 				if c.Valid[i] && x != math.Trunc(x) {
-					return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: &data.FieldError{
-						Field: c.Name, Reason: data.ReasonType, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a whole number"}}
+					problem(i, &data.FieldError{Field: c.Name, Reason: data.ReasonType, Value: strconv.FormatFloat(x, 'g', -1, 64), Allowed: "a whole number"})
 				}
 			}
 		}
@@ -586,16 +603,27 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			for i, x := range c.Num {
 				if c.Valid[i] {
 					if fe := spec.CheckValue(c.Name, x); fe != nil {
-						return nil, &data.RowError{File: path, Row: b.FirstRow + int64(i), FieldError: fe}
+						problem(i, fe)
 					}
 				}
 			}
 		}
+		slices.SortStableFunc(bad, func(x, y *data.RowError) int { return cmp.Compare(x.Row, y.Row) })
+		skip := map[int64]bool{}
+		for _, e := range bad {
+			if opts.OnInvalid == nil {
+				return nil, e // the first row's first problem
+			}
+			opts.OnInvalid(e)
+			skip[e.Row] = true
+		}
 		// The reader reuses its batch: copy it, so that records outlive it.
 		br := NewBatchRecords(b.Clone())
-		rs := make([]Record, br.Len())
-		for i := range rs {
-			rs[i] = br.Row(i)
+		rs := make([]Record, 0, br.Len())
+		for i := range br.Len() {
+			if !skip[b.FirstRow+int64(i)] {
+				rs = append(rs, br.Row(i))
+			}
 		}
 		return rs, nil
 	}
@@ -603,6 +631,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		kindOf:    func(c string) data.Kind { return kinds[c] },
 		next:      next,
 		synthetic: isSynthetic(cols, md),
+		columns:   tr.Columns(),
 		close:     tr.Close,
 		fieldInfo: func(string) (string, string, bool) { return "", "", false },
 	}, nil

@@ -91,6 +91,15 @@ type batchRow struct {
 	row int
 }
 
+// Numbered is implemented by the records read from a table: RowNumber is the
+// record's row in its file, counted from 1, for messages.
+type Numbered interface {
+	RowNumber() int64
+}
+
+// RowNumber implements Numbered.
+func (r batchRow) RowNumber() int64 { return r.br.b.FirstRow + int64(r.row) }
+
 func (r batchRow) Value(column string) data.Value {
 	i, ok := r.br.idx[column]
 	if !ok {

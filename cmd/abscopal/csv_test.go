@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -121,5 +122,50 @@ func TestCSVCohort(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "validate", "--data", csvPath, "--out", filepath.Join(dir, "c.csv")); code != 2 || !strings.Contains(stderr, "name it .parquet") {
 		t.Errorf("--out .csv: exit %d, %s", code, stderr)
+	}
+}
+
+// TestValidateSpec checks a researcher's CSV against a spec: every row's
+// problem listed in row order (an infinity, a value outside log1p's domain,
+// an id given twice), the target's counts, and the exit status.
+func TestValidateSpec(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(spec, []byte("id: id\ntarget: {column: y, positive: 1}\nfeatures:\n  - column: ldh\n    kind: numeric\n    transforms: [log1p]\n  - column: site\n    kind: categorical\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "own.csv")
+	if err := os.WriteFile(file, []byte("id,ldh,site,y,note\n"+
+		"007,210,a,1,x\n008,inf,b,0,x\n009,-4,a,,x\n007,180,b,0,x\n010,NA,,1,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "validate", "--data", file, "--spec", spec)
+	for _, want := range []string{
+		"rows:    5 (2 valid, 3 invalid)",
+		"target:  y (positive: 1): 2 positive, 0 negative, 0 null",
+		"columns: 4 of the spec's present",
+		file + ": row 2, column ldh: out of range: +Inf (allowed: a finite number; NaN or null for a missing value)\n" +
+			"  " + file + ": row 3, column ldh: out of range: -4 (allowed: above -1: the spec takes its log1p",
+		file + `: row 4, column id: duplicate id: "007": first seen in row 1`,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if code != 1 || t.Failed() {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, "validate", "--data", file, "--spec", spec, "--json", "--no-duplicate-check")
+	var v struct {
+		Valid, Invalid int
+		Target         targetCounts
+		Nulls          map[string]int
+	}
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil || code != 1 || v.Valid != 3 || v.Invalid != 2 ||
+		v.Target != (targetCounts{Column: "y", Positive: "1", Positives: 2, Negatives: 1}) || v.Nulls["ldh"] != 1 || v.Nulls["site"] != 1 {
+		t.Errorf("--json: exit %d, %+v (%v)\n%s", code, v, err, stdout)
+	}
+	if code, _, stderr := runCLI(t, "validate", "--data", file, "--spec", spec, "--out", filepath.Join(dir, "o.parquet")); code != 2 || !strings.Contains(stderr, "--out writes cohort files") {
+		t.Errorf("--spec with --out: exit %d, %s", code, stderr)
 	}
 }

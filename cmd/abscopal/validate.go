@@ -1,24 +1,50 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
 	"github.com/spf13/cobra"
 )
 
 // validation is what "abscopal validate --json" prints.
 type validation struct {
 	data.Report
-	Problems []problem `json:"problems"`
-	Omitted  int64     `json:"problems_omitted,omitempty"`
+	Spec     string        `json:"spec,omitempty"` // checked against this spec, not the cohort schema
+	Target   *targetCounts `json:"target,omitempty"`
+	Problems []problem     `json:"problems"`
+	Omitted  int64         `json:"problems_omitted,omitempty"`
+}
+
+// targetCounts are a spec's target column's values in the valid rows.
+type targetCounts struct {
+	Column    string `json:"column"`
+	Positive  string `json:"positive"` // the value that counts as positive
+	Positives int64  `json:"positives"`
+	Negatives int64  `json:"negatives"`
+	Nulls     int64  `json:"nulls"`
+}
+
+// add records a problem of a row, listing at most max (0: all) of them, and
+// counts the row invalid the first time one of its problems comes.
+func (v *validation) add(e *data.RowError, max int64) {
+	if max > 0 && int64(len(v.Problems)) >= max {
+		v.Omitted++
+	} else {
+		v.Problems = append(v.Problems, problem{Row: e.Row, Column: e.Field, Reason: string(e.Reason),
+			Value: e.Value, Allowed: e.Allowed, Detail: e.Detail, Message: e.Error()})
+	}
 }
 
 type problem struct {
@@ -38,6 +64,7 @@ func newValidateCmd() *cobra.Command {
 		maxProblem int64
 		noDupCheck bool
 		out        string
+		specPath   string
 	)
 	cmd := &cobra.Command{
 		Use:   "validate --data FILE",
@@ -52,11 +79,22 @@ cohort Parquet file, each column of the schema's own type (a CSV's text
 parsed; FLOAT and DECIMAL columns widened to DOUBLE, INT32 to INT64): the
 form to keep a cohort in. Columns outside the schema are left out; the
 synthetic label and abscopal's metadata go along. With any invalid row,
-nothing is written.`,
+nothing is written.
+
+With --spec, a researcher's file is checked against the spec instead: the
+columns it names and their types, and every value a feature cannot take (an
+infinity, a value outside a transform's domain, a fraction of a fraction),
+the target's positives, negatives and nulls, and ids given twice.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
 				return usageError{errors.New("--data is required")}
+			}
+			if specPath != "" {
+				if out != "" {
+					return usageError{errors.New("--out writes cohort files; with --spec, abscopal features exports the spec's columns")}
+				}
+				return validateSpec(cmd, path, specPath, maxProblem, !noDupCheck, asJSON)
 			}
 			if out != "" {
 				if !strings.EqualFold(filepath.Ext(out), ".parquet") {
@@ -70,14 +108,7 @@ nothing is written.`,
 			r, err := data.OpenCohort(cmd.Context(), path, data.CohortOptions{
 				Policy:            data.SkipInvalid,
 				CheckDuplicateIDs: !noDupCheck,
-				OnInvalid: func(e *data.RowError) {
-					if maxProblem > 0 && int64(len(v.Problems)) >= maxProblem {
-						v.Omitted++
-						return
-					}
-					v.Problems = append(v.Problems, problem{Row: e.Row, Column: e.Field, Reason: string(e.Reason),
-						Value: e.Value, Allowed: e.Allowed, Detail: e.Detail, Message: e.Error()})
-				},
+				OnInvalid:         func(e *data.RowError) { v.add(e, maxProblem) },
 			})
 			if err != nil {
 				return err
@@ -143,14 +174,25 @@ nothing is written.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().Int64Var(&maxProblem, "max-problems", 0, "list at most this many problems (0: all); all are counted")
 	cmd.Flags().BoolVar(&noDupCheck, "no-duplicate-check", false, "do not check that patient_id values are unique (saves memory on huge files)")
+	cmd.Flags().StringVar(&specPath, "spec", "", "check a researcher's file against this feature spec (YAML or JSON) instead of the cohort schema")
 	cmd.Flags().StringVar(&out, "out", "", "also write the file, if it has no invalid row, as a cohort Parquet file (the schema's types) to this .parquet path")
 	return cmd
 }
 
 func printValidation(w io.Writer, v *validation) {
 	fmt.Fprintf(w, "file:    %s\n", v.File)
+	if v.Spec != "" {
+		fmt.Fprintf(w, "spec:    %s\n", v.Spec)
+	}
 	fmt.Fprintf(w, "rows:    %d (%d valid, %d invalid)\n", v.Rows, v.Valid, v.Invalid)
-	fmt.Fprintf(w, "columns: %d of the cohort schema present", len(v.Present))
+	if t := v.Target; t != nil {
+		fmt.Fprintf(w, "target:  %s (positive: %s): %d positive, %d negative, %d null (left out of training)\n", t.Column, t.Positive, t.Positives, t.Negatives, t.Nulls)
+	}
+	if v.Spec != "" {
+		fmt.Fprintf(w, "columns: %d of the spec's present", len(v.Present))
+	} else {
+		fmt.Fprintf(w, "columns: %d of the cohort schema present", len(v.Present))
+	}
 	if len(v.Absent) > 0 {
 		fmt.Fprintf(w, "; absent (read as null): %v", v.Absent)
 	}
@@ -189,4 +231,98 @@ func printValidation(w io.Writer, v *validation) {
 	for _, r := range reasons {
 		fmt.Fprintf(w, "  %-24s %d\n", r+":", v.ByReason[data.Reason(r)])
 	}
+}
+
+// validateSpec checks a researcher's file against a feature spec: the
+// columns the spec reads and every row's values, as train would take them,
+// with every problem listed rather than the first.
+func validateSpec(cmd *cobra.Command, path, specPath string, maxProblem int64, checkIDs, asJSON bool) error {
+	spec, err := features.LoadSpec(specPath)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	v := validation{Spec: specPath, Problems: []problem{}}
+	v.Report = data.Report{File: path, ByReason: map[data.Reason]int64{}, Nulls: map[string]int64{}, Types: map[string]string{}}
+	lastBad := int64(0)
+	src, err := features.OpenSource(ctx, path, spec, features.SourceOptions{OnInvalid: func(e *data.RowError) {
+		v.add(e, maxProblem)
+		v.ByReason[e.Reason]++
+		if e.Row != lastBad {
+			v.Invalid++
+			lastBad = e.Row
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	cols := src.Columns()
+	for _, c := range cols {
+		v.Present = append(v.Present, c.Name)
+		v.Types[c.Name] = c.Type
+	}
+	for _, c := range spec.Columns() {
+		if !slices.Contains(v.Present, c) {
+			v.Absent = append(v.Absent, c)
+		}
+	}
+	t := spec.Target.Column
+	if slices.Contains(v.Present, t) {
+		v.Target = &targetCounts{Column: t, Positive: fmt.Sprint(spec.Target.Positive)}
+	}
+	seen := map[string]int64{} // id: its first row
+	err = src.Each(ctx, func(r features.Record) error {
+		if id := r.Value(spec.ID); checkIDs && spec.ID != "" && id.Valid {
+			key := id.Format(src.Kind(spec.ID))
+			var row int64
+			if n, ok := r.(features.Numbered); ok {
+				row = n.RowNumber()
+			}
+			if first, dup := seen[key]; dup {
+				v.add(&data.RowError{File: path, Row: row, FieldError: &data.FieldError{Field: spec.ID, Reason: data.ReasonDuplicateID,
+					Value: strconv.Quote(key), Detail: fmt.Sprintf("first seen in row %d", first)}}, maxProblem)
+				v.ByReason[data.ReasonDuplicateID]++
+				v.Invalid++
+				return nil
+			}
+			seen[key] = row
+		}
+		v.Valid++
+		for _, c := range v.Present {
+			if !r.Value(c).Valid {
+				v.Nulls[c]++
+			}
+		}
+		if v.Target != nil {
+			switch positive, ok := spec.Label(r); {
+			case !ok:
+				v.Target.Nulls++
+			case positive:
+				v.Target.Positives++
+			default:
+				v.Target.Negatives++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	v.Rows = v.Valid + v.Invalid
+	// Ids given twice come to light after their batch's other problems.
+	slices.SortStableFunc(v.Problems, func(a, b problem) int { return cmp.Compare(a.Row, b.Row) })
+	if asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	} else {
+		printValidation(cmd.OutOrStdout(), &v)
+	}
+	if v.Invalid > 0 {
+		return exitError{1}
+	}
+	return nil
 }
