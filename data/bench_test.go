@@ -82,8 +82,10 @@ func (h *heapPeak) report(b *testing.B, path string) {
 
 // BenchmarkStreamCohort reads, validates and converts every row to a Patient,
 // keeping none: the memory it needs is one batch.
-func BenchmarkStreamCohort(b *testing.B) {
-	path := benchCohort(b)
+func BenchmarkStreamCohort(b *testing.B) { streamCohort(b, benchCohort(b)) }
+
+// streamCohort reads the cohort at path through the cohort reader b.N times.
+func streamCohort(b *testing.B, path string) {
 	ctx := context.Background()
 	h := newHeapPeak()
 	b.ResetTimer()
@@ -241,36 +243,7 @@ func benchCohortCSV(b *testing.B) string {
 // BenchmarkStreamCohortCSV is BenchmarkStreamCohort on the same cohort as
 // CSV: the first pass that types the columns, then the parse of every field
 // against the schema.
-func BenchmarkStreamCohortCSV(b *testing.B) {
-	path := benchCohortCSV(b)
-	ctx := context.Background()
-	h := newHeapPeak()
-	b.ResetTimer()
-	for range b.N {
-		r, err := data.OpenCohort(ctx, path, data.CohortOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows := 0
-		for {
-			ps, err := r.Next(ctx)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			rows += len(ps)
-			h.sample()
-		}
-		r.Close()
-		if rows != benchRows {
-			b.Fatalf("read %d rows, want %d", rows, benchRows)
-		}
-	}
-	b.StopTimer()
-	h.report(b, path)
-}
+func BenchmarkStreamCohortCSV(b *testing.B) { streamCohort(b, benchCohortCSV(b)) }
 
 // BenchmarkStreamPeerEncodingCSV is the CSV reading's peer: encoding/csv
 // splitting the same file into fields, once, with no typing or validation

@@ -249,17 +249,7 @@ func (s *csvSource) next(path string, cols []ColumnInfo, b *Batch, firstRow int6
 // appendText appends one CSV field to the column, as its kind.
 func (c *Column) appendText(s string) error {
 	if isNullText(s) {
-		c.Valid = append(c.Valid, false)
-		switch c.Kind {
-		case KindFloat:
-			c.Num = append(c.Num, 0)
-		case KindInt:
-			c.Num, c.Int = append(c.Num, 0), append(c.Int, 0)
-		case KindBool:
-			c.Bool = append(c.Bool, false)
-		default:
-			c.Str = append(c.Str, "")
-		}
+		c.appendNull()
 		return nil
 	}
 	t := strings.TrimSpace(s)

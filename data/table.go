@@ -573,17 +573,7 @@ func (cc *columnCursor) close() {
 // append decodes one Parquet value into the column.
 func (c *Column) append(v parquet.Value) {
 	if v.IsNull() {
-		c.Valid = append(c.Valid, false)
-		switch c.Kind {
-		case KindFloat:
-			c.Num = append(c.Num, 0)
-		case KindInt:
-			c.Num, c.Int = append(c.Num, 0), append(c.Int, 0)
-		case KindBool:
-			c.Bool = append(c.Bool, false)
-		case KindString:
-			c.Str = append(c.Str, "")
-		}
+		c.appendNull()
 		return
 	}
 	switch c.Kind {
@@ -620,6 +610,21 @@ func (c *Column) append(v parquet.Value) {
 			s = c.internText(string(b))
 		}
 		c.Valid, c.Str = append(c.Valid, true), append(c.Str, s)
+	}
+}
+
+// appendNull appends a null: invalid, with its kind's zero value.
+func (c *Column) appendNull() {
+	c.Valid = append(c.Valid, false)
+	switch c.Kind {
+	case KindFloat:
+		c.Num = append(c.Num, 0)
+	case KindInt:
+		c.Num, c.Int = append(c.Num, 0), append(c.Int, 0)
+	case KindBool:
+		c.Bool = append(c.Bool, false)
+	case KindString:
+		c.Str = append(c.Str, "")
 	}
 }
 

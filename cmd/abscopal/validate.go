@@ -142,14 +142,8 @@ the target's positives, negatives and nulls, and ids given twice.`,
 				}
 			}
 			v.Report = r.Report()
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(v); err != nil {
-					return err
-				}
-			} else {
-				printValidation(cmd.OutOrStdout(), &v)
+			if err := v.print(cmd.OutOrStdout(), asJSON); err != nil {
+				return err
 			}
 			if v.Invalid > 0 {
 				if w != nil {
@@ -177,6 +171,17 @@ the target's positives, negatives and nulls, and ids given twice.`,
 	cmd.Flags().StringVar(&specPath, "spec", "", "check a researcher's file against this feature spec (YAML or JSON) instead of the cohort schema")
 	cmd.Flags().StringVar(&out, "out", "", "also write the file, if it has no invalid row, as a cohort Parquet file (the schema's types) to this .parquet path")
 	return cmd
+}
+
+// print writes the report as a table, or as JSON.
+func (v *validation) print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	printValidation(w, v)
+	return nil
 }
 
 func printValidation(w io.Writer, v *validation) {
@@ -312,14 +317,8 @@ func validateSpec(cmd *cobra.Command, path, specPath string, maxProblem int64, c
 	v.Rows = v.Valid + v.Invalid
 	// Ids given twice come to light after their batch's other problems.
 	slices.SortStableFunc(v.Problems, func(a, b problem) int { return cmp.Compare(a.Row, b.Row) })
-	if asJSON {
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-	} else {
-		printValidation(cmd.OutOrStdout(), &v)
+	if err := v.print(cmd.OutOrStdout(), asJSON); err != nil {
+		return err
 	}
 	if v.Invalid > 0 {
 		return exitError{1}
