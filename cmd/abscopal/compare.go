@@ -256,6 +256,14 @@ func compareRepeats(c *comparison, runs [][]*train.Result) error {
 	return nil
 }
 
+// minusBest is the table's cell of a's AUC difference from the best.
+func (c *comparison) minusBest(a comparedAlgo) string {
+	if a.Algo == c.Best {
+		return "best"
+	}
+	return fmt.Sprintf("%+.3f (%+.3f to %+.3f)", a.MinusBest, a.MinusBestCI[0], a.MinusBestCI[1])
+}
+
 func printComparison(w io.Writer, c *comparison) {
 	if c.FoldsBy != "" {
 		fmt.Fprintf(w, "%d rows (%d positive), cross-validation by %s (%d folds, each holding out one value): the same folds for every algorithm\n", c.Rows, c.Positives, c.FoldsBy, c.Folds)
@@ -274,12 +282,8 @@ func printComparison(w io.Writer, c *comparison) {
 		fmt.Fprintln(tw, "ALGO\tFOLD AUC (REPEATS' RANGE)\tPOOLED AUC\tBRIER\tLOG LOSS\tCAL. SLOPE\tFOLD AUC - BEST (95% CI)")
 		for _, a := range c.Algos {
 			m := a.Repeated
-			diff := "best"
-			if a.Algo != c.Best {
-				diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f)", a.MinusBest, a.MinusBestCI[0], a.MinusBestCI[1])
-			}
 			fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.3f\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.FoldAUC, slices.Min(m.RepeatFoldAUCs), slices.Max(m.RepeatFoldAUCs),
-				m.AUC, m.Brier, m.LogLoss, m.CalSlope, diff)
+				m.AUC, m.Brier, m.LogLoss, m.CalSlope, c.minusBest(a))
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "\nFold AUC: the mean over the %d test folds (%d repeats x %d) of each fold's AUC; the range is of the repeats' means.\n"+
@@ -293,11 +297,7 @@ func printComparison(w io.Writer, c *comparison) {
 	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tAUC - BEST (95% CI)")
 	for _, a := range c.Algos {
 		m := a.Metrics
-		diff := "best"
-		if a.Algo != c.Best {
-			diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f)", a.MinusBest, a.MinusBestCI[0], a.MinusBestCI[1])
-		}
-		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, diff)
+		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, c.minusBest(a))
 	}
 	tw.Flush()
 	printFoldLambdas(w, c)
