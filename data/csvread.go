@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrCSV is wrapped by every error about a CSV file's structure: no header,
@@ -170,6 +171,11 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 	}
 	header = slices.Clone(header)
 	header[0] = strings.TrimPrefix(header[0], "\ufeff") // the byte-order mark Excel writes
+	for j, name := range header {
+		if !utf8.ValidString(name) {
+			return nil, nil, fmt.Errorf("%s: %w: the header's column %d is %v", path, ErrCSV, j+1, errNotUTF8)
+		}
+	}
 	if len(header) == 1 && strings.Contains(header[0], ";") {
 		return nil, nil, fmt.Errorf("%s: %w: the header is separated by semicolons; abscopal reads comma-separated values (in Excel: CSV UTF-8, comma delimited)", path, ErrCSV)
 	}
@@ -238,7 +244,10 @@ func (s *csvSource) next(path string, cols []ColumnInfo, b *Batch, firstRow int6
 		for i, info := range cols {
 			if err := b.Columns[i].appendText(rec[info.index]); err != nil {
 				line, _ := s.r.FieldPos(info.index)
-				return 0, fmt.Errorf("%s: %w: row %d (line %d), column %s: %v; the file changed since it was opened", path, ErrCSV, firstRow+int64(got), line, info.Name, err)
+				if !errors.Is(err, errNotUTF8) {
+					err = fmt.Errorf("%w; the file changed since it was opened", err)
+				}
+				return 0, fmt.Errorf("%s: %w: row %d (line %d), column %s: %v", path, ErrCSV, firstRow+int64(got), line, info.Name, err)
 			}
 		}
 		got++
@@ -273,10 +282,18 @@ func (c *Column) appendText(s string) error {
 		}
 		c.Valid, c.Bool = append(c.Valid, true), append(c.Bool, v)
 	default:
+		if !utf8.ValidString(s) {
+			return errNotUTF8
+		}
 		c.Valid, c.Str = append(c.Valid, true), append(c.Str, c.internText(s))
 	}
 	return nil
 }
+
+// errNotUTF8 is a text field in another encoding: most often a Windows
+// code page, which Excel's "CSV (Comma delimited)" writes. Passed on, it
+// would make Parquet outputs that other tools refuse to read.
+var errNotUTF8 = errors.New(`not UTF-8 text: the file is likely in a Windows code page (Excel's "CSV (Comma delimited)"); save it as "CSV UTF-8"`)
 
 // ParseText reads a CSV field as a value of the field's kind: a number for
 // float and int fields (an int field's whole-number check is Check's, so

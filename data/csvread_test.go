@@ -118,6 +118,7 @@ func TestCSVMalformed(t *testing.T) {
 		{"duplicate column", "id,alc,alc\na,1,2\n", `column "alc" appears twice in the header (columns 2 and 3)`},
 		{"short row", "id,alc\na,1\nb\n", "line 3: wrong number of fields"},
 		{"stray quote", "id,alc\na\"b,1\n", "line 2: bare \""},
+		{"Windows-1252 header", "id,gr\xf6\xdfe\na,1\n", "the header's column 2 is not UTF-8 text"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, "bad.csv", tt.text)
@@ -350,5 +351,16 @@ func TestCohortCSVExtraColumns(t *testing.T) {
 	cols := r.ExtraColumns()
 	if len(ps) != 2 || len(cols) != 1 || cols[0].Kind != KindInt || extras[1][0] != Float(2) || !reflect.DeepEqual(r.Report().Ignored, []string{"site_name"}) {
 		t.Errorf("patients %d, extra columns %+v, values %v, ignored %v", len(ps), cols, extras, r.Report().Ignored)
+	}
+}
+
+// TestCSVNotUTF8: a text field in a Windows code page (an "é" in
+// Windows-1252) is refused naming row, line and column, and the way out.
+func TestCSVNotUTF8(t *testing.T) {
+	path := writeFile(t, "t.csv", "patient_id,ici_class\nok,pd1\nren\xe9,pd1\n")
+	_, err := ReadCohort(context.Background(), path)
+	if !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), `row 2 (line 3), column patient_id: not UTF-8 text`) || !strings.Contains(err.Error(), `save it as "CSV UTF-8"`) ||
+		strings.Contains(err.Error(), "changed since") {
+		t.Errorf("err = %v", err)
 	}
 }
