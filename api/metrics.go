@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/abscopal/abscopal/models"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -26,6 +27,11 @@ type metrics struct {
 	loadSeconds prometheus.Histogram
 	loadErrors  prometheus.Counter
 	loaded      prometheus.Gauge
+	// modelInfo is 1 for each model served, labelled with what an operator
+	// checks after a deployment or a reload: its version, its algorithm,
+	// the target it answers on /v1, and whether synthetic data trained it
+	// (an alert belongs on a synthetic model served in production).
+	modelInfo *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -67,9 +73,16 @@ func newMetrics() *metrics {
 			Name: "abscopal_model_load_errors_total", Help: "Failed loads of the registry (the previous models stay)."}),
 		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "abscopal_models_loaded", Help: "Models being served."}),
+		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "abscopal_model_info", Help: "1 for each model served: its version, algorithm, target, whether it answers that target on /v1, and whether synthetic data trained it."},
+			[]string{"model", "version", "algo", "target", "v1", "synthetic"}),
 	}
+	bi := buildinfo.Read()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "abscopal_build_info", Help: "1, labelled with the running binary's version, commit and Go version.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "go_version": bi.GoVersion}})
+	build.Set(1)
 	m.reg.MustRegister(m.requests, m.clients, m.rateLimited, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.modelInfo, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

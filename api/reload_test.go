@@ -100,6 +100,22 @@ func TestHotReload(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
+	// /metrics names the versions served now, and only those.
+	rec := httptest.NewRecorder()
+	srv.Engine().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`abscopal_model_info{algo="logistic",model="abscopal",synthetic="true",target="abscopal_response",v1="true",version="` + v2 + `"} 1`,
+		`abscopal_model_info{algo="logistic",model="response",synthetic="true",target="objective_response",v1="true",version="v1"} 1`,
+		`abscopal_build_info{commit="`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(rec.Body.String(), "_info{"))
+		}
+	}
+	if strings.Contains(rec.Body.String(), `model="abscopal",synthetic="true",target="abscopal_response",v1="true",version="v1"`) {
+		t.Error("/metrics still reports the version no longer served")
+	}
+
 	// A tampered registry must not replace good models.
 	os.WriteFile(filepath.Join(dir, "abscopal", v2, "card.md"), []byte("edited"), 0o644)
 	if err := srv.Reload(); err == nil {
@@ -111,7 +127,7 @@ func TestHotReload(t *testing.T) {
 	// The card served is the one verified with the served model, not the
 	// edited file (which was read per request, and came out empty once the
 	// manifest no longer matched).
-	rec := httptest.NewRecorder()
+	rec = httptest.NewRecorder()
 	srv.Engine().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/models/abscopal", nil))
 	var shown struct {
 		Card string `json:"card"`

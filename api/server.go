@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,6 +176,12 @@ func (s *Server) Reload() error {
 	}
 	s.set.Store(set)
 	s.metrics.loaded.Set(float64(len(set.byName)))
+	s.metrics.modelInfo.Reset()
+	for _, m := range set.byName {
+		b := m.Bundle
+		v1 := set.byTarget[b.Target] == m
+		s.metrics.modelInfo.WithLabelValues(b.Name, m.Version, b.Algo, b.Target, strconv.FormatBool(v1), strconv.FormatBool(b.Synthetic())).Set(1)
+	}
 	for _, m := range set.sorted() {
 		s.log.Info("model loaded", "model", m.Bundle.Name, "version", m.Version, "target", m.Bundle.Target, "algo", m.Bundle.Algo)
 	}
