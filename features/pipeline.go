@@ -62,6 +62,9 @@ type Fitted struct {
 	// MissingIndicator adds a 0/1 output that is 1 when the value was
 	// imputed; fitted when any training row lacked the value.
 	MissingIndicator bool `json:"missing_indicator"`
+	// Missing is the number of training rows that lacked the value (of the
+	// pipeline's TrainingRows), for the model card.
+	Missing int `json:"missing"`
 	// RawMin and RawMax bound the training values before transforms, for
 	// out-of-range warnings.
 	RawMin float64 `json:"raw_min,omitempty"`
@@ -241,7 +244,7 @@ func (f *Fitted) fit(records []Record) error {
 		}
 		return &FitError{Feature: f.Name, Message: fmt.Sprintf("%s null in all %d training rows: nothing to learn from", src, len(records))}
 	}
-	f.MissingIndicator = missing > 0
+	f.MissingIndicator, f.Missing = missing > 0, missing
 	switch f.Kind {
 	case Numeric:
 		sort.Float64s(nums)

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"strings"
 
+	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -245,6 +246,7 @@ func Card(b *models.Bundle, res *Result) string {
 	fmt.Fprintf(&w, "| inputs | %d features, %d model inputs after encoding |\n\n", len(res.Pipeline.Features), res.Pipeline.NumOutputs())
 	w.WriteString("Missing inputs are imputed (median, or most frequent value) by a pipeline fitted on the training rows, with an\n")
 	w.WriteString("indicator where training rows had gaps; the API reports every imputed input.\n\n")
+	writeMissing(&w, res.Pipeline)
 	if s := res.SampleSize; s != nil {
 		w.WriteString("## Sample size\n\n")
 		w.WriteString(s.Describe(b.Algo))
@@ -347,7 +349,51 @@ func Card(b *models.Bundle, res *Result) string {
 	}
 	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
 	w.WriteString("| 5-6 data source, outcome | Data; target above |\n| 7 predictors | bundle.json `pipeline.spec` |\n")
-	w.WriteString("| 8 sample size | Data; Sample size |\n| 9 missing data | Data |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
+	w.WriteString("| 8 sample size | Data; Sample size |\n| 9 missing data | Data (missing values by feature) |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
 	w.WriteString("| 12e calibration | Calibration |\n| 15 performance with uncertainty | Performance |\n| 24 intended use, limitations | Intended use; Caveats |\n")
 	return w.String()
+}
+
+// writeMissing tabulates, for the card, the training rows that lacked each
+// feature and what stood in for the value (TRIPOD+AI: the amount of missing
+// data by predictor, and how it was handled).
+func writeMissing(w *strings.Builder, p *features.Pipeline) {
+	var rows []string
+	for i := range p.Features {
+		f := &p.Features[i]
+		if f.Missing == 0 {
+			continue
+		}
+		var with string
+		switch {
+		case f.Kind == features.Categorical:
+			with = "most frequent level, " + f.ImputeLevel
+		case f.Kind == features.Boolean:
+			with = fmt.Sprintf("most frequent value, %v", f.Impute == 1)
+		case len(f.Transforms) == 0:
+			with = fmt.Sprintf("median, %.4g", f.Impute)
+		default:
+			with = fmt.Sprintf("median, %.4g after %s", f.Impute, transformNames(f.Transforms))
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %d (%.1f%%) | %s |\n", f.Name, f.Missing, 100*float64(f.Missing)/float64(max(1, p.TrainingRows)), with))
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(w, "No training row lacked any of the %d features.\n\n", len(p.Features))
+		return
+	}
+	fmt.Fprintf(w, "Training rows lacking each feature (%d of %d features have gaps; the others none):\n\n", len(rows), len(p.Features))
+	w.WriteString("| feature | rows missing | imputed with |\n|---|---|---|\n")
+	for _, r := range rows {
+		w.WriteString(r)
+	}
+	w.WriteString("\n")
+}
+
+// transformNames lists transforms as a spec writes them: "log1p, clip".
+func transformNames(ts []features.Transform) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Op
+	}
+	return strings.Join(names, ", ")
 }

@@ -529,3 +529,55 @@ func TestRunProgress(t *testing.T) {
 		t.Errorf("progress %q, want %q", got, want)
 	}
 }
+
+// TestCardMissing: the card counts, per feature, the training rows that
+// lacked it (counted here from the records) and says what stood in.
+func TestCardMissing(t *testing.T) {
+	rs := records(synth.Generate(600, 3))
+	missing := func(col string) int {
+		n := 0
+		for _, r := range rs {
+			if !r.Value(col).Valid {
+				n++
+			}
+		}
+		return n
+	}
+	res, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), rs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.Bundle("m", res, models.TrainingInfo{Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := train.Card(b, res)
+	alc, mhc1 := missing("alc"), missing("mhc1_status")
+	if alc == 0 || mhc1 == 0 {
+		t.Fatalf("the cohort lacks no alc (%d) or mhc1_status (%d): this test's premise is gone", alc, mhc1)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("| alc | %d (%.1f%%) | median, ", alc, 100*float64(alc)/600),
+		" after log1p |",
+		fmt.Sprintf("| mhc1_status | %d (%.1f%%) | most frequent level, ", mhc1, 100*float64(mhc1)/600),
+		"| 9 missing data | Data (missing values by feature) |",
+	} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card lacks %q:\n%s", want, card)
+		}
+	}
+	own, err := features.ParseSpec("s.yaml", []byte("target: {column: objective_response, positive: true}\nfeatures:\n  - column: age\n    kind: numeric\n  - column: sex\n    kind: categorical\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = train.Run(context.Background(), own, rs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = train.Bundle("m", res, models.TrainingInfo{Synthetic: true}); err != nil {
+		t.Fatal(err)
+	}
+	if card := train.Card(b, res); !strings.Contains(card, "No training row lacked any of the 2 features.") {
+		t.Errorf("card of complete data:\n%s", card)
+	}
+}
