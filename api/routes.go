@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -89,15 +90,19 @@ func (s *Server) observe(c *gin.Context) {
 	d := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 	s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
-	attrs := []any{"request_id", c.GetString("request_id"), "method", c.Request.Method, "route", route,
-		"status", status, "latency_ms", float64(d.Microseconds()) / 1000, "bytes", c.Writer.Size()}
+	// Typed attributes (LogAttrs) rather than key-value pairs: no boxing,
+	// on a line written for every request.
+	var buf [8]slog.Attr
+	attrs := append(buf[:0], slog.String("request_id", c.GetString("request_id")), slog.String("method", c.Request.Method),
+		slog.String("route", route), slog.Int("status", status), slog.Float64("latency_ms", float64(d.Microseconds())/1000),
+		slog.Int("bytes", c.Writer.Size()))
 	if m := c.GetString(logModels); m != "" {
-		attrs = append(attrs, "models", m) // which versions answered: traceable after a reload
+		attrs = append(attrs, slog.String("models", m)) // which versions answered: traceable after a reload
 	}
 	if cl := c.GetString(logClient); cl != "" {
-		attrs = append(attrs, "client", cl) // who asked, for an audit
+		attrs = append(attrs, slog.String("client", cl)) // who asked, for an audit
 	}
-	s.log.Info("request", attrs...)
+	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 // logModels is the context key under which a handler that scored patients
