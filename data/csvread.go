@@ -17,7 +17,7 @@ import (
 
 // ErrCSV is wrapped by every error about a CSV file's structure: no header,
 // a duplicate or semicolon-separated header, a row of the wrong width, a
-// stray quote.
+// stray quote, text that is not UTF-8.
 var ErrCSV = errors.New("malformed CSV file")
 
 // IsCSV reports whether path names a CSV file (by its extension, any case):
