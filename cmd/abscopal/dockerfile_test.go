@@ -96,21 +96,29 @@ func TestDockerfileCommands(t *testing.T) {
 	entry := append(execForm(t, "ENTRYPOINT", ins["ENTRYPOINT"]), execForm(t, "CMD", ins["CMD"])...)
 	health := strings.TrimSpace(ins["HEALTHCHECK"][strings.Index(ins["HEALTHCHECK"], "CMD ")+4:])
 	for _, args := range [][]string{entry, execForm(t, "HEALTHCHECK CMD", health)} {
-		if args[0] != "/usr/local/bin/abscopal" {
-			t.Errorf("%v does not run the installed binary", args)
-			continue
-		}
-		root := newRootCmd(io.Discard, io.Discard)
-		sub, rest, err := root.Find(args[1:])
-		if err != nil || sub == root {
-			t.Errorf("%v: no such command: %v", args, err)
-			continue
-		}
-		if err := sub.ParseFlags(rest); err != nil || len(sub.Flags().Args()) != 0 {
-			t.Errorf("%v: the flags are refused: %v", args, err)
-		}
+		checkCommandLine(t, args)
 	}
 	if entry[1] != "serve" || !strings.Contains(strings.Join(entry, " "), "--registry /registry") || ins["VOLUME"] != `["/registry"]` {
 		t.Errorf("entrypoint %v, volume %s: want serve on the /registry volume", entry, ins["VOLUME"])
+	}
+}
+
+// checkCommandLine checks that args, a command line of a deployment (the
+// image's entrypoint, a systemd unit's ExecStart), runs the installed
+// binary with a command and flags it accepts.
+func checkCommandLine(t *testing.T, args []string) {
+	t.Helper()
+	if len(args) < 2 || args[0] != "/usr/local/bin/abscopal" {
+		t.Errorf("%v does not run the installed binary", args)
+		return
+	}
+	root := newRootCmd(io.Discard, io.Discard)
+	sub, rest, err := root.Find(args[1:])
+	if err != nil || sub == root {
+		t.Errorf("%v: no such command: %v", args, err)
+		return
+	}
+	if err := sub.ParseFlags(rest); err != nil || len(sub.Flags().Args()) != 0 {
+		t.Errorf("%v: the flags are refused: %v", args, err)
 	}
 }
