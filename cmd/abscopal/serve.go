@@ -31,7 +31,7 @@ type serveFlags struct {
 
 func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.addr, "addr", ":8080", "listen address")
-	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives (also: ABSCOPAL_TOKENS, comma-separated)")
+	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives (also: ABSCOPAL_TOKENS, the same entries comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
 	cmd.Flags().Float64Var(&f.rateLimit, "rate-limit", 0, "most requests per second on /v1 and /v2 from each client (a named client by its name, others by address); over it: 429 with Retry-After (0: no limit)")
@@ -42,8 +42,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 }
 
 // tokens reads the bearer tokens: the file's non-empty, non-comment lines,
-// each a token or a client's name and its token ("ehr-prod 3f9c..."), and
-// ABSCOPAL_TOKENS's comma-separated tokens (without names).
+// and ABSCOPAL_TOKENS's comma-separated entries, each a token or a client's
+// name and its token ("ehr-prod 3f9c...").
 func (f *serveFlags) tokens() ([]api.Token, error) {
 	var out []api.Token
 	if f.tokensFile != "" {
@@ -58,14 +58,11 @@ func (f *serveFlags) tokens() ([]api.Token, error) {
 			if t == "" || strings.HasPrefix(t, "#") {
 				continue
 			}
-			switch fields := strings.Fields(t); len(fields) {
-			case 1:
-				out = append(out, api.Token{Secret: fields[0]})
-			case 2:
-				out = append(out, api.Token{Client: fields[0], Secret: fields[1]})
-			default:
-				return nil, fmt.Errorf("--tokens-file %s: line %d: %d fields (allowed: a token, or a client name and its token)", f.tokensFile, line, len(fields))
+			tok, err := parseToken(t)
+			if err != nil {
+				return nil, fmt.Errorf("--tokens-file %s: line %d: %w", f.tokensFile, line, err)
 			}
+			out = append(out, tok)
 		}
 		if err := sc.Err(); err != nil {
 			return nil, fmt.Errorf("--tokens-file: %w", err)
@@ -74,9 +71,13 @@ func (f *serveFlags) tokens() ([]api.Token, error) {
 			return nil, fmt.Errorf("--tokens-file %s holds no token", f.tokensFile)
 		}
 	}
-	for _, t := range strings.Split(os.Getenv("ABSCOPAL_TOKENS"), ",") {
+	for i, t := range strings.Split(os.Getenv("ABSCOPAL_TOKENS"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, api.Token{Secret: t})
+			tok, err := parseToken(t)
+			if err != nil {
+				return nil, fmt.Errorf("ABSCOPAL_TOKENS: entry %d: %w", i+1, err)
+			}
+			out = append(out, tok)
 		}
 	}
 	return out, nil
@@ -199,4 +200,17 @@ cross a network.`,
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
 	f.register(cmd)
 	return cmd
+}
+
+// parseToken reads "TOKEN" or "NAME TOKEN". The error never holds the
+// entry: it is a secret.
+func parseToken(entry string) (api.Token, error) {
+	switch fields := strings.Fields(entry); len(fields) {
+	case 1:
+		return api.Token{Secret: fields[0]}, nil
+	case 2:
+		return api.Token{Client: fields[0], Secret: fields[1]}, nil
+	default:
+		return api.Token{}, fmt.Errorf("%d fields (allowed: a token, or a client name and its token)", len(fields))
+	}
 }

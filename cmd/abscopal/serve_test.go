@@ -43,20 +43,25 @@ func TestPortInUse(t *testing.T) {
 }
 
 // TestTokensFile: a line is a token or a client's name and its token;
-// comments and blank lines are skipped; ABSCOPAL_TOKENS adds unnamed ones;
-// a line of three fields is refused, naming it.
+// comments and blank lines are skipped; ABSCOPAL_TOKENS's entries are the
+// same, comma-separated; an entry of three fields is refused, naming where
+// it is and not what it holds.
 func TestTokensFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tokens")
 	os.WriteFile(file, []byte("# clients\n\nehr-prod  s3cret\n  plain-token  \n"), 0o600)
-	t.Setenv("ABSCOPAL_TOKENS", " envtok ,")
+	t.Setenv("ABSCOPAL_TOKENS", " envtok , lab  labtok,")
 	got, err := (&serveFlags{tokensFile: file}).tokens()
-	want := []api.Token{{Client: "ehr-prod", Secret: "s3cret"}, {Secret: "plain-token"}, {Secret: "envtok"}}
+	want := []api.Token{{Client: "ehr-prod", Secret: "s3cret"}, {Secret: "plain-token"}, {Secret: "envtok"}, {Client: "lab", Secret: "labtok"}}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("tokens %v (%v), want %v", got, err, want)
 	}
 	os.WriteFile(file, []byte("ok\nehr prod s3cret\n"), 0o600)
-	if _, err := (&serveFlags{tokensFile: file}).tokens(); err == nil || !strings.Contains(err.Error(), "line 2: 3 fields") {
+	if _, err := (&serveFlags{tokensFile: file}).tokens(); err == nil || !strings.Contains(err.Error(), "line 2: 3 fields") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("three fields: %v", err)
+	}
+	t.Setenv("ABSCOPAL_TOKENS", "a,b c d")
+	if _, err := (&serveFlags{}).tokens(); err == nil || err.Error() != "ABSCOPAL_TOKENS: entry 2: 3 fields (allowed: a token, or a client name and its token)" {
+		t.Errorf("three fields in the environment: %v", err)
 	}
 }
