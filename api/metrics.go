@@ -110,6 +110,18 @@ func (m *metrics) monitor(model *models.Model) *monitor {
 	return mon
 }
 
+// forget drops the series of a model version no longer served, so that
+// every reload to a new version does not leave the old one's behind (a
+// version served again starts them afresh).
+func (m *metrics) forget(name, version string) {
+	l := prometheus.Labels{"model": name, "version": version}
+	m.predictions.DeletePartialMatch(l)
+	m.probability.DeletePartialMatch(l)
+	m.imputed.DeletePartialMatch(l)
+	m.unseen.DeletePartialMatch(l)
+	m.outOfRange.DeletePartialMatch(l)
+}
+
 // observe counts one prediction of probability p with its notes.
 func (mon *monitor) observe(p float64, n *features.Notes) {
 	mon.predictions.Inc()

@@ -115,6 +115,13 @@ func TestHotReload(t *testing.T) {
 	if strings.Contains(rec.Body.String(), `model="abscopal",synthetic="true",target="abscopal_response",v1="true",version="v1"`) {
 		t.Error("/metrics still reports the version no longer served")
 	}
+	// Its prediction series are gone too; the new version's count.
+	if body := rec.Body.String(); strings.Contains(body, `abscopal_predictions_total{model="abscopal",target="abscopal_response",version="v1"}`) ||
+		strings.Contains(body, `abscopal_predicted_probability_count{model="abscopal",version="v1"}`) ||
+		!strings.Contains(body, `abscopal_predictions_total{model="abscopal",target="abscopal_response",version="`+v2+`"}`) ||
+		!strings.Contains(body, `abscopal_predictions_total{model="response",target="objective_response",version="v1"}`) {
+		t.Errorf("prediction series after the reload:\n%s", grepLines(body, "abscopal_predict"))
+	}
 
 	// A tampered registry must not replace good models.
 	os.WriteFile(filepath.Join(dir, "abscopal", v2, "card.md"), []byte("edited"), 0o644)

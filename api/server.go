@@ -174,8 +174,15 @@ func (s *Server) Reload() error {
 	for _, m := range set.byName {
 		set.monitors[m] = s.metrics.monitor(m)
 	}
-	s.set.Store(set)
+	old := s.set.Swap(set)
 	s.metrics.loaded.Set(float64(len(set.byName)))
+	if old != nil {
+		for name, m := range old.byName {
+			if now := set.byName[name]; now == nil || now.Version != m.Version {
+				s.metrics.forget(name, m.Version)
+			}
+		}
+	}
 	s.metrics.modelInfo.Reset()
 	for _, m := range set.byName {
 		b := m.Bundle
