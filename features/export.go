@@ -534,13 +534,21 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	// over the file), but for an id, which is text whatever its characters:
 	// "007" is not 7.
 	given := map[string]data.Kind{}
+	byText := map[string]bool{}
 	for _, c := range cols {
 		if c.Text {
-			given[c.Name] = c.Kind
+			given[c.Name], byText[c.Name] = c.Kind, true
 		}
 	}
 	if spec.ID != "" {
 		given[spec.ID] = data.KindString
+	}
+	// So is a categorical feature's column: its levels are its text ("01"
+	// stays "01"), whatever the digits would make of it.
+	for _, f := range spec.Features {
+		if f.Kind == Categorical && f.Column != "" && byText[f.Column] {
+			given[f.Column] = data.KindString
+		}
 	}
 	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read, Kinds: given})
 	if err != nil {

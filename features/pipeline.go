@@ -130,7 +130,16 @@ func (f *Fitted) raw(r Record) (v data.Value, untransformed float64) {
 		v = r.Value(f.Column)
 	}
 	if f.Codes && v.Valid {
-		return data.String(strconv.FormatInt(int64(v.Num), 10)), 0
+		// A code read as a number, or as text (a CSV file's column is
+		// read as text): "01" is code 1 as much as 1 is; text that is no
+		// integer is a level never seen.
+		if v.Str == "" {
+			return data.String(strconv.FormatInt(int64(v.Num), 10)), 0
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64); err == nil {
+			return data.String(strconv.FormatInt(n, 10)), 0
+		}
+		return v, 0
 	}
 	if !v.Valid || f.Kind != Numeric {
 		return v, 0
@@ -506,4 +515,25 @@ func OutputFeature(output string) string {
 		return output[:i]
 	}
 	return output
+}
+
+// CheckKinds checks the columns of a file to score (their kinds by kindOf)
+// against what the pipeline learnt from: a categorical feature learnt from
+// text levels cannot read a column of integers, whose values would match
+// no level ("01" is not 1) and be taken, in silence, as unseen. Integer
+// codes learnt as such read integers or their text alike.
+func (p *Pipeline) CheckKinds(file string, kindOf func(column string) data.Kind) error {
+	for i := range p.Features {
+		f := &p.Features[i]
+		if f.Kind != Categorical || f.Codes || f.Column == "" || kindOf(f.Column) != data.KindInt {
+			continue
+		}
+		levels := f.Levels
+		if len(levels) > 5 {
+			levels = levels[:5]
+		}
+		return fmt.Errorf("%s: column %s holds integers, but the model learnt feature %s from text levels (%s): store the column as text (DuckDB: CAST(%s AS VARCHAR); pandas: .astype(str))",
+			file, f.Column, f.Name, strings.Join(levels, ", "), f.Column)
+	}
+	return nil
 }

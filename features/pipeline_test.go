@@ -284,4 +284,28 @@ func TestIntegerCodes(t *testing.T) {
 	if x[3] != 1 || len(notes.Unseen) != 1 || notes.Unseen[0] != (Unseen{Feature: "site", Value: "7"}) {
 		t.Errorf("site 7: %v (outputs %v), notes %+v", x, back.Outputs, notes)
 	}
+	// A code read as text (a CSV column) is the same code: "010" is 10;
+	// text that is no integer is unseen.
+	notes.Reset()
+	y := make([]float64, back.NumOutputs())
+	back.Transform(mapRecord{"site": data.String("010"), "histology": data.String("adeno")}, y, &notes)
+	back.Transform(mapRecord{"site": data.Float(10), "histology": data.String("adeno")}, x, &notes)
+	if !reflect.DeepEqual(x, y) || len(notes.Unseen) != 0 {
+		t.Errorf("site \"010\": %v, site 10: %v, notes %+v", y, x, notes)
+	}
+	back.Transform(mapRecord{"site": data.String("ten"), "histology": data.String("adeno")}, y, &notes)
+	if len(notes.Unseen) != 1 || notes.Unseen[0] != (Unseen{Feature: "site", Value: "ten"}) {
+		t.Errorf("site \"ten\": notes %+v", notes)
+	}
+
+	// Integer codes read integers or text; text levels refuse integers.
+	kinds := map[string]data.Kind{"site": data.KindString, "histology": data.KindString}
+	if err := back.CheckKinds("f.parquet", func(c string) data.Kind { return kinds[c] }); err != nil {
+		t.Errorf("site as text: %v", err)
+	}
+	kinds["histology"] = data.KindInt
+	err = back.CheckKinds("f.parquet", func(c string) data.Kind { return kinds[c] })
+	if err == nil || err.Error() != "f.parquet: column histology holds integers, but the model learnt feature histology from text levels (, adeno, squamous): store the column as text (DuckDB: CAST(histology AS VARCHAR); pandas: .astype(str))" {
+		t.Errorf("histology as integers: %v", err)
+	}
 }

@@ -41,6 +41,11 @@ func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceO
 		err = fmt.Errorf("%w; model %s:%s reads cohort files (it was trained with the built-in spec)", err, m.Bundle.Name, m.Version)
 	case errors.Is(err, features.ErrSpec):
 		err = fmt.Errorf("model %s:%s: %w", m.Bundle.Name, m.Version, err) // the spec is the bundle's: say whose
+	case err == nil:
+		if err = m.Bundle.Pipeline.CheckKinds(in, src.Kind); err != nil {
+			src.Close()
+			return nil, nil, fmt.Errorf("model %s:%s: %w", m.Bundle.Name, m.Version, err)
+		}
 	}
 	return src, &spec, err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -167,5 +168,64 @@ func TestValidateSpec(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "validate", "--data", file, "--spec", spec, "--out", filepath.Join(dir, "o.parquet")); code != 2 || !strings.Contains(stderr, "--out writes cohort files") {
 		t.Errorf("--spec with --out: exit %d, %s", code, stderr)
+	}
+}
+
+// TestCSVCategoricalLevels: a categorical feature learnt from text levels
+// that look like numbers ("01", "2") scores a CSV copy of its data alike
+// (the column read as its text, not as integers that would match no
+// level), a Parquet file with the column as integers is refused naming
+// it, and a model learnt from integer codes scores both.
+func TestCSVCategoricalLevels(t *testing.T) {
+	dir := t.TempDir()
+	cols := []data.ColumnSpec{{Name: "id", Kind: data.KindString}, {Name: "site", Kind: data.KindString}, {Name: "x", Kind: data.KindFloat}, {Name: "y", Kind: data.KindBool}}
+	codes := []data.ColumnSpec{cols[0], {Name: "site", Kind: data.KindInt}, cols[2], cols[3]}
+	var text, ints [][]data.Value
+	for i := range 300 {
+		site := i % 3
+		x := float64(i%17) / 17
+		y := (i*7919)%10 < 3+site
+		text = append(text, []data.Value{data.String(fmt.Sprintf("p%d", i)), data.String(fmt.Sprintf("%02d", site)), data.Float(x), data.Bool(y)})
+		ints = append(ints, []data.Value{data.String(fmt.Sprintf("p%d", i)), data.Float(float64(site)), data.Float(x), data.Bool(y)})
+	}
+	textParquet := datatest.WriteTable(t, filepath.Join(dir, "text.parquet"), cols, text)
+	intParquet := datatest.WriteTable(t, filepath.Join(dir, "ints.parquet"), codes, ints)
+	textCSV := datatest.Copy(t, textParquet, filepath.Join(dir, "text.csv"))
+	intCSV := datatest.Copy(t, intParquet, filepath.Join(dir, "ints.csv"))
+	spec := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(spec, []byte("id: id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: site\n    kind: categorical\n  - column: x\n    kind: numeric\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg := filepath.Join(dir, "registry")
+	for name, in := range map[string]string{"text": textParquet, "codes": intParquet} {
+		if code, _, stderr := runCLI(t, "train", "--data", in, "--spec", spec, "--target", "y", "--algo", "logistic", "--bootstrap", "20",
+			"--registry", reg, "--name", name, "--seed", "1"); code != 0 {
+			t.Fatalf("train %s: %s", name, stderr)
+		}
+	}
+	score := func(model, in string) (string, string) {
+		out := filepath.Join(dir, model+"-"+filepath.Base(in)+".csv")
+		code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", model, "--data", in, "--out", out)
+		if code != 0 {
+			return "", stderr
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), ""
+	}
+	want, stderr := score("text", textParquet)
+	if got, _ := score("text", textCSV); want == "" || got != want {
+		t.Errorf("the text-level model scores the CSV otherwise than the Parquet file (%s)", stderr)
+	}
+	if _, stderr := score("text", intParquet); !strings.Contains(stderr, "column site holds integers, but the model learnt feature site from text levels (00, 01, 02)") {
+		t.Errorf("integers for text levels: %q", stderr)
+	}
+	want, _ = score("codes", intParquet)
+	for _, in := range []string{intCSV, textCSV} { // "01" is code 1 as much as 1 is
+		if got, stderr := score("codes", in); want == "" || got != want {
+			t.Errorf("the code model scores %s otherwise than the Parquet file (%s)", filepath.Base(in), stderr)
+		}
 	}
 }
