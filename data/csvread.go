@@ -76,7 +76,10 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 	if err != nil {
 		return nil, nil, err
 	}
-	type seen struct{ values, notInt, notNum, notBool bool }
+	type seen struct {
+		values, notInt, notNum, notBool bool
+		notNumber                       string // the first value that is not a number, and its row
+	}
 	kinds := make([]seen, len(header))
 	var typed []int // the columns to type
 	for j, name := range header {
@@ -113,6 +116,7 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 			if k.notInt && !k.notNum {
 				if _, err := strconv.ParseFloat(t, 64); err != nil {
 					k.notNum = true
+					k.notNumber = fmt.Sprintf("row %d: %q", rows, s)
 				}
 			}
 			if !k.notBool {
@@ -141,7 +145,7 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 		case !k.notBool:
 			c.Kind, c.Type = KindBool, csvBool
 		default:
-			c.Kind, c.Type = KindString, csvText
+			c.Kind, c.Type, c.NotNumber = KindString, csvText, k.notNumber
 		}
 		cols[j] = c
 	}

@@ -27,6 +27,10 @@ type ColumnInfo struct {
 	// values: integers written 50 and 50.0 are the same measurement there,
 	// so callers may take either numeric kind for the other.
 	Text bool
+	// NotNumber is, for a CSV column typed as text, where the first value
+	// that is not a number is (`row 17: "n/a"`): what to correct if the
+	// column was meant to hold numbers.
+	NotNumber string
 
 	index    int  // leaf index in the file
 	scale    int  // decimal scale: the stored integer is value * 10^scale

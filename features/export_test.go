@@ -551,3 +551,31 @@ func TestSourceCSV(t *testing.T) {
 		t.Errorf("err = %v, want %s", err, want)
 	}
 }
+
+// TestSourceCSVNotNumber: a CSV column meant to hold numbers but typed as
+// text for one stray value is refused naming that value and its row, for
+// a feature, a built-in feature's input and a target.
+func TestSourceCSVNotNumber(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "own.csv")
+	if err := os.WriteFile(path, []byte("id,ldh,rt_dose_gy,rt_fractions,ok,y\na,210,24,3,true,1\nb,n/a,30,5,false,0\nc,180,x,3,true,yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ spec, want string }{
+		{"id: id\ntarget: {column: ok, positive: true}\nfeatures:\n  - column: ldh\n    kind: numeric\n",
+			`numeric feature, but column ldh in ` + path + ` is CSV text (row 2: "n/a" is not a number; the nulls a CSV may hold are "", "NA"`},
+		{"id: id\ntarget: {column: ok, positive: true}\nfeatures:\n  - derived: bed\n",
+			`needs column rt_dose_gy as float; ` + path + ` has CSV text (row 3: "x" is not a number)`},
+		{"id: id\ntarget: {column: y, positive: 1}\nfeatures:\n  - column: rt_fractions\n    kind: numeric\n",
+			`column y in ` + path + ` is CSV text (row 3: "yes" is not a number), not a number`},
+	} {
+		spec, err := features.ParseSpec("s.yaml", []byte(tt.spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = features.OpenSource(context.Background(), path, spec, features.SourceOptions{NeedTarget: true})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v\nwant %s", err, tt.want)
+		}
+	}
+}

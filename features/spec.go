@@ -472,8 +472,12 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 		if s.file != "" {
 			hint = targetKindHint(tc.Kind)
 		}
-		return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %s but column %s in %s is %s, not %s: %s",
-			positiveText(s.Target.Positive), tc.Name, file, tc.Type, want, hint)}
+		stray := ""
+		if want == "a number" {
+			stray = notNumber(tc)
+		}
+		return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %s but column %s in %s is %s%s, not %s: %s",
+			positiveText(s.Target.Positive), tc.Name, file, tc.Type, stray, want, hint)}
 	}
 	for i := range s.Features {
 		f := &s.Features[i]
@@ -493,7 +497,7 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 				// with nulls) are typed numbers, and checked whole as read.
 				if c.Kind != want.Kind && !(c.Text && numeric(c.Kind) && numeric(want.Kind)) {
 					return &SpecError{File: s.file, Line: f.line, Key: key,
-						Message: fmt.Sprintf("derived feature %s needs column %s as %s; %s has %s", d.Name, in, want.Kind, file, c.Type)}
+						Message: fmt.Sprintf("derived feature %s needs column %s as %s; %s has %s%s", d.Name, in, want.Kind, file, c.Type, notNumber(c))}
 				}
 			}
 			continue
@@ -518,6 +522,8 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 				msg += fmt.Sprintf(": a categorical feature reads strings or integer codes; use kind numeric for a measurement, or store the codes as integers (DuckDB: CAST(%s AS BIGINT))", f.Column)
 			case f.Kind == Boolean && c.Kind != data.KindBool:
 				msg += ": a boolean feature reads a BOOLEAN column; use kind numeric for a 0/1 code, or categorical for strings"
+			case f.Kind == Numeric && c.NotNumber != "":
+				msg += fmt.Sprintf(" (%s is not a number; the nulls a CSV may hold are %s): correct it, or use kind categorical for levels", c.NotNumber, nullList())
 			case f.Kind == Numeric && c.Kind == data.KindString:
 				msg += ": use kind categorical for levels written as strings"
 			}
@@ -759,4 +765,22 @@ func (s *Spec) DomainColumns() []string {
 		}
 	}
 	return out
+}
+
+// nullList quotes the null spellings of a CSV file for messages.
+func nullList() string {
+	q := make([]string, len(data.NullSpellings))
+	for i, n := range data.NullSpellings {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// notNumber says, for a CSV column typed as text, which value is not a
+// number: " (row 2: \"n/a\" is not a number)"; nothing otherwise.
+func notNumber(c data.ColumnInfo) string {
+	if c.NotNumber == "" {
+		return ""
+	}
+	return " (" + c.NotNumber + " is not a number)"
 }
