@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -20,9 +21,30 @@ import (
 // stray quote, text that is not UTF-8.
 var ErrCSV = errors.New("malformed CSV file")
 
-// IsCSV reports whether path names a CSV file (by its extension, any case):
-// OpenTable reads such a file as CSV, any other as Parquet.
-func IsCSV(path string) bool { return strings.EqualFold(filepath.Ext(path), ".csv") }
+// IsCSV reports whether path names a CSV file, by its extension in any case:
+// .csv, or .csv.gz for one compressed with gzip. OpenTable reads such a file
+// as CSV, any other as Parquet.
+func IsCSV(path string) bool {
+	return strings.EqualFold(filepath.Ext(path), ".csv") || isGzipCSV(path)
+}
+
+func isGzipCSV(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".csv.gz") }
+
+// csvInput rewinds f and returns its text: f itself, or for a .csv.gz file
+// what gzip (compress/gzip) makes of it.
+func csvInput(path string, f *os.File) (io.Reader, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !isGzipCSV(path) {
+		return f, nil
+	}
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: not gzip-compressed (%v), though named .gz", path, ErrCSV, err)
+	}
+	return z, nil
+}
 
 // NullSpellings are the CSV fields read as null, in every column: an empty
 // field (what pandas, DuckDB, Excel and abscopal write for a missing
@@ -72,7 +94,11 @@ type csvSource struct {
 // rows (none when there are none such). PATH.meta.json, the sidecar the CSV
 // writer leaves, is the file's metadata when it exists.
 func openCSV(path string, f *os.File, selected []string, given map[string]Kind) (*csvSource, []ColumnInfo, error) {
-	header, r, err := csvHeader(path, f)
+	in, err := csvInput(path, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	header, r, err := csvHeader(path, in)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,10 +179,10 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	if in, err = csvInput(path, f); err != nil {
+		return nil, nil, err
 	}
-	if _, r, err = csvHeader(path, f); err != nil {
+	if _, r, err = csvHeader(path, in); err != nil {
 		return nil, nil, err
 	}
 	return &csvSource{r: r, rows: rows, meta: meta}, cols, nil
@@ -344,7 +370,11 @@ func countCSVRows(path string) int64 {
 		return -1
 	}
 	defer f.Close()
-	_, r, err := csvHeader(path, f)
+	in, err := csvInput(path, f)
+	if err != nil {
+		return -1
+	}
+	_, r, err := csvHeader(path, in)
 	if err != nil {
 		return -1
 	}

@@ -1,6 +1,8 @@
 package data
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"os"
@@ -300,7 +302,7 @@ func TestCSVNamedOtherwise(t *testing.T) {
 	for _, text := range []string{"patient_id,ici_class\na,pd1\n", "id\n"} {
 		path := writeFile(t, "cohort.txt", text)
 		_, err := OpenTable(context.Background(), path, TableOptions{})
-		if !errors.Is(err, ErrNotParquet) || !strings.HasSuffix(err.Error(), "read as CSV when its name ends in .csv") {
+		if !errors.Is(err, ErrNotParquet) || !strings.HasSuffix(err.Error(), "read as CSV when its name ends in .csv (or .csv.gz)") {
 			t.Errorf("%q: err = %v", text, err)
 		}
 	}
@@ -362,5 +364,41 @@ func TestCSVNotUTF8(t *testing.T) {
 	if !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), `row 2 (line 3), column patient_id: not UTF-8 text`) || !strings.Contains(err.Error(), `save it as "CSV UTF-8"`) ||
 		strings.Contains(err.Error(), "changed since") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestCSVGzip: a .csv.gz file reads as the CSV it holds, typing pass and
+// all; a .csv.gz file that is not gzip is refused, naming it.
+func TestCSVGzip(t *testing.T) {
+	text := "patient_id,ici_class,rt_dose_gy,rt_fractions,rt_site,centre\na,pd1,24,3,lung,1\nb,pdl1,NA,,,2\n"
+	plain := writeFile(t, "c.csv", text)
+	var buf bytes.Buffer
+	z := gzip.NewWriter(&buf)
+	z.Write([]byte(text))
+	z.Close()
+	gz := filepath.Join(t.TempDir(), "c.CSV.gz")
+	if err := os.WriteFile(gz, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func(path string) ([]Patient, [][]Value, int64) {
+		r, err := OpenCohort(context.Background(), path, CohortOptions{Extra: []string{"centre"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		ps, extras, err := r.NextExtra(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps, extras, r.NumRows()
+	}
+	wantPs, wantExtras, wantRows := read(plain)
+	gotPs, gotExtras, gotRows := read(gz)
+	if !IsCSV(gz) || !reflect.DeepEqual(gotPs, wantPs) || !reflect.DeepEqual(gotExtras, wantExtras) || gotRows != 2 || wantRows != 2 {
+		t.Errorf("gzip: %d rows %v %v; plain: %d rows %v %v", gotRows, gotPs, gotExtras, wantRows, wantPs, wantExtras)
+	}
+	notGz := writeFile(t, "x.csv.gz", text)
+	if _, err := OpenTable(context.Background(), notGz, TableOptions{}); !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), "x.csv.gz: malformed CSV file: not gzip-compressed") {
+		t.Errorf("plain text named .csv.gz: %v", err)
 	}
 }
