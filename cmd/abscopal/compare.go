@@ -84,7 +84,7 @@ func newCompareCmd() *cobra.Command {
 		repeats int
 	)
 	cmd := &cobra.Command{
-		Use:   "compare --data FILE [--spec S] --target COLUMN [--algos logistic,gbm,forest] [--seed N]",
+		Use:   "compare --data FILE [--spec S] --target COLUMN [--algos logistic,gbm,forest] [--seed N] [--repeats R]",
 		Short: "Cross-validate algorithms on the same folds and compare them, publishing nothing",
 		Long: `compare cross-validates each algorithm as train does, on the same stratified
 folds (the same --seed), and prints their out-of-fold metrics side by side
@@ -96,9 +96,10 @@ interval that holds 0 means this data cannot tell the two apart.
 The interval is conditional on the folds: it does not hold the variation
 from refitting on other training sets. --repeats R repeats the whole
 cross-validation on R partitions (seeds S, S+1, ..., S+R-1): the AUC column
-becomes the mean of the repeats' AUCs (with their range), and each
-difference from the best the mean over the R x k test folds, with Nadeau
-and Bengio's corrected resampled t interval, which allows for both the
+becomes the mean AUC of the R x k test folds (with the range of the
+repeats' means), beside the pooled AUC train reports, and each difference
+from the best the mean difference over those folds, with Nadeau and
+Bengio's corrected resampled t interval, which allows for both the
 patients and the folds (and for the overlap of the training sets, which a
 plain t would not). Nothing is written; train the algorithm you choose with
 "abscopal train".`,

@@ -67,8 +67,8 @@ func newValidateCmd() *cobra.Command {
 		specPath   string
 	)
 	cmd := &cobra.Command{
-		Use:   "validate --data FILE",
-		Short: "Check a cohort file against the cohort schema",
+		Use:   "validate --data FILE [--spec S] [--out COHORT.parquet]",
+		Short: "Check a cohort file against the cohort schema (or a file against its spec)",
 		Long: `validate reads a cohort file (Parquet or CSV) and reports its rows, its columns,
 the nulls in each column, and every invalid row with the column, the value and
 the allowed range. The exit status is 1 if the file cannot be read, does not
