@@ -25,6 +25,9 @@ type Scored struct {
 	// has no meaning for them (an abscopal response without RT); their
 	// reason column says so.
 	Undefined int
+	// Inputs are, by feature, the values imputed, not recognised or
+	// outside the training range in the rows scored.
+	Inputs []InputReport
 }
 
 // OpenSource opens the data file in with the model's feature spec, as
@@ -96,6 +99,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	)
 	vals := make([]data.Value, len(cols))
 	byFeature := make([]float64, len(names))
+	var tally InputTally
 	// Reading is about a third of the work: it runs ahead on its own goroutine.
 	err = src.EachAhead(ctx, func(r features.Record) error {
 		vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
@@ -110,6 +114,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 			res.Undefined++
 		case o.Contributions:
 			p := m.PredictWith(r, &scratch)
+			tally.Add(&p.Notes)
 			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 			clear(byFeature)
 			for j, c := range p.Contributions {
@@ -121,6 +126,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 			}
 		default:
 			p := m.ScoreWith(r, &scratch)
+			tally.Add(&p.Notes)
 			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 		}
 		res.Rows++
@@ -133,5 +139,6 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
+	res.Inputs = tally.Reports(names)
 	return &res, nil
 }

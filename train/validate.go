@@ -58,6 +58,9 @@ type Validation struct {
 	// validated on one file can be compared row by row (CompareAUC).
 	Predictions []float64 `json:"-"`
 	Labels      []float64 `json:"-"`
+	// Inputs are, by feature, the values of the labelled rows imputed, not
+	// recognised or outside the training range.
+	Inputs []models.InputReport `json:"inputs,omitempty"`
 }
 
 // Group is the metrics of the rows that share one value of a subgroup
@@ -88,7 +91,8 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 	if err != nil {
 		return nil, err
 	}
-	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined}
+	_, names := m.Bundle.Pipeline.OutputGroups()
+	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined, Inputs: sc.inputs.Reports(names)}
 	v.Metrics = Evaluate(sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	v.Predictions, v.Labels = sc.p, sc.y
 	if opts.By != "" {
@@ -111,6 +115,7 @@ type scored struct {
 	// unlabelled counts the rows whose target is null, undefined those for
 	// which it has no meaning (an abscopal response without RT).
 	unlabelled, undefined int
+	inputs                models.InputTally
 }
 
 // scoreLabelled scores every labelled row of src with m, reading the column
@@ -133,6 +138,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 			return nil
 		}
 		pr := m.ScoreWith(r, &s)
+		sc.inputs.Add(&pr.Notes)
 		sc.score, sc.p, sc.y = append(sc.score, pr.Score), append(sc.p, pr.Probability), append(sc.y, b2f(pos))
 		if by != "" {
 			sc.keys = append(sc.keys, r.Value(by))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/models"
 )
 
 // TestCSVCohort runs a researcher's round on a cohort kept as CSV: the same
@@ -227,5 +228,27 @@ func TestCSVCategoricalLevels(t *testing.T) {
 		if got, stderr := score("codes", in); want == "" || got != want {
 			t.Errorf("the code model scores %s otherwise than the Parquet file (%s)", filepath.Base(in), stderr)
 		}
+	}
+
+	// A level the model never saw is counted, with the level, by predict
+	// and by evaluate.
+	recoded := filepath.Join(dir, "recoded.csv")
+	b, err := os.ReadFile(textCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(recoded, []byte(strings.ReplaceAll(string(b), ",02,", ",2,")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "text", "--data", recoded, "--out", filepath.Join(dir, "r.csv"))
+	if code != 0 || !strings.Contains(stderr, "inputs of the 300 rows scored that the model had to fill in or did not know:\n  site: a level never seen in training in 100 rows (33.3%): 2\n") {
+		t.Errorf("predict: exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "text", "--data", recoded, "--json")
+	var ev struct {
+		Inputs []models.InputReport `json:"inputs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil || len(ev.Inputs) != 1 || ev.Inputs[0].Unseen != 100 || ev.Inputs[0].UnseenLevels[0] != "2" {
+		t.Errorf("evaluate --json: exit %d, %+v (%v)", code, ev.Inputs, err)
 	}
 }

@@ -316,6 +316,10 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 		fmt.Fprintf(tw, "(at %.2f: %.3f / %.3f)\n", cv.Threshold, cv.Sensitivity, cv.Specificity)
 	}
 	tw.Flush()
+	if len(ev.Inputs) > 0 {
+		fmt.Fprintln(w)
+		printInputs(w, ev.Inputs, m.N)
+	}
 	fmt.Fprintf(w, "\nCalibration on this file (deciles of the predicted probability):\n\n")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "DECILE\tN\tMEAN PREDICTED\tOBSERVED (95%% CI)\n")
