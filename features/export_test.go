@@ -579,3 +579,43 @@ func TestSourceCSVNotNumber(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSourceCSV: no CSV bytes make a researcher's spec read panic or hand
+// back a record it should have refused: every record read has its
+// numeric inputs finite and its fractions whole.
+func FuzzSourceCSV(f *testing.F) {
+	spec, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: 1}\nfeatures:\n  - column: ldh\n    kind: numeric\n    transforms: [log1p]\n  - column: site\n    kind: categorical\n  - derived: bed\n"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte("id,ldh,site,rt_dose_gy,rt_fractions,y\na,210,1,24,3,1\nb,NA,x,30,5.0,0\n"))
+	f.Add([]byte("id,ldh,site,rt_dose_gy,rt_fractions,y\na,inf,1,24,3.5,1\nb,-4,,,,\n"))
+	f.Add([]byte("\ufeffid,ldh,site,rt_dose_gy,rt_fractions,y\n\"a\nb\",1e308,01,0,0,1\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "f.csv")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, skip := range []bool{false, true} {
+			var opts features.SourceOptions
+			if skip {
+				opts.OnInvalid = func(*data.RowError) {}
+			}
+			src, err := features.OpenSource(context.Background(), path, spec, opts)
+			if err != nil {
+				continue
+			}
+			rs, _ := src.All(context.Background())
+			src.Close()
+			for _, r := range rs {
+				if v := r.Value("ldh"); v.Valid && (math.IsInf(v.Num, 0) || math.IsNaN(v.Num) || v.Num <= -1) {
+					t.Fatalf("ldh %v read", v.Num)
+				}
+				if v := r.Value("rt_fractions"); v.Valid && v.Num != math.Trunc(v.Num) {
+					t.Fatalf("fractions %v read", v.Num)
+				}
+			}
+		}
+	})
+}
