@@ -65,6 +65,14 @@ type Fitted struct {
 	// Missing is the number of training rows that lacked the value (of the
 	// pipeline's TrainingRows), for the model card.
 	Missing int `json:"missing"`
+	// Bins and Shares profile the training rows' values, for a file's
+	// case mix against them (Stability): a numeric feature's values fall in
+	// the bins whose upper edges (after Transforms) are Bins, the last bin
+	// open above; a categorical feature's in its Levels; a boolean's in
+	// false and true. Shares are the non-missing training rows' shares of
+	// those bins.
+	Bins   []float64 `json:"bins,omitempty"`
+	Shares []float64 `json:"shares,omitempty"`
 	// RawMin and RawMax bound the training values before transforms, for
 	// out-of-range warnings.
 	RawMin float64 `json:"raw_min,omitempty"`
@@ -283,7 +291,41 @@ func (f *Fitted) fit(records []Record) error {
 			}
 		}
 	}
+	f.profile(nums, trues, counts, len(records)-missing)
 	return nil
+}
+
+// profile sets Bins and Shares from the n non-missing training values:
+// nums sorted (numeric), trues (boolean), counts by level (categorical).
+// A numeric feature's bins are cut at its deciles, ties merged, so that a
+// feature of few values (a grade 0-4) has a bin a value.
+func (f *Fitted) profile(nums []float64, trues int, counts map[string]int, n int) {
+	f.Bins, f.Shares = nil, nil
+	switch f.Kind {
+	case Numeric:
+		for q := 1; q < 10; q++ {
+			edge := nums[(q*len(nums)-1)/10]
+			if len(f.Bins) == 0 || edge > f.Bins[len(f.Bins)-1] {
+				f.Bins = append(f.Bins, edge)
+			}
+		}
+		if f.Bins[len(f.Bins)-1] == nums[len(nums)-1] {
+			f.Bins = f.Bins[:len(f.Bins)-1] // nothing above: no empty last bin
+		}
+		f.Shares = make([]float64, len(f.Bins)+1)
+		for _, x := range nums {
+			f.Shares[sort.SearchFloat64s(f.Bins, x)]++
+		}
+	case Boolean:
+		f.Shares = []float64{float64(n - trues), float64(trues)}
+	case Categorical:
+		for _, l := range f.Levels {
+			f.Shares = append(f.Shares, float64(counts[l]))
+		}
+	}
+	for i := range f.Shares {
+		f.Shares[i] /= float64(n)
+	}
 }
 
 func median(sorted []float64) float64 {

@@ -61,6 +61,10 @@ type Validation struct {
 	// Inputs are, by feature, the values of the labelled rows imputed, not
 	// recognised or outside the training range.
 	Inputs []models.InputReport `json:"inputs,omitempty"`
+	// CaseMix is, by feature, how far the labelled rows' values lie from
+	// the training rows' (population stability index), the largest first:
+	// a reason a model does otherwise on another centre.
+	CaseMix []features.Shift `json:"case_mix,omitempty"`
 }
 
 // Group is the metrics of the rows that share one value of a subgroup
@@ -92,7 +96,7 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 		return nil, err
 	}
 	_, names := m.Bundle.Pipeline.OutputGroups()
-	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined, Inputs: sc.inputs.Reports(names)}
+	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined, Inputs: sc.inputs.Reports(names), CaseMix: sc.caseMix.Shifts()}
 	v.Metrics = Evaluate(sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	v.Predictions, v.Labels = sc.p, sc.y
 	if opts.By != "" {
@@ -116,6 +120,7 @@ type scored struct {
 	// which it has no meaning (an abscopal response without RT).
 	unlabelled, undefined int
 	inputs                models.InputTally
+	caseMix               *features.Stability
 }
 
 // scoreLabelled scores every labelled row of src with m, reading the column
@@ -127,6 +132,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 		sc scored
 		s  models.Scratch
 	)
+	sc.caseMix = m.Bundle.Pipeline.NewStability()
 	err := src.EachAhead(ctx, func(r features.Record) error {
 		if pt, ok := features.PatientOf(r); ok && pt.Undefined(m.Bundle.Target) != "" {
 			sc.undefined++
@@ -139,6 +145,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 		}
 		pr := m.ScoreWith(r, &s)
 		sc.inputs.Add(&pr.Notes)
+		sc.caseMix.Add(r)
 		sc.score, sc.p, sc.y = append(sc.score, pr.Score), append(sc.p, pr.Probability), append(sc.y, b2f(pos))
 		if by != "" {
 			sc.keys = append(sc.keys, r.Value(by))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/models"
 )
@@ -246,9 +247,19 @@ func TestCSVCategoricalLevels(t *testing.T) {
 	}
 	code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "text", "--data", recoded, "--json")
 	var ev struct {
-		Inputs []models.InputReport `json:"inputs"`
+		Inputs  []models.InputReport `json:"inputs"`
+		CaseMix []features.Shift     `json:"case_mix"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil || len(ev.Inputs) != 1 || ev.Inputs[0].Unseen != 100 || ev.Inputs[0].UnseenLevels[0] != "2" {
 		t.Errorf("evaluate --json: exit %d, %+v (%v)", code, ev.Inputs, err)
+	}
+	// A third of the rows in a level never seen is a major shift of the
+	// case mix; x, drawn alike, has not moved.
+	if len(ev.CaseMix) != 2 || ev.CaseMix[0].Feature != "site" || ev.CaseMix[0].PSI < features.ShiftMajor || ev.CaseMix[1].PSI > 1e-9 {
+		t.Errorf("case mix %+v", ev.CaseMix)
+	}
+	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "text", "--data", recoded)
+	if code != 0 || !strings.Contains(stdout, "Case mix against the training rows (population stability index") || !strings.Contains(stdout, "site     ") {
+		t.Errorf("evaluate: exit %d\n%s", code, stdout)
 	}
 }

@@ -1,0 +1,70 @@
+package features
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+)
+
+// TestStability fits a pipeline on 100 rows (x = 1..100, ten missing; a
+// level a or b in halves) and checks the training profile and the PSI of
+// files by hand: the training rows themselves give 0; a file of x = 5 only,
+// every level a, and no row missing gives the sum worked out below.
+func TestStability(t *testing.T) {
+	spec := &Spec{Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "x", Kind: Numeric}, {Column: "site", Kind: Categorical}}}
+	var train []Record
+	for i := 1; i <= 110; i++ {
+		x := data.Float(float64(i))
+		if i > 100 {
+			x = data.Null
+		}
+		site := "a"
+		if i%2 == 0 {
+			site = "b"
+		}
+		train = append(train, mapRecord{"x": x, "site": data.String(site)})
+	}
+	p, err := Fit(spec, train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, site := p.Features[0], p.Features[1]
+	if !reflect.DeepEqual(x.Bins, []float64{10, 20, 30, 40, 50, 60, 70, 80, 90}) || !reflect.DeepEqual(x.Shares, []float64{.1, .1, .1, .1, .1, .1, .1, .1, .1, .1}) ||
+		!reflect.DeepEqual(site.Shares, []float64{.5, .5}) {
+		t.Fatalf("profile: x bins %v shares %v, site shares %v", x.Bins, x.Shares, site.Shares)
+	}
+
+	same := p.NewStability()
+	for _, r := range train {
+		same.Add(r)
+	}
+	for _, s := range same.Shifts() {
+		if math.Abs(s.PSI) > 1e-12 {
+			t.Errorf("the training rows against themselves: %+v", s)
+		}
+	}
+
+	moved := p.NewStability()
+	for range 20 {
+		moved.Add(mapRecord{"x": data.Float(5), "site": data.String("a")})
+	}
+	moved.Add(mapRecord{"x": data.Float(5), "site": data.String("c")}) // a level never seen
+	shifts := moved.Shifts()
+	// x: training shares 10/110 a bin and 10/110 missing; the file 21/21 in
+	// the first bin, none missing (1e-4 stands in for an empty share).
+	e, f := 10.0/110, 1e-4
+	wantX := (1-e)*math.Log(1/e) + 9*(f-e)*math.Log(f/e) + (f-e)*math.Log(f/e)
+	// site: training a, b in halves (none missing); the file 20/21 a, 1/21
+	// unseen.
+	a, u := 20.0/21, 1.0/21
+	wantSite := (a-.5)*math.Log(a/.5) + (f-.5)*math.Log(f/.5) + (u-f)*math.Log(u/f)
+	got := map[string]float64{}
+	for _, s := range shifts {
+		got[s.Feature] = s.PSI
+	}
+	if math.Abs(got["x"]-wantX) > 1e-12 || math.Abs(got["site"]-wantSite) > 1e-12 || shifts[0].Feature != "x" {
+		t.Errorf("PSI %v, want x %v, site %v, largest first", shifts, wantX, wantSite)
+	}
+}
