@@ -92,6 +92,11 @@ type Notes struct {
 	Imputed    []string     // features whose value was missing and imputed
 	Unseen     []Unseen     // categorical values not seen at fit time
 	OutOfRange []OutOfRange // numeric values outside the training range
+	// Profile asks Transform for Bins: for each feature, the bin of its
+	// training profile the value fell in (Stability.AddBins), or -1 for a
+	// feature without a profile. Reset keeps it.
+	Profile bool
+	Bins    []int
 }
 
 // Unseen is a categorical value the pipeline did not see in training.
@@ -108,7 +113,7 @@ type OutOfRange struct {
 
 // Reset empties the notes, keeping their storage.
 func (n *Notes) Reset() {
-	n.Imputed, n.Unseen, n.OutOfRange = n.Imputed[:0], n.Unseen[:0], n.OutOfRange[:0]
+	n.Imputed, n.Unseen, n.OutOfRange, n.Bins = n.Imputed[:0], n.Unseen[:0], n.OutOfRange[:0], n.Bins[:0]
 }
 
 // FitError is a problem found while fitting, naming the feature.
@@ -447,7 +452,33 @@ func (p *Pipeline) Transform(r Record, dst []float64, notes *Notes) {
 		if imputed && notes != nil {
 			notes.Imputed = append(notes.Imputed, f.Name)
 		}
+		if notes != nil && notes.Profile {
+			notes.Bins = append(notes.Bins, f.bin(v))
+		}
 	}
+}
+
+// bin returns the bin of the training profile value v falls in (see
+// Stability), or -1 without a profile. Unseen levels and missing values
+// have the two bins after Shares'.
+func (f *Fitted) bin(v data.Value) int {
+	switch {
+	case len(f.Shares) == 0:
+		return -1
+	case !v.Valid:
+		return len(f.Shares) + 1
+	case f.Kind == Numeric:
+		return sort.SearchFloat64s(f.Bins, v.Num)
+	case f.Kind == Boolean:
+		if v.Bool {
+			return 1
+		}
+		return 0
+	}
+	if j := sort.SearchStrings(f.Levels, v.Str); j < len(f.Levels) && f.Levels[j] == v.Str {
+		return j
+	}
+	return len(f.Shares)
 }
 
 // Matrix is a dense row-major matrix of feature vectors.

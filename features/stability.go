@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"sort"
 )
 
 // Shift is one feature's case mix in a file against the training rows'.
@@ -54,32 +53,21 @@ func (p *Pipeline) NewStability() *Stability {
 
 // Add counts one record's values.
 func (s *Stability) Add(r Record) {
-	s.rows++
+	bins := make([]int, len(s.p.Features))
 	for i := range s.p.Features {
-		c := s.counts[i]
-		if c == nil {
-			continue
-		}
-		f := &s.p.Features[i]
-		v, _ := f.raw(r)
-		missing, unseen := len(c)-1, len(c)-2
-		switch {
-		case !v.Valid:
-			c[missing]++
-		case f.Kind == Numeric:
-			c[sort.SearchFloat64s(f.Bins, v.Num)]++
-		case f.Kind == Boolean:
-			if v.Bool {
-				c[1]++
-			} else {
-				c[0]++
-			}
-		default:
-			if k, ok := slices.BinarySearch(f.Levels, v.Str); ok {
-				c[k]++
-			} else {
-				c[unseen]++
-			}
+		v, _ := s.p.Features[i].raw(r)
+		bins[i] = s.p.Features[i].bin(v)
+	}
+	s.AddBins(bins)
+}
+
+// AddBins counts one record by the bins Transform noted for it
+// (Notes.Profile), which spares computing its values again.
+func (s *Stability) AddBins(bins []int) {
+	s.rows++
+	for i, b := range bins {
+		if b >= 0 && s.counts[i] != nil {
+			s.counts[i][b]++
 		}
 	}
 }

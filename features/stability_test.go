@@ -67,4 +67,21 @@ func TestStability(t *testing.T) {
 	if math.Abs(got["x"]-wantX) > 1e-12 || math.Abs(got["site"]-wantSite) > 1e-12 || shifts[0].Feature != "x" {
 		t.Errorf("PSI %v, want x %v, site %v, largest first", shifts, wantX, wantSite)
 	}
+
+	// The bins Transform notes (Notes.Profile) count as the values do.
+	viaNotes := p.NewStability()
+	notes := Notes{Profile: true}
+	dst := make([]float64, p.NumOutputs())
+	for i := range 21 {
+		r := mapRecord{"x": data.Float(5), "site": data.String("a")}
+		if i == 20 {
+			r["site"] = data.String("c")
+		}
+		notes.Reset()
+		p.Transform(r, dst, &notes)
+		viaNotes.AddBins(notes.Bins)
+	}
+	if !notes.Profile || !reflect.DeepEqual(viaNotes.Shifts(), shifts) {
+		t.Errorf("via Transform's notes: %v, want %v", viaNotes.Shifts(), shifts)
+	}
 }

@@ -149,6 +149,11 @@ type Scratch struct {
 	notes      features.Notes
 }
 
+// ProfileInputs makes the predictions scored with s carry, in their Notes'
+// Bins, each feature's bin of the training profile (for
+// features.Stability).
+func (s *Scratch) ProfileInputs() { s.notes.Profile = true }
+
 // Predict scores one record through the bundle's pipeline, model and
 // calibration.
 func (m *Model) Predict(r features.Record) Prediction {

@@ -28,6 +28,9 @@ type Scored struct {
 	// Inputs are, by feature, the values imputed, not recognised or
 	// outside the training range in the rows scored.
 	Inputs []InputReport
+	// CaseMix is, by feature, how far the rows scored lie from the
+	// training rows (population stability index), the largest first.
+	CaseMix []features.Shift
 }
 
 // OpenSource opens the data file in with the model's feature spec, as
@@ -100,6 +103,8 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	vals := make([]data.Value, len(cols))
 	byFeature := make([]float64, len(names))
 	var tally InputTally
+	caseMix := b.Pipeline.NewStability()
+	scratch.ProfileInputs()
 	// Reading is about a third of the work: it runs ahead on its own goroutine.
 	err = src.EachAhead(ctx, func(r features.Record) error {
 		vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
@@ -115,6 +120,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 		case o.Contributions:
 			p := m.PredictWith(r, &scratch)
 			tally.Add(&p.Notes)
+			caseMix.AddBins(p.Notes.Bins)
 			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 			clear(byFeature)
 			for j, c := range p.Contributions {
@@ -127,6 +133,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 		default:
 			p := m.ScoreWith(r, &scratch)
 			tally.Add(&p.Notes)
+			caseMix.AddBins(p.Notes.Bins)
 			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 		}
 		res.Rows++
@@ -139,6 +146,6 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	res.Inputs = tally.Reports(names)
+	res.Inputs, res.CaseMix = tally.Reports(names), caseMix.Shifts()
 	return &res, nil
 }

@@ -133,6 +133,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 		s  models.Scratch
 	)
 	sc.caseMix = m.Bundle.Pipeline.NewStability()
+	s.ProfileInputs()
 	err := src.EachAhead(ctx, func(r features.Record) error {
 		if pt, ok := features.PatientOf(r); ok && pt.Undefined(m.Bundle.Target) != "" {
 			sc.undefined++
@@ -145,7 +146,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 		}
 		pr := m.ScoreWith(r, &s)
 		sc.inputs.Add(&pr.Notes)
-		sc.caseMix.Add(r)
+		sc.caseMix.AddBins(pr.Notes.Bins)
 		sc.score, sc.p, sc.y = append(sc.score, pr.Score), append(sc.p, pr.Probability), append(sc.y, b2f(pos))
 		if by != "" {
 			sc.keys = append(sc.keys, r.Value(by))

@@ -242,7 +242,8 @@ func TestCSVCategoricalLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "text", "--data", recoded, "--out", filepath.Join(dir, "r.csv"))
-	if code != 0 || !strings.Contains(stderr, "inputs of the 300 rows scored that the model had to fill in or did not know:\n  site: a level never seen in training in 100 rows (33.3%): 2\n") {
+	if code != 0 || !strings.Contains(stderr, "inputs of the 300 rows scored that the model had to fill in or did not know:\n  site: a level never seen in training in 100 rows (33.3%): 2\n") ||
+		!strings.Contains(stderr, "Case mix against the training rows") {
 		t.Errorf("predict: exit %d\n%s", code, stderr)
 	}
 	code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "text", "--data", recoded, "--json")

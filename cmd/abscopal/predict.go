@@ -52,6 +52,7 @@ read in batches: its size is not limited by memory.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d of them without a probability: %s has no meaning for them (column reason)\n", res.Undefined, b.Target)
 			}
 			printInputs(cmd.ErrOrStderr(), res.Inputs, res.Rows-res.Undefined)
+			printCaseMix(cmd.ErrOrStderr(), res.CaseMix)
 			return nil
 		},
 	}
