@@ -357,32 +357,3 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 	}
 	tw.Flush()
 }
-
-// printCaseMix lists the features whose values on the file lie away from
-// the training rows' (population stability index of 0.1 or more), or says
-// that none do.
-func printCaseMix(w io.Writer, shifts []features.Shift) {
-	if len(shifts) == 0 {
-		return // a bundle made before training profiles were kept
-	}
-	if shifts[0].PSI < features.ShiftModerate {
-		fmt.Fprintf(w, "\nCase mix: no feature's values moved from the training rows' (population stability index under %.2f; largest %s, %.3f).\n",
-			features.ShiftModerate, shifts[0].Feature, shifts[0].PSI)
-		return
-	}
-	fmt.Fprintf(w, "\nCase mix against the training rows (population stability index; %.2f-%.2f a moderate shift, above a major one; Siddiqi 2006):\n\n",
-		features.ShiftModerate, features.ShiftMajor)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FEATURE\tPSI\tSHIFT\tMISSING HERE\tMISSING IN TRAINING")
-	for _, s := range shifts {
-		if s.PSI < features.ShiftModerate {
-			break
-		}
-		size := "moderate"
-		if s.PSI >= features.ShiftMajor {
-			size = "major"
-		}
-		fmt.Fprintf(tw, "%s\t%.3f\t%s\t%.1f%%\t%.1f%%\n", s.Feature, s.PSI, size, 100*s.Missing, 100*s.TrainingMissing)
-	}
-	tw.Flush()
-}

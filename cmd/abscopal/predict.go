@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/models"
@@ -62,27 +60,4 @@ read in batches: its size is not limited by memory.`,
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	return cmd
-}
-
-// printInputs says, by feature, how many of the rows scored had a value
-// imputed, a level the model never saw or a value outside its training
-// range: a file coded otherwise than the training data ("Male" for "male")
-// shows here, where its probabilities would not tell.
-func printInputs(w io.Writer, reports []models.InputReport, rows int) {
-	if len(reports) == 0 || rows == 0 {
-		return
-	}
-	pct := func(n int) string { return fmt.Sprintf("%d rows (%.1f%%)", n, 100*float64(n)/float64(rows)) }
-	fmt.Fprintf(w, "inputs of the %d rows scored that the model had to fill in or did not know:\n", rows)
-	for _, r := range reports {
-		if r.Unseen > 0 {
-			fmt.Fprintf(w, "  %s: a level never seen in training in %s: %s\n", r.Feature, pct(r.Unseen), strings.Join(r.UnseenLevels, ", "))
-		}
-		if r.OutOfRange > 0 {
-			fmt.Fprintf(w, "  %s: outside the training range in %s\n", r.Feature, pct(r.OutOfRange))
-		}
-		if r.Imputed > 0 {
-			fmt.Fprintf(w, "  %s: missing, imputed, in %s\n", r.Feature, pct(r.Imputed))
-		}
-	}
 }
