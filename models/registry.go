@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,18 +16,38 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Registry is a directory of published models:
 //
 //	<dir>/<name>/v<N>/bundle.json, card.md, calibration.svg, MANIFEST
 //	<dir>/<name>/aliases/<alias>     (holds a version, e.g. "v3")
+//	<dir>/<name>/ALIAS_HISTORY       (every move of an alias, JSON lines)
 //
 // Versions are immutable and appear whole: they are written to a temporary
 // directory and renamed into place. MANIFEST lists the SHA-256 of every
 // other file (the format of sha256sum, so "sha256sum -c MANIFEST" checks it);
 // loading verifies it.
-type Registry struct{ Dir string }
+type Registry struct {
+	Dir string
+	// Actor names who moves aliases, for the alias history (the CLI gives
+	// the user's login name).
+	Actor string
+}
+
+// AliasChange is one move of an alias, as the alias history records it:
+// which version answered as production on a given day, and who said so.
+type AliasChange struct {
+	Time     time.Time `json:"time"`
+	Alias    string    `json:"alias"`
+	Version  string    `json:"version"`
+	Previous string    `json:"previous,omitempty"` // empty for a new alias
+	By       string    `json:"by,omitempty"`
+}
+
+// aliasHistory is the file of a model's AliasChanges, one JSON line each.
+const aliasHistory = "ALIAS_HISTORY"
 
 // Errors callers can test.
 var (
@@ -262,6 +283,10 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	previous := ""
+	if b, err := os.ReadFile(filepath.Join(dir, alias)); err == nil {
+		previous = strings.TrimSpace(string(b))
+	}
 	tmp := filepath.Join(dir, "."+alias+".tmp")
 	if err := os.WriteFile(tmp, []byte(version+"\n"), 0o644); err != nil {
 		return err
@@ -271,7 +296,54 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 		return err
 	}
 	syncDir(dir)
+	// Recorded once the move is made: the history never holds one that
+	// failed. One write a line, appended: concurrent moves do not mix.
+	line, err := json.Marshal(AliasChange{Time: time.Now().UTC().Truncate(time.Second), Alias: alias, Version: version, Previous: previous, By: r.Actor})
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(r.Dir, name, aliasHistory), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("%s@%s moved to %s, but its history could not be kept: %w", name, alias, version, err)
+	}
+	if _, err = f.Write(append(line, '\n')); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s@%s moved to %s, but its history could not be kept: %w", name, alias, version, err)
+	}
 	return nil
+}
+
+// AliasHistory returns every recorded move of name's aliases, oldest first
+// (none for a registry made before the history was kept).
+func (r *Registry) AliasHistory(name string) ([]AliasChange, error) {
+	if err := checkModelName(name); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(r.Dir, name, aliasHistory)
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []AliasChange
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var c AliasChange
+		if err := json.Unmarshal(line, &c); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", path, i+1, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Resolve turns a reference into a model name and version: "name" (the

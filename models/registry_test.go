@@ -4,10 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestRegistryPublishAliasVerify(t *testing.T) {
@@ -188,5 +190,61 @@ func TestRegistryStaysInside(t *testing.T) {
 	}
 	if _, err := reg.Versions(evil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Versions: err = %v", err)
+	}
+}
+
+// TestAliasHistory: every move of an alias is recorded, with the version
+// it left and who moved it; a refused move is not; a damaged history is
+// an error naming its line.
+func TestAliasHistory(t *testing.T) {
+	reg := &Registry{Dir: t.TempDir(), Actor: "dr-lee"}
+	files := map[string][]byte{"bundle.json": []byte(`{"format":1}`)}
+	for range 2 {
+		if _, err := reg.Publish("abscopal", files); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, err := reg.AliasHistory("abscopal"); err != nil || h != nil {
+		t.Fatalf("history before any move: %v %v", h, err)
+	}
+	start := time.Now().UTC().Truncate(time.Second)
+	for _, v := range []string{"v1", "v2", "v9"} {
+		reg.SetAlias("abscopal", "production", v) // v9 does not exist: refused
+	}
+	reg.Actor = "ops"
+	if err := reg.SetAlias("abscopal", "staging", "v2"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := reg.AliasHistory("abscopal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []AliasChange{
+		{Alias: "production", Version: "v1", By: "dr-lee"},
+		{Alias: "production", Version: "v2", Previous: "v1", By: "dr-lee"},
+		{Alias: "staging", Version: "v2", By: "ops"},
+	}
+	for i := range h {
+		if h[i].Time.Before(start) || h[i].Time.After(time.Now()) {
+			t.Errorf("change %d at %v", i, h[i].Time)
+		}
+		h[i].Time = time.Time{}
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("history %+v\nwant %+v", h, want)
+	}
+	path := filepath.Join(reg.Dir, "abscopal", "ALIAS_HISTORY")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{not json\n")
+	f.Close()
+	if _, err := reg.AliasHistory("abscopal"); err == nil || !strings.Contains(err.Error(), "ALIAS_HISTORY: line 4") {
+		t.Errorf("damaged history: %v", err)
+	}
+	// The history is no version and no alias.
+	if vs, err := reg.Versions("abscopal"); err != nil || len(vs) != 2 {
+		t.Errorf("versions %v %v", vs, err)
 	}
 }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"os/user"
 	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
@@ -18,7 +21,7 @@ import (
 func newModelsCmd() *cobra.Command {
 	var registry string
 	cmd := &cobra.Command{
-		Use:   "models list|show|alias|verify|reproduce|recalibrate",
+		Use:   "models list|show|alias|history|verify|reproduce|recalibrate",
 		Short: "List, show, alias, verify, reproduce and recalibrate the models of a registry",
 		Args:  cobra.ArbitraryArgs,
 		RunE:  unknownCommand,
@@ -115,6 +118,7 @@ func newModelsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			r.Actor = actor()
 			if err := r.SetAlias(args[0], args[1], args[2]); err != nil {
 				return err
 			}
@@ -122,6 +126,49 @@ func newModelsCmd() *cobra.Command {
 			return nil
 		},
 	}
+	var historyJSON bool
+	history := &cobra.Command{
+		Use:   "history NAME",
+		Short: "List every move of a model's aliases: when, from which version to which, by whom",
+		Long: `history lists every move of a model's aliases, oldest first, as "models alias"
+recorded them in the registry (NAME/ALIAS_HISTORY): which version answered as
+production on a given day, and who made it so. Moves made before the history
+was kept are not in it.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			if _, err := r.Versions(args[0]); err != nil {
+				return err
+			}
+			changes, err := r.AliasHistory(args[0])
+			if err != nil {
+				return err
+			}
+			if historyJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(append([]models.AliasChange{}, changes...))
+			}
+			if len(changes) == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: no alias moves recorded\n", args[0])
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME (UTC)\tALIAS\tVERSION\tBEFORE\tBY")
+			for _, c := range changes {
+				before := c.Previous
+				if before == "" {
+					before = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Time.Format(time.DateTime), c.Alias, c.Version, before, c.By)
+			}
+			return tw.Flush()
+		},
+	}
+	history.Flags().BoolVar(&historyJSON, "json", false, "print JSON")
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every version against its MANIFEST and every alias against its version; exit 1 on any fault",
@@ -178,7 +225,7 @@ exits 1 if any is faulty.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, alias, verify, newReproduceCmd(reg), newRecalibrateCmd(reg))
+	cmd.AddCommand(list, show, alias, history, verify, newReproduceCmd(reg), newRecalibrateCmd(reg))
 	return cmd
 }
 
@@ -245,4 +292,16 @@ func cvMetrics(b *models.Bundle) train.Metrics {
 	}
 	json.Unmarshal(b.Metrics, &m) // written by train.Bundle; zeros if absent
 	return m.CV
+}
+
+// actor names the user moving an alias, for the registry's alias history:
+// the login name, else $USER, else "unknown".
+func actor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
 }

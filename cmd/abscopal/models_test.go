@@ -24,6 +24,19 @@ func TestModelsVerify(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ok     m:v1") || !strings.Contains(out, "ok     m:v2") || !strings.Contains(out, "ok     m@production -> v1") {
 		t.Fatalf("a sound registry: exit %d\n%s", code, out)
 	}
+	// The move is in the alias history, with who made it; and the next.
+	if code, _, stderr := runCLI(t, "models", "alias", "--registry", reg, "m", "production", "v2"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, out, _ = runCLI(t, "models", "history", "--registry", reg, "m")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "TIME (UTC)") ||
+		!strings.Contains(lines[1], "  production  v1       -       "+actor()) || !strings.Contains(lines[2], "  production  v2       v1      "+actor()) {
+		t.Errorf("history: exit %d\n%s", code, out)
+	}
+	if code, _, stderr := runCLI(t, "models", "alias", "--registry", reg, "m", "production", "v1"); code != 0 {
+		t.Fatal(stderr)
+	}
 
 	// An altered card and an alias left pointing at a version that is gone.
 	card := filepath.Join(reg, "m", "v2", "card.md")
