@@ -20,17 +20,17 @@ type ScoreOptions struct {
 
 // Scored counts what ScoreFile wrote.
 type Scored struct {
-	Rows int // rows written, one per input row
+	Rows int `json:"rows"` // rows written, one per input row
 	// Undefined counts the rows given no probability because the target
 	// has no meaning for them (an abscopal response without RT); their
 	// reason column says so.
-	Undefined int
+	Undefined int `json:"undefined_rows"`
 	// Inputs are, by feature, the values imputed, not recognised or
 	// outside the training range in the rows scored.
-	Inputs []InputReport
+	Inputs []InputReport `json:"inputs"`
 	// CaseMix is, by feature, how far the rows scored lie from the
 	// training rows (population stability index), the largest first.
-	CaseMix []features.Shift
+	CaseMix []features.Shift `json:"case_mix"`
 }
 
 // OpenSource opens the data file in with the model's feature spec, as

@@ -246,7 +246,16 @@ func TestCSVCategoricalLevels(t *testing.T) {
 		!strings.Contains(stderr, "Case mix against the training rows") {
 		t.Errorf("predict: exit %d\n%s", code, stderr)
 	}
-	code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "text", "--data", recoded, "--json")
+	code, stdout, _ := runCLI(t, "predict", "--registry", reg, "--model", "text", "--data", recoded, "--out", filepath.Join(dir, "r.csv"), "--json")
+	var summary struct {
+		Rows    int
+		Inputs  []models.InputReport `json:"inputs"`
+		CaseMix []features.Shift     `json:"case_mix"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &summary); code != 0 || err != nil || summary.Rows != 300 || summary.Inputs[0].Unseen != 100 || summary.CaseMix[0].Feature != "site" {
+		t.Errorf("predict --json: exit %d, %+v (%v)\n%s", code, summary, err, stdout)
+	}
+	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "text", "--data", recoded, "--json")
 	var ev struct {
 		Inputs  []models.InputReport `json:"inputs"`
 		CaseMix []features.Shift     `json:"case_mix"`

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -12,7 +13,7 @@ import (
 func newPredictCmd() *cobra.Command {
 	var (
 		registry, ref, in, out string
-		contributions          bool
+		contributions, asJSON  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "predict --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE --out SCORES.parquet",
@@ -27,7 +28,12 @@ says why, as the API does. With --contributions, each row also gets the
 model's bias and every feature's contribution to the score in log-odds
 (contribution_FEATURE; a GBM's are SHAP values), which add up to it: what a
 notebook's summary plot of the model across patients needs. The input is
-read in batches: its size is not limited by memory.`,
+read in batches: its size is not limited by memory.
+
+On stderr, or as JSON on stdout with --json (for a scheduled job to act on),
+a summary: the rows scored, and by feature the values imputed, the levels
+never seen in training and the values outside the training range, and the
+case mix against the training rows (population stability index).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" || ref == "" || in == "" || out == "" {
@@ -45,6 +51,11 @@ read in batches: its size is not limited by memory.`,
 				return err
 			}
 			b := m.Bundle
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(scoreSummary{Model: b.Name, Version: m.Version, Target: b.Target, Out: out, Scored: res})
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows with %s:%s (%s) into %s\n", res.Rows, b.Name, m.Version, b.Target, out)
 			if res.Undefined > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d of them without a probability: %s has no meaning for them (column reason)\n", res.Undefined, b.Target)
@@ -59,5 +70,15 @@ read in batches: its size is not limited by memory.`,
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")
 	return cmd
+}
+
+// scoreSummary is what "abscopal predict --json" prints.
+type scoreSummary struct {
+	Model   string `json:"model"`
+	Version string `json:"version"`
+	Target  string `json:"target"`
+	Out     string `json:"out"`
+	*models.Scored
 }
