@@ -458,6 +458,31 @@ func (p *Pipeline) Transform(r Record, dst []float64, notes *Notes) {
 	}
 }
 
+// checkProfile checks that Bins and Shares fit together and the feature's
+// kind (or are absent, as in bundles made before profiles): a bin index
+// must land in Shares.
+func (f *Fitted) checkProfile() error {
+	if len(f.Shares) == 0 && len(f.Bins) == 0 {
+		return nil
+	}
+	want := 0
+	switch f.Kind {
+	case Numeric:
+		want = len(f.Bins) + 1
+		if !sort.Float64sAreSorted(f.Bins) {
+			return errors.New("profile bins not sorted")
+		}
+	case Boolean:
+		want = 2
+	case Categorical:
+		want = len(f.Levels)
+	}
+	if len(f.Shares) != want || f.Kind != Numeric && len(f.Bins) != 0 {
+		return fmt.Errorf("profile of %d shares and %d bins, want %d shares", len(f.Shares), len(f.Bins), want)
+	}
+	return nil
+}
+
 // bin returns the bin of the training profile value v falls in (see
 // Stability), or -1 without a profile. Unseen levels and missing values
 // have the two bins after Shares'.
@@ -549,6 +574,9 @@ func UnmarshalPipeline(b []byte) (*Pipeline, error) {
 		}
 		if !sort.StringsAreSorted(f.Levels) {
 			return nil, fmt.Errorf("feature pipeline: levels of %s are not sorted", f.Name)
+		}
+		if err := f.checkProfile(); err != nil {
+			return nil, fmt.Errorf("feature pipeline: feature %s: %w", f.Name, err)
 		}
 	}
 	pp.layout()

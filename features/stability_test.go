@@ -1,8 +1,10 @@
 package features
 
 import (
+	"encoding/json"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
@@ -83,5 +85,28 @@ func TestStability(t *testing.T) {
 	}
 	if !notes.Profile || !reflect.DeepEqual(viaNotes.Shifts(), shifts) {
 		t.Errorf("via Transform's notes: %v, want %v", viaNotes.Shifts(), shifts)
+	}
+}
+
+// TestProfileChecked: a bundle's profile that does not fit its feature
+// (edited by hand: more levels than shares) is refused when the pipeline
+// is decoded, not met as an index out of range while scoring.
+func TestProfileChecked(t *testing.T) {
+	spec := &Spec{Target: Target{Column: "y", Positive: true}, Features: []FeatureSpec{{Column: "site", Kind: Categorical}}}
+	p, err := Fit(spec, []Record{mapRecord{"site": data.String("a")}, mapRecord{"site": data.String("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := UnmarshalPipeline(b); err != nil {
+		t.Fatalf("the pipeline as fitted: %v", err)
+	}
+	p.Features[0].Shares = p.Features[0].Shares[:1]
+	b, _ = json.Marshal(p)
+	if _, err := UnmarshalPipeline(b); err == nil || !strings.Contains(err.Error(), "feature site: profile of 1 shares and 0 bins, want 2 shares") {
+		t.Errorf("a profile short of a level: %v", err)
 	}
 }
