@@ -33,6 +33,11 @@ func TestStability(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, site := p.Features[0], p.Features[1]
+	// The empirical CDF of 1..100 reaches 0.25 at 25 exactly: the
+	// quartiles need no interpolation.
+	if !reflect.DeepEqual(x.RawQuartiles, []float64{25, 50, 75}) {
+		t.Errorf("quartiles %v, want 25, 50, 75", x.RawQuartiles)
+	}
 	if !reflect.DeepEqual(x.Bins, []float64{10, 20, 30, 40, 50, 60, 70, 80, 90}) || !reflect.DeepEqual(x.Shares, []float64{.1, .1, .1, .1, .1, .1, .1, .1, .1, .1}) ||
 		!reflect.DeepEqual(site.Shares, []float64{.5, .5}) {
 		t.Fatalf("profile: x bins %v shares %v, site shares %v", x.Bins, x.Shares, site.Shares)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"sort"
 	"strings"
 
 	"github.com/abscopal/abscopal/features"
@@ -247,6 +248,7 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("Missing inputs are imputed (median, or most frequent value) by a pipeline fitted on the training rows, with an\n")
 	w.WriteString("indicator where training rows had gaps; the API reports every imputed input.\n\n")
 	writeMissing(&w, res.Pipeline)
+	writeCharacteristics(&w, res.Pipeline)
 	if s := res.SampleSize; s != nil {
 		w.WriteString("## Sample size\n\n")
 		w.WriteString(s.Describe(b.Algo))
@@ -349,7 +351,7 @@ func Card(b *models.Bundle, res *Result) string {
 	}
 	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
 	w.WriteString("| 5-6 data source, outcome | Data; target above |\n| 7 predictors | bundle.json `pipeline.spec` |\n")
-	w.WriteString("| 8 sample size | Data; Sample size |\n| 9 missing data | Data (missing values by feature) |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
+	w.WriteString("| 8 sample size | Data; Sample size |\n| 9 missing data | Data (missing values by feature) |\n| 20 participants | Data (the training rows by feature) |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
 	w.WriteString("| 12e calibration | Calibration |\n| 15 performance with uncertainty | Performance |\n| 24 intended use, limitations | Intended use; Caveats |\n")
 	return w.String()
 }
@@ -383,6 +385,57 @@ func writeMissing(w *strings.Builder, p *features.Pipeline) {
 	}
 	fmt.Fprintf(w, "Training rows lacking each feature (%d of %d features have gaps; the others none):\n\n", len(rows), len(p.Features))
 	w.WriteString("| feature | rows missing | imputed with |\n|---|---|---|\n")
+	for _, r := range rows {
+		w.WriteString(r)
+	}
+	w.WriteString("\n")
+}
+
+// writeCharacteristics describes, for the card, the training rows feature by
+// feature (TRIPOD+AI: the participants' characteristics), from the fitted
+// pipeline's profile: a numeric feature's median and interquartile range,
+// a categorical feature's commonest levels, a boolean's share true, of the
+// rows with a value. Bundles fitted before profiles were kept have none.
+func writeCharacteristics(w *strings.Builder, p *features.Pipeline) {
+	var rows []string
+	for i := range p.Features {
+		f := &p.Features[i]
+		var desc string
+		switch {
+		case f.Kind == features.Numeric && len(f.RawQuartiles) == 3:
+			q := f.RawQuartiles
+			desc = fmt.Sprintf("median %.4g (IQR %.4g-%.4g), range %.4g-%.4g", q[1], q[0], q[2], f.RawMin, f.RawMax)
+		case f.Kind == features.Boolean && len(f.Shares) == 2:
+			desc = fmt.Sprintf("true %.1f%%", 100*f.Shares[1])
+		case f.Kind == features.Categorical && len(f.Shares) == len(f.Levels) && len(f.Levels) > 0:
+			order := make([]int, len(f.Levels))
+			for k := range order {
+				order[k] = k
+			}
+			sort.SliceStable(order, func(a, b int) bool { return f.Shares[order[a]] > f.Shares[order[b]] })
+			var parts []string
+			rest := 0.0
+			for n, k := range order {
+				if n < 4 {
+					parts = append(parts, fmt.Sprintf("%s %.1f%%", f.Levels[k], 100*f.Shares[k]))
+				} else {
+					rest += f.Shares[k]
+				}
+			}
+			if len(order) > 4 {
+				parts = append(parts, fmt.Sprintf("%d others %.1f%%", len(order)-4, 100*rest))
+			}
+			desc = strings.Join(parts, ", ")
+		default:
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s |\n", f.Name, desc))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "The %d training rows by feature (shares and quartiles of the rows with a value, before transforms):\n\n", p.TrainingRows)
+	w.WriteString("| feature | values |\n|---|---|\n")
 	for _, r := range rows {
 		w.WriteString(r)
 	}
