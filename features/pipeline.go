@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
-	"gonum.org/v1/gonum/stat"
 )
 
 // PipelineFormat is the version of the serialized pipeline. Loading refuses
@@ -78,10 +77,6 @@ type Fitted struct {
 	// out-of-range warnings.
 	RawMin float64 `json:"raw_min,omitempty"`
 	RawMax float64 `json:"raw_max,omitempty"`
-	// RawQuartiles are a numeric feature's training values' 25th, 50th and
-	// 75th percentiles before transforms (gonum's stat.Quantile, linear
-	// interpolation of the empirical CDF), for the model card.
-	RawQuartiles []float64 `json:"raw_quartiles,omitempty"`
 
 	offset  int
 	derived *Derived
@@ -242,7 +237,7 @@ func integerCodes(records []Record, column string) bool {
 }
 
 func (f *Fitted) fit(records []Record) error {
-	var nums, raws []float64
+	var nums []float64
 	counts := map[string]int{}
 	trues, missing := 0, 0
 	f.RawMin, f.RawMax = math.Inf(1), math.Inf(-1)
@@ -254,7 +249,7 @@ func (f *Fitted) fit(records []Record) error {
 		}
 		switch f.Kind {
 		case Numeric:
-			nums, raws = append(nums, v.Num), append(raws, untransformed)
+			nums = append(nums, v.Num)
 			f.RawMin, f.RawMax = math.Min(f.RawMin, untransformed), math.Max(f.RawMax, untransformed)
 		case Boolean:
 			if v.Bool {
@@ -276,8 +271,6 @@ func (f *Fitted) fit(records []Record) error {
 	case Numeric:
 		sort.Float64s(nums)
 		f.Impute = median(nums)
-		sort.Float64s(raws)
-		f.RawQuartiles = []float64{stat.Quantile(0.25, stat.LinInterp, raws, nil), stat.Quantile(0.5, stat.LinInterp, raws, nil), stat.Quantile(0.75, stat.LinInterp, raws, nil)}
 		f.Mean, f.SD = meanSD(nums)
 		if f.SD == 0 {
 			f.SD = 1 // a constant feature stays constant (0) after scaling

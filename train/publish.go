@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
-	"sort"
 	"strings"
 
 	"github.com/abscopal/abscopal/features"
@@ -248,7 +247,7 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("Missing inputs are imputed (median, or most frequent value) by a pipeline fitted on the training rows, with an\n")
 	w.WriteString("indicator where training rows had gaps; the API reports every imputed input.\n\n")
 	writeMissing(&w, res.Pipeline)
-	writeCharacteristics(&w, res.Pipeline)
+	writeCharacteristics(&w, res)
 	if s := res.SampleSize; s != nil {
 		w.WriteString("## Sample size\n\n")
 		w.WriteString(s.Describe(b.Algo))
@@ -392,54 +391,73 @@ func writeMissing(w *strings.Builder, p *features.Pipeline) {
 }
 
 // writeCharacteristics describes, for the card, the training rows feature by
-// feature (TRIPOD+AI: the participants' characteristics), from the fitted
-// pipeline's profile: a numeric feature's median and interquartile range,
-// a categorical feature's commonest levels, a boolean's share true, of the
-// rows with a value. Bundles fitted before profiles were kept have none.
-func writeCharacteristics(w *strings.Builder, p *features.Pipeline) {
-	var rows []string
-	for i := range p.Features {
-		f := &p.Features[i]
-		var desc string
-		switch {
-		case f.Kind == features.Numeric && len(f.RawQuartiles) == 3:
-			q := f.RawQuartiles
-			desc = fmt.Sprintf("median %.4g (IQR %.4g-%.4g), range %.4g-%.4g", q[1], q[0], q[2], f.RawMin, f.RawMax)
-		case f.Kind == features.Boolean && len(f.Shares) == 2:
-			desc = fmt.Sprintf("true %.1f%%", 100*f.Shares[1])
-		case f.Kind == features.Categorical && len(f.Shares) == len(f.Levels) && len(f.Levels) > 0:
-			order := make([]int, len(f.Levels))
-			for k := range order {
-				order[k] = k
-			}
-			sort.SliceStable(order, func(a, b int) bool { return f.Shares[order[a]] > f.Shares[order[b]] })
-			var parts []string
-			rest := 0.0
-			for n, k := range order {
-				if n < 4 {
-					parts = append(parts, fmt.Sprintf("%s %.1f%%", f.Levels[k], 100*f.Shares[k]))
-				} else {
-					rest += f.Shares[k]
-				}
-			}
-			if len(order) > 4 {
-				parts = append(parts, fmt.Sprintf("%d others %.1f%%", len(order)-4, 100*rest))
-			}
-			desc = strings.Join(parts, ", ")
-		default:
-			continue
-		}
-		rows = append(rows, fmt.Sprintf("| %s | %s |\n", f.Name, desc))
-	}
-	if len(rows) == 0 {
+// feature, all of them and by outcome (TRIPOD+AI item 20, a paper's "table
+// 1"): a numeric feature's median and interquartile range before
+// transforms, a categorical feature's commonest levels, a boolean's share
+// true, each of the rows with a value.
+func writeCharacteristics(w *strings.Builder, res *Result) {
+	c := res.Characteristics
+	if c == nil || len(c.All) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "The %d training rows by feature (shares and quartiles of the rows with a value, before transforms):\n\n", p.TrainingRows)
-	w.WriteString("| feature | values |\n|---|---|\n")
-	for _, r := range rows {
-		w.WriteString(r)
+	target := res.Pipeline.Spec.Target.Column
+	fmt.Fprintf(w, "The training rows by feature, of those with a value, before transforms: a number's median (IQR), a yes/no\nfeature's share yes, a category's commonest levels.\n\n")
+	fmt.Fprintf(w, "| feature | all (%d) | %s (%d) | not %s (%d) |\n|---|---|---|---|\n",
+		c.All[0].Rows, target, rowsOf(c.Positive), target, rowsOf(c.Negative))
+	for i, s := range c.All {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", s.Feature, describe(s), describeAt(c.Positive, i), describeAt(c.Negative, i))
 	}
 	w.WriteString("\n")
+}
+
+func rowsOf(ss []features.Summary) int {
+	if len(ss) == 0 {
+		return 0
+	}
+	return ss[0].Rows
+}
+
+func describeAt(ss []features.Summary, i int) string {
+	if i >= len(ss) {
+		return "-"
+	}
+	return describe(ss[i])
+}
+
+// describe renders a Summary for a table cell: "65.4 (59.9-71.5)" for a
+// median and its IQR; "high 59%, low 25%, loss 16%" for levels (at most
+// four, then the others together); "34%" for a boolean's share true.
+func describe(s features.Summary) string {
+	present := s.Rows - s.Missing
+	if present == 0 {
+		return "-"
+	}
+	share := func(n int) string { return fmt.Sprintf("%.0f%%", 100*float64(n)/float64(present)) }
+	switch s.Kind {
+	case features.Numeric:
+		q := s.Quartiles
+		return fmt.Sprintf("%.4g (%.4g-%.4g)", q[1], q[0], q[2])
+	case features.Boolean:
+		for _, l := range s.Levels {
+			if l.Level == "true" {
+				return share(l.N)
+			}
+		}
+		return "0%"
+	}
+	var parts []string
+	rest := 0
+	for k, l := range s.Levels {
+		if k < 4 {
+			parts = append(parts, l.Level+" "+share(l.N))
+		} else {
+			rest += l.N
+		}
+	}
+	if len(s.Levels) > 4 {
+		parts = append(parts, fmt.Sprintf("%d others %s", len(s.Levels)-4, share(rest)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // transformNames lists transforms as a spec writes them: "log1p, clip".

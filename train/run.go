@@ -105,9 +105,12 @@ type Result struct {
 	// FoldLambdas are, with Options.Tune, the penalties tuned in each
 	// outer fold (the final model's is its own Lambda).
 	FoldLambdas []float64
-	Rows        int // rows with a target
-	DroppedRows int // rows whose target was null
-	Options     Options
+	// Characteristics describe the training rows feature by feature, all
+	// of them and by outcome (none when CrossValidateOnly).
+	Characteristics *Characteristics
+	Rows            int // rows with a target
+	DroppedRows     int // rows whose target was null
+	Options         Options
 }
 
 // ErrTrain is wrapped by errors about the training set as a whole.
@@ -271,6 +274,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	res.Importance = importance(res.Pipeline, res.Model, x)
 	res.SampleSize = sampleSizeOf(res.Metrics, res.Pipeline.Parameters())
+	res.Characteristics = characteristics(res.Pipeline, rows, y)
 	progress(total, total, "final fit")
 	return res, nil
 }
@@ -541,4 +545,22 @@ func pick[T any](xs []T, idx []int) []T {
 		out[j] = xs[i]
 	}
 	return out
+}
+
+// Characteristics describe a training set's rows feature by feature (a
+// paper's "table 1"): all of them, and those with and without the outcome.
+type Characteristics struct {
+	All, Positive, Negative []features.Summary
+}
+
+func characteristics(p *features.Pipeline, rows []features.Record, y []float64) *Characteristics {
+	var pos, neg []features.Record
+	for i, r := range rows {
+		if y[i] == 1 {
+			pos = append(pos, r)
+		} else {
+			neg = append(neg, r)
+		}
+	}
+	return &Characteristics{All: p.Summarize(rows), Positive: p.Summarize(pos), Negative: p.Summarize(neg)}
 }
