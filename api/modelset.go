@@ -3,10 +3,13 @@ package api
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -23,6 +26,9 @@ type modelSet struct {
 	// serve those of the model that answers, without reading and hashing
 	// the version's files (a forest's bundle is megabytes) on every request.
 	docs map[*models.Model]map[string][]byte
+	// aliases are the aliases that point at each model's version, with
+	// since when (the registry's alias history), read at load.
+	aliases map[*models.Model][]modelAlias
 	// monitors are each model's prediction metrics (Server.Reload adds
 	// them: they are the server's).
 	monitors map[*models.Model]*monitor
@@ -54,7 +60,8 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}, docs: map[*models.Model]map[string][]byte{}}
+	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}, docs: map[*models.Model]map[string][]byte{},
+		aliases: map[*models.Model][]modelAlias{}}
 	var errs []error
 	for _, n := range names {
 		m, files, err := reg.LoadFiles(n)
@@ -71,6 +78,7 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 		}
 		set.docs[m] = docs
 		set.groups[m] = groupOutputs(m.Bundle.Pipeline)
+		set.aliases[m] = aliasesOf(reg, n, m.Version)
 	}
 	if len(errs) > 0 {
 		// A model that fails to load must not pass unnoticed, nor silently
@@ -148,4 +156,41 @@ func fingerprint(reg *models.Registry) string {
 		}
 	}
 	return b.String()
+}
+
+// modelAlias is an alias that points at a served version, and since when
+// (absent when the registry's alias history does not say: a move made
+// before it was kept).
+type modelAlias struct {
+	Alias string     `json:"alias"`
+	Since *time.Time `json:"since,omitempty"`
+}
+
+// aliasesOf lists the aliases of model name that point at version, each
+// with the time of the move that made it so. The history is a record, not
+// a condition of serving: one that cannot be read leaves the times out.
+func aliasesOf(reg *models.Registry, name, version string) []modelAlias {
+	aliases, err := reg.Aliases(name)
+	if err != nil {
+		return nil
+	}
+	history, _ := reg.AliasHistory(name)
+	var out []modelAlias
+	for _, a := range slices.Sorted(maps.Keys(aliases)) {
+		if aliases[a] != version {
+			continue
+		}
+		ma := modelAlias{Alias: a}
+		for _, c := range slices.Backward(history) {
+			if c.Alias == a {
+				if c.Version == version {
+					t := c.Time
+					ma.Since = &t
+				}
+				break
+			}
+		}
+		out = append(out, ma)
+	}
+	return out
 }

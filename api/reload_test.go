@@ -115,6 +115,30 @@ func TestHotReload(t *testing.T) {
 	if strings.Contains(rec.Body.String(), `model="abscopal",synthetic="true",target="abscopal_response",v1="true",version="v1"`) {
 		t.Error("/metrics still reports the version no longer served")
 	}
+	// The list of models says since when v2 is production.
+	list := httptest.NewRecorder()
+	srv.Engine().ServeHTTP(list, httptest.NewRequest("GET", "/v1/models", nil))
+	var listed struct {
+		Models []struct {
+			Name, Version string
+			Aliases       []struct {
+				Alias string
+				Since *time.Time
+			}
+		}
+	}
+	if err := json.Unmarshal(list.Body.Bytes(), &listed); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range listed.Models {
+		if m.Name != "abscopal" {
+			continue
+		}
+		if m.Version != v2 || len(m.Aliases) != 1 || m.Aliases[0].Alias != "production" || m.Aliases[0].Since == nil ||
+			time.Since(*m.Aliases[0].Since) > time.Minute {
+			t.Errorf("abscopal listed as %+v", m)
+		}
+	}
 	// Its prediction series are gone too; the new version's count.
 	if body := rec.Body.String(); strings.Contains(body, `abscopal_predictions_total{model="abscopal",target="abscopal_response",version="v1"}`) ||
 		strings.Contains(body, `abscopal_predicted_probability_count{model="abscopal",version="v1"}`) ||

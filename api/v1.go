@@ -542,12 +542,14 @@ type modelInfo struct {
 	// Recalibrated is where the calibration came from, for a version made
 	// by "abscopal models recalibrate".
 	Recalibrated *models.Recalibration `json:"recalibrated,omitempty"`
+	// Aliases point at this version (production, staging), with since when.
+	Aliases []modelAlias `json:"aliases,omitempty"`
 }
 
 func info(set *modelSet, m *models.Model) modelInfo {
 	return modelInfo{Name: m.Bundle.Name, Version: m.Version, Target: m.Bundle.Target, Algo: m.Bundle.Algo,
 		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Synthetic(), Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics,
-		Recalibrated: m.Bundle.Recalibrated}
+		Recalibrated: m.Bundle.Recalibrated, Aliases: set.aliases[m]}
 }
 
 func (s *Server) listModels(c *gin.Context) {
