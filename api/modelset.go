@@ -180,15 +180,18 @@ func aliasesOf(reg *models.Registry, name, version string) []modelAlias {
 		if aliases[a] != version {
 			continue
 		}
+		// Since the first of the latest moves to this version: moving it
+		// again to where it points changes nothing.
 		ma := modelAlias{Alias: a}
 		for _, c := range slices.Backward(history) {
-			if c.Alias == a {
-				if c.Version == version {
-					t := c.Time
-					ma.Since = &t
-				}
+			if c.Alias != a {
+				continue
+			}
+			if c.Version != version {
 				break
 			}
+			t := c.Time
+			ma.Since = &t
 		}
 		out = append(out, ma)
 	}
