@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -384,12 +385,15 @@ type CohortWriteOptions struct {
 
 // CohortWriter writes Patients to a cohort file atomically.
 type CohortWriter struct {
-	tw     *TableWriter
+	tw     RowWriter
+	path   string
+	rows   int64
 	fields []Field
 	vals   []Value
 }
 
-// CreateCohort starts a cohort file at path.
+// CreateCohort starts a cohort file at path: Parquet, or CSV for a .csv
+// path (its metadata, the synthetic label among it, in PATH.meta.json).
 func CreateCohort(path string, opts CohortWriteOptions) (*CohortWriter, error) {
 	var fields []Field
 	for _, f := range CohortFields() {
@@ -411,11 +415,17 @@ func CreateCohort(path string, opts CohortWriteOptions) (*CohortWriter, error) {
 		md["abscopal.synthetic"] = "true"
 	}
 	opts.Metadata = md
-	tw, err := CreateTable(path, specs, opts.WriteOptions)
+	var tw RowWriter
+	var err error
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		tw, err = CreateCSV(path, specs, opts.WriteOptions)
+	} else {
+		tw, err = CreateTable(path, specs, opts.WriteOptions)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &CohortWriter{tw: tw, fields: fields, vals: make([]Value, len(fields))}, nil
+	return &CohortWriter{tw: tw, path: path, fields: fields, vals: make([]Value, len(fields))}, nil
 }
 
 // Write validates and appends patients. An invalid patient is an error naming
@@ -424,7 +434,7 @@ func (w *CohortWriter) Write(ps []Patient) error {
 	for i := range ps {
 		p := &ps[i]
 		if errs := p.Validate(); len(errs) > 0 {
-			return &RowError{File: w.tw.path, Row: w.tw.n + 1, FieldError: errs[0]}
+			return &RowError{File: w.path, Row: w.rows + 1, FieldError: errs[0]}
 		}
 		for j := range w.fields {
 			w.vals[j] = w.fields[j].get(p)
@@ -432,6 +442,7 @@ func (w *CohortWriter) Write(ps []Patient) error {
 		if err := w.tw.WriteRow(w.vals); err != nil {
 			return err
 		}
+		w.rows++
 	}
 	return nil
 }

@@ -273,3 +273,34 @@ func TestCSVCategoricalLevels(t *testing.T) {
 		t.Errorf("evaluate: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestSynthCSV: synth writes the same patients as CSV as it does as
+// Parquet, labelled synthetic in the CSV's sidecar; another extension is a
+// usage error.
+func TestSynthCSV(t *testing.T) {
+	dir := t.TempDir()
+	pq, csv := filepath.Join(dir, "s.parquet"), filepath.Join(dir, "s.csv")
+	for _, out := range []string{pq, csv} {
+		if code, _, stderr := runCLI(t, "synth", "--n", "400", "--seed", "9", "--out", out); code != 0 || !strings.Contains(stderr, "wrote 400 SYNTHETIC patients") {
+			t.Fatalf("synth %s: exit %d, %s", out, code, stderr)
+		}
+	}
+	ctx := context.Background()
+	want, err := data.ReadCohort(ctx, pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := data.ReadCohort(ctx, csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Error("synth's CSV holds other patients than its Parquet file")
+	}
+	if b, err := os.ReadFile(csv + ".meta.json"); err != nil || !strings.Contains(string(b), `"abscopal.synthetic": "true"`) {
+		t.Errorf("the CSV's sidecar: %v %s", err, b)
+	}
+	if code, _, stderr := runCLI(t, "synth", "--n", "10", "--out", filepath.Join(dir, "s.txt")); code != 2 || !strings.Contains(stderr, "the extension must be .parquet or .csv") {
+		t.Errorf("synth to .txt: exit %d, %s", code, stderr)
+	}
+}

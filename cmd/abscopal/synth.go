@@ -19,7 +19,7 @@ func newSynthCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "synth --n N --seed S --out FILE",
-		Short: "Generate a SYNTHETIC radioimmunotherapy cohort (Parquet)",
+		Short: "Generate a SYNTHETIC radioimmunotherapy cohort (Parquet or CSV)",
 		Long: `synth draws a synthetic cohort of metastatic NSCLC patients on an immune
 checkpoint inhibitor, with or without radiotherapy, and their outcomes, from a
 documented generative model whose effects follow published studies
@@ -36,6 +36,9 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 			if out == "" {
 				return usageError{fmt.Errorf("--out is required")}
 			}
+			if err := data.CheckExtension(out); err != nil {
+				return usageError{fmt.Errorf("--out %w", err)}
+			}
 			if err := synth.WriteFile(cmd.Context(), out, n, seed, data.WriteOptions{}); err != nil {
 				return err
 			}
@@ -45,6 +48,6 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 	}
 	cmd.Flags().IntVar(&n, "n", 5000, "number of patients")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same cohort")
-	cmd.Flags().StringVar(&out, "out", "", "output Parquet file (written atomically)")
+	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (the synthetic label of a CSV in FILE.csv.meta.json; written atomically)")
 	return cmd
 }
