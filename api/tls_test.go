@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -121,7 +120,7 @@ func TestMutualTLS(t *testing.T) {
 	certFile, keyFile, cert := testcert.Write(t, dir, 1)
 	ca := testcert.NewAuthority(t, dir, "hospital-ca")
 	other := testcert.NewAuthority(t, dir, "other-ca")
-	var logs bytes.Buffer
+	var logs syncBuffer
 	srv, err := New(Config{Registry: sharedRegistry(t), TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: ca.File, WatchInterval: -1,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
@@ -181,8 +180,8 @@ func TestMutualTLS(t *testing.T) {
 	if code, err := get("/v1/models", ca.Client(t, "ehr-old")); err == nil && code != 401 {
 		t.Errorf("the replaced authority's client: %d, want refused", code)
 	}
-	if !strings.Contains(logs.String(), `"client":"ehr-prod"`) || strings.Contains(logs.String(), "intruder") {
-		t.Errorf("the log should name ehr-prod:\n%s", logs.String())
+	if text := logs.waitFor(`"client":"ehr-prod"`, 1); !strings.Contains(text, `"client":"ehr-prod"`) || strings.Contains(text, "intruder") {
+		t.Errorf("the log should name ehr-prod:\n%s", text)
 	}
 	if _, err := New(Config{Registry: sharedRegistry(t), TLSClientCAFile: ca.File}); err == nil || !strings.Contains(err.Error(), "client certificates need TLS") {
 		t.Errorf("client authorities without TLS: %v", err)
