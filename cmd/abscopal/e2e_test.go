@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -255,7 +256,7 @@ func serveTLS(t *testing.T, bin, reg, tokens, patient string) {
 // startServe starts "abscopal serve" with args on a free loopback port,
 // its log going to the buffer returned; the process is killed when the test
 // ends, if it has not stopped by then.
-func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *lockedBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -263,14 +264,33 @@ func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *b
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	var logs bytes.Buffer
+	logs := &lockedBuffer{}
 	srv := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
-	srv.Stderr = &logs
+	srv.Stderr = logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Process.Kill() })
-	return srv, addr, &logs
+	return srv, addr, logs
+}
+
+// lockedBuffer holds a running server's log: os/exec copies into it on a
+// goroutine of its own while the test may read it (to show why it failed).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // exitCode is the exit status of a finished command, 0 when err is nil.
