@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -393,7 +392,8 @@ type CohortWriter struct {
 }
 
 // CreateCohort starts a cohort file at path: Parquet, or CSV for a .csv
-// path (its metadata, the synthetic label among it, in PATH.meta.json).
+// path (its metadata, the synthetic label among it, in PATH.meta.json), as
+// CreateRows does; another extension is an error wrapping ErrExtension.
 func CreateCohort(path string, opts CohortWriteOptions) (*CohortWriter, error) {
 	var fields []Field
 	for _, f := range CohortFields() {
@@ -415,13 +415,7 @@ func CreateCohort(path string, opts CohortWriteOptions) (*CohortWriter, error) {
 		md["abscopal.synthetic"] = "true"
 	}
 	opts.Metadata = md
-	var tw RowWriter
-	var err error
-	if strings.EqualFold(filepath.Ext(path), ".csv") {
-		tw, err = CreateCSV(path, specs, opts.WriteOptions)
-	} else {
-		tw, err = CreateTable(path, specs, opts.WriteOptions)
-	}
+	tw, err := CreateRows(path, specs, opts.WriteOptions)
 	if err != nil {
 		return nil, err
 	}
