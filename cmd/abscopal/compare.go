@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -197,9 +196,7 @@ plain t would not). Nothing is written; train the algorithm you choose with
 				}
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(c)
+				return printJSON(cmd.OutOrStdout(), c)
 			}
 			printComparison(cmd.OutOrStdout(), &c)
 			return nil

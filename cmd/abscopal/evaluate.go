@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -145,9 +144,7 @@ the patients: a new version against the one in production, say.`,
 				return fmt.Errorf("%s: %w", in, err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(set)
+				return printJSON(cmd.OutOrStdout(), set)
 			}
 			printEvaluationSet(cmd.OutOrStdout(), set)
 			return nil
@@ -223,9 +220,7 @@ func reportEvaluation(w io.Writer, ev *evaluation, plot, dcaPlot string, asJSON 
 		}
 	}
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ev)
+		return printJSON(w, ev)
 	}
 	printEvaluation(w, ev)
 	return nil

@@ -49,9 +49,7 @@ func newModelsCmd() *cobra.Command {
 				return err
 			}
 			if listJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(entries)
+				return printJSON(cmd.OutOrStdout(), entries)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			// The cross-validated metrics side by side, so that algorithms
@@ -102,9 +100,7 @@ func newModelsCmd() *cobra.Command {
 			if b.Recalibrated != nil {
 				out["recalibrated"] = b.Recalibrated
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
+			return printJSON(cmd.OutOrStdout(), out)
 		},
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of the card")
@@ -148,9 +144,7 @@ was kept are not in it.`,
 				return err
 			}
 			if historyJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(append([]models.AliasChange{}, changes...))
+				return printJSON(cmd.OutOrStdout(), append([]models.AliasChange{}, changes...))
 			}
 			if len(changes) == 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: no alias moves recorded\n", args[0])

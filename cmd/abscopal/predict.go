@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -52,9 +51,7 @@ case mix against the training rows (population stability index).`,
 			}
 			b := m.Bundle
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(scoreSummary{Model: b.Name, Version: m.Version, Target: b.Target, Out: out, Scored: res})
+				return printJSON(cmd.OutOrStdout(), scoreSummary{Model: b.Name, Version: m.Version, Target: b.Target, Out: out, Scored: res})
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows with %s:%s (%s) into %s\n", res.Rows, b.Name, m.Version, b.Target, out)
 			if res.Undefined > 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/abscopal/abscopal/data"
@@ -24,9 +23,7 @@ func newSchemaCmd() *cobra.Command {
 				for _, f := range data.CohortFields() {
 					out = append(out, f.Info())
 				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return printJSON(cmd.OutOrStdout(), out)
 			default:
 				return usageError{fmt.Errorf("--format must be markdown or json, got %q", format)}
 			}

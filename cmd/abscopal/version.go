@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/spf13/cobra"
 )
@@ -16,9 +14,7 @@ func newVersionCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := buildinfo.Read()
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
+				return printJSON(cmd.OutOrStdout(), info)
 			}
 			cmd.Println(info.String())
 			return nil
