@@ -16,12 +16,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/modeltest"
+	"github.com/abscopal/abscopal/internal/syncbuf"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -888,7 +888,7 @@ func TestServesRecalibratedVersion(t *testing.T) {
 // answered it and the client whose token it bore, and nothing of the
 // patient or of the token.
 func TestRequestLog(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	s, err := New(Config{Registry: sharedRegistry(t), Logger: slog.New(slog.NewJSONHandler(&buf, nil)), WatchInterval: -1,
 		Tokens: []Token{{Client: "ehr-prod", Secret: "tok-ehr-123"}, {Secret: "tok-anon-456"}}})
 	if err != nil {
@@ -907,7 +907,7 @@ func TestRequestLog(t *testing.T) {
 	c.do("GET", "/v1/schema", "", true)
 	c.do("GET", "/healthz", "", true)
 	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.waitFor(`"msg":"request"`, 4)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(buf.WaitFor(`"msg":"request"`, 4)), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("%v: %s", err, l)
@@ -1004,36 +1004,5 @@ func TestDriftMetrics(t *testing.T) {
 				t.Log(l)
 			}
 		}
-	}
-}
-
-// syncBuffer is a log destination that a test reads while the server
-// writes to it: the request log's line is written after the answer has
-// gone, so a test may read before it is there.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor returns the text once it holds sub n times, or after 5 s.
-func (s *syncBuffer) waitFor(sub string, n int) string {
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		text := s.String()
-		if strings.Count(text, sub) >= n || time.Now().After(deadline) {
-			return text
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abscopal/abscopal/internal/syncbuf"
 	"github.com/abscopal/abscopal/internal/testcert"
 )
 
@@ -120,7 +121,7 @@ func TestMutualTLS(t *testing.T) {
 	certFile, keyFile, cert := testcert.Write(t, dir, 1)
 	ca := testcert.NewAuthority(t, dir, "hospital-ca")
 	other := testcert.NewAuthority(t, dir, "other-ca")
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	srv, err := New(Config{Registry: sharedRegistry(t), TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: ca.File, WatchInterval: -1,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
@@ -180,7 +181,7 @@ func TestMutualTLS(t *testing.T) {
 	if code, err := get("/v1/models", ca.Client(t, "ehr-old")); err == nil && code != 401 {
 		t.Errorf("the replaced authority's client: %d, want refused", code)
 	}
-	if text := logs.waitFor(`"client":"ehr-prod"`, 1); !strings.Contains(text, `"client":"ehr-prod"`) || strings.Contains(text, "intruder") {
+	if text := logs.WaitFor(`"client":"ehr-prod"`, 1); !strings.Contains(text, `"client":"ehr-prod"`) || strings.Contains(text, "intruder") {
 		t.Errorf("the log should name ehr-prod:\n%s", text)
 	}
 	if _, err := New(Config{Registry: sharedRegistry(t), TLSClientCAFile: ca.File}); err == nil || !strings.Contains(err.Error(), "client certificates need TLS") {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -13,11 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/abscopal/abscopal/internal/syncbuf"
 	"github.com/abscopal/abscopal/internal/testcert"
 )
 
@@ -256,7 +255,7 @@ func serveTLS(t *testing.T, bin, reg, tokens, patient string) {
 // startServe starts "abscopal serve" with args on a free loopback port,
 // its log going to the buffer returned; the process is killed when the test
 // ends, if it has not stopped by then.
-func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *lockedBuffer) {
+func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *syncbuf.Buffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -264,7 +263,7 @@ func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *l
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
 	srv.Stderr = logs
 	if err := srv.Start(); err != nil {
@@ -272,25 +271,6 @@ func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *l
 	}
 	t.Cleanup(func() { srv.Process.Kill() })
 	return srv, addr, logs
-}
-
-// lockedBuffer holds a running server's log: os/exec copies into it on a
-// goroutine of its own while the test may read it (to show why it failed).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // exitCode is the exit status of a finished command, 0 when err is nil.
