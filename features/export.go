@@ -410,19 +410,21 @@ type SourceOptions struct {
 // built-in spec, kept columns and features the file cannot provide are left
 // out of spec.
 func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions) (*Source, error) {
-	// A researcher's spec is checked against the file's column kinds: a CSV
-	// file's are typed by a pass over it (probing every column). The cohort
-	// reader types a cohort file's itself, so that probe reads none.
-	probeOpts := data.TableOptions{Columns: nil}
-	if spec.Builtin {
-		probeOpts = data.TableOptions{Columns: []string{}}
-	}
-	probe, err := data.OpenTable(ctx, path, probeOpts)
+	// The probe reads a Parquet file's footer, a CSV file's header only.
+	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
 	if err != nil {
 		return nil, err
 	}
-	cols, md := probe.Schema(), probe.Metadata()
+	cols, md, text := probe.Schema(), probe.Metadata(), probe.Text()
 	probe.Close()
+	// A researcher's spec is checked against the kinds of the columns it
+	// reads: a CSV file's are typed by a pass over them, and only them (the
+	// cohort reader types a cohort file's itself).
+	if text && !spec.Builtin {
+		if cols, err = typeCSVColumns(ctx, path, cols, append(spec.Columns(), opts.Also...)); err != nil {
+			return nil, err
+		}
+	}
 	needTarget := opts.NeedTarget
 	byName := map[string]data.ColumnInfo{}
 	var names []string
@@ -536,7 +538,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	given := map[string]data.Kind{}
 	byText := map[string]bool{}
 	for _, c := range cols {
-		if c.Text {
+		if c.Text && c.Kind != data.KindUnsupported { // typed above; the others are not read
 			given[c.Name], byText[c.Name] = c.Kind, true
 		}
 	}
@@ -643,4 +645,32 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		close:     tr.Close,
 		fieldInfo: func(string) (string, string, bool) { return "", "", false },
 	}, nil
+}
+
+// typeCSVColumns types the columns of a CSV file named in want (those it
+// has) by one pass over them, and returns cols with their kinds; the others
+// stay untyped.
+func typeCSVColumns(ctx context.Context, path string, cols []data.ColumnInfo, want []string) ([]data.ColumnInfo, error) {
+	var read []string
+	for _, c := range cols {
+		if slices.Contains(want, c.Name) && !slices.Contains(read, c.Name) {
+			read = append(read, c.Name)
+		}
+	}
+	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read})
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	typed := map[string]data.ColumnInfo{}
+	for _, c := range tr.Columns() {
+		typed[c.Name] = c
+	}
+	out := slices.Clone(cols)
+	for i, c := range out {
+		if t, ok := typed[c.Name]; ok {
+			out[i] = t
+		}
+	}
+	return out, nil
 }
