@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -224,7 +226,7 @@ func (r *Registry) Versions(name string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(r.Dir, name))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+			return nil, r.missingModel(name)
 		}
 		return nil, err
 	}
@@ -276,8 +278,9 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 	if !ValidName(alias) {
 		return fmt.Errorf("alias %q: use 1-64 of a-z, 0-9, '_', '.', '-', and not v<N>", alias)
 	}
+	version = CanonicalVersion(version)
 	if _, err := os.Stat(filepath.Join(r.Dir, name, version, "MANIFEST")); err != nil || !versionRE.MatchString(version) {
-		return fmt.Errorf("%w: %s:%s", ErrNotFound, name, version)
+		return r.missingVersion(name, version)
 	}
 	dir := filepath.Join(r.Dir, name, "aliases")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -359,7 +362,15 @@ func (r *Registry) Resolve(ref string) (name, version string, err error) {
 		}
 		v, ok := aliases[alias]
 		if !ok {
-			return "", "", fmt.Errorf("%w: %s has no alias %q", ErrNotFound, name, alias)
+			if _, err := r.Versions(name); err != nil {
+				return "", "", err // no such model: say that, not that it lacks the alias
+			}
+			names := slices.Sorted(maps.Keys(aliases))
+			has := "it has no alias"
+			if len(names) > 0 {
+				has = "its aliases: " + strings.Join(names, ", ")
+			}
+			return "", "", fmt.Errorf("%w: %s has no alias %q (%s)", ErrNotFound, name, alias, has)
 		}
 		return name, v, nil
 	case strings.Contains(ref, ":"):
@@ -367,6 +378,7 @@ func (r *Registry) Resolve(ref string) (name, version string, err error) {
 		if err := checkModelName(name); err != nil {
 			return "", "", err
 		}
+		v = CanonicalVersion(v)
 		if !versionRE.MatchString(v) {
 			return "", "", fmt.Errorf("%w: version %q (versions are v1, v2, ...)", ErrNotFound, v)
 		}
@@ -395,7 +407,7 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 	if err != nil {
 		if os.IsNotExist(err) {
 			if _, serr := os.Stat(dir); serr != nil {
-				return nil, fmt.Errorf("%w: %s:%s", ErrNotFound, name, version)
+				return nil, r.missingVersion(name, version)
 			}
 			return nil, fmt.Errorf("%w: %s:%s has no MANIFEST", ErrTampered, name, version)
 		}
@@ -435,6 +447,52 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 		files[file] = b
 	}
 	return files, nil
+}
+
+// CanonicalVersion returns v, or "v3" for "3": a version is published as
+// v<N>, and people write N.
+func CanonicalVersion(v string) string {
+	if versionRE.MatchString("v" + v) {
+		return "v" + v
+	}
+	return v
+}
+
+// missingModel is ErrNotFound for a model the registry lacks, naming those
+// it has: the error a typo gets.
+func (r *Registry) missingModel(name string) error {
+	names, err := r.Names()
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %s", ErrNotFound, name)
+	case len(names) == 0:
+		return fmt.Errorf("%w: %s (registry %s has no models)", ErrNotFound, name, r.Dir)
+	}
+	return fmt.Errorf("%w: %s (registry %s has %s)", ErrNotFound, name, r.Dir, listSome(names))
+}
+
+// missingVersion is ErrNotFound for name:version, naming the versions name
+// has (or the models, when there is no such model).
+func (r *Registry) missingVersion(name, version string) error {
+	versions, err := r.Versions(name)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("%w: %s:%s", ErrNotFound, name, version)
+	}
+	if len(versions) > 6 {
+		return fmt.Errorf("%w: %s:%s (%s has %s to %s)", ErrNotFound, name, version, name, versions[0], versions[len(versions)-1])
+	}
+	return fmt.Errorf("%w: %s:%s (%s has %s)", ErrNotFound, name, version, name, strings.Join(versions, ", "))
+}
+
+// listSome joins up to ten names, then says how many more there are.
+func listSome(names []string) string {
+	if len(names) <= 10 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:10], ", "), len(names)-10)
 }
 
 // Load resolves ref, verifies the version's files and decodes its bundle.

@@ -40,6 +40,29 @@ func TestRegistryPublishAliasVerify(t *testing.T) {
 	if err := reg.SetAlias("abscopal", "production", "v9"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("alias to a missing version: %v", err)
 	}
+	// What is not there is named with what is: the error a typo gets.
+	for ref, want := range map[string]string{
+		"abscopal@staging": `abscopal has no alias "staging" (its aliases: production)`,
+		"abscopal:v9":      "abscopal:v9 (abscopal has v1, v2)",
+		"abscopl":          "abscopl (registry " + reg.Dir + " has abscopal)",
+		"abscopl@staging":  "abscopl (registry " + reg.Dir + " has abscopal)",
+		"abscopal:x":       `version "x" (versions are v1, v2, ...)`,
+	} {
+		_, err := reg.Load(ref)
+		if !errors.Is(err, ErrNotFound) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("Load(%s): %v; want ErrNotFound ending %q", ref, err, want)
+		}
+	}
+	// A bare number is the version people mean.
+	if _, v, err := reg.Resolve("abscopal:2"); err != nil || v != "v2" {
+		t.Errorf("Resolve(abscopal:2) = %s, %v; want v2", v, err)
+	}
+	if err := reg.SetAlias("abscopal", "staging", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := reg.Aliases("abscopal"); a["staging"] != "v2" {
+		t.Errorf("SetAlias(staging, 2) points at %q, want v2", a["staging"])
+	}
 	got, err := reg.ReadVerified("abscopal", "v1")
 	if err != nil || string(got["card.md"]) != "# card\n" {
 		t.Fatalf("read: %v", err)

@@ -107,7 +107,7 @@ func newModelsCmd() *cobra.Command {
 
 	alias := &cobra.Command{
 		Use:   "alias NAME ALIAS VERSION",
-		Short: "Point an alias (production, staging, ...) at a version",
+		Short: "Point an alias (production, staging, ...) at a version (v3, or 3)",
 		Args:  exactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := reg()
@@ -115,10 +115,11 @@ func newModelsCmd() *cobra.Command {
 				return err
 			}
 			r.Actor = actor()
-			if err := r.SetAlias(args[0], args[1], args[2]); err != nil {
+			version := models.CanonicalVersion(args[2])
+			if err := r.SetAlias(args[0], args[1], version); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s -> %s\n", args[0], args[1], args[2])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s -> %s\n", args[0], args[1], version)
 			return nil
 		},
 	}
