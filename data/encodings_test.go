@@ -2,8 +2,10 @@ package data
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -90,4 +92,52 @@ func itoa(i int) string {
 		b = append([]byte{byte('0' + i%10)}, b...)
 	}
 	return string(b)
+}
+
+// TestRefusesTextNotUTF8: a string column holding another encoding's bytes
+// (Latin-1 "José", as a writer handed a Windows export may store it) is
+// refused naming its row and column, plain or dictionary encoded, where
+// read on it would have put text DuckDB refuses into every output that
+// carries the id.
+func TestRefusesTextNotUTF8(t *testing.T) {
+	type row struct {
+		PatientID string `parquet:"patient_id"`
+		ICIClass  string `parquet:"ici_class,dict"`
+	}
+	for _, tc := range []struct {
+		name   string
+		rows   []row
+		column string
+	}{
+		{"plain id", []row{{"p1", "pd1"}, {"p2", "pd1"}, {"Jos\xe9", "pd1"}, {"p4", "pd1"}}, "patient_id"},
+		{"dictionary level", []row{{"p1", "pd1"}, {"p2", "pd\xb91"}}, "ici_class"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "latin1.parquet")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := parquet.NewGenericWriter[row](f)
+			if _, err := w.Write(tc.rows); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			wantRow := int64(len(tc.rows))
+			if tc.column == "patient_id" {
+				wantRow = 3
+			}
+			_, err = ReadCohort(context.Background(), path)
+			var re *RowError
+			if !errors.As(err, &re) || re.Row != wantRow || re.Field != tc.column || re.Reason != ReasonType || !errors.Is(err, ErrInvalidValue) {
+				t.Fatalf("err = %v; want a RowError at row %d, column %s", err, wantRow, tc.column)
+			}
+			if !strings.Contains(err.Error(), "allowed: UTF-8 text") {
+				t.Errorf("err = %v; want it to say what is allowed", err)
+			}
+		})
+	}
 }

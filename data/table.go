@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -444,6 +446,11 @@ func (r *TableReader) Next(ctx context.Context) (b *Batch, err error) {
 		c := &r.batch.Columns[i]
 		c.reset()
 		if err := r.cursors[i].read(c, n, &r.values); err != nil {
+			var bad *notUTF8Error
+			if errors.As(err, &bad) {
+				return nil, &RowError{File: r.path, Row: r.row + 1 + int64(bad.index), FieldError: &FieldError{
+					Field: c.Name, Reason: ReasonType, Value: fmt.Sprintf("%q", bad.value), Allowed: "UTF-8 text (re-encode the column from its code page)"}}
+			}
 			return nil, fmt.Errorf("%s: %w: row group %d, column %s: %v", r.path, ErrCorrupt, r.rg, c.Name, err)
 		}
 	}
@@ -547,7 +554,9 @@ func (cc *columnCursor) read(c *Column, n int, scratch *[]parquet.Value) error {
 			if v.RepetitionLevel() != 0 {
 				return fmt.Errorf("repeated values in a flat column")
 			}
-			c.append(v)
+			if !c.append(v) {
+				return &notUTF8Error{index: len(c.Valid), value: bytes.Clone(v.ByteArray()[:min(len(v.ByteArray()), 64)])}
+			}
 		}
 		n -= k
 		if err != nil {
@@ -574,11 +583,12 @@ func (cc *columnCursor) close() {
 	cc.pages.Close()
 }
 
-// append decodes one Parquet value into the column.
-func (c *Column) append(v parquet.Value) {
+// append decodes one Parquet value into the column; it is false, and
+// appends nothing, for text that is not UTF-8.
+func (c *Column) append(v parquet.Value) bool {
 	if v.IsNull() {
 		c.appendNull()
-		return
+		return true
 	}
 	switch c.Kind {
 	case KindFloat:
@@ -609,13 +619,29 @@ func (c *Column) append(v parquet.Value) {
 		c.Valid, c.Bool = append(c.Valid, true), append(c.Bool, v.Boolean())
 	case KindString:
 		b := v.ByteArray()
-		s, ok := c.intern[string(b)] // the conversion in a map index does not allocate
+		s, ok := c.intern[string(b)] // the conversion in a map index does not allocate; interned text is UTF-8
 		if !ok {
+			if !utf8.Valid(b) {
+				return false
+			}
 			s = c.internText(string(b))
 		}
 		c.Valid, c.Str = append(c.Valid, true), append(c.Str, s)
 	}
+	return true
 }
+
+// notUTF8Error is a text value that is not UTF-8, the index-th of its
+// batch. Parquet's strings are UTF-8 (a writer given Latin-1 bytes, or an
+// unannotated BYTE_ARRAY column, can break that), and passed on such text
+// would make Parquet outputs, an id among their columns, that DuckDB and
+// Arrow refuse to read.
+type notUTF8Error struct {
+	index int
+	value []byte
+}
+
+func (e *notUTF8Error) Error() string { return fmt.Sprintf("%q is not UTF-8 text", e.value) }
 
 // appendNull appends a null: invalid, with its kind's zero value.
 func (c *Column) appendNull() {
