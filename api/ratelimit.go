@@ -82,14 +82,34 @@ func (s *Server) rateLimit(c *gin.Context) {
 	if client == "" {
 		key = "address " + c.RemoteIP()
 	}
+	if s.limited(c, key, client) {
+		return
+	}
+	c.Next()
+}
+
+// refuse answers 401 to a request auth turned down, which spends a token of
+// its address's bucket first: with a rate limit, guessing tokens goes no
+// faster than the limit from any one address (named clients have buckets
+// of their own, which a flood of bad tokens from their address leaves
+// alone).
+func (s *Server) refuse(c *gin.Context, why string) {
+	if s.limiter != nil && s.limited(c, "address "+c.RemoteIP(), "") {
+		return
+	}
+	abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: why})
+}
+
+// limited takes a token from key's bucket, or answers 429 and reports true.
+func (s *Server) limited(c *gin.Context, key, client string) bool {
 	ok, wait := s.limiter.allow(key, time.Now())
 	if ok {
-		c.Next()
-		return
+		return false
 	}
 	secs := int(math.Ceil(wait.Seconds()))
 	c.Header("Retry-After", strconv.Itoa(secs))
 	s.metrics.rateLimited.WithLabelValues(client).Inc()
 	abort(c, http.StatusTooManyRequests, apiError{Code: codeRateLimited,
 		Message: fmt.Sprintf("over %g requests per second (burst %d) from this client; retry after %d s", float64(s.limiter.limit), s.limiter.burst, secs)})
+	return true
 }

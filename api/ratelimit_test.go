@@ -62,8 +62,8 @@ func TestRateLimiterBuckets(t *testing.T) {
 
 // TestRateLimit: over its rate a client gets 429 with Retry-After (in the
 // OpenAPI document's error envelope), other clients and the probes do not;
-// without tokens clients are told apart by address; /metrics counts the
-// refusals by client.
+// without tokens clients are told apart by address, as are requests with a
+// bad token; /metrics counts the refusals by client.
 func TestRateLimit(t *testing.T) {
 	s := newServer(t, Config{RateLimit: 0.01, RateBurst: 2, Tokens: []Token{{Client: "ehr", Secret: "tok-ehr"}, {Client: "lab", Secret: "tok-lab"}}})
 	c := newClient(t, s)
@@ -95,8 +95,23 @@ func TestRateLimit(t *testing.T) {
 			t.Errorf("a probe was limited: %d", status)
 		}
 	}
+	// Bad tokens spend their address's bucket: guessing goes no faster
+	// than the limit, and the named clients at that address are not held up.
+	c.token = "guess"
+	for i, want := range []int{401, 401, 429, 429} {
+		if status, body := c.do("GET", "/v1/models", "", true); status != want {
+			t.Errorf("bad token %d: %d %v, want %d", i+1, status, body, want)
+		}
+	}
+	c.token = "tok-lab"
+	if status, _ := c.do("GET", "/v1/models", "", true); status != 200 {
+		t.Errorf("a named client at the guessing address: %d", status)
+	}
 	rec = httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `abscopal_rate_limited_total{client=""} 2`) {
+		t.Errorf("/metrics lacks the refusals of the bad tokens:\n%s", grepLines(rec.Body.String(), "rate_limited"))
+	}
 	if !strings.Contains(rec.Body.String(), `abscopal_rate_limited_total{client="ehr"} 2`) {
 		t.Errorf("/metrics lacks the refusals of ehr:\n%s", grepLines(rec.Body.String(), "rate_limited"))
 	}

@@ -146,7 +146,7 @@ func (s *Server) auth(c *gin.Context) {
 	if mutual {
 		name, ok := clientCertName(c.Request)
 		if !ok {
-			abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: "a client certificate from an accepted authority is required"})
+			s.refuse(c, "a client certificate from an accepted authority is required")
 			return
 		}
 		client = name
@@ -155,7 +155,7 @@ func (s *Server) auth(c *gin.Context) {
 		name, ok := s.authorized(c.GetHeader("Authorization"))
 		if !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="abscopal"`)
-			abort(c, http.StatusUnauthorized, apiError{Code: codeUnauthorized, Message: "a valid bearer token is required"})
+			s.refuse(c, "a valid bearer token is required")
 			return
 		}
 		if name != "" {

@@ -34,7 +34,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives (also: ABSCOPAL_TOKENS, the same entries comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
-	cmd.Flags().Float64Var(&f.rateLimit, "rate-limit", 0, "most requests per second on /v1 and /v2 from each client (a named client by its name, others by address); over it: 429 with Retry-After (0: no limit)")
+	cmd.Flags().Float64Var(&f.rateLimit, "rate-limit", 0, "most requests per second on /v1 and /v2 from each client (a named client by its name, others, and requests with a bad token, by address); over it: 429 with Retry-After (0: no limit)")
 	cmd.Flags().IntVar(&f.rateBurst, "rate-burst", 0, "requests a client may make at once before --rate-limit paces it (default: the rate rounded up)")
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (with its chain): serve HTTPS only, TLS 1.2 or later; reread on SIGHUP")
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
