@@ -241,7 +241,7 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 				v := c.Value(i)
 				if r.text && v.Valid {
 					var fe *FieldError
-					if v, fe = r.fields[fi].ParseText(v.Str); fe != nil {
+					if v, fe = r.fields[fi].ParseText(v.Str, c.DecimalComma); fe != nil {
 						problems = append(problems, fe)
 						continue
 					}

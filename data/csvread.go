@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
@@ -17,7 +18,7 @@ import (
 )
 
 // ErrCSV is wrapped by every error about a CSV file's structure: no header,
-// a duplicate or semicolon-separated header, a row of the wrong width, a
+// a duplicate or tab-separated header, a row of the wrong width, a
 // stray quote, text that is not UTF-8.
 var ErrCSV = errors.New("malformed CSV file")
 
@@ -102,6 +103,7 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 	if err != nil {
 		return nil, nil, err
 	}
+	comma := r.Comma == ';' // numbers then have a decimal comma
 	type seen struct {
 		values, notInt, notNum, notBool bool
 		notNumber                       string // the first value that is not a number, and its row
@@ -140,9 +142,12 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 				}
 			}
 			if k.notInt && !k.notNum {
-				if _, err := strconv.ParseFloat(t, 64); err != nil {
+				if _, err := parseNumber(t, comma); err != nil {
 					k.notNum = true
-					k.notNumber = fmt.Sprintf("row %d: %q", rows, s)
+					k.notNumber = fmt.Sprintf("row %d: %q is not a number", rows, s)
+					if errors.Is(err, errDecimalPoint) {
+						k.notNumber += " " + err.Error()
+					}
 				}
 			}
 			if !k.notBool {
@@ -154,7 +159,7 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 	}
 	cols := make([]ColumnInfo, len(header))
 	for j, name := range header {
-		c := ColumnInfo{Name: name, Optional: true, Text: true, index: j}
+		c := ColumnInfo{Name: name, Optional: true, Text: true, DecimalComma: comma, index: j}
 		k := kinds[j]
 		g, isGiven := given[name]
 		switch {
@@ -189,9 +194,18 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 }
 
 // csvHeader reads the header line and returns its names and a reader
-// positioned on the first row.
+// positioned on the first row: of comma-separated values, or of
+// semicolon-separated ones when the header line holds semicolons and no
+// comma outside quotes.
 func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	in := bufio.NewReaderSize(f, 1<<16)
+	r := csv.NewReader(in)
+	if line, err := in.Peek(in.Size()); len(line) > 0 && (err == nil || errors.Is(err, io.EOF)) {
+		line, _, _ = bytes.Cut(line, []byte("\n"))
+		if semicolonSeparated(bytes.TrimSuffix(line, []byte("\r"))) {
+			r.Comma = ';'
+		}
+	}
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil, fmt.Errorf("%s: %w: empty (no header line)", path, ErrCSV)
@@ -206,8 +220,8 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 			return nil, nil, fmt.Errorf("%s: %w: the header's column %d is %v", path, ErrCSV, j+1, errNotUTF8)
 		}
 	}
-	if len(header) == 1 && strings.Contains(header[0], ";") {
-		return nil, nil, fmt.Errorf("%s: %w: the header is separated by semicolons; abscopal reads comma-separated values (in Excel: CSV UTF-8, comma delimited)", path, ErrCSV)
+	if len(header) == 1 && strings.Contains(header[0], "\t") {
+		return nil, nil, fmt.Errorf("%s: %w: the header is separated by tabs; abscopal reads comma-separated values, or semicolon-separated ones with decimal commas", path, ErrCSV)
 	}
 	for j, name := range header {
 		if k := slices.Index(header, name); k < j {
@@ -217,6 +231,24 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 	r.ReuseRecord = true
 	r.FieldsPerRecord = len(header)
 	return header, r, nil
+}
+
+// semicolonSeparated reports whether a header line separates its names
+// with semicolons: it splits into several names at semicolons (outside
+// quotes), and into one, or none (R's write.csv2 quotes every name), at
+// commas.
+func semicolonSeparated(line []byte) bool {
+	split := func(sep rune) ([]string, error) {
+		r := csv.NewReader(bytes.NewReader(line))
+		r.Comma = sep
+		return r.Read()
+	}
+	bySemicolon, err := split(';')
+	if err != nil || len(bySemicolon) < 2 {
+		return false
+	}
+	byComma, err := split(',')
+	return err != nil || len(byComma) == 1
 }
 
 // csvError names the line of a parse error; the row is one less, the header
@@ -294,7 +326,10 @@ func (c *Column) appendText(s string) error {
 	t := strings.TrimSpace(s)
 	switch c.Kind {
 	case KindFloat:
-		x, err := strconv.ParseFloat(t, 64)
+		x, err := parseNumber(t, c.DecimalComma)
+		if errors.Is(err, errDecimalPoint) {
+			return fmt.Errorf("%q is not a number %w", s, err)
+		}
 		if err != nil {
 			return fmt.Errorf("%q is not a number", s)
 		}
@@ -327,21 +362,25 @@ var errNotUTF8 = errors.New(`not UTF-8 text: the file is likely in a Windows cod
 
 // ParseText reads a CSV field as a value of the field's kind: a number for
 // float and int fields (an int field's whole-number check is Check's, so
-// pandas' 5.0 for an integer column with nulls is 5), true or false in any
+// pandas' 5.0 for an integer column with nulls is 5), with a decimal comma
+// if decimalComma (a semicolon-separated file), true or false in any
 // case or 1 or 0 for bool fields (REDCap and R write 1 and 0), the text
 // itself for string fields; a NullSpellings entry is null.
-func (f *Field) ParseText(s string) (Value, *FieldError) {
+func (f *Field) ParseText(s string, decimalComma bool) (Value, *FieldError) {
 	if isNullText(s) {
 		return Null, nil
 	}
 	t := strings.TrimSpace(s)
 	switch f.Kind {
 	case KindFloat, KindInt:
-		x, err := strconv.ParseFloat(t, 64)
+		x, err := parseNumber(t, decimalComma)
 		if err != nil {
 			allowed := "a number"
 			if f.HasRange {
 				allowed = "a number in " + f.Allowed()
+			}
+			if errors.Is(err, errDecimalPoint) {
+				allowed += ", " + err.Error()
 			}
 			return Null, &FieldError{Field: f.Name, Reason: ReasonType, Value: strconv.Quote(s), Allowed: allowed}
 		}
@@ -360,6 +399,24 @@ func (f *Field) ParseText(s string) (Value, *FieldError) {
 	default:
 		return String(s), nil
 	}
+}
+
+// errDecimalPoint is a number written with a point in a semicolon-separated
+// file. Such files (Excel where the decimal mark is a comma, R's
+// write.csv2) write 1,5 for one and a half, and a point there may be a
+// thousands separator: 1.234 is 1234 or 1.234, and abscopal does not guess.
+var errDecimalPoint = errors.New("in a semicolon-separated file, whose decimal mark is a comma (1234,5): a point may separate thousands")
+
+// parseNumber reads a CSV number, written with a decimal comma if
+// decimalComma.
+func parseNumber(t string, decimalComma bool) (float64, error) {
+	if decimalComma {
+		if strings.Contains(t, ".") {
+			return 0, errDecimalPoint
+		}
+		t = strings.Replace(t, ",", ".", 1)
+	}
+	return strconv.ParseFloat(t, 64)
 }
 
 // countCSVRows counts the rows of a CSV file that opened without a pass over

@@ -65,6 +65,78 @@ func TestCSVColumnKinds(t *testing.T) {
 	}
 }
 
+// TestCSVSemicolons: a file separated by semicolons (Excel where the
+// decimal mark is a comma, R's write.csv2) is read as such, its numbers
+// with a decimal comma; a number written with a point there is not taken
+// for one, since the point may separate thousands.
+func TestCSVSemicolons(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		values []string
+		kind   Kind
+		want   []Value
+		notNum string
+	}{
+		{"integers", []string{"5", "", "-3"}, KindInt, []Value{Float(5), Null, Float(-3)}, ""},
+		{"decimal commas", []string{"1,5", "2", "NA", "-0,25"}, KindFloat, []Value{Float(1.5), Float(2), Null, Float(-0.25)}, ""},
+		{"a point is not a decimal mark", []string{"1,5", "1.234"}, KindString, []Value{String("1,5"), String("1.234")},
+			`row 2: "1.234" is not a number in a semicolon-separated file, whose decimal mark is a comma (1234,5): a point may separate thousands`},
+		{"nor a thousands separator", []string{"1.234,5"}, KindString, []Value{String("1.234,5")},
+			`row 1: "1.234,5" is not a number in a semicolon-separated file, whose decimal mark is a comma (1234,5): a point may separate thousands`},
+		{"text holds commas and semicolons", []string{"a, b", `"c; d"`}, KindString, []Value{String("a, b"), String("c; d")}, `row 1: "a, b" is not a number`},
+	} {
+		for _, header := range []string{"id;x", `"id";"x"`} { // Excel's and R's write.csv2
+			t.Run(tt.name+" "+header, func(t *testing.T) {
+				text := header + "\r\n"
+				for i, v := range tt.values {
+					text += string(rune('a'+i)) + ";" + v + "\r\n"
+				}
+				path := writeFile(t, "t.csv", text)
+				b, err := ReadTable(context.Background(), path, []string{"x"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := b.Columns[0]
+				if c.Kind != tt.kind || !c.DecimalComma || c.NotNumber != tt.notNum {
+					t.Errorf("column typed %v (decimal comma %v, not a number at %q), want %v (true, %q)", c.Kind, c.DecimalComma, c.NotNumber, tt.kind, tt.notNum)
+				}
+				var got []Value
+				for i := range b.Len {
+					got = append(got, c.Value(i))
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("read %v, want %v", got, tt.want)
+				}
+			})
+		}
+	}
+	// A comma-separated file whose names hold semicolons stays one.
+	path := writeFile(t, "c.csv", "id,\"dose; Gy\"\na,1.5\n")
+	b, err := ReadTable(context.Background(), path, nil)
+	if err != nil || len(b.Columns) != 2 || b.Columns[1].Name != "dose; Gy" || b.Columns[1].DecimalComma || b.Columns[1].Num[0] != 1.5 {
+		t.Errorf("comma-separated with a semicolon in a name: %+v, %v", b, err)
+	}
+
+	// A cohort file as R's write.csv2 writes it.
+	path = writeFile(t, "cohort.csv", `"patient_id";"ici_class";"rt_dose_gy";"rt_fractions";"rt_site";"alc"`+"\n"+
+		`"p1";"pd1";24;3;"lung";1,2`+"\n"+
+		`"p2";"pdl1";NA;NA;NA;0,85`+"\n"+
+		`"p3";"pd1";24;3;"lung";1.2`+"\n"+
+		`"p4";"pd1";7,5;3,0;"bone";1`+"\n")
+	var problems []string
+	got, _, err := readAll(t, path, CohortOptions{Policy: SkipInvalid, OnInvalid: func(e *RowError) { problems = append(problems, e.Error()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || *got[0].ALC != 1.2 || *got[1].ALC != 0.85 || got[1].RTDoseGy != nil || *got[2].RTDoseGy != 7.5 || *got[2].RTFractions != 3 {
+		t.Errorf("read %d patients: %+v", len(got), got)
+	}
+	want := []string{path + `: row 3, column alc: wrong type: "1.2" (allowed: a number in [0, 50] 10^9/L, in a semicolon-separated file, whose decimal mark is a comma (1234,5): a point may separate thousands)`}
+	if !reflect.DeepEqual(problems, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // quoteCSV quotes a field that needs it (the spaces of " 2 " do not, but
 // keep them visible).
 func quoteCSV(s string) string {
@@ -116,7 +188,7 @@ func TestCSVMalformed(t *testing.T) {
 		name, text, want string
 	}{
 		{"empty", "", "empty (no header line)"},
-		{"semicolons", "id;alc\na;1\n", "separated by semicolons"},
+		{"tabs", "id\talc\na\t1\n", "separated by tabs"},
 		{"duplicate column", "id,alc,alc\na,1,2\n", `column "alc" appears twice in the header (columns 2 and 3)`},
 		{"short row", "id,alc\na,1\nb\n", "line 3: wrong number of fields"},
 		{"stray quote", "id,alc\na\"b,1\n", "line 2: bare \""},
@@ -267,7 +339,7 @@ func FuzzReadCohortCSV(f *testing.F) {
 	dir := f.TempDir()
 	f.Add([]byte("patient_id,ici_class,rt_dose_gy,rt_fractions,hla_loh\na,pd1,24,3,true\nb,pdl1,NA,,0\n"))
 	f.Add([]byte("\ufeffpatient_id,ici_class,centre\n\"a\nb\",pd1,1\n"))
-	f.Add([]byte("patient_id;ici_class\n"))
+	f.Add([]byte("patient_id;ici_class;alc;rt_dose_gy\na;pd1;1,5;NA\nb;pdl1;1.5;\n"))
 	f.Add([]byte("patient_id,ici_class\na,\"pd1\n"))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, b []byte) {

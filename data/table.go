@@ -29,10 +29,13 @@ type ColumnInfo struct {
 	// values: integers written 50 and 50.0 are the same measurement there,
 	// so callers may take either numeric kind for the other.
 	Text bool
-	// NotNumber is, for a CSV column typed as text, where the first value
-	// that is not a number is (`row 17: "n/a"`): what to correct if the
-	// column was meant to hold numbers.
+	// NotNumber is, for a CSV column typed as text, which value first is
+	// not a number and why (`row 17: "n/a" is not a number`): what to
+	// correct if the column was meant to hold numbers.
 	NotNumber string
+	// DecimalComma marks a column of a semicolon-separated CSV file, whose
+	// numbers are written with a decimal comma (1,5).
+	DecimalComma bool
 
 	index    int  // leaf index in the file
 	scale    int  // decimal scale: the stored integer is value * 10^scale

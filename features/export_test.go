@@ -591,6 +591,7 @@ func FuzzSourceCSV(f *testing.F) {
 	f.Add([]byte("id,ldh,site,rt_dose_gy,rt_fractions,y\na,210,1,24,3,1\nb,NA,x,30,5.0,0\n"))
 	f.Add([]byte("id,ldh,site,rt_dose_gy,rt_fractions,y\na,inf,1,24,3.5,1\nb,-4,,,,\n"))
 	f.Add([]byte("\ufeffid,ldh,site,rt_dose_gy,rt_fractions,y\n\"a\nb\",1e308,01,0,0,1\n"))
+	f.Add([]byte("id;ldh;site;rt_dose_gy;rt_fractions;y\na;210,5;1;24;3;1\nb;1.5;x;30;5,0;0\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		path := filepath.Join(dir, "f.csv")

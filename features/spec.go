@@ -523,7 +523,7 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 			case f.Kind == Boolean && c.Kind != data.KindBool:
 				msg += ": a boolean feature reads a BOOLEAN column; use kind numeric for a 0/1 code, or categorical for strings"
 			case f.Kind == Numeric && c.NotNumber != "":
-				msg += fmt.Sprintf(" (%s is not a number; the nulls a CSV may hold are %s): correct it, or use kind categorical for levels", c.NotNumber, nullList())
+				msg += fmt.Sprintf(" (%s; the nulls a CSV may hold are %s): correct it, or use kind categorical for levels", c.NotNumber, nullList())
 			case f.Kind == Numeric && c.Kind == data.KindString:
 				msg += ": use kind categorical for levels written as strings"
 			}
@@ -782,5 +782,5 @@ func notNumber(c data.ColumnInfo) string {
 	if c.NotNumber == "" {
 		return ""
 	}
-	return " (" + c.NotNumber + " is not a number)"
+	return " (" + c.NotNumber + ")"
 }
