@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -270,6 +271,36 @@ func printEvaluationSet(w io.Writer, set *evaluationSet) {
 	tw.Flush()
 	if insample {
 		fmt.Fprintf(w, "\n* trained or recalibrated on this file: its figures are in-sample and optimistic, not a validation\n")
+	}
+	// Each model's inputs and case mix, models of other specs reading the
+	// file differently; the models with nothing to report in one line.
+	var quiet []string
+	for i, cm := range set.Models {
+		name := cm.Model + ":" + cm.Version
+		shifted := len(cm.CaseMix) > 0 && cm.CaseMix[0].PSI >= features.ShiftModerate
+		if len(cm.Inputs) == 0 && !shifted {
+			if len(cm.CaseMix) > 0 {
+				quiet = append(quiet, name)
+			}
+			continue
+		}
+		if j := slices.IndexFunc(set.Models[:i], func(o comparedModel) bool {
+			return reflect.DeepEqual(o.Inputs, cm.Inputs) && reflect.DeepEqual(o.CaseMix, cm.CaseMix)
+		}); j >= 0 {
+			fmt.Fprintf(w, "\n%s: inputs and case mix the same as %s:%s's.\n", name, set.Models[j].Model, set.Models[j].Version)
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: ", name)
+		if len(cm.Inputs) > 0 {
+			printInputs(w, cm.Inputs, cm.Metrics.N)
+		} else {
+			fmt.Fprintln(w, "no input filled in or unknown")
+		}
+		printCaseMix(w, cm.CaseMix)
+	}
+	if len(quiet) > 0 {
+		fmt.Fprintf(w, "\nInputs and case mix of %s: no input filled in or unknown; no feature's values moved from the training rows' (population stability index under %.2f).\n",
+			strings.Join(quiet, ", "), features.ShiftModerate)
 	}
 }
 

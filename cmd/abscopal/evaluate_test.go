@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -165,6 +167,32 @@ func TestEvaluate(t *testing.T) {
 	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1,abscopal:v2", "--data", trainFile, "--bootstrap", "20"); code != 0 ||
 		!strings.Contains(stdout, "AUC - abscopal:v1 (95% CI)") || !strings.Contains(stdout, "abscopal:v2 *") || !strings.Contains(stdout, "* trained or recalibrated on this file") {
 		t.Errorf("two models on their training file: exit %d\n%s", code, stdout)
+	}
+
+	// Two models on a file whose lymphocyte counts were not sent: each
+	// model's imputations and case mix are told, the second's as the
+	// first's when they are the same.
+	patients, err := data.ReadCohort(context.Background(), external)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range patients {
+		patients[i].ALC = nil
+	}
+	noALC := filepath.Join(dir, "no-alc.parquet")
+	if err := data.WriteCohort(noALC, patients, data.CohortWriteOptions{Synthetic: true}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1,abscopal:v2", "--data", noALC, "--bootstrap", "20")
+	for _, want := range []string{
+		`\nabscopal:v1: inputs of the (\d+) rows scored that the model had to fill in or did not know:\n`,
+		`\n  alc: missing, imputed, in (\d+) rows \(100\.0%\)\n`,
+		`\nalc +\d+\.\d+ +major +100\.0% `, // the case mix's table
+		`\nabscopal:v2: inputs and case mix the same as abscopal:v1's\.\n`,
+	} {
+		if code != 0 || !regexp.MustCompile(want).MatchString(stdout) {
+			t.Errorf("two models without alc: exit %d, output lacks %q:\n%s", code, want, stdout)
+		}
 	}
 
 	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--data", trainFile, "--bootstrap", "0", "--threshold", "0.5", "--by", "ecog")
