@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/abscopal/abscopal/features"
@@ -31,7 +33,8 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		Groups         []Group      `json:"groups,omitempty"`
 		Pooled         *PooledAUC   `json:"pooled_across_groups,omitempty"`
 		SampleSize     *SampleSize  `json:"sample_size,omitempty"`
-	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups, res.Pooled, res.SampleSize})
+		Instability    *Instability `json:"instability,omitempty"`
+	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups, res.Pooled, res.SampleSize, res.Instability})
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +72,8 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 	}, nil
 }
 
-// Files renders a bundle's files: bundle.json, card.md, calibration.svg and
-// decision_curve.svg.
+// Files renders a bundle's files: bundle.json, card.md, calibration.svg,
+// decision_curve.svg and, after a stability analysis, instability.svg.
 func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 	js, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
@@ -90,7 +93,79 @@ func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	if res.Instability != nil {
+		if files["instability.svg"], err = InstabilitySVG(res.Instability, fmt.Sprintf("Prediction instability: %s\n%d bootstrap models", b.Name, res.Instability.Bootstraps)); err != nil {
+			return nil, err
+		}
+	}
 	return files, nil
+}
+
+// instabilityPlotRows bounds the rows InstabilitySVG draws, a line each,
+// so that the plot stays a small file whatever the training set's size.
+const instabilityPlotRows = 2000
+
+// InstabilitySVG draws Riley and Collins's prediction instability plot: for
+// each training row (at most instabilityPlotRows, evenly spaced by
+// probability), the central 95% of its bootstrap models' probabilities
+// against the model's, with the diagonal on which a stable model's would
+// lie and the classification threshold.
+func InstabilitySVG(ins *Instability, title string) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "probability from the model"
+	p.Y.Label.Text = "from bootstrap models (central 95%)"
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	rows := slices.Clone(ins.rows)
+	sort.SliceStable(rows, func(a, b int) bool { return rows[a].p < rows[b].p })
+	if len(rows) > instabilityPlotRows {
+		kept := make([]rowRange, instabilityPlotRows)
+		for i := range kept {
+			kept[i] = rows[i*len(rows)/instabilityPlotRows]
+		}
+		rows = kept
+	}
+	var segments []plot.Plotter
+	for _, r := range rows {
+		l, err := plotter.NewLine(plotter.XYs{{X: r.p, Y: r.lo}, {X: r.p, Y: r.hi}})
+		if err != nil {
+			return nil, err
+		}
+		l.Color = color.NRGBA{R: 31, G: 119, B: 180, A: 90}
+		l.Width = vg.Points(0.6)
+		segments = append(segments, l)
+	}
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	if err != nil {
+		return nil, err
+	}
+	diag.Color = color.Gray{Y: 60}
+	diag.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	cut, err := plotter.NewLine(plotter.XYs{{X: 0, Y: ins.Threshold}, {X: 1, Y: ins.Threshold}})
+	if err != nil {
+		return nil, err
+	}
+	cut.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	cut.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+	p.Add(plotter.NewGrid())
+	p.Add(segments...)
+	p.Add(diag, cut)
+	if len(segments) > 0 {
+		p.Legend.Add("a row's bootstrap range", segments[0].(*plotter.Line))
+	}
+	p.Legend.Add("stable: the model's own", diag)
+	p.Legend.Add(fmt.Sprintf("threshold %.2f", ins.Threshold), cut)
+	// Top left: above the diagonal at low probabilities, where the
+	// bootstrap models' ranges seldom reach.
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(4)
+	c := vgsvg.New(5*vg.Inch, 5*vg.Inch)
+	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // DecisionCurveSVG draws the net benefit of acting on the model's
@@ -321,6 +396,9 @@ func Card(b *models.Bundle, res *Result) string {
 			fmt.Fprintf(&w, "| %.2f | %.4f | %.4f | 0 | %+.4f |\n", nb.Threshold, nb.Model, nb.TreatAll, nb.Model-max(nb.TreatAll, 0))
 		}
 	}
+	if ins := res.Instability; ins != nil {
+		writeInstability(&w, ins)
+	}
 	lead := Leading(res.Importance, 10)
 	switch {
 	case len(lead) > 0:
@@ -353,6 +431,27 @@ func Card(b *models.Bundle, res *Result) string {
 	w.WriteString("| 8 sample size | Data; Sample size |\n| 9 missing data | Data (missing values by feature) |\n| 20 participants | Data (the training rows by feature) |\n| 12 model development, hyperparameters | bundle.json `training.hyperparameters` |\n")
 	w.WriteString("| 12e calibration | Calibration |\n| 15 performance with uncertainty | Performance |\n| 24 intended use, limitations | Intended use; Caveats |\n")
 	return w.String()
+}
+
+// writeInstability is the card's section on the stability analysis.
+func writeInstability(w *strings.Builder, ins *Instability) {
+	w.WriteString("\n## Stability of the predictions\n\n")
+	fmt.Fprintf(w, "The model's development repeated on %d bootstrap samples of the training rows (Riley and Collins, Biom J\n", ins.Bootstraps)
+	w.WriteString("2023;65:2200302): each bootstrap model fitted as this one was and calibrated by the same method on the\n")
+	w.WriteString("rows its sample left out, then asked for every training row's probability. How far those probabilities\n")
+	w.WriteString("stray from this model's says how much a patient's probability owes to which patients happened to be\n")
+	w.WriteString("in the training data: the cost of a small sample, which the AUC and the calibration do not show.\n\n")
+	w.WriteString("![prediction instability](instability.svg)\n\n| measure | value |\n|---|---|\n")
+	fmt.Fprintf(w, "| mean absolute prediction error (MAPE): a row's mean distance from the bootstrap models' probabilities, averaged over rows | %.4f |\n", ins.MAPE)
+	fmt.Fprintf(w, "| MAPE of the 95th percentile row / the largest | %.4f / %.4f |\n", ins.MAPEP95, ins.MAPEMax)
+	fmt.Fprintf(w, "| width of a row's central 95%% of bootstrap probabilities, mean | %.4f |\n", ins.Width95)
+	fmt.Fprintf(w, "| classification instability at p >= %.2f: share of bootstrap models classing a row otherwise than this model, mean | %.4f |\n", ins.Threshold, ins.CII)
+	fmt.Fprintf(w, "| rows classed otherwise by more than 1 bootstrap model in 5 | %.1f%% |\n\n", 100*ins.Unstable)
+	w.WriteString("By tenth of the rows, ordered by this model's probability:\n\n")
+	w.WriteString("| tenth | n | mean probability | MAPE | mean 95% width | classification instability |\n|---|---|---|---|---|---|\n")
+	for i, b := range ins.ByDecile {
+		fmt.Fprintf(w, "| %d | %d | %.3f | %.4f | %.4f | %.4f |\n", i+1, b.N, b.Predicted, b.MAPE, b.Width95, b.CII)
+	}
 }
 
 // writeMissing tabulates, for the card, the training rows that lacked each

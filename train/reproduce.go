@@ -30,6 +30,9 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		Pooled *struct {
 			Method Tau2Method `json:"tau2_method"`
 		} `json:"pooled_across_groups"`
+		Instability *struct {
+			Bootstraps int `json:"bootstraps"`
+		} `json:"instability"`
 	}
 	if err := json.Unmarshal(b.Metrics, &recorded); err != nil {
 		return Options{}, fmt.Errorf("%w: %s: metrics: %v", ErrNotReproducible, b.Name, err)
@@ -38,6 +41,9 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		Threshold: recorded.CV.Threshold, By: recorded.By, FoldsBy: t.FoldsBy}
 	if recorded.Pooled != nil {
 		o.Tau2 = recorded.Pooled.Method
+	}
+	if recorded.Instability != nil {
+		o.Instability = recorded.Instability.Bootstraps
 	}
 	var err error
 	switch b.Algo {

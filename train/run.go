@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -50,6 +51,10 @@ type Options struct {
 	// Tau2 estimates the between-group variance when the groups of
 	// FoldsBy are pooled (Result.Pooled); "" is PauleMandel.
 	Tau2 Tau2Method
+	// Instability, if positive, is how many bootstrap models the stability
+	// analysis of the final model develops (Result.Instability); Riley and
+	// Collins suggest at least 200.
+	Instability int
 	// Progress, if set, is called with done 0 and step "" when the first
 	// step starts (the checks passed), then after each step: done of total.
 	Progress func(done, total int, step string)
@@ -108,9 +113,12 @@ type Result struct {
 	// Characteristics describe the training rows feature by feature, all
 	// of them and by outcome (none when CrossValidateOnly).
 	Characteristics *Characteristics
-	Rows            int // rows with a target
-	DroppedRows     int // rows whose target was null
-	Options         Options
+	// Instability is the stability analysis of the final model, with
+	// Options.Instability bootstrap models (none without).
+	Instability *Instability
+	Rows        int // rows with a target
+	DroppedRows int // rows whose target was null
+	Options     Options
 }
 
 // ErrTrain is wrapped by errors about the training set as a whole.
@@ -148,6 +156,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	if opts.Folds < 2 {
 		return nil, fmt.Errorf("%w: %d folds; need at least 2", ErrTrain, opts.Folds)
+	}
+	if opts.Instability < 0 {
+		return nil, fmt.Errorf("%w: %d bootstrap models for the stability analysis; want 0 (none) or more", ErrTrain, opts.Instability)
 	}
 	if opts.FoldsBy != "" {
 		if opts.By != "" && opts.By != opts.FoldsBy {
@@ -206,6 +217,8 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	total := opts.Folds + 1 // and the final fit
 	if opts.CrossValidateOnly {
 		total = opts.Folds
+	} else if opts.Instability > 0 {
+		total += min(opts.Instability, 10) // the bootstrap models, reported by tenths
 	}
 	progress(0, total, "")
 	scores := make([]float64, len(rows))
@@ -275,7 +288,30 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	res.Importance = importance(res.Pipeline, res.Model, x)
 	res.SampleSize = sampleSizeOf(res.Metrics, res.Pipeline.Parameters())
 	res.Characteristics = characteristics(res.Pipeline, rows, y)
-	progress(total, total, "final fit")
+	if opts.Instability == 0 {
+		progress(total, total, "final fit")
+		return res, nil
+	}
+	progress(opts.Folds+1, total, "final fit")
+	p := make([]float64, len(rows))
+	for i := range p {
+		p[i] = res.Calibrator.Apply(res.Model.Score(x.Row(i)))
+	}
+	var (
+		mu       sync.Mutex
+		reported int
+		tenths   = min(opts.Instability, 10)
+	)
+	if res.Instability, err = instability(ctx, spec, rows, y, p, opts, func(done int) {
+		mu.Lock() // the bootstrap models end on several goroutines
+		defer mu.Unlock()
+		if t := done * tenths / opts.Instability; t > reported {
+			reported = t
+			progress(opts.Folds+1+t, total, fmt.Sprintf("bootstrap model %d of %d", done, opts.Instability))
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("stability analysis: %w", err)
+	}
 	return res, nil
 }
 

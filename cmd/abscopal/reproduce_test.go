@@ -20,7 +20,7 @@ func TestReproduce(t *testing.T) {
 	for _, args := range [][]string{
 		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35"},
 		{"--algo", "forest", "--trees", "11", "--min-leaf", "5", "--seed", "4", "--folds", "3"},
-		{"--algo", "logistic", "--tune", "--bootstrap", "77"}, // the penalty tuned again
+		{"--algo", "logistic", "--tune", "--bootstrap", "77", "--instability", "15"}, // the penalty tuned again, in every bootstrap model too
 	} {
 		name := args[1]
 		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "50"}, args...)
@@ -30,6 +30,9 @@ func TestReproduce(t *testing.T) {
 		code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, name, "--data", cohort)
 		if code != 0 || !strings.Contains(stdout, "reproduced "+name+":v1 from cohort.parquet, byte for byte") || strings.Contains(stdout, "DIFFERENT") {
 			t.Errorf("%s: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+		if name == "logistic" && !strings.Contains(stdout, "same       instability.svg\n") {
+			t.Errorf("%s: the stability analysis was not reproduced:\n%s", name, stdout)
 		}
 	}
 

@@ -30,6 +30,7 @@ func newTrainCmd() *cobra.Command {
 		mf             modelFlags
 		registry, name string
 		algo, by, oof  string
+		instability    int
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
@@ -42,7 +43,10 @@ specificity, a decision curve; with --by, the same per subgroup; with
 that never saw it), calibrates
 on out-of-fold scores, fits the final model on all rows, and publishes a new
 immutable version into the registry: bundle.json, card.md (the model card),
-calibration.svg, decision_curve.svg and MANIFEST. "abscopal models reproduce" retrains a version
+calibration.svg, decision_curve.svg and MANIFEST. With --instability B, B
+bootstrap models are developed as the model was, and the card says how far
+their probabilities for the training rows stray from the model's
+(instability.svg: Riley and Collins's prediction instability plot). "abscopal models reproduce" retrains a version
 from its record and checks that the same files come out.
 
 Without --spec the data is a cohort-schema file and the built-in
@@ -66,6 +70,10 @@ spec's target column.`,
 			if err != nil {
 				return err
 			}
+			if instability < 0 {
+				return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", instability)}
+			}
+			opts.Instability = instability
 			switch {
 			case opts.FoldsBy == "":
 				opts.By = by
@@ -91,6 +99,7 @@ spec's target column.`,
 	f.StringVar(&algo, "algo", "gbm", "logistic, gbm or forest")
 	f.StringVar(&oof, "oof", "", "also write the out-of-fold predictions the metrics come from (id, fold, label, calibrated and uncalibrated probability) to this .parquet or .csv file")
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
+	f.IntVar(&instability, "instability", 0, "also develop this many bootstrap models and report how far their probabilities for the training rows stray from the model's, in the card with a plot (Riley and Collins 2023; 200 or more; 0: none)")
 	mf.register(f)
 	return cmd
 }
@@ -298,6 +307,10 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 		default:
 			fmt.Fprintf(tw, "sample size (Riley et al.)\tNOT MET: %d rows, minimum %d for %d parameters (the card says more)\n", s.Rows, s.Minimum, s.Parameters)
 		}
+	}
+	if ins := res.Instability; ins != nil {
+		fmt.Fprintf(tw, "prediction instability (%d bootstrap models)	MAPE %.3f (95th percentile row %.3f); %.1f%% of rows classed otherwise at %.2f by over 1 model in 5\n",
+			ins.Bootstraps, ins.MAPE, ins.MAPEP95, 100*ins.Unstable, ins.Threshold)
 	}
 	if lead := train.Leading(res.Importance, 3); len(lead) > 0 {
 		var top []string
