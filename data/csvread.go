@@ -68,6 +68,7 @@ const (
 	csvBool    = "CSV true/false"
 	csvText    = "CSV text"
 	csvEmpty   = "CSV empty column"
+	csvCodes   = "CSV text: integer codes with leading zeros"
 	csvNotRead = "CSV, not typed: not read"
 )
 
@@ -94,7 +95,8 @@ type csvSource struct {
 // selected is nil) that are not given a kind, from a first pass over the
 // rows (none when there are none such). PATH.meta.json, the sidecar the CSV
 // writer leaves, is the file's metadata when it exists.
-func openCSV(path string, f *os.File, selected []string, given map[string]Kind) (*csvSource, []ColumnInfo, error) {
+func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnInfo, error) {
+	selected, given := opts.Columns, opts.Kinds
 	in, err := csvInput(path, f)
 	if err != nil {
 		return nil, nil, err
@@ -106,6 +108,7 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 	comma := r.Comma == ';' // numbers then have a decimal comma
 	type seen struct {
 		values, notInt, notNum, notBool bool
+		zeroLed                         bool   // an integer written with a leading zero
 		notNumber                       string // the first value that is not a number, and its row
 	}
 	kinds := make([]seen, len(header))
@@ -139,6 +142,8 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 			if !k.notInt {
 				if _, err := strconv.ParseInt(t, 10, 64); err != nil {
 					k.notInt = true
+				} else if d := strings.TrimLeft(t, "+-"); len(d) > 1 && d[0] == '0' {
+					k.zeroLed = true
 				}
 			}
 			if k.notInt && !k.notNum {
@@ -169,6 +174,8 @@ func openCSV(path string, f *os.File, selected []string, given map[string]Kind) 
 			c.Kind, c.Type = KindUnsupported, csvNotRead
 		case !k.values:
 			c.Kind, c.Type = KindString, csvEmpty
+		case !k.notInt && k.zeroLed && slices.Contains(opts.Codes, name):
+			c.Kind, c.Type = KindString, csvCodes
 		case !k.notInt:
 			c.Kind, c.Type = KindInt, csvInteger
 		case !k.notNum:

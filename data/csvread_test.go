@@ -65,6 +65,30 @@ func TestCSVColumnKinds(t *testing.T) {
 	}
 }
 
+// TestCSVCodes: a column named in Codes whose integers carry a leading zero
+// anywhere is read as text; without one, or not named, it is integers.
+func TestCSVCodes(t *testing.T) {
+	path := writeFile(t, "codes.csv", "a,b,c,d\n007,7,007,0\n12,-05,12,10\n")
+	r, err := OpenTable(context.Background(), path, TableOptions{Codes: []string{"a", "b", "d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := []struct {
+		kind Kind
+		typ  string
+	}{{KindString, csvCodes}, {KindString, csvCodes}, {KindInt, csvInteger}, {KindInt, csvInteger}}
+	for i, c := range r.Columns() {
+		if c.Kind != want[i].kind || c.Type != want[i].typ {
+			t.Errorf("column %s: %v %q, want %v %q", c.Name, c.Kind, c.Type, want[i].kind, want[i].typ)
+		}
+	}
+	b, err := r.Next(context.Background())
+	if err != nil || b.Column("a").Str[0] != "007" || b.Column("b").Str[1] != "-05" || b.Column("c").Int[0] != 7 {
+		t.Errorf("read %+v, %v", b, err)
+	}
+}
+
 // TestCSVSemicolons: a file separated by semicolons (Excel where the
 // decimal mark is a comma, R's write.csv2) is read as such, its numbers
 // with a decimal comma; a number written with a point there is not taken

@@ -132,6 +132,10 @@ type TableOptions struct {
 	// A CSV column neither given a kind nor among Columns is not typed:
 	// Schema reports it KindUnsupported, its Type saying so.
 	Kinds map[string]Kind
+	// Codes names CSV columns that may hold codes: one whose integers are
+	// written with a leading zero anywhere (007, 01) is read as text,
+	// which keeps every digit, where typed as integers it would not.
+	Codes []string
 }
 
 // DefaultBatchSize is the number of rows a reader returns per batch unless told otherwise.
@@ -188,7 +192,7 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 		r.size = DefaultBatchSize
 	}
 	if IsCSV(path) {
-		if r.csv, r.all, err = openCSV(path, f, opts.Columns, opts.Kinds); err != nil {
+		if r.csv, r.all, err = openCSV(path, f, opts); err != nil {
 			return nil, err
 		}
 	} else {

@@ -421,7 +421,10 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	// reads: a CSV file's are typed by a pass over them, and only them (the
 	// cohort reader types a cohort file's itself).
 	if text && !spec.Builtin {
-		if cols, err = typeCSVColumns(ctx, path, cols, append(spec.Columns(), opts.Also...)); err != nil {
+		// Kept and subgroup columns pass through: their codes keep their
+		// leading zeros ("007" stays "007" in an export or a fold's name).
+		codes := append(slices.Clone(spec.Keep), opts.Also...)
+		if cols, err = typeCSVColumns(ctx, path, cols, append(spec.Columns(), opts.Also...), codes); err != nil {
 			return nil, err
 		}
 	}
@@ -649,15 +652,16 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 
 // typeCSVColumns types the columns of a CSV file named in want (those it
 // has) by one pass over them, and returns cols with their kinds; the others
-// stay untyped.
-func typeCSVColumns(ctx context.Context, path string, cols []data.ColumnInfo, want []string) ([]data.ColumnInfo, error) {
+// stay untyped. Those named in codes are text if an integer among them has
+// a leading zero (data.TableOptions.Codes).
+func typeCSVColumns(ctx context.Context, path string, cols []data.ColumnInfo, want, codes []string) ([]data.ColumnInfo, error) {
 	var read []string
 	for _, c := range cols {
 		if slices.Contains(want, c.Name) && !slices.Contains(read, c.Name) {
 			read = append(read, c.Name)
 		}
 	}
-	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read})
+	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read, Codes: codes})
 	if err != nil {
 		return nil, err
 	}

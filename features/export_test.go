@@ -510,7 +510,7 @@ func TestEachAhead(t *testing.T) {
 // refused whole.
 func TestSourceCSV(t *testing.T) {
 	ctx := context.Background()
-	spec, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: 1}\nfeatures:\n  - derived: bed\n    alpha_beta_gy: 10\n  - column: ldh\n    kind: numeric\n"))
+	spec, err := features.ParseSpec("s.yaml", []byte("id: id\ntarget: {column: y, positive: 1}\nkeep: [site, visits]\nfeatures:\n  - derived: bed\n    alpha_beta_gy: 10\n  - column: ldh\n    kind: numeric\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -522,8 +522,10 @@ func TestSourceCSV(t *testing.T) {
 		}
 		return path
 	}
-	good := write("good.csv", "id,rt_dose_gy,rt_fractions,ldh,y\n007,24,3,210,1\n010,50,5.0,,0\n")
-	src, err := features.OpenSource(ctx, good, spec, features.SourceOptions{NeedTarget: true})
+	// The kept site codes keep their zeros (one is enough to show they are
+	// codes); the kept visit counts, which have none, stay integers.
+	good := write("good.csv", "id,rt_dose_gy,rt_fractions,ldh,y,site,visits,centre\n007,24,3,210,1,01,3,02\n010,50,5.0,,0,12,10,2\n")
+	src, err := features.OpenSource(ctx, good, spec, features.SourceOptions{NeedTarget: true, Also: []string{"centre"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,8 +541,12 @@ func TestSourceCSV(t *testing.T) {
 	if k := src.Kind("id"); k != data.KindString {
 		t.Errorf("id kind %v, want string", k)
 	}
+	if rs[0].Value("site") != data.String("01") || rs[1].Value("site") != data.String("12") || rs[1].Value("visits") != data.Float(10) ||
+		rs[0].Value("centre") != data.String("02") || rs[1].Value("centre") != data.String("2") {
+		t.Errorf("kept and subgroup columns read as site %v %v, visits %v, centre %v %v", rs[0].Value("site"), rs[1].Value("site"), rs[1].Value("visits"), rs[0].Value("centre"), rs[1].Value("centre"))
+	}
 
-	bad := write("bad.csv", "id,rt_dose_gy,rt_fractions,ldh,y\na,24,3,210,1\nb,50,5.5,,0\n")
+	bad := write("bad.csv", "id,rt_dose_gy,rt_fractions,ldh,y,site,visits\na,24,3,210,1,01,1\nb,50,5.5,,0,02,1\n")
 	src, err = features.OpenSource(ctx, bad, spec, features.SourceOptions{NeedTarget: true})
 	if err != nil {
 		t.Fatal(err)
