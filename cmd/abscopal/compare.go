@@ -48,6 +48,9 @@ type comparedAlgo struct {
 	Pooled *train.PooledAUC `json:"pooled_across_groups,omitempty"`
 	// FoldLambdas are, with --tune, the logistic penalties each fold chose.
 	FoldLambdas []float64 `json:"fold_lambdas,omitempty"`
+	// Instability is, with --instability, the stability analysis of the
+	// algorithm's model fitted on every row (of the first repeat's seed).
+	Instability *train.Instability `json:"instability,omitempty"`
 }
 
 // repeatedMetrics are an algorithm's metrics over repeated
@@ -75,12 +78,13 @@ const (
 
 func newCompareCmd() *cobra.Command {
 	var (
-		df      dataFlags
-		mf      modelFlags
-		algos   []string
-		asJSON  bool
-		oof     string
-		repeats int
+		df          dataFlags
+		mf          modelFlags
+		algos       []string
+		asJSON      bool
+		oof         string
+		repeats     int
+		instability int
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --data FILE [--spec S] --target COLUMN [--algos logistic,gbm,forest] [--seed N] [--repeats R]",
@@ -100,8 +104,9 @@ repeats' means), beside the pooled AUC train reports, and each difference
 from the best the mean difference over those folds, with Nadeau and
 Bengio's corrected resampled t interval, which allows for both the
 patients and the folds (and for the overlap of the training sets, which a
-plain t would not). Nothing is written; train the algorithm you choose with
-"abscopal train".`,
+plain t would not). --instability B sets beside them how stable each
+algorithm's predictions are (train --instability). Nothing is written;
+train the algorithm you choose with "abscopal train".`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if df.data == "" {
@@ -125,6 +130,8 @@ plain t would not). Nothing is written; train the algorithm you choose with
 				return usageError{errors.New("--repeats: folds by a column are the same partition every time; repeat random folds only")}
 			case repeats > 1 && oof != "":
 				return usageError{errors.New("--oof writes one cross-validation's predictions; give it without --repeats")}
+			case instability < 0:
+				return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", instability)}
 			}
 			spec, err := df.loadSpec(cmd.Flags())
 			if err != nil {
@@ -152,7 +159,12 @@ plain t would not). Nothing is written; train the algorithm you choose with
 						return err
 					}
 					opts.ByKind = td.byKind
-					opts.CrossValidateOnly = true
+					// The stability analysis needs the model fitted on
+					// every row; once per algorithm is enough.
+					opts.CrossValidateOnly = instability == 0 || rep > 0
+					if !opts.CrossValidateOnly {
+						opts.Instability = instability
+					}
 					opts.Seed += uint64(rep)
 					label := fmt.Sprintf("cross-validating %s on %d rows", a, len(records))
 					if repeats > 1 {
@@ -171,7 +183,7 @@ plain t would not). Nothing is written; train the algorithm you choose with
 			for i, a := range algos {
 				res := runs[i][0]
 				c.results = append(c.results, res)
-				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas})
+				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas, Instability: res.Instability})
 				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
 			}
 			if repeats == 1 {
@@ -208,6 +220,7 @@ plain t would not). Nothing is written; train the algorithm you choose with
 	f.BoolVar(&asJSON, "json", false, "print the comparison as JSON")
 	f.StringVar(&oof, "oof", "", "also write each algorithm's out-of-fold predictions, on the same rows and folds, to this .parquet or .csv file")
 	f.IntVar(&repeats, "repeats", 1, "repeat the cross-validation on this many partitions (seeds --seed, --seed+1, ...): mean AUCs, and differences with the corrected resampled t interval")
+	f.IntVar(&instability, "instability", 0, "also fit each algorithm on every row and develop this many bootstrap models of it: how far their probabilities stray from its own, side by side (train --instability; 200 or more; 0: none)")
 	mf.register(f)
 	return cmd
 }
@@ -290,6 +303,7 @@ func printComparison(w io.Writer, c *comparison) {
 			"interval (Nadeau and Bengio 2003), which allows for the overlap of the folds' training sets: a plain t would be too narrow.\n",
 			c.Repeats*c.Folds, c.Repeats, c.Folds)
 		printFoldLambdas(w, c)
+		printInstabilities(w, c)
 		return
 	}
 	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tAUC - BEST (95% CI)")
@@ -299,6 +313,7 @@ func printComparison(w io.Writer, c *comparison) {
 	}
 	tw.Flush()
 	printFoldLambdas(w, c)
+	printInstabilities(w, c)
 	if c.FoldsBy == "" {
 		return
 	}
@@ -343,6 +358,24 @@ func printComparison(w io.Writer, c *comparison) {
 		}
 		return fmt.Sprintf("%.3f-%.3f", p.PredLow, p.PredHigh)
 	})
+	tw.Flush()
+}
+
+// printInstabilities sets the algorithms' stability analyses side by side
+// (with --instability).
+func printInstabilities(w io.Writer, c *comparison) {
+	first := c.Algos[0].Instability
+	if first == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nStability of each algorithm's predictions: its model fitted on every row against %d bootstrap models of it,\n", first.Bootstraps)
+	fmt.Fprintf(w, "developed and calibrated the same way (Riley and Collins 2023; train --instability puts it in the card):\n\n")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ALGO\tMAPE\tMAPE, 95TH PERCENTILE ROW\tMEAN 95%% WIDTH\tCLASSED OTHERWISE AT %.2f BY OVER 1 MODEL IN 5\n", first.Threshold)
+	for _, a := range c.Algos {
+		ins := a.Instability
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.1f%%\n", a.Algo, ins.MAPE, ins.MAPEP95, ins.Width95, 100*ins.Unstable)
+	}
 	tw.Flush()
 }
 

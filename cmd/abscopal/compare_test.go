@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,48 @@ func TestCompare(t *testing.T) {
 		t.Errorf("compare wrote %v", entries)
 	}
 
+	// With --instability, each algorithm's stability analysis, the same as
+	// train gives its model (same data, seed and options).
+	code, stdout, stderr = runCLI(t, append(args, "--instability", "12", "--json")...)
+	var withIns struct {
+		Algos []struct {
+			Algo        string
+			Instability *struct {
+				Bootstraps int
+				MAPE       float64
+			} `json:"instability"`
+		} `json:"algorithms"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &withIns) != nil || len(withIns.Algos) != 2 {
+		t.Fatalf("--instability: exit %d, %s%s", code, stdout, stderr)
+	}
+	reg := filepath.Join(t.TempDir(), "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "forest", "--trees", "11",
+		"--bootstrap", "100", "--folds", "3", "--instability", "12", "--registry", reg, "--name", "f"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(reg, "f", "v1", "bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct {
+		Metrics struct {
+			Instability struct{ MAPE float64 } `json:"instability"`
+		} `json:"metrics"`
+	}
+	json.Unmarshal(b, &bundle)
+	for _, a := range withIns.Algos {
+		if a.Instability == nil || a.Instability.Bootstraps != 12 || !(a.Instability.MAPE > 0) {
+			t.Errorf("%s: instability %+v", a.Algo, a.Instability)
+		} else if a.Algo == "forest" && a.Instability.MAPE != bundle.Metrics.Instability.MAPE {
+			t.Errorf("forest: MAPE %v in compare, %v in train's bundle", a.Instability.MAPE, bundle.Metrics.Instability.MAPE)
+		}
+	}
+	code, stdout, _ = runCLI(t, append(args, "--instability", "12")...)
+	if code != 0 || !strings.Contains(stdout, "12 bootstrap models of it") || !strings.Contains(stdout, "CLASSED OTHERWISE AT 0.50 BY OVER 1 MODEL IN 5") {
+		t.Errorf("--instability table:\n%s", stdout)
+	}
+
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -68,6 +111,7 @@ func TestCompare(t *testing.T) {
 		{[]string{"--repeats", "0"}, "--repeats: 0 (allowed: 1 to 100)"},
 		{[]string{"--repeats", "3", "--folds-by", "ecog"}, "--repeats: folds by a column are the same partition"},
 		{[]string{"--repeats", "3", "--oof", "o.csv"}, "--oof writes one cross-validation's predictions"},
+		{[]string{"--instability", "-5"}, "--instability -5: want a count of bootstrap models"},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"compare", "--data", cohort}, tt.args...)...)
 		if code != 2 || !strings.Contains(stderr, tt.want) {

@@ -175,6 +175,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"too deep a forest", []string{"--algo", "forest", "--depth", "31"}, 2, "--depth 31 must be in [0, 30] for forest"},
 		{"too deep a gbm", []string{"--depth", "21"}, 2, "--depth 21 must be in [0, 20] for gbm"},
 		{"no subsample", []string{"--subsample", "0"}, 2, "--subsample 0 must be in (0, 1]"},
+		{"negative instability", []string{"--instability", "-1"}, 2, "--instability -1: want a count of bootstrap models"},
 		{"colsample above 1", []string{"--colsample", "1.5"}, 2, "--colsample 1.5 must be in (0, 1]"},
 		{"learning rate above 1", []string{"--learning-rate", "2"}, 2, "--learning-rate 2 must be in (0, 1]"},
 		{"negative leaf lambda", []string{"--leaf-lambda", "-1"}, 2, "--leaf-lambda -1 must not be negative"},
