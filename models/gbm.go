@@ -179,7 +179,7 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 	// Hold out a validation share for early stopping, stratified.
 	train, valid := allRows(d.Rows), []int32(nil)
 	if opts.EarlyStopping > 0 {
-		train, valid = splitValidation(d.Y, opts.ValidationShare, rng)
+		train, valid = splitValidation(d.Y, d.Groups, opts.ValidationShare, rng)
 	}
 	pos := 0.0
 	for _, i := range train {
@@ -271,7 +271,10 @@ func allRows(n int) []int32 {
 	return r
 }
 
-func splitValidation(y []float64, share float64, rng *rand.Rand) (train, valid []int32) {
+// splitValidation holds out share of each class's rows, at random; with
+// groups, whole groups (in a random order) until that many rows are held
+// out.
+func splitValidation(y []float64, groups []int32, share float64, rng *rand.Rand) (train, valid []int32) {
 	for _, class := range []float64{0, 1} {
 		var idx []int32
 		for i, v := range y {
@@ -279,10 +282,32 @@ func splitValidation(y []float64, share float64, rng *rand.Rand) (train, valid [
 				idx = append(idx, int32(i))
 			}
 		}
-		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
 		k := int(math.Round(share * float64(len(idx))))
-		valid = append(valid, idx[:k]...)
-		train = append(train, idx[k:]...)
+		if groups == nil {
+			rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+			valid = append(valid, idx[:k]...)
+			train = append(train, idx[k:]...)
+			continue
+		}
+		rows := map[int32][]int32{}
+		var order []int32 // the groups, in the order they first appear
+		for _, i := range idx {
+			g := groups[i]
+			if _, ok := rows[g]; !ok {
+				order = append(order, g)
+			}
+			rows[g] = append(rows[g], i)
+		}
+		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		held := 0
+		for _, g := range order {
+			if held < k {
+				valid = append(valid, rows[g]...)
+				held += len(rows[g])
+			} else {
+				train = append(train, rows[g]...)
+			}
+		}
 	}
 	slices.Sort(train)
 	slices.Sort(valid)

@@ -2,8 +2,10 @@ package models
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -123,4 +125,61 @@ func TestGBMRefitAll(t *testing.T) {
 	if !reflect.DeepEqual(again, m) {
 		t.Error("the recorded options fit another model")
 	}
+}
+
+// TestSplitValidationGroups: with groups (a bootstrap sample's copies of a
+// patient), the early-stopping share holds whole groups, about the share of
+// each class's rows; without, the split is what it always was.
+func TestSplitValidationGroups(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 1))
+	n := 2000
+	y, groups := make([]float64, n), make([]int32, n)
+	for i := range n {
+		groups[i] = int32(rng.IntN(n)) // a bootstrap draw
+		if groups[i]%3 == 0 {
+			y[i] = 1 // copies share their label
+		}
+	}
+	train, valid := splitValidation(y, groups, 0.1, rand.New(rand.NewPCG(9, 9)))
+	if len(train)+len(valid) != n {
+		t.Fatalf("%d + %d rows, want %d", len(train), len(valid), n)
+	}
+	side := map[int32]bool{}
+	for _, i := range valid {
+		side[groups[i]] = true
+	}
+	for _, i := range train {
+		if side[groups[i]] {
+			t.Fatalf("group %d has rows on both sides", groups[i])
+		}
+	}
+	for _, class := range []float64{0, 1} {
+		var all, held float64
+		for i := range n {
+			if y[i] == class {
+				all++
+			}
+		}
+		for _, i := range valid {
+			if y[i] == class {
+				held++
+			}
+		}
+		if share := held / all; share < 0.1-1/all || share > 0.1+8/all { // whole groups, until the share is reached
+			t.Errorf("class %v: %.3f of its rows held out, want 0.1 and at most a group over", class, share)
+		}
+	}
+	a, b := splitValidation(y, nil, 0.1, rand.New(rand.NewPCG(9, 9)))
+	c, d := splitValidation(y, nil, 0.1, rand.New(rand.NewPCG(9, 9)))
+	if !slices.Equal(a, c) || !slices.Equal(b, d) || len(b) != int(math.Round(0.1*float64(n-countOnes(y))))+int(math.Round(0.1*float64(countOnes(y)))) {
+		t.Errorf("without groups: %d held out", len(b))
+	}
+}
+
+func countOnes(y []float64) int {
+	n := 0
+	for _, v := range y {
+		n += int(v)
+	}
+	return n
 }

@@ -32,6 +32,11 @@ type Data struct {
 	Rows, Cols int
 	X          []float64 // Rows x Cols, row-major
 	Y          []float64 // 0 or 1
+	// Groups, if set, gives each row's group: the copies of a patient in a
+	// bootstrap sample share one, and a split of the rows (the GBM's
+	// early-stopping share) keeps a group on one side, where a copy on each
+	// would make the held-out rows seen ones. nil: every row is its own.
+	Groups []int32
 }
 
 // Row returns row i of X.

@@ -32,7 +32,11 @@ const MaxInstabilityValues = 25_000_000
 // out ("out of bag"), as the model was on out-of-fold scores: folds drawn
 // within a bootstrap sample would put copies of a row on both sides of a
 // split, and k more fits per bootstrap model would make a forest's
-// analysis last many minutes.
+// analysis last many minutes. For the same reason the splits a model makes
+// of its own rows keep a patient's copies together (the GBM's
+// early-stopping share, --tune's inner folds): with copies held out, the
+// GBM's early stopping saw its own training rows and grew more trees, and
+// its MAPE on the real cohort was 0.093 where it is 0.064.
 type Instability struct {
 	Bootstraps int     `json:"bootstraps"`
 	Threshold  float64 `json:"threshold"`
@@ -74,22 +78,20 @@ type rowRange struct{ p, lo, hi float64 }
 
 // instability develops opts.Instability bootstrap models on rows (with
 // labels y) and sets their probabilities of every row against the
-// model's, p. progress is called after each bootstrap model, from any
+// model's, p (Run has checked their count against MaxInstabilityValues). progress is called after each bootstrap model, from any
 // goroutine, with how many are done.
 func instability(ctx context.Context, spec *features.Spec, rows []features.Record, y, p []float64, opts Options, progress func(done int)) (*Instability, error) {
 	n, B := len(rows), opts.Instability
-	if B*n > MaxInstabilityValues {
-		return nil, fmt.Errorf("%w: %d bootstrap models of %d rows keep %d probabilities, more than %d: take at most %d", ErrTrain, B, n, B*n, MaxInstabilityValues, MaxInstabilityValues/n)
-	}
 	pb := make([][]float64, B)
 	develop := func(b int) error {
 		// Each bootstrap model draws its sample from its own stream, so
 		// that they can be developed in any order, concurrently.
 		rng := rand.New(rand.NewPCG(opts.Seed, 0x57ab1e<<20|uint64(b)))
-		drawn := make([]int, n)
+		drawn, groups := make([]int, n), make([]int32, n)
 		in := make([]bool, n)
 		for i := range drawn {
 			drawn[i] = rng.IntN(n)
+			groups[i] = int32(drawn[i])
 			in[drawn[i]] = true
 		}
 		var out []int
@@ -98,7 +100,9 @@ func instability(ctx context.Context, spec *features.Spec, rows []features.Recor
 				out = append(out, i)
 			}
 		}
-		pipe, model, _, err := fit(ctx, spec, pick(rows, drawn), pick(y, drawn), opts, 1<<20+uint64(b))
+		// The copies of a patient are one group: the GBM's early-stopping
+		// share and --tune's inner folds keep them on one side.
+		pipe, model, _, err := fit(ctx, spec, pick(rows, drawn), pick(y, drawn), groups, opts, 1<<20+uint64(b))
 		if err != nil {
 			return err
 		}

@@ -189,6 +189,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("%w: target %s has a single class (%d positive of %d rows)%s", ErrTrain, spec.Target.Column, npos, len(rows), positiveHint(spec, rows, npos))
 	case opts.FoldsBy == "" && (npos < opts.Folds || len(rows)-npos < opts.Folds):
 		return nil, fmt.Errorf("%w: %d positive and %d negative rows cannot fill %d folds", ErrTrain, npos, len(rows)-npos, opts.Folds)
+	case !opts.CrossValidateOnly && opts.Instability*len(rows) > MaxInstabilityValues:
+		return nil, fmt.Errorf("%w: %d bootstrap models of %d rows keep %d probabilities, more than %d: take at most %d",
+			ErrTrain, opts.Instability, len(rows), opts.Instability*len(rows), MaxInstabilityValues, MaxInstabilityValues/len(rows))
 	}
 
 	var keys []data.Value // of the By column, checked before the long work
@@ -228,7 +231,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			return nil, err
 		}
 		trainIdx, testIdx := SplitFold(fold, k)
-		pipe, model, _, err := fit(ctx, spec, pick(rows, trainIdx), pick(y, trainIdx), opts, uint64(k+1))
+		pipe, model, _, err := fit(ctx, spec, pick(rows, trainIdx), pick(y, trainIdx), nil, opts, uint64(k+1))
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
 		}
@@ -282,7 +285,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, err
 	}
 	var x *features.Matrix
-	if res.Pipeline, res.Model, x, err = fit(ctx, spec, rows, y, opts, 0); err != nil {
+	if res.Pipeline, res.Model, x, err = fit(ctx, spec, rows, y, nil, opts, 0); err != nil {
 		return nil, fmt.Errorf("final fit: %w", err)
 	}
 	res.Importance = importance(res.Pipeline, res.Model, x)
@@ -469,20 +472,22 @@ func checkNumericTarget(spec *features.Spec, rows []features.Record) error {
 
 // fit fits a pipeline and a model on the given rows, and returns the
 // design matrix the model was fitted on. seedOffset keeps the folds' random
-// streams apart from the final fit's.
-func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, opts Options, seedOffset uint64) (*features.Pipeline, models.Classifier, *features.Matrix, error) {
+// streams apart from the final fit's. groups, if set, are the rows' groups
+// (a bootstrap sample's copies of a patient share one), which the model's
+// own splits of the rows keep whole (models.Data.Groups).
+func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, groups []int32, opts Options, seedOffset uint64) (*features.Pipeline, models.Classifier, *features.Matrix, error) {
 	pipe, err := features.Fit(spec, rows)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	m, _ := pipe.TransformAll(rows)
-	d := &models.Data{Rows: m.Rows, Cols: m.Cols, X: m.Data, Y: y}
+	d := &models.Data{Rows: m.Rows, Cols: m.Cols, X: m.Data, Y: y, Groups: groups}
 	var c models.Classifier
 	switch opts.Algo {
 	case "logistic":
 		o := opts.Logistic
 		if opts.Tune {
-			if o.Lambda, err = tuneLambda(ctx, spec, rows, y, o, opts.Seed*1_000_003+seedOffset); err != nil {
+			if o.Lambda, err = tuneLambda(ctx, spec, rows, y, groups, o, opts.Seed*1_000_003+seedOffset); err != nil {
 				return nil, nil, nil, err
 			}
 		}
@@ -538,6 +543,30 @@ func groupFolds(by string, kind data.Kind, keys []data.Value, y []float64) ([]in
 		}
 	}
 	return fold, len(values), nil
+}
+
+// groupedStratifiedFolds is StratifiedFolds over groups of rows (nil: each
+// row its own): every row lands in its group's fold, and the groups are
+// stratified by the label of their first row (a bootstrap sample's copies
+// of a patient share theirs).
+func groupedStratifiedFolds(y []float64, groups []int32, k int, seed uint64) []int {
+	if groups == nil {
+		return StratifiedFolds(y, k, seed)
+	}
+	first := map[int32]int{} // group -> its index among the groups
+	var gy []float64
+	for i, g := range groups {
+		if _, ok := first[g]; !ok {
+			first[g] = len(gy)
+			gy = append(gy, y[i])
+		}
+	}
+	gf := StratifiedFolds(gy, k, seed)
+	fold := make([]int, len(y))
+	for i, g := range groups {
+		fold[i] = gf[first[g]]
+	}
+	return fold
 }
 
 // StratifiedFolds assigns each row a fold so that every fold has the same

@@ -35,9 +35,12 @@ func LambdaGrid() []float64 {
 // outer out-of-fold metrics then judge the tuning too (nested
 // cross-validation). The inner folds run in parallel, each trying the
 // penalties from the largest down, each fit starting where the last ended.
-func tuneLambda(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, opts models.LogisticOptions, seed uint64) (float64, error) {
+//
+// groups, if set, are the rows' groups (a bootstrap sample's copies of a
+// patient share one), each kept in one inner fold.
+func tuneLambda(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, groups []int32, opts models.LogisticOptions, seed uint64) (float64, error) {
 	grid := LambdaGrid()
-	fold := StratifiedFolds(y, innerFolds, seed)
+	fold := groupedStratifiedFolds(y, groups, innerFolds, seed)
 	losses := make([][]float64, innerFolds)
 	errs := make([]error, innerFolds)
 	var wg sync.WaitGroup
