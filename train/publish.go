@@ -159,13 +159,7 @@ func InstabilitySVG(ins *Instability, title string) ([]byte, error) {
 	// bootstrap models' ranges seldom reach.
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(4)
-	c := vgsvg.New(5*vg.Inch, 5*vg.Inch)
-	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return svgOf(p, 5*vg.Inch, 5*vg.Inch)
 }
 
 // DecisionCurveSVG draws the net benefit of acting on the model's
@@ -223,13 +217,7 @@ func DecisionCurveSVG(m Metrics, title string) ([]byte, error) {
 	p.Legend.Add("act on all", allLine)
 	p.Legend.Add("act on none", none)
 	p.Legend.Top = true
-	c := vgsvg.New(5*vg.Inch, 4*vg.Inch)
-	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return svgOf(p, 5*vg.Inch, 4*vg.Inch)
 }
 
 // CalibrationSVG draws the calibration curve (deciles of predicted
@@ -268,8 +256,13 @@ func CalibrationSVG(m Metrics, title string) ([]byte, error) {
 	// Top left: empty unless the model under-predicts badly.
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(4)
-	c := vgsvg.New(5*vg.Inch, 5*vg.Inch)
-	// A margin on the right, where the last tick label (1.0) would be cut.
+	return svgOf(p, 5*vg.Inch, 5*vg.Inch)
+}
+
+// svgOf renders p as an SVG of width w and height h, with a margin on the
+// right, where the last tick label (1.0) would be cut.
+func svgOf(p *plot.Plot, w, h vg.Length) ([]byte, error) {
+	c := vgsvg.New(w, h)
 	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
