@@ -206,6 +206,12 @@ func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnIn
 // comma outside quotes.
 func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 	in := bufio.NewReaderSize(f, 1<<16)
+	// The byte-order mark Excel and R's "UTF-8-BOM" write goes before the
+	// parser sees it: ahead of a quoted name it would make the quote a
+	// stray one.
+	if bom, err := in.Peek(3); err == nil && string(bom) == "\ufeff" {
+		in.Discard(3)
+	}
 	r := csv.NewReader(in)
 	if line, err := in.Peek(in.Size()); len(line) > 0 && (err == nil || errors.Is(err, io.EOF)) {
 		line, _, _ = bytes.Cut(line, []byte("\n"))
@@ -221,7 +227,6 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 		return nil, nil, csvError(path, err)
 	}
 	header = slices.Clone(header)
-	header[0] = strings.TrimPrefix(header[0], "\ufeff") // the byte-order mark Excel writes
 	for j, name := range header {
 		if !utf8.ValidString(name) {
 			return nil, nil, fmt.Errorf("%s: %w: the header's column %d is %v", path, ErrCSV, j+1, errNotUTF8)

@@ -65,6 +65,22 @@ func TestCSVColumnKinds(t *testing.T) {
 	}
 }
 
+// TestCSVByteOrderMark: the byte-order mark of Excel's "CSV UTF-8" and R's
+// fileEncoding = "UTF-8-BOM" is skipped, before a quoted name too (where
+// it made the quote a stray one).
+func TestCSVByteOrderMark(t *testing.T) {
+	for _, text := range []string{
+		"\ufeffid,x\na,1\n",
+		"\ufeff\"id\",\"x\"\n\"a\",1\n",
+		"\ufeff\"id\";\"x\"\n\"a\";1,5\n",
+	} {
+		b, err := ReadTable(context.Background(), writeFile(t, "bom.csv", text), nil)
+		if err != nil || len(b.Columns) != 2 || b.Columns[0].Name != "id" || b.Columns[0].Str[0] != "a" || b.Columns[1].Num[0] == 0 {
+			t.Errorf("%q: %+v, %v", text, b, err)
+		}
+	}
+}
+
 // TestCSVCodes: a column named in Codes whose integers carry a leading zero
 // anywhere is read as text; without one, or not named, it is integers.
 func TestCSVCodes(t *testing.T) {
