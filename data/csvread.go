@@ -236,6 +236,14 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 		return nil, nil, fmt.Errorf("%s: %w: the header is separated by tabs; abscopal reads comma-separated values, or semicolon-separated ones with decimal commas", path, ErrCSV)
 	}
 	for j, name := range header {
+		if strings.TrimSpace(name) == "" {
+			// Excel keeps columns whose cells were cleared, R's write.csv
+			// writes the row names under an empty name: named by place,
+			// they are columns outside the schema, which no one reads.
+			header[j] = fmt.Sprintf("(unnamed column %d)", j+1)
+		}
+	}
+	for j, name := range header {
 		if k := slices.Index(header, name); k < j {
 			return nil, nil, fmt.Errorf("%s: %w: column %q appears twice in the header (columns %d and %d)", path, ErrCSV, name, k+1, j+1)
 		}
