@@ -84,9 +84,10 @@ type InstabilityBin struct {
 type rowRange struct{ p, lo, hi float64 }
 
 // instability develops opts.Instability bootstrap models on rows (with
-// labels y) and sets their probabilities of every row against the
-// model's, p (Run has checked their count against MaxInstabilityValues). progress is called after each bootstrap model, from any
-// goroutine, with how many are done.
+// labels y) and sets their probabilities of every row against the model's,
+// p (Run has checked their count against MaxInstabilityValues). progress is
+// called after each bootstrap model, from any goroutine, with how many are
+// done.
 func instability(ctx context.Context, spec *features.Spec, rows []features.Record, y, p []float64, opts Options, progress func(done int)) (*Instability, error) {
 	n, B := len(rows), opts.Instability
 	pb := make([][]float64, B)
@@ -122,10 +123,10 @@ func instability(ctx context.Context, spec *features.Spec, rows []features.Recor
 		if err != nil {
 			return fmt.Errorf("calibrating on the %d rows its sample left out: %w", len(out), err)
 		}
-		pb[b] = scores
 		for i, s := range scores {
-			pb[b][i] = cal.Apply(s)
+			scores[i] = cal.Apply(s)
 		}
+		pb[b] = scores
 		return nil
 	}
 	var (
