@@ -174,7 +174,7 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 		return nil, err
 	}
 	b := m.Bundle
-	cv := cvMetrics(b)
+	cv, _ := recordedMetrics(b)
 	if opts.Threshold == 0 {
 		opts.Threshold = train.ThresholdOf(b)
 	}

@@ -37,7 +37,7 @@ func newModelsCmd() *cobra.Command {
 	var listJSON bool
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List every version of every model, with its aliases and cross-validated AUC, Brier score and calibration slope",
+		Short: "List every version of every model, with its aliases, cross-validated AUC, Brier score and calibration slope, and the MAPE of its stability analysis",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := reg()
@@ -54,7 +54,7 @@ func newModelsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			// The cross-validated metrics side by side, so that algorithms
 			// trained on the same data and seed (the same folds) compare.
-			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV, 95% CI)\tBRIER\tCAL. SLOPE\tDATA")
+			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV, 95% CI)\tBRIER\tCAL. SLOPE\tMAPE\tDATA")
 			for _, e := range entries {
 				if e.Error != "" {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t(unreadable: %s)\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Error)
@@ -68,8 +68,12 @@ func newModelsCmd() *cobra.Command {
 					data += ", recalibrated " + e.RecalibratedFrom
 				}
 				cv := e.CrossValidated
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Target,
-					e.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, data)
+				mape := "-" // trained without a stability analysis
+				if e.Instability != nil {
+					mape = fmt.Sprintf("%.3f", e.Instability.MAPE)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Target,
+					e.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, mape, data)
 			}
 			return tw.Flush()
 		},
@@ -224,8 +228,6 @@ exits 1 if any is faulty.`,
 	return cmd
 }
 
-// cvMetrics returns the cross-validated metrics of the calibrated model that
-// training recorded in b.
 // listEntry is one version in "models list".
 type listEntry struct {
 	Name      string   `json:"name"`
@@ -239,7 +241,10 @@ type listEntry struct {
 	// the cross-validated metrics are that version's.
 	RecalibratedFrom string        `json:"recalibrated_from,omitempty"`
 	CrossValidated   train.Metrics `json:"cross_validated,omitzero"`
-	Error            string        `json:"error,omitempty"` // why the version cannot be loaded
+	// Instability is the stability analysis of a version trained with
+	// --instability.
+	Instability *train.Instability `json:"instability,omitempty"`
+	Error       string             `json:"error,omitempty"` // why the version cannot be loaded
 }
 
 // listModels reads every version of every model of r, with its aliases; a
@@ -270,7 +275,8 @@ func listModels(r *models.Registry) ([]listEntry, error) {
 				e.Error = err.Error()
 			} else {
 				b := m.Bundle
-				e.Algo, e.Target, e.Rows, e.Synthetic, e.CrossValidated = b.Algo, b.Target, b.Training.Rows, b.Synthetic(), cvMetrics(b)
+				e.Algo, e.Target, e.Rows, e.Synthetic = b.Algo, b.Target, b.Training.Rows, b.Synthetic()
+				e.CrossValidated, e.Instability = recordedMetrics(b)
 				if b.Recalibrated != nil {
 					e.RecalibratedFrom = b.Recalibrated.From
 				}
@@ -281,12 +287,15 @@ func listModels(r *models.Registry) ([]listEntry, error) {
 	return entries, nil
 }
 
-func cvMetrics(b *models.Bundle) train.Metrics {
+// recordedMetrics returns the cross-validated metrics of the calibrated
+// model that training recorded in b, and its stability analysis if any.
+func recordedMetrics(b *models.Bundle) (train.Metrics, *train.Instability) {
 	var m struct {
-		CV train.Metrics `json:"cross_validated"`
+		CV          train.Metrics      `json:"cross_validated"`
+		Instability *train.Instability `json:"instability"`
 	}
 	json.Unmarshal(b.Metrics, &m) // written by train.Bundle; zeros if absent
-	return m.CV
+	return m.CV, m.Instability
 }
 
 // actor names the user moving an alias, for the registry's alias history:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -34,6 +35,12 @@ func TestReproduce(t *testing.T) {
 		if name == "logistic" && !strings.Contains(stdout, "same       instability.svg\n") {
 			t.Errorf("%s: the stability analysis was not reproduced:\n%s", name, stdout)
 		}
+	}
+
+	// models list gives the stability analysis's MAPE where there is one.
+	code, stdout, _ := runCLI(t, "models", "list", "--registry", regDir)
+	if !regexp.MustCompile(`(?m)^logistic +v1 .* 0\.\d{3} +SYNTHETIC$`).MatchString(stdout) || !regexp.MustCompile(`(?m)^gbm +v1 .* - +SYNTHETIC$`).MatchString(stdout) || code != 0 {
+		t.Errorf("models list: exit %d, no MAPE for logistic:v1 or one for gbm:v1:\n%s", code, stdout)
 	}
 
 	// The same version's files, altered and published as v2 with a MANIFEST
