@@ -7,12 +7,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"runtime"
 	"sort"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
+	"github.com/abscopal/abscopal/internal/parallel"
 	"github.com/sjwhitworth/golearn/base"
 	"github.com/sjwhitworth/golearn/trees"
 )
@@ -125,27 +123,8 @@ func FitForest(ctx context.Context, d *Data, opts ForestOptions) (*Forest, error
 		f.Trees[t] = g.tree
 		return nil
 	}
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		errs = make([]error, opts.Trees)
-	)
-	for w := min(runtime.GOMAXPROCS(0), opts.Trees); w > 0; w-- {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := int(next.Add(1) - 1); t < opts.Trees; t = int(next.Add(1) - 1) {
-				if errs[t] = ctx.Err(); errs[t] == nil {
-					errs[t] = grow(t)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := parallel.For(ctx, opts.Trees, grow); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

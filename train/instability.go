@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sort"
-	"sync"
 	"sync/atomic"
 
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/parallel"
 	"github.com/abscopal/abscopal/models"
 )
 
@@ -129,30 +128,18 @@ func instability(ctx context.Context, spec *features.Spec, rows []features.Recor
 		pb[b] = scores
 		return nil
 	}
-	var (
-		next, done atomic.Int64
-		wg         sync.WaitGroup
-		errs       = make([]error, B)
-	)
 	// The classifiers are sequential but for the forest's trees and the
 	// GBM's histograms: bootstrap models side by side use the cores.
-	for w := min(runtime.GOMAXPROCS(0), B); w > 0; w-- {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := int(next.Add(1) - 1); b < B; b = int(next.Add(1) - 1) {
-				if errs[b] = ctx.Err(); errs[b] == nil {
-					errs[b] = develop(b)
-				}
-				progress(int(done.Add(1)))
-			}
-		}()
-	}
-	wg.Wait()
-	for b, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("bootstrap model %d: %w", b+1, err)
+	var done atomic.Int64
+	err := parallel.For(ctx, B, func(b int) error {
+		defer func() { progress(int(done.Add(1))) }()
+		if err := develop(b); err != nil {
+			return fmt.Errorf("bootstrap model %d: %w", b+1, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return summarizeInstability(p, pb, opts.Threshold), nil
 }
