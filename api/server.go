@@ -67,7 +67,12 @@ type Config struct {
 	// over it: 429 with Retry-After.
 	RateLimit float64
 	RateBurst int
-	Logger    *slog.Logger
+	// MetricsApart takes /metrics off the API's listener: ServeMetrics
+	// serves it on one of its own, which a firewall or a loopback address
+	// keeps from the API's clients (the metrics name the clients and the
+	// models).
+	MetricsApart bool
+	Logger       *slog.Logger
 }
 
 // Server serves predictions.
@@ -316,6 +321,39 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	s.log.Info("stopped")
+	return nil
+}
+
+// ServeMetrics serves /metrics alone, over plain HTTP, on ln until ctx
+// ends (for a server made with MetricsApart); it closes ln.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	srv := &http.Server{
+		Handler:           mux,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		ReadHeaderTimeout: s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving metrics", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("metrics: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("metrics: shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/abscopal/abscopal/api"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 )
 
 // serveFlags are the options of serve and demo.
@@ -27,6 +28,7 @@ type serveFlags struct {
 	maxBatch         int
 	rateLimit        float64
 	rateBurst        int
+	metricsAddr      string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -39,6 +41,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (with its chain): serve HTTPS only, TLS 1.2 or later; reread on SIGHUP")
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM authorities whose client certificates /v1 and /v2 then require (mutual TLS; the log names the client by the certificate); reread on SIGHUP")
+	cmd.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead (plain HTTP, e.g. 127.0.0.1:9090), out of the API clients' reach: the metrics name the clients and the models")
 }
 
 // tokens reads the bearer tokens: the file's non-empty, non-comment lines,
@@ -117,11 +120,22 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		ln.Close()
 		return usageError{errors.New("--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked over TLS")}
 	}
+	var mln net.Listener
+	if f.metricsAddr != "" {
+		if mln, err = net.Listen("tcp", f.metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr %s: %w", f.metricsAddr, err)
+		}
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
-		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst, Logger: log})
+		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
+		MetricsApart: mln != nil, Logger: log})
 	if err != nil {
 		ln.Close()
+		if mln != nil {
+			mln.Close()
+		}
 		return err
 	}
 	hup := make(chan os.Signal, 1)
@@ -137,7 +151,14 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 			}
 		}
 	}()
-	return srv.Serve(ctx, ln)
+	if mln == nil {
+		return srv.Serve(ctx, ln)
+	}
+	// Either server failing stops the other.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	g.Go(func() error { return srv.ServeMetrics(gctx, mln) })
+	return g.Wait()
 }
 
 // reload is SIGHUP's work: the registry, the tokens file and the TLS pair
@@ -170,8 +191,9 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve the registry's models over HTTP (v1 API, Open Inference Protocol v2)",
 		Long: `serve answers predictions for every model of the registry: POST /v1/predict,
 POST /v1/regimens/compare, GET /v1/models, /v1/models/{name}, /v1/schema, the Open
-Inference Protocol v2 under /v2, /healthz, /readyz, /metrics (Prometheus) and
-/openapi.json. Logs are JSON lines on stderr, without request bodies.
+Inference Protocol v2 under /v2, /healthz, /readyz, /metrics (Prometheus; with
+--metrics-addr on that address instead) and /openapi.json. Logs are JSON lines
+on stderr, without request bodies.
 
 A model serves its target (abscopal_response, objective_response) through its
 "production" alias, else its latest version. The registry is reloaded on SIGHUP

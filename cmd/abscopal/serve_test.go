@@ -27,12 +27,17 @@ func TestPortInUse(t *testing.T) {
 		args []string
 	}{
 		{"serve", []string{"serve", "--registry", dir, "--addr", addr}},
+		{"serve's metrics", []string{"serve", "--registry", dir, "--addr", "127.0.0.1:0", "--metrics-addr", addr}},
 		{"demo", []string{"demo", "--dir", demoDir, "--addr", addr}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tt.args...)
-			if code != 1 || !strings.Contains(stderr, "--addr "+addr+": ") || !strings.Contains(stderr, "address already in use") {
+			flag := "--addr "
+			if strings.Contains(tt.name, "metrics") {
+				flag = "--metrics-addr "
+			}
+			if code != 1 || !strings.Contains(stderr, flag+addr+": ") || !strings.Contains(stderr, "address already in use") {
 				t.Errorf("exit %d, stderr %q", code, stderr)
 			}
 		})
