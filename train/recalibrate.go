@@ -101,9 +101,10 @@ func Recalibrate(ctx context.Context, m *models.Model, src *features.Source, ori
 // Files renders the recalibrated version's files from those of the version
 // it came from (original): bundle.json; card.md, a recalibration section
 // before the original card, whose figures stay those of the original's own
-// calibration; the original's calibration.svg and decision_curve.svg, to
-// which that card refers; and recalibration.svg, the calibration of the original on the new file,
-// which made the recalibration needed.
+// calibration; the original's calibration.svg, decision_curve.svg and
+// instability.svg, to which that card refers; and recalibration.svg, the
+// calibration of the original on the new file, which made the
+// recalibration needed.
 func (r *Recalibrated) Files(original map[string][]byte) (map[string][]byte, error) {
 	js, err := json.MarshalIndent(r.Bundle, "", "  ")
 	if err != nil {
@@ -120,8 +121,12 @@ func (r *Recalibrated) Files(original map[string][]byte) (map[string][]byte, err
 		"calibration.svg":   original["calibration.svg"],
 		"recalibration.svg": svg,
 	}
-	if dc, ok := original["decision_curve.svg"]; ok { // versions made before it was drawn have none
-		files["decision_curve.svg"] = dc
+	// Versions made before the decision curve was drawn have none; those
+	// trained without a stability analysis, no instability plot.
+	for _, plot := range []string{"decision_curve.svg", "instability.svg"} {
+		if b, ok := original[plot]; ok {
+			files[plot] = b
+		}
 	}
 	return files, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestRecalibrateCommand(t *testing.T) {
 	trainFile := synthCohort(t, dir, 1500, 3)
 	reg := filepath.Join(dir, "registry")
 	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
-		"--registry", reg, "--name", "orr", "--bootstrap", "20"); code != 0 {
+		"--registry", reg, "--name", "orr", "--bootstrap", "20", "--instability", "10"); code != 0 {
 		t.Fatalf("train: %s", stderr)
 	}
 	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic", "--calibration", "isotonic",
@@ -79,6 +80,16 @@ func TestRecalibrateCommand(t *testing.T) {
 	card, err := os.ReadFile(filepath.Join(reg, "orr", "v2", "card.md"))
 	if err != nil || !strings.HasPrefix(string(card), "# Model card: orr, recalibrated") || !strings.Contains(string(card), "\n# Model card: orr\n") {
 		t.Errorf("card: %v\n%s", err, card)
+	}
+	// Every plot the card shows comes along (the original's stability
+	// analysis among them).
+	for _, plot := range regexp.MustCompile(`\]\(([a-z_]+\.svg)\)`).FindAllStringSubmatch(string(card), -1) {
+		if _, err := os.Stat(filepath.Join(reg, "orr", "v2", plot[1])); err != nil {
+			t.Errorf("the card shows %s, which the version lacks: %v", plot[1], err)
+		}
+	}
+	if !strings.Contains(string(card), "](instability.svg)") {
+		t.Error("the recalibrated card lost the original's stability analysis")
 	}
 
 	// Recalibration in the large: the old map shifted, said so.
