@@ -76,6 +76,13 @@ evidence.`,
 			if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
 				base = fmt.Sprintf("http://localhost:%d", a.Port) // --addr :0 gives the port chosen
 			}
+			metrics := base // /metrics, on the API's address or its own
+			if f.metricsAddr != "" {
+				metrics = "http://" + f.metricsAddr
+				if strings.HasPrefix(f.metricsAddr, ":") {
+					metrics = "http://localhost" + f.metricsAddr
+				}
+			}
 			fmt.Fprintf(out, `
 Serving on %[1]s (Ctrl-C to stop). Try:
 
@@ -84,12 +91,12 @@ Serving on %[1]s (Ctrl-C to stop). Try:
   curl -s %[1]s/v1/models
   curl -s %[1]s/v1/schema
   curl -s %[1]s/v2/models/abscopal/infer -H 'Content-Type: application/json' -d '{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "rt_dose_gy", "datatype": "FP64", "shape": [1], "data": [24]}, {"name": "rt_fractions", "datatype": "INT64", "shape": [1], "data": [3]}, {"name": "rt_site", "datatype": "BYTES", "shape": [1], "data": ["lung"]}]}'
-  curl -s %[1]s/metrics | grep abscopal_
+  curl -s %[5]s/metrics | grep abscopal_
 
 Registry: %[2]s (abscopal models list --registry %[2]s)
 Compare the algorithms on the demo cohort: abscopal compare --data %[3]s --target abscopal_response
 Validate a model on new patients: abscopal synth --n 3000 --seed 7 --out %[4]s && abscopal evaluate --registry %[2]s --model abscopal --data %[4]s
-`, base, registry, cohort, filepath.Join(dir, "new_patients.parquet"))
+`, base, registry, cohort, filepath.Join(dir, "new_patients.parquet"), metrics)
 			return f.serve(ctx, ln, registry, out)
 		},
 	}
