@@ -264,10 +264,10 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve is ListenAndServe on a listener.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.engine,
+// httpServer is an http.Server of h with the configured timeouts.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		ReadHeaderTimeout: s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
@@ -275,10 +275,38 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+}
+
+// runUntil runs serve (srv's Serve or ServeTLS) until it fails or ctx
+// ends; then, after calling stopping, srv stops accepting connections and
+// is given up to ShutdownTimeout to finish the requests in flight.
+func (s *Server) runUntil(ctx context.Context, srv *http.Server, serve func() error, stopping func()) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopping()
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Serve is ListenAndServe on a listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := s.httpServer(s.engine)
 	if s.cfg.WatchInterval > 0 {
 		go s.watch(ctx)
 	}
-	errc := make(chan error, 1)
+	serve := func() error { return srv.Serve(ln) }
 	if s.cert.Load() != nil {
 		srv.TLSConfig = &tls.Config{
 			MinVersion: tls.VersionTLS12,
@@ -298,26 +326,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				return c, nil
 			}
 		}
-		go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	} else {
-		if s.authOn() {
-			s.log.Warn("bearer tokens cross the network in clear over plain HTTP: terminate TLS in front of this server, or give it a certificate")
-		}
-		go func() { errc <- srv.Serve(ln) }()
+		serve = func() error { return srv.ServeTLS(ln, "", "") }
+	} else if s.authOn() {
+		s.log.Warn("bearer tokens cross the network in clear over plain HTTP: terminate TLS in front of this server, or give it a certificate")
 	}
 	s.log.Info("serving", "addr", ln.Addr().String(), "tls", s.cert.Load() != nil)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	s.log.Info("shutting down: finishing requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+	if err := s.runUntil(ctx, srv, serve, func() { s.log.Info("shutting down: finishing requests in flight") }); err != nil {
 		return err
 	}
 	s.log.Info("stopped")
@@ -329,29 +343,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metricsHandler())
-	srv := &http.Server{
-		Handler:           mux,
-		ReadTimeout:       s.cfg.ReadTimeout,
-		ReadHeaderTimeout: s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	srv := s.httpServer(mux)
 	s.log.Info("serving metrics", "addr", ln.Addr().String())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("metrics: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("metrics: shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+	if err := s.runUntil(ctx, srv, func() error { return srv.Serve(ln) }, func() {}); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
