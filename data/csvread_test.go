@@ -85,16 +85,7 @@ func TestCSVByteOrderMark(t *testing.T) {
 // cleared columns) are named by their place, not refused as duplicates.
 func TestCSVUnnamedColumns(t *testing.T) {
 	path := writeFile(t, "r.csv", "\"\",\"patient_id\",\"ici_class\",,\n\"1\",\"a\",\"pd1\",,\n")
-	r, err := OpenTable(context.Background(), path, TableOptions{Columns: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var names []string
-	for _, c := range r.Schema() {
-		names = append(names, c.Name)
-	}
-	if want := []string{"(unnamed column 1)", "patient_id", "ici_class", "(unnamed column 4)", "(unnamed column 5)"}; !reflect.DeepEqual(names, want) {
+	if names, want := schemaNames(t, path), []string{"(unnamed column 1)", "patient_id", "ici_class", "(unnamed column 4)", "(unnamed column 5)"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("columns %q, want %q", names, want)
 	}
 	if ps, err := ReadCohort(context.Background(), path); err != nil || len(ps) != 1 || ps[0].PatientID != "a" {
