@@ -20,19 +20,21 @@ type RowWriter interface {
 }
 
 // CSVWriter writes rows as CSV (RFC 4180, a header line, nulls as empty
-// fields) through a temporary file renamed into place by Close. CSV has no
+// fields; with WriteOptions.DecimalComma, semicolons and decimal commas)
+// through a temporary file renamed into place by Close. CSV has no
 // place for metadata: the key-value metadata a Parquet file would carry
 // (the synthetic label among them) goes to a JSON sidecar, PATH.meta.json.
 type CSVWriter struct {
-	path string
-	meta map[string]string
-	tmp  *os.File
-	buf  *bufio.Writer
-	w    *csv.Writer
-	cols []ColumnSpec
-	rec  []string
-	n    int64
-	done bool
+	path  string
+	meta  map[string]string
+	tmp   *os.File
+	buf   *bufio.Writer
+	w     *csv.Writer
+	cols  []ColumnSpec
+	rec   []string
+	n     int64
+	comma bool // semicolons between fields, decimal commas in numbers
+	done  bool
 }
 
 // CreateCSV starts a CSV file with the given columns. A non-empty
@@ -43,7 +45,10 @@ func CreateCSV(path string, cols []ColumnSpec, opts WriteOptions) (*CSVWriter, e
 		return nil, err
 	}
 	buf := bufio.NewWriter(tmp)
-	w := &CSVWriter{path: path, meta: opts.Metadata, tmp: tmp, buf: buf, w: csv.NewWriter(buf), cols: cols, rec: make([]string, len(cols))}
+	w := &CSVWriter{path: path, meta: opts.Metadata, tmp: tmp, buf: buf, w: csv.NewWriter(buf), cols: cols, rec: make([]string, len(cols)), comma: opts.DecimalComma}
+	if w.comma {
+		w.w.Comma = ';'
+	}
 	for i, c := range cols {
 		w.rec[i] = c.Name
 	}
@@ -65,6 +70,9 @@ func (w *CSVWriter) WriteRow(vals []Value) error {
 			w.rec[i] = ""
 		case w.cols[i].Kind == KindFloat || w.cols[i].Kind == KindInt:
 			w.rec[i] = strconv.FormatFloat(v.Num, 'g', -1, 64)
+			if w.comma {
+				w.rec[i] = strings.Replace(w.rec[i], ".", ",", 1)
+			}
 		case w.cols[i].Kind == KindBool:
 			w.rec[i] = strconv.FormatBool(v.Bool)
 		default:

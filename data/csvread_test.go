@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -281,29 +282,40 @@ func TestCohortCSVRoundTrip(t *testing.T) {
 	for i, f := range fields {
 		cols[i] = ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: !f.Required}
 	}
-	path := filepath.Join(t.TempDir(), "cohort.csv")
-	w, err := CreateCSV(path, cols, WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want {
-		vals := make([]Value, len(fields))
-		for j := range fields {
-			vals[j] = fields[j].Get(&want[i])
-		}
-		if err := w.WriteRow(vals); err != nil {
+	// Comma-separated, and semicolon-separated with decimal commas.
+	for _, decimalComma := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "cohort.csv")
+		w, err := CreateCSV(path, cols, WriteOptions{DecimalComma: decimalComma})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadCohort(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(want) == 0 || !reflect.DeepEqual(got, want) {
-		t.Errorf("read back %d patients unlike the %d written", len(got), len(want))
+		for i := range want {
+			vals := make([]Value, len(fields))
+			for j := range fields {
+				vals[j] = fields[j].Get(&want[i])
+			}
+			if err := w.WriteRow(vals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		text, _ := os.ReadFile(path)
+		header, _, _ := strings.Cut(string(text), "\n")
+		if got := strings.Contains(header, ";"); got != decimalComma {
+			t.Errorf("decimal comma %v: header %q", decimalComma, header)
+		}
+		if got := regexp.MustCompile(`;\d+,\d+;`).Match(text); got != decimalComma {
+			t.Errorf("decimal comma %v: numbers with decimal commas %v", decimalComma, got)
+		}
+		got, err := ReadCohort(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("decimal comma %v: read back %d patients unlike the %d written", decimalComma, len(got), len(want))
+		}
 	}
 }
 

@@ -28,6 +28,11 @@ type WriteOptions struct {
 	Metadata map[string]string
 	// CreatedBy names the writing application and its version in the footer.
 	CreatedBy string
+	// DecimalComma writes a CSV file separated by semicolons, its numbers
+	// with a decimal comma (1,5), as Excel where the decimal mark is a
+	// comma and R's read.csv2 read it; abscopal reads it back. Parquet
+	// files have no use for it.
+	DecimalComma bool
 }
 
 // DefaultRowGroupSize is the number of rows per row group unless told otherwise.

@@ -23,6 +23,9 @@ type ExportOptions struct {
 	Matrix bool
 	// Version is the abscopal version recorded in the file's metadata.
 	Version string
+	// DecimalComma writes a CSV output separated by semicolons, with
+	// decimal commas (data.WriteOptions.DecimalComma).
+	DecimalComma bool
 }
 
 // ExportResult summarizes an export.
@@ -239,7 +242,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	if err != nil {
 		return nil, err
 	}
-	w, err := createWriter(out, cols, md)
+	w, err := createWriter(out, cols, md, opts.DecimalComma)
 	if err != nil {
 		return nil, err
 	}
@@ -387,8 +390,8 @@ func exportMetadata(spec *Spec, infos []FeatureInfo, opts ExportOptions, synthet
 	return md, nil
 }
 
-func createWriter(out string, cols []data.ColumnSpec, md map[string]string) (data.RowWriter, error) {
-	return data.CreateRows(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"]})
+func createWriter(out string, cols []data.ColumnSpec, md map[string]string, decimalComma bool) (data.RowWriter, error) {
+	return data.CreateRows(out, cols, data.WriteOptions{Metadata: md, CreatedBy: "abscopal " + md["abscopal.version"], DecimalComma: decimalComma})
 }
 
 // SourceOptions are the options of OpenSource.

@@ -16,6 +16,9 @@ type ScoreOptions struct {
 	// values), one column per feature named contribution_FEATURE: for a
 	// notebook's summary of what drives the model across patients.
 	Contributions bool
+	// DecimalComma writes a CSV output separated by semicolons, with
+	// decimal commas (data.WriteOptions.DecimalComma).
+	DecimalComma bool
 }
 
 // Scored counts what ScoreFile wrote.
@@ -88,7 +91,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 			cols = append(cols, data.ColumnSpec{Name: "contribution_" + n, Kind: data.KindFloat, Optional: true})
 		}
 	}
-	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}}
+	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}, DecimalComma: o.DecimalComma}
 	if b.Synthetic() || src.Synthetic() {
 		opts.Metadata["abscopal.synthetic"] = "true"
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -302,5 +303,69 @@ func TestSynthCSV(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "synth", "--n", "10", "--out", filepath.Join(dir, "s.txt")); code != 2 || !strings.Contains(stderr, "the extension must be .parquet or .csv") {
 		t.Errorf("synth to .txt: exit %d, %s", code, stderr)
+	}
+}
+
+// TestCSVDecimalComma: --csv-decimal-comma writes semicolons and decimal
+// commas (Excel where the decimal mark is a comma), which abscopal reads
+// back as the same values: synth's patients, predict's probabilities,
+// features' values; with a Parquet output it is a usage error.
+func TestCSVDecimalComma(t *testing.T) {
+	dir := t.TempDir()
+	pq, eu := filepath.Join(dir, "s.parquet"), filepath.Join(dir, "eu.csv")
+	for _, args := range [][]string{{"--out", pq}, {"--out", eu, "--csv-decimal-comma"}} {
+		if code, _, stderr := runCLI(t, append([]string{"synth", "--n", "300", "--seed", "9"}, args...)...); code != 0 {
+			t.Fatalf("synth %v: exit %d, %s", args, code, stderr)
+		}
+	}
+	ctx := context.Background()
+	want, err := data.ReadCohort(ctx, pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := data.ReadCohort(ctx, eu)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the decimal-comma CSV's patients differ from the Parquet file's (%v)", err)
+	}
+	text, _ := os.ReadFile(eu)
+	if header, _, _ := strings.Cut(string(text), "\n"); !strings.HasPrefix(header, "patient_id;") || !regexp.MustCompile(`;\d+,\d+;`).Match(text) {
+		t.Errorf("not semicolons and decimal commas: %.200s", text)
+	}
+
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", pq, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr", "--bootstrap", "10"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	scores := map[string]string{}
+	for _, tc := range []struct{ out, flag string }{{filepath.Join(dir, "p.csv"), ""}, {filepath.Join(dir, "p_eu.csv"), "--csv-decimal-comma"}} {
+		args := []string{"predict", "--registry", reg, "--model", "orr", "--data", pq, "--out", tc.out}
+		if tc.flag != "" {
+			args = append(args, tc.flag)
+		}
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("predict %v: exit %d, %s", args, code, stderr)
+		}
+		b, err := data.ReadTable(ctx, tc.out, []string{"patient_id", "probability"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Len {
+			scores[b.Columns[0].Str[i]+tc.flag] = fmt.Sprint(b.Columns[1].Value(i))
+		}
+	}
+	for _, p := range want {
+		if a, b := scores[p.PatientID], scores[p.PatientID+"--csv-decimal-comma"]; a == "" || a != b {
+			t.Fatalf("%s: probability %q from the CSV, %q from the decimal-comma CSV", p.PatientID, a, b)
+		}
+	}
+
+	for _, args := range [][]string{
+		{"features", "--data", pq, "--out", filepath.Join(dir, "f.parquet"), "--csv-decimal-comma"},
+		{"predict", "--registry", reg, "--model", "orr", "--data", pq, "--out", filepath.Join(dir, "p.parquet"), "--csv-decimal-comma"},
+		{"synth", "--n", "10", "--out", filepath.Join(dir, "x.parquet"), "--csv-decimal-comma"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.Contains(stderr, "--csv-decimal-comma writes CSV; --out") {
+			t.Errorf("%s with a Parquet output: exit %d, %s", args[0], code, stderr)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 func newFeaturesCmd() *cobra.Command {
 	var (
+		decimalComma              decimalCommaFlag
 		in, specPath, out, target string
 		matrix, printSpec, cat    bool
 	)
@@ -54,8 +55,11 @@ encoded, scaled), fitted on the input.
 					return err
 				}
 			}
+			if err := decimalComma.check(out); err != nil {
+				return err
+			}
 			res, err := features.Export(cmd.Context(), in, out, spec, features.ExportOptions{
-				Matrix: matrix, Version: buildinfo.Read().Version})
+				Matrix: matrix, Version: buildinfo.Read().Version, DecimalComma: bool(decimalComma)})
 			if err != nil {
 				return specAdvice(spec, err)
 			}
@@ -73,5 +77,6 @@ encoded, scaled), fitted on the input.
 	cmd.Flags().BoolVar(&matrix, "matrix", false, "write the fitted design matrix instead of the engineered values")
 	cmd.Flags().BoolVar(&printSpec, "print-spec", false, "print the built-in spec as YAML and exit")
 	cmd.Flags().BoolVar(&cat, "catalogue", false, "print the built-in derived features (Markdown) and exit")
+	decimalComma.register(cmd.Flags())
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 func newPredictCmd() *cobra.Command {
 	var (
+		decimalComma           decimalCommaFlag
 		registry, ref, in, out string
 		contributions, asJSON  bool
 	)
@@ -41,11 +42,14 @@ case mix against the training rows (population stability index).`,
 			if err := data.CheckExtension(out); err != nil {
 				return usageError{fmt.Errorf("--out %w", err)}
 			}
+			if err := decimalComma.check(out); err != nil {
+				return err
+			}
 			m, err := (&models.Registry{Dir: registry}).Load(ref)
 			if err != nil {
 				return err
 			}
-			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions})
+			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions, DecimalComma: bool(decimalComma)})
 			if err != nil {
 				return err
 			}
@@ -67,6 +71,7 @@ case mix against the training rows (population stability index).`,
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
+	decimalComma.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")
 	return cmd
 }

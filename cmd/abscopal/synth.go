@@ -13,9 +13,10 @@ const maxSynthRows = 50_000_000
 
 func newSynthCmd() *cobra.Command {
 	var (
-		n    int
-		seed uint64
-		out  string
+		n            int
+		seed         uint64
+		out          string
+		decimalComma decimalCommaFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "synth --n N --seed S --out FILE",
@@ -39,7 +40,10 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 			if err := data.CheckExtension(out); err != nil {
 				return usageError{fmt.Errorf("--out %w", err)}
 			}
-			if err := synth.WriteFile(cmd.Context(), out, n, seed, data.WriteOptions{}); err != nil {
+			if err := decimalComma.check(out); err != nil {
+				return err
+			}
+			if err := synth.WriteFile(cmd.Context(), out, n, seed, data.WriteOptions{DecimalComma: bool(decimalComma)}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d SYNTHETIC patients (seed %d, model %s) to %s\n", n, seed, synth.ModelVersion, out)
@@ -49,5 +53,6 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 	cmd.Flags().IntVar(&n, "n", 5000, "number of patients")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same cohort")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (the synthetic label of a CSV in FILE.csv.meta.json; written atomically)")
+	decimalComma.register(cmd.Flags())
 	return cmd
 }
