@@ -15,9 +15,9 @@ import (
 // labelled row, in input order, the id, the fold (from 1), the label, the
 // value of the column the folds were made by if they were, and for each run the calibrated probability (column named as in names) and
 // the model's own (name_uncalibrated). They are what the reported metrics
-// were computed from, for analyses of one's own. meta goes into the file's
-// metadata.
-func WriteOOF(path string, spec *features.Spec, records []features.Record, idKind data.Kind, names []string, runs []*Result, meta map[string]string) error {
+// were computed from, for analyses of one's own. opts carries the file's
+// metadata (and for a CSV, its decimal comma).
+func WriteOOF(path string, spec *features.Spec, records []features.Record, idKind data.Kind, names []string, runs []*Result, opts data.WriteOptions) error {
 	if len(runs) == 0 || len(names) != len(runs) {
 		return errors.New("write out-of-fold predictions: a name for each run, at least one")
 	}
@@ -42,7 +42,7 @@ func WriteOOF(path string, spec *features.Spec, records []features.Record, idKin
 	for _, n := range names {
 		cols = append(cols, data.ColumnSpec{Name: n, Kind: data.KindFloat}, data.ColumnSpec{Name: n + "_uncalibrated", Kind: data.KindFloat})
 	}
-	w, err := data.CreateRows(path, cols, data.WriteOptions{Metadata: meta})
+	w, err := data.CreateRows(path, cols, opts)
 	if err != nil {
 		return err
 	}

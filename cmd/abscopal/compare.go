@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/stat"
@@ -78,13 +79,14 @@ const (
 
 func newCompareCmd() *cobra.Command {
 	var (
-		df          dataFlags
-		mf          modelFlags
-		algos       []string
-		asJSON      bool
-		oof         string
-		repeats     int
-		instability int
+		df           dataFlags
+		mf           modelFlags
+		algos        []string
+		asJSON       bool
+		oof          string
+		repeats      int
+		instability  int
+		decimalComma decimalCommaFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --data FILE [--spec S] --target COLUMN [--algos logistic,gbm,forest] [--seed N] [--repeats R]",
@@ -145,6 +147,9 @@ train the algorithm you choose with "abscopal train".`,
 					return err
 				}
 			}
+			if err := decimalComma.check(oof); err != nil {
+				return err
+			}
 			td, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -203,7 +208,8 @@ train the algorithm you choose with "abscopal train".`,
 				return err
 			}
 			if oof != "" {
-				if err := train.WriteOOF(oof, spec, records, td.idKind, algos, c.results, oofMetadata(spec.Target.Column, "compare", td.synthetic)); err != nil {
+				if err := train.WriteOOF(oof, spec, records, td.idKind, algos, c.results,
+					data.WriteOptions{Metadata: oofMetadata(spec.Target.Column, "compare", td.synthetic), DecimalComma: decimalComma.on}); err != nil {
 					return err
 				}
 			}
@@ -220,6 +226,7 @@ train the algorithm you choose with "abscopal train".`,
 	f.BoolVar(&asJSON, "json", false, "print the comparison as JSON")
 	f.StringVar(&oof, "oof", "", "also write each algorithm's out-of-fold predictions, on the same rows and folds, to this .parquet or .csv file")
 	f.IntVar(&repeats, "repeats", 1, "repeat the cross-validation on this many partitions (seeds --seed, --seed+1, ...): mean AUCs, and differences with the corrected resampled t interval")
+	decimalComma.register(f, "--oof")
 	f.IntVar(&instability, "instability", 0, "also fit each algorithm on every row and develop this many bootstrap models of it: how far their probabilities stray from its own, side by side (train --instability; 200 or more; 0: none)")
 	mf.register(f)
 	return cmd

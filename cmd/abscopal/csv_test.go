@@ -359,12 +359,30 @@ func TestCSVDecimalComma(t *testing.T) {
 		}
 	}
 
+	// The out-of-fold predictions too (train's; compare's share the writer).
+	var oofs [2][]float64
+	for i, flags := range [][]string{{"--oof", filepath.Join(dir, "oof.csv")}, {"--oof", filepath.Join(dir, "oof_eu.csv"), "--csv-decimal-comma"}} {
+		args := append([]string{"train", "--data", pq, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr", "--bootstrap", "10"}, flags...)
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("train %v: exit %d, %s", flags, code, stderr)
+		}
+		b, err := data.ReadTable(ctx, flags[1], []string{"logistic"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oofs[i] = b.Columns[0].Num
+	}
+	if len(oofs[0]) == 0 || !reflect.DeepEqual(oofs[0], oofs[1]) {
+		t.Errorf("out-of-fold probabilities differ between the CSV and the decimal-comma CSV (%d and %d rows)", len(oofs[0]), len(oofs[1]))
+	}
+
 	for _, args := range [][]string{
+		{"train", "--data", pq, "--target", "objective_response", "--registry", reg, "--name", "orr", "--csv-decimal-comma"},
 		{"features", "--data", pq, "--out", filepath.Join(dir, "f.parquet"), "--csv-decimal-comma"},
 		{"predict", "--registry", reg, "--model", "orr", "--data", pq, "--out", filepath.Join(dir, "p.parquet"), "--csv-decimal-comma"},
 		{"synth", "--n", "10", "--out", filepath.Join(dir, "x.parquet"), "--csv-decimal-comma"},
 	} {
-		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.Contains(stderr, "--csv-decimal-comma writes CSV; --out") {
+		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.Contains(stderr, "--csv-decimal-comma writes CSV: give a .csv --") {
 			t.Errorf("%s with a Parquet output: exit %d, %s", args[0], code, stderr)
 		}
 	}

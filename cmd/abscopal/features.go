@@ -59,7 +59,7 @@ encoded, scaled), fitted on the input.
 				return err
 			}
 			res, err := features.Export(cmd.Context(), in, out, spec, features.ExportOptions{
-				Matrix: matrix, Version: buildinfo.Read().Version, DecimalComma: bool(decimalComma)})
+				Matrix: matrix, Version: buildinfo.Read().Version, DecimalComma: decimalComma.on})
 			if err != nil {
 				return specAdvice(spec, err)
 			}
@@ -77,6 +77,6 @@ encoded, scaled), fitted on the input.
 	cmd.Flags().BoolVar(&matrix, "matrix", false, "write the fitted design matrix instead of the engineered values")
 	cmd.Flags().BoolVar(&printSpec, "print-spec", false, "print the built-in spec as YAML and exit")
 	cmd.Flags().BoolVar(&cat, "catalogue", false, "print the built-in derived features (Markdown) and exit")
-	decimalComma.register(cmd.Flags())
+	decimalComma.register(cmd.Flags(), "--out")
 	return cmd
 }

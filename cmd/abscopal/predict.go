@@ -49,7 +49,7 @@ case mix against the training rows (population stability index).`,
 			if err != nil {
 				return err
 			}
-			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions, DecimalComma: bool(decimalComma)})
+			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on})
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ case mix against the training rows (population stability index).`,
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
-	decimalComma.register(cmd.Flags())
+	decimalComma.register(cmd.Flags(), "--out")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")
 	return cmd
 }

@@ -43,7 +43,7 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 			if err := decimalComma.check(out); err != nil {
 				return err
 			}
-			if err := synth.WriteFile(cmd.Context(), out, n, seed, data.WriteOptions{DecimalComma: bool(decimalComma)}); err != nil {
+			if err := synth.WriteFile(cmd.Context(), out, n, seed, data.WriteOptions{DecimalComma: decimalComma.on}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d SYNTHETIC patients (seed %d, model %s) to %s\n", n, seed, synth.ModelVersion, out)
@@ -53,6 +53,6 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 	cmd.Flags().IntVar(&n, "n", 5000, "number of patients")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same cohort")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (the synthetic label of a CSV in FILE.csv.meta.json; written atomically)")
-	decimalComma.register(cmd.Flags())
+	decimalComma.register(cmd.Flags(), "--out")
 	return cmd
 }

@@ -31,6 +31,7 @@ func newTrainCmd() *cobra.Command {
 		registry, name string
 		algo, by, oof  string
 		instability    int
+		decimalComma   decimalCommaFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
@@ -84,7 +85,11 @@ spec's target column.`,
 			if err != nil {
 				return err
 			}
-			pub, err := trainJob{data: df.data, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true, oof: oof}.run(cmd.Context())
+			if err := decimalComma.check(oof); err != nil {
+				return err
+			}
+			pub, err := trainJob{data: df.data, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true,
+				oof: oof, oofDecimalComma: decimalComma.on}.run(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -99,6 +104,7 @@ spec's target column.`,
 	f.StringVar(&algo, "algo", "gbm", "logistic, gbm or forest")
 	f.StringVar(&oof, "oof", "", "also write the out-of-fold predictions the metrics come from (id, fold, label, calibrated and uncalibrated probability) to this .parquet or .csv file")
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
+	decimalComma.register(f, "--oof")
 	f.IntVar(&instability, "instability", 0, "also develop this many bootstrap models and report how far their probabilities for the training rows stray from the model's, in the card with a plot (Riley and Collins 2023; 200 or more; 0: none)")
 	mf.register(f)
 	return cmd
@@ -113,6 +119,7 @@ type trainJob struct {
 	log                  io.Writer // notices, and progress when progress is set
 	progress             bool
 	oof                  string // if set, where the out-of-fold predictions go
+	oofDecimalComma      bool   // a CSV oof file with semicolons and decimal commas
 }
 
 // published is what a trainJob made.
@@ -169,7 +176,7 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	}
 	if j.oof != "" {
 		if err := train.WriteOOF(j.oof, j.spec, records, td.idKind, []string{j.opts.Algo}, []*train.Result{res},
-			oofMetadata(b.Target, j.name+":"+version, synthetic)); err != nil {
+			data.WriteOptions{Metadata: oofMetadata(b.Target, j.name+":"+version, synthetic), DecimalComma: j.oofDecimalComma}); err != nil {
 			return nil, fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", j.name, version, err)
 		}
 	}
