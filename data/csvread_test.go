@@ -47,17 +47,9 @@ func TestCSVColumnKinds(t *testing.T) {
 				text += string(rune('a'+i)) + "," + quoteCSV(v) + "\n"
 			}
 			path := writeFile(t, "t.csv", text)
-			b, err := ReadTable(context.Background(), path, []string{"x"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := b.Columns[0]
+			c, got := readColumn(t, path, "x")
 			if c.Kind != tt.kind || c.Type != tt.typ || !c.Text {
 				t.Errorf("column typed %v %q (text %v), want %v %q", c.Kind, c.Type, c.Text, tt.kind, tt.typ)
-			}
-			var got []Value
-			for i := range b.Len {
-				got = append(got, c.Value(i))
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("read %v, want %v", got, tt.want)
@@ -145,17 +137,9 @@ func TestCSVSemicolons(t *testing.T) {
 					text += string(rune('a'+i)) + ";" + v + "\r\n"
 				}
 				path := writeFile(t, "t.csv", text)
-				b, err := ReadTable(context.Background(), path, []string{"x"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				c := b.Columns[0]
+				c, got := readColumn(t, path, "x")
 				if c.Kind != tt.kind || !c.DecimalComma || c.NotNumber != tt.notNum {
 					t.Errorf("column typed %v (decimal comma %v, not a number at %q), want %v (true, %q)", c.Kind, c.DecimalComma, c.NotNumber, tt.kind, tt.notNum)
-				}
-				var got []Value
-				for i := range b.Len {
-					got = append(got, c.Value(i))
 				}
 				if !reflect.DeepEqual(got, tt.want) {
 					t.Errorf("read %v, want %v", got, tt.want)
@@ -188,6 +172,21 @@ func TestCSVSemicolons(t *testing.T) {
 	if !reflect.DeepEqual(problems, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// readColumn reads one column of a file whole, and its values.
+func readColumn(t *testing.T, path, name string) (Column, []Value) {
+	t.Helper()
+	b, err := ReadTable(context.Background(), path, []string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.Columns[0]
+	var vals []Value
+	for i := range b.Len {
+		vals = append(vals, c.Value(i))
+	}
+	return c, vals
 }
 
 // quoteCSV quotes a field that needs it (the spaces of " 2 " do not, but
