@@ -561,11 +561,21 @@ func (s *Server) listModels(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"models": out})
 }
 
-func (s *Server) showModel(c *gin.Context) {
+// namedModel is the served model the request's path names, or nil after
+// answering 404.
+func (s *Server) namedModel(c *gin.Context) (*modelSet, *models.Model) {
 	set := s.models()
 	m, ok := set.byName[c.Param("name")]
 	if !ok {
 		notFound(c, "model "+c.Param("name"))
+		return nil, nil
+	}
+	return set, m
+}
+
+func (s *Server) showModel(c *gin.Context) {
+	set, m := s.namedModel(c)
+	if m == nil {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": string(set.docs[m]["card.md"])})
@@ -574,10 +584,8 @@ func (s *Server) showModel(c *gin.Context) {
 // modelFile serves a model's card (Markdown) or one of its plots (SVG), so
 // that a client renders the card with the images its relative links name.
 func (s *Server) modelFile(c *gin.Context) {
-	set := s.models()
-	m, ok := set.byName[c.Param("name")]
-	if !ok {
-		notFound(c, "model "+c.Param("name"))
+	set, m := s.namedModel(c)
+	if m == nil {
 		return
 	}
 	name := c.Param("file")
