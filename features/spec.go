@@ -35,13 +35,28 @@ type Spec struct {
 	file string // where the spec was read from, for errors
 }
 
-// Target names the outcome column and the value that counts as positive:
-// true for a boolean column, a level for a string column, a whole number
-// (1, as outcomes are often coded 0/1) for an integer or float column.
-// Validate turns a number into a float64.
+// Target names the outcome column and what counts as positive: Positive,
+// the value (true for a boolean column, a level for a string column, a whole
+// number, 1 as outcomes are often coded 0/1, for an integer or float
+// column), or AtLeast, a threshold on a numeric column at or above which a
+// row is positive (an ordinal outcome: CTCAE grade 2 or worse). Validate
+// turns a numeric Positive into a float64.
 type Target struct {
-	Column   string `yaml:"column" json:"column"`
-	Positive any    `yaml:"positive" json:"positive"`
+	Column   string   `yaml:"column" json:"column"`
+	Positive any      `yaml:"positive,omitempty" json:"positive,omitempty"`
+	AtLeast  *float64 `yaml:"at_least,omitempty" json:"at_least,omitempty"`
+}
+
+// String describes the target as the card and the CLI print it:
+// "objective_response", "pneumonitis_grade >= 2", `response = "R"`.
+func (t Target) String() string {
+	switch {
+	case t.AtLeast != nil:
+		return fmt.Sprintf("%s >= %s", t.Column, strconv.FormatFloat(*t.AtLeast, 'g', -1, 64))
+	case t.Positive == true:
+		return t.Column
+	}
+	return fmt.Sprintf("%s = %s", t.Column, positiveText(t.Positive))
 }
 
 // FeatureSpec is one feature: a column of the table, or a built-in derived
@@ -197,7 +212,7 @@ var (
 		"!!float": "a number", "!!bool": "true or false", "!!null": "null"}
 	specTypeNames = map[string]string{
 		"features.Spec":          "a spec (id, target, features, keep)",
-		"features.Target":        "target (column, positive)",
+		"features.Target":        "target (column, positive or at_least)",
 		"features.FeatureSpec":   "a feature (column or derived, kind, transforms)",
 		"[]features.FeatureSpec": "a list of features",
 		"features.Transform":     "a transform (log1p, standardize or {clip: [lo, hi]})",
@@ -217,7 +232,7 @@ var yamlUnknownKey = regexp.MustCompile(`(?s)field (.*?) not found in type (\S+)
 // specKeys lists the keys of each part of a spec, for an unknown one.
 var specKeys = map[string]string{
 	"features.Spec":        "a spec (name, description, id, target, alpha_beta_gy, features, keep)",
-	"features.Target":      "target (column, positive)",
+	"features.Target":      "target (column, positive or at_least)",
 	"features.FeatureSpec": "a feature (column, derived, kind, transforms, alpha_beta_gy, unit, description)",
 }
 
@@ -302,15 +317,22 @@ func asFloat(v any) float64 {
 	return math.NaN()
 }
 
-// Validate checks the spec on its own, without a table.
-func (s *Spec) Validate() error {
-	if s.Target.Column == "" {
-		return &SpecError{File: s.file, Key: "target.column", Message: "missing: name the outcome column"}
+// validateTarget checks what counts as positive: one of target.positive and
+// target.at_least.
+func (s *Spec) validateTarget() error {
+	if s.Target.AtLeast != nil {
+		if s.Target.Positive != nil {
+			return &SpecError{File: s.file, Key: "target", Message: "positive and at_least both given: give one, the value that counts as positive or the threshold at or above which a row is"}
+		}
+		if a := *s.Target.AtLeast; math.IsNaN(a) || math.IsInf(a, 0) {
+			return &SpecError{File: s.file, Key: "target.at_least", Message: fmt.Sprintf("%v: must be a finite number", a)}
+		}
+		return nil
 	}
 	switch p := s.Target.Positive.(type) {
 	case bool, string:
 	case nil:
-		return &SpecError{File: s.file, Key: "target.positive", Message: "missing: the value that counts as positive (true, a level, or a number such as 1)"}
+		return &SpecError{File: s.file, Key: "target.positive", Message: "missing: the value that counts as positive (true, a level, or a number such as 1), or at_least: the threshold of a numeric outcome (2 for grade 2 or worse)"}
 	case int, int64, uint64, float64: // YAML gives int, JSON float64
 		x := asFloat(p)
 		if x != math.Trunc(x) || math.IsInf(x, 0) {
@@ -319,6 +341,48 @@ func (s *Spec) Validate() error {
 		s.Target.Positive = x
 	default:
 		return &SpecError{File: s.file, Key: "target.positive", Message: fmt.Sprintf("%v: must be true/false, a string level or a whole number", p)}
+	}
+	return nil
+}
+
+// CheckOutcome refuses, for the built-in spec, the cohort columns that look
+// like outcomes but cannot be one a classifier learns: the survival columns
+// (an event seen or not says as much about the length of follow-up as about
+// the patient) and the synthetic generator's probabilities; a CTCAE grade
+// needs its threshold. Training calls it; loading a model does not, so that
+// a model trained before the check still loads. A spec of the user's own
+// names columns whose meaning abscopal cannot know: it passes.
+func (s *Spec) CheckOutcome() error {
+	if !s.Builtin {
+		return nil
+	}
+	t := s.Target
+	msg := ""
+	switch t.Column {
+	case "pfs_event", "os_event":
+		msg = "a censoring indicator, not an outcome: false means no event was seen while the patient was followed, however briefly, so a model of it learns who was followed longest. abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
+	case "pfs_months", "os_months":
+		msg = "a survival time, which abscopal does not model (a time-to-event model needs the censoring): abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
+	case "true_p_abscopal", "true_p_response":
+		msg = "the synthetic generator's probability, not an outcome: train on the outcome drawn from it, abscopal_response or objective_response"
+	case "pneumonitis_grade":
+		if t.AtLeast == nil {
+			msg = "a CTCAE grade (0-5): say from which grade a patient counts as positive, --at-least 2 for grade 2 or worse (in a spec, target.at_least: 2)"
+		}
+	}
+	if msg != "" {
+		return &SpecError{File: s.file, Key: "target", Message: t.Column + " is " + msg}
+	}
+	return nil
+}
+
+// Validate checks the spec on its own, without a table.
+func (s *Spec) Validate() error {
+	if s.Target.Column == "" {
+		return &SpecError{File: s.file, Key: "target.column", Message: "missing: name the outcome column"}
+	}
+	if err := s.validateTarget(); err != nil {
+		return err
 	}
 	if s.AlphaBetaGy < 0 || math.IsNaN(s.AlphaBetaGy) {
 		return &SpecError{File: s.file, Key: "alpha_beta_gy", Message: fmt.Sprintf("%v: must be positive", s.AlphaBetaGy)}
@@ -463,21 +527,33 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 			want = "a number"
 		}
 	}
+	if s.Target.AtLeast != nil && tc.Kind != data.KindInt && tc.Kind != data.KindFloat {
+		want = "a number"
+	}
 	// Only training and validation read the target; scoring and exports
 	// (which copy the column as it is) can take it of any type.
 	if needTarget && want != "" {
 		// A spec read from a file can be edited; one read from a bundle
 		// cannot: the file's column must become what the model learnt from.
 		hint := "convert the column: the model was trained on a target of type " + want
-		if s.file != "" {
+		switch {
+		case s.Builtin && tc.Kind == data.KindBool:
+			hint = "--at-least applies to a numeric outcome (pneumonitis_grade); a yes/no outcome needs none"
+		case s.Builtin:
+			hint = "the built-in features predict abscopal_response, objective_response or pneumonitis_grade (with --at-least)"
+		case s.file != "":
 			hint = targetKindHint(tc.Kind)
 		}
 		stray := ""
 		if want == "a number" {
 			stray = notNumber(tc)
 		}
-		return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("positive is %s but column %s in %s is %s%s, not %s: %s",
-			positiveText(s.Target.Positive), tc.Name, file, tc.Type, stray, want, hint)}
+		what := "positive is " + positiveText(s.Target.Positive)
+		if s.Target.AtLeast != nil {
+			what = "at_least is " + strconv.FormatFloat(*s.Target.AtLeast, 'g', -1, 64)
+		}
+		return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("%s but column %s in %s is %s%s, not %s: %s",
+			what, tc.Name, file, tc.Type, stray, want, hint)}
 	}
 	for i := range s.Features {
 		f := &s.Features[i]
@@ -595,6 +671,9 @@ func (s *Spec) Label(r Record) (positive, ok bool) {
 	if !v.Valid {
 		return false, false
 	}
+	if s.Target.AtLeast != nil {
+		return v.Num >= *s.Target.AtLeast, true
+	}
 	switch p := s.Target.Positive.(type) {
 	case bool:
 		return v.Bool == p, true
@@ -711,7 +790,7 @@ func targetKindHint(k data.Kind) string {
 	case data.KindString:
 		return "write the text that marks a positive outcome, e.g. positive: \"R\""
 	case data.KindInt, data.KindFloat:
-		return "write the number that marks a positive outcome, e.g. positive: 1"
+		return "write the number that marks a positive outcome, e.g. positive: 1, or for a graded outcome the threshold, e.g. at_least: 2"
 	}
 	return "the target must be a BOOLEAN, STRING or integer column"
 }

@@ -86,6 +86,122 @@ func TestNumericTarget(t *testing.T) {
 	}
 }
 
+// TestTargetAtLeast: a graded outcome counts as positive from a threshold
+// on ("at_least: 2", CTCAE grade 2 or worse), from YAML or JSON (a bundle),
+// and the threshold is the only way to give one.
+func TestTargetAtLeast(t *testing.T) {
+	for _, src := range []string{
+		"target: {column: grade, at_least: 2}\nfeatures:\n  - column: x\n    kind: numeric\n",
+		`{"target": {"column": "grade", "at_least": 2}, "features": [{"column": "x", "kind": "numeric"}]}`,
+	} {
+		s, err := ParseSpec("s.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Target.Positive != nil || s.Target.AtLeast == nil || *s.Target.AtLeast != 2 {
+			t.Fatalf("target %+v, want at_least 2 alone", s.Target)
+		}
+		for _, tt := range []struct {
+			v        data.Value
+			pos, has bool
+		}{{data.Float(4), true, true}, {data.Float(2), true, true}, {data.Float(1), false, true}, {data.Float(0), false, true}, {data.Null, false, false}} {
+			if pos, ok := s.Label(mapRecord{"grade": tt.v}); pos != tt.pos || ok != tt.has {
+				t.Errorf("label of %v: %v, %v; want %v, %v", tt.v, pos, ok, tt.pos, tt.has)
+			}
+		}
+		b, _ := json.Marshal(s)
+		if strings.Contains(string(b), `"positive"`) {
+			t.Errorf("JSON %s holds a positive value", b)
+		}
+		var back Spec
+		if err := json.Unmarshal(b, &back); err != nil || back.Validate() != nil || back.Target.AtLeast == nil || *back.Target.AtLeast != 2 {
+			t.Errorf("round trip: %v, %+v", err, back.Target)
+		}
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"target: {column: y, positive: 1, at_least: 2}\nfeatures:\n  - column: x\n    kind: numeric\n", "positive and at_least both given"},
+		{"target: {column: y, at_least: .nan}\nfeatures:\n  - column: x\n    kind: numeric\n", "at_least: NaN: must be a finite number"},
+		{"target: {column: y, at_least: two}\nfeatures:\n  - column: x\n    kind: numeric\n", "a string (`two`) where a number is expected"},
+		{"target: {column: y}\nfeatures:\n  - column: x\n    kind: numeric\n", "or at_least: the threshold of a numeric outcome"},
+	} {
+		if _, err := ParseSpec("s.yaml", []byte(tt.src)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want %q", err, tt.want)
+		}
+	}
+	// A threshold needs a numeric column.
+	two := 2.0
+	s := &Spec{Target: Target{Column: "y", AtLeast: &two}, Features: []FeatureSpec{{Column: "x", Kind: Numeric}}, file: "s.yaml"}
+	x := data.ColumnInfo{Name: "x", Kind: data.KindFloat, Type: "DOUBLE"}
+	if err := s.Check("t.parquet", []data.ColumnInfo{x, {Name: "y", Kind: data.KindBool, Type: "BOOLEAN"}}, true); err == nil ||
+		!strings.Contains(err.Error(), "at_least is 2 but column y in t.parquet is BOOLEAN, not a number: write positive: true") {
+		t.Errorf("boolean column: err = %v", err)
+	}
+	if err := s.Check("t.parquet", []data.ColumnInfo{x, {Name: "y", Kind: data.KindInt, Type: "INT32"}}, true); err != nil {
+		t.Errorf("integer column: %v", err)
+	}
+}
+
+// TestTargetString: how cards, listings and the API name what a model
+// predicts.
+func TestTargetString(t *testing.T) {
+	two, half := 2.0, 0.5
+	for _, tt := range []struct {
+		t    Target
+		want string
+	}{
+		{Target{Column: "objective_response", Positive: true}, "objective_response"},
+		{Target{Column: "pneumonitis_grade", AtLeast: &two}, "pneumonitis_grade >= 2"},
+		{Target{Column: "score", AtLeast: &half}, "score >= 0.5"},
+		{Target{Column: "response", Positive: "R"}, `response = "R"`},
+		{Target{Column: "y", Positive: 1.0}, "y = 1"},
+		{Target{Column: "alive", Positive: false}, "alive = false"},
+	} {
+		if got := tt.t.String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.t, got, tt.want)
+		}
+	}
+}
+
+// TestCheckOutcome: the built-in spec trains on the cohort's binary outcomes
+// and on pneumonitis from a grade on; not on a censoring indicator, a
+// survival time or the generator's probabilities, each refused with the
+// reason. A spec of the user's own names columns abscopal cannot judge.
+func TestCheckOutcome(t *testing.T) {
+	two := 2.0
+	for _, tt := range []struct {
+		target  string
+		atLeast *float64
+		want    string // "" when allowed
+	}{
+		{"abscopal_response", nil, ""},
+		{"objective_response", nil, ""},
+		{"pneumonitis_grade", &two, ""},
+		{"pneumonitis_grade", nil, "pneumonitis_grade is a CTCAE grade (0-5): say from which grade a patient counts as positive, --at-least 2"},
+		{"os_event", nil, "os_event is a censoring indicator, not an outcome"},
+		{"pfs_event", nil, "pfs_event is a censoring indicator"},
+		{"os_months", nil, "os_months is a survival time, which abscopal does not model"},
+		{"pfs_months", &two, "pfs_months is a survival time"},
+		{"true_p_response", nil, "true_p_response is the synthetic generator's probability, not an outcome"},
+		{"true_p_abscopal", nil, "true_p_abscopal is the synthetic generator's probability"},
+	} {
+		s := BuiltinSpec(tt.target)
+		if tt.atLeast != nil {
+			s.Target.Positive, s.Target.AtLeast = nil, tt.atLeast
+		}
+		err := s.CheckOutcome()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.target, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrSpec)):
+			t.Errorf("%s: err = %v, want %q", tt.target, err, tt.want)
+		}
+		s.Builtin = false
+		if err := s.CheckOutcome(); err != nil {
+			t.Errorf("%s in a spec of one's own: %v", tt.target, err)
+		}
+	}
+}
+
 // quoted matches text quoted in an error: `...` (the YAML decoder) or "..."
 // (Go's %q).
 var quoted = regexp.MustCompile("(?s)`[^`]*`|\"(?:[^\"\\\\]|\\\\.)*\"")
@@ -104,6 +220,7 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte("target: {column: y, positive: \"CR/PR\"}\nfeatures:\n  - derived: bed\n    alpha_beta_gy: 3\n"))
 	f.Add([]byte("{\"target\": {\"column\": \"y\", \"positive\": true}, \"features\": [{\"column\": \"a\", \"kind\": \"categorical\"}]}"))
 	f.Add([]byte("features: [\n"))
+	f.Add([]byte("target: {column: grade, at_least: 2}\nfeatures:\n  - column: x\n    kind: numeric\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		spec, err := ParseSpec("s.yaml", text)
 		if err != nil {
