@@ -31,6 +31,17 @@ type Bundle struct {
 	Recalibrated *Recalibration `json:"recalibrated,omitempty"`
 }
 
+// Outcome describes what the bundle predicts the probability of: its target
+// column ("objective_response"), with the threshold or value that counts as
+// positive when there is one ("pneumonitis_grade >= 2"). Two models of one
+// column may predict different outcomes.
+func (b *Bundle) Outcome() string {
+	if b.Pipeline == nil || b.Pipeline.Spec == nil {
+		return b.Target
+	}
+	return b.Pipeline.Spec.Target.String()
+}
+
 // Synthetic reports whether synthetic data went into the bundle: its
 // training data, or the data it was recalibrated on.
 func (b *Bundle) Synthetic() bool {

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/abscopal/abscopal/features"
@@ -290,7 +291,11 @@ func Card(b *models.Bundle, res *Result) string {
 		w.WriteString("> **Trained on SYNTHETIC data: not for clinical use.** The data came from `abscopal synth`, a generative\n")
 		w.WriteString("> model tuned to published rates. This model is a demonstration of the software, not clinical evidence.\n\n")
 	}
-	fmt.Fprintf(&w, "Predicts the probability of **%s** (positive: %v) for one patient, calibrated (%s), with per-feature\n", b.Target, res.Pipeline.Spec.Target.Positive, b.Calibration.Method)
+	what := fmt.Sprintf("**%s** (positive: %v)", b.Target, res.Pipeline.Spec.Target.Positive)
+	if res.Pipeline.Spec.Target.AtLeast != nil {
+		what = fmt.Sprintf("**%s**", res.Pipeline.Spec.Target)
+	}
+	fmt.Fprintf(&w, "Predicts the probability of %s for one patient, calibrated (%s), with per-feature\n", what, b.Calibration.Method)
 	fmt.Fprintf(&w, "contributions. Algorithm: `%s`. Built by abscopal %s (%s", b.Algo, t.AbscopalVersion, t.GoVersion)
 	if t.Commit != "" {
 		fmt.Fprintf(&w, ", commit %s", t.Commit)
@@ -492,10 +497,14 @@ func writeCharacteristics(w *strings.Builder, res *Result) {
 	if c == nil || len(c.All) == 0 {
 		return
 	}
-	target := res.Pipeline.Spec.Target.Column
+	t := res.Pipeline.Spec.Target
+	positive, negative := t.Column, "not "+t.Column
+	if t.AtLeast != nil {
+		positive, negative = t.String(), fmt.Sprintf("%s < %s", t.Column, strconv.FormatFloat(*t.AtLeast, 'g', -1, 64))
+	}
 	fmt.Fprintf(w, "The training rows by feature, of those with a value, before transforms: a number's median (IQR), a yes/no\nfeature's share yes, a category's commonest levels.\n\n")
-	fmt.Fprintf(w, "| feature | all (%d) | %s (%d) | not %s (%d) |\n|---|---|---|---|\n",
-		c.All[0].Rows, target, rowsOf(c.Positive), target, rowsOf(c.Negative))
+	fmt.Fprintf(w, "| feature | all (%d) | %s (%d) | %s (%d) |\n|---|---|---|---|\n",
+		c.All[0].Rows, positive, rowsOf(c.Positive), negative, rowsOf(c.Negative))
 	for i, s := range c.All {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", s.Feature, describe(s), describeAt(c.Positive, i), describeAt(c.Negative, i))
 	}

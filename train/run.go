@@ -171,6 +171,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		progress = func(int, int, string) {}
 	}
 
+	if err := spec.CheckOutcome(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTrain, err)
+	}
 	if err := checkUniqueIDs(spec, records); err != nil {
 		return nil, err
 	}
@@ -410,6 +413,9 @@ func positiveHint(spec *features.Spec, rows []features.Record, npos int) string 
 		case float64:
 			s = strconv.FormatFloat(v.Num, 'g', -1, 64)
 		}
+		if spec.Target.AtLeast != nil {
+			s = strconv.FormatFloat(v.Num, 'g', -1, 64)
+		}
 		if !seen[s] {
 			seen[s] = true
 			values = append(values, strconv.Quote(s))
@@ -423,6 +429,9 @@ func positiveHint(spec *features.Spec, rows []features.Record, npos int) string 
 	pos := fmt.Sprint(spec.Target.Positive)
 	if p, ok := spec.Target.Positive.(string); ok {
 		pos = strconv.Quote(p)
+	}
+	if a := spec.Target.AtLeast; a != nil {
+		return fmt.Sprintf(": no row is at or above %s; the column holds %s%s", strconv.FormatFloat(*a, 'g', -1, 64), strings.Join(values, ", "), more)
 	}
 	return fmt.Sprintf(": no row has the positive value %s; the column holds %s%s", pos, strings.Join(values, ", "), more)
 }
@@ -464,7 +473,7 @@ func checkNumericTarget(spec *features.Spec, rows []features.Record) error {
 	for _, r := range rows {
 		if seen[r.Value(spec.Target.Column).Num] = true; len(seen) > 2 {
 			vals := slices.Sorted(maps.Keys(seen))
-			return fmt.Errorf("%w: target %s holds the values %v and maybe more; a numeric target must hold two, such as 0 and 1", ErrTrain, spec.Target.Column, vals)
+			return fmt.Errorf("%w: target %s holds the values %v and maybe more; a numeric target must hold two, such as 0 and 1; for a graded outcome give the threshold, at_least (--at-least)", ErrTrain, spec.Target.Column, vals)
 		}
 	}
 	return nil

@@ -152,7 +152,8 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"fewer rows than folds", features.BuiltinSpec("abscopal_response"), nil, train.Options{Algo: "logistic", Folds: 20}, "cannot fill 20 folds"},
 		{"unknown algorithm", features.BuiltinSpec("abscopal_response"), nil, train.Options{Algo: "svm"}, `unknown algorithm "svm"`},
-		{"numeric target of three values", numericTarget(t, "ecog"), nil, train.Options{Algo: "logistic"}, "target ecog holds the values [0 1 2]"},
+		{"numeric target of three values", numericTarget(t, "ecog"), nil, train.Options{Algo: "logistic"}, "target ecog holds the values [0 1 2] and maybe more; a numeric target must hold two, such as 0 and 1; for a graded outcome give the threshold, at_least"},
+		{"a censoring indicator", features.BuiltinSpec("os_event"), nil, train.Options{Algo: "logistic"}, "cannot train: spec (built-in irt): target: os_event is a censoring indicator"},
 		{"a patient in two rows", features.BuiltinSpec("objective_response"), dup, train.Options{Algo: "logistic"},
 			"patient_id " + dup[3].PatientID + " is in rows 4 and 12"},
 	}

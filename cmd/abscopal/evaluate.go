@@ -24,6 +24,7 @@ type evaluation struct {
 	Version    string `json:"version"`
 	Algo       string `json:"algo"`
 	Target     string `json:"target"`
+	Outcome    string `json:"outcome"`   // with its threshold: pneumonitis_grade >= 2
 	DataFile   string `json:"data_file"` // base name only, as in a bundle
 	DataSHA256 string `json:"data_sha256"`
 	// TrainingFile is true when the file is the one the model was trained
@@ -131,9 +132,9 @@ the patients: a new version against the one in production, say.`,
 				if err != nil {
 					return err
 				}
-				if len(evs) > 0 && ev.Target != evs[0].Target {
+				if len(evs) > 0 && ev.Outcome != evs[0].Outcome {
 					return fmt.Errorf("%s:%s predicts %s and %s:%s %s: models compared on one file must share a target",
-						evs[0].Model, evs[0].Version, evs[0].Target, ev.Model, ev.Version, ev.Target)
+						evs[0].Model, evs[0].Version, evs[0].Outcome, ev.Model, ev.Version, ev.Outcome)
 				}
 				evs = append(evs, ev)
 			}
@@ -191,7 +192,7 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
-	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target,
+	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target, Outcome: b.Outcome(),
 		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
 		RecalibrationFile: b.Recalibrated != nil && sum == b.Recalibrated.DataSHA256,
 		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, pool: opts.Pool, Validation: *v, CrossValidated: cv,
@@ -246,7 +247,7 @@ func compareEvaluations(evs []*evaluation, resamples int, seed uint64) (*evaluat
 
 func printEvaluationSet(w io.Writer, set *evaluationSet) {
 	first := set.Models[0]
-	fmt.Fprintf(w, "%d models of %s on %s (SHA-256 %s)\n", len(set.Models), first.Target, first.DataFile, first.DataSHA256)
+	fmt.Fprintf(w, "%d models of %s on %s (SHA-256 %s)\n", len(set.Models), first.Outcome, first.DataFile, first.DataSHA256)
 	if first.Synthetic {
 		fmt.Fprintf(w, "SYNTHETIC data: a demonstration, not clinical evidence\n")
 	}
@@ -316,7 +317,7 @@ func printScored(w io.Writer, ev *evaluation) {
 
 func printEvaluation(w io.Writer, ev *evaluation) {
 	m, cv := ev.Metrics, ev.CrossValidated
-	fmt.Fprintf(w, "%s:%s (%s, target %s) on %s\n", ev.Model, ev.Version, ev.Algo, ev.Target, ev.DataFile)
+	fmt.Fprintf(w, "%s:%s (%s, target %s) on %s\n", ev.Model, ev.Version, ev.Algo, ev.Outcome, ev.DataFile)
 	fmt.Fprintf(w, "data SHA-256 %s\n", ev.DataSHA256)
 	if ev.TrainingFile {
 		fmt.Fprintf(w, "\nThis is the file the model was trained on (same SHA-256): these figures are in-sample and\noptimistic, not a validation. Evaluate on patients the model has not seen.\n")

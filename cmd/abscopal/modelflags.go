@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -123,6 +124,7 @@ func checkTrainFlags(algo string, o train.Options, trees, depth int) error {
 // dataFlags name the training data and its features.
 type dataFlags struct {
 	data, spec, target string
+	atLeast            float64
 }
 
 // register adds --data (described by dataHelp), --spec and --target to f.
@@ -130,22 +132,31 @@ func (d *dataFlags) register(f *pflag.FlagSet, dataHelp string) {
 	f.StringVar(&d.data, "data", "", dataHelp)
 	f.StringVar(&d.spec, "spec", "", "feature spec (YAML or JSON); default: built-in iRT spec for cohort files")
 	f.StringVar(&d.target, "target", "abscopal_response", "target column")
+	f.Float64Var(&d.atLeast, "at-least", 0, "count a target at or above this as positive, for a graded outcome (--target pneumonitis_grade --at-least 2: grade 2 or worse)")
 }
 
 // loadSpec returns the built-in spec for --target, or the --spec file with
-// its target replaced by --target when that was given.
+// its target replaced by --target when that was given; --at-least replaces
+// the value that counts as positive by a threshold. It refuses a built-in
+// target no classifier can learn before the data are read.
 func (d *dataFlags) loadSpec(f *pflag.FlagSet) (*features.Spec, error) {
-	if d.spec == "" {
-		return features.BuiltinSpec(d.target), nil
+	spec := features.BuiltinSpec(d.target)
+	if d.spec != "" {
+		var err error
+		if spec, err = features.LoadSpec(d.spec); err != nil {
+			return nil, err
+		}
+		if f.Changed("target") {
+			spec.Target.Column = d.target
+		}
 	}
-	spec, err := features.LoadSpec(d.spec)
-	if err != nil {
-		return nil, err
+	if f.Changed("at-least") {
+		if math.IsNaN(d.atLeast) || math.IsInf(d.atLeast, 0) {
+			return nil, usageError{fmt.Errorf("--at-least %v must be a finite number", d.atLeast)}
+		}
+		spec.Target.Positive, spec.Target.AtLeast = nil, &d.atLeast
 	}
-	if f.Changed("target") {
-		spec.Target.Column = d.target
-	}
-	return spec, nil
+	return spec, spec.CheckOutcome()
 }
 
 // trainingData is a training file's records as readTraining reads them.

@@ -72,7 +72,7 @@ func newModelsCmd() *cobra.Command {
 				if e.Instability != nil {
 					mape = fmt.Sprintf("%.3f", e.Instability.MAPE)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Target,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Outcome,
 					e.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, mape, data)
 			}
 			return tw.Flush()
@@ -99,7 +99,7 @@ func newModelsCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "<!-- %s:%s -->\n%s", b.Name, m.Version, files["card.md"])
 				return nil
 			}
-			out := map[string]any{"name": b.Name, "version": m.Version, "algo": b.Algo, "target": b.Target,
+			out := map[string]any{"name": b.Name, "version": m.Version, "algo": b.Algo, "target": b.Target, "outcome": b.Outcome(),
 				"training": b.Training, "metrics": b.Metrics, "inputs": b.Pipeline.Outputs}
 			if b.Recalibrated != nil {
 				out["recalibrated"] = b.Recalibrated
@@ -235,6 +235,7 @@ type listEntry struct {
 	Aliases   []string `json:"aliases"`
 	Algo      string   `json:"algo,omitempty"`
 	Target    string   `json:"target,omitempty"`
+	Outcome   string   `json:"outcome,omitempty"` // with its threshold: pneumonitis_grade >= 2
 	Rows      int      `json:"rows,omitempty"`
 	Synthetic bool     `json:"trained_on_synthetic_data"`
 	// RecalibratedFrom names the version whose model this one recalibrates;
@@ -275,7 +276,7 @@ func listModels(r *models.Registry) ([]listEntry, error) {
 				e.Error = err.Error()
 			} else {
 				b := m.Bundle
-				e.Algo, e.Target, e.Rows, e.Synthetic = b.Algo, b.Target, b.Training.Rows, b.Synthetic()
+				e.Algo, e.Target, e.Outcome, e.Rows, e.Synthetic = b.Algo, b.Target, b.Outcome(), b.Training.Rows, b.Synthetic()
 				e.CrossValidated, e.Instability = recordedMetrics(b)
 				if b.Recalibrated != nil {
 					e.RecalibratedFrom = b.Recalibrated.From

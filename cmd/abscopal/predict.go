@@ -55,9 +55,9 @@ case mix against the training rows (population stability index).`,
 			}
 			b := m.Bundle
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), scoreSummary{Model: b.Name, Version: m.Version, Target: b.Target, Out: out, Scored: res})
+				return printJSON(cmd.OutOrStdout(), scoreSummary{Model: b.Name, Version: m.Version, Target: b.Target, Outcome: b.Outcome(), Out: out, Scored: res})
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows with %s:%s (%s) into %s\n", res.Rows, b.Name, m.Version, b.Target, out)
+			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows with %s:%s (%s) into %s\n", res.Rows, b.Name, m.Version, b.Outcome(), out)
 			if res.Undefined > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d of them without a probability: %s has no meaning for them (column reason)\n", res.Undefined, b.Target)
 			}
@@ -81,6 +81,7 @@ type scoreSummary struct {
 	Model   string `json:"model"`
 	Version string `json:"version"`
 	Target  string `json:"target"`
+	Outcome string `json:"outcome"` // with its threshold: pneumonitis_grade >= 2
 	Out     string `json:"out"`
 	*models.Scored
 }

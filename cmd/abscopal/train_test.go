@@ -183,6 +183,12 @@ func TestTrainBadInput(t *testing.T) {
 		{"negative split features", []string{"--algo", "forest", "--split-features", "-1"}, 2, "--split-features -1 must not be negative"},
 		{"negative early stopping", []string{"--early-stopping", "-1"}, 2, "--early-stopping -1 must not be negative"},
 		{"too many split features", []string{"--algo", "forest", "--split-features", "500"}, 1, "split features 500 must be in [1,"},
+		{"a censoring indicator", []string{"--target", "os_event"}, 1, "os_event is a censoring indicator, not an outcome"},
+		{"a survival time", []string{"--target", "pfs_months"}, 1, "pfs_months is a survival time, which abscopal does not model"},
+		{"a grade without its threshold", []string{"--target", "pneumonitis_grade"}, 1, "--at-least 2 for grade 2 or worse"},
+		{"a threshold on a yes/no outcome", []string{"--target", "objective_response", "--at-least", "1"}, 1, "--at-least applies to a numeric outcome (pneumonitis_grade)"},
+		{"no row at the threshold", []string{"--target", "pneumonitis_grade", "--at-least", "5"}, 1, "no row is at or above 5; the column holds"},
+		{"a threshold not a number", []string{"--target", "pneumonitis_grade", "--at-least", "NaN"}, 2, "--at-least NaN must be a finite number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +230,63 @@ func TestTrainBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s.parquet")); !os.IsNotExist(err) {
 		t.Error("predict wrote scores from a tampered model")
+	}
+}
+
+// TestTrainGradedOutcome: pneumonitis of grade 2 or worse is trained with
+// --at-least, and every command that names what a model predicts says so;
+// models of two thresholds are not compared as one outcome.
+func TestTrainGradedOutcome(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 800, 5)
+	reg := filepath.Join(dir, "registry")
+	for _, at := range []string{"2", "3"} {
+		code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "pneumonitis_grade", "--at-least", at, "--algo", "logistic",
+			"--registry", reg, "--name", "pneumonitis", "--seed", "1", "--bootstrap", "10", "--folds", "3")
+		if code != 0 {
+			t.Fatalf("--at-least %s: exit %d, %s", at, code, stderr)
+		}
+	}
+	card, _ := os.ReadFile(filepath.Join(reg, "pneumonitis", "v1", "card.md"))
+	for _, want := range []string{"Predicts the probability of **pneumonitis_grade >= 2** for one patient", "| pneumonitis_grade >= 2 (", "| pneumonitis_grade < 2 ("} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("card lacks %q", want)
+		}
+	}
+	// The labels: grades 2 and up of the file are the positives.
+	ps, err := data.ReadCohort(t.Context(), cohort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grade2 := 0
+	for _, p := range ps {
+		if *p.PneumonitisGrade >= 2 {
+			grade2++
+		}
+	}
+	var listed []listEntry
+	_, out, _ := runCLI(t, "models", "list", "--registry", reg, "--json")
+	if err := json.Unmarshal([]byte(out), &listed); err != nil {
+		t.Fatal(err, out)
+	}
+	if len(listed) != 2 || listed[0].Outcome != "pneumonitis_grade >= 2" || listed[1].Outcome != "pneumonitis_grade >= 3" || listed[0].Target != "pneumonitis_grade" {
+		t.Errorf("listed %+v", listed)
+	}
+	_, out, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "pneumonitis:v1", "--data", cohort, "--json")
+	var ev evaluation
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatal(err, out)
+	}
+	if ev.Outcome != "pneumonitis_grade >= 2" || ev.Metrics.Positives != grade2 {
+		t.Errorf("evaluated %s with %d positives; want pneumonitis_grade >= 2 and the file's %d", ev.Outcome, ev.Metrics.Positives, grade2)
+	}
+	code, _, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "pneumonitis:v1", "--model", "pneumonitis:v2", "--data", cohort)
+	if code != 1 || !strings.Contains(stderr, "pneumonitis:v1 predicts pneumonitis_grade >= 2 and pneumonitis:v2 pneumonitis_grade >= 3: models compared on one file must share a target") {
+		t.Errorf("two thresholds compared: exit %d, %q", code, stderr)
+	}
+	code, out, stderr = runCLI(t, "compare", "--data", cohort, "--target", "pneumonitis_grade", "--at-least", "2", "--algos", "logistic,gbm", "--bootstrap", "10", "--folds", "3")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("(%d positive)", grade2)) {
+		t.Errorf("compare: exit %d, %q %q; want %d positive", code, out, stderr, grade2)
 	}
 }
 

@@ -272,6 +272,9 @@ func validateSpec(cmd *cobra.Command, path, specPath string, maxProblem int64, c
 	t := spec.Target.Column
 	if slices.Contains(v.Present, t) {
 		v.Target = &targetCounts{Column: t, Positive: fmt.Sprint(spec.Target.Positive)}
+		if a := spec.Target.AtLeast; a != nil {
+			v.Target.Positive = ">= " + strconv.FormatFloat(*a, 'g', -1, 64)
+		}
 	}
 	seen := map[string]int64{} // id: its first row
 	err = src.Each(ctx, func(r features.Record) error {
