@@ -93,20 +93,37 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 			m := set.byName[n]
 			spec := m.Bundle.Pipeline.Spec
 			t := m.Bundle.Target
-			if _, taken := set.byTarget[t]; !taken && (t == "abscopal_response" || t == "objective_response") &&
-				spec.Builtin == builtin && readsCohortOnly(spec) {
+			if _, taken := set.byTarget[t]; !taken && servesV1(spec) && spec.Builtin == builtin && readsCohortOnly(spec) {
 				set.byTarget[t] = m
 			}
 		}
 	}
 	var answering []string
-	for _, t := range []string{"abscopal_response", "objective_response"} {
+	for _, t := range v1Targets {
 		if m, ok := set.byTarget[t]; ok {
 			answering = append(answering, m.Bundle.Name+":"+m.Version)
 		}
 	}
 	set.v1Models = strings.Join(answering, " ")
 	return set, nil
+}
+
+// v1Targets are the outcomes /v1 answers, in the order the log names their
+// models: the two responses, and the toxicity a choice of regimen weighs
+// against them.
+var v1Targets = [...]string{"abscopal_response", "objective_response", "pneumonitis_grade"}
+
+// servesV1 reports whether a model of spec's target can answer for it on
+// /v1: a response, or pneumonitis from some grade on (any grade, which
+// "positive: 1" would count alone, is not a toxicity a clinician weighs).
+func servesV1(spec *features.Spec) bool {
+	switch spec.Target.Column {
+	case "abscopal_response", "objective_response":
+		return true
+	case "pneumonitis_grade":
+		return spec.Target.AtLeast != nil
+	}
+	return false
 }
 
 // readsCohortOnly reports whether every column spec reads is a field of the

@@ -701,6 +701,82 @@ features:
 	}
 }
 
+// TestPneumonitisOnV1: a model of grade 2 or worse pneumonitis answers on
+// /v1 beside the responses, saying from which grade; each regimen of a
+// comparison gets its risk (the patient's, given that regimen), and the
+// ranking stays by response. A registry without one answers as before.
+func TestPneumonitisOnV1(t *testing.T) {
+	c := newClient(t, newServer(t, Config{}))
+	_, body := c.do("POST", "/v1/predict", sbrtPatient, true)
+	if _, ok := body["predictions"].([]any)[0].(map[string]any)["predictions"].(map[string]any)["pneumonitis"]; ok {
+		t.Errorf("pneumonitis answered without a model of it: %v", body)
+	}
+
+	reg := &models.Registry{Dir: t.TempDir()}
+	publish(t, reg, "response", "objective_response", 2)
+	two := 2.0
+	spec := features.BuiltinSpec("pneumonitis_grade")
+	spec.Target.Positive, spec.Target.AtLeast = nil, &two
+	publishSpec(t, reg, "pneumonitis", spec, 6)
+	c = newClient(t, newServer(t, Config{Registry: reg.Dir}))
+	status, body := c.do("POST", "/v1/predict", sbrtPatient, true)
+	if status != 200 {
+		t.Fatalf("predict: %d %v", status, body)
+	}
+	p := prediction(t, body, 0, "pneumonitis")
+	if prob, _ := p["probability"].(float64); p["model"] != "pneumonitis" || p["outcome"] != "pneumonitis_grade >= 2" || prob <= 0 || prob >= 1 {
+		t.Errorf("pneumonitis: %v", p)
+	}
+	if r := prediction(t, body, 0, "objective_response"); r["model"] != "response" || r["outcome"] != nil {
+		t.Errorf("objective response: %v", r)
+	}
+
+	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"patient_id": "r", "ici_class": "pd1"},
+		"regimens": [{"dose_gy": 0, "fractions": 0}, {"dose_gy": 60, "fractions": 30, "site": "lung"}]}`, true)
+	if status != 200 {
+		t.Fatalf("compare: %d %v", status, body)
+	}
+	risk := map[string]float64{}
+	last := 2.0
+	for _, r := range body["regimens"].([]any) {
+		preds := r.(map[string]any)["predictions"].(map[string]any)
+		label := r.(map[string]any)["regimen"].(map[string]any)["label"].(string)
+		pn, ok := preds["pneumonitis"].(map[string]any)["probability"].(float64)
+		if !ok {
+			t.Fatalf("%s: no pneumonitis probability: %v", label, preds)
+		}
+		risk[label] = pn
+		if resp := preds["objective_response"].(map[string]any)["probability"].(float64); resp > last {
+			t.Errorf("%s: not ranked by objective response (%v after %v)", label, resp, last)
+		} else {
+			last = resp
+		}
+	}
+	// In the synthetic cohort conventional thoracic RT raises grade >= 3
+	// pneumonitis from 3% to about 13%: the model must see it.
+	if !(risk["ICI alone"] < risk["60 Gy / 30"]) {
+		t.Errorf("pneumonitis risk by regimen %v: conventional thoracic RT no riskier than ICI alone", risk)
+	}
+	_, body = c.do("POST", "/v1/predict", `{"patient_id": "r", "ici_class": "pd1", "rt_dose_gy": 60, "rt_fractions": 30, "rt_site": "lung", "rt_nodal": false, "rt_ici_sequence": "rt_before_ici"}`, true)
+	if got := prediction(t, body, 0, "pneumonitis")["probability"]; got != risk["60 Gy / 30"] {
+		t.Errorf("the patient given 60 Gy / 30: %v; the comparison's regimen: %v", got, risk["60 Gy / 30"])
+	}
+
+	_, body = c.do("GET", "/v1/models", "", true)
+	found := false
+	for _, m := range body["models"].([]any) {
+		if m := m.(map[string]any); m["name"] == "pneumonitis" {
+			found = true
+			if m["target"] != "pneumonitis_grade" || m["outcome"] != "pneumonitis_grade >= 2" || m["serves_v1_target"] != true {
+				t.Errorf("listed as %v", m)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("pneumonitis not listed: %v", body)
+	}
+}
+
 // TestV2NumericID: a researcher's model whose id column held numbers
 // declares it FP64 (which takes INT64), not BYTES.
 func TestV2NumericID(t *testing.T) {

@@ -190,7 +190,10 @@ func (s *Server) decodePatients(c *gin.Context, obj map[string]json.RawMessage, 
 
 // targetPrediction is one target's answer for one patient.
 type targetPrediction struct {
-	Probability   *float64       `json:"probability"`
+	Probability *float64 `json:"probability"`
+	// Outcome says from which grade pneumonitis counts ("pneumonitis_grade
+	// >= 2"); the responses' keys say all.
+	Outcome       string         `json:"outcome,omitempty"`
 	Model         string         `json:"model,omitempty"`
 	Version       string         `json:"version,omitempty"`
 	Reason        string         `json:"reason,omitempty"`
@@ -223,6 +226,9 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, ob
 		return targetPrediction{Reason: "no model in the registry predicts " + target}
 	}
 	tp := targetPrediction{Model: m.Bundle.Name, Version: m.Version}
+	if target == "pneumonitis_grade" {
+		tp.Outcome = m.Bundle.Outcome()
+	}
 	if tp.Reason = p.Undefined(target); tp.Reason != "" {
 		return tp
 	}
@@ -281,10 +287,12 @@ type patientPrediction struct {
 }
 
 // predictions holds one answer per v1 target (a struct, not a map: it is
-// encoded on every request).
+// encoded on every request). Pneumonitis is there when a model of it is
+// served, so that clients of a registry without one see what they saw.
 type predictions struct {
-	AbscopalResponse  targetPrediction `json:"abscopal_response"`
-	ObjectiveResponse targetPrediction `json:"objective_response"`
+	AbscopalResponse  targetPrediction  `json:"abscopal_response"`
+	ObjectiveResponse targetPrediction  `json:"objective_response"`
+	Pneumonitis       *targetPrediction `json:"pneumonitis,omitempty"`
 }
 
 func (p *predictions) get(target string) targetPrediction {
@@ -295,16 +303,21 @@ func (p *predictions) get(target string) targetPrediction {
 }
 
 func (s *Server) predictOne(set *modelSet, p *data.Patient, observe bool) patientPrediction {
-	return patientPrediction{PatientID: p.PatientID, Predictions: predictions{
+	pp := patientPrediction{PatientID: p.PatientID, Predictions: predictions{
 		AbscopalResponse:  s.predictTarget(set, "abscopal_response", p, observe),
 		ObjectiveResponse: s.predictTarget(set, "objective_response", p, observe),
 	}}
+	if _, ok := set.byTarget["pneumonitis_grade"]; ok {
+		tp := s.predictTarget(set, "pneumonitis_grade", p, observe)
+		pp.Predictions.Pneumonitis = &tp
+	}
+	return pp
 }
 
 func (s *Server) requireModels(c *gin.Context) (*modelSet, bool) {
 	set := s.models()
 	if len(set.byTarget) == 0 {
-		abort(c, http.StatusServiceUnavailable, apiError{Code: codeUnavailable, Message: "no model is loaded for abscopal_response or objective_response"})
+		abort(c, http.StatusServiceUnavailable, apiError{Code: codeUnavailable, Message: "no model is loaded for abscopal_response, objective_response or pneumonitis_grade"})
 		return nil, false
 	}
 	return set, true
@@ -534,6 +547,7 @@ type modelInfo struct {
 	Name      string          `json:"name"`
 	Version   string          `json:"version"`
 	Target    string          `json:"target"`
+	Outcome   string          `json:"outcome"` // "pneumonitis_grade >= 2": what the probability is of
 	Algo      string          `json:"algo"`
 	Serves    bool            `json:"serves_v1_target"`
 	Synthetic bool            `json:"trained_on_synthetic_data"`
@@ -547,7 +561,7 @@ type modelInfo struct {
 }
 
 func info(set *modelSet, m *models.Model) modelInfo {
-	return modelInfo{Name: m.Bundle.Name, Version: m.Version, Target: m.Bundle.Target, Algo: m.Bundle.Algo,
+	return modelInfo{Name: m.Bundle.Name, Version: m.Version, Target: m.Bundle.Target, Outcome: m.Bundle.Outcome(), Algo: m.Bundle.Algo,
 		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Synthetic(), Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics,
 		Recalibrated: m.Bundle.Recalibrated, Aliases: set.aliases[m]}
 }
