@@ -316,6 +316,9 @@ func TestRegimens(t *testing.T) {
 		{`[{"dose_gy": 24, "fractions": 3, "nodal": "no"}]`, "regimens[0].nodal", "must be true or false"},
 		{`{"dose_gy": 24}`, "regimens", "regimens must be a JSON array of regimens"},
 		{`[24]`, "regimens[0]", "regimens[0] must be a JSON object"},
+		{`[{"dose_gy": 60, "fractions": 30, "mean_lung_dose_gy": "16"}]`, "regimens[0].mean_lung_dose_gy", "regimens[0].mean_lung_dose_gy must be a number (Gy), got a JSON string"},
+		{`[{"dose_gy": 60, "fractions": 30, "mean_heart_dose_gy": 120}]`, "regimens[0].mean_heart_dose_gy", "field mean_heart_dose_gy: out of range: 120 (allowed: [0, 100] Gy)"},
+		{`[{"dose_gy": 0, "fractions": 0, "mean_body_dose_gy": 0, "mean_lung_dose_gy": 3}]`, "regimens[0].mean_lung_dose_gy", "mean_lung_dose_gy: a plan's mean organ dose needs radiotherapy, and dose_gy is 0"},
 	} {
 		status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": `+tt.regimens+`}`, false)
 		if e := body["error"].(map[string]any); status != 422 || e["field"] != tt.field || e["message"] != tt.msg && !strings.Contains(e["message"].(string), tt.msg) || strings.Contains(e["message"].(string), "Go ") {
@@ -760,6 +763,23 @@ func TestPneumonitisOnV1(t *testing.T) {
 	_, body = c.do("POST", "/v1/predict", `{"patient_id": "r", "ici_class": "pd1", "rt_dose_gy": 60, "rt_fractions": 30, "rt_site": "lung", "rt_nodal": false, "rt_ici_sequence": "rt_before_ici"}`, true)
 	if got := prediction(t, body, 0, "pneumonitis")["probability"]; got != risk["60 Gy / 30"] {
 		t.Errorf("the patient given 60 Gy / 30: %v; the comparison's regimen: %v", got, risk["60 Gy / 30"])
+	}
+
+	// A planned regimen's mean doses are used (they are not imputed), as
+	// the patient's own would be.
+	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"patient_id": "r", "ici_class": "pd1", "mean_lung_dose_gy": 2},
+		"regimens": [{"dose_gy": 60, "fractions": 30, "site": "lung", "mean_lung_dose_gy": 16, "mean_heart_dose_gy": 10, "mean_body_dose_gy": 6.6}]}`, true)
+	if status != 200 {
+		t.Fatalf("planned regimen: %d %v", status, body)
+	}
+	planned := body["regimens"].([]any)[0].(map[string]any)["predictions"].(map[string]any)["pneumonitis"].(map[string]any)
+	_, body = c.do("POST", "/v1/predict", `{"patient_id": "r", "ici_class": "pd1", "rt_dose_gy": 60, "rt_fractions": 30, "rt_site": "lung", "rt_nodal": false, "rt_ici_sequence": "rt_before_ici",
+		"mean_lung_dose_gy": 16, "mean_heart_dose_gy": 10, "mean_body_dose_gy": 6.6}`, true)
+	if got := prediction(t, body, 0, "pneumonitis")["probability"]; got != planned["probability"] || got == risk["60 Gy / 30"] {
+		t.Errorf("the patient given 60 Gy / 30 with its plan's doses: %v; the comparison's planned regimen: %v; unplanned %v", got, planned["probability"], risk["60 Gy / 30"])
+	}
+	if imputed := fmt.Sprint(planned["imputed"]); strings.Contains(imputed, "edic_gy") {
+		t.Errorf("a planned regimen's EDIC imputed: %s", imputed)
 	}
 
 	_, body = c.do("GET", "/v1/models", "", true)

@@ -368,6 +368,14 @@ type Regimen struct {
 	Site      string  `json:"site,omitempty"`
 	Nodal     *bool   `json:"nodal,omitempty"`
 	Sequence  string  `json:"sequence,omitempty"`
+	// The plan's mean organ doses, for a regimen already planned. Without
+	// them they are imputed (and the patient's own are not used: they
+	// belong to another plan), which understates what a large conventional
+	// field adds to the lymphocyte loss (EDIC, from all three) and to
+	// pneumonitis.
+	MeanLungDoseGy  *float64 `json:"mean_lung_dose_gy,omitempty"`
+	MeanHeartDoseGy *float64 `json:"mean_heart_dose_gy,omitempty"`
+	MeanBodyDoseGy  *float64 `json:"mean_body_dose_gy,omitempty"`
 }
 
 // DefaultRegimens are compared when a request names none.
@@ -454,7 +462,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 		results[i].Rank = i + 1
 	}
 	c.JSON(http.StatusOK, gin.H{"patient_id": base.PatientID, "rank_by": rankBy, "regimens": results,
-		"note": "mean organ doses and the lymphocyte nadir of a hypothetical regimen are unknown and imputed"})
+		"note": "the lymphocyte nadir of a hypothetical regimen is unknown and imputed, and so are its mean organ doses unless it gives them"})
 }
 
 // applyRegimen replaces the patient's course of RT. A site, nodal field or
@@ -482,7 +490,17 @@ func applyRegimen(p data.Patient, r Regimen) (patient *data.Patient, field, mess
 		nodal = *r.Nodal
 	}
 	dose, n := r.DoseGy, r.Fractions
-	p.RTDoseGy, p.MeanLungDoseGy, p.MeanHeartDoseGy, p.MeanBodyDoseGy, p.ALCNadir = &dose, nil, nil, nil, nil
+	p.RTDoseGy, p.MeanLungDoseGy, p.MeanHeartDoseGy, p.MeanBodyDoseGy, p.ALCNadir = &dose, r.MeanLungDoseGy, r.MeanHeartDoseGy, r.MeanBodyDoseGy, nil
+	if dose == 0 {
+		for _, d := range []struct {
+			name string
+			v    *float64
+		}{{"mean_lung_dose_gy", r.MeanLungDoseGy}, {"mean_heart_dose_gy", r.MeanHeartDoseGy}, {"mean_body_dose_gy", r.MeanBodyDoseGy}} {
+			if d.v != nil {
+				return nil, d.name, d.name + ": a plan's mean organ dose needs radiotherapy, and dose_gy is 0"
+			}
+		}
+	}
 	if dose > 0 || n > 0 {
 		p.RTFractions, p.RTSite, p.RTNodal, p.RTICISequence = &n, &site, &nodal, &seq
 	} else {
@@ -519,14 +537,15 @@ func decodeRegimens(raw json.RawMessage) ([]Regimen, *apiError) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field != "":
-			want := map[string]string{"dose_gy": "a number (Gy)", "fractions": "a whole number", "nodal": "true or false"}[te.Field]
+			want := map[string]string{"dose_gy": "a number (Gy)", "fractions": "a whole number", "nodal": "true or false",
+				"mean_lung_dose_gy": "a number (Gy)", "mean_heart_dose_gy": "a number (Gy)", "mean_body_dose_gy": "a number (Gy)"}[te.Field]
 			if want == "" {
 				want = "a string"
 			}
 			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s.%s must be %s, got a JSON %s", path, te.Field, want, te.Value), Field: path + "." + te.Field}
 		case isUnknownField(err):
 			name, _ := unknownField(err)
-			return nil, &apiError{Code: codeUnknownField, Message: fmt.Sprintf("%s: unknown field %q (dose_gy, fractions, site, nodal, sequence, label)", path, name), Field: path + "." + name}
+			return nil, &apiError{Code: codeUnknownField, Message: fmt.Sprintf("%s: unknown field %q (dose_gy, fractions, site, nodal, sequence, mean_lung_dose_gy, mean_heart_dose_gy, mean_body_dose_gy, label)", path, name), Field: path + "." + name}
 		}
 		return nil, &apiError{Code: codeInvalid, Message: path + " must be a JSON object", Field: path}
 	}
