@@ -307,8 +307,14 @@ func Card(b *models.Bundle, res *Result) string {
 		w.WriteString("cross-validation), so the metrics below judge the tuning too.\n\n")
 	}
 	w.WriteString("## Intended use\n\n")
-	w.WriteString("- **For**: research on response to immune checkpoint inhibitors with or without radiotherapy in patients like\n")
-	w.WriteString("  those of the training data; ranking candidate regimens for discussion; as one input among many.\n")
+	if b.Target == "pneumonitis_grade" {
+		w.WriteString("- **For**: research on pneumonitis after immune checkpoint inhibitors with or without radiotherapy in patients\n")
+		w.WriteString("  like those of the training data; weighing candidate regimens' risk for discussion, with their plans' mean\n")
+		w.WriteString("  doses where known; as one input among many.\n")
+	} else {
+		w.WriteString("- **For**: research on response to immune checkpoint inhibitors with or without radiotherapy in patients like\n")
+		w.WriteString("  those of the training data; ranking candidate regimens for discussion; as one input among many.\n")
+	}
 	w.WriteString("- **Not for**: treatment decisions without a clinician; patients unlike the training data (other cancers,\n")
 	w.WriteString("  children, regimens or drugs it has not seen); any use before external validation in the target population.\n\n")
 

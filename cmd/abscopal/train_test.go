@@ -248,7 +248,8 @@ func TestTrainGradedOutcome(t *testing.T) {
 		}
 	}
 	card, _ := os.ReadFile(filepath.Join(reg, "pneumonitis", "v1", "card.md"))
-	for _, want := range []string{"Predicts the probability of **pneumonitis_grade >= 2** for one patient", "| pneumonitis_grade >= 2 (", "| pneumonitis_grade < 2 ("} {
+	for _, want := range []string{"Predicts the probability of **pneumonitis_grade >= 2** for one patient", "| pneumonitis_grade >= 2 (", "| pneumonitis_grade < 2 (",
+		"research on pneumonitis after immune checkpoint inhibitors"} {
 		if !strings.Contains(string(card), want) {
 			t.Errorf("card lacks %q", want)
 		}
