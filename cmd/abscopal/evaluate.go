@@ -40,6 +40,11 @@ type evaluation struct {
 	// SampleWarning says when the file has too few events or non-events
 	// for a validation (train.SmallValidation).
 	SampleWarning string `json:"sample_warning,omitempty"`
+	// ValidationSize is Riley et al.'s minimum for validating this model on
+	// patients like the file's (train.MinimumValidationSize, from the
+	// file's prevalence and predictions and the cross-validated AUC); nil
+	// when the model's AUC gives it nothing to work from.
+	ValidationSize *train.ValidationSize `json:"validation_size,omitempty"`
 	train.Validation
 	CrossValidated train.Metrics `json:"cross_validated"`
 }
@@ -192,7 +197,12 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
-	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target, Outcome: b.Outcome(),
+	var size *train.ValidationSize
+	prevalence := float64(v.Metrics.Positives) / float64(v.Metrics.N)
+	if s, err := train.MinimumValidationSize(prevalence, cv.AUC, v.Predictions, train.ValidationWidths{}); err == nil {
+		size = &s
+	}
+	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target, Outcome: b.Outcome(), ValidationSize: size,
 		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
 		RecalibrationFile: b.Recalibrated != nil && sum == b.Recalibrated.DataSHA256,
 		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, pool: opts.Pool, Validation: *v, CrossValidated: cv,
@@ -312,6 +322,21 @@ func printScored(w io.Writer, ev *evaluation) {
 		ev.Metrics.N, ev.Metrics.Positives, ev.Unlabelled, ev.Target, ev.Undefined)
 	if ev.SampleWarning != "" {
 		fmt.Fprintf(w, "Warning: %s.\n\n", ev.SampleWarning)
+	}
+	if s := ev.ValidationSize; s != nil && ev.Metrics.N < s.Minimum {
+		var short []string
+		for _, c := range []struct {
+			what  string
+			need  int
+			width float64
+		}{{"the observed/expected ratio", s.ForOE, s.Widths.OE}, {"the calibration slope", s.ForSlope, s.Widths.Slope}, {"the AUC", s.ForC, s.Widths.C}} {
+			if ev.Metrics.N < c.need {
+				short = append(short, fmt.Sprintf("%s needs %d for a 95%% interval %.2g wide", c.what, c.need, c.width))
+			}
+		}
+		fmt.Fprintf(w, "Warning: %d labelled patients, fewer than Riley et al.'s criteria want for validating this model on patients like these\n"+
+			"(minimum %d, %d with the outcome): %s; those intervals are wider here (abscopal samplesize says more).\n\n",
+			ev.Metrics.N, s.Minimum, s.Events, strings.Join(short, ", "))
 	}
 }
 
