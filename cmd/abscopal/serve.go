@@ -16,6 +16,7 @@ import (
 
 	"github.com/abscopal/abscopal/api"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -206,11 +207,22 @@ With --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2 or later);
 with --tls-client-ca too, /v1 and /v2 require a client certificate that one of
 those authorities issued (mutual TLS), with or without tokens. Without TLS,
 put a TLS-terminating proxy in front of it wherever tokens or patient data
-cross a network.`,
+cross a network.
+
+Every flag may be set by an environment variable instead, ABSCOPAL_ and its
+name in capitals (ABSCOPAL_REGISTRY, ABSCOPAL_RATE_LIMIT, ABSCOPAL_TLS_CERT);
+a flag given on the command line wins.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			fromEnv, err := flagsFromEnv(cmd.Flags())
+			if err != nil {
+				return err
+			}
 			if registry == "" {
-				return usageError{errors.New("--registry is required")}
+				return usageError{errors.New("--registry is required (or ABSCOPAL_REGISTRY)")}
+			}
+			if len(fromEnv) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "serve: from the environment: %s\n", strings.Join(fromEnv, ", "))
 			}
 			ln, err := f.listen()
 			if err != nil {
@@ -222,6 +234,39 @@ cross a network.`,
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
 	f.register(cmd)
 	return cmd
+}
+
+// envPrefix begins the environment variables that stand in for serve's
+// flags, ABSCOPAL_ and the flag's name in capitals with underscores
+// (ABSCOPAL_RATE_LIMIT for --rate-limit): a container or a unit file sets
+// them where a command line is awkward to change.
+const envPrefix = "ABSCOPAL_"
+
+// flagsFromEnv sets each flag of fs not given on the command line from its
+// environment variable, when that is set: a flag given wins. It returns the
+// variables it used (their names: a value may be a path worth keeping out
+// of logs). A value the flag refuses is a usage error naming the variable.
+func flagsFromEnv(fs *pflag.FlagSet) ([]string, error) {
+	var (
+		used []string
+		err  error
+	)
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if err != nil || fl.Changed || fl.Name == "help" {
+			return
+		}
+		name := envPrefix + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return
+		}
+		if e := fs.Set(fl.Name, v); e != nil {
+			err = usageError{fmt.Errorf("%s (--%s): %w", name, fl.Name, e)}
+			return
+		}
+		used = append(used, name)
+	})
+	return used, err
 }
 
 // parseToken reads "TOKEN" or "NAME TOKEN". The error never holds the

@@ -47,6 +47,37 @@ func TestPortInUse(t *testing.T) {
 	}
 }
 
+// TestServeFlagsFromEnv: each flag of serve may come from ABSCOPAL_ and its
+// name; a flag given wins; a value the flag refuses names the variable.
+func TestServeFlagsFromEnv(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	t.Setenv("ABSCOPAL_REGISTRY", t.TempDir())
+	t.Setenv("ABSCOPAL_ADDR", busy.Addr().String())
+
+	code, _, stderr := runCLI(t, "serve")
+	if code != 1 || !strings.Contains(stderr, "--addr "+busy.Addr().String()+": ") || !strings.Contains(stderr, "from the environment: ABSCOPAL_ADDR, ABSCOPAL_REGISTRY") {
+		t.Errorf("from the environment: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "serve", "--addr", other.Addr().String())
+	if code != 1 || !strings.Contains(stderr, "--addr "+other.Addr().String()+": ") || strings.Contains(stderr, "ABSCOPAL_ADDR") {
+		t.Errorf("the flag given: exit %d, %q", code, stderr)
+	}
+	t.Setenv("ABSCOPAL_RATE_LIMIT", "fast")
+	code, _, stderr = runCLI(t, "serve")
+	if code != 2 || !strings.Contains(stderr, `ABSCOPAL_RATE_LIMIT (--rate-limit): invalid argument "fast"`) {
+		t.Errorf("a bad value: exit %d, %q", code, stderr)
+	}
+}
+
 // TestTokensFile: a line is a token or a client's name and its token;
 // comments and blank lines are skipped; ABSCOPAL_TOKENS's entries are the
 // same, comma-separated; an entry of three fields is refused, naming where
