@@ -50,6 +50,8 @@ func FuzzPredict(f *testing.F) {
 		`{"ici_class": "pd1", "alc": "1.2"}`, `{"ici_class": "pd1", "rt_fractions": 3.5}`, `[1]`, `{"patients": {}}`,
 		`{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": 24, "fractions": 3}]}`,
 		`{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": "24"}], "rank_by": 3}`, `{"ici_class": null}`, ``, `{`,
+		`{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": 60, "fractions": 30, "mean_lung_dose_gy": 16, "mean_heart_dose_gy": 10, "mean_body_dose_gy": 6.6}]}`,
+		`{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": 0, "fractions": 0, "mean_lung_dose_gy": -1}]}`,
 	} {
 		f.Add(s)
 	}
