@@ -76,6 +76,7 @@ func TestDerivedValuesOnPatients(t *testing.T) {
 	sbrt := data.Patient{RTDoseGy: f(24), RTFractions: n(3), RTSite: s("lung"), RTNodal: bl(false), ALC: f(0.9), ALCNadir: f(0.15), ANC: f(4.5),
 		MeanLungDoseGy: f(15), MeanHeartDoseGy: f(10), MeanBodyDoseGy: f(5), MHC1Status: s("high"), HLALOH: bl(false), IFNPathwayDefect: bl(false)}
 	none := data.Patient{RTDoseGy: f(0), ALC: f(1.2), MHC1Status: s("loss")}
+	unplanned := data.Patient{RTDoseGy: f(60), RTFractions: n(30), RTSite: s("lung")}
 	tests := []struct {
 		p    *data.Patient
 		name string
@@ -91,6 +92,10 @@ func TestDerivedValuesOnPatients(t *testing.T) {
 		{&sbrt, "nlr", data.Float(5)},
 		{&sbrt, "immune_evasion", data.Bool(false)},
 		{&sbrt, "irradiated_site", data.String("lung")},
+		{&sbrt, "lung_dose_gy", data.Float(15)},
+		{&none, "lung_dose_gy", data.Float(0)},  // no RT: no lung dose
+		{&unplanned, "lung_dose_gy", data.Null}, // RT of unknown plan
+		{&unplanned, "edic_gy", data.Null},
 		{&none, "bed10_gy", data.Float(0)},
 		{&none, "hypofractionated", data.Bool(false)},
 		{&none, "edic_gy", data.Float(0)},

@@ -131,6 +131,16 @@ var derivedCatalogue = func() map[string]*Derived {
 				}
 				return data.Float(EDIC(l.Num, h.Num, b.Num, n))
 			}},
+		{Name: "lung_dose_gy", Kind: Numeric, Unit: "Gy",
+			Definition: "mean lung dose; 0 without radiotherapy (null when RT was given and its mean lung dose is unknown)",
+			Source:     "Marks et al., QUANTEC, Int J Radiat Oncol Biol Phys 2010;76:S70-6",
+			Inputs:     []string{"rt_dose_gy", "mean_lung_dose_gy"},
+			compute: func(r Record, _ float64) data.Value {
+				if _, _, ok := rt(r); !ok {
+					return data.Float(0)
+				}
+				return r.Value("mean_lung_dose_gy")
+			}},
 		{Name: "lymphopenia_grade_baseline", Kind: Numeric, Unit: "CTCAE grade",
 			Definition: "CTCAE v5 grade of the baseline ALC: >= 1.0 0, 0.8-1.0 1, 0.5-0.8 2, 0.2-0.5 3, < 0.2 4 (10^9/L)",
 			Source:     "CTCAE v5.0", Inputs: []string{"alc"},

@@ -738,7 +738,11 @@ func (s *Spec) Columns() []string {
 }
 
 // BuiltinSpec returns the default iRT spec for cohort files, predicting the
-// given target (abscopal_response or objective_response).
+// given target (abscopal_response, objective_response, or pneumonitis_grade
+// with a threshold). A model of pneumonitis also reads the mean lung dose
+// itself (lung_dose_gy), the established dosimetric predictor of radiation
+// pneumonitis (Marks et al., QUANTEC), which the others see only within
+// EDIC.
 func BuiltinSpec(target string) *Spec {
 	num := func(col string, t ...Transform) FeatureSpec {
 		return FeatureSpec{Column: col, Kind: Numeric, Transforms: append(t, Transform{Op: OpStandardize})}
@@ -747,7 +751,7 @@ func BuiltinSpec(target string) *Spec {
 	boolean := func(col string) FeatureSpec { return FeatureSpec{Column: col, Kind: Boolean} }
 	derived := func(name string, t ...Transform) FeatureSpec { return FeatureSpec{Derived: name, Transforms: t} }
 	std := Transform{Op: OpStandardize}
-	return &Spec{
+	spec := &Spec{
 		Name:        "irt",
 		Description: "built-in radioimmunotherapy features for cohort-schema files",
 		ID:          "patient_id",
@@ -769,6 +773,10 @@ func BuiltinSpec(target string) *Spec {
 		Builtin: true,
 		file:    "(built-in irt)",
 	}
+	if target == "pneumonitis_grade" {
+		spec.Features = append(spec.Features, derived("lung_dose_gy", std))
+	}
+	return spec
 }
 
 // YAML renders the spec as YAML, as a starting point for a user's own.

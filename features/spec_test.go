@@ -202,6 +202,23 @@ func TestCheckOutcome(t *testing.T) {
 	}
 }
 
+// TestBuiltinSpecOfPneumonitis: a model of pneumonitis reads the mean lung
+// dose itself; the response models see it only within EDIC.
+func TestBuiltinSpecOfPneumonitis(t *testing.T) {
+	reads := func(target string) bool {
+		for _, f := range BuiltinSpec(target).Features {
+			if f.Derived == "lung_dose_gy" {
+				return true
+			}
+		}
+		return false
+	}
+	if !reads("pneumonitis_grade") || reads("abscopal_response") || reads("objective_response") {
+		t.Errorf("lung_dose_gy read for pneumonitis %v, abscopal response %v, objective response %v",
+			reads("pneumonitis_grade"), reads("abscopal_response"), reads("objective_response"))
+	}
+}
+
 // quoted matches text quoted in an error: `...` (the YAML decoder) or "..."
 // (Go's %q).
 var quoted = regexp.MustCompile("(?s)`[^`]*`|\"(?:[^\"\\\\]|\\\\.)*\"")

@@ -59,10 +59,10 @@ evidence.`,
 			// weighed against. Its model is a logistic regression: the
 			// synthetic cohort ties it to conventional thoracic RT, which
 			// comes with a high mean lung dose and a nodal field, and the GBM
-			// learns it from those, which a hypothetical regimen of
-			// /v1/regimens/compare lacks (imputed): it gave 60 Gy / 30 the
-			// risk of 8 Gy x 3 (0.148 both), the logistic regression 0.188
-			// and 0.137, from the fractionation.
+			// learns it from those, which a regimen of /v1/regimens/compare
+			// not yet planned lacks (imputed): it gave every course of RT to
+			// the lung the risk of 0.116, the logistic regression 0.188 to
+			// 60 Gy / 30 and 0.137 to 8 Gy x 3, from the fractionation.
 			grade2 := 2.0
 			pneumonitis := features.BuiltinSpec("pneumonitis_grade")
 			pneumonitis.Target.Positive, pneumonitis.Target.AtLeast = nil, &grade2
