@@ -1,0 +1,320 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// The survival statistics here are written out because no maintained Go
+// library has them (gonum has no Kaplan-Meier, log-rank or Cox model); each
+// is checked against statsmodels (duration.SurvfuncRight, survdiff, PHReg)
+// in survival_test.go.
+
+// KaplanMeier is the Kaplan-Meier estimate of a survival function: at each
+// time at which an event occurred, in order, the survival probability just
+// after it, with Greenwood's standard error (NaN after the last patient at
+// risk has the event), the patients at risk just before it and the events.
+type KaplanMeier struct {
+	Times  []float64
+	Surv   []float64
+	SE     []float64
+	AtRisk []int
+	Events []int
+}
+
+// KaplanMeierOf estimates the survival function of patients followed for
+// time[i], event[i] telling whether follow-up ended with the event (false:
+// censored then).
+func KaplanMeierOf(time []float64, event []bool) KaplanMeier {
+	idx := make([]int, len(time))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return time[idx[a]] < time[idx[b]] })
+	var km KaplanMeier
+	s, greenwood := 1.0, 0.0
+	atRisk := len(time)
+	for i := 0; i < len(idx); {
+		t := time[idx[i]]
+		d, c := 0, 0
+		for ; i < len(idx) && time[idx[i]] == t; i++ {
+			if event[idx[i]] {
+				d++
+			} else {
+				c++
+			}
+		}
+		if d > 0 {
+			s *= 1 - float64(d)/float64(atRisk)
+			if atRisk > d {
+				greenwood += float64(d) / float64(atRisk*(atRisk-d))
+			} else {
+				greenwood = math.NaN()
+			}
+			km.Times = append(km.Times, t)
+			km.Surv = append(km.Surv, s)
+			km.SE = append(km.SE, s*math.Sqrt(greenwood))
+			km.AtRisk = append(km.AtRisk, atRisk)
+			km.Events = append(km.Events, d)
+		}
+		atRisk -= d + c
+	}
+	return km
+}
+
+// Quantile returns the time by which a share p of the patients had the
+// event: the first event time at which the survival probability falls
+// below 1-p (strictly, as SAS and statsmodels have it); ok is false when it
+// never does (the median "not reached").
+func (k KaplanMeier) Quantile(p float64) (t float64, ok bool) {
+	for i, s := range k.Surv {
+		if s < 1-p {
+			return k.Times[i], true
+		}
+	}
+	return 0, false
+}
+
+// QuantileCI returns the 95% interval of Quantile(p) by inverting tests of
+// S(t) = 1-p on the complementary log-log scale (Brookmeyer and Crowley;
+// SAS's LIFETEST, statsmodels' quantile_ci): the limits are event times,
+// high is +Inf when the interval has no upper end, and ok is false when no
+// time is in it.
+func (k KaplanMeier) QuantileCI(p float64) (low, high float64, ok bool) {
+	g := func(x float64) float64 { return math.Log(-math.Log(x)) }
+	first, last := -1, -1
+	for i, s := range k.Surv {
+		gprime := -1 / (s * math.Log(s))
+		r := (g(s) - g(1-p)) / (gprime * k.SE[i])
+		if math.Abs(r) <= z95 { // NaN (no SE, or S of 0 or 1) is never in
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return 0, 0, false
+	}
+	high = math.Inf(1)
+	if last+1 < len(k.Times) {
+		high = k.Times[last+1]
+	}
+	return k.Times[first], high, true
+}
+
+// LogRank tests whether two groups (in[i] true: the first) have the same
+// survival function, by the log-rank test: the chi-squared statistic on 1
+// degree of freedom and its p-value.
+func LogRank(time []float64, event, in []bool) (chi2, p float64) {
+	idx := make([]int, len(time))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return time[idx[a]] < time[idx[b]] })
+	n1 := 0
+	for _, g := range in {
+		if g {
+			n1++
+		}
+	}
+	n := len(time)
+	var oMinusE, v float64
+	for i := 0; i < len(idx); {
+		t := time[idx[i]]
+		d, d1, left, left1 := 0, 0, 0, 0
+		for ; i < len(idx) && time[idx[i]] == t; i++ {
+			j := idx[i]
+			left++
+			if in[j] {
+				left1++
+			}
+			if event[j] {
+				d++
+				if in[j] {
+					d1++
+				}
+			}
+		}
+		if d > 0 && n > 1 {
+			nn, nn1, dd := float64(n), float64(n1), float64(d)
+			oMinusE += float64(d1) - dd*nn1/nn
+			v += dd * nn1 / nn * (1 - nn1/nn) * (nn - dd) / (nn - 1)
+		}
+		n, n1 = n-left, n1-left1
+	}
+	if v == 0 {
+		return 0, 1
+	}
+	chi2 = oMinusE * oMinusE / v
+	return chi2, distuv.ChiSquared{K: 1}.Survival(chi2)
+}
+
+// ErrCox is returned by CoxBinary when the hazard ratio cannot be
+// estimated: a group without events, or one empty.
+var ErrCox = errors.New("no hazard ratio")
+
+// HazardRatio is a Cox model's hazard ratio of one group against the other,
+// with its Wald 95% interval and p-value.
+type HazardRatio struct {
+	HR   float64 `json:"hr"`
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+	P    float64 `json:"p"`
+}
+
+// CoxBinary fits the Cox proportional hazards model with one covariate, the
+// group (in[i] true: the group whose hazard ratio is given), by Newton's
+// method on the partial likelihood with Breslow's handling of tied times
+// (statsmodels' PHReg's default, and R's coxph with ties = "breslow").
+func CoxBinary(time []float64, event, in []bool) (HazardRatio, error) {
+	idx := make([]int, len(time))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return time[idx[a]] < time[idx[b]] })
+	// The risk sets, from the last time back: at each event time, the
+	// events (of the group, and all) and those at risk (of the group, and
+	// all).
+	type riskSet struct{ d1, d, n1, n float64 }
+	var sets []riskSet
+	n, n1 := 0.0, 0.0
+	events1, events0 := 0, 0
+	for i := len(idx) - 1; i >= 0; {
+		t := time[idx[i]]
+		var d, d1 float64
+		for ; i >= 0 && time[idx[i]] == t; i-- {
+			j := idx[i]
+			n++
+			if in[j] {
+				n1++
+			}
+			if event[j] {
+				d++
+				if in[j] {
+					d1++
+					events1++
+				} else {
+					events0++
+				}
+			}
+		}
+		if d > 0 {
+			sets = append(sets, riskSet{d1, d, n1, n})
+		}
+	}
+	if events1 == 0 || events0 == 0 {
+		return HazardRatio{}, fmt.Errorf("%w: %d events in one group and %d in the other; each needs some", ErrCox, events1, events0)
+	}
+	beta := 0.0
+	info := 0.0
+	for iter := 0; iter < 50; iter++ {
+		var score float64
+		info = 0
+		e := math.Exp(beta)
+		for _, s := range sets {
+			w := s.n1 * e / (s.n1*e + (s.n - s.n1)) // the group's share of the risk set's hazard
+			score += s.d1 - s.d*w
+			info += s.d * w * (1 - w)
+		}
+		if info <= 0 {
+			return HazardRatio{}, fmt.Errorf("%w: no information in the partial likelihood", ErrCox)
+		}
+		step := score / info
+		beta += step
+		if math.Abs(step) < 1e-12 {
+			break
+		}
+	}
+	// The information at the estimate.
+	e := math.Exp(beta)
+	info = 0
+	for _, s := range sets {
+		w := s.n1 * e / (s.n1*e + (s.n - s.n1))
+		info += s.d * w * (1 - w)
+	}
+	se := 1 / math.Sqrt(info)
+	if math.IsNaN(beta) || math.IsInf(beta, 0) || !(se > 0) || math.IsInf(se, 0) {
+		return HazardRatio{}, fmt.Errorf("%w: the partial likelihood has no maximum (one group's events all precede the other's)", ErrCox)
+	}
+	z := beta / se
+	return HazardRatio{HR: math.Exp(beta), Low: math.Exp(beta - z95*se), High: math.Exp(beta + z95*se),
+		P: 2 * distuv.UnitNormal.Survival(math.Abs(z))}, nil
+}
+
+// ConcordanceIndex is Harrell's C of a score that should be higher the
+// longer a patient lives without the event (a predicted probability of
+// response): over the pairs of patients in which the one with the shorter
+// time had the event (times tied are not compared), the share in which
+// that patient had the lower score, ties in the score counting a half. 0.5
+// is chance. It takes O(n log n) time.
+func ConcordanceIndex(time []float64, event []bool, score []float64) float64 {
+	n := len(time)
+	// Ranks of the scores, ties sharing one, for a Fenwick tree over them.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return score[order[a]] < score[order[b]] })
+	rank := make([]int, n)
+	r := 0
+	for k, i := range order {
+		if k > 0 && score[i] != score[order[k-1]] {
+			r++
+		}
+		rank[i] = r + 1
+	}
+	tree := make([]int, r+2)
+	add := func(i int) {
+		for ; i < len(tree); i += i & -i {
+			tree[i]++
+		}
+	}
+	count := func(i int) int { // how many added have rank <= i
+		s := 0
+		for ; i > 0; i -= i & -i {
+			s += tree[i]
+		}
+		return s
+	}
+	// From the longest time down: every patient added has a longer time
+	// than those still to come, except those sharing a time, added after
+	// the whole tie has been compared.
+	byTime := make([]int, n)
+	for i := range byTime {
+		byTime[i] = i
+	}
+	sort.Slice(byTime, func(a, b int) bool { return time[byTime[a]] > time[byTime[b]] })
+	var concordant, pairs float64
+	added := 0
+	for k := 0; k < n; {
+		t := time[byTime[k]]
+		end := k
+		for end < n && time[byTime[end]] == t {
+			end++
+		}
+		for _, i := range byTime[k:end] {
+			if !event[i] {
+				continue
+			}
+			lower := count(rank[i] - 1)    // longer-lived with a lower score: discordant
+			tied := count(rank[i]) - lower // the same score
+			higher := added - lower - tied // a higher score: concordant
+			concordant += float64(higher) + 0.5*float64(tied)
+			pairs += float64(added)
+		}
+		for _, i := range byTime[k:end] {
+			add(rank[i])
+			added++
+		}
+		k = end
+	}
+	if pairs == 0 {
+		return math.NaN()
+	}
+	return concordant / pairs
+}
