@@ -35,7 +35,13 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		Pooled         *PooledAUC   `json:"pooled_across_groups,omitempty"`
 		SampleSize     *SampleSize  `json:"sample_size,omitempty"`
 		Instability    *Instability `json:"instability,omitempty"`
-	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups, res.Pooled, res.SampleSize, res.Instability})
+		// The endpoints asked for, and what came of each: a comparison or
+		// the reason there is none.
+		SurvivalEndpoints []string         `json:"survival_endpoints,omitempty"`
+		Survival          []*SurvivalSplit `json:"survival,omitempty"`
+		SurvivalNotes     []string         `json:"survival_notes,omitempty"`
+	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups, res.Pooled, res.SampleSize, res.Instability,
+		res.Options.Survival, res.Survival, res.SurvivalNotes})
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +102,12 @@ func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 	}
 	if res.Instability != nil {
 		if files["instability.svg"], err = InstabilitySVG(res.Instability, fmt.Sprintf("Prediction instability: %s\n%d bootstrap models", b.Name, res.Instability.Bootstraps)); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range res.Survival {
+		title := fmt.Sprintf("%s by out-of-fold prediction: %s", strings.ToUpper(s.Endpoint), b.Name)
+		if files[SurvivalPlot(s.Endpoint)], err = SurvivalSVG(s, title); err != nil {
 			return nil, err
 		}
 	}
@@ -402,6 +414,9 @@ func Card(b *models.Bundle, res *Result) string {
 	}
 	if ins := res.Instability; ins != nil {
 		writeInstability(&w, ins)
+	}
+	if len(res.Options.Survival) > 0 {
+		writeSurvival(&w, res)
 	}
 	lead := Leading(res.Importance, 10)
 	switch {

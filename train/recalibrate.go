@@ -121,11 +121,12 @@ func (r *Recalibrated) Files(original map[string][]byte) (map[string][]byte, err
 		"calibration.svg":   original["calibration.svg"],
 		"recalibration.svg": svg,
 	}
-	// Versions made before the decision curve was drawn have none; those
-	// trained without a stability analysis, no instability plot.
-	for _, plot := range []string{"decision_curve.svg", "instability.svg"} {
-		if b, ok := original[plot]; ok {
-			files[plot] = b
+	// The original card's other plots, whichever it has: a decision curve
+	// (versions made before it was drawn have none), the instability plot,
+	// the survival curves.
+	for name, b := range original {
+		if strings.HasSuffix(name, ".svg") && files[name] == nil {
+			files[name] = b
 		}
 	}
 	return files, nil

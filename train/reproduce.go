@@ -33,6 +33,7 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		Instability *struct {
 			Bootstraps int `json:"bootstraps"`
 		} `json:"instability"`
+		SurvivalEndpoints []string `json:"survival_endpoints"`
 	}
 	if err := json.Unmarshal(b.Metrics, &recorded); err != nil {
 		return Options{}, fmt.Errorf("%w: %s: metrics: %v", ErrNotReproducible, b.Name, err)
@@ -45,6 +46,7 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 	if recorded.Instability != nil {
 		o.Instability = recorded.Instability.Bootstraps
 	}
+	o.Survival = recorded.SurvivalEndpoints
 	var err error
 	switch b.Algo {
 	case "logistic":

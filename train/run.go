@@ -55,6 +55,11 @@ type Options struct {
 	// analysis of the final model develops (Result.Instability); Riley and
 	// Collins suggest at least 200.
 	Instability int
+	// Survival, if set, names survival endpoints (Endpoints: "os", "pfs")
+	// whose survival is compared between the patients the out-of-fold
+	// probabilities put at or above Threshold and the others
+	// (Result.Survival): the records must hold the endpoints' columns.
+	Survival []string
 	// Progress, if set, is called with done 0 and step "" when the first
 	// step starts (the checks passed), then after each step: done of total.
 	Progress func(done, total int, step string)
@@ -116,9 +121,15 @@ type Result struct {
 	// Instability is the stability analysis of the final model, with
 	// Options.Instability bootstrap models (none without).
 	Instability *Instability
-	Rows        int // rows with a target
-	DroppedRows int // rows whose target was null
-	Options     Options
+	// Survival compares, by Options.Survival endpoint, the survival of the
+	// patients the out-of-fold probabilities put at or above the threshold
+	// with the others'; SurvivalNotes says why an endpoint has none (too
+	// few patients on one side).
+	Survival      []*SurvivalSplit
+	SurvivalNotes []string
+	Rows          int // rows with a target
+	DroppedRows   int // rows whose target was null
+	Options       Options
 }
 
 // ErrTrain is wrapped by errors about the training set as a whole.
@@ -197,6 +208,18 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			ErrTrain, opts.Instability, len(rows), opts.Instability*len(rows), MaxInstabilityValues, MaxInstabilityValues/len(rows))
 	}
 
+	type endpoint struct {
+		time        []float64
+		event, with []bool
+	}
+	endpoints := make([]endpoint, len(opts.Survival)) // read and checked before the long work
+	for k, e := range opts.Survival {
+		var err error
+		if endpoints[k].time, endpoints[k].event, endpoints[k].with, err = SurvivalOf(e, rows); err != nil {
+			return nil, err
+		}
+	}
+
 	var keys []data.Value // of the By column, checked before the long work
 	if opts.By != "" {
 		keys = make([]data.Value, len(rows))
@@ -269,6 +292,18 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
 	res.OOF, res.RawOOF, res.Labels, res.Fold = cal, raw, y, fold
+	for k, e := range opts.Survival {
+		ep := endpoints[k]
+		s, err := SurvivalByPrediction(e, cal, ep.time, ep.event, ep.with, opts.Threshold)
+		switch {
+		case errors.Is(err, ErrSurvival):
+			res.SurvivalNotes = append(res.SurvivalNotes, err.Error())
+		case err != nil:
+			return nil, err
+		default:
+			res.Survival = append(res.Survival, s)
+		}
+	}
 	if opts.By != "" {
 		var err error
 		if res.Groups, err = Subgroups(opts.By, opts.ByKind, keys, cal, y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {

@@ -17,13 +17,15 @@ import (
 // KaplanMeier is the Kaplan-Meier estimate of a survival function: at each
 // time at which an event occurred, in order, the survival probability just
 // after it, with Greenwood's standard error (NaN after the last patient at
-// risk has the event), the patients at risk just before it and the events.
+// risk has the event), the patients at risk just before it and the events;
+// and End, the longest follow-up, where a plot of the curve stops.
 type KaplanMeier struct {
 	Times  []float64
 	Surv   []float64
 	SE     []float64
 	AtRisk []int
 	Events []int
+	End    float64
 }
 
 // KaplanMeierOf estimates the survival function of patients followed for
@@ -62,6 +64,7 @@ func KaplanMeierOf(time []float64, event []bool) KaplanMeier {
 			km.Events = append(km.Events, d)
 		}
 		atRisk -= d + c
+		km.End = t
 	}
 	return km
 }

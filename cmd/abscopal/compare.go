@@ -150,7 +150,7 @@ train the algorithm you choose with "abscopal train".`,
 			if err := decimalComma.check(oof); err != nil {
 				return err
 			}
-			td, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, cmd.ErrOrStderr())
+			td, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, nil, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

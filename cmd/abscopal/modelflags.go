@@ -168,12 +168,18 @@ type trainingData struct {
 }
 
 // readTraining reads every record of a training file, with the column by
-// (a subgroup column, if not "") besides the spec's; it says on log which
-// built-in features the file's columns cannot give.
-func readTraining(ctx context.Context, path string, spec *features.Spec, by string, log io.Writer) (*trainingData, error) {
+// (a subgroup column, if not "") and the columns of the survival endpoints
+// besides the spec's; it says on log which built-in features the file's
+// columns cannot give.
+func readTraining(ctx context.Context, path string, spec *features.Spec, by string, survival []string, log io.Writer) (*trainingData, error) {
 	var opts features.SourceOptions
 	if by != "" {
 		opts.Also = []string{by}
+	}
+	for _, e := range survival {
+		if t, ev, ok := train.EndpointColumns(e); ok {
+			opts.Also = append(opts.Also, t, ev)
+		}
 	}
 	opts.NeedTarget = true
 	src, err := features.OpenSource(ctx, path, spec, opts)

@@ -21,7 +21,7 @@ func TestRecalibrateCommand(t *testing.T) {
 	trainFile := synthCohort(t, dir, 1500, 3)
 	reg := filepath.Join(dir, "registry")
 	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
-		"--registry", reg, "--name", "orr", "--bootstrap", "20", "--instability", "10"); code != 0 {
+		"--registry", reg, "--name", "orr", "--bootstrap", "20", "--instability", "10", "--survival", "os", "--threshold", "0.3"); code != 0 {
 		t.Fatalf("train: %s", stderr)
 	}
 	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic", "--calibration", "isotonic",
@@ -88,8 +88,8 @@ func TestRecalibrateCommand(t *testing.T) {
 			t.Errorf("the card shows %s, which the version lacks: %v", plot[1], err)
 		}
 	}
-	if !strings.Contains(string(card), "](instability.svg)") {
-		t.Error("the recalibrated card lost the original's stability analysis")
+	if !strings.Contains(string(card), "](instability.svg)") || !strings.Contains(string(card), "](survival_os.svg)") {
+		t.Error("the recalibrated card lost the original's stability analysis or its survival curves")
 	}
 
 	// Recalibration in the large: the old map shifted, said so.

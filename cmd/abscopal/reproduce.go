@@ -120,7 +120,7 @@ func retrain(ctx context.Context, name, version string, b *models.Bundle, data s
 		return nil, err
 	}
 	spec := *b.Pipeline.Spec
-	td, err := readTraining(ctx, data, &spec, opts.By, log)
+	td, err := readTraining(ctx, data, &spec, opts.By, opts.Survival, log)
 	if err != nil {
 		return nil, err
 	}

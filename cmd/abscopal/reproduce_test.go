@@ -19,7 +19,7 @@ func TestReproduce(t *testing.T) {
 	cohort := synthCohort(t, dir, 600, 12)
 	regDir := filepath.Join(dir, "registry")
 	for _, args := range [][]string{
-		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35"},
+		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35", "--survival", "pfs,os"},
 		{"--algo", "forest", "--trees", "11", "--min-leaf", "5", "--seed", "4", "--folds", "3"},
 		{"--algo", "logistic", "--tune", "--bootstrap", "77", "--instability", "15"}, // the penalty tuned again, in every bootstrap model too
 	} {
@@ -34,6 +34,9 @@ func TestReproduce(t *testing.T) {
 		}
 		if name == "logistic" && !strings.Contains(stdout, "same       instability.svg\n") {
 			t.Errorf("%s: the stability analysis was not reproduced:\n%s", name, stdout)
+		}
+		if name == "gbm" && (!strings.Contains(stdout, "same       survival_os.svg\n") || !strings.Contains(stdout, "same       survival_pfs.svg\n")) {
+			t.Errorf("%s: the survival comparison was not reproduced:\n%s", name, stdout)
 		}
 	}
 

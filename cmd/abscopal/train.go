@@ -31,6 +31,7 @@ func newTrainCmd() *cobra.Command {
 		registry, name string
 		algo, by, oof  string
 		instability    int
+		survival       []string
 		decimalComma   decimalCommaFlag
 	)
 	cmd := &cobra.Command{
@@ -47,8 +48,11 @@ immutable version into the registry: bundle.json, card.md (the model card),
 calibration.svg, decision_curve.svg and MANIFEST. With --instability B, B
 bootstrap models are developed as the model was, and the card says how far
 their probabilities for the training rows stray from the model's
-(instability.svg: Riley and Collins's prediction instability plot). "abscopal models reproduce" retrains a version
-from its record and checks that the same files come out.
+(instability.svg: Riley and Collins's prediction instability plot). With
+--survival os,pfs, it compares the survival of the patients whose out-of-fold
+probability reaches the threshold with the others' (Kaplan-Meier, log-rank,
+Cox hazard ratio, Harrell's C; survival_os.svg). "abscopal models reproduce"
+retrains a version from its record and checks that the same files come out.
 
 Without --spec the data is a cohort-schema file and the built-in
 radioimmunotherapy features are used; --target picks abscopal_response or
@@ -75,6 +79,14 @@ spec's target column.`,
 				return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", instability)}
 			}
 			opts.Instability = instability
+			seen := map[string]bool{}
+			for _, e := range survival {
+				if _, _, ok := train.EndpointColumns(e); !ok || seen[e] {
+					return usageError{fmt.Errorf("--survival %s: name each of %v once", strings.Join(survival, ","), train.Endpoints)}
+				}
+				seen[e] = true
+			}
+			opts.Survival = survival
 			switch {
 			case opts.FoldsBy == "":
 				opts.By = by
@@ -105,6 +117,7 @@ spec's target column.`,
 	f.StringVar(&oof, "oof", "", "also write the out-of-fold predictions the metrics come from (id, fold, label, calibrated and uncalibrated probability) to this .parquet or .csv file")
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
 	decimalComma.register(f, "--oof")
+	f.StringSliceVar(&survival, "survival", nil, "also compare the survival of the patients the out-of-fold probabilities put at or above the threshold with the others', on these endpoints (os, pfs: the columns os_months and os_event, pfs_months and pfs_event), in the summary and the card with a Kaplan-Meier plot")
 	f.IntVar(&instability, "instability", 0, "also develop this many bootstrap models and report how far their probabilities for the training rows stray from the model's, in the card with a plot (Riley and Collins 2023; 200 or more; 0: none)")
 	mf.register(f)
 	return cmd
@@ -143,7 +156,7 @@ func (j trainJob) run(ctx context.Context) (*published, error) {
 	if err != nil {
 		return nil, err
 	}
-	td, err := readTraining(ctx, j.data, j.spec, j.opts.By, j.log)
+	td, err := readTraining(ctx, j.data, j.spec, j.opts.By, j.opts.Survival, j.log)
 	if err != nil {
 		return nil, err
 	}
@@ -318,6 +331,12 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 	if ins := res.Instability; ins != nil {
 		fmt.Fprintf(tw, "prediction instability (%d bootstrap models)	MAPE %.3f (95th percentile row %.3f); %.1f%% of rows classed otherwise at %.2f by over 1 model in 5\n",
 			ins.Bootstraps, ins.MAPE, ins.MAPEP95, 100*ins.Unstable, ins.Threshold)
+	}
+	for _, s := range res.Survival {
+		fmt.Fprintf(tw, "%s by prediction (out of fold)\t%s\n", strings.ToUpper(s.Endpoint), s.Describe())
+	}
+	for _, n := range res.SurvivalNotes {
+		fmt.Fprintf(tw, "survival by prediction\t%s\n", n)
 	}
 	if lead := train.Leading(res.Importance, 3); len(lead) > 0 {
 		var top []string
