@@ -85,21 +85,29 @@ func SurvivalOf(endpoint string, records []features.Record) (time []float64, eve
 	}
 	time, event, ok = make([]float64, len(records)), make([]bool, len(records)), make([]bool, len(records))
 	for i, r := range records {
-		t, e := r.Value(tc), r.Value(ec)
-		if !t.Valid || !e.Valid {
-			continue
+		if time[i], event[i], ok[i], err = survivalOf(tc, ec, r, i); err != nil {
+			return nil, nil, nil, err
 		}
-		switch {
-		case math.IsNaN(t.Num) || math.IsInf(t.Num, 0) || t.Num < 0:
-			return nil, nil, nil, fmt.Errorf("%w: row %d, column %s: %v months (allowed: 0 or more)", ErrSurvival, rowOf(r, i), tc, t.Num)
-		case e.Str != "":
-			return nil, nil, nil, fmt.Errorf("%w: row %d, column %s: %q (allowed: true or false, or 1 or 0)", ErrSurvival, rowOf(r, i), ec, e.Str)
-		case e.Num != 0 && e.Num != 1:
-			return nil, nil, nil, fmt.Errorf("%w: row %d, column %s: %v (allowed: true or false, or 1 or 0)", ErrSurvival, rowOf(r, i), ec, e.Num)
-		}
-		time[i], event[i], ok[i] = t.Num, e.Bool || e.Num == 1, true
 	}
 	return time, event, ok, nil
+}
+
+// survivalOf reads the follow-up and event status of record r, the i-th
+// (from 0), from columns tc and ec; ok is false where either is null.
+func survivalOf(tc, ec string, r features.Record, i int) (time float64, event, ok bool, err error) {
+	t, e := r.Value(tc), r.Value(ec)
+	if !t.Valid || !e.Valid {
+		return 0, false, false, nil
+	}
+	switch {
+	case math.IsNaN(t.Num) || math.IsInf(t.Num, 0) || t.Num < 0:
+		return 0, false, false, fmt.Errorf("%w: row %d, column %s: %v months (allowed: 0 or more)", ErrSurvival, rowOf(r, i), tc, t.Num)
+	case e.Str != "":
+		return 0, false, false, fmt.Errorf("%w: row %d, column %s: %q (allowed: true or false, or 1 or 0)", ErrSurvival, rowOf(r, i), ec, e.Str)
+	case e.Num != 0 && e.Num != 1:
+		return 0, false, false, fmt.Errorf("%w: row %d, column %s: %v (allowed: true or false, or 1 or 0)", ErrSurvival, rowOf(r, i), ec, e.Num)
+	}
+	return t.Num, e.Bool || e.Num == 1, true, nil
 }
 
 // rowOf is a record's row in its file when the source numbered it, else
@@ -176,11 +184,11 @@ func SurvivalByPrediction(endpoint string, p, time []float64, event, ok []bool, 
 // log-rank p < 0.001, C 0.61".
 func (s *SurvivalSplit) Describe() string {
 	return fmt.Sprintf("HR %.2f (%.2f-%.2f) for p >= %.2f, log-rank p %s, C %.3f", s.HazardRatio.HR, s.HazardRatio.Low, s.HazardRatio.High,
-		s.Threshold, formatP(s.LogRankP), s.CIndex)
+		s.Threshold, FormatP(s.LogRankP), s.CIndex)
 }
 
-// formatP writes a p-value as journals do: "< 0.001" below it.
-func formatP(p float64) string {
+// FormatP writes a p-value as journals do: "< 0.001" below it.
+func FormatP(p float64) string {
 	if p < 0.001 {
 		return "< 0.001"
 	}
@@ -260,7 +268,7 @@ func writeSurvival(w *strings.Builder, res *Result) {
 		fmt.Fprintf(w, "| p >= %.2f | %d | %d | %s |\n", s.Threshold, s.High.N, s.High.Events, median(s.High))
 		fmt.Fprintf(w, "| p < %.2f | %d | %d | %s |\n\n", s.Threshold, s.Low.N, s.Low.Events, median(s.Low))
 		fmt.Fprintf(w, "Hazard ratio %.2f (95%% CI %.2f-%.2f, p %s); log-rank chi-squared %.2f, p %s; C-index %.3f. ",
-			s.HazardRatio.HR, s.HazardRatio.Low, s.HazardRatio.High, formatP(s.HazardRatio.P), s.LogRankChi2, formatP(s.LogRankP), s.CIndex)
+			s.HazardRatio.HR, s.HazardRatio.Low, s.HazardRatio.High, FormatP(s.HazardRatio.P), s.LogRankChi2, FormatP(s.LogRankP), s.CIndex)
 		fmt.Fprintf(w, "%d patients; %d without a follow-up or event status left out.\n\n", s.Patients, s.Missing)
 	}
 	for _, n := range res.SurvivalNotes {

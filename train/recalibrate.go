@@ -48,7 +48,7 @@ func Recalibrate(ctx context.Context, m *models.Model, src *features.Source, ori
 	default:
 		return nil, fmt.Errorf("%w: recalibration method %q (platt, isotonic or intercept)", ErrValidate, opts.Method)
 	}
-	sc, err := scoreLabelled(ctx, m, src, "")
+	sc, err := scoreLabelled(ctx, m, src, "", nil)
 	if err != nil {
 		return nil, err
 	}

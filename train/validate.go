@@ -32,6 +32,11 @@ type ValidateOptions struct {
 	// Tau2 estimates the between-centre variance of the pooling; ""
 	// is PauleMandel.
 	Tau2 Tau2Method
+	// Survival, if set, names survival endpoints (Endpoints) on which the
+	// patients given a probability of at least Threshold are compared with
+	// the others (Validation.Survival); the source must read their
+	// columns (EndpointColumns).
+	Survival []string
 }
 
 // MaxGroups is the most subgroups ValidateOptions.By may make: beyond it the
@@ -65,6 +70,11 @@ type Validation struct {
 	// the training rows' (population stability index), the largest first:
 	// a reason a model does otherwise on another centre.
 	CaseMix []features.Shift `json:"case_mix,omitempty"`
+	// Survival is, by ValidateOptions.Survival endpoint, the survival of
+	// the labelled rows given a probability of at least the threshold
+	// against the others'; SurvivalNotes says why an endpoint has none.
+	Survival      []*SurvivalSplit `json:"survival,omitempty"`
+	SurvivalNotes []string         `json:"survival_notes,omitempty"`
 }
 
 // Group is the metrics of the rows that share one value of a subgroup
@@ -91,7 +101,7 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 	if _, err := ParseTau2Method(string(opts.Tau2)); err != nil {
 		return nil, err
 	}
-	sc, err := scoreLabelled(ctx, m, src, opts.By)
+	sc, err := scoreLabelled(ctx, m, src, opts.By, opts.Survival)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +109,18 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined, Inputs: sc.inputs.Reports(names), CaseMix: sc.caseMix.Shifts()}
 	v.Metrics = Evaluate(sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	v.Predictions, v.Labels = sc.p, sc.y
+	for k, e := range opts.Survival {
+		ep := sc.survival[k]
+		s, err := SurvivalByPrediction(e, sc.p, ep.time, ep.event, ep.with, opts.Threshold)
+		switch {
+		case errors.Is(err, ErrSurvival):
+			v.SurvivalNotes = append(v.SurvivalNotes, err.Error())
+		case err != nil:
+			return nil, err
+		default:
+			v.Survival = append(v.Survival, s)
+		}
+	}
 	if opts.By != "" {
 		if v.Groups, err = Subgroups(opts.By, src.Kind(opts.By), sc.keys, sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
 			return nil, err
@@ -121,17 +143,35 @@ type scored struct {
 	unlabelled, undefined int
 	inputs                models.InputTally
 	caseMix               *features.Stability
+	survival              []endpointValues // by endpoint asked for
+}
+
+// endpointValues are the follow-up and event status of scored rows; with
+// is false where either is null.
+type endpointValues struct {
+	time        []float64
+	event, with []bool
 }
 
 // scoreLabelled scores every labelled row of src with m, reading the column
-// by along if set. A file without both outcomes among its labelled rows is
-// an error wrapping ErrValidate.
-func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, by string) (*scored, error) {
+// by along if set, and the survival endpoints'. A file without both
+// outcomes among its labelled rows is an error wrapping ErrValidate.
+func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, by string, survival []string) (*scored, error) {
 	spec := m.Bundle.Pipeline.Spec
 	var (
 		sc scored
 		s  models.Scratch
 	)
+	sc.survival = make([]endpointValues, len(survival))
+	columns := make([][2]string, len(survival))
+	for k, e := range survival {
+		tc, ec, ok := EndpointColumns(e)
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", ErrSurvival, e, Endpoints)
+		}
+		columns[k] = [2]string{tc, ec}
+	}
+	row := 0
 	sc.caseMix = m.Bundle.Pipeline.NewStability()
 	s.ProfileInputs()
 	err := src.EachAhead(ctx, func(r features.Record) error {
@@ -144,6 +184,15 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 			sc.unlabelled++
 			return nil
 		}
+		for k, c := range columns {
+			t, e, ok, err := survivalOf(c[0], c[1], r, row)
+			if err != nil {
+				return err
+			}
+			ep := &sc.survival[k]
+			ep.time, ep.event, ep.with = append(ep.time, t), append(ep.event, e), append(ep.with, ok)
+		}
+		row++
 		pr := m.ScoreWith(r, &s)
 		sc.inputs.Add(&pr.Notes)
 		sc.caseMix.AddBins(pr.Notes.Bins)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -68,6 +69,7 @@ func newEvaluateCmd() *cobra.Command {
 	var (
 		registry, in, plot string
 		dcaPlot            string
+		survivalPlots      string
 		refs               []string
 		opts               train.ValidateOptions
 		asJSON             bool
@@ -120,8 +122,14 @@ the patients: a new version against the one in production, say.`,
 			if !opts.Pool && cmd.Flags().Changed("tau2") {
 				return usageError{errors.New("--tau2 sets how --pool pools the centres' AUCs: give it with --pool")}
 			}
-			if len(refs) > 1 && (plot != "" || dcaPlot != "" || opts.By != "") {
-				return usageError{errors.New("--plot, --dca-plot and --by take one model; evaluate the models one by one for them")}
+			if len(refs) > 1 && (plot != "" || dcaPlot != "" || opts.By != "" || len(opts.Survival) > 0) {
+				return usageError{errors.New("--plot, --dca-plot, --by and --survival take one model; evaluate the models one by one for them")}
+			}
+			if err := checkEndpoints(opts.Survival); err != nil {
+				return err
+			}
+			if survivalPlots != "" && len(opts.Survival) == 0 {
+				return usageError{errors.New("--survival-plots draws the curves of --survival: give the endpoints")}
 			}
 			if cmd.Flags().Changed("threshold") && !(opts.Threshold > 0 && opts.Threshold < 1) {
 				return usageError{fmt.Errorf("--threshold must be in (0, 1), got %v", opts.Threshold)}
@@ -144,6 +152,9 @@ the patients: a new version against the one in production, say.`,
 				evs = append(evs, ev)
 			}
 			if len(evs) == 1 {
+				if err := writeSurvivalPlots(survivalPlots, evs[0]); err != nil {
+					return err
+				}
 				return reportEvaluation(cmd.OutOrStdout(), evs[0], plot, dcaPlot, asJSON)
 			}
 			set, err := compareEvaluations(evs, opts.Bootstrap, opts.Seed)
@@ -168,6 +179,8 @@ the patients: a new version against the one in production, say.`,
 	cmd.Flags().StringVar((*string)(&opts.Tau2), "tau2", string(train.PauleMandel), fmt.Sprintf("with --pool: the estimator of the between-centre variance, %s or %s", train.PauleMandel, train.REML))
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
 	cmd.Flags().StringVar(&dcaPlot, "dca-plot", "", "also write the decision curve (net benefit against the thresholds) to this .svg file")
+	cmd.Flags().StringSliceVar(&opts.Survival, "survival", nil, "also compare the survival of the patients given a probability at or above the threshold with the others', on these endpoints (os, pfs: the columns os_months and os_event, pfs_months and pfs_event)")
+	cmd.Flags().StringVar(&survivalPlots, "survival-plots", "", "with --survival, write the Kaplan-Meier curves into this directory (survival_os.svg, ...)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
 }
@@ -187,6 +200,10 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	sopts := features.SourceOptions{NeedTarget: true}
 	if opts.By != "" {
 		sopts.Also = []string{opts.By}
+	}
+	for _, e := range opts.Survival {
+		t, ev, _ := train.EndpointColumns(e)
+		sopts.Also = append(sopts.Also, t, ev)
 	}
 	src, _, err := m.OpenSource(ctx, in, sopts)
 	if err != nil {
@@ -211,6 +228,27 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 
 // reportEvaluation prints one model's evaluation (as JSON with asJSON) and
 // writes its calibration plot and decision curve to the paths that are set.
+// writeSurvivalPlots writes, when dir is set, the Kaplan-Meier curves of
+// each endpoint of ev's survival comparison into it.
+func writeSurvivalPlots(dir string, ev *evaluation) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, s := range ev.Survival {
+		svg, err := train.SurvivalSVG(s, fmt.Sprintf("%s by prediction of %s:%s on %s", strings.ToUpper(s.Endpoint), ev.Model, ev.Version, ev.DataFile))
+		if err != nil {
+			return err
+		}
+		if err := data.WriteFileAtomic(filepath.Join(dir, train.SurvivalPlot(s.Endpoint)), svg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func reportEvaluation(w io.Writer, ev *evaluation, plot, dcaPlot string, asJSON bool) error {
 	if plot != "" {
 		title := fmt.Sprintf("Calibration of %s:%s\non %s", ev.Model, ev.Version, ev.DataFile)
@@ -380,6 +418,7 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f (%.3f-%.3f)\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)
 	}
 	tw.Flush()
+	printSurvival(w, ev.Survival, ev.SurvivalNotes)
 	if len(ev.Groups) > 0 {
 		fmt.Fprintf(w, "\nBy %s (subgroups with one outcome only have no AUC or calibration):\n\n", ev.By)
 		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -408,4 +447,39 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 		fmt.Fprintf(tw, "%.2f\t%.4f\t%.4f\t%+.4f\n", nb.Threshold, nb.Model, nb.TreatAll, nb.Model-max(nb.TreatAll, 0))
 	}
 	tw.Flush()
+}
+
+// printSurvival sets out the survival comparisons of an evaluation, one
+// line a group, and the notes of the endpoints that have none.
+func printSurvival(w io.Writer, splits []*train.SurvivalSplit, notes []string) {
+	if len(splits) == 0 && len(notes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nSurvival by prediction (months; medians with 95%% CI; hazard ratio of the first group, Cox):\n\n")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ENDPOINT\tGROUP\tN\tEVENTS\tMEDIAN (95%% CI)\tHAZARD RATIO (95%% CI)\tLOG-RANK P\tC-INDEX\n")
+	median := func(g train.SurvivalGroup) string {
+		if g.Median == nil {
+			return "not reached"
+		}
+		s := fmt.Sprintf("%.1f", *g.Median)
+		switch {
+		case g.MedianLow == nil:
+		case g.MedianHigh == nil:
+			s += fmt.Sprintf(" (%.1f-)", *g.MedianLow)
+		default:
+			s += fmt.Sprintf(" (%.1f-%.1f)", *g.MedianLow, *g.MedianHigh)
+		}
+		return s
+	}
+	for _, s := range splits {
+		hr := s.HazardRatio
+		fmt.Fprintf(tw, "%s\tp >= %.2f\t%d\t%d\t%s\t%.2f (%.2f-%.2f)\t%s\t%.3f\n", strings.ToUpper(s.Endpoint), s.Threshold, s.High.N, s.High.Events, median(s.High),
+			hr.HR, hr.Low, hr.High, train.FormatP(s.LogRankP), s.CIndex)
+		fmt.Fprintf(tw, "\tp < %.2f\t%d\t%d\t%s\t\t\t\n", s.Threshold, s.Low.N, s.Low.Events, median(s.Low))
+	}
+	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintf(w, "%s\n", n)
+	}
 }

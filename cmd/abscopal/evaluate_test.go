@@ -259,3 +259,65 @@ func TestEvaluateBadInput(t *testing.T) {
 		t.Errorf("a refused plot was written (%v)", err)
 	}
 }
+
+// TestEvaluateSurvival: evaluate sets the survival of the patients a model
+// predicts to respond against the others' on a new file, writes the curves
+// when asked, and says why an endpoint without follow-up has no comparison.
+func TestEvaluateSurvival(t *testing.T) {
+	dir := t.TempDir()
+	trainFile := synthCohort(t, dir, 1000, 3)
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
+		"--registry", reg, "--name", "orr", "--bootstrap", "10", "--threshold", "0.4"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	other := filepath.Join(dir, "other.csv")
+	if code, _, stderr := runCLI(t, "synth", "--n", "800", "--seed", "8", "--out", other); code != 0 {
+		t.Fatal(stderr)
+	}
+	plots := filepath.Join(dir, "plots")
+	code, stdout, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "orr", "--data", other, "--survival", "pfs", "--survival-plots", plots, "--json", "--bootstrap", "10")
+	var ev evaluation
+	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil {
+		t.Fatalf("evaluate: exit %d, %v, %s", code, err, stderr)
+	}
+	if len(ev.Survival) != 1 {
+		t.Fatalf("survival %+v, notes %v", ev.Survival, ev.SurvivalNotes)
+	}
+	s := ev.Survival[0]
+	if s.Endpoint != "pfs" || s.Threshold != 0.4 || s.High.N+s.Low.N != ev.Metrics.N || !(s.HazardRatio.High < 1) || !(s.CIndex > 0.5) {
+		t.Errorf("PFS by prediction: %+v", s)
+	}
+	if svg, err := os.ReadFile(filepath.Join(plots, "survival_pfs.svg")); err != nil || !strings.HasPrefix(string(svg), "<?xml") {
+		t.Errorf("survival_pfs.svg: %v", err)
+	}
+	_, text, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "orr", "--data", other, "--survival", "pfs", "--bootstrap", "10")
+	if !strings.Contains(text, "Survival by prediction") || !strings.Contains(text, "PFS       p >= 0.40") {
+		t.Errorf("no survival table:\n%s", text)
+	}
+
+	// Without follow-up: a note, not a failure.
+	noFollowUp := filepath.Join(dir, "no_follow_up.csv")
+	blankColumn(t, other, noFollowUp, "os_months")
+	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "orr", "--data", noFollowUp, "--survival", "os", "--json", "--bootstrap", "10")
+	ev = evaluation{}
+	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil || len(ev.Survival) != 0 || len(ev.SurvivalNotes) != 1 ||
+		!strings.Contains(ev.SurvivalNotes[0], "0 patients with a probability at or above 0.40") {
+		t.Errorf("no follow-up: exit %d, %v, %+v", code, err, ev.SurvivalNotes)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--survival", "dfs"}, "--survival dfs: name each of [os pfs] once"},
+		{[]string{"--survival", "os,os"}, "--survival os,os: name each of [os pfs] once"},
+		{[]string{"--survival-plots", plots}, "--survival-plots draws the curves of --survival"},
+		{[]string{"--survival", "os", "--model", "orr:v1"}, "--survival take one model"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"evaluate", "--registry", reg, "--model", "orr", "--data", other}, tt.args...)...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -209,4 +210,17 @@ func specAdvice(spec *features.Spec, err error) error {
 		return fmt.Errorf("%w; a file of other columns is read through a feature spec (--spec; abscopal features --print-spec writes one to start from)", err)
 	}
 	return err
+}
+
+// checkEndpoints refuses a --survival list naming an endpoint that is not
+// one of train.Endpoints, or one twice.
+func checkEndpoints(survival []string) error {
+	seen := map[string]bool{}
+	for _, e := range survival {
+		if _, _, ok := train.EndpointColumns(e); !ok || seen[e] {
+			return usageError{fmt.Errorf("--survival %s: name each of %v once", strings.Join(survival, ","), train.Endpoints)}
+		}
+		seen[e] = true
+	}
+	return nil
 }

@@ -79,12 +79,8 @@ spec's target column.`,
 				return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", instability)}
 			}
 			opts.Instability = instability
-			seen := map[string]bool{}
-			for _, e := range survival {
-				if _, _, ok := train.EndpointColumns(e); !ok || seen[e] {
-					return usageError{fmt.Errorf("--survival %s: name each of %v once", strings.Join(survival, ","), train.Endpoints)}
-				}
-				seen[e] = true
+			if err := checkEndpoints(survival); err != nil {
+				return err
 			}
 			opts.Survival = survival
 			switch {
