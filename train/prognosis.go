@@ -74,6 +74,23 @@ type SurvivalGroup struct {
 	MedianHigh *float64 `json:"median_high"`
 }
 
+// MedianText writes the group's median survival with its interval, in
+// months: "12.9 (11.4-14.5)", "19.4 (8.6-not reached)", "not reached".
+func (g SurvivalGroup) MedianText() string {
+	if g.Median == nil {
+		return "not reached"
+	}
+	s := fmt.Sprintf("%.1f", *g.Median)
+	switch {
+	case g.MedianLow == nil:
+	case g.MedianHigh == nil:
+		s += fmt.Sprintf(" (%.1f-not reached)", *g.MedianLow)
+	default:
+		s += fmt.Sprintf(" (%.1f-%.1f)", *g.MedianLow, *g.MedianHigh)
+	}
+	return s
+}
+
 // SurvivalOf reads an endpoint's follow-up and event status from each
 // record; ok[i] is false where either is null. A follow-up that is negative
 // or not finite, or an event status other than true/false or 0/1, is an
@@ -247,26 +264,12 @@ func writeSurvival(w *strings.Builder, res *Result) {
 	w.WriteString("probability itself. A model that ranks patients by who will respond should rank them by survival too\n")
 	w.WriteString("(Chowell et al., Nat Biotechnol 2022); out-of-fold, the comparison carries no optimism from the training rows.\n")
 	w.WriteString("It is a check of the model, not a treatment effect: the groups differ in everything the model reads.\n\n")
-	median := func(g SurvivalGroup) string {
-		if g.Median == nil {
-			return "not reached"
-		}
-		s := fmt.Sprintf("%.1f", *g.Median)
-		switch {
-		case g.MedianLow == nil:
-		case g.MedianHigh == nil:
-			s += fmt.Sprintf(" (%.1f-not reached)", *g.MedianLow)
-		default:
-			s += fmt.Sprintf(" (%.1f-%.1f)", *g.MedianLow, *g.MedianHigh)
-		}
-		return s
-	}
 	for _, s := range res.Survival {
 		name := strings.ToUpper(s.Endpoint)
 		fmt.Fprintf(w, "### %s\n\n![%s by predicted response](%s)\n\n", name, name, SurvivalPlot(s.Endpoint))
 		w.WriteString("| group | n | events | median (95% CI) |\n|---|---|---|---|\n")
-		fmt.Fprintf(w, "| p >= %.2f | %d | %d | %s |\n", s.Threshold, s.High.N, s.High.Events, median(s.High))
-		fmt.Fprintf(w, "| p < %.2f | %d | %d | %s |\n\n", s.Threshold, s.Low.N, s.Low.Events, median(s.Low))
+		fmt.Fprintf(w, "| p >= %.2f | %d | %d | %s |\n", s.Threshold, s.High.N, s.High.Events, s.High.MedianText())
+		fmt.Fprintf(w, "| p < %.2f | %d | %d | %s |\n\n", s.Threshold, s.Low.N, s.Low.Events, s.Low.MedianText())
 		fmt.Fprintf(w, "Hazard ratio %.2f (95%% CI %.2f-%.2f, p %s); log-rank chi-squared %.2f, p %s; C-index %.3f. ",
 			s.HazardRatio.HR, s.HazardRatio.Low, s.HazardRatio.High, FormatP(s.HazardRatio.P), s.LogRankChi2, FormatP(s.LogRankP), s.CIndex)
 		fmt.Fprintf(w, "%d patients; %d without a follow-up or event status left out.\n\n", s.Patients, s.Missing)

@@ -66,18 +66,22 @@ evidence.`,
 			grade2 := 2.0
 			pneumonitis := features.BuiltinSpec("pneumonitis_grade")
 			pneumonitis.Target.Positive, pneumonitis.Target.AtLeast = nil, &grade2
+			// The response models' cards set their out-of-fold predictions
+			// against survival too.
+			survival := []string{"pfs", "os"}
 			for i, m := range []struct {
 				name, algo string
 				spec       *features.Spec
+				survival   []string
 			}{
-				{"abscopal", "gbm", features.BuiltinSpec("abscopal_response")},
-				{"response", "gbm", features.BuiltinSpec("objective_response")},
-				{"pneumonitis", "logistic", pneumonitis},
+				{"abscopal", "gbm", features.BuiltinSpec("abscopal_response"), survival},
+				{"response", "gbm", features.BuiltinSpec("objective_response"), survival},
+				{"pneumonitis", "logistic", pneumonitis, nil},
 			} {
 				name := m.name
 				fmt.Fprintf(out, "%d/4 training %s (%s) on %s\n", i+2, name, m.algo, m.spec.Target)
 				pub, err := trainJob{data: cohort, registry: registry, name: name, spec: m.spec, log: out,
-					opts: train.Options{Algo: m.algo, Seed: seed, Bootstrap: 200, GBM: train.DefaultGBM()}}.run(ctx)
+					opts: train.Options{Algo: m.algo, Seed: seed, Bootstrap: 200, GBM: train.DefaultGBM(), Survival: m.survival}}.run(ctx)
 				if err != nil {
 					return err
 				}

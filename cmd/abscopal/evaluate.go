@@ -458,25 +458,11 @@ func printSurvival(w io.Writer, splits []*train.SurvivalSplit, notes []string) {
 	fmt.Fprintf(w, "\nSurvival by prediction (months; medians with 95%% CI; hazard ratio of the first group, Cox):\n\n")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "ENDPOINT\tGROUP\tN\tEVENTS\tMEDIAN (95%% CI)\tHAZARD RATIO (95%% CI)\tLOG-RANK P\tC-INDEX\n")
-	median := func(g train.SurvivalGroup) string {
-		if g.Median == nil {
-			return "not reached"
-		}
-		s := fmt.Sprintf("%.1f", *g.Median)
-		switch {
-		case g.MedianLow == nil:
-		case g.MedianHigh == nil:
-			s += fmt.Sprintf(" (%.1f-)", *g.MedianLow)
-		default:
-			s += fmt.Sprintf(" (%.1f-%.1f)", *g.MedianLow, *g.MedianHigh)
-		}
-		return s
-	}
 	for _, s := range splits {
 		hr := s.HazardRatio
-		fmt.Fprintf(tw, "%s\tp >= %.2f\t%d\t%d\t%s\t%.2f (%.2f-%.2f)\t%s\t%.3f\n", strings.ToUpper(s.Endpoint), s.Threshold, s.High.N, s.High.Events, median(s.High),
+		fmt.Fprintf(tw, "%s\tp >= %.2f\t%d\t%d\t%s\t%.2f (%.2f-%.2f)\t%s\t%.3f\n", strings.ToUpper(s.Endpoint), s.Threshold, s.High.N, s.High.Events, s.High.MedianText(),
 			hr.HR, hr.Low, hr.High, train.FormatP(s.LogRankP), s.CIndex)
-		fmt.Fprintf(tw, "\tp < %.2f\t%d\t%d\t%s\t\t\t\n", s.Threshold, s.Low.N, s.Low.Events, median(s.Low))
+		fmt.Fprintf(tw, "\tp < %.2f\t%d\t%d\t%s\t\t\t\n", s.Threshold, s.Low.N, s.Low.Events, s.Low.MedianText())
 	}
 	tw.Flush()
 	for _, n := range notes {
