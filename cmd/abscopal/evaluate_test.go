@@ -239,7 +239,7 @@ func TestEvaluateBadInput(t *testing.T) {
 		{"plot nowhere", append(base, "--data", cohort, "--plot", filepath.Join(dir, "no", "c.svg")), 1, "write " + filepath.Join(dir, "no", "c.svg") + ": no directory " + filepath.Join(dir, "no")},
 		{"no subgroup column", append(base, "--data", cohort, "--by", "centre"), 1, "cohort.parquet: no column centre (it has patient_id, "},
 		{"pool without by", append(base, "--data", cohort, "--pool"), 2, "--pool pools the subgroups of --by"},
-		{"plot of two models", append(base, "--model", "response", "--data", cohort, "--plot", filepath.Join(dir, "c.svg")), 2, "--plot, --dca-plot and --by take one model"},
+		{"plot of two models", append(base, "--model", "response", "--data", cohort, "--plot", filepath.Join(dir, "c.svg")), 2, "--plot, --dca-plot, --by and --survival take one model"},
 		{"two targets", []string{"evaluate", "--registry", reg, "--model", "response,other", "--data", cohort}, 1, "response:v1 predicts objective_response and other:v1 abscopal_response: models compared on one file must share a target"},
 		{"no such model", []string{"evaluate", "--registry", reg, "--model", "nope", "--data", cohort}, 1, "model not found: nope"},
 		{"no such file", append(base, "--data", filepath.Join(dir, "missing.parquet")), 1, "missing.parquet"},
