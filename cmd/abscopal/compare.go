@@ -52,6 +52,11 @@ type comparedAlgo struct {
 	// Instability is, with --instability, the stability analysis of the
 	// algorithm's model fitted on every row (of the first repeat's seed).
 	Instability *train.Instability `json:"instability,omitempty"`
+	// Survival is, with --survival, the survival of the patients the
+	// algorithm's out-of-fold probabilities put at or above the threshold
+	// against the others' (the first repeat's).
+	Survival      []*train.SurvivalSplit `json:"survival,omitempty"`
+	SurvivalNotes []string               `json:"survival_notes,omitempty"`
 }
 
 // repeatedMetrics are an algorithm's metrics over repeated
@@ -86,6 +91,7 @@ func newCompareCmd() *cobra.Command {
 		oof          string
 		repeats      int
 		instability  int
+		survival     []string
 		decimalComma decimalCommaFlag
 	)
 	cmd := &cobra.Command{
@@ -135,6 +141,9 @@ train the algorithm you choose with "abscopal train".`,
 			case instability < 0:
 				return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", instability)}
 			}
+			if err := checkEndpoints(survival); err != nil {
+				return err
+			}
 			spec, err := df.loadSpec(cmd.Flags())
 			if err != nil {
 				return err
@@ -150,7 +159,7 @@ train the algorithm you choose with "abscopal train".`,
 			if err := decimalComma.check(oof); err != nil {
 				return err
 			}
-			td, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, nil, cmd.ErrOrStderr())
+			td, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, survival, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -164,6 +173,7 @@ train the algorithm you choose with "abscopal train".`,
 						return err
 					}
 					opts.ByKind = td.byKind
+					opts.Survival = survival
 					// The stability analysis needs the model fitted on
 					// every row; once per algorithm is enough.
 					opts.CrossValidateOnly = instability == 0 || rep > 0
@@ -188,7 +198,8 @@ train the algorithm you choose with "abscopal train".`,
 			for i, a := range algos {
 				res := runs[i][0]
 				c.results = append(c.results, res)
-				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas, Instability: res.Instability})
+				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas, Instability: res.Instability,
+					Survival: res.Survival, SurvivalNotes: res.SurvivalNotes})
 				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
 			}
 			if repeats == 1 {
@@ -228,6 +239,7 @@ train the algorithm you choose with "abscopal train".`,
 	f.IntVar(&repeats, "repeats", 1, "repeat the cross-validation on this many partitions (seeds --seed, --seed+1, ...): mean AUCs, and differences with the corrected resampled t interval")
 	decimalComma.register(f, "--oof")
 	f.IntVar(&instability, "instability", 0, "also fit each algorithm on every row and develop this many bootstrap models of it: how far their probabilities stray from its own, side by side (train --instability; 200 or more; 0: none)")
+	f.StringSliceVar(&survival, "survival", nil, "also compare, for each algorithm, the survival of the patients its out-of-fold probabilities put at or above the threshold with the others' (os, pfs; train --survival)")
 	mf.register(f)
 	return cmd
 }
@@ -311,6 +323,7 @@ func printComparison(w io.Writer, c *comparison) {
 			c.Repeats*c.Folds, c.Repeats, c.Folds)
 		printFoldLambdas(w, c)
 		printInstabilities(w, c)
+		printSurvivals(w, c)
 		return
 	}
 	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tAUC - BEST (95% CI)")
@@ -321,6 +334,7 @@ func printComparison(w io.Writer, c *comparison) {
 	tw.Flush()
 	printFoldLambdas(w, c)
 	printInstabilities(w, c)
+	printSurvivals(w, c)
 	if c.FoldsBy == "" {
 		return
 	}
@@ -384,6 +398,34 @@ func printInstabilities(w io.Writer, c *comparison) {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.1f%%\n", a.Algo, ins.MAPE, ins.MAPEP95, ins.Width95, 100*ins.Unstable)
 	}
 	tw.Flush()
+}
+
+// printSurvivals sets each algorithm's survival comparison beside the
+// others', endpoint by endpoint.
+func printSurvivals(w io.Writer, c *comparison) {
+	asked := false
+	for _, a := range c.Algos {
+		asked = asked || len(a.Survival) > 0 || len(a.SurvivalNotes) > 0
+	}
+	if !asked {
+		return
+	}
+	fmt.Fprintf(w, "\nSurvival of the patients each algorithm's out-of-fold probability puts at or above the threshold, against the others\n")
+	fmt.Fprintf(w, "(Cox hazard ratio; Harrell's C of the probability; train --survival puts it in the card):\n\n")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ALGO\tENDPOINT\tN AT OR ABOVE\tHAZARD RATIO (95%% CI)\tLOG-RANK P\tC-INDEX\n")
+	for _, a := range c.Algos {
+		for _, s := range a.Survival {
+			hr := s.HazardRatio
+			fmt.Fprintf(tw, "%s\t%s\t%d of %d\t%.2f (%.2f-%.2f)\t%s\t%.3f\n", a.Algo, strings.ToUpper(s.Endpoint), s.High.N, s.Patients, hr.HR, hr.Low, hr.High, train.FormatP(s.LogRankP), s.CIndex)
+		}
+	}
+	tw.Flush()
+	for _, a := range c.Algos {
+		for _, n := range a.SurvivalNotes {
+			fmt.Fprintf(w, "%s: %s\n", a.Algo, n)
+		}
+	}
 }
 
 // printFoldLambdas lists, with --tune, the penalties each fold chose (the

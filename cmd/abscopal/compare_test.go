@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
 )
 
 func TestCompare(t *testing.T) {
@@ -190,5 +193,47 @@ func TestCompareRepeats(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "4-fold cross-validation repeated 3 times (seeds 5-7)") || !strings.Contains(stdout, "FOLD AUC - BEST (95% CI)") ||
 		!strings.Contains(stdout, "the mean over the 12 test folds (3 repeats x 4)") {
 		t.Errorf("table:\n%s", stdout)
+	}
+}
+
+// TestCompareSurvival: compare --survival gives each algorithm the survival
+// comparison train --survival puts in its card, on the same folds.
+func TestCompareSurvival(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 800, 6)
+	code, stdout, stderr := runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm",
+		"--survival", "os", "--threshold", "0.4", "--bootstrap", "10", "--json")
+	var c comparison
+	if err := json.Unmarshal([]byte(stdout), &c); code != 0 || err != nil {
+		t.Fatalf("compare: exit %d, %v, %s", code, err, stderr)
+	}
+	if len(c.Algos) != 2 || len(c.Algos[0].Survival) != 1 || len(c.Algos[1].Survival) != 1 {
+		t.Fatalf("survival by algorithm: %+v", c.Algos)
+	}
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr",
+		"--survival", "os", "--threshold", "0.4", "--bootstrap", "10"); code != 0 {
+		t.Fatal(stderr)
+	}
+	m, err := (&models.Registry{Dir: reg}).Load("orr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded struct {
+		Survival []*train.SurvivalSplit `json:"survival"`
+	}
+	if err := json.Unmarshal(m.Bundle.Metrics, &recorded); err != nil || len(recorded.Survival) != 1 {
+		t.Fatalf("the bundle's survival: %v %+v", err, recorded)
+	}
+	got, want := c.Algos[0].Survival[0], recorded.Survival[0]
+	if got.HazardRatio != want.HazardRatio || got.CIndex != want.CIndex || got.High.N != want.High.N || got.High.Events != want.High.Events {
+		t.Errorf("compare's logistic %+v, train's %+v", got, want)
+	}
+	_, text, _ := runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--survival", "os", "--threshold", "0.4", "--bootstrap", "10")
+	if !strings.Contains(text, "Survival of the patients each algorithm's out-of-fold probability puts at or above the threshold") {
+		t.Errorf("no survival table:\n%s", text)
+	}
+	if code, _, stderr := runCLI(t, "compare", "--data", cohort, "--algos", "logistic,gbm", "--survival", "efs"); code != 2 || !strings.Contains(stderr, "--survival efs: name each of [os pfs] once") {
+		t.Errorf("unknown endpoint: exit %d, %q", code, stderr)
 	}
 }
