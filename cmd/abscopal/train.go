@@ -292,7 +292,16 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 	fmt.Fprintf(tw, "Brier score\t%.4f\n", m.Brier)
 	fmt.Fprintf(tw, "log loss\t%.4f\n", m.LogLoss)
 	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\n", m.CalIntercept, m.CalSlope)
-	fmt.Fprintf(tw, "sensitivity / specificity at %.2f\t%.3f / %.3f\n", m.Threshold, m.Sensitivity, m.Specificity)
+	fmt.Fprintf(tw, "sensitivity / specificity at %.2f\t%.3f / %.3f", m.Threshold, m.Sensitivity, m.Specificity)
+	// An outcome of low (or high) prevalence: hardly any calibrated
+	// probability reaches a threshold of 0.5 (or all do), and the figures
+	// say little.
+	prevalence := float64(m.Positives) / float64(m.N)
+	classedPositive := m.Sensitivity*prevalence + (1-m.Specificity)*(1-prevalence)
+	if classedPositive < 0.01 || classedPositive > 0.99 {
+		fmt.Fprintf(tw, " (%.1f%% of patients at or above %.2f: --threshold sets another, nearer the prevalence %.3f)", 100*classedPositive, m.Threshold, prevalence)
+	}
+	fmt.Fprintln(tw)
 	if len(res.Groups) > 0 {
 		var aucs []string
 		for _, g := range res.Groups {

@@ -241,10 +241,15 @@ func TestTrainGradedOutcome(t *testing.T) {
 	cohort := synthCohort(t, dir, 800, 5)
 	reg := filepath.Join(dir, "registry")
 	for _, at := range []string{"2", "3"} {
-		code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "pneumonitis_grade", "--at-least", at, "--algo", "logistic",
+		code, stdout, stderr := runCLI(t, "train", "--data", cohort, "--target", "pneumonitis_grade", "--at-least", at, "--algo", "logistic",
 			"--registry", reg, "--name", "pneumonitis", "--seed", "1", "--bootstrap", "10", "--folds", "3")
 		if code != 0 {
 			t.Fatalf("--at-least %s: exit %d, %s", at, code, stderr)
+		}
+		// Few patients have a probability of 0.5: the summary says where
+		// a threshold would tell more.
+		if !strings.Contains(stdout, "of patients at or above 0.50: --threshold sets another, nearer the prevalence") {
+			t.Errorf("--at-least %s: no word on the threshold:\n%s", at, stdout)
 		}
 	}
 	card, _ := os.ReadFile(filepath.Join(reg, "pneumonitis", "v1", "card.md"))
