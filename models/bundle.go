@@ -86,6 +86,9 @@ type Model struct {
 	Bundle     *Bundle
 	Version    string
 	Classifier Classifier
+	// Bootstrap holds the bootstrap models of the stability analysis when
+	// the version kept them (BootstrapFile), for Interval.
+	Bootstrap []Member
 }
 
 // ErrBundle is wrapped by errors about a bundle's content.
@@ -158,6 +161,10 @@ type Prediction struct {
 type Scratch struct {
 	x, contrib []float64
 	notes      features.Notes
+	// For Interval: a bootstrap model's vector and notes, and their
+	// probabilities.
+	bx, probs []float64
+	bnotes    features.Notes
 }
 
 // ProfileInputs makes the predictions scored with s carry, in their Notes'

@@ -521,6 +521,11 @@ func (r *Registry) LoadFiles(ref string) (*Model, map[string][]byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
 	}
+	if bs, ok := files[BootstrapFile]; ok {
+		if m.Bootstrap, err = DecodeBootstrap(bs, m.Bundle.Algo); err != nil {
+			return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
+		}
+	}
 	m.Version = version
 	return m, files, nil
 }

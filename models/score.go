@@ -19,7 +19,15 @@ type ScoreOptions struct {
 	// DecimalComma writes a CSV output separated by semicolons, with
 	// decimal commas (data.WriteOptions.DecimalComma).
 	DecimalComma bool
+	// Intervals adds interval_low and interval_high, the central 95% of
+	// the bootstrap models' probabilities (Model.Interval): the model must
+	// have kept them.
+	Intervals bool
 }
+
+// ErrNoBootstrap is returned for intervals from a model that kept no
+// bootstrap models.
+var ErrNoBootstrap = errors.New("no bootstrap models")
 
 // Scored counts what ScoreFile wrote.
 type Scored struct {
@@ -71,6 +79,9 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 		return nil, err
 	}
 	b := m.Bundle
+	if o.Intervals && len(m.Bootstrap) == 0 {
+		return nil, fmt.Errorf("%w: %s:%s kept none, so it gives no intervals: train it with --instability 200 --intervals", ErrNoBootstrap, b.Name, m.Version)
+	}
 	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{})
 	if err != nil {
 		return nil, err
@@ -85,6 +96,12 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 		{Name: "reason", Kind: data.KindString, Optional: true}, // why the probability is null
 	}
 	of, names := b.Pipeline.OutputGroups()
+	intervalAt := len(cols) // where interval_low goes, with o.Intervals
+	if o.Intervals {
+		cols = append(cols, data.ColumnSpec{Name: "interval_low", Kind: data.KindFloat, Optional: true},
+			data.ColumnSpec{Name: "interval_high", Kind: data.KindFloat, Optional: true})
+	}
+	contribAt := len(cols) // where the bias goes, with o.Contributions
 	if o.Contributions {
 		cols = append(cols, data.ColumnSpec{Name: "bias", Kind: data.KindFloat, Optional: true})
 		for _, n := range names {
@@ -129,15 +146,19 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 			for j, c := range p.Contributions {
 				byFeature[of[j]] += c
 			}
-			vals[6] = data.Float(p.Bias)
+			vals[contribAt] = data.Float(p.Bias)
 			for k, c := range byFeature {
-				vals[7+k] = data.Float(c)
+				vals[contribAt+1+k] = data.Float(c)
 			}
 		default:
 			p := m.ScoreWith(r, &scratch)
 			tally.Add(&p.Notes)
 			caseMix.AddBins(p.Notes.Bins)
 			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
+		}
+		if o.Intervals && why == "" {
+			lo, hi, _ := m.Interval(r, &scratch)
+			vals[intervalAt], vals[intervalAt+1] = data.Float(lo), data.Float(hi)
 		}
 		res.Rows++
 		return w.WriteRow(vals)

@@ -1,0 +1,119 @@
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/abscopal/abscopal/features"
+)
+
+// BootstrapFile is the name, in a model version, of the bootstrap models
+// of its stability analysis, kept so that each patient's probability can
+// be given with the spread of theirs (train --intervals).
+const BootstrapFile = "bootstrap.json"
+
+// BootstrapFormat is the version of bootstrap.json. Loading refuses any
+// other.
+const BootstrapFormat = 1
+
+// Member is one bootstrap model: developed as the model was, on a bootstrap
+// sample of its training rows (its own pipeline, classifier and
+// calibration), by the stability analysis of Riley and Collins.
+type Member struct {
+	Pipeline    *features.Pipeline
+	Classifier  Classifier
+	Calibration *Calibrator
+}
+
+type bootstrapFile struct {
+	Format int               `json:"format"`
+	Models []bootstrapMember `json:"models"`
+}
+
+type bootstrapMember struct {
+	Pipeline    *features.Pipeline `json:"pipeline"`
+	Model       json.RawMessage    `json:"model"`
+	Calibration *Calibrator        `json:"calibration"`
+}
+
+// EncodeBootstrap writes the members as bootstrap.json.
+func EncodeBootstrap(members []Member) ([]byte, error) {
+	f := bootstrapFile{Format: BootstrapFormat, Models: make([]bootstrapMember, len(members))}
+	for i, m := range members {
+		raw, err := Encode(m.Classifier)
+		if err != nil {
+			return nil, err
+		}
+		f.Models[i] = bootstrapMember{Pipeline: m.Pipeline, Model: raw, Calibration: m.Calibration}
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// DecodeBootstrap reads what EncodeBootstrap wrote, for a bundle of the
+// given algorithm: every member must be of it and take its own pipeline's
+// outputs. (The registry's MANIFEST vouches that they came with the model.)
+func DecodeBootstrap(b []byte, algo string) ([]Member, error) {
+	var f bootstrapFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBundle, BootstrapFile, err)
+	}
+	if f.Format != BootstrapFormat {
+		return nil, fmt.Errorf("%w: %s: format %d; this abscopal reads format %d", ErrBundle, BootstrapFile, f.Format, BootstrapFormat)
+	}
+	members := make([]Member, len(f.Models))
+	for i, bm := range f.Models {
+		if bm.Pipeline == nil || bm.Calibration == nil {
+			return nil, fmt.Errorf("%w: %s: model %d has no pipeline or no calibration", ErrBundle, BootstrapFile, i+1)
+		}
+		c, err := Decode(bm.Model)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: model %d: %v", ErrBundle, BootstrapFile, i+1, err)
+		}
+		if c.Algo() != algo || !modelFits(c, bm.Pipeline.NumOutputs()) {
+			return nil, fmt.Errorf("%w: %s: model %d is not a %s model of its pipeline", ErrBundle, BootstrapFile, i+1, algo)
+		}
+		members[i] = Member{Pipeline: bm.Pipeline, Classifier: c, Calibration: bm.Calibration}
+	}
+	return members, nil
+}
+
+// Central95 returns the 2.5th and 97.5th percentiles of xs (the order
+// statistics at those ranks, as the stability analysis takes them); it
+// sorts xs.
+func Central95(xs []float64) (lo, hi float64) {
+	slices.Sort(xs)
+	return xs[int(0.025*float64(len(xs)))], xs[min(len(xs)-1, int(0.975*float64(len(xs))))]
+}
+
+// Interval returns the central 95% of the bootstrap models' calibrated
+// probabilities for r: how far the patient's probability depends on which
+// patients the model happened to be developed on. ok is false for a model
+// kept without its bootstrap models. It costs a transform and a score per
+// bootstrap model.
+func (m *Model) Interval(r features.Record, s *Scratch) (lo, hi float64, ok bool) {
+	if len(m.Bootstrap) == 0 {
+		return math.NaN(), math.NaN(), false
+	}
+	if cap(s.probs) < len(m.Bootstrap) {
+		s.probs = make([]float64, len(m.Bootstrap))
+	}
+	probs := s.probs[:len(m.Bootstrap)]
+	for i, b := range m.Bootstrap {
+		n := b.Pipeline.NumOutputs()
+		if cap(s.bx) < n {
+			s.bx = make([]float64, n)
+		}
+		x := s.bx[:n]
+		s.bnotes.Reset()
+		b.Pipeline.Transform(r, x, &s.bnotes)
+		probs[i] = b.Calibration.Apply(b.Classifier.Score(x))
+	}
+	lo, hi = Central95(probs)
+	return lo, hi, true
+}
