@@ -62,6 +62,9 @@ type Instability struct {
 	// than one bootstrap model in five puts there.
 	CII      float64 `json:"classification_instability"`
 	Unstable float64 `json:"unstable_classification"`
+	// Kept is set when the bootstrap models are kept with the model
+	// (Options.Intervals), for intervals at scoring.
+	Kept bool `json:"kept_for_intervals,omitempty"`
 	// ByDecile gives the same by tenth of the rows, ordered by the model's
 	// probability.
 	ByDecile []InstabilityBin `json:"by_decile"`
@@ -84,12 +87,16 @@ type rowRange struct{ p, lo, hi float64 }
 
 // instability develops opts.Instability bootstrap models on rows (with
 // labels y) and sets their probabilities of every row against the model's,
-// p (Run has checked their count against MaxInstabilityValues). progress is
-// called after each bootstrap model, from any goroutine, with how many are
-// done.
-func instability(ctx context.Context, spec *features.Spec, rows []features.Record, y, p []float64, opts Options, progress func(done int)) (*Instability, error) {
+// p (Run has checked their count against MaxInstabilityValues); with
+// opts.Intervals it returns the models too. progress is called after each
+// bootstrap model, from any goroutine, with how many are done.
+func instability(ctx context.Context, spec *features.Spec, rows []features.Record, y, p []float64, opts Options, progress func(done int)) (*Instability, []models.Member, error) {
 	n, B := len(rows), opts.Instability
 	pb := make([][]float64, B)
+	var kept []models.Member
+	if opts.Intervals {
+		kept = make([]models.Member, B)
+	}
 	develop := func(b int) error {
 		// Each bootstrap model draws its sample from its own stream, so
 		// that they can be developed in any order, concurrently.
@@ -126,6 +133,9 @@ func instability(ctx context.Context, spec *features.Spec, rows []features.Recor
 			scores[i] = cal.Apply(s)
 		}
 		pb[b] = scores
+		if kept != nil {
+			kept[b] = models.Member{Pipeline: pipe, Classifier: model, Calibration: cal}
+		}
 		return nil
 	}
 	// The classifiers are sequential but for the forest's trees and the
@@ -139,9 +149,11 @@ func instability(ctx context.Context, spec *features.Spec, rows []features.Recor
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return summarizeInstability(p, pb, opts.Threshold), nil
+	ins := summarizeInstability(p, pb, opts.Threshold)
+	ins.Kept = kept != nil
+	return ins, kept, nil
 }
 
 // summarizeInstability compares the bootstrap models' probabilities pb
@@ -161,7 +173,7 @@ func summarizeInstability(p []float64, pb [][]float64, threshold float64) *Insta
 		}
 		mape[i] /= float64(B)
 		cii[i] /= float64(B)
-		lo, hi := interval95(col)
+		lo, hi := models.Central95(col) // as models.Model.Interval takes a new patient's
 		ins.rows[i] = rowRange{p: p[i], lo: lo, hi: hi}
 	}
 	whole := summarizeRows(p, mape, cii, ins.rows, allRows(n))

@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/abscopal/abscopal/models"
 )
 
 // Metrics are computed on out-of-fold predictions.
@@ -336,10 +338,7 @@ func CompareAUC(a, b, y []float64, resamples int, seed uint64) (diff, lo, hi flo
 }
 
 // interval95 returns the 2.5th and 97.5th percentiles of xs (sorting it).
-func interval95(xs []float64) (lo, hi float64) {
-	sort.Float64s(xs)
-	return xs[int(0.025*float64(len(xs)))], xs[min(len(xs)-1, int(0.975*float64(len(xs))))]
-}
+func interval95(xs []float64) (lo, hi float64) { return models.Central95(xs) }
 
 // Evaluate computes every metric. The AUC interval comes from bootstrap
 // resamples of the rows (percentile method), seeded for reproducibility.

@@ -105,6 +105,11 @@ func Files(b *models.Bundle, res *Result) (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	if len(res.Bootstrap) > 0 {
+		if files[models.BootstrapFile], err = models.EncodeBootstrap(res.Bootstrap); err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range res.Survival {
 		title := fmt.Sprintf("%s by out-of-fold prediction: %s", strings.ToUpper(s.Endpoint), b.Name)
 		if files[SurvivalPlot(s.Endpoint)], err = SurvivalSVG(s, title); err != nil {
@@ -466,6 +471,12 @@ func writeInstability(w *strings.Builder, ins *Instability) {
 	fmt.Fprintf(w, "| width of a row's central 95%% of bootstrap probabilities, mean | %.4f |\n", ins.Width95)
 	fmt.Fprintf(w, "| classification instability at p >= %.2f: share of bootstrap models classing a row otherwise than this model, mean | %.4f |\n", ins.Threshold, ins.CII)
 	fmt.Fprintf(w, "| rows classed otherwise by more than 1 bootstrap model in 5 | %.1f%% |\n\n", 100*ins.Unstable)
+	if ins.Kept {
+		w.WriteString("The bootstrap models are kept with this model (`bootstrap.json`): `abscopal predict --intervals` and the\n")
+		w.WriteString("API (`?intervals=true`) give a new patient the central 95% of their probabilities beside this model's, as the\n")
+		w.WriteString("plot does for the training rows. It is the spread of the model's development, not a confidence interval of the\n")
+		w.WriteString("patient's outcome.\n\n")
+	}
 	w.WriteString("By tenth of the rows, ordered by this model's probability:\n\n")
 	w.WriteString("| tenth | n | mean probability | MAPE | mean 95% width | classification instability |\n|---|---|---|---|---|---|\n")
 	for i, b := range ins.ByDecile {

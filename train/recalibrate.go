@@ -117,7 +117,7 @@ func (r *Recalibrated) Files(original map[string][]byte) (map[string][]byte, err
 	}
 	files := map[string][]byte{
 		"bundle.json":       append(js, '\n'),
-		"card.md":           []byte(r.card() + string(original["card.md"])),
+		"card.md":           []byte(r.card(original[models.BootstrapFile] != nil) + string(original["card.md"])),
 		"calibration.svg":   original["calibration.svg"],
 		"recalibration.svg": svg,
 	}
@@ -133,8 +133,9 @@ func (r *Recalibrated) Files(original map[string][]byte) (map[string][]byte, err
 }
 
 // card writes the recalibration section that opens a recalibrated
-// version's card.
-func (r *Recalibrated) card() string {
+// version's card; kept says the original kept bootstrap models for
+// intervals, which this version does not carry.
+func (r *Recalibrated) card(kept bool) string {
 	var w strings.Builder
 	b, rc := r.Bundle, r.Bundle.Recalibrated
 	fmt.Fprintf(&w, "# Model card: %s, recalibrated\n\n", b.Name)
@@ -160,6 +161,12 @@ func (r *Recalibrated) card() string {
 	w.WriteString("The \"after\" column is in-sample: the calibration was fitted on these patients, so it flatters itself.\n")
 	w.WriteString("Validate the recalibrated model on other patients of the same setting (`abscopal evaluate`).\n\n")
 	w.WriteString("![calibration before recalibration](recalibration.svg)\n\n")
+	if kept {
+		// The bootstrap models were calibrated as the original was: their
+		// spread would be around its probabilities, not these.
+		fmt.Fprintf(&w, "This version gives no intervals: %s's bootstrap models (its `bootstrap.json`) are calibrated as it was, and\n", rc.From)
+		w.WriteString("are not carried over.\n\n")
+	}
 	fmt.Fprintf(&w, "The rest of this card is %s's, as trained: its performance figures are of its own calibration,\n", rc.From)
 	w.WriteString("cross-validated on its training data.\n\n---\n\n")
 	return w.String()

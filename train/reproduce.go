@@ -31,7 +31,8 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 			Method Tau2Method `json:"tau2_method"`
 		} `json:"pooled_across_groups"`
 		Instability *struct {
-			Bootstraps int `json:"bootstraps"`
+			Bootstraps int  `json:"bootstraps"`
+			Kept       bool `json:"kept_for_intervals"`
 		} `json:"instability"`
 		SurvivalEndpoints []string `json:"survival_endpoints"`
 	}
@@ -44,7 +45,7 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		o.Tau2 = recorded.Pooled.Method
 	}
 	if recorded.Instability != nil {
-		o.Instability = recorded.Instability.Bootstraps
+		o.Instability, o.Intervals = recorded.Instability.Bootstraps, recorded.Instability.Kept
 	}
 	o.Survival = recorded.SurvivalEndpoints
 	var err error

@@ -55,6 +55,12 @@ type Options struct {
 	// analysis of the final model develops (Result.Instability); Riley and
 	// Collins suggest at least 200.
 	Instability int
+	// Intervals keeps the stability analysis's bootstrap models with the
+	// model (Result.Bootstrap; models.BootstrapFile), so that scoring can
+	// give each patient the central 95% of their probabilities. It needs
+	// Instability, and an algorithm other than the forest, whose bootstrap
+	// models would weigh gigabytes.
+	Intervals bool
 	// Survival, if set, names survival endpoints (Endpoints: "os", "pfs")
 	// whose survival is compared between the patients the out-of-fold
 	// probabilities put at or above Threshold and the others
@@ -121,6 +127,9 @@ type Result struct {
 	// Instability is the stability analysis of the final model, with
 	// Options.Instability bootstrap models (none without).
 	Instability *Instability
+	// Bootstrap holds, with Options.Intervals, the stability analysis's
+	// bootstrap models, in the order they were drawn.
+	Bootstrap []models.Member
 	// Survival compares, by Options.Survival endpoint, the survival of the
 	// patients the out-of-fold probabilities put at or above the threshold
 	// with the others'; SurvivalNotes says why an endpoint has none (too
@@ -170,6 +179,12 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	if opts.Instability < 0 {
 		return nil, fmt.Errorf("%w: %d bootstrap models for the stability analysis; want 0 (none) or more", ErrTrain, opts.Instability)
+	}
+	switch {
+	case opts.Intervals && opts.Instability == 0:
+		return nil, fmt.Errorf("%w: intervals come from the stability analysis's bootstrap models: ask for some (--instability 200)", ErrTrain)
+	case opts.Intervals && opts.Algo == "forest":
+		return nil, fmt.Errorf("%w: a forest's bootstrap models are too large to keep for intervals (each its own hundred deep trees); use logistic or gbm", ErrTrain)
 	}
 	if opts.FoldsBy != "" {
 		if opts.By != "" && opts.By != opts.FoldsBy {
@@ -343,7 +358,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		reported int
 		tenths   = min(opts.Instability, 10)
 	)
-	if res.Instability, err = instability(ctx, spec, rows, y, p, opts, func(done int) {
+	if res.Instability, res.Bootstrap, err = instability(ctx, spec, rows, y, p, opts, func(done int) {
 		mu.Lock() // the bootstrap models end on several goroutines
 		defer mu.Unlock()
 		if t := done * tenths / opts.Instability; t > reported {

@@ -18,12 +18,18 @@ import (
 // bootstrap resamples) and returns the files a registry version holds.
 func Files(t testing.TB, name string, spec *features.Spec, n int, seed uint64) map[string][]byte {
 	t.Helper()
+	return FilesWith(t, name, spec, n, seed, train.Options{Algo: "logistic", Folds: 3, Seed: seed, Bootstrap: 10})
+}
+
+// FilesWith is Files with the training options given.
+func FilesWith(t testing.TB, name string, spec *features.Spec, n int, seed uint64, opts train.Options) map[string][]byte {
+	t.Helper()
 	ps := synth.Generate(n, seed)
 	recs := make([]features.Record, len(ps))
 	for i := range ps {
 		recs[i] = features.PatientRecord{P: &ps[i]}
 	}
-	res, err := train.Run(context.Background(), spec, recs, train.Options{Algo: "logistic", Folds: 3, Seed: seed, Bootstrap: 10})
+	res, err := train.Run(context.Background(), spec, recs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
