@@ -797,6 +797,64 @@ func TestPneumonitisOnV1(t *testing.T) {
 	}
 }
 
+// TestIntervals: with ?intervals=true, a model that kept its bootstrap
+// models gives each probability the central 95% of theirs, the same as
+// models.Model.Interval; one that kept none says so; without the query
+// nothing changes.
+func TestIntervals(t *testing.T) {
+	reg := &models.Registry{Dir: t.TempDir()}
+	files := modeltest.FilesWith(t, "response", features.BuiltinSpec("objective_response"), 600, 7,
+		train.Options{Algo: "logistic", Folds: 3, Seed: 7, Bootstrap: 10, Instability: 20, Intervals: true})
+	if _, err := reg.Publish("response", files); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, reg, "abscopal", "abscopal_response", 1)
+	c := newClient(t, newServer(t, Config{Registry: reg.Dir}))
+
+	status, body := c.do("POST", "/v1/predict?intervals=true", sbrtPatient, true)
+	if status != 200 {
+		t.Fatalf("predict: %d %v", status, body)
+	}
+	p := prediction(t, body, 0, "objective_response")
+	iv, ok := p["interval_95"].([]any)
+	if !ok || len(iv) != 2 {
+		t.Fatalf("no interval: %v", p)
+	}
+	m, err := reg.Load("response")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pt data.Patient
+	if err := json.Unmarshal([]byte(sbrtPatient), &pt); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi, _ := m.Interval(features.PatientRecord{P: &pt}, new(models.Scratch))
+	if iv[0] != lo || iv[1] != hi || !(lo < hi) {
+		t.Errorf("interval %v, models.Model.Interval [%v, %v]", iv, lo, hi)
+	}
+	if a := prediction(t, body, 0, "abscopal_response"); a["interval_95"] != nil || !strings.Contains(fmt.Sprint(a["warnings"]), "no interval: abscopal:v1 kept no bootstrap models") {
+		t.Errorf("a model without bootstrap models: %v", a)
+	}
+
+	_, body = c.do("POST", "/v1/predict", sbrtPatient, true)
+	if p := prediction(t, body, 0, "objective_response"); p["interval_95"] != nil {
+		t.Errorf("an interval not asked for: %v", p)
+	}
+	status, body = c.do("POST", "/v1/regimens/compare?intervals=1", `{"patient": {"ici_class": "pd1"}, "regimens": [{"dose_gy": 24, "fractions": 3}, {"dose_gy": 0, "fractions": 0}]}`, true)
+	if status != 200 {
+		t.Fatalf("compare: %d %v", status, body)
+	}
+	for _, r := range body["regimens"].([]any) {
+		if iv := r.(map[string]any)["predictions"].(map[string]any)["objective_response"].(map[string]any)["interval_95"]; iv == nil {
+			t.Errorf("regimen %v without an interval", r.(map[string]any)["regimen"])
+		}
+	}
+	status, body = c.do("POST", "/v1/predict?intervals=maybe", sbrtPatient, false)
+	if e, _ := body["error"].(map[string]any); status != 422 || e["field"] != "intervals" || !strings.Contains(fmt.Sprint(e["message"]), `intervals is true or false, got "maybe"`) {
+		t.Errorf("a bad intervals: %d %v", status, body)
+	}
+}
+
 // TestV2NumericID: a researcher's model whose id column held numbers
 // declares it FP64 (which takes INT64), not BYTES.
 func TestV2NumericID(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
@@ -193,7 +194,10 @@ type targetPrediction struct {
 	Probability *float64 `json:"probability"`
 	// Outcome says from which grade pneumonitis counts ("pneumonitis_grade
 	// >= 2"); the responses' keys say all.
-	Outcome       string         `json:"outcome,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	// Interval is, when asked for (?intervals=true) and the model kept its
+	// bootstrap models, the central 95% of their probabilities.
+	Interval      *[2]float64    `json:"interval_95,omitempty"`
 	Model         string         `json:"model,omitempty"`
 	Version       string         `json:"version,omitempty"`
 	Reason        string         `json:"reason,omitempty"`
@@ -220,7 +224,9 @@ const topContributions = 5
 // counts the prediction in the model's metrics: a patient's, not one of the
 // hypothetical regimens of a comparison, which would count a patient many
 // times and skew the inputs' drift figures with doses nobody received.
-func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, observe bool) targetPrediction {
+// intervals adds the bootstrap models' central 95%, where the model kept
+// them (a warning says when it did not).
+func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, observe, intervals bool) targetPrediction {
 	m, ok := set.byTarget[target]
 	if !ok {
 		return targetPrediction{Reason: "no model in the registry predicts " + target}
@@ -247,6 +253,14 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, ob
 	}
 	if observe {
 		set.monitors[m].observe(prob, &pr.Notes)
+	}
+	if intervals {
+		// After the notes are copied out: Interval reuses the scratch.
+		if lo, hi, ok := m.Interval(features.PatientRecord{P: p}, sc); ok {
+			tp.Interval = &[2]float64{lo, hi}
+		} else {
+			tp.Warnings = append(tp.Warnings, fmt.Sprintf("no interval: %s:%s kept no bootstrap models (train --instability 200 --intervals)", m.Bundle.Name, m.Version))
+		}
 	}
 	return tp
 }
@@ -302,13 +316,13 @@ func (p *predictions) get(target string) targetPrediction {
 	return p.ObjectiveResponse
 }
 
-func (s *Server) predictOne(set *modelSet, p *data.Patient, observe bool) patientPrediction {
+func (s *Server) predictOne(set *modelSet, p *data.Patient, observe, intervals bool) patientPrediction {
 	pp := patientPrediction{PatientID: p.PatientID, Predictions: predictions{
-		AbscopalResponse:  s.predictTarget(set, "abscopal_response", p, observe),
-		ObjectiveResponse: s.predictTarget(set, "objective_response", p, observe),
+		AbscopalResponse:  s.predictTarget(set, "abscopal_response", p, observe, intervals),
+		ObjectiveResponse: s.predictTarget(set, "objective_response", p, observe, intervals),
 	}}
 	if _, ok := set.byTarget["pneumonitis_grade"]; ok {
-		tp := s.predictTarget(set, "pneumonitis_grade", p, observe)
+		tp := s.predictTarget(set, "pneumonitis_grade", p, observe, intervals)
 		pp.Predictions.Pneumonitis = &tp
 	}
 	return pp
@@ -323,7 +337,26 @@ func (s *Server) requireModels(c *gin.Context) (*modelSet, bool) {
 	return set, true
 }
 
+// wantIntervals reads the query's intervals=true; a value that is not a
+// boolean is a 422 naming it.
+func wantIntervals(c *gin.Context) (want, ok bool) {
+	v, given := c.GetQuery("intervals")
+	if !given {
+		return false, true
+	}
+	want, err := strconv.ParseBool(v)
+	if err != nil {
+		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: fmt.Sprintf("intervals is true or false, got %q", v), Field: "intervals"})
+		return false, false
+	}
+	return want, true
+}
+
 func (s *Server) predict(c *gin.Context) {
+	intervals, ok := wantIntervals(c)
+	if !ok {
+		return
+	}
 	raw, ok := readRaw(c)
 	if !ok {
 		return
@@ -353,7 +386,7 @@ func (s *Server) predict(c *gin.Context) {
 	c.Set(logModels, set.v1Models)
 	out := make([]patientPrediction, len(patients))
 	for i, p := range patients {
-		out[i] = s.predictOne(set, p, true)
+		out[i] = s.predictOne(set, p, true, intervals)
 	}
 	c.JSON(http.StatusOK, struct {
 		Predictions []patientPrediction `json:"predictions"`
@@ -394,6 +427,10 @@ type regimenResult struct {
 }
 
 func (s *Server) compareRegimens(c *gin.Context) {
+	intervals, ok := wantIntervals(c)
+	if !ok {
+		return
+	}
 	obj, _, ok := readBody(c)
 	if !ok {
 		return
@@ -449,7 +486,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 			r.Label = regimenLabel(r)
 		}
 		results[i] = regimenResult{Regimen: r, BED10Gy: features.BED(r.DoseGy, r.Fractions, 10), EQD2Gy: features.EQD2(r.DoseGy, r.Fractions, 10),
-			Predictions: s.predictOne(set, p, false).Predictions}
+			Predictions: s.predictOne(set, p, false, intervals).Predictions}
 	}
 	prob := func(r regimenResult) float64 {
 		if p := r.Predictions.get(rankBy).Probability; p != nil {

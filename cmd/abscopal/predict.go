@@ -14,6 +14,7 @@ func newPredictCmd() *cobra.Command {
 		decimalComma           decimalCommaFlag
 		registry, ref, in, out string
 		contributions, asJSON  bool
+		intervals              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "predict --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE --out SCORES.parquet",
@@ -49,7 +50,7 @@ case mix against the training rows (population stability index).`,
 			if err != nil {
 				return err
 			}
-			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on})
+			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals})
 			if err != nil {
 				return err
 			}
@@ -70,6 +71,7 @@ case mix against the training rows (population stability index).`,
 	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
+	cmd.Flags().BoolVar(&intervals, "intervals", false, "also write interval_low and interval_high: the central 95% of the probabilities of the model's bootstrap models (a model trained with --instability and --intervals)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	decimalComma.register(cmd.Flags(), "--out")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")

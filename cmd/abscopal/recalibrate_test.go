@@ -21,7 +21,7 @@ func TestRecalibrateCommand(t *testing.T) {
 	trainFile := synthCohort(t, dir, 1500, 3)
 	reg := filepath.Join(dir, "registry")
 	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
-		"--registry", reg, "--name", "orr", "--bootstrap", "20", "--instability", "10", "--survival", "os", "--threshold", "0.3"); code != 0 {
+		"--registry", reg, "--name", "orr", "--bootstrap", "20", "--instability", "10", "--intervals", "--survival", "os", "--threshold", "0.3"); code != 0 {
 		t.Fatalf("train: %s", stderr)
 	}
 	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic", "--calibration", "isotonic",
@@ -90,6 +90,21 @@ func TestRecalibrateCommand(t *testing.T) {
 	}
 	if !strings.Contains(string(card), "](instability.svg)") || !strings.Contains(string(card), "](survival_os.svg)") {
 		t.Error("the recalibrated card lost the original's stability analysis or its survival curves")
+	}
+	// The bootstrap models are the original's, calibrated as it was: the
+	// recalibrated version gives no intervals, and says so.
+	if _, err := os.Stat(filepath.Join(reg, "orr", "v2", "bootstrap.json")); !os.IsNotExist(err) || !strings.Contains(string(card), "This version gives no intervals") {
+		t.Errorf("the recalibrated version's bootstrap models: %v", err)
+	}
+	scores := filepath.Join(dir, "scores.csv")
+	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "orr:v2", "--data", centreB, "--out", scores, "--intervals"); code != 1 ||
+		!strings.Contains(stderr, "orr:v2 kept none, so it gives no intervals: train it with --instability 200 --intervals") {
+		t.Errorf("intervals of the recalibrated version: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "orr:v1", "--data", centreB, "--out", scores, "--intervals"); code != 0 {
+		t.Errorf("intervals of the original: exit %d, %q", code, stderr)
+	} else if head, _ := os.ReadFile(scores); !strings.HasPrefix(string(head), "patient_id,probability,model,version,imputed_inputs,reason,interval_low,interval_high\n") {
+		t.Errorf("scores with intervals: %.200s", head)
 	}
 
 	// Recalibration in the large: the old map shifted, said so.

@@ -21,7 +21,7 @@ func TestReproduce(t *testing.T) {
 	for _, args := range [][]string{
 		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35", "--survival", "pfs,os"},
 		{"--algo", "forest", "--trees", "11", "--min-leaf", "5", "--seed", "4", "--folds", "3"},
-		{"--algo", "logistic", "--tune", "--bootstrap", "77", "--instability", "15"}, // the penalty tuned again, in every bootstrap model too
+		{"--algo", "logistic", "--tune", "--bootstrap", "77", "--instability", "15", "--intervals"}, // the penalty tuned again, in every bootstrap model too
 	} {
 		name := args[1]
 		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "50"}, args...)
@@ -32,7 +32,7 @@ func TestReproduce(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "reproduced "+name+":v1 from cohort.parquet, byte for byte") || strings.Contains(stdout, "DIFFERENT") {
 			t.Errorf("%s: exit %d\n%s%s", name, code, stdout, stderr)
 		}
-		if name == "logistic" && !strings.Contains(stdout, "same       instability.svg\n") {
+		if name == "logistic" && (!strings.Contains(stdout, "same       instability.svg\n") || !strings.Contains(stdout, "same       bootstrap.json\n")) {
 			t.Errorf("%s: the stability analysis was not reproduced:\n%s", name, stdout)
 		}
 		if name == "gbm" && (!strings.Contains(stdout, "same       survival_os.svg\n") || !strings.Contains(stdout, "same       survival_pfs.svg\n")) {

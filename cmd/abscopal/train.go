@@ -31,6 +31,7 @@ func newTrainCmd() *cobra.Command {
 		registry, name string
 		algo, by, oof  string
 		instability    int
+		intervals      bool
 		survival       []string
 		decimalComma   decimalCommaFlag
 	)
@@ -79,6 +80,13 @@ spec's target column.`,
 				return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", instability)}
 			}
 			opts.Instability = instability
+			switch {
+			case intervals && instability == 0:
+				return usageError{errors.New("--intervals keeps the bootstrap models of --instability: give both (--instability 200 --intervals)")}
+			case intervals && algo == "forest":
+				return usageError{errors.New("--intervals: a forest's bootstrap models are too large to keep (each its own hundred deep trees); use --algo logistic or gbm")}
+			}
+			opts.Intervals = intervals
 			if err := checkEndpoints(survival); err != nil {
 				return err
 			}
@@ -114,6 +122,7 @@ spec's target column.`,
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
 	decimalComma.register(f, "--oof")
 	f.StringSliceVar(&survival, "survival", nil, "also compare the survival of the patients the out-of-fold probabilities put at or above the threshold with the others', on these endpoints (os, pfs: the columns os_months and os_event, pfs_months and pfs_event), in the summary and the card with a Kaplan-Meier plot")
+	f.BoolVar(&intervals, "intervals", false, "with --instability, keep the bootstrap models with the model (bootstrap.json), so that predict --intervals and the API give each patient the central 95% of their probabilities (logistic and gbm)")
 	f.IntVar(&instability, "instability", 0, "also develop this many bootstrap models and report how far their probabilities for the training rows stray from the model's, in the card with a plot (Riley and Collins 2023; 200 or more; 0: none)")
 	mf.register(f)
 	return cmd
