@@ -849,6 +849,11 @@ func TestIntervals(t *testing.T) {
 			t.Errorf("regimen %v without an interval", r.(map[string]any)["regimen"])
 		}
 	}
+	batch := `{"patients": [` + strings.TrimSuffix(strings.Repeat(`{"ici_class": "pd1"},`, 101), ",") + `]}`
+	status, body = c.do("POST", "/v1/predict?intervals=true", batch, true)
+	if e, _ := body["error"].(map[string]any); status != 422 || e["field"] != "intervals" || !strings.Contains(fmt.Sprint(e["message"]), "intervals for at most 100 patients a request, got 101") {
+		t.Errorf("intervals for 101 patients: %d %v", status, body)
+	}
 	status, body = c.do("POST", "/v1/predict?intervals=maybe", sbrtPatient, false)
 	if e, _ := body["error"].(map[string]any); status != 422 || e["field"] != "intervals" || !strings.Contains(fmt.Sprint(e["message"]), `intervals is true or false, got "maybe"`) {
 		t.Errorf("a bad intervals: %d %v", status, body)
