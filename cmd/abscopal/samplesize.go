@@ -42,8 +42,7 @@ the training rows (or --prevalence).`,
 			if opts.CStatistic != 0 && !(opts.CStatistic > 0.5 && opts.CStatistic < 1) {
 				return usageError{fmt.Errorf("--c-statistic %v must be in (0.5, 1)", opts.CStatistic)}
 			}
-			w := opts.Widths
-			if w.OE < 0 || w.Slope < 0 || w.C < 0 || w.C >= 1 {
+			if ws := opts.Widths; ws.OE < 0 || ws.Slope < 0 || ws.C < 0 || ws.C >= 1 {
 				return usageError{errors.New("--oe-width, --slope-width and --c-width must be positive (--c-width under 1)")}
 			}
 			m, err := (&models.Registry{Dir: registry}).Load(ref)
@@ -69,16 +68,16 @@ the training rows (or --prevalence).`,
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			w2 := cmd.OutOrStdout()
-			fmt.Fprintf(w2, "validating %s:%s (%s) on patients like the %d of %s\n", out.Model, out.Version, out.Outcome, plan.Patients, out.DataFile)
-			fmt.Fprintf(w2, "anticipating a prevalence of %.3f (%s) and a C-statistic of %.3f (%s)\n\n", plan.Prevalence, plan.PrevalenceFrom, plan.CStatistic, cFrom)
-			fmt.Fprintf(w2, "%s\n", plan.Describe())
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "validating %s:%s (%s) on patients like the %d of %s\n", out.Model, out.Version, out.Outcome, plan.Patients, out.DataFile)
+			fmt.Fprintf(w, "anticipating a prevalence of %.3f (%s) and a C-statistic of %.3f (%s)\n\n", plan.Prevalence, plan.PrevalenceFrom, plan.CStatistic, cFrom)
+			fmt.Fprintf(w, "%s\n", plan.Describe())
 			if plan.Labelled > 0 {
-				fmt.Fprintf(w2, "\nthe file has %d labelled patients (%d with the outcome)", plan.Labelled, plan.Positives)
+				fmt.Fprintf(w, "\nthe file has %d labelled patients (%d with the outcome)", plan.Labelled, plan.Positives)
 				if plan.Labelled >= plan.Minimum && plan.Positives >= plan.Events {
-					fmt.Fprintf(w2, ": enough\n")
+					fmt.Fprintf(w, ": enough\n")
 				} else {
-					fmt.Fprintf(w2, ": %d short of the minimum\n", max(0, plan.Minimum-plan.Labelled))
+					fmt.Fprintf(w, ": %d short of the minimum\n", max(0, plan.Minimum-plan.Labelled))
 				}
 			}
 			return nil
