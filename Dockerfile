@@ -4,6 +4,11 @@
 #   docker build -t abscopal .
 #   docker run -p 8080:8080 -v "$PWD/models:/registry:ro" abscopal
 #
+# Other settings by environment variable, ABSCOPAL_ and the flag's name in
+# capitals (a flag in CMD wins over its variable):
+#
+#   docker run -e ABSCOPAL_RATE_LIMIT=50 -e ABSCOPAL_TOKENS_FILE=/run/secrets/tokens ... abscopal
+#
 # Probes: GET /healthz (liveness) and GET /readyz (ready once models are
 # loaded). Distroless has no shell or curl, so the HEALTHCHECK runs the
 # binary's own probe ("abscopal healthcheck", GET /readyz); it assumes the
