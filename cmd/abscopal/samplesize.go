@@ -69,7 +69,11 @@ the training rows (or --prevalence).`,
 				return printJSON(cmd.OutOrStdout(), out)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "validating %s:%s (%s) on patients like the %d of %s\n", out.Model, out.Version, out.Outcome, plan.Patients, out.DataFile)
+			fmt.Fprintf(w, "validating %s:%s (%s) on patients like the %d of %s", out.Model, out.Version, out.Outcome, plan.Patients, out.DataFile)
+			if plan.Undefined > 0 {
+				fmt.Fprintf(w, " (%d more left out: %s has no meaning for them)", plan.Undefined, m.Bundle.Target)
+			}
+			fmt.Fprintln(w)
 			fmt.Fprintf(w, "anticipating a prevalence of %.3f (%s) and a C-statistic of %.3f (%s)\n\n", plan.Prevalence, plan.PrevalenceFrom, plan.CStatistic, cFrom)
 			fmt.Fprintf(w, "%s\n", plan.Describe())
 			if plan.Labelled > 0 {
