@@ -193,7 +193,9 @@ func SurvivalByPrediction(endpoint string, p, time []float64, event, ok []bool, 
 		return nil, fmt.Errorf("%w for %s: %w", ErrSurvival, endpoint, err)
 	}
 	s.HazardRatio = hr
-	s.CIndex = ConcordanceIndex(tt, ee, pp)
+	if s.CIndex = ConcordanceIndex(tt, ee, pp); math.IsNaN(s.CIndex) {
+		return nil, fmt.Errorf("%w for %s: no pair of patients in which the one with the shorter follow-up had the event", ErrSurvival, endpoint)
+	}
 	return s, nil
 }
 

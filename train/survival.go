@@ -213,9 +213,8 @@ func CoxBinary(time []float64, event, in []bool) (HazardRatio, error) {
 	if events1 == 0 || events0 == 0 {
 		return HazardRatio{}, fmt.Errorf("%w: %d events in one group and %d in the other; each needs some", ErrCox, events1, events0)
 	}
-	beta := 0.0
-	info := 0.0
-	for iter := 0; iter < 50; iter++ {
+	beta, info, step := 0.0, 0.0, math.Inf(1)
+	for iter := 0; iter < 50 && math.Abs(step) >= 1e-12; iter++ {
 		var score float64
 		info = 0
 		e := math.Exp(beta)
@@ -227,11 +226,11 @@ func CoxBinary(time []float64, event, in []bool) (HazardRatio, error) {
 		if info <= 0 {
 			return HazardRatio{}, fmt.Errorf("%w: no information in the partial likelihood", ErrCox)
 		}
-		step := score / info
+		step = score / info
 		beta += step
-		if math.Abs(step) < 1e-12 {
-			break
-		}
+	}
+	if math.Abs(step) > 1e-8 {
+		return HazardRatio{}, fmt.Errorf("%w: Newton's method did not converge (the groups' events barely overlap in time)", ErrCox)
 	}
 	// The information at the estimate.
 	e := math.Exp(beta)

@@ -148,6 +148,16 @@ func TestSurvival(t *testing.T) {
 	if _, err := train.CoxBinary(ref.Time, none, ref.Group); !errors.Is(err, train.ErrCox) {
 		t.Errorf("no events in a group: err = %v", err)
 	}
+	// Every event of one group before any of the other's: the partial
+	// likelihood grows without end, and there is no hazard ratio to give.
+	var tt []float64
+	var ee, gg []bool
+	for i := range 20 {
+		tt, ee, gg = append(tt, float64(i+1)), append(ee, true), append(gg, i < 10)
+	}
+	if hr, err := train.CoxBinary(tt, ee, gg); !errors.Is(err, train.ErrCox) {
+		t.Errorf("separated groups: %+v, err = %v", hr, err)
+	}
 }
 
 // TestRunSurvival: a model of objective response, whose patients the
