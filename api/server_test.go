@@ -849,6 +849,30 @@ func TestIntervals(t *testing.T) {
 			t.Errorf("regimen %v without an interval", r.(map[string]any)["regimen"])
 		}
 	}
+	// Open Inference Protocol: the output interval_95, named in the
+	// request; the metadata lists it for the model that has it.
+	_, meta := c.do("GET", "/v2/models/response", "", true)
+	if !strings.Contains(fmt.Sprint(meta["outputs"]), "interval_95") {
+		t.Errorf("v2 metadata without interval_95: %v", meta)
+	}
+	infer := `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "rt_dose_gy", "datatype": "FP64", "shape": [1], "data": [24]},
+		{"name": "rt_fractions", "datatype": "INT64", "shape": [1], "data": [3]}, {"name": "rt_site", "datatype": "BYTES", "shape": [1], "data": ["lung"]}],
+		"outputs": [{"name": "probability"}, {"name": "interval_95"}]}`
+	status, body = c.do("POST", "/v2/models/response/infer", infer, true)
+	outs, _ := body["outputs"].([]any)
+	if status != 200 || len(outs) != 2 {
+		t.Fatalf("v2 infer with interval_95: %d %v", status, body)
+	}
+	iv2 := outs[1].(map[string]any)
+	_, v1body := c.do("POST", "/v1/predict?intervals=true", `{"ici_class": "pd1", "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung"}`, true)
+	if want := prediction(t, v1body, 0, "objective_response")["interval_95"]; iv2["name"] != "interval_95" || fmt.Sprint(iv2["shape"]) != "[1 2]" || fmt.Sprint(iv2["data"]) != fmt.Sprint(want) {
+		t.Errorf("v2 interval %v, v1's %v", iv2, want)
+	}
+	status, body = c.do("POST", "/v2/models/abscopal/infer", infer, true)
+	if e, _ := body["error"].(string); status != 400 || !strings.Contains(e, "output interval_95: abscopal:v1 kept no bootstrap models") {
+		t.Errorf("v2 interval of a model without bootstrap models: %d %v", status, body)
+	}
+
 	batch := `{"patients": [` + strings.TrimSuffix(strings.Repeat(`{"ici_class": "pd1"},`, 101), ",") + `]}`
 	status, body = c.do("POST", "/v1/predict?intervals=true", batch, true)
 	if e, _ := body["error"].(map[string]any); status != 422 || e["field"] != "intervals" || !strings.Contains(fmt.Sprint(e["message"]), "intervals for at most 100 patients a request, got 101") {

@@ -35,8 +35,8 @@ type v2InferRequest struct {
 	Parameters map[string]any      `json:"parameters,omitempty"`
 }
 
-// v2RequestedOutput names an output the client wants; a model here has one,
-// "probability".
+// v2RequestedOutput names an output the client wants: "probability", or
+// "interval_95" from a model that kept its bootstrap models.
 type v2RequestedOutput struct {
 	Name       string         `json:"name"`
 	Parameters map[string]any `json:"parameters,omitempty"`
@@ -49,6 +49,10 @@ type v2Output struct {
 	Data       []*float64     `json:"data"`
 	Parameters map[string]any `json:"parameters,omitempty"`
 }
+
+// v2Interval is the name of the interval output: the central 95% of the
+// bootstrap models' probabilities, two numbers a row.
+const v2Interval = "interval_95"
 
 func (s *Server) v2Server(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"name": "abscopal", "version": buildinfo.Read().Version, "extensions": []string{}})
@@ -148,8 +152,12 @@ func (s *Server) v2Model(c *gin.Context) {
 	if !ok {
 		return
 	}
+	outputs := []v2Tensor{{Name: "probability", Datatype: "FP64", Shape: []int{-1}}}
+	if len(m.Bootstrap) > 0 {
+		outputs = append(outputs, v2Tensor{Name: v2Interval, Datatype: "FP64", Shape: []int{-1, 2}})
+	}
 	c.JSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "versions": []string{m.Version}, "platform": "abscopal-" + m.Bundle.Algo,
-		"inputs": inputColumns(m), "outputs": []v2Tensor{{Name: "probability", Datatype: "FP64", Shape: []int{-1}}}})
+		"inputs": inputColumns(m), "outputs": outputs})
 }
 
 func (s *Server) v2ModelReady(c *gin.Context) {
@@ -190,9 +198,24 @@ func (s *Server) v2Infer(c *gin.Context) {
 		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "not an inference request: " + v2Problem(err)})
 		return
 	}
+	// The interval is returned when asked for by name only, unlike the
+	// protocol's default of every output: it costs a prediction per
+	// bootstrap model.
+	intervals := false
 	for _, o := range req.Outputs {
-		if o.Name != "probability" {
-			abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("unknown output %q: the model's one output is probability", o.Name), Field: "outputs"})
+		switch {
+		case o.Name == "probability":
+		case o.Name == v2Interval && len(m.Bootstrap) > 0:
+			intervals = true
+		case o.Name == v2Interval:
+			abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("output %s: %s:%s kept no bootstrap models (train --instability 200 --intervals)", v2Interval, m.Bundle.Name, m.Version), Field: "outputs"})
+			return
+		default:
+			names := "one output is probability"
+			if len(m.Bootstrap) > 0 {
+				names = "outputs are probability and " + v2Interval
+			}
+			abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("unknown output %q: the model's %s", o.Name, names), Field: "outputs"})
 			return
 		}
 	}
@@ -204,6 +227,14 @@ func (s *Server) v2Infer(c *gin.Context) {
 	if n > s.cfg.MaxBatch {
 		abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("at most %d rows, got %d", s.cfg.MaxBatch, n)})
 		return
+	}
+	if intervals && n > maxIntervalPatients {
+		abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("output %s for at most %d rows a request, got %d", v2Interval, maxIntervalPatients, n), Field: "outputs"})
+		return
+	}
+	var interval v2Output
+	if intervals {
+		interval = v2Output{Name: v2Interval, Datatype: "FP64", Shape: []int{n, 2}, Data: make([]*float64, 2*n)}
 	}
 	spec := m.Bundle.Pipeline.Spec
 	out := v2Output{Name: "probability", Datatype: "FP64", Shape: []int{n}, Data: make([]*float64, n)}
@@ -251,12 +282,20 @@ func (s *Server) v2Infer(c *gin.Context) {
 		mon.observe(pr.Probability, &pr.Notes)
 		prob := pr.Probability
 		out.Data[i] = &prob
+		if intervals {
+			lo, hi, _ := m.Interval(rec, sc)
+			interval.Data[2*i], interval.Data[2*i+1] = &lo, &hi
+		}
 	}
 	if len(undefined) > 0 {
 		out.Parameters = map[string]any{"null_rows": undefined, "null_reason": nullReason}
 	}
 	c.Set(logModels, m.Bundle.Name+":"+m.Version)
-	resp := gin.H{"model_name": m.Bundle.Name, "model_version": m.Version, "outputs": []v2Output{out}}
+	outputs := []v2Output{out}
+	if intervals {
+		outputs = append(outputs, interval)
+	}
+	resp := gin.H{"model_name": m.Bundle.Name, "model_version": m.Version, "outputs": outputs}
 	if req.ID != "" {
 		resp["id"] = req.ID
 	}
