@@ -18,6 +18,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/modeltest"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
 )
 
 // duckdb runs SQL statements in DuckDB and decodes the rows of the last one.
@@ -406,5 +407,45 @@ func TestAbscopalReadsDuckDBCSV(t *testing.T) {
 	defer src.Close()
 	if !src.Synthetic() {
 		t.Error("DuckDB's CSV of a synthetic cohort is not taken as synthetic")
+	}
+}
+
+// TestDuckDBReadsIntervals: scores with intervals (a model that kept its
+// bootstrap models) read in DuckDB as two DOUBLE columns, null where the
+// probability is, each interval ordered.
+func TestDuckDBReadsIntervals(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	files := modeltest.FilesWith(t, "abscopal", features.BuiltinSpec("abscopal_response"), 800, 6,
+		train.Options{Algo: "logistic", Folds: 3, Seed: 6, Bootstrap: 10, Instability: 20, Intervals: true})
+	m, err := models.DecodeBundle(files["bundle.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Bootstrap, err = models.DecodeBootstrap(files[models.BootstrapFile], "logistic"); err != nil {
+		t.Fatal(err)
+	}
+	m.Version = "v1"
+	in, out := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "scores.parquet")
+	if err := synth.WriteFile(ctx, in, 500, 7, data.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	scored, err := m.ScoreFile(ctx, in, out, models.ScoreOptions{Intervals: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := sqlString(out)
+	types := map[string]string{}
+	for _, d := range duckdb(t, "DESCRIBE SELECT interval_low, interval_high FROM "+file) {
+		types[fmt.Sprint(d["column_name"])] = fmt.Sprint(d["column_type"])
+	}
+	if types["interval_low"] != "DOUBLE" || types["interval_high"] != "DOUBLE" {
+		t.Errorf("DuckDB reads the intervals as %v", types)
+	}
+	v := duckdb(t, `SELECT count(probability) AS scored, count(interval_low) AS lows, count(interval_high) AS highs,
+		count(*) FILTER (WHERE interval_low <= interval_high AND interval_low >= 0 AND interval_high <= 1) AS ordered FROM `+file)[0]
+	n := fmt.Sprint(scored.Rows - scored.Undefined)
+	if fmt.Sprint(v["scored"]) != n || fmt.Sprint(v["lows"]) != n || fmt.Sprint(v["highs"]) != n || fmt.Sprint(v["ordered"]) != n {
+		t.Errorf("DuckDB sees %v; want %s of each", v, n)
 	}
 }
