@@ -7,12 +7,15 @@ import (
 	"maps"
 	"os"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/internal/cardhtml"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
@@ -80,12 +83,21 @@ func newModelsCmd() *cobra.Command {
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, "print JSON (one object per version, its cross-validated metrics whole) instead of the table")
 
-	var asJSON bool
+	var (
+		asJSON   bool
+		htmlPath string
+	)
 	show := &cobra.Command{
 		Use:   "show NAME[@ALIAS|:VERSION]",
-		Short: "Print a model's card (or, with --json, its training record and metrics)",
+		Short: "Print a model's card (or, with --json, its training record and metrics; with --html, write it as one HTML file)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON && htmlPath != "" {
+				return usageError{errors.New("--json and --html: give one")}
+			}
+			if htmlPath != "" && strings.ToLower(filepath.Ext(htmlPath)) != ".html" {
+				return usageError{fmt.Errorf("--html %s: the extension must be .html", htmlPath)}
+			}
 			r, err := reg()
 			if err != nil {
 				return err
@@ -95,6 +107,17 @@ func newModelsCmd() *cobra.Command {
 				return err
 			}
 			b := m.Bundle
+			if htmlPath != "" {
+				page, err := cardhtml.Render(fmt.Sprintf("Model card: %s:%s", b.Name, m.Version), files["card.md"], files)
+				if err != nil {
+					return fmt.Errorf("%s:%s: %w", b.Name, m.Version, err)
+				}
+				if err := data.WriteFileAtomic(htmlPath, page); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote the card of %s:%s, its plots inlined, to %s\n", b.Name, m.Version, htmlPath)
+				return nil
+			}
 			if !asJSON {
 				fmt.Fprintf(cmd.OutOrStdout(), "<!-- %s:%s -->\n%s", b.Name, m.Version, files["card.md"])
 				return nil
@@ -108,6 +131,7 @@ func newModelsCmd() *cobra.Command {
 		},
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of the card")
+	show.Flags().StringVar(&htmlPath, "html", "", "write the card to this .html file instead, its plots inlined: one file to send")
 
 	alias := &cobra.Command{
 		Use:   "alias NAME ALIAS VERSION",

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -51,5 +52,44 @@ func TestModelsVerify(t *testing.T) {
 	}
 	if code != 1 || !strings.Contains(stderr, "2 faults") {
 		t.Errorf("exit %d, %q", code, stderr)
+	}
+}
+
+// TestModelsShowHTML: the card as one HTML file, each plot it shows
+// inlined, nothing left to fetch; --html takes an .html file and not --json.
+func TestModelsShowHTML(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 600, 4)
+	reg := filepath.Join(dir, "registry")
+	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr",
+		"--bootstrap", "10", "--instability", "10", "--survival", "os", "--threshold", "0.35"); code != 0 {
+		t.Fatal(stderr)
+	}
+	page := filepath.Join(dir, "card.html")
+	if code, _, stderr := runCLI(t, "models", "show", "--registry", reg, "orr", "--html", page); code != 0 {
+		t.Fatalf("exit %d, %s", code, stderr)
+	}
+	card, _ := os.ReadFile(filepath.Join(reg, "orr", "v1", "card.md"))
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plots := len(regexp.MustCompile(`\]\([a-z_0-9]+\.svg\)`).FindAll(card, -1))
+	if inlined := strings.Count(string(html), `<img src="data:image/svg+xml;base64,`); plots < 4 || inlined != plots || strings.Contains(string(html), `src="survival_os.svg"`) {
+		t.Errorf("%d plots in the card, %d inlined", plots, inlined)
+	}
+	if !strings.HasPrefix(string(html), "<!DOCTYPE html>") || !strings.Contains(string(html), "<title>Model card: orr:v1</title>") {
+		t.Errorf("page: %.200s", html)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--html", filepath.Join(dir, "card.md")}, "--html " + filepath.Join(dir, "card.md") + ": the extension must be .html"},
+		{[]string{"--html", page, "--json"}, "--json and --html: give one"},
+	} {
+		if code, _, stderr := runCLI(t, append([]string{"models", "show", "--registry", reg, "orr"}, tt.args...)...); code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q", tt.args, code, stderr)
+		}
 	}
 }
