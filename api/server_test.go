@@ -849,6 +849,13 @@ func TestIntervals(t *testing.T) {
 			t.Errorf("regimen %v without an interval", r.(map[string]any)["regimen"])
 		}
 	}
+	_, list := c.do("GET", "/v1/models", "", true)
+	for _, mi := range list["models"].([]any) {
+		mi := mi.(map[string]any)
+		if want := map[string]any{"response": 20.0, "abscopal": nil}[mi["name"].(string)]; mi["bootstrap_models"] != want {
+			t.Errorf("%s: bootstrap_models %v, want %v", mi["name"], mi["bootstrap_models"], want)
+		}
+	}
 	// Open Inference Protocol: the output interval_95, named in the
 	// request; the metadata lists it for the model that has it.
 	_, meta := c.do("GET", "/v2/models/response", "", true)

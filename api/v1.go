@@ -625,12 +625,15 @@ type modelInfo struct {
 	Recalibrated *models.Recalibration `json:"recalibrated,omitempty"`
 	// Aliases point at this version (production, staging), with since when.
 	Aliases []modelAlias `json:"aliases,omitempty"`
+	// BootstrapModels counts the bootstrap models the version kept: with
+	// some, ?intervals=true gives its probabilities intervals.
+	BootstrapModels int `json:"bootstrap_models,omitempty"`
 }
 
 func info(set *modelSet, m *models.Model) modelInfo {
 	return modelInfo{Name: m.Bundle.Name, Version: m.Version, Target: m.Bundle.Target, Outcome: m.Bundle.Outcome(), Algo: m.Bundle.Algo,
 		Serves: set.byTarget[m.Bundle.Target] == m, Synthetic: m.Bundle.Synthetic(), Rows: m.Bundle.Training.Rows, Metrics: m.Bundle.Metrics,
-		Recalibrated: m.Bundle.Recalibrated, Aliases: set.aliases[m]}
+		Recalibrated: m.Bundle.Recalibrated, Aliases: set.aliases[m], BootstrapModels: len(m.Bootstrap)}
 }
 
 func (s *Server) listModels(c *gin.Context) {
