@@ -136,6 +136,36 @@ func rowOf(r features.Record, i int) int64 {
 	return int64(i + 1)
 }
 
+// endpointValues are an endpoint's follow-up and event status, row by row;
+// with is false where either is null.
+type endpointValues struct {
+	time        []float64
+	event, with []bool
+}
+
+// survivalByPrediction runs SurvivalByPrediction for each endpoint, with
+// its values; an endpoint that allows no comparison (too few patients on a
+// side) gives a note instead, not an error.
+func survivalByPrediction(endpoints []string, values []endpointValues, p []float64, threshold float64) ([]*SurvivalSplit, []string, error) {
+	var (
+		splits []*SurvivalSplit
+		notes  []string
+	)
+	for k, e := range endpoints {
+		ev := values[k]
+		s, err := SurvivalByPrediction(e, p, ev.time, ev.event, ev.with, threshold)
+		switch {
+		case errors.Is(err, ErrSurvival):
+			notes = append(notes, err.Error())
+		case err != nil:
+			return nil, nil, err
+		default:
+			splits = append(splits, s)
+		}
+	}
+	return splits, notes, nil
+}
+
 // SurvivalByPrediction compares the survival of the patients whose
 // probability p[i] is at least threshold with the others'; only the
 // patients with ok[i] count. Each side needs MinSurvivalGroup patients.

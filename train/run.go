@@ -223,11 +223,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			ErrTrain, opts.Instability, len(rows), opts.Instability*len(rows), MaxInstabilityValues, MaxInstabilityValues/len(rows))
 	}
 
-	type endpoint struct {
-		time        []float64
-		event, with []bool
-	}
-	endpoints := make([]endpoint, len(opts.Survival)) // read and checked before the long work
+	endpoints := make([]endpointValues, len(opts.Survival)) // read and checked before the long work
 	for k, e := range opts.Survival {
 		var err error
 		if endpoints[k].time, endpoints[k].event, endpoints[k].with, err = SurvivalOf(e, rows); err != nil {
@@ -307,17 +303,8 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
 	res.OOF, res.RawOOF, res.Labels, res.Fold = cal, raw, y, fold
-	for k, e := range opts.Survival {
-		ep := endpoints[k]
-		s, err := SurvivalByPrediction(e, cal, ep.time, ep.event, ep.with, opts.Threshold)
-		switch {
-		case errors.Is(err, ErrSurvival):
-			res.SurvivalNotes = append(res.SurvivalNotes, err.Error())
-		case err != nil:
-			return nil, err
-		default:
-			res.Survival = append(res.Survival, s)
-		}
+	if res.Survival, res.SurvivalNotes, err = survivalByPrediction(opts.Survival, endpoints, cal, opts.Threshold); err != nil {
+		return nil, err
 	}
 	if opts.By != "" {
 		var err error

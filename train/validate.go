@@ -109,17 +109,8 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined, Inputs: sc.inputs.Reports(names), CaseMix: sc.caseMix.Shifts()}
 	v.Metrics = Evaluate(sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	v.Predictions, v.Labels = sc.p, sc.y
-	for k, e := range opts.Survival {
-		ep := sc.survival[k]
-		s, err := SurvivalByPrediction(e, sc.p, ep.time, ep.event, ep.with, opts.Threshold)
-		switch {
-		case errors.Is(err, ErrSurvival):
-			v.SurvivalNotes = append(v.SurvivalNotes, err.Error())
-		case err != nil:
-			return nil, err
-		default:
-			v.Survival = append(v.Survival, s)
-		}
+	if v.Survival, v.SurvivalNotes, err = survivalByPrediction(opts.Survival, sc.survival, sc.p, opts.Threshold); err != nil {
+		return nil, err
 	}
 	if opts.By != "" {
 		if v.Groups, err = Subgroups(opts.By, src.Kind(opts.By), sc.keys, sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed); err != nil {
@@ -144,13 +135,6 @@ type scored struct {
 	inputs                models.InputTally
 	caseMix               *features.Stability
 	survival              []endpointValues // by endpoint asked for
-}
-
-// endpointValues are the follow-up and event status of scored rows; with
-// is false where either is null.
-type endpointValues struct {
-	time        []float64
-	event, with []bool
 }
 
 // scoreLabelled scores every labelled row of src with m, reading the column
