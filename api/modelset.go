@@ -13,6 +13,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/cardhtml"
 	"github.com/abscopal/abscopal/models"
 )
 
@@ -75,6 +76,12 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 			if f == "card.md" || strings.HasSuffix(f, ".svg") {
 				docs[f] = b
 			}
+		}
+		// The card as one page, rendered once a load: a version's files
+		// do not change. A card showing a plot its version lacks (none
+		// made by abscopal) has no page; the model serves all the same.
+		if page, err := cardhtml.Render(fmt.Sprintf("Model card: %s:%s", m.Bundle.Name, m.Version), files["card.md"], files); err == nil {
+			docs["card.html"] = page
 		}
 		set.docs[m] = docs
 		set.groups[m] = groupOutputs(m.Bundle.Pipeline)

@@ -353,7 +353,7 @@ func TestModelsSchemaHealth(t *testing.T) {
 	for _, tt := range []struct {
 		file, ctype string
 		status      int
-	}{{"card.md", "text/markdown; charset=utf-8", 200}, {"calibration.svg", "image/svg+xml", 200}, {"decision_curve.svg", "image/svg+xml", 200},
+	}{{"card.md", "text/markdown; charset=utf-8", 200}, {"card.html", "text/html; charset=utf-8", 200}, {"calibration.svg", "image/svg+xml", 200}, {"decision_curve.svg", "image/svg+xml", 200},
 		{"bundle.json", "application/json; charset=utf-8", 404}, {"MANIFEST", "application/json; charset=utf-8", 404}} {
 		resp, err := http.Get(c.base + "/v1/models/abscopal/files/" + tt.file)
 		if err != nil {
@@ -362,11 +362,16 @@ func TestModelsSchemaHealth(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != tt.ctype ||
-			tt.status == 200 && tt.file != "card.md" && (!bytes.Contains(b, []byte("<svg")) || resp.Header.Get("Content-Security-Policy") == "") {
+			strings.HasSuffix(tt.file, ".svg") && (!bytes.Contains(b, []byte("<svg")) || resp.Header.Get("Content-Security-Policy") == "") {
 			t.Errorf("%s: %d %s", tt.file, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 		if tt.file == "card.md" && !strings.Contains(string(b), "![calibration curve](calibration.svg)") {
 			t.Errorf("card.md: %.200s", b)
+		}
+		// One page, its plots inlined; nothing else may load or run.
+		if tt.file == "card.html" && (!bytes.Contains(b, []byte(`<img src="data:image/svg+xml;base64,`)) || bytes.Contains(b, []byte(`src="calibration.svg"`)) ||
+			resp.Header.Get("Content-Security-Policy") != "default-src 'none'; img-src data:; style-src 'unsafe-inline'") {
+			t.Errorf("card.html: %s %.200s", resp.Header.Get("Content-Security-Policy"), b)
 		}
 	}
 	status, body = c.do("GET", "/v1/schema", "", true)

@@ -675,11 +675,18 @@ func (s *Server) modelFile(c *gin.Context) {
 	name := c.Param("file")
 	b, ok := set.docs[m][name]
 	if !ok {
-		notFound(c, fmt.Sprintf("file %s of model %s (its card.md and plots are served)", name, m.Bundle.Name))
+		notFound(c, fmt.Sprintf("file %s of model %s (its card.md, card.html and plots are served)", name, m.Bundle.Name))
 		return
 	}
-	if name == "card.md" {
+	switch name {
+	case "card.md":
 		c.Data(http.StatusOK, "text/markdown; charset=utf-8", b)
+		return
+	case "card.html":
+		// The page's images are data URIs and its style inline; nothing
+		// else may load or run, should a card's text ever carry markup.
+		c.Header("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", b)
 		return
 	}
 	// The plots are gonum/plot's, without scripts; the policy keeps it so
