@@ -28,17 +28,22 @@ const (
 	codeRateLimited  = "rate_limited"
 )
 
+// abort answers with the error and stops the handlers. Like every answer
+// here, it is written by PureJSON: gin's JSON escapes <, > and & for HTML,
+// which an application/json answer (with nosniff) does not need, and
+// "pneumonitis_grade >= 2" would read "\u003e=" in a terminal.
 func abort(c *gin.Context, status int, e apiError) {
+	c.Abort()
 	if strings.HasPrefix(c.Request.URL.Path, "/v2") {
 		// The Open Inference Protocol's error shape.
 		msg := e.Message
 		if e.Field != "" && !strings.Contains(msg, e.Field) {
 			msg = e.Field + ": " + msg
 		}
-		c.AbortWithStatusJSON(status, gin.H{"error": msg})
+		c.PureJSON(status, gin.H{"error": msg})
 		return
 	}
-	c.AbortWithStatusJSON(status, gin.H{"error": e})
+	c.PureJSON(status, gin.H{"error": e})
 }
 
 func notFound(c *gin.Context, what string) {

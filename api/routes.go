@@ -29,7 +29,7 @@ func (s *Server) routes() *gin.Engine {
 		abort(c, http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
 	})
 
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 	if !s.cfg.MetricsApart {
 		r.GET("/metrics", gin.WrapH(s.metricsHandler()))
@@ -46,7 +46,7 @@ func (s *Server) routes() *gin.Engine {
 
 	v2 := r.Group("/v2", s.auth, s.rateLimit)
 	v2.GET("", s.v2Server)
-	v2.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"live": true}) })
+	v2.GET("/health/live", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"live": true}) })
 	v2.GET("/health/ready", s.v2Ready)
 	v2.GET("/models/:name", s.v2Model)
 	v2.GET("/models/:name/ready", s.v2ModelReady)
@@ -181,8 +181,8 @@ func (s *Server) auth(c *gin.Context) {
 func (s *Server) readyz(c *gin.Context) {
 	set := s.models()
 	if len(set.byName) == 0 {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "no models loaded"})
+		c.PureJSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "no models loaded"})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "models": len(set.byName)})
+	c.PureJSON(http.StatusOK, gin.H{"status": "ready", "models": len(set.byName)})
 }

@@ -738,6 +738,16 @@ func TestPneumonitisOnV1(t *testing.T) {
 	if r := prediction(t, body, 0, "objective_response"); r["model"] != "response" || r["outcome"] != nil {
 		t.Errorf("objective response: %v", r)
 	}
+	// As written, not escaped for HTML ("\u003e="): the answer is JSON.
+	resp, err := http.Post(c.base+"/v1/predict", "application/json", strings.NewReader(sbrtPatient))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(raw, []byte(`"outcome":"pneumonitis_grade >= 2"`)) {
+		t.Errorf("raw answer: %s", raw)
+	}
 
 	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"patient_id": "r", "ici_class": "pd1"},
 		"regimens": [{"dose_gy": 0, "fractions": 0}, {"dose_gy": 60, "fractions": 30, "site": "lung"}]}`, true)

@@ -399,7 +399,7 @@ func (s *Server) predict(c *gin.Context) {
 	for i, p := range patients {
 		out[i] = s.predictOne(set, p, true, intervals)
 	}
-	c.JSON(http.StatusOK, struct {
+	c.PureJSON(http.StatusOK, struct {
 		Predictions []patientPrediction `json:"predictions"`
 	}{out})
 }
@@ -509,7 +509,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	for i := range results {
 		results[i].Rank = i + 1
 	}
-	c.JSON(http.StatusOK, gin.H{"patient_id": base.PatientID, "rank_by": rankBy, "regimens": results,
+	c.PureJSON(http.StatusOK, gin.H{"patient_id": base.PatientID, "rank_by": rankBy, "regimens": results,
 		"note": "the lymphocyte nadir of a hypothetical regimen is unknown and imputed, and so are its mean organ doses unless it gives them"})
 }
 
@@ -642,7 +642,7 @@ func (s *Server) listModels(c *gin.Context) {
 	for _, m := range set.sorted() {
 		out = append(out, info(set, m))
 	}
-	c.JSON(http.StatusOK, gin.H{"models": out})
+	c.PureJSON(http.StatusOK, gin.H{"models": out})
 }
 
 // namedModel is the served model the request's path names, or nil after
@@ -662,7 +662,7 @@ func (s *Server) showModel(c *gin.Context) {
 	if m == nil {
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": string(set.docs[m]["card.md"])})
+	c.PureJSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": string(set.docs[m]["card.md"])})
 }
 
 // modelFile serves a model's card (Markdown) or one of its plots (SVG), so
@@ -702,5 +702,5 @@ func (s *Server) schema(c *gin.Context) {
 			out = append(out, f.Info())
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"fields": out})
+	c.PureJSON(http.StatusOK, gin.H{"fields": out})
 }

@@ -55,7 +55,7 @@ type v2Output struct {
 const v2Interval = "interval_95"
 
 func (s *Server) v2Server(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"name": "abscopal", "version": buildinfo.Read().Version, "extensions": []string{}})
+	c.PureJSON(http.StatusOK, gin.H{"name": "abscopal", "version": buildinfo.Read().Version, "extensions": []string{}})
 }
 
 func (s *Server) v2Ready(c *gin.Context) {
@@ -64,7 +64,7 @@ func (s *Server) v2Ready(c *gin.Context) {
 	if !ready {
 		status = http.StatusServiceUnavailable
 	}
-	c.JSON(status, gin.H{"ready": ready})
+	c.PureJSON(status, gin.H{"ready": ready})
 }
 
 // v2Lookup finds the model in set and checks the version, if the URL names
@@ -156,7 +156,7 @@ func (s *Server) v2Model(c *gin.Context) {
 	if len(m.Bootstrap) > 0 {
 		outputs = append(outputs, v2Tensor{Name: v2Interval, Datatype: "FP64", Shape: []int{-1, 2}})
 	}
-	c.JSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "versions": []string{m.Version}, "platform": "abscopal-" + m.Bundle.Algo,
+	c.PureJSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "versions": []string{m.Version}, "platform": "abscopal-" + m.Bundle.Algo,
 		"inputs": inputColumns(m), "outputs": outputs})
 }
 
@@ -165,7 +165,7 @@ func (s *Server) v2ModelReady(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "ready": true})
+	c.PureJSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "ready": true})
 }
 
 // v2Row is one row of an inference request's columns.
@@ -299,7 +299,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 	if req.ID != "" {
 		resp["id"] = req.ID
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 // fieldColumn is an input column that is a cohort field, found once rather
