@@ -13,16 +13,16 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// Endpoints are the survival endpoints a response model's predictions may
-// be set against, each read from two columns named as the cohort schema
+// Endpoints returns the survival endpoints a response model's predictions
+// may be set against, each read from two columns named as the cohort schema
 // (and the real cohort of bench/README.md) names them: ENDPOINT_months,
 // the follow-up, and ENDPOINT_event, whether it ended with the event.
-var Endpoints = [...]string{"os", "pfs"}
+func Endpoints() []string { return []string{"os", "pfs"} }
 
 // EndpointColumns returns the time and event columns of an endpoint, and
 // false for an endpoint not in Endpoints.
 func EndpointColumns(endpoint string) (time, event string, ok bool) {
-	for _, e := range Endpoints {
+	for _, e := range Endpoints() {
 		if e == endpoint {
 			return e + "_months", e + "_event", true
 		}
@@ -98,7 +98,7 @@ func (g SurvivalGroup) MedianText() string {
 func SurvivalOf(endpoint string, records []features.Record) (time []float64, event, ok []bool, err error) {
 	tc, ec, known := EndpointColumns(endpoint)
 	if !known {
-		return nil, nil, nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", ErrSurvival, endpoint, Endpoints)
+		return nil, nil, nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", ErrSurvival, endpoint, Endpoints())
 	}
 	time, event, ok = make([]float64, len(records)), make([]bool, len(records)), make([]bool, len(records))
 	for i, r := range records {

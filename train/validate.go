@@ -151,7 +151,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 	for k, e := range survival {
 		tc, ec, ok := EndpointColumns(e)
 		if !ok {
-			return nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", ErrSurvival, e, Endpoints)
+			return nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", ErrSurvival, e, Endpoints())
 		}
 		columns[k] = [2]string{tc, ec}
 	}

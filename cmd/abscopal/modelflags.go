@@ -218,7 +218,7 @@ func checkEndpoints(survival []string) error {
 	seen := map[string]bool{}
 	for _, e := range survival {
 		if _, _, ok := train.EndpointColumns(e); !ok || seen[e] {
-			return usageError{fmt.Errorf("--survival %s: name each of %v once", strings.Join(survival, ","), train.Endpoints)}
+			return usageError{fmt.Errorf("--survival %s: name each of %v once", strings.Join(survival, ","), train.Endpoints())}
 		}
 		seen[e] = true
 	}
