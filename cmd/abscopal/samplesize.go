@@ -42,7 +42,7 @@ the training rows (or --prevalence).`,
 			if opts.CStatistic != 0 && !(opts.CStatistic > 0.5 && opts.CStatistic < 1) {
 				return usageError{fmt.Errorf("--c-statistic %v must be in (0.5, 1)", opts.CStatistic)}
 			}
-			if ws := opts.Widths; ws.OE < 0 || ws.Slope < 0 || ws.C < 0 || ws.C >= 1 {
+			if ws := opts.Widths; !(ws.OE > 0 && ws.Slope > 0 && ws.C > 0 && ws.C < 1) {
 				return usageError{errors.New("--oe-width, --slope-width and --c-width must be positive (--c-width under 1)")}
 			}
 			m, err := (&models.Registry{Dir: registry}).Load(ref)

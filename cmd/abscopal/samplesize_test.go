@@ -81,6 +81,7 @@ func TestSampleSize(t *testing.T) {
 		{[]string{"--data", other, "--prevalence", "1.5"}, 2, "--prevalence 1.5 must be in (0, 1)"},
 		{[]string{"--data", other, "--c-statistic", "0.4"}, 2, "--c-statistic 0.4 must be in (0.5, 1)"},
 		{[]string{"--data", other, "--c-width", "-1"}, 2, "must be positive"},
+		{[]string{"--data", other, "--oe-width", "0"}, 2, "must be positive"},
 		{nil, 2, "--registry, --model and --data are required"},
 		{[]string{"--data", filepath.Join(dir, "missing.parquet")}, 1, "missing.parquet"},
 	} {
