@@ -50,6 +50,14 @@ type Fitted struct {
 	Standardize bool        `json:"standardize,omitempty"`
 	Mean        float64     `json:"mean,omitempty"`
 	SD          float64     `json:"sd,omitempty"`
+	// Knots, for a numeric feature expanded into a restricted cubic spline
+	// (the spec's rcs), are placed at quantiles of the training values
+	// after Transforms; the feature then has len(Knots)-1 outputs, the
+	// value and its spline terms, which SplineMean and SplineSD scale when
+	// Standardize.
+	Knots      []float64 `json:"knots,omitempty"`
+	SplineMean []float64 `json:"spline_mean,omitempty"`
+	SplineSD   []float64 `json:"spline_sd,omitempty"`
 	// Impute is the median (numeric) or the most frequent value as 0/1
 	// (boolean) of the training rows, after Transforms.
 	Impute      float64  `json:"impute"`
@@ -79,6 +87,7 @@ type Fitted struct {
 	RawMax float64 `json:"raw_max,omitempty"`
 
 	offset  int
+	knots   int // while fitting: the spline's number of knots, 0 for none
 	derived *Derived
 	// field is the cohort field of Column, if any: a PatientRecord is read
 	// through it directly rather than by name.
@@ -201,9 +210,12 @@ func Fit(spec *Spec, records []Record) (*Pipeline, error) {
 			}
 		}
 		for _, t := range fs.Transforms {
-			if t.Op == OpStandardize {
+			switch t.Op {
+			case OpStandardize:
 				f.Standardize = true
-			} else {
+			case OpRCS:
+				f.knots = t.Knots // placed by fit, on the training values
+			default:
 				f.Transforms = append(f.Transforms, t)
 			}
 		}
@@ -278,6 +290,11 @@ func (f *Fitted) fit(records []Record) error {
 		if !f.Standardize {
 			f.Mean, f.SD = 0, 0
 		}
+		if f.knots > 0 {
+			if err := f.fitSpline(nums); err != nil {
+				return err
+			}
+		}
 	case Boolean:
 		f.RawMin, f.RawMax = 0, 0
 		if 2*trues > len(records)-missing {
@@ -297,6 +314,31 @@ func (f *Fitted) fit(records []Record) error {
 		}
 	}
 	f.profile(nums, trues, counts, len(records)-missing)
+	return nil
+}
+
+// fitSpline places the spline's knots on the sorted training values and,
+// when the feature is standardized, the terms' means and SDs on them.
+func (f *Fitted) fitSpline(nums []float64) error {
+	knots, err := splineKnots(nums, f.knots)
+	if err != nil {
+		return &FitError{Feature: f.Name, Message: err.Error()}
+	}
+	f.Knots, f.SplineMean, f.SplineSD = knots, nil, nil
+	if !f.Standardize {
+		return nil
+	}
+	terms := make([]float64, len(nums))
+	for j := range len(knots) - 2 {
+		for i, x := range nums {
+			terms[i] = splineTerm(x, knots, j)
+		}
+		mean, sd := meanSD(terms)
+		if sd == 0 {
+			sd = 1
+		}
+		f.SplineMean, f.SplineSD = append(f.SplineMean, mean), append(f.SplineSD, sd)
+	}
 	return nil
 }
 
@@ -367,6 +409,9 @@ func (p *Pipeline) layout() {
 			p.Outputs = append(p.Outputs, f.Name+"="+unseenLevel)
 		default:
 			p.Outputs = append(p.Outputs, f.Name)
+			for j := range max(len(f.Knots)-2, 0) {
+				p.Outputs = append(p.Outputs, f.Name+strings.Repeat("'", j+1)) // Harrell's age', age''
+			}
 		}
 		if f.MissingIndicator {
 			p.Outputs = append(p.Outputs, f.Name+missingSuffix)
@@ -385,9 +430,12 @@ func (p *Pipeline) NumOutputs() int { return len(p.Outputs) }
 func (p *Pipeline) Parameters() int {
 	n := 0
 	for _, f := range p.Features {
-		if f.Kind == Categorical {
+		switch {
+		case f.Kind == Categorical:
 			n += max(len(f.Levels)-1, 0)
-		} else {
+		case len(f.Knots) > 0:
+			n += len(f.Knots) - 1 // the value and its spline terms
+		default:
 			n++
 		}
 		if f.MissingIndicator {
@@ -421,11 +469,18 @@ func (p *Pipeline) Transform(r Record, dst []float64, notes *Notes) {
 					notes.OutOfRange = append(notes.OutOfRange, OutOfRange{Feature: f.Name, Value: untransformed, Min: f.RawMin, Max: f.RawMax})
 				}
 			}
+			for j := range max(len(f.Knots)-2, 0) {
+				h := splineTerm(x, f.Knots, j) // of the unscaled value
+				if f.Standardize {
+					h = (h - f.SplineMean[j]) / f.SplineSD[j]
+				}
+				out[1+j] = h
+			}
 			if f.Standardize {
 				x = (x - f.Mean) / f.SD
 			}
 			out[0] = x
-			out = out[1:]
+			out = out[1+max(len(f.Knots)-2, 0):]
 		case Categorical:
 			level := f.ImputeLevel
 			if !imputed {
@@ -578,6 +633,9 @@ func UnmarshalPipeline(b []byte) (*Pipeline, error) {
 		if err := f.checkProfile(); err != nil {
 			return nil, fmt.Errorf("feature pipeline: feature %s: %w", f.Name, err)
 		}
+		if err := f.checkSpline(); err != nil {
+			return nil, fmt.Errorf("feature pipeline: feature %s: %w", f.Name, err)
+		}
 	}
 	pp.layout()
 	if len(saved) != len(pp.Outputs) {
@@ -610,12 +668,13 @@ func (p *Pipeline) OutputGroups() (of []int, names []string) {
 }
 
 // OutputFeature returns the feature a pipeline output belongs to: outputs
-// are named feature, feature=level (one-hot) or feature:missing.
+// are named feature, feature=level (one-hot), feature:missing or, for the
+// terms of a spline, feature' and feature”.
 func OutputFeature(output string) string {
 	if i := strings.IndexAny(output, "=:"); i >= 0 {
 		return output[:i]
 	}
-	return output
+	return strings.TrimRight(output, "'")
 }
 
 // CheckKinds checks the columns of a file to score (their kinds by kindOf)

@@ -105,7 +105,7 @@ func TestSpecErrors(t *testing.T) {
 		want       []string
 	}{
 		{"unknown transform", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n  - column: tmb\n    kind: numeric\n    transforms: [log2]\n",
-			[]string{"s.yaml:5", "features[1] (tmb)", `unknown transform "log2"`, "log1p, clip, standardize"}},
+			[]string{"s.yaml:5", "features[1] (tmb)", `unknown transform "log2"`, "log1p, clip, rcs, standardize"}},
 		{"unknown kind", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: ordinal\n",
 			[]string{"s.yaml:3", `unknown kind "ordinal"`}},
 		{"typo in a key", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    knid: numeric\n",
@@ -124,7 +124,7 @@ func TestSpecErrors(t *testing.T) {
 		{"a list for a feature", "target: {column: y, positive: true}\nfeatures:\n  - [a, b]\n",
 			[]string{"line 3: a list where a feature (column or derived, kind, transforms) is expected"}},
 		{"a string for transforms", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n    transforms: log1p\n",
-			[]string{"line 5: a string (`log1p`) where a list of transforms (log1p, standardize or {clip: [lo, hi]}) is expected"}},
+			[]string{"line 5: a string (`log1p`) where a list of transforms (log1p, standardize, {clip: [lo, hi]} or {rcs: k}) is expected"}},
 		{"a number for the target", "target: 5\nfeatures:\n  - column: a\n    kind: numeric\n",
 			[]string{"line 1: a number (`5`) where target (column, positive or at_least) is expected"}},
 		{"target as a feature", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n  - column: y\n    kind: boolean\n",

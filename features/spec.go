@@ -78,6 +78,7 @@ type FeatureSpec struct {
 type Transform struct {
 	Op       string
 	Min, Max float64 // clip bounds
+	Knots    int     // rcs: the number of knots
 }
 
 // The transform operations.
@@ -85,9 +86,14 @@ const (
 	OpLog1p       = "log1p"
 	OpClip        = "clip"
 	OpStandardize = "standardize"
+	// OpRCS expands a numeric feature into a restricted cubic spline
+	// (Harrell): the value and Knots-2 terms that let a linear model bend
+	// between the knots, and keep it straight beyond the outer ones.
+	OpRCS = "rcs"
 )
 
-// UnmarshalYAML reads "log1p", "standardize" or {clip: [lo, hi]}.
+// UnmarshalYAML reads "log1p", "standardize", {clip: [lo, hi]} or
+// {rcs: k}.
 func (t *Transform) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -98,6 +104,12 @@ func (t *Transform) UnmarshalYAML(n *yaml.Node) error {
 			return fmt.Errorf("line %d: a transform map has one key, e.g. {clip: [0, 100]}", n.Line)
 		}
 		t.Op = n.Content[0].Value
+		if t.Op == OpRCS {
+			if err := n.Content[1].Decode(&t.Knots); err != nil {
+				return fmt.Errorf("line %d: rcs takes a number of knots, e.g. {rcs: 4}", n.Line)
+			}
+			return nil
+		}
 		var bounds []float64
 		if err := n.Content[1].Decode(&bounds); err != nil || len(bounds) != 2 {
 			return fmt.Errorf("line %d: %s takes two numbers, e.g. {clip: [0, 100]}", n.Line, t.Op)
@@ -105,13 +117,16 @@ func (t *Transform) UnmarshalYAML(n *yaml.Node) error {
 		t.Min, t.Max = bounds[0], bounds[1]
 		return nil
 	}
-	return fmt.Errorf("line %d: a transform is log1p, standardize or {clip: [lo, hi]}", n.Line)
+	return fmt.Errorf("line %d: a transform is log1p, standardize, {clip: [lo, hi]} or {rcs: k}", n.Line)
 }
 
 // MarshalJSON writes the same forms.
 func (t Transform) MarshalJSON() ([]byte, error) {
-	if t.Op == OpClip {
+	switch t.Op {
+	case OpClip:
 		return json.Marshal(map[string][2]float64{OpClip: {t.Min, t.Max}})
+	case OpRCS:
+		return json.Marshal(map[string]int{OpRCS: t.Knots})
 	}
 	return json.Marshal(t.Op)
 }
@@ -127,8 +142,11 @@ func (t *Transform) UnmarshalJSON(b []byte) error {
 
 // MarshalYAML writes the forms UnmarshalYAML reads.
 func (t Transform) MarshalYAML() (any, error) {
-	if t.Op == OpClip {
+	switch t.Op {
+	case OpClip:
 		return map[string][]float64{OpClip: {t.Min, t.Max}}, nil
+	case OpRCS:
+		return map[string]int{OpRCS: t.Knots}, nil
 	}
 	return t.Op, nil
 }
@@ -215,8 +233,8 @@ var (
 		"features.Target":        "target (column, positive or at_least)",
 		"features.FeatureSpec":   "a feature (column or derived, kind, transforms)",
 		"[]features.FeatureSpec": "a list of features",
-		"features.Transform":     "a transform (log1p, standardize or {clip: [lo, hi]})",
-		"[]features.Transform":   "a list of transforms (log1p, standardize or {clip: [lo, hi]})",
+		"features.Transform":     "a transform (log1p, standardize, {clip: [lo, hi]} or {rcs: k})",
+		"[]features.Transform":   "a list of transforms (log1p, standardize, {clip: [lo, hi]} or {rcs: k})",
 		"features.Kind":          "a kind (numeric, categorical or boolean)",
 		"[]string":               "a list of column names",
 		"string":                 "a string",
@@ -455,8 +473,15 @@ func (s *Spec) checkTransforms(f *FeatureSpec, i int) error {
 			if !(t.Min < t.Max) {
 				return s.errorf(f, i, "clip [%v, %v]: the lower bound must be below the upper", t.Min, t.Max)
 			}
+		case OpRCS:
+			if t.Knots < MinKnots || t.Knots > MaxKnots {
+				return s.errorf(f, i, "rcs with %d knots (allowed: %d to %d; Harrell's defaults place them)", t.Knots, MinKnots, MaxKnots)
+			}
+			if rest := f.Transforms[j+1:]; len(rest) > 1 || len(rest) == 1 && rest[0].Op != OpStandardize {
+				return s.errorf(f, i, "rcs must be the last transform but standardize: it expands the value into several")
+			}
 		default:
-			return s.errorf(f, i, "unknown transform %q (allowed: log1p, clip, standardize)", t.Op)
+			return s.errorf(f, i, "unknown transform %q (allowed: log1p, clip, rcs, standardize)", t.Op)
 		}
 		if kind != Numeric {
 			return s.errorf(f, i, "transform %s needs a numeric feature; this one is %s", t.Op, kind)

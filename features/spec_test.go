@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -258,4 +259,31 @@ func FuzzParseSpec(f *testing.F) {
 		}
 		spec.Check("f.parquet", cols, true) // an error is fine; a panic is not
 	})
+}
+
+// TestExampleSpecs: every spec under examples/ loads, and the spline
+// variant of RF16 expands its continuous features, the linear one none.
+func TestExampleSpecs(t *testing.T) {
+	paths, err := filepath.Glob("../examples/*.spec.yaml")
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("examples: %v, %v", paths, err)
+	}
+	splines := map[string]int{}
+	for _, p := range paths {
+		s, err := LoadSpec(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		for _, f := range s.Features {
+			for _, tr := range f.Transforms {
+				if tr.Op == OpRCS {
+					splines[filepath.Base(p)]++
+				}
+			}
+		}
+	}
+	if splines["ici_chowell2022_rcs.spec.yaml"] != 9 || splines["ici_chowell2022.spec.yaml"] != 0 {
+		t.Errorf("splines by example: %v", splines)
+	}
 }
