@@ -669,7 +669,8 @@ func (p *Pipeline) OutputGroups() (of []int, names []string) {
 
 // OutputFeature returns the feature a pipeline output belongs to: outputs
 // are named feature, feature=level (one-hot), feature:missing or, for the
-// terms of a spline, feature' and feature”.
+// terms of a spline, the feature's name with one prime, then two, and so on
+// (Harrell's notation).
 func OutputFeature(output string) string {
 	if i := strings.IndexAny(output, "=:"); i >= 0 {
 		return output[:i]

@@ -67,7 +67,7 @@ func TestSpline(t *testing.T) {
 }
 
 // TestSplinePipeline: a spec's {rcs: 4} gives a feature its value and two
-// spline terms, named age, age' and age”, standardized on the training
+// spline terms, named with primes as Harrell writes them, standardized on the training
 // rows, one feature for contributions, three parameters; the pipeline
 // round-trips through JSON to the same vectors; a tampered spline is
 // refused.
