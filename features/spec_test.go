@@ -239,6 +239,7 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte("{\"target\": {\"column\": \"y\", \"positive\": true}, \"features\": [{\"column\": \"a\", \"kind\": \"categorical\"}]}"))
 	f.Add([]byte("features: [\n"))
 	f.Add([]byte("target: {column: grade, at_least: 2}\nfeatures:\n  - column: x\n    kind: numeric\n"))
+	f.Add([]byte("target: {column: y, positive: true}\nfeatures:\n  - column: x\n    kind: numeric\n    transforms: [log1p, {rcs: 4}, standardize]\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		spec, err := ParseSpec("s.yaml", text)
 		if err != nil {
