@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/stat"
@@ -30,7 +32,10 @@ type comparison struct {
 }
 
 type comparedAlgo struct {
+	// Algo is the algorithm; with --vs-spec, ALGO@SPEC, the spec's name
+	// after the @ (Spec).
 	Algo string `json:"algo"`
+	Spec string `json:"spec,omitempty"`
 	// Metrics are of the first (or only) cross-validation.
 	Metrics train.Metrics `json:"metrics"`
 	// Repeated summarizes every repeat's metrics (with --repeats above 1).
@@ -92,6 +97,7 @@ func newCompareCmd() *cobra.Command {
 		repeats      int
 		instability  int
 		survival     []string
+		vsSpecs      []string
 		decimalComma decimalCommaFlag
 	)
 	cmd := &cobra.Command{
@@ -113,8 +119,11 @@ from the best the mean difference over those folds, with Nadeau and
 Bengio's corrected resampled t interval, which allows for both the
 patients and the folds (and for the overlap of the training sets, which a
 plain t would not). --instability B sets beside them how stable each
-algorithm's predictions are (train --instability). Nothing is written;
-train the algorithm you choose with "abscopal train".`,
+algorithm's predictions are (train --instability). --vs-spec S2 also
+cross-validates each algorithm with the feature spec S2 (repeatable), on the
+same rows and folds, to tell whether a feature set does better: entries
+are named ALGO@SPEC. Nothing is written; train the algorithm you choose with
+"abscopal train".`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if df.data == "" {
@@ -128,8 +137,8 @@ train the algorithm you choose with "abscopal train".`,
 					return usageError{fmt.Errorf("--algos: %s given twice", a)}
 				}
 			}
-			if len(algos) < 2 {
-				return usageError{errors.New("--algos: name at least two algorithms")}
+			if len(algos) < 2 && len(vsSpecs) == 0 {
+				return usageError{errors.New("--algos: name at least two algorithms (or one, with --vs-spec)")}
 			}
 			switch {
 			case repeats < 1 || repeats > 100:
@@ -148,6 +157,21 @@ train the algorithm you choose with "abscopal train".`,
 			if err != nil {
 				return err
 			}
+			specs := []*features.Spec{spec}
+			for _, path := range vsSpecs {
+				s, err := df.loadFile(cmd.Flags(), path)
+				if err != nil {
+					return err
+				}
+				if s.Target.String() != spec.Target.String() {
+					return usageError{fmt.Errorf("--vs-spec %s predicts %s, the first spec %s: specs compared must share a target", path, s.Target, spec.Target)}
+				}
+				specs = append(specs, s)
+			}
+			names, err := specNames(specs, append([]string{df.spec}, vsSpecs...))
+			if err != nil {
+				return err
+			}
 			if _, err := mf.options(cmd.Flags(), algos[0]); err != nil { // the flags, before the data is read
 				return err
 			}
@@ -159,20 +183,39 @@ train the algorithm you choose with "abscopal train".`,
 			if err := decimalComma.check(oof); err != nil {
 				return err
 			}
-			td, err := readTraining(cmd.Context(), df.data, spec, mf.opts.FoldsBy, survival, cmd.ErrOrStderr())
-			if err != nil {
-				return err
+			// Each spec reads the file for its own columns; the same rows,
+			// labelled alike, make the same folds (checked below).
+			var (
+				entries []compareEntry
+				td      *trainingData
+			)
+			for k, s := range specs {
+				tdk, err := readTraining(cmd.Context(), df.data, s, mf.opts.FoldsBy, survival, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				if k == 0 {
+					td = tdk
+				}
+				for _, a := range algos {
+					e := compareEntry{label: a, algo: a, spec: s, td: tdk}
+					if len(specs) > 1 {
+						e.label, e.specName = a+"@"+names[k], names[k]
+					}
+					entries = append(entries, e)
+				}
 			}
 			records := td.records
 			c := comparison{Synthetic: td.synthetic, FoldsBy: mf.opts.FoldsBy, Repeats: repeats}
-			runs := make([][]*train.Result, len(algos)) // per algorithm, per repeat
+			runs := make([][]*train.Result, len(entries)) // per entry, per repeat
 			for rep := range repeats {
-				for i, a := range algos {
-					opts, err := mf.options(cmd.Flags(), a)
+				for i, e := range entries {
+					a := e.label
+					opts, err := mf.options(cmd.Flags(), e.algo)
 					if err != nil {
 						return err
 					}
-					opts.ByKind = td.byKind
+					opts.ByKind = e.td.byKind
 					opts.Survival = survival
 					// The stability analysis needs the model fitted on
 					// every row; once per algorithm is enough.
@@ -181,24 +224,29 @@ train the algorithm you choose with "abscopal train".`,
 						opts.Instability = instability
 					}
 					opts.Seed += uint64(rep)
-					label := fmt.Sprintf("cross-validating %s on %d rows", a, len(records))
+					label := fmt.Sprintf("cross-validating %s on %d rows", a, len(e.td.records))
 					if repeats > 1 {
 						label += fmt.Sprintf(" (repeat %d of %d, seed %d)", rep+1, repeats, opts.Seed)
 					}
 					var stop func()
 					opts.Progress, stop = newProgress(cmd.ErrOrStderr(), label)
-					res, err := train.Run(cmd.Context(), spec, records, opts)
+					res, err := train.Run(cmd.Context(), e.spec, e.td.records, opts)
 					stop()
 					if err != nil {
 						return fmt.Errorf("%s: %w", a, err)
 					}
+					if first := runs[0]; i > 0 && len(first) > rep && !slices.Equal(res.Labels, first[rep].Labels) {
+						return fmt.Errorf("%s: the specs do not label the same rows (%d against %d): compare them on a file where each reads every row", a, len(res.Labels), len(first[rep].Labels))
+					}
 					runs[i] = append(runs[i], res)
 				}
 			}
-			for i, a := range algos {
+			labels := make([]string, len(entries))
+			for i, e := range entries {
 				res := runs[i][0]
+				labels[i] = e.label
 				c.results = append(c.results, res)
-				c.Algos = append(c.Algos, comparedAlgo{Algo: a, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas, Instability: res.Instability,
+				c.Algos = append(c.Algos, comparedAlgo{Algo: e.label, Spec: e.specName, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas, Instability: res.Instability,
 					Survival: res.Survival, SurvivalNotes: res.SurvivalNotes})
 				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
 			}
@@ -219,7 +267,7 @@ train the algorithm you choose with "abscopal train".`,
 				return err
 			}
 			if oof != "" {
-				if err := train.WriteOOF(oof, spec, records, td.idKind, algos, c.results,
+				if err := train.WriteOOF(oof, spec, records, td.idKind, labels, c.results,
 					data.WriteOptions{Metadata: oofMetadata(spec.Target.Column, "compare", td.synthetic), DecimalComma: decimalComma.on}); err != nil {
 					return err
 				}
@@ -239,6 +287,7 @@ train the algorithm you choose with "abscopal train".`,
 	f.IntVar(&repeats, "repeats", 1, "repeat the cross-validation on this many partitions (seeds --seed, --seed+1, ...): mean AUCs, and differences with the corrected resampled t interval")
 	decimalComma.register(f, "--oof")
 	f.IntVar(&instability, "instability", 0, "also fit each algorithm on every row and develop this many bootstrap models of it: how far their probabilities stray from its own, side by side (train --instability; 200 or more; 0: none)")
+	f.StringSliceVar(&vsSpecs, "vs-spec", nil, "also cross-validate each algorithm with this feature spec (repeatable), on the same folds: does a feature set do better than --spec's (or the built-in one)? Entries are named ALGO@SPEC")
 	f.StringSliceVar(&survival, "survival", nil, "also compare, for each algorithm, the survival of the patients its out-of-fold probabilities put at or above the threshold with the others' (os, pfs; train --survival)")
 	mf.register(f)
 	return cmd
@@ -440,4 +489,30 @@ func printFoldLambdas(w io.Writer, c *comparison) {
 			fmt.Fprintf(w, "\n%s: L2 penalty tuned within each fold's training rows (nested): %s\n", a.Algo, strings.Join(ls, ", "))
 		}
 	}
+}
+
+// compareEntry is one of the models compare cross-validates: an algorithm
+// with a spec, and the data that spec read.
+type compareEntry struct {
+	label, algo, specName string
+	spec                  *features.Spec
+	td                    *trainingData
+}
+
+// specNames names each spec for the entries' labels: its name, else its
+// file's base name without extension ("irt" for the built-in one); two
+// alike are an error, as the labels would be.
+func specNames(specs []*features.Spec, paths []string) ([]string, error) {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+		if names[i] == "" {
+			base := filepath.Base(paths[i])
+			names[i] = strings.TrimSuffix(strings.TrimSuffix(base, filepath.Ext(base)), ".spec")
+		}
+		if slices.Contains(names[:i], names[i]) {
+			return nil, usageError{fmt.Errorf("--vs-spec: two specs are named %s; give them different names (name: in the spec)", names[i])}
+		}
+	}
+	return names, nil
 }

@@ -237,3 +237,61 @@ func TestCompareSurvival(t *testing.T) {
 		t.Errorf("unknown endpoint: exit %d, %q", code, stderr)
 	}
 }
+
+// TestCompareSpecs: --vs-spec cross-validates each algorithm with another
+// feature spec on the same folds, entries named ALGO@SPEC; specs of
+// different targets, or named alike, are refused.
+func TestCompareSpecs(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 600, 9)
+	_, builtin, _ := runCLI(t, "features", "--print-spec")
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	splines := write("splines.yaml", strings.Replace(strings.Replace(builtin, "name: irt", "name: irt_rcs", 1),
+		"column: age\n      kind: numeric\n      transforms:\n        - standardize", "column: age\n      kind: numeric\n      transforms:\n        - rcs: 4\n        - standardize", 1))
+	if !strings.Contains(mustRead(t, splines), "rcs: 4") {
+		t.Fatalf("no spline in the spec written:\n%s", mustRead(t, splines))
+	}
+	code, stdout, stderr := runCLI(t, "compare", "--data", cohort, "--target", "abscopal_response", "--algos", "logistic", "--vs-spec", splines, "--bootstrap", "20", "--json")
+	var c comparison
+	if err := json.Unmarshal([]byte(stdout), &c); code != 0 || err != nil {
+		t.Fatalf("compare: exit %d, %v, %s", code, err, stderr)
+	}
+	if len(c.Algos) != 2 || c.Algos[0].Algo != "logistic@irt" || c.Algos[1].Algo != "logistic@irt_rcs" || c.Algos[1].Spec != "irt_rcs" ||
+		c.Algos[0].Metrics.N != c.Algos[1].Metrics.N || c.Algos[0].Metrics.AUC == c.Algos[1].Metrics.AUC {
+		t.Errorf("entries %+v", c.Algos)
+	}
+	if best := c.Best; best != c.Algos[0].Algo && best != c.Algos[1].Algo {
+		t.Errorf("best %q", best)
+	}
+	other := write("other.yaml", strings.Replace(strings.Replace(builtin, "name: irt", "name: other", 1), "column: abscopal_response", "column: objective_response", 1))
+	same := write("same.yaml", builtin)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--vs-spec", other}, "predicts objective_response, the first spec abscopal_response: specs compared must share a target"},
+		{[]string{"--vs-spec", same}, "--vs-spec: two specs are named irt"},
+		{nil, "--algos: name at least two algorithms (or one, with --vs-spec)"},
+	} {
+		// Without --target, which would set every spec's.
+		code, _, stderr := runCLI(t, append([]string{"compare", "--data", cohort, "--algos", "logistic"}, tt.args...)...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

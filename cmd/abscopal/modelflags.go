@@ -144,20 +144,40 @@ func (d *dataFlags) loadSpec(f *pflag.FlagSet) (*features.Spec, error) {
 	spec := features.BuiltinSpec(d.target)
 	if d.spec != "" {
 		var err error
-		if spec, err = features.LoadSpec(d.spec); err != nil {
+		if spec, err = d.loadFile(f, d.spec); err != nil {
 			return nil, err
 		}
-		if f.Changed("target") {
-			spec.Target.Column = d.target
-		}
+		return spec, spec.CheckOutcome()
 	}
-	if f.Changed("at-least") {
-		if math.IsNaN(d.atLeast) || math.IsInf(d.atLeast, 0) {
-			return nil, usageError{fmt.Errorf("--at-least %v must be a finite number", d.atLeast)}
-		}
-		spec.Target.Positive, spec.Target.AtLeast = nil, &d.atLeast
+	if err := d.overrideTarget(f, spec); err != nil {
+		return nil, err
 	}
 	return spec, spec.CheckOutcome()
+}
+
+// loadFile loads the spec file path with --target and --at-least applied.
+func (d *dataFlags) loadFile(f *pflag.FlagSet, path string) (*features.Spec, error) {
+	spec, err := features.LoadSpec(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.Changed("target") {
+		spec.Target.Column = d.target
+	}
+	return spec, d.overrideTarget(f, spec)
+}
+
+// overrideTarget puts --at-least, when given, in place of spec's positive
+// value.
+func (d *dataFlags) overrideTarget(f *pflag.FlagSet, spec *features.Spec) error {
+	if !f.Changed("at-least") {
+		return nil
+	}
+	if math.IsNaN(d.atLeast) || math.IsInf(d.atLeast, 0) {
+		return usageError{fmt.Errorf("--at-least %v must be a finite number", d.atLeast)}
+	}
+	spec.Target.Positive, spec.Target.AtLeast = nil, &d.atLeast
+	return nil
 }
 
 // trainingData is a training file's records as readTraining reads them.
