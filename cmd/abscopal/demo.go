@@ -109,6 +109,7 @@ Serving on %[1]s (Ctrl-C to stop). Try:
   curl -s %[1]s/v1/predict -H 'Content-Type: application/json' -d '{"patient_id": "demo-1", "ici_class": "pd1", "pdl1_tps": 5, "mhc1_status": "high", "alc": 1.6, "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung", "rt_ici_sequence": "concurrent"}'
   curl -s %[1]s/v1/regimens/compare -H 'Content-Type: application/json' -d '{"patient": {"patient_id": "demo-2", "ici_class": "pd1", "pdl1_tps": 0, "alc": 1.1}, "rank_by": "abscopal_response"}'
   curl -s %[1]s/v1/models
+  %[1]s/v1/models/response/files/card.html (in a browser: a model card, its plots and survival curves)
   curl -s %[1]s/v1/schema
   curl -s %[1]s/v2/models/abscopal/infer -H 'Content-Type: application/json' -d '{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "rt_dose_gy", "datatype": "FP64", "shape": [1], "data": [24]}, {"name": "rt_fractions", "datatype": "INT64", "shape": [1], "data": [3]}, {"name": "rt_site", "datatype": "BYTES", "shape": [1], "data": ["lung"]}]}'
   curl -s %[5]s/metrics | grep abscopal_
