@@ -110,26 +110,31 @@ func (k KaplanMeier) QuantileCI(p float64) (low, high float64, ok bool) {
 	return k.Times[first], high, true
 }
 
-// LogRank tests whether two groups (in[i] true: the first) have the same
-// survival function, by the log-rank test: the chi-squared statistic on 1
-// degree of freedom and its p-value.
-func LogRank(time []float64, event, in []bool) (chi2, p float64) {
+// riskSet is a time at which events occurred: the events there (all, and
+// of the group) and the patients at risk just before it (all, and of the
+// group). The log-rank test and the Cox model both work from these.
+type riskSet struct{ d, d1, n, n1 float64 }
+
+// riskSets returns the risk sets of patients followed for time[i] (event[i]:
+// the follow-up ended with the event; in[i]: the patient is of the group),
+// in order of time; tied times make one set.
+func riskSets(time []float64, event, in []bool) []riskSet {
 	idx := make([]int, len(time))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return time[idx[a]] < time[idx[b]] })
-	n1 := 0
+	var n1 float64
 	for _, g := range in {
 		if g {
 			n1++
 		}
 	}
-	n := len(time)
-	var oMinusE, v float64
+	n := float64(len(time))
+	var sets []riskSet
 	for i := 0; i < len(idx); {
 		t := time[idx[i]]
-		d, d1, left, left1 := 0, 0, 0, 0
+		var d, d1, left, left1 float64
 		for ; i < len(idx) && time[idx[i]] == t; i++ {
 			j := idx[i]
 			left++
@@ -143,12 +148,24 @@ func LogRank(time []float64, event, in []bool) (chi2, p float64) {
 				}
 			}
 		}
-		if d > 0 && n > 1 {
-			nn, nn1, dd := float64(n), float64(n1), float64(d)
-			oMinusE += float64(d1) - dd*nn1/nn
-			v += dd * nn1 / nn * (1 - nn1/nn) * (nn - dd) / (nn - 1)
+		if d > 0 {
+			sets = append(sets, riskSet{d: d, d1: d1, n: n, n1: n1})
 		}
 		n, n1 = n-left, n1-left1
+	}
+	return sets
+}
+
+// LogRank tests whether two groups (in[i] true: the first) have the same
+// survival function, by the log-rank test: the chi-squared statistic on 1
+// degree of freedom and its p-value.
+func LogRank(time []float64, event, in []bool) (chi2, p float64) {
+	var oMinusE, v float64
+	for _, s := range riskSets(time, event, in) {
+		if s.n > 1 {
+			oMinusE += s.d1 - s.d*s.n1/s.n
+			v += s.d * s.n1 / s.n * (1 - s.n1/s.n) * (s.n - s.d) / (s.n - 1)
+		}
 	}
 	if v == 0 {
 		return 0, 1
@@ -175,54 +192,27 @@ type HazardRatio struct {
 // method on the partial likelihood with Breslow's handling of tied times
 // (statsmodels' PHReg's default, and R's coxph with ties = "breslow").
 func CoxBinary(time []float64, event, in []bool) (HazardRatio, error) {
-	idx := make([]int, len(time))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return time[idx[a]] < time[idx[b]] })
-	// The risk sets, from the last time back: at each event time, the
-	// events (of the group, and all) and those at risk (of the group, and
-	// all).
-	type riskSet struct{ d1, d, n1, n float64 }
-	var sets []riskSet
-	n, n1 := 0.0, 0.0
-	events1, events0 := 0, 0
-	for i := len(idx) - 1; i >= 0; {
-		t := time[idx[i]]
-		var d, d1 float64
-		for ; i >= 0 && time[idx[i]] == t; i-- {
-			j := idx[i]
-			n++
-			if in[j] {
-				n1++
-			}
-			if event[j] {
-				d++
-				if in[j] {
-					d1++
-					events1++
-				} else {
-					events0++
-				}
-			}
-		}
-		if d > 0 {
-			sets = append(sets, riskSet{d1, d, n1, n})
-		}
+	sets := riskSets(time, event, in)
+	var events1, events0 float64
+	for _, s := range sets {
+		events1, events0 = events1+s.d1, events0+s.d-s.d1
 	}
 	if events1 == 0 || events0 == 0 {
-		return HazardRatio{}, fmt.Errorf("%w: %d events in one group and %d in the other; each needs some", ErrCox, events1, events0)
+		return HazardRatio{}, fmt.Errorf("%w: %v events in one group and %v in the other; each needs some", ErrCox, events1, events0)
 	}
-	beta, info, step := 0.0, 0.0, math.Inf(1)
-	for iter := 0; iter < 50 && math.Abs(step) >= 1e-12; iter++ {
-		var score float64
-		info = 0
+	// The partial likelihood's score and information at beta.
+	scoreInfo := func(beta float64) (score, info float64) {
 		e := math.Exp(beta)
 		for _, s := range sets {
 			w := s.n1 * e / (s.n1*e + (s.n - s.n1)) // the group's share of the risk set's hazard
 			score += s.d1 - s.d*w
 			info += s.d * w * (1 - w)
 		}
+		return score, info
+	}
+	beta, step := 0.0, math.Inf(1)
+	for iter := 0; iter < 50 && math.Abs(step) >= 1e-12; iter++ {
+		score, info := scoreInfo(beta)
 		if info <= 0 {
 			return HazardRatio{}, fmt.Errorf("%w: no information in the partial likelihood", ErrCox)
 		}
@@ -232,13 +222,7 @@ func CoxBinary(time []float64, event, in []bool) (HazardRatio, error) {
 	if math.Abs(step) > 1e-8 {
 		return HazardRatio{}, fmt.Errorf("%w: Newton's method did not converge (the groups' events barely overlap in time)", ErrCox)
 	}
-	// The information at the estimate.
-	e := math.Exp(beta)
-	info = 0
-	for _, s := range sets {
-		w := s.n1 * e / (s.n1*e + (s.n - s.n1))
-		info += s.d * w * (1 - w)
-	}
+	_, info := scoreInfo(beta)
 	se := 1 / math.Sqrt(info)
 	if math.IsNaN(beta) || math.IsInf(beta, 0) || !(se > 0) || math.IsInf(se, 0) {
 		return HazardRatio{}, fmt.Errorf("%w: the partial likelihood has no maximum (one group's events all precede the other's)", ErrCox)
