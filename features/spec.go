@@ -381,12 +381,14 @@ func (s *Spec) CheckOutcome() error {
 		msg = "a censoring indicator, not an outcome: false means no event was seen while the patient was followed, however briefly, so a model of it learns who was followed longest. abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
 	case "pfs_months", "os_months":
 		msg = "a survival time, which abscopal does not model (a time-to-event model needs the censoring): abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
-	case "true_p_abscopal", "true_p_response":
-		msg = "the synthetic generator's probability, not an outcome: train on the outcome drawn from it, abscopal_response or objective_response"
 	case "pneumonitis_grade":
 		if t.AtLeast == nil {
 			msg = "a CTCAE grade (0-5): say from which grade a patient counts as positive, --at-least 2 for grade 2 or worse (in a spec, target.at_least: 2)"
 		}
+	}
+	// The generator's ground truth, as the schema marks it.
+	if f, ok := data.CohortField(t.Column); ok && f.Synthetic {
+		msg = "the synthetic generator's probability, not an outcome: train on the outcome drawn from it, abscopal_response or objective_response"
 	}
 	if msg != "" {
 		return &SpecError{File: s.file, Key: "target", Message: t.Column + " is " + msg}
