@@ -1,5 +1,5 @@
-# abscopal: a static binary (CGO_ENABLED=0) in a distroless image, run as a
-# non-root user. Mount a registry at /registry:
+# abscopal: a static binary (CGO_ENABLED=0) in an empty (scratch) image, run
+# as a non-root user (65532). Mount a registry at /registry:
 #
 #   docker build -t abscopal .
 #   docker run -p 8080:8080 -v "$PWD/models:/registry:ro" abscopal
@@ -9,13 +9,20 @@
 #
 #   docker run -e ABSCOPAL_RATE_LIMIT=50 -e ABSCOPAL_TOKENS_FILE=/run/secrets/tokens ... abscopal
 #
+# The demo, in the image: docker run -p 8080:8080 --entrypoint
+# /usr/local/bin/abscopal abscopal demo
+#
 # Probes: GET /healthz (liveness) and GET /readyz (ready once models are
-# loaded). Distroless has no shell or curl, so the HEALTHCHECK runs the
+# loaded). The image has no shell or curl, so the HEALTHCHECK runs the
 # binary's own probe ("abscopal healthcheck", GET /readyz); it assumes the
 # default port: with another --addr, pass --health-cmd to docker run, or use
 # the orchestrator's HTTP probes.
 
-FROM golang:1.26-bookworm AS build
+# GO_IMAGE is the build stage's base. deploy/docker/check.sh, which builds
+# and runs the image where no registry can be reached, passes one it
+# assembles from Debian and the local Go toolchain.
+ARG GO_IMAGE=golang:1.26-bookworm
+FROM ${GO_IMAGE} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -23,11 +30,18 @@ COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/abscopal/abscopal/internal/buildinfo.version=${VERSION}" \
-      -o /out/abscopal ./cmd/abscopal
+      -o /out/usr/local/bin/abscopal ./cmd/abscopal
+# scratch has no /tmp, where the demo writes its registry. /out is copied
+# whole, as the final image's root: COPY of a directory named itself would
+# copy its contents only, and lose this one's mode.
+RUN mkdir -m 1777 /out/tmp
 
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/abscopal /usr/local/bin/abscopal
-USER nonroot:nonroot
+# scratch, not distroless: the server needs no CA bundle, time zone data or
+# user database, and an image with nothing but the binary has nothing else
+# to patch or pull.
+FROM scratch
+COPY --from=build /out/ /
+USER 65532:65532
 VOLUME ["/registry"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// newHealthcheckCmd probes a running server. The container image is
-// distroless, with no shell or curl for a HEALTHCHECK command, so the
+// newHealthcheckCmd probes a running server. The container image holds
+// the binary alone, with no shell or curl for a HEALTHCHECK command, so the
 // binary probes itself.
 func newHealthcheckCmd() *cobra.Command {
 	var (
