@@ -40,6 +40,10 @@ RUN mkdir -m 1777 /out/tmp
 # user database, and an image with nothing but the binary has nothing else
 # to patch or pull.
 FROM scratch
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="abscopal" \
+      org.opencontainers.image.description="Predicts response to radiotherapy with immune checkpoint inhibitors in NSCLC: the prediction API" \
+      org.opencontainers.image.version="${VERSION}"
 COPY --from=build /out/ /
 USER 65532:65532
 VOLUME ["/registry"]

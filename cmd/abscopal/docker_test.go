@@ -32,6 +32,9 @@ func TestDockerImage(t *testing.T) {
 		if out := docker(t, "run", "--rm", "--entrypoint", "/usr/local/bin/abscopal", image, "version"); !strings.Contains(out, "abscopal "+want) {
 			t.Errorf("the image's binary says %q; want version %s", out, want)
 		}
+		if label := docker(t, "image", "inspect", "-f", `{{index .Config.Labels "org.opencontainers.image.version"}}`, image); label != want {
+			t.Errorf("the image's version label: %q; want %s", label, want)
+		}
 	}
 	if user := docker(t, "image", "inspect", "-f", "{{.Config.User}}", image); user != "65532:65532" {
 		t.Errorf("the image runs as %q; want 65532:65532", user)
