@@ -20,7 +20,8 @@ import (
 // ABSCOPAL_DOCKER_IMAGE (deploy/docker/check.sh builds it and sets it; the
 // test is skipped without): the README's docker run serving a registry
 // written here, mounted read-only, healthy by the image's own HEALTHCHECK,
-// as user 65532, and stopping with status 0 on docker stop's SIGTERM; the
+// as user 65532, serving a version published on the host without a
+// restart, and stopping with status 0 on docker stop's SIGTERM; the
 // same with the root file system read-only and every capability dropped;
 // and the demo run in the image.
 func TestDockerImage(t *testing.T) {
@@ -77,6 +78,24 @@ func TestDockerImage(t *testing.T) {
 		}
 		if code, _, raw := httpJSON(t, "GET", base+"/metrics", ""); code != 200 || !strings.Contains(raw, `abscopal_predictions_total{model="response",target="objective_response",version="v1"}`) {
 			t.Errorf("metrics: %d", code)
+		}
+
+		// A version published on the host is served without a restart: the
+		// server watches the mounted registry.
+		if _, err := reg.Publish("response", modeltest.Files(t, "response", features.BuiltinSpec("objective_response"), 800, 6)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			_, body, raw := httpJSON(t, "POST", base+"/v1/predict", patient)
+			v := body["predictions"].([]any)[0].(map[string]any)["predictions"].(map[string]any)["objective_response"].(map[string]any)["version"]
+			if v == "v2" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still serving %v 15 s after v2 was published: %s", v, raw)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 
 		docker(t, "stop", id) // SIGTERM, then SIGKILL after 10 s
