@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -937,23 +938,20 @@ func TestV2NumericID(t *testing.T) {
 // schema's range, and a column of its own against its transforms' domain
 // (the log1p of -5 was imputed as if missing, in silence). Each is a 400
 // naming the input and the row.
-func TestV2SpecInputsChecked(t *testing.T) {
-	spec, err := features.ParseSpec("own.yaml", []byte(`id: sample_id
-target: {column: response, positive: true}
-features:
-  - column: nlr
-    kind: numeric
-    transforms: [log1p, standardize]
-  - column: alc
-    kind: numeric
-`))
+// ownModel publishes as "own" a logistic model of a spec of one's own
+// (YAML) trained on 200 rows whose sample_id is the row's index and whose
+// other values row gives, and returns a client of a server of it.
+func ownModel(t *testing.T, yaml string, row func(i int) valueRecord) *client {
+	t.Helper()
+	spec, err := features.ParseSpec("own.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var recs []features.Record
 	for i := range 200 {
-		recs = append(recs, valueRecord{"sample_id": data.String(fmt.Sprint(i)), "nlr": data.Float(float64(i % 9)), "alc": data.Float(0.5 + float64(i%7)/4),
-			"response": data.Bool(i%3 == 0)})
+		r := row(i)
+		r["sample_id"] = data.String(fmt.Sprint(i))
+		recs = append(recs, r)
 	}
 	res, err := train.Run(context.Background(), spec, recs, train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
 	if err != nil {
@@ -971,7 +969,21 @@ features:
 	if _, err := reg.Publish("own", files); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, newServer(t, Config{Registry: reg.Dir}))
+	return newClient(t, newServer(t, Config{Registry: reg.Dir}))
+}
+
+func TestV2SpecInputsChecked(t *testing.T) {
+	c := ownModel(t, `id: sample_id
+target: {column: response, positive: true}
+features:
+  - column: nlr
+    kind: numeric
+    transforms: [log1p, standardize]
+  - column: alc
+    kind: numeric
+`, func(i int) valueRecord {
+		return valueRecord{"nlr": data.Float(float64(i % 9)), "alc": data.Float(0.5 + float64(i%7)/4), "response": data.Bool(i%3 == 0)}
+	})
 	for _, tt := range []struct {
 		nlr, alc string
 		status   int
@@ -988,6 +1000,47 @@ features:
 		if status != tt.status || !strings.Contains(msg, tt.want) {
 			t.Errorf("nlr %s, alc %s: %d %v; want %d %q", tt.nlr, tt.alc, status, body, tt.status, tt.want)
 		}
+	}
+}
+
+// TestV2Notes: an inference answer says, in its probability output's
+// parameters, which rows had a feature imputed, a level the model never saw
+// (a cancer type coded otherwise) or a value outside the training range,
+// as /v1/predict does per patient; a clean request has no parameters.
+func TestV2Notes(t *testing.T) {
+	types := []string{"melanoma", "nsclc", "rcc"}
+	c := ownModel(t, `id: sample_id
+target: {column: response, positive: true}
+features:
+  - column: nlr
+    kind: numeric
+  - column: cancer_type
+    kind: categorical
+`, func(i int) valueRecord {
+		return valueRecord{"nlr": data.Float(float64(i % 9)), "cancer_type": data.String(types[i%3]), "response": data.Bool(i%3 == 0 || i%7 == 0)}
+	})
+	infer := func(nlr, cancer string) map[string]any {
+		t.Helper()
+		status, body := c.do("POST", "/v2/models/own/infer", `{"inputs": [{"name": "nlr", "datatype": "FP64", "shape": [3], "data": `+nlr+`},
+			{"name": "cancer_type", "datatype": "BYTES", "shape": [3], "data": `+cancer+`}]}`, true)
+		out := body["outputs"].([]any)[0].(map[string]any)
+		if status != 200 || len(out["data"].([]any)) != 3 {
+			t.Fatalf("infer: %d %v", status, body)
+		}
+		params, _ := out["parameters"].(map[string]any)
+		return params
+	}
+	if params := infer("[3, 8, 0]", `["nsclc", "rcc", "melanoma"]`); params != nil {
+		t.Errorf("a clean request has parameters %v", params)
+	}
+	got := infer("[3, 30, null]", `["nsclc", "NSCLC", "melanoma"]`)
+	want := map[string]any{
+		"imputed_rows": map[string]any{"nlr": 1.0},
+		"unseen":       []any{map[string]any{"row": 2.0, "feature": "cancer_type", "value": "NSCLC"}},
+		"out_of_range": []any{map[string]any{"row": 2.0, "feature": "nlr", "value": 30.0, "min": 0.0, "max": 8.0}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parameters:\n got %v\nwant %v", got, want)
 	}
 }
 

@@ -253,6 +253,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 	var (
 		undefined  []int // rows (from 1) whose target is undefined
 		nullReason string
+		notes      v2Notes
 	)
 	sc := s.scratch.Get().(*models.Scratch)
 	defer s.scratch.Put(sc)
@@ -280,6 +281,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 		}
 		pr := m.ScoreWith(rec, sc)
 		mon.observe(pr.Probability, &pr.Notes)
+		notes.add(i+1, &pr.Notes)
 		prob := pr.Probability
 		out.Data[i] = &prob
 		if intervals {
@@ -290,6 +292,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 	if len(undefined) > 0 {
 		out.Parameters = map[string]any{"null_rows": undefined, "null_reason": nullReason}
 	}
+	out.Parameters = notes.set(out.Parameters)
 	c.Set(logModels, m.Bundle.Name+":"+m.Version)
 	outputs := []v2Output{out}
 	if intervals {
@@ -300,6 +303,70 @@ func (s *Server) v2Infer(c *gin.Context) {
 		resp["id"] = req.ID
 	}
 	c.PureJSON(http.StatusOK, resp)
+}
+
+// v2Notes gathers over an inference request's rows what /v1/predict says
+// patient by patient: the features imputed, the levels never seen in
+// training and the values outside the training range. Output tensors carry
+// numbers only, so these go in the probability output's parameters, where
+// a client finds that "NSCLC" was not one of a model's cancer types, which
+// the model then gave no weight, rather than trusting the probability blind.
+type v2Notes struct {
+	imputed    map[string]int // feature: rows whose value was imputed
+	unseen     []v2Unseen
+	outOfRange []v2OutOfRange
+}
+
+// v2Unseen is a categorical value a model did not see in training.
+type v2Unseen struct {
+	Row     int    `json:"row"`
+	Feature string `json:"feature"`
+	Value   string `json:"value"`
+}
+
+// v2OutOfRange is a numeric value outside a model's training range.
+type v2OutOfRange struct {
+	Row     int     `json:"row"`
+	Feature string  `json:"feature"`
+	Value   float64 `json:"value"`
+	Min     float64 `json:"min"`
+	Max     float64 `json:"max"`
+}
+
+// add records row's notes (row counted from 1).
+func (n *v2Notes) add(row int, notes *features.Notes) {
+	for _, f := range notes.Imputed {
+		if n.imputed == nil {
+			n.imputed = map[string]int{}
+		}
+		n.imputed[f]++
+	}
+	for _, u := range notes.Unseen {
+		n.unseen = append(n.unseen, v2Unseen{row, u.Feature, u.Value})
+	}
+	for _, o := range notes.OutOfRange {
+		n.outOfRange = append(n.outOfRange, v2OutOfRange{row, o.Feature, o.Value, o.Min, o.Max})
+	}
+}
+
+// set adds the notes there are to an output's parameters.
+func (n *v2Notes) set(params map[string]any) map[string]any {
+	put := func(k string, v any) {
+		if params == nil {
+			params = map[string]any{}
+		}
+		params[k] = v
+	}
+	if len(n.imputed) > 0 {
+		put("imputed_rows", n.imputed)
+	}
+	if len(n.unseen) > 0 {
+		put("unseen", n.unseen)
+	}
+	if len(n.outOfRange) > 0 {
+		put("out_of_range", n.outOfRange)
+	}
+	return params
 }
 
 // fieldColumn is an input column that is a cohort field, found once rather
