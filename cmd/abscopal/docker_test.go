@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +59,7 @@ func TestDockerImage(t *testing.T) {
 		}
 
 		patient := `{"patient_id": "docker-patient-7", "ici_class": "pd1", "pdl1_tps": 60, "alc": 1.4, "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung"}`
-		code, body, raw := httpJSON(t, "POST", base+"/v1/predict", patient)
+		code, body, raw := httpJSON(t, "POST", base+"/v1/predict", patient, "")
 		if code != 200 {
 			t.Fatalf("predict: %d %s", code, raw)
 		}
@@ -73,10 +70,10 @@ func TestDockerImage(t *testing.T) {
 				t.Errorf("predict %s: %s", target, raw)
 			}
 		}
-		if code, body, raw := httpJSON(t, "GET", base+"/v1/models", ""); code != 200 || len(body["models"].([]any)) != 2 {
+		if code, body, raw := httpJSON(t, "GET", base+"/v1/models", "", ""); code != 200 || len(body["models"].([]any)) != 2 {
 			t.Errorf("models: %d %s", code, raw)
 		}
-		if code, _, raw := httpJSON(t, "GET", base+"/metrics", ""); code != 200 || !strings.Contains(raw, `abscopal_predictions_total{model="response",target="objective_response",version="v1"}`) {
+		if code, _, raw := httpJSON(t, "GET", base+"/metrics", "", ""); code != 200 || !strings.Contains(raw, `abscopal_predictions_total{model="response",target="objective_response",version="v1"}`) {
 			t.Errorf("metrics: %d", code)
 		}
 
@@ -87,7 +84,7 @@ func TestDockerImage(t *testing.T) {
 		}
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			_, body, raw := httpJSON(t, "POST", base+"/v1/predict", patient)
+			_, body, raw := httpJSON(t, "POST", base+"/v1/predict", patient, "")
 			v := body["predictions"].([]any)[0].(map[string]any)["predictions"].(map[string]any)["objective_response"].(map[string]any)["version"]
 			if v == "v2" {
 				break
@@ -118,7 +115,7 @@ func TestDockerImage(t *testing.T) {
 			"-p", "127.0.0.1::8080", "-v", mount, "--health-interval", "1s", image)
 		base := "http://" + strings.TrimSpace(docker(t, "port", id, "8080/tcp"))
 		waitHealthy(t, id)
-		if code, _, raw := httpJSON(t, "POST", base+"/v1/predict", `{"ici_class": "ctla4"}`); code != 200 {
+		if code, _, raw := httpJSON(t, "POST", base+"/v1/predict", `{"ici_class": "ctla4"}`, ""); code != 200 {
 			t.Errorf("predict: %d %s", code, raw)
 		}
 	})
@@ -130,7 +127,7 @@ func TestDockerImage(t *testing.T) {
 			"--entrypoint", "/usr/local/bin/abscopal", image, "demo", "--n", "1500")
 		base := "http://" + strings.TrimSpace(docker(t, "port", id, "8080/tcp"))
 		waitHealthy(t, id)
-		code, body, raw := httpJSON(t, "GET", base+"/v1/models", "")
+		code, body, raw := httpJSON(t, "GET", base+"/v1/models", "", "")
 		if code != 200 || len(body["models"].([]any)) != 3 {
 			t.Errorf("the demo's models: %d %s", code, raw)
 		}
@@ -184,22 +181,4 @@ func waitHealthy(t *testing.T, id string) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-// httpJSON makes a request and decodes a JSON object answer.
-func httpJSON(t *testing.T, method, url, body string) (int, map[string]any, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	return resp.StatusCode, m, string(b)
 }

@@ -56,19 +56,11 @@ func TestEndToEnd(t *testing.T) {
 	base := "http://" + addr
 	call := func(method, path, body string, auth bool) (int, map[string]any, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		token := ""
 		if auth {
-			req.Header.Set("Authorization", "Bearer e2e-token")
+			token = "e2e-token"
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var m map[string]any
-		json.Unmarshal(b, &m)
-		return resp.StatusCode, m, string(b)
+		return httpJSON(t, method, base+path, body, token)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -250,6 +242,29 @@ func serveTLS(t *testing.T, bin, reg, tokens, patient string) {
 	if !strings.Contains(logs.String(), "tokens not reloaded") || strings.Contains(logs.String(), "rotated-token") {
 		t.Errorf("logs: the emptied file's refusal should be there, no token:\n%s", logs.String())
 	}
+}
+
+// httpJSON makes a request, with a bearer token if one is given, and
+// decodes a JSON object answer; it returns the status, the object and the
+// body as text.
+func httpJSON(t *testing.T, method, url, body, token string) (int, map[string]any, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return resp.StatusCode, m, string(b)
 }
 
 // startServe starts "abscopal serve" with args on a free loopback port,
