@@ -2,7 +2,8 @@
 # Builds the Dockerfile and runs the image it gives, then checks it end to end
 # (cmd/abscopal's TestDockerImage): serving a registry mounted read-only,
 # healthy by its own HEALTHCHECK, answering over published ports, as a
-# non-root user, stopping cleanly on SIGTERM; and the demo in the image.
+# non-root user, serving a version published meanwhile, stopping cleanly on
+# SIGTERM; again read-only without capabilities; and the demo in the image.
 #
 # Needs root on Debian: it installs Debian's docker.io and debootstrap when
 # missing, and starts dockerd when none answers. No container registry needs
