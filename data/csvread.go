@@ -18,18 +18,23 @@ import (
 )
 
 // ErrCSV is wrapped by every error about a CSV file's structure: no header,
-// a duplicate or tab-separated header, a row of the wrong width, a
-// stray quote, text that is not UTF-8.
+// a duplicate column, a row of the wrong width, a stray quote, text that is
+// not UTF-8.
 var ErrCSV = errors.New("malformed CSV file")
 
-// IsCSV reports whether path names a CSV file, by its extension in any case:
-// .csv, or .csv.gz for one compressed with gzip. OpenTable reads such a file
-// as CSV, any other as Parquet.
+// IsCSV reports whether path names a file of delimited text, by its
+// extension in any case: .csv or .tsv (tab-separated, as cBioPortal and R's
+// write.table give), or either with .gz for one compressed with gzip.
+// OpenTable reads such a file as CSV, its separator found in the header
+// line, and any other as Parquet.
 func IsCSV(path string) bool {
-	return strings.EqualFold(filepath.Ext(path), ".csv") || isGzipCSV(path)
+	ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(strings.ToLower(path), ".gz")))
+	return ext == ".csv" || ext == ".tsv"
 }
 
-func isGzipCSV(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".csv.gz") }
+func isGzipCSV(path string) bool {
+	return IsCSV(path) && strings.HasSuffix(strings.ToLower(path), ".gz")
+}
 
 // csvInput rewinds f and returns its text: f itself, or for a .csv.gz file
 // what gzip (compress/gzip) makes of it.
@@ -201,9 +206,7 @@ func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnIn
 }
 
 // csvHeader reads the header line and returns its names and a reader
-// positioned on the first row: of comma-separated values, or of
-// semicolon-separated ones when the header line holds semicolons and no
-// comma outside quotes.
+// positioned on the first row, separated as the header line is (separator).
 func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 	in := bufio.NewReaderSize(f, 1<<16)
 	// The byte-order mark Excel and R's "UTF-8-BOM" write goes before the
@@ -215,9 +218,7 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 	r := csv.NewReader(in)
 	if line, err := in.Peek(in.Size()); len(line) > 0 && (err == nil || errors.Is(err, io.EOF)) {
 		line, _, _ = bytes.Cut(line, []byte("\n"))
-		if semicolonSeparated(bytes.TrimSuffix(line, []byte("\r"))) {
-			r.Comma = ';'
-		}
+		r.Comma = separator(bytes.TrimSuffix(line, []byte("\r")))
 	}
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
@@ -231,9 +232,6 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 		if !utf8.ValidString(name) {
 			return nil, nil, fmt.Errorf("%s: %w: the header's column %d is %v", path, ErrCSV, j+1, errNotUTF8)
 		}
-	}
-	if len(header) == 1 && strings.Contains(header[0], "\t") {
-		return nil, nil, fmt.Errorf("%s: %w: the header is separated by tabs; abscopal reads comma-separated values, or semicolon-separated ones with decimal commas", path, ErrCSV)
 	}
 	for j, name := range header {
 		if strings.TrimSpace(name) == "" {
@@ -253,22 +251,21 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 	return header, r, nil
 }
 
-// semicolonSeparated reports whether a header line separates its names
-// with semicolons: it splits into several names at semicolons (outside
-// quotes), and into one, or none (R's write.csv2 quotes every name), at
-// commas.
-func semicolonSeparated(line []byte) bool {
-	split := func(sep rune) ([]string, error) {
+// separator returns the separator of a header line's names: of a comma, a
+// tab and a semicolon, the one that splits it (outside quotes) into the most
+// names, a comma on a tie. So a name may hold either of the others: "dose,
+// Gy" in a tab-separated file, "dose; Gy" (quoted) in a comma-separated one;
+// and R's write.csv2, quoting every name, is read at semicolons.
+func separator(line []byte) rune {
+	best, most := ',', 0
+	for _, sep := range []rune{',', '\t', ';'} {
 		r := csv.NewReader(bytes.NewReader(line))
 		r.Comma = sep
-		return r.Read()
+		if names, err := r.Read(); err == nil && len(names) > most {
+			best, most = sep, len(names)
+		}
 	}
-	bySemicolon, err := split(';')
-	if err != nil || len(bySemicolon) < 2 {
-		return false
-	}
-	byComma, err := split(',')
-	return err != nil || len(byComma) == 1
+	return best
 }
 
 // csvError names the line of a parse error; the row is one less, the header

@@ -235,12 +235,42 @@ func TestCSVTableReader(t *testing.T) {
 	}
 }
 
+// TestTabSeparated: a tab-separated file (cBioPortal's, R's write.table)
+// reads as the same table as its comma-separated twin, named .tsv, .tsv.gz
+// or even .csv; names may hold commas and semicolons, and a value a comma
+// between quotes.
+func TestTabSeparated(t *testing.T) {
+	want, err := ReadTable(context.Background(), writeFile(t, "c.csv", "id,\"dose, Gy\",site;code,note\na,24,1,\"x, y\"\nb,NA,2,\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsv := "id\tdose, Gy\tsite;code\tnote\na\t24\t1\t\"x, y\"\nb\tNA\t2\t\n"
+	var gz bytes.Buffer
+	z := gzip.NewWriter(&gz)
+	z.Write([]byte(tsv))
+	z.Close()
+	for name, text := range map[string]string{"t.tsv": tsv, "T.TSV": tsv, "t.tsv.gz": gz.String(), "t.csv": tsv, "quoted.tsv": strings.ReplaceAll(tsv, "id\t", "\"id\"\t")} {
+		got, err := ReadTable(context.Background(), writeFile(t, name, text), nil)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read %+v, want %+v", name, got, want)
+		}
+	}
+	// A .tsv file's rows are checked as a CSV file's.
+	_, err = OpenTable(context.Background(), writeFile(t, "short.tsv", "id\talc\na\t1\nb\n"), TableOptions{})
+	if !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), "line 3: wrong number of fields") {
+		t.Errorf("a short row in a .tsv file: %v", err)
+	}
+}
+
 func TestCSVMalformed(t *testing.T) {
 	for _, tt := range []struct {
 		name, text, want string
 	}{
 		{"empty", "", "empty (no header line)"},
-		{"tabs", "id\talc\na\t1\n", "separated by tabs"},
 		{"duplicate column", "id,alc,alc\na,1,2\n", `column "alc" appears twice in the header (columns 2 and 3)`},
 		{"short row", "id,alc\na,1\nb\n", "line 3: wrong number of fields"},
 		{"stray quote", "id,alc\na\"b,1\n", "line 2: bare \""},
@@ -437,7 +467,7 @@ func TestCSVNamedOtherwise(t *testing.T) {
 	for _, text := range []string{"patient_id,ici_class\na,pd1\n", "id\n"} {
 		path := writeFile(t, "cohort.txt", text)
 		_, err := OpenTable(context.Background(), path, TableOptions{})
-		if !errors.Is(err, ErrNotParquet) || !strings.HasSuffix(err.Error(), "read as CSV when its name ends in .csv (or .csv.gz)") {
+		if !errors.Is(err, ErrNotParquet) || !strings.HasSuffix(err.Error(), "read as such when its name ends in .csv or .tsv (or either with .gz)") {
 			t.Errorf("%q: err = %v", text, err)
 		}
 	}
