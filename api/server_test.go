@@ -195,6 +195,10 @@ func TestPredict(t *testing.T) {
 	if !(pa > 0 && pa < 1) || a["model"] != "abscopal" || a["version"] != "v1" || o["model"] != "response" {
 		t.Errorf("predictions %v / %v", a, o)
 	}
+	// The models learned from synthetic patients, and each answer says so.
+	if a["trained_on_synthetic_data"] != true || o["trained_on_synthetic_data"] != true {
+		t.Errorf("an answer of a model trained on synthetic data does not say so: %v / %v", a, o)
+	}
 	// The answer is the model's: the same as scoring the patient directly.
 	m, err := (&models.Registry{Dir: sharedRegistry(t)}).Load("abscopal")
 	if err != nil {
@@ -403,6 +407,9 @@ func TestOpenInferenceProtocol(t *testing.T) {
 	status, body := c.do("POST", "/v2/models/abscopal/infer", infer, true)
 	if status != 200 || body["id"] != "req-7" || body["model_version"] != "v1" {
 		t.Fatalf("infer: %d %v", status, body)
+	}
+	if p, _ := body["parameters"].(map[string]any); p["trained_on_synthetic_data"] != true {
+		t.Errorf("an answer of a model trained on synthetic data does not say so: parameters %v", body["parameters"])
 	}
 	out := body["outputs"].([]any)[0].(map[string]any)
 	d := out["data"].([]any)
@@ -1032,6 +1039,11 @@ features:
 	}
 	if params := infer("[3, 8, 0]", `["nsclc", "rcc", "melanoma"]`); params != nil {
 		t.Errorf("a clean request has parameters %v", params)
+	}
+	// Nor does the answer of a model trained on data not marked synthetic
+	// have parameters of its own.
+	if _, body := c.do("POST", "/v2/models/own/infer", `{"inputs": [{"name": "nlr", "datatype": "FP64", "shape": [1], "data": [3]}]}`, true); body["parameters"] != nil {
+		t.Errorf("a model of real data: parameters %v", body["parameters"])
 	}
 	got := infer("[3, 30, null]", `["nsclc", "NSCLC", "melanoma"]`)
 	want := map[string]any{

@@ -197,9 +197,14 @@ type targetPrediction struct {
 	Outcome string `json:"outcome,omitempty"`
 	// Interval is, when asked for (?intervals=true) and the model kept its
 	// bootstrap models, the central 95% of their probabilities.
-	Interval      *[2]float64    `json:"interval_95,omitempty"`
-	Model         string         `json:"model,omitempty"`
-	Version       string         `json:"version,omitempty"`
+	Interval *[2]float64 `json:"interval_95,omitempty"`
+	Model    string      `json:"model,omitempty"`
+	Version  string      `json:"version,omitempty"`
+	// Synthetic marks an answer of a model trained (or recalibrated) on
+	// synthetic data, the demo's, on the answer itself: a client that
+	// shows the probability can tell it is not for clinical use without
+	// asking /v1/models.
+	Synthetic     bool           `json:"trained_on_synthetic_data,omitempty"`
 	Reason        string         `json:"reason,omitempty"`
 	Contributions []contribution `json:"contributions,omitempty"`
 	Imputed       []string       `json:"imputed,omitempty"`
@@ -231,7 +236,7 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, ob
 	if !ok {
 		return targetPrediction{Reason: "no model in the registry predicts " + target}
 	}
-	tp := targetPrediction{Model: m.Bundle.Name, Version: m.Version}
+	tp := targetPrediction{Model: m.Bundle.Name, Version: m.Version, Synthetic: m.Bundle.Synthetic()}
 	if target == "pneumonitis_grade" {
 		tp.Outcome = m.Bundle.Outcome()
 	}

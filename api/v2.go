@@ -299,6 +299,9 @@ func (s *Server) v2Infer(c *gin.Context) {
 		outputs = append(outputs, interval)
 	}
 	resp := gin.H{"model_name": m.Bundle.Name, "model_version": m.Version, "outputs": outputs}
+	if m.Bundle.Synthetic() {
+		resp["parameters"] = gin.H{"trained_on_synthetic_data": true}
+	}
 	if req.ID != "" {
 		resp["id"] = req.ID
 	}
