@@ -6,9 +6,11 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"github.com/abscopal/abscopal/models"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Metrics are computed on out-of-fold predictions.
@@ -32,6 +34,84 @@ type Metrics struct {
 	// DecisionCurve is the net benefit of acting on the model at the
 	// thresholds of DecisionThresholds.
 	DecisionCurve []NetBenefit `json:"decision_curve"`
+	// ICI, E50, E90 and EMax summarize how far the probabilities lie from
+	// the smoothed calibration curve (SmoothCalibration): the mean of
+	// |curve(p) - p| over the rows (the integrated calibration index of
+	// Austin and Steyerberg, Stat Med 2019; rms::val.prob's Eavg), its
+	// median, 90th percentile and maximum. 0 is ideal.
+	ICI  float64 `json:"ici"`
+	E50  float64 `json:"e50"`
+	E90  float64 `json:"e90"`
+	EMax float64 `json:"emax"`
+	// Smooth is the smoothed calibration curve at up to SmoothPoints
+	// points, for a plot.
+	Smooth []SmoothPoint `json:"calibration_smooth,omitempty"`
+}
+
+// SmoothPoint is a point of the smoothed calibration curve: the observed
+// rate the curve gives at a predicted probability.
+type SmoothPoint struct {
+	Predicted float64 `json:"predicted"`
+	Observed  float64 `json:"observed"`
+}
+
+// SmoothPoints is the most points Metrics.Smooth keeps.
+const SmoothPoints = 101
+
+// SmoothCalibration returns the smoothed calibration curve of p for labels
+// y at each p, in input order: the Lowess of y on p with R's defaults for
+// lowess (frac 2/3, delta 1% of p's range), as rms::val.prob draws it. It
+// shows miscalibration the deciles' steps hide, and does without bins.
+func SmoothCalibration(p, y []float64) []float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range p {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	return Lowess(p, y, 2.0/3, 0.01*(hi-lo))
+}
+
+// calibrationErrors sets m's ICI, E50, E90, EMax and Smooth from p and y.
+func (m *Metrics) calibrationErrors(p, y []float64) {
+	if len(p) == 0 {
+		return
+	}
+	curve := SmoothCalibration(p, y)
+	errs := make([]float64, len(p))
+	for i := range p {
+		errs[i] = math.Abs(curve[i] - p[i])
+	}
+	m.ICI = stat.Mean(errs, nil)
+	slices.Sort(errs)
+	m.E50, m.E90, m.EMax = quantile7(errs, 0.5), quantile7(errs, 0.9), errs[len(errs)-1]
+
+	order := make([]int, len(p))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] < p[order[b]] })
+	step := max(1, float64(len(p)-1)/float64(SmoothPoints-1))
+	for k := 0.0; int(k) < len(p); k += step {
+		i := order[int(k)]
+		if n := len(m.Smooth); n > 0 && m.Smooth[n-1].Predicted == p[i] {
+			continue
+		}
+		m.Smooth = append(m.Smooth, SmoothPoint{Predicted: p[i], Observed: curve[i]})
+	}
+	if last := order[len(p)-1]; m.Smooth[len(m.Smooth)-1].Predicted != p[last] {
+		m.Smooth = append(m.Smooth, SmoothPoint{Predicted: p[last], Observed: curve[last]})
+	}
+}
+
+// quantile7 returns the q-quantile of sorted xs by linear interpolation
+// between order statistics (R's default, type 7; numpy's "linear").
+// gonum's stat.Quantile offers R's types 1 and 4 only.
+func quantile7(xs []float64, q float64) float64 {
+	h := q * float64(len(xs)-1)
+	lo := int(h)
+	if lo+1 >= len(xs) {
+		return xs[len(xs)-1]
+	}
+	return xs[lo] + (h-float64(lo))*(xs[lo+1]-xs[lo])
 }
 
 // NetBenefit is one point of a decision curve (Vickers and Elkin, Med Decis
@@ -361,6 +441,7 @@ func Evaluate(p, y []float64, threshold float64, bootstrap int, seed uint64) Met
 	m.CalIntercept, m.CalSlope = CalibrationLine(p, y)
 	m.Curve = Curve(p, y, 10)
 	m.DecisionCurve = DecisionCurve(p, y, DecisionThresholds())
+	m.calibrationErrors(p, y)
 	if bootstrap > 0 {
 		rng := rand.New(rand.NewPCG(seed, 0xb0075))
 		aucs := make([]float64, 0, bootstrap)

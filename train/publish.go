@@ -239,8 +239,9 @@ func DecisionCurveSVG(m Metrics, title string) ([]byte, error) {
 }
 
 // CalibrationSVG draws the calibration curve (deciles of predicted
-// probability against observed rates) with the diagonal of perfect
-// calibration, under title (which may hold a line break).
+// probability against observed rates, and the smoothed curve through every
+// row) with the diagonal of perfect calibration, under title (which may
+// hold a line break).
 func CalibrationSVG(m Metrics, title string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
@@ -270,6 +271,20 @@ func CalibrationSVG(m Metrics, title string) ([]byte, error) {
 	bars.Color = line.Color
 	p.Add(plotter.NewGrid(), diag, bars, line, points)
 	p.Legend.Add("deciles (95% CI)", line, points)
+	if len(m.Smooth) > 1 {
+		xy := make(plotter.XYs, len(m.Smooth))
+		for i, s := range m.Smooth {
+			xy[i] = plotter.XY{X: s.Predicted, Y: s.Observed}
+		}
+		smooth, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, err
+		}
+		smooth.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+		smooth.Width = vg.Points(1.5)
+		p.Add(smooth)
+		p.Legend.Add(fmt.Sprintf("smoothed (lowess; ICI %.3f)", m.ICI), smooth)
+	}
 	p.Legend.Add("perfect", diag)
 	// Top left: empty unless the model under-predicts badly.
 	p.Legend.Top, p.Legend.Left = true, true
@@ -366,6 +381,8 @@ func Card(b *models.Bundle, res *Result) string {
 	fmt.Fprintf(&w, "| log loss | %.4f | %.4f |\n", m.LogLoss, res.Uncalibrated.LogLoss)
 	fmt.Fprintf(&w, "| calibration intercept (ideal 0) | %.3f | %.3f |\n", m.CalIntercept, res.Uncalibrated.CalIntercept)
 	fmt.Fprintf(&w, "| calibration slope (ideal 1) | %.3f | %.3f |\n", m.CalSlope, res.Uncalibrated.CalSlope)
+	fmt.Fprintf(&w, "| ICI, mean distance from the smoothed calibration curve (ideal 0) | %.3f | %.3f |\n", m.ICI, res.Uncalibrated.ICI)
+	fmt.Fprintf(&w, "| E90 / Emax, its 90th percentile / largest | %.3f / %.3f | %.3f / %.3f |\n", m.E90, m.EMax, res.Uncalibrated.E90, res.Uncalibrated.EMax)
 	fmt.Fprintf(&w, "| sensitivity at p >= %.2f | %.3f | %.3f |\n", m.Threshold, m.Sensitivity, res.Uncalibrated.Sensitivity)
 	fmt.Fprintf(&w, "| specificity at p >= %.2f | %.3f | %.3f |\n\n", m.Threshold, m.Specificity, res.Uncalibrated.Specificity)
 	if len(res.FoldAUC) > 0 {
@@ -401,6 +418,9 @@ func Card(b *models.Bundle, res *Result) string {
 		}
 	}
 	w.WriteString("\n\n## Calibration\n\n![calibration curve](calibration.svg)\n\n")
+	fmt.Fprintf(&w, "The red line is the smoothed calibration curve through every row (lowess of the outcome on the\n"+
+		"probability, as rms::val.prob draws it): the calibrated probabilities lie %.3f from it on average (ICI;\n"+
+		"Austin and Steyerberg, Stat Med 2019), %.3f at the 90th percentile, %.3f at most.\n\n", m.ICI, m.E90, m.EMax)
 	w.WriteString("| decile | n | mean predicted | observed (95% CI) |\n|---|---|---|---|\n")
 	for i, c := range m.Curve {
 		fmt.Fprintf(&w, "| %d | %d | %.3f | %.3f (%.3f-%.3f) |\n", i+1, c.N, c.Predicted, c.Observed, c.ObservedLow, c.ObservedHigh)

@@ -585,3 +585,37 @@ func TestCardMissing(t *testing.T) {
 		t.Errorf("card of complete data:\n%s", card)
 	}
 }
+
+// TestCardSmoothedCalibration: the cross-validated ICI is that of the
+// out-of-fold probabilities' smoothed curve, and the card and the
+// calibration plot show it.
+func TestCardSmoothedCalibration(t *testing.T) {
+	res, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(synth.Generate(600, 3)),
+		train.Options{Algo: "logistic", Folds: 3, Seed: 1, Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	curve := train.SmoothCalibration(res.OOF, res.Labels)
+	ici := 0.0
+	for i, p := range res.OOF {
+		ici += math.Abs(curve[i]-p) / float64(len(curve))
+	}
+	if m := res.Metrics; math.Abs(m.ICI-ici) > 1e-12 || !(m.ICI > 0 && m.ICI <= m.E90 && m.E90 <= m.EMax) || len(m.Smooth) < 90 || len(m.Smooth) > train.SmoothPoints {
+		t.Errorf("ICI %v (recomputed %v), E90 %v, Emax %v, %d points of the smooth", m.ICI, ici, m.E90, m.EMax, len(m.Smooth))
+	}
+	b, err := train.Bundle("m", res, models.TrainingInfo{Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := train.Files(b, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("| ICI, mean distance from the smoothed calibration curve (ideal 0) | %.3f |", res.Metrics.ICI)
+	if card := string(files["card.md"]); !strings.Contains(card, want) {
+		t.Errorf("card lacks %q", want)
+	}
+	if svg := string(files["calibration.svg"]); !strings.Contains(svg, fmt.Sprintf("smoothed (lowess; ICI %.3f)", res.Metrics.ICI)) {
+		t.Error("the calibration plot has no smoothed curve in its legend")
+	}
+}
