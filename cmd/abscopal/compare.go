@@ -79,6 +79,7 @@ type repeatedMetrics struct {
 	Brier          float64   `json:"brier_mean"`
 	LogLoss        float64   `json:"log_loss_mean"`
 	CalSlope       float64   `json:"calibration_slope_mean"`
+	ICI            float64   `json:"ici_mean"`
 }
 
 // The methods of comparedAlgo.MinusBestCI.
@@ -311,6 +312,7 @@ func compareRepeats(c *comparison, runs [][]*train.Result) error {
 			m.Brier += r.Metrics.Brier / float64(len(rs))
 			m.LogLoss += r.Metrics.LogLoss / float64(len(rs))
 			m.CalSlope += r.Metrics.CalSlope / float64(len(rs))
+			m.ICI += r.Metrics.ICI / float64(len(rs))
 		}
 		m.FoldAUC, m.AUC = stat.Mean(m.RepeatFoldAUCs, nil), stat.Mean(m.AUCs, nil)
 		c.Algos[i].Repeated = m
@@ -358,11 +360,11 @@ func printComparison(w io.Writer, c *comparison) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	if c.Repeats > 1 {
-		fmt.Fprintln(tw, "ALGO\tFOLD AUC (REPEATS' RANGE)\tPOOLED AUC\tBRIER\tLOG LOSS\tCAL. SLOPE\tFOLD AUC - BEST (95% CI)")
+		fmt.Fprintln(tw, "ALGO\tFOLD AUC (REPEATS' RANGE)\tPOOLED AUC\tBRIER\tLOG LOSS\tCAL. SLOPE\tICI\tFOLD AUC - BEST (95% CI)")
 		for _, a := range c.Algos {
 			m := a.Repeated
-			fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.3f\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.FoldAUC, slices.Min(m.RepeatFoldAUCs), slices.Max(m.RepeatFoldAUCs),
-				m.AUC, m.Brier, m.LogLoss, m.CalSlope, c.minusBest(a))
+			fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.3f\t%.4f\t%.4f\t%.3f\t%.3f\t%s\n", a.Algo, m.FoldAUC, slices.Min(m.RepeatFoldAUCs), slices.Max(m.RepeatFoldAUCs),
+				m.AUC, m.Brier, m.LogLoss, m.CalSlope, m.ICI, c.minusBest(a))
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "\nFold AUC: the mean over the %d test folds (%d repeats x %d) of each fold's AUC; the range is of the repeats' means.\n"+
@@ -375,10 +377,10 @@ func printComparison(w io.Writer, c *comparison) {
 		printSurvivals(w, c)
 		return
 	}
-	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tAUC - BEST (95% CI)")
+	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tICI\tAUC - BEST (95% CI)")
 	for _, a := range c.Algos {
 		m := a.Metrics
-		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, c.minusBest(a))
+		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, m.ICI, c.minusBest(a))
 	}
 	tw.Flush()
 	printFoldLambdas(w, c)

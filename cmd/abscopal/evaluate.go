@@ -399,6 +399,11 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 	fmt.Fprintf(tw, "Brier score\t%.4f\t%.4f\n", m.Brier, cv.Brier)
 	fmt.Fprintf(tw, "log loss\t%.4f\t%.4f\n", m.LogLoss, cv.LogLoss)
 	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\t%.3f / %.3f\n", m.CalIntercept, m.CalSlope, cv.CalIntercept, cv.CalSlope)
+	cvICI := "- (trained before abscopal measured it)"
+	if len(cv.Smooth) > 0 {
+		cvICI = fmt.Sprintf("%.3f / %.3f", cv.ICI, cv.E90)
+	}
+	fmt.Fprintf(tw, "ICI / E90 (smoothed calibration)\t%.3f / %.3f\t%s\n", m.ICI, m.E90, cvICI)
 	fmt.Fprintf(tw, "sensitivity / specificity at %.2f\t%.3f / %.3f\t", m.Threshold, m.Sensitivity, m.Specificity)
 	if cv.Threshold == m.Threshold {
 		fmt.Fprintf(tw, "%.3f / %.3f\n", cv.Sensitivity, cv.Specificity)

@@ -151,6 +151,7 @@ func printRecalibration(w io.Writer, name, version string, rec *train.Recalibrat
 	fmt.Fprintf(tw, "ROC AUC\t%.3f\t%.3f\n", b.AUC, a.AUC)
 	fmt.Fprintf(tw, "Brier score\t%.4f\t%.4f\n", b.Brier, a.Brier)
 	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\t%.3f / %.3f\n", b.CalIntercept, b.CalSlope, a.CalIntercept, a.CalSlope)
+	fmt.Fprintf(tw, "ICI / E90 (smoothed calibration)\t%.3f / %.3f\t%.3f / %.3f\n", b.ICI, b.E90, a.ICI, a.E90)
 	tw.Flush()
 	fmt.Fprintln(w, "\nAfter is in-sample (fitted on these patients): validate the new version on others with abscopal evaluate.")
 }

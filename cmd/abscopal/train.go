@@ -301,6 +301,7 @@ func printSummary(w io.Writer, name, version, registry string, res *train.Result
 	fmt.Fprintf(tw, "Brier score\t%.4f\n", m.Brier)
 	fmt.Fprintf(tw, "log loss\t%.4f\n", m.LogLoss)
 	fmt.Fprintf(tw, "calibration intercept / slope\t%.3f / %.3f\n", m.CalIntercept, m.CalSlope)
+	fmt.Fprintf(tw, "ICI / E90 (smoothed calibration)\t%.3f / %.3f\n", m.ICI, m.E90)
 	fmt.Fprintf(tw, "sensitivity / specificity at %.2f\t%.3f / %.3f", m.Threshold, m.Sensitivity, m.Specificity)
 	// An outcome of low (or high) prevalence: hardly any calibrated
 	// probability reaches a threshold of 0.5 (or all do), and the figures
