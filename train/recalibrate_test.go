@@ -83,7 +83,7 @@ func TestRecalibrate(t *testing.T) {
 	}
 	card := string(out["card.md"])
 	if !strings.HasPrefix(card, "# Model card: orr, recalibrated\n") || !strings.HasSuffix(card, string(files["card.md"])) ||
-		!strings.Contains(card, "| calibration intercept (ideal 0) |") || !bytes.Equal(out["calibration.svg"], files["calibration.svg"]) || len(out["recalibration.svg"]) == 0 ||
+		!strings.Contains(card, "| calibration intercept (ideal 0) |") || !strings.Contains(card, "| ICI, mean distance from the smoothed calibration curve (ideal 0) |") || !bytes.Equal(out["calibration.svg"], files["calibration.svg"]) || len(out["recalibration.svg"]) == 0 ||
 		len(files["decision_curve.svg"]) == 0 || !bytes.Equal(out["decision_curve.svg"], files["decision_curve.svg"]) {
 		t.Errorf("files: card\n%s", card)
 	}
