@@ -1,8 +1,9 @@
 package train
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Lowess returns the LOWESS smooth of y on x at each x, in input order:
@@ -19,22 +20,31 @@ import (
 // statsmodels the tricube's. Without those cutoffs the two agree to 1e-12;
 // with them, to 1e-9. Written here: gonum has no local regression.
 func Lowess(x, y []float64, frac, delta float64) []float64 {
-	return lowess(x, y, frac, delta, true)
+	fit, _ := lowess(x, y, frac, delta, true)
+	return fit
 }
 
 // lowess is Lowess, with clowess's weight cutoffs or, for the test against
-// statsmodels, without.
-func lowess(x, y []float64, frac, delta float64, cutoffs bool) []float64 {
+// statsmodels, without; it returns the order of x too (indices of x in
+// increasing order, ties in input order), which a plot of the curve needs.
+func lowess(x, y []float64, frac, delta float64, cutoffs bool) (fitted []float64, order []int) {
 	n := len(x)
 	out := make([]float64, n)
 	if n == 0 {
-		return out
+		return out, nil
 	}
-	order := make([]int, n)
+	order = make([]int, n)
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+	// Ties in input order: a total order, which an unstable sort keeps as
+	// a stable one would, faster.
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(x[a], x[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
 	xs, ys := make([]float64, n), make([]float64, n)
 	for k, i := range order {
 		xs[k], ys[k] = x[i], y[i]
@@ -48,7 +58,7 @@ func lowess(x, y []float64, frac, delta float64, cutoffs bool) []float64 {
 	for k, i := range order {
 		out[i] = fit[k]
 	}
-	return out
+	return out, order
 }
 
 // clowess fits sorted x (and y) into fit: the routine of R's

@@ -41,7 +41,7 @@ func TestLowess(t *testing.T) {
 			cutoffs bool
 			tol     float64
 		}{{false, 1e-12}, {true, 1e-9}} {
-			got := lowess(ref.P, ref.Y, f.Frac, f.Delta, tt.cutoffs)
+			got, _ := lowess(ref.P, ref.Y, f.Frac, f.Delta, tt.cutoffs)
 			worst := 0.0
 			for i := range got {
 				worst = math.Max(worst, math.Abs(got[i]-f.Fit[i]))

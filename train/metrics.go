@@ -63,11 +63,17 @@ const SmoothPoints = 101
 // lowess (frac 2/3, delta 1% of p's range), as rms::val.prob draws it. It
 // shows miscalibration the deciles' steps hide, and does without bins.
 func SmoothCalibration(p, y []float64) []float64 {
+	curve, _ := smoothCalibration(p, y)
+	return curve
+}
+
+// smoothCalibration is SmoothCalibration, returning the order of p too.
+func smoothCalibration(p, y []float64) (curve []float64, order []int) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range p {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	return Lowess(p, y, 2.0/3, 0.01*(hi-lo))
+	return lowess(p, y, 2.0/3, 0.01*(hi-lo), true)
 }
 
 // calibrationErrors sets m's ICI, E50, E90, EMax and Smooth from p and y.
@@ -75,7 +81,7 @@ func (m *Metrics) calibrationErrors(p, y []float64) {
 	if len(p) == 0 {
 		return
 	}
-	curve := SmoothCalibration(p, y)
+	curve, order := smoothCalibration(p, y)
 	errs := make([]float64, len(p))
 	for i := range p {
 		errs[i] = math.Abs(curve[i] - p[i])
@@ -84,11 +90,6 @@ func (m *Metrics) calibrationErrors(p, y []float64) {
 	slices.Sort(errs)
 	m.E50, m.E90, m.EMax = quantile7(errs, 0.5), quantile7(errs, 0.9), errs[len(errs)-1]
 
-	order := make([]int, len(p))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] < p[order[b]] })
 	step := max(1, float64(len(p)-1)/float64(SmoothPoints-1))
 	for k := 0.0; int(k) < len(p); k += step {
 		i := order[int(k)]
