@@ -11,6 +11,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
@@ -379,16 +380,31 @@ func (s *Server) watch(ctx context.Context) {
 // that an audit can tell which application asked about which patients when.
 type Token struct {
 	Client string // optional; letters, digits, '.', '_' and '-'
+	// Secret is the token itself, or SHA256 its SHA-256 digest: a tokens
+	// file of digests gives nothing away if it is read, and abscopal
+	// compares the digest of the token a request bears.
 	Secret string
+	SHA256 *[sha256.Size]byte
 }
 
-// secret is a Token as authorized compares it.
+// secret is a Token as authorized compares it: the token itself, or its
+// digest when hashed.
 type secret struct {
 	client string
 	b      []byte
+	hashed bool
 }
 
 var clientRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// CheckClientName reports a client name that the request log could not
+// give plainly: it takes 1-64 letters, digits, '.', '_' and '-'.
+func CheckClientName(name string) error {
+	if !clientRE.MatchString(name) {
+		return fmt.Errorf("client name %q (allowed: 1-64 letters, digits, '.', '_', '-')", name)
+	}
+	return nil
+}
 
 // SetTokens replaces the bearer tokens accepted on /v1 and /v2, for new
 // requests: "abscopal serve" rereads its tokens file on SIGHUP, so that a
@@ -398,18 +414,30 @@ var clientRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // token given twice and a client name that could not be logged plainly.
 func (s *Server) SetTokens(tokens []Token) error {
 	b := make([]secret, 0, len(tokens))
-	seen := map[string]bool{}
+	seen := map[[sha256.Size]byte]bool{} // by digest: a token and its digest are the same token
 	for i, t := range tokens {
-		switch {
-		case t.Secret == "":
-			return errors.New("api: an empty bearer token would accept anyone")
-		case seen[t.Secret]:
-			return fmt.Errorf("api: token %d is given twice: each client needs its own", i+1)
-		case t.Client != "" && !clientRE.MatchString(t.Client):
-			return fmt.Errorf("api: token %d: client name %q (allowed: 1-64 letters, digits, '.', '_', '-')", i+1, t.Client)
+		digest := sha256.Sum256([]byte(t.Secret))
+		if t.SHA256 != nil {
+			digest = *t.SHA256
 		}
-		seen[t.Secret] = true
-		b = append(b, secret{client: t.Client, b: []byte(t.Secret)})
+		switch {
+		case t.Secret == "" && t.SHA256 == nil:
+			return errors.New("api: an empty bearer token would accept anyone")
+		case t.Secret != "" && t.SHA256 != nil:
+			return fmt.Errorf("api: token %d is given both as itself and as a digest", i+1)
+		case seen[digest]:
+			return fmt.Errorf("api: token %d is given twice: each client needs its own", i+1)
+		case t.Client != "":
+			if err := CheckClientName(t.Client); err != nil {
+				return fmt.Errorf("api: token %d: %w", i+1, err)
+			}
+		}
+		seen[digest] = true
+		if t.SHA256 != nil {
+			b = append(b, secret{client: t.Client, b: digest[:], hashed: true})
+		} else {
+			b = append(b, secret{client: t.Client, b: []byte(t.Secret)})
+		}
 	}
 	if len(b) == 0 && s.authOn() {
 		return errors.New("api: no bearer tokens: the API requires them, and would be open to anyone")
@@ -423,16 +451,23 @@ func (s *Server) authOn() bool {
 	return t != nil && len(*t) > 0
 }
 
-// authorized compares the bearer token with every configured token in
-// constant time, and returns the name of the client whose token it is.
+// authorized compares the bearer token, or its SHA-256 digest for a token
+// configured as one, with every configured token in constant time, and
+// returns the name of the client whose token it is.
 func (s *Server) authorized(header string) (client string, ok bool) {
 	token, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || token == "" {
 		return "", false
 	}
 	match := 0
+	plain := []byte(token)
+	digest := sha256.Sum256(plain)
 	for _, t := range *s.tokens.Load() {
-		eq := subtle.ConstantTimeCompare([]byte(token), t.b)
+		presented := plain
+		if t.hashed {
+			presented = digest[:]
+		}
+		eq := subtle.ConstantTimeCompare(presented, t.b)
 		if eq == 1 { // which token matched may show in the timing; nothing of any token does
 			client = t.client
 		}

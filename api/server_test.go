@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -517,12 +519,23 @@ func TestSetTokens(t *testing.T) {
 	if status("old") != 401 || status("new") != 200 {
 		t.Error("after SetTokens: old should be refused, new pass")
 	}
-	for _, tokens := range [][]Token{nil, {}, {{Secret: "x"}, {}}, {{Secret: "x"}, {Client: "b", Secret: "x"}}, {{Client: "a b", Secret: "y"}}} {
+	// A token given by its digest: the token passes, the digest itself
+	// (what a reader of the tokens file would have) does not.
+	digest := sha256.Sum256([]byte("hashed-token"))
+	if err := s.SetTokens([]Token{{Secret: "new"}, {Client: "ehr", SHA256: &digest}}); err != nil {
+		t.Fatal(err)
+	}
+	if status("hashed-token") != 200 || status("new") != 200 || status(hex.EncodeToString(digest[:])) != 401 {
+		t.Error("a token given by its digest: the token should pass, the digest not")
+	}
+	newDigest := sha256.Sum256([]byte("new"))
+	for _, tokens := range [][]Token{nil, {}, {{Secret: "x"}, {}}, {{Secret: "x"}, {Client: "b", Secret: "x"}}, {{Client: "a b", Secret: "y"}},
+		{{Secret: "new"}, {SHA256: &newDigest}}, {{Secret: "new", SHA256: &digest}}} {
 		if err := s.SetTokens(tokens); err == nil {
-			t.Errorf("SetTokens(%q) accepted", tokens)
+			t.Errorf("SetTokens(%v) accepted", tokens)
 		}
 	}
-	if status("new") != 200 || status("") != 401 {
+	if status("hashed-token") != 200 || status("") != 401 {
 		t.Error("a refused SetTokens changed the tokens")
 	}
 	// Without tokens from the start, the API is open, and may be closed.

@@ -46,8 +46,16 @@ func TestEndToEnd(t *testing.T) {
 	for _, m := range [][2]string{{"abscopal", "abscopal_response"}, {"response", "objective_response"}} {
 		run("train", "--data", cohort, "--target", m[1], "--algo", "logistic", "--registry", reg, "--name", m[0], "--bootstrap", "20")
 	}
+	// One client by its token, one by the digest abscopal token gives.
+	var made struct {
+		Token string `json:"token"`
+		Line  string `json:"tokens_file_line"`
+	}
+	if err := json.Unmarshal([]byte(run("token", "--client", "hashed-client", "--json")), &made); err != nil {
+		t.Fatal(err)
+	}
 	tokens := filepath.Join(dir, "tokens")
-	os.WriteFile(tokens, []byte("# clients\ne2e-token\n"), 0o600)
+	os.WriteFile(tokens, []byte("# clients\ne2e-token\n"+made.Line+"\n"), 0o600)
 
 	srv, addr, logs := startServe(t, bin, "--registry", reg, "--tokens-file", tokens)
 	exited := make(chan error, 1)
@@ -90,6 +98,12 @@ func TestEndToEnd(t *testing.T) {
 	pa := p["abscopal_response"].(map[string]any)
 	if prob, _ := pa["probability"].(float64); code != 200 || !(prob > 0 && prob < 1) || pa["version"] != "v1" {
 		t.Errorf("predict: %d %s", code, raw)
+	}
+	if code, _, raw := httpJSON(t, "POST", base+"/v1/predict", patient, made.Token); code != 200 {
+		t.Errorf("predict with the token whose digest the file holds: %d %s", code, raw)
+	}
+	if code, _, _ := httpJSON(t, "POST", base+"/v1/predict", patient, strings.TrimPrefix(strings.Fields(made.Line)[1], "sha256:")); code != 401 {
+		t.Errorf("predict with the digest itself: %d, want 401", code)
 	}
 	code, body, raw = call("POST", "/v1/regimens/compare", `{"patient": `+patient+`}`, true)
 	if code != 200 || len(body["regimens"].([]any)) != 7 {
@@ -158,6 +172,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "e2e") && strings.Contains(logs.String(), "pdl1_tps") {
 		t.Error("the logs hold patient data")
+	}
+	if !strings.Contains(logs.String(), `"client":"hashed-client"`) || strings.Contains(logs.String(), made.Token) {
+		t.Error("the log should name the client of the hashed token, and never hold the token")
 	}
 
 	t.Run("tls", func(t *testing.T) { serveTLS(t, bin, reg, tokens, patient) })

@@ -124,6 +124,6 @@ demonstrations, not clinical evidence.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDemoCmd(), newServeCmd(), newSynthCmd(), newValidateCmd(), newFeaturesCmd(), newTrainCmd(), newCompareCmd(), newModelsCmd(), newPredictCmd(), newEvaluateCmd(), newSampleSizeCmd(), newSchemaCmd(), newHealthcheckCmd(), newVersionCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSynthCmd(), newValidateCmd(), newFeaturesCmd(), newTrainCmd(), newCompareCmd(), newModelsCmd(), newPredictCmd(), newEvaluateCmd(), newSampleSizeCmd(), newSchemaCmd(), newHealthcheckCmd(), newTokenCmd(stdout), newVersionCmd())
 	return root
 }

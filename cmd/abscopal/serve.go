@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +36,7 @@ type serveFlags struct {
 
 func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.addr, "addr", ":8080", "listen address")
-	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives (also: ABSCOPAL_TOKENS, the same entries comma-separated)")
+	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives; a token may be given as sha256:DIGEST, its SHA-256 digest in hex, as abscopal token writes it (also: ABSCOPAL_TOKENS, the same entries comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
 	cmd.Flags().Float64Var(&f.rateLimit, "rate-limit", 0, "most requests per second on /v1 and /v2 from each client (a named client by its name, others, and requests with a bad token, by address); over it: 429 with Retry-After (0: no limit)")
@@ -269,15 +271,28 @@ func flagsFromEnv(fs *pflag.FlagSet) ([]string, error) {
 	return used, err
 }
 
-// parseToken reads "TOKEN" or "NAME TOKEN". The error never holds the
-// entry: it is a secret.
+// parseToken reads "TOKEN" or "NAME TOKEN", where TOKEN may be
+// "sha256:" and the token's SHA-256 digest in hex (abscopal token writes
+// such entries). The error never holds the entry: it is a secret.
 func parseToken(entry string) (api.Token, error) {
+	var t api.Token
 	switch fields := strings.Fields(entry); len(fields) {
 	case 1:
-		return api.Token{Secret: fields[0]}, nil
+		t.Secret = fields[0]
 	case 2:
-		return api.Token{Client: fields[0], Secret: fields[1]}, nil
+		t.Client, t.Secret = fields[0], fields[1]
 	default:
 		return api.Token{}, fmt.Errorf("%d fields (allowed: a token, or a client name and its token)", len(fields))
 	}
+	if hexDigest, ok := strings.CutPrefix(t.Secret, tokenDigestPrefix); ok {
+		b, err := hex.DecodeString(hexDigest)
+		if err != nil || len(b) != sha256.Size {
+			return api.Token{}, fmt.Errorf("a %s entry takes 64 hexadecimal digits, the token's SHA-256 digest (abscopal token writes one)", tokenDigestPrefix)
+		}
+		t.Secret, t.SHA256 = "", (*[sha256.Size]byte)(b)
+	}
+	return t, nil
 }
+
+// tokenDigestPrefix marks a token given by its SHA-256 digest.
+const tokenDigestPrefix = "sha256:"

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -99,5 +102,59 @@ func TestTokensFile(t *testing.T) {
 	t.Setenv("ABSCOPAL_TOKENS", "a,b c d")
 	if _, err := (&serveFlags{}).tokens(); err == nil || err.Error() != "ABSCOPAL_TOKENS: entry 2: 3 fields (allowed: a token, or a client name and its token)" {
 		t.Errorf("three fields in the environment: %v", err)
+	}
+
+	// A token given by its digest, in the file or the environment.
+	digest := sha256.Sum256([]byte("labtok"))
+	hexDigest := hex.EncodeToString(digest[:])
+	os.WriteFile(file, []byte("lab sha256:"+hexDigest+"\n"), 0o600)
+	t.Setenv("ABSCOPAL_TOKENS", "sha256:"+strings.ToUpper(hexDigest))
+	got, err = (&serveFlags{tokensFile: file}).tokens()
+	if err != nil || len(got) != 2 || got[0].Client != "lab" || got[1].Client != "" {
+		t.Fatalf("digests: %+v, %v", got, err)
+	}
+	for _, tok := range got {
+		if tok.Secret != "" || tok.SHA256 == nil || *tok.SHA256 != digest {
+			t.Errorf("a digest entry read as %+v", tok)
+		}
+	}
+	t.Setenv("ABSCOPAL_TOKENS", "")
+	for _, bad := range []string{"sha256:" + hexDigest[:62], "lab sha256:" + hexDigest[:63] + "g", "sha256:"} {
+		os.WriteFile(file, []byte(bad+"\n"), 0o600)
+		_, err := (&serveFlags{tokensFile: file}).tokens()
+		if err == nil || !strings.Contains(err.Error(), "line 1: a sha256: entry takes 64 hexadecimal digits") || strings.Contains(err.Error(), hexDigest[:62]) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// TestTokenCommand: abscopal token makes a different 256-bit token each
+// time, and a tokens-file line that admits it by its digest alone.
+func TestTokenCommand(t *testing.T) {
+	var tokens []string
+	for range 2 {
+		code, out, errOut := runCLI(t, "token", "--client", "ehr-prod", "--json")
+		var got struct {
+			Token string `json:"token"`
+			Line  string `json:"tokens_file_line"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		tok, err := parseToken(got.Line)
+		digest := sha256.Sum256([]byte(got.Token))
+		if err != nil || tok.Client != "ehr-prod" || tok.SHA256 == nil || *tok.SHA256 != digest || strings.Contains(got.Line, got.Token) {
+			t.Errorf("line %q for token %q: %+v, %v", got.Line, got.Token, tok, err)
+		}
+		if b, err := hex.DecodeString(got.Token); err != nil || len(b) != tokenBytes {
+			t.Errorf("token %q: not %d bytes in hex", got.Token, tokenBytes)
+		}
+		tokens = append(tokens, got.Token)
+	}
+	if tokens[0] == tokens[1] {
+		t.Error("two tokens are the same")
+	}
+	if code, _, errOut := runCLI(t, "token", "--client", "ehr prod"); code != 2 || !strings.Contains(errOut, `client name "ehr prod"`) {
+		t.Errorf("a client name with a space: exit %d, %s", code, errOut)
 	}
 }
