@@ -404,14 +404,14 @@ func Card(b *models.Bundle, res *Result) string {
 		}
 		// Each row opens with its line break: the section ends as the
 		// paragraph before it did, without one.
-		fmt.Fprintf(&w, "| %s | n | positive | ROC AUC (95%% CI) | Brier | calibration intercept / slope |\n|---|---|---|---|---|---|", res.Options.By)
+		fmt.Fprintf(&w, "| %s | n | positive | ROC AUC (95%% CI) | Brier | calibration intercept / slope | ICI |\n|---|---|---|---|---|---|---|", res.Options.By)
 		for _, g := range res.Groups {
 			if g.Metrics == nil {
-				fmt.Fprintf(&w, "\n| %s | %d | %d | - | - | - |", g.Value, g.N, g.Positives)
+				fmt.Fprintf(&w, "\n| %s | %d | %d | - | - | - | - |", g.Value, g.N, g.Positives)
 				continue
 			}
 			gm := g.Metrics
-			fmt.Fprintf(&w, "\n| %s | %d | %d | %.3f (%.3f-%.3f) | %.4f | %.3f / %.3f |", g.Value, g.N, g.Positives, gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope)
+			fmt.Fprintf(&w, "\n| %s | %d | %d | %.3f (%.3f-%.3f) | %.4f | %.3f / %.3f | %.3f |", g.Value, g.N, g.Positives, gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope, gm.ICI)
 		}
 		if p := res.Pooled; p != nil {
 			w.WriteString("\n\nPooled " + p.Describe(res.Options.By))

@@ -427,15 +427,15 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 	if len(ev.Groups) > 0 {
 		fmt.Fprintf(w, "\nBy %s (subgroups with one outcome only have no AUC or calibration):\n\n", ev.By)
 		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "%s\tN\tPOSITIVE\tROC AUC (95%% CI)\tBRIER\tCAL. INTERCEPT / SLOPE\n", strings.ToUpper(ev.By))
+		fmt.Fprintf(tw, "%s\tN\tPOSITIVE\tROC AUC (95%% CI)\tBRIER\tCAL. INTERCEPT / SLOPE\tICI\n", strings.ToUpper(ev.By))
 		for _, g := range ev.Groups {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t", g.Value, g.N, g.Positives)
 			if g.Metrics == nil {
-				fmt.Fprintf(tw, "-\t-\t-\n")
+				fmt.Fprintf(tw, "-\t-\t-\t-\n")
 				continue
 			}
 			gm := g.Metrics
-			fmt.Fprintf(tw, "%.3f (%.3f-%.3f)\t%.4f\t%.3f / %.3f\n", gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope)
+			fmt.Fprintf(tw, "%.3f (%.3f-%.3f)\t%.4f\t%.3f / %.3f\t%.3f\n", gm.AUC, gm.AUCLow, gm.AUCHigh, gm.Brier, gm.CalIntercept, gm.CalSlope, gm.ICI)
 		}
 		tw.Flush()
 		switch {
