@@ -23,13 +23,13 @@ import (
 var ErrCSV = errors.New("malformed CSV file")
 
 // IsCSV reports whether path names a file of delimited text, by its
-// extension in any case: .csv or .tsv (tab-separated, as cBioPortal and R's
-// write.table give), or either with .gz for one compressed with gzip.
-// OpenTable reads such a file as CSV, its separator found in the header
-// line, and any other as Parquet.
+// extension in any case: .csv, .tsv or .txt (tab-separated, as cBioPortal's
+// clinical files and R's write.table give), or any of them with .gz for one
+// compressed with gzip. OpenTable reads such a file as CSV, its separator
+// found in the header line, and any other as Parquet.
 func IsCSV(path string) bool {
 	ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(strings.ToLower(path), ".gz")))
-	return ext == ".csv" || ext == ".tsv"
+	return ext == ".csv" || ext == ".tsv" || ext == ".txt"
 }
 
 func isGzipCSV(path string) bool {
@@ -216,11 +216,22 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 		in.Discard(3)
 	}
 	r := csv.NewReader(in)
-	if line, err := in.Peek(in.Size()); len(line) > 0 && (err == nil || errors.Is(err, io.EOF)) {
-		line, _, _ = bytes.Cut(line, []byte("\n"))
+	if text, err := in.Peek(in.Size()); len(text) > 0 && (err == nil || errors.Is(err, io.EOF)) {
+		line, rest, _ := bytes.Cut(text, []byte("\n"))
+		// cBioPortal's clinical files open with lines of display names,
+		// descriptions, types and priorities, each after a '#' and
+		// tab-separated, above the header: they are skipped, and only they
+		// (a header of comma-separated values may start with '#').
+		if bytes.HasPrefix(line, []byte("#")) && bytes.ContainsRune(line, '\t') {
+			r.Comment = '#'
+			for bytes.HasPrefix(line, []byte("#")) && len(rest) > 0 {
+				line, rest, _ = bytes.Cut(rest, []byte("\n"))
+			}
+		}
 		r.Comma = separator(bytes.TrimSuffix(line, []byte("\r")))
 	}
 	header, err := r.Read()
+	r.Comment = 0 // a row that starts with '#' is data
 	if errors.Is(err, io.EOF) {
 		return nil, nil, fmt.Errorf("%s: %w: empty (no header line)", path, ErrCSV)
 	}

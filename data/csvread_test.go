@@ -259,6 +259,29 @@ func TestTabSeparated(t *testing.T) {
 			t.Errorf("%s: read %+v, want %+v", name, got, want)
 		}
 	}
+	// cBioPortal's clinical file: its '#' lines above the header are
+	// skipped, a row that starts with '#' is data, and lines keep their
+	// numbers in errors.
+	cbio := "#Patient Identifier\tDose\tSite\tNote\n#Identifier\tGy\tcode\tfree text\n#STRING\tNUMBER\tNUMBER\tSTRING\n#1\t1\t1\t1\n" +
+		"id\tdose, Gy\tsite;code\tnote\na\t24\t1\t\"x, y\"\nb\tNA\t2\t\n"
+	got, err := ReadTable(context.Background(), writeFile(t, "data_clinical_patient.txt", cbio), nil)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("cBioPortal's file: read %+v, %v; want %+v", got, err, want)
+	}
+	got, err = ReadTable(context.Background(), writeFile(t, "hash.txt", cbio+"#c\t3\t3\tz\n"), nil)
+	if err != nil || got.Len != 3 || got.Columns[0].Str[2] != "#c" {
+		t.Errorf("a row starting with '#': %+v, %v", got, err)
+	}
+	_, err = OpenTable(context.Background(), writeFile(t, "short.txt", cbio+"c\t1\n"), TableOptions{})
+	if !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), "line 8: wrong number of fields") {
+		t.Errorf("a short row below the '#' lines: %v", err)
+	}
+	// A comma-separated header may start with '#'.
+	got, err = ReadTable(context.Background(), writeFile(t, "n.csv", "#,id\n1,a\n"), nil)
+	if err != nil || got.Len != 1 || got.Columns[0].Name != "#" {
+		t.Errorf("a comma-separated header starting with '#': %+v, %v", got, err)
+	}
+
 	// A .tsv file's rows are checked as a CSV file's.
 	_, err = OpenTable(context.Background(), writeFile(t, "short.tsv", "id\talc\na\t1\nb\n"), TableOptions{})
 	if !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), "line 3: wrong number of fields") {
@@ -465,9 +488,9 @@ func FuzzReadCohortCSV(f *testing.F) {
 // refused, with the way out.
 func TestCSVNamedOtherwise(t *testing.T) {
 	for _, text := range []string{"patient_id,ici_class\na,pd1\n", "id\n"} {
-		path := writeFile(t, "cohort.txt", text)
+		path := writeFile(t, "cohort.dat", text)
 		_, err := OpenTable(context.Background(), path, TableOptions{})
-		if !errors.Is(err, ErrNotParquet) || !strings.HasSuffix(err.Error(), "read as such when its name ends in .csv or .tsv (or either with .gz)") {
+		if !errors.Is(err, ErrNotParquet) || !strings.HasSuffix(err.Error(), "read as such when its name ends in .csv, .tsv or .txt (or any of them with .gz)") {
 			t.Errorf("%q: err = %v", text, err)
 		}
 	}

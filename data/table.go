@@ -236,8 +236,8 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 // but panics on some malformed footers, so a panic here is caught and
 // reported as a corrupt file: a bad upload must never bring the process down.
 func openParquet(path string, f io.ReaderAt, size int64) (pf *parquet.File, err error) {
-	// A CSV file named otherwise (.txt) lands here.
-	const csvHint = "; a file of comma- or tab-separated values is read as such when its name ends in .csv or .tsv (or either with .gz)"
+	// A CSV file named otherwise (.dat) lands here.
+	const csvHint = "; a file of comma- or tab-separated values is read as such when its name ends in .csv, .tsv or .txt (or any of them with .gz)"
 	if size < 12 { // "PAR1" + footer length + "PAR1"
 		return nil, fmt.Errorf("%s: %w: %d bytes is too short%s", path, ErrNotParquet, size, csvHint)
 	}
