@@ -221,3 +221,17 @@ func aliasesOf(reg *models.Registry, name, version string) []modelAlias {
 	}
 	return out
 }
+
+// require reports the names of names that the set does not serve.
+func (set *modelSet) require(names []string) error {
+	var missing []string
+	for _, name := range names {
+		if set.byName[name] == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: the registry has no model %s (required by --require-models)", ErrMissingModel, strings.Join(missing, ", "))
+	}
+	return nil
+}

@@ -181,7 +181,11 @@ func (s *Server) auth(c *gin.Context) {
 func (s *Server) readyz(c *gin.Context) {
 	set := s.models()
 	if len(set.byName) == 0 {
-		c.PureJSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "no models loaded"})
+		reason := "no models loaded"
+		if len(s.cfg.Require) > 0 {
+			reason += ": a required model is missing, or the registry failed to load (the log says which)"
+		}
+		c.PureJSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": reason})
 		return
 	}
 	c.PureJSON(http.StatusOK, gin.H{"status": "ready", "models": len(set.byName)})

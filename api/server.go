@@ -37,6 +37,11 @@ import (
 // Config configures a Server.
 type Config struct {
 	Registry string // registry directory
+	// Require names models that must be served: a registry that lacks one
+	// is not loaded, as if it failed to load. At start the server is then
+	// live but not ready; on a reload the current models stay, so that a
+	// model deleted or misnamed by mistake is not dropped from service.
+	Require []string
 	// Tokens, when not empty, are the bearer tokens accepted on /v1 and /v2;
 	// SetTokens replaces them.
 	Tokens []Token
@@ -90,6 +95,10 @@ type Server struct {
 	tokens  atomic.Pointer[[]secret]      // nil or empty: no auth
 	limiter *rateLimiter                  // nil: no rate limit
 }
+
+// ErrMissingModel is wrapped by Reload's error when the registry lacks a
+// model of Config.Require.
+var ErrMissingModel = errors.New("a required model is missing")
 
 // ErrNoRegistry is wrapped by New's error when the registry directory does
 // not exist or is not a directory.
@@ -172,6 +181,9 @@ func (s *Server) Reload() error {
 	start := time.Now()
 	set, err := loadModels(&models.Registry{Dir: s.cfg.Registry})
 	s.metrics.loadSeconds.Observe(time.Since(start).Seconds())
+	if err == nil {
+		err = set.require(s.cfg.Require)
+	}
 	if err != nil {
 		s.metrics.loadErrors.Inc()
 		return err

@@ -1289,3 +1289,37 @@ func TestDriftMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestRequireModels: a registry that lacks a required model is not loaded:
+// at start the server is live but not ready, and says why; once the model
+// is published it is ready; a reload that would drop the model keeps the
+// current models.
+func TestRequireModels(t *testing.T) {
+	reg := &models.Registry{Dir: t.TempDir()}
+	publish(t, reg, "abscopal", "abscopal_response", 1)
+	s := newServer(t, Config{Registry: reg.Dir, Require: []string{"abscopal", "response"}})
+	c := newClient(t, s)
+	if status, body := c.do("GET", "/readyz", "", true); status != 503 || !strings.Contains(fmt.Sprint(body["reason"]), "a required model is missing") {
+		t.Errorf("readyz without a required model: %d %v", status, body)
+	}
+	if status, _ := c.do("GET", "/healthz", "", true); status != 200 {
+		t.Errorf("healthz: %d", status)
+	}
+	publish(t, reg, "response", "objective_response", 2)
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := c.do("GET", "/readyz", "", true); status != 200 || body["models"] != 2.0 {
+		t.Errorf("readyz with both: %d %v", status, body)
+	}
+	if err := os.RemoveAll(filepath.Join(reg.Dir, "response")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); !errors.Is(err, ErrMissingModel) || !strings.Contains(err.Error(), "no model response") {
+		t.Errorf("reload without response: %v", err)
+	}
+	status, body := c.do("POST", "/v1/predict", sbrtPatient, true)
+	if o := prediction(t, body, 0, "objective_response"); status != 200 || o["model"] != "response" {
+		t.Errorf("after the refused reload: %d %v", status, o)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -32,6 +33,7 @@ type serveFlags struct {
 	rateLimit        float64
 	rateBurst        int
 	metricsAddr      string
+	requireModels    []string // serve's only
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -133,7 +135,7 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
-		MetricsApart: mln != nil, Logger: log})
+		MetricsApart: mln != nil, Require: f.requireModels, Logger: log})
 	if err != nil {
 		ln.Close()
 		if mln != nil {
@@ -223,6 +225,9 @@ a flag given on the command line wins.`,
 			if registry == "" {
 				return usageError{errors.New("--registry is required (or ABSCOPAL_REGISTRY)")}
 			}
+			if slices.Contains(f.requireModels, "") {
+				return usageError{fmt.Errorf("--require-models %q: an empty name", strings.Join(f.requireModels, ","))}
+			}
 			if len(fromEnv) > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "serve: from the environment: %s\n", strings.Join(fromEnv, ", "))
 			}
@@ -234,6 +239,7 @@ a flag given on the command line wins.`,
 		},
 	}
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
+	cmd.Flags().StringSliceVar(&f.requireModels, "require-models", nil, "models that must be served (names, comma-separated): a registry lacking one is not loaded; at start the server is then not ready, on a reload the current models stay")
 	f.register(cmd)
 	return cmd
 }

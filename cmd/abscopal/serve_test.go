@@ -158,3 +158,12 @@ func TestTokenCommand(t *testing.T) {
 		t.Errorf("a client name with a space: exit %d, %s", code, errOut)
 	}
 }
+
+// TestRequireModelsFlag: an empty name among --require-models is a usage
+// error, before the server listens.
+func TestRequireModelsFlag(t *testing.T) {
+	code, _, errOut := runCLI(t, "serve", "--registry", t.TempDir(), "--addr", "127.0.0.1:0", "--require-models", "abscopal,,response")
+	if code != 2 || !strings.Contains(errOut, `--require-models "abscopal,,response": an empty name`) {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+}
