@@ -57,7 +57,7 @@ func newModelsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			// The cross-validated metrics side by side, so that algorithms
 			// trained on the same data and seed (the same folds) compare.
-			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV, 95% CI)\tBRIER\tCAL. SLOPE\tMAPE\tDATA")
+			fmt.Fprintln(tw, "MODEL\tVERSION\tALIASES\tALGO\tTARGET\tROWS\tAUC (CV, 95% CI)\tBRIER\tCAL. SLOPE\tICI\tMAPE\tDATA")
 			for _, e := range entries {
 				if e.Error != "" {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t(unreadable: %s)\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Error)
@@ -75,8 +75,12 @@ func newModelsCmd() *cobra.Command {
 				if e.Instability != nil {
 					mape = fmt.Sprintf("%.3f", e.Instability.MAPE)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Outcome,
-					e.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, mape, data)
+				ici := "-" // trained before abscopal measured it
+				if len(cv.Smooth) > 0 {
+					ici = fmt.Sprintf("%.3f", cv.ICI)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f (%.3f-%.3f)\t%.4f\t%.3f\t%s\t%s\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Outcome,
+					e.Rows, cv.AUC, cv.AUCLow, cv.AUCHigh, cv.Brier, cv.CalSlope, ici, mape, data)
 			}
 			return tw.Flush()
 		},
