@@ -220,9 +220,11 @@ func csvHeader(path string, f io.Reader) ([]string, *csv.Reader, error) {
 		line, rest, _ := bytes.Cut(text, []byte("\n"))
 		// cBioPortal's clinical files open with lines of display names,
 		// descriptions, types and priorities, each after a '#' and
-		// tab-separated, above the header: they are skipped, and only they
-		// (a header of comma-separated values may start with '#').
-		if bytes.HasPrefix(line, []byte("#")) && bytes.ContainsRune(line, '\t') {
+		// tab-separated, above the header: they are skipped, and only they.
+		// One such line is a header itself ("#id", as some tools write it),
+		// and a header of comma-separated values may start with '#' too.
+		if second, _, _ := bytes.Cut(rest, []byte("\n")); bytes.HasPrefix(line, []byte("#")) && bytes.ContainsRune(line, '\t') &&
+			bytes.HasPrefix(second, []byte("#")) {
 			r.Comment = '#'
 			for bytes.HasPrefix(line, []byte("#")) && len(rest) > 0 {
 				line, rest, _ = bytes.Cut(rest, []byte("\n"))

@@ -276,6 +276,11 @@ func TestTabSeparated(t *testing.T) {
 	if !errors.Is(err, ErrCSV) || !strings.Contains(err.Error(), "line 8: wrong number of fields") {
 		t.Errorf("a short row below the '#' lines: %v", err)
 	}
+	// One '#' line is the header itself, as some tools write it.
+	got, err = ReadTable(context.Background(), writeFile(t, "h.tsv", "#id\tdose\na\t1\n"), nil)
+	if err != nil || got.Len != 1 || got.Columns[0].Name != "#id" {
+		t.Errorf("a tab-separated header starting with '#': %+v, %v", got, err)
+	}
 	// A comma-separated header may start with '#'.
 	got, err = ReadTable(context.Background(), writeFile(t, "n.csv", "#,id\n1,a\n"), nil)
 	if err != nil || got.Len != 1 || got.Columns[0].Name != "#" {
