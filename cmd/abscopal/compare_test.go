@@ -77,10 +77,8 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("--instability: exit %d, %s%s", code, stdout, stderr)
 	}
 	reg := filepath.Join(t.TempDir(), "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "forest", "--trees", "11",
-		"--bootstrap", "100", "--folds", "3", "--instability", "12", "--registry", reg, "--name", "f"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "forest", "--trees", "11",
+		"--bootstrap", "100", "--folds", "3", "--instability", "12", "--registry", reg, "--name", "f")
 	b, err := os.ReadFile(filepath.Join(reg, "f", "v1", "bundle.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -211,10 +209,8 @@ func TestCompareSurvival(t *testing.T) {
 		t.Fatalf("survival by algorithm: %+v", c.Algos)
 	}
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr",
-		"--survival", "os", "--threshold", "0.4", "--bootstrap", "10"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr",
+		"--survival", "os", "--threshold", "0.4", "--bootstrap", "10")
 	m, err := (&models.Registry{Dir: reg}).Load("orr")
 	if err != nil {
 		t.Fatal(err)

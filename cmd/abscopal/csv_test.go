@@ -28,10 +28,8 @@ func TestCSVCohort(t *testing.T) {
 	reg := filepath.Join(dir, "registry")
 	for _, in := range []string{parquetPath, csvPath} {
 		name := strings.TrimPrefix(filepath.Ext(in), ".")
-		if code, _, stderr := runCLI(t, "train", "--data", in, "--target", "objective_response", "--algo", "gbm", "--trees", "40",
-			"--bootstrap", "50", "--registry", reg, "--name", name, "--seed", "3"); code != 0 {
-			t.Fatalf("train on %s: %s", in, stderr)
-		}
+		mustCLI(t, "train", "--data", in, "--target", "objective_response", "--algo", "gbm", "--trees", "40",
+			"--bootstrap", "50", "--registry", reg, "--name", name, "--seed", "3")
 	}
 	fromParquet, err := os.ReadFile(filepath.Join(reg, "parquet", "v1", "bundle.json"))
 	if err != nil {
@@ -65,9 +63,7 @@ func TestCSVCohort(t *testing.T) {
 		t.Errorf("reproduce: exit %d\n%s%s", code, stdout, stderr)
 	}
 	scores := filepath.Join(dir, "scores.csv")
-	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "csv", "--data", csvPath, "--out", scores); code != 0 {
-		t.Fatalf("predict: %s", stderr)
-	}
+	mustCLI(t, "predict", "--registry", reg, "--model", "csv", "--data", csvPath, "--out", scores)
 	if b, _ := os.ReadFile(scores); strings.Count(string(b), "\n") != 501 {
 		t.Errorf("scores.csv has %d lines, want a header and 500 rows", strings.Count(string(b), "\n"))
 	}
@@ -201,10 +197,8 @@ func TestCSVCategoricalLevels(t *testing.T) {
 	}
 	reg := filepath.Join(dir, "registry")
 	for name, in := range map[string]string{"text": textParquet, "codes": intParquet} {
-		if code, _, stderr := runCLI(t, "train", "--data", in, "--spec", spec, "--target", "y", "--algo", "logistic", "--bootstrap", "20",
-			"--registry", reg, "--name", name, "--seed", "1"); code != 0 {
-			t.Fatalf("train %s: %s", name, stderr)
-		}
+		mustCLI(t, "train", "--data", in, "--spec", spec, "--target", "y", "--algo", "logistic", "--bootstrap", "20",
+			"--registry", reg, "--name", name, "--seed", "1")
 	}
 	score := func(model, in string) (string, string) {
 		out := filepath.Join(dir, model+"-"+filepath.Base(in)+".csv")
@@ -314,9 +308,7 @@ func TestCSVDecimalComma(t *testing.T) {
 	dir := t.TempDir()
 	pq, eu := filepath.Join(dir, "s.parquet"), filepath.Join(dir, "eu.csv")
 	for _, args := range [][]string{{"--out", pq}, {"--out", eu, "--csv-decimal-comma"}} {
-		if code, _, stderr := runCLI(t, append([]string{"synth", "--n", "300", "--seed", "9"}, args...)...); code != 0 {
-			t.Fatalf("synth %v: exit %d, %s", args, code, stderr)
-		}
+		mustCLI(t, append([]string{"synth", "--n", "300", "--seed", "9"}, args...)...)
 	}
 	ctx := context.Background()
 	want, err := data.ReadCohort(ctx, pq)
@@ -333,18 +325,14 @@ func TestCSVDecimalComma(t *testing.T) {
 	}
 
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", pq, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr", "--bootstrap", "10"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
+	mustCLI(t, "train", "--data", pq, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr", "--bootstrap", "10")
 	scores := map[string]string{}
 	for _, tc := range []struct{ out, flag string }{{filepath.Join(dir, "p.csv"), ""}, {filepath.Join(dir, "p_eu.csv"), "--csv-decimal-comma"}} {
 		args := []string{"predict", "--registry", reg, "--model", "orr", "--data", pq, "--out", tc.out}
 		if tc.flag != "" {
 			args = append(args, tc.flag)
 		}
-		if code, _, stderr := runCLI(t, args...); code != 0 {
-			t.Fatalf("predict %v: exit %d, %s", args, code, stderr)
-		}
+		mustCLI(t, args...)
 		b, err := data.ReadTable(ctx, tc.out, []string{"patient_id", "probability"})
 		if err != nil {
 			t.Fatal(err)
@@ -363,9 +351,7 @@ func TestCSVDecimalComma(t *testing.T) {
 	var oofs [2][]float64
 	for i, flags := range [][]string{{"--oof", filepath.Join(dir, "oof.csv")}, {"--oof", filepath.Join(dir, "oof_eu.csv"), "--csv-decimal-comma"}} {
 		args := append([]string{"train", "--data", pq, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr", "--bootstrap", "10"}, flags...)
-		if code, _, stderr := runCLI(t, args...); code != 0 {
-			t.Fatalf("train %v: exit %d, %s", flags, code, stderr)
-		}
+		mustCLI(t, args...)
 		b, err := data.ReadTable(ctx, flags[1], []string{"logistic"})
 		if err != nil {
 			t.Fatal(err)

@@ -23,14 +23,10 @@ func TestEvaluate(t *testing.T) {
 	dir := t.TempDir()
 	trainFile := synthCohort(t, dir, 1500, 3)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "logistic",
-		"--registry", reg, "--name", "abscopal", "--bootstrap", "20", "--threshold", "0.4"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
+	mustCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "logistic",
+		"--registry", reg, "--name", "abscopal", "--bootstrap", "20", "--threshold", "0.4")
 	external := filepath.Join(dir, "external.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "1000", "--seed", "4", "--out", external); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "synth", "--n", "1000", "--seed", "4", "--out", external)
 	plot := filepath.Join(dir, "external.svg")
 	code, stdout, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--json", "--plot", plot, "--bootstrap", "100")
 	if code != 0 {
@@ -68,9 +64,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	// The decision curve on the new patients, as a plot too.
 	dca := filepath.Join(dir, "dca.svg")
-	if code, _, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--dca-plot", dca, "--bootstrap", "20"); code != 0 {
-		t.Fatalf("--dca-plot: %s", stderr)
-	}
+	mustCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--dca-plot", dca, "--bootstrap", "20")
 	if svg, err := os.ReadFile(dca); err != nil || !strings.Contains(string(svg), "act on all") || !strings.Contains(string(svg), "external.parquet") {
 		t.Errorf("decision curve plot: %v", err)
 	}
@@ -79,9 +73,7 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("%d of %d positive: sample warning %q", m.Positives, m.N, ev.SampleWarning)
 	}
 	tiny := filepath.Join(dir, "tiny.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "120", "--seed", "9", "--out", tiny); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "synth", "--n", "120", "--seed", "9", "--out", tiny)
 	if code, stdout, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", tiny, "--bootstrap", "20"); code != 0 ||
 		!strings.Contains(stdout, "Warning: few patients for a validation: ") || !strings.Contains(stdout, "at least 100 of each are recommended") {
 		t.Errorf("a small file: exit %d\n%s%s", code, stdout, stderr)
@@ -149,10 +141,8 @@ func TestEvaluate(t *testing.T) {
 	}
 
 	// Two versions on the same rows: the second against the first, paired.
-	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "gbm",
-		"--registry", reg, "--name", "abscopal", "--bootstrap", "20"); code != 0 {
-		t.Fatalf("train v2: %s", stderr)
-	}
+	mustCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "gbm",
+		"--registry", reg, "--name", "abscopal", "--bootstrap", "20")
 	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--model", "abscopal:v2", "--data", external, "--json", "--bootstrap", "200")
 	var set evaluationSet
 	if code != 0 || json.Unmarshal([]byte(stdout), &set) != nil || len(set.Models) != 2 {
@@ -208,16 +198,12 @@ func TestEvaluateBadInput(t *testing.T) {
 	cohort := synthCohort(t, dir, 600, 5)
 	reg := filepath.Join(dir, "registry")
 	for _, m := range [][2]string{{"response", "objective_response"}, {"other", "abscopal_response"}} {
-		if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", m[1], "--algo", "logistic",
-			"--registry", reg, "--name", m[0], "--bootstrap", "10"); code != 0 {
-			t.Fatal(stderr)
-		}
+		mustCLI(t, "train", "--data", cohort, "--target", m[1], "--algo", "logistic",
+			"--registry", reg, "--name", m[0], "--bootstrap", "10")
 	}
 	// A file with the model's inputs and no outcome.
 	noTarget := filepath.Join(dir, "features_only.parquet")
-	if code, _, stderr := runCLI(t, "features", "--data", cohort, "--out", noTarget, "--matrix"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "features", "--data", cohort, "--out", noTarget, "--matrix")
 	noOutcome := datatest.WriteTable(t, filepath.Join(dir, "no_outcome.parquet"),
 		[]data.ColumnSpec{{Name: "patient_id", Kind: data.KindString}, {Name: "ici_class", Kind: data.KindString}},
 		[][]data.Value{{data.String("a"), data.String("pd1")}, {data.String("b"), data.String("pd1")}})
@@ -267,14 +253,10 @@ func TestEvaluateSurvival(t *testing.T) {
 	dir := t.TempDir()
 	trainFile := synthCohort(t, dir, 1000, 3)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
-		"--registry", reg, "--name", "orr", "--bootstrap", "10", "--threshold", "0.4"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
+	mustCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
+		"--registry", reg, "--name", "orr", "--bootstrap", "10", "--threshold", "0.4")
 	other := filepath.Join(dir, "other.csv")
-	if code, _, stderr := runCLI(t, "synth", "--n", "800", "--seed", "8", "--out", other); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "synth", "--n", "800", "--seed", "8", "--out", other)
 	plots := filepath.Join(dir, "plots")
 	code, stdout, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "orr", "--data", other, "--survival", "pfs", "--survival-plots", plots, "--json", "--bootstrap", "10")
 	var ev evaluation

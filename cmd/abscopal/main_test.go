@@ -22,14 +22,24 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// mustCLI runs the command line in-process, as a test's set-up does (train a
+// model, write a cohort), and returns its stdout; it stops the test, naming
+// the command and its stderr, unless the command exits 0.
+func mustCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("abscopal %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
 // synthCohort writes n synthetic patients from seed into dir/cohort.parquet
 // with "abscopal synth" and returns the path.
 func synthCohort(t *testing.T, dir string, n int, seed uint64) string {
 	t.Helper()
 	path := filepath.Join(dir, "cohort.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", fmt.Sprint(n), "--seed", fmt.Sprint(seed), "--out", path); code != 0 {
-		t.Fatalf("synth: exit %d, %s", code, stderr)
-	}
+	mustCLI(t, "synth", "--n", fmt.Sprint(n), "--seed", fmt.Sprint(seed), "--out", path)
 	return path
 }
 
@@ -200,9 +210,7 @@ func TestVersion(t *testing.T) {
 func TestFeaturesCommand(t *testing.T) {
 	dir := t.TempDir()
 	cohort := filepath.Join(dir, "cohort.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "300", "--out", cohort); code != 0 {
-		t.Fatalf("synth: %s", stderr)
-	}
+	mustCLI(t, "synth", "--n", "300", "--out", cohort)
 	out := filepath.Join(dir, "f.parquet")
 	code, _, stderr := runCLI(t, "features", "--data", cohort, "--out", out)
 	if code != 0 || !strings.Contains(stderr, "wrote 300 rows x 40 columns") {
@@ -219,9 +227,7 @@ func TestFeaturesCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out2 := filepath.Join(dir, "f2.parquet")
-	if code, _, stderr := runCLI(t, "features", "--data", cohort, "--spec", specFile, "--out", out2); code != 0 {
-		t.Fatalf("features with the printed spec: %s", stderr)
-	}
+	mustCLI(t, "features", "--data", cohort, "--spec", specFile, "--out", out2)
 
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("target: {column: objective_response, positive: true}\nfeatures:\n  - column: tmb\n    kind: numeric\n    transforms: [log10]\n"), 0o644); err != nil {

@@ -13,31 +13,23 @@ func TestModelsVerify(t *testing.T) {
 	cohort := synthCohort(t, dir, 300, 2)
 	reg := filepath.Join(dir, "registry")
 	for i := 0; i < 2; i++ {
-		if code, _, stderr := runCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--algo", "logistic",
-			"--bootstrap", "10", "--folds", "3"); code != 0 {
-			t.Fatal(stderr)
-		}
+		mustCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--algo", "logistic",
+			"--bootstrap", "10", "--folds", "3")
 	}
-	if code, _, stderr := runCLI(t, "models", "alias", "--registry", reg, "m", "production", "v1"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "models", "alias", "--registry", reg, "m", "production", "v1")
 	code, out, _ := runCLI(t, "models", "verify", "--registry", reg)
 	if code != 0 || !strings.Contains(out, "ok     m:v1") || !strings.Contains(out, "ok     m:v2") || !strings.Contains(out, "ok     m@production -> v1") {
 		t.Fatalf("a sound registry: exit %d\n%s", code, out)
 	}
 	// The move is in the alias history, with who made it; and the next.
-	if code, _, stderr := runCLI(t, "models", "alias", "--registry", reg, "m", "production", "v2"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "models", "alias", "--registry", reg, "m", "production", "v2")
 	code, out, _ = runCLI(t, "models", "history", "--registry", reg, "m")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "TIME (UTC)") ||
 		!strings.Contains(lines[1], "  production  v1       -       "+actor()) || !strings.Contains(lines[2], "  production  v2       v1      "+actor()) {
 		t.Errorf("history: exit %d\n%s", code, out)
 	}
-	if code, _, stderr := runCLI(t, "models", "alias", "--registry", reg, "m", "production", "v1"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "models", "alias", "--registry", reg, "m", "production", "v1")
 
 	// An altered card and an alias left pointing at a version that is gone.
 	card := filepath.Join(reg, "m", "v2", "card.md")
@@ -61,14 +53,10 @@ func TestModelsShowHTML(t *testing.T) {
 	dir := t.TempDir()
 	cohort := synthCohort(t, dir, 600, 4)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr",
-		"--bootstrap", "10", "--instability", "10", "--survival", "os", "--threshold", "0.35"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg, "--name", "orr",
+		"--bootstrap", "10", "--instability", "10", "--survival", "os", "--threshold", "0.35")
 	page := filepath.Join(dir, "card.html")
-	if code, _, stderr := runCLI(t, "models", "show", "--registry", reg, "orr", "--html", page); code != 0 {
-		t.Fatalf("exit %d, %s", code, stderr)
-	}
+	mustCLI(t, "models", "show", "--registry", reg, "orr", "--html", page)
 	card, _ := os.ReadFile(filepath.Join(reg, "orr", "v1", "card.md"))
 	html, err := os.ReadFile(page)
 	if err != nil {

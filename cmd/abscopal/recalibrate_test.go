@@ -20,14 +20,10 @@ func TestRecalibrateCommand(t *testing.T) {
 	dir := t.TempDir()
 	trainFile := synthCohort(t, dir, 1500, 3)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
-		"--registry", reg, "--name", "orr", "--bootstrap", "20", "--instability", "10", "--intervals", "--survival", "os", "--threshold", "0.3"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
-	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic", "--calibration", "isotonic",
-		"--registry", reg, "--name", "iso", "--bootstrap", "10"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
+	mustCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
+		"--registry", reg, "--name", "orr", "--bootstrap", "20", "--instability", "10", "--intervals", "--survival", "os", "--threshold", "0.3")
+	mustCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic", "--calibration", "isotonic",
+		"--registry", reg, "--name", "iso", "--bootstrap", "10")
 	var shifted []data.Patient
 	for i, p := range synth.Generate(3000, 21) {
 		if *p.ObjectiveResponse || i%3 == 0 {

@@ -25,9 +25,7 @@ func TestReproduce(t *testing.T) {
 	} {
 		name := args[1]
 		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "50"}, args...)
-		if code, _, stderr := runCLI(t, train...); code != 0 {
-			t.Fatalf("%v: %s", args, stderr)
-		}
+		mustCLI(t, train...)
 		code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, name, "--data", cohort)
 		if code != 0 || !strings.Contains(stdout, "reproduced "+name+":v1 from cohort.parquet, byte for byte") || strings.Contains(stdout, "DIFFERENT") {
 			t.Errorf("%s: exit %d\n%s%s", name, code, stdout, stderr)
@@ -76,9 +74,7 @@ func TestReproduce(t *testing.T) {
 
 	// Other data, and a bundle from before the bootstrap count was recorded.
 	other := filepath.Join(dir, "other.parquet")
-	if code, _, stderr := runCLI(t, "synth", "--n", "600", "--seed", "13", "--out", other); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "synth", "--n", "600", "--seed", "13", "--out", other)
 	if code, _, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "gbm:v1", "--data", other); code != 1 || !strings.Contains(stderr, "other.parquet is not the training data of gbm:v1: SHA-256 ") {
 		t.Errorf("other data: exit %d, %s", code, stderr)
 	}

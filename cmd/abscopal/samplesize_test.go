@@ -19,14 +19,10 @@ func TestSampleSize(t *testing.T) {
 	dir := t.TempDir()
 	trainFile := synthCohort(t, dir, 800, 3)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
-		"--registry", reg, "--name", "response", "--bootstrap", "10", "--folds", "3"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
+	mustCLI(t, "train", "--data", trainFile, "--target", "objective_response", "--algo", "logistic",
+		"--registry", reg, "--name", "response", "--bootstrap", "10", "--folds", "3")
 	other := filepath.Join(dir, "other.csv")
-	if code, _, stderr := runCLI(t, "synth", "--n", "500", "--seed", "4", "--out", other); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "synth", "--n", "500", "--seed", "4", "--out", other)
 	plan := func(args ...string) samplesizeReport {
 		t.Helper()
 		code, stdout, stderr := runCLI(t, append([]string{"samplesize", "--registry", reg, "--model", "response", "--json"}, args...)...)

@@ -35,9 +35,7 @@ func TestTrainPublishPredict(t *testing.T) {
 		t.Errorf("no progress lines on stderr:\n%s", stderr)
 	}
 	// Same data, seed and options: the same bundle, byte for byte.
-	if code, _, stderr := runCLI(t, trainArgs...); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, trainArgs...)
 	b1, _ := os.ReadFile(filepath.Join(reg, "response", "v1", "bundle.json"))
 	b2, _ := os.ReadFile(filepath.Join(reg, "response", "v2", "bundle.json"))
 	if len(b1) == 0 || string(b1) != string(b2) {
@@ -100,9 +98,7 @@ func TestTrainPublishPredict(t *testing.T) {
 	}
 
 	scores := filepath.Join(dir, "scores.parquet")
-	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "response", "--data", cohort, "--out", scores); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "predict", "--registry", reg, "--model", "response", "--data", cohort, "--out", scores)
 	tbl, err := data.ReadTable(t.Context(), scores, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -124,9 +120,7 @@ func TestTrainPublishPredict(t *testing.T) {
 	r.Close()
 	// The same scores as CSV, still labelled synthetic: in a sidecar.
 	scoresCSV := filepath.Join(dir, "scores.csv")
-	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "response", "--data", cohort, "--out", scoresCSV); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "predict", "--registry", reg, "--model", "response", "--data", cohort, "--out", scoresCSV)
 	lines, _ := os.ReadFile(scoresCSV)
 	first := strings.SplitN(string(lines), "\n", 3)[1]
 	var side map[string]string
@@ -221,9 +215,7 @@ func TestTrainBadInput(t *testing.T) {
 	}
 
 	// A tampered bundle is refused by predict.
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--trees", "5", "--bootstrap", "10", "--folds", "3"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--trees", "5", "--bootstrap", "10", "--folds", "3")
 	bundle := filepath.Join(reg, "m", "v1", "bundle.json")
 	b, _ := os.ReadFile(bundle)
 	os.WriteFile(bundle, append(b, ' '), 0o644)
@@ -317,9 +309,7 @@ func TestTrainTreeFlags(t *testing.T) {
 	for i, tt := range tests {
 		reg := filepath.Join(dir, fmt.Sprint("registry", i))
 		args := append([]string{"train", "--data", cohort, "--registry", reg, "--name", "m", "--bootstrap", "10", "--folds", "3"}, tt.args...)
-		if code, _, stderr := runCLI(t, args...); code != 0 {
-			t.Fatalf("%v: %s", tt.args, stderr)
-		}
+		mustCLI(t, args...)
 		var h struct {
 			Trees    int `json:"trees"`
 			MaxDepth int `json:"max_depth"`
@@ -337,10 +327,8 @@ func TestTrainZeroPenalty(t *testing.T) {
 	dir := t.TempDir()
 	cohort := synthCohort(t, dir, 400, 5)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--bootstrap", "10", "--folds", "3",
-		"--trees", "5", "--leaf-lambda", "0", "--min-child-weight", "0"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--registry", reg, "--name", "m", "--bootstrap", "10", "--folds", "3",
+		"--trees", "5", "--leaf-lambda", "0", "--min-child-weight", "0")
 	var h struct {
 		Lambda         *float64 `json:"lambda"`
 		MinChildWeight *float64 `json:"min_child_weight"`
@@ -360,10 +348,8 @@ func TestPredictUndefinedTarget(t *testing.T) {
 	dir := t.TempDir()
 	cohort := synthCohort(t, dir, 600, 9)
 	reg := filepath.Join(dir, "registry")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "abscopal_response", "--registry", reg, "--name", "a",
-		"--trees", "5", "--bootstrap", "10", "--folds", "3"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--target", "abscopal_response", "--registry", reg, "--name", "a",
+		"--trees", "5", "--bootstrap", "10", "--folds", "3")
 	scores := filepath.Join(dir, "scores.parquet")
 	code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "a", "--data", cohort, "--out", scores)
 	if code != 0 {
@@ -441,9 +427,7 @@ func TestTrainIntegerCodes(t *testing.T) {
 		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
 	}
 	scores := filepath.Join(dir, "scores.parquet")
-	if code, _, stderr := runCLI(t, "predict", "--registry", reg, "--model", "m", "--data", file, "--out", scores); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "predict", "--registry", reg, "--model", "m", "--data", file, "--out", scores)
 	tbl, err := data.ReadTable(t.Context(), scores, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -453,9 +437,7 @@ func TestTrainIntegerCodes(t *testing.T) {
 		t.Errorf("scores: %d rows, centre 3 %v, centre 1 %v", tbl.Len, p[2], p[0])
 	}
 	out := filepath.Join(dir, "features.parquet")
-	if code, _, stderr := runCLI(t, "features", "--data", file, "--spec", spec, "--out", out); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "features", "--data", file, "--spec", spec, "--out", out)
 	r, err := data.OpenTable(t.Context(), out, data.TableOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -498,10 +480,8 @@ func TestTrainFoldsBy(t *testing.T) {
 	}
 	// REML for the between-centre variance: said in the card, recorded,
 	// reproduced.
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
-		"--name", "loco-reml", "--bootstrap", "20", "--folds-by", "centre", "--tau2", "reml"); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
+		"--name", "loco-reml", "--bootstrap", "20", "--folds-by", "centre", "--tau2", "reml")
 	card, _ = os.ReadFile(filepath.Join(reg, "loco-reml", "v1", "card.md"))
 	bundle, _ := os.ReadFile(filepath.Join(reg, "loco-reml", "v1", "bundle.json"))
 	if !strings.Contains(string(card), "random effects on the logit AUC, REML, Hartung-Knapp interval") || !strings.Contains(string(bundle), `"tau2_method": "reml"`) {
@@ -551,10 +531,8 @@ func TestOOF(t *testing.T) {
 	cohort := synthCohort(t, dir, 700, 21)
 	reg := filepath.Join(dir, "registry")
 	oof := filepath.Join(dir, "oof.parquet")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
-		"--name", "m", "--folds", "3", "--bootstrap", "10", "--oof", oof); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
+		"--name", "m", "--folds", "3", "--bootstrap", "10", "--oof", oof)
 	_, out, _ := runCLI(t, "models", "show", "--registry", reg, "m", "--json")
 	var shown struct {
 		Training struct{ Rows int } `json:"training"`
@@ -596,10 +574,8 @@ func TestOOF(t *testing.T) {
 
 	// compare: a column pair per algorithm, on the same rows.
 	csv := filepath.Join(dir, "compare.csv")
-	if code, _, stderr := runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,forest", "--trees", "11",
-		"--folds", "3", "--bootstrap", "10", "--oof", csv); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,forest", "--trees", "11",
+		"--folds", "3", "--bootstrap", "10", "--oof", csv)
 	b, _ := os.ReadFile(csv)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if lines[0] != "patient_id,fold,objective_response,logistic,logistic_uncalibrated,forest,forest_uncalibrated" || len(lines) != shown.Training.Rows+1 {
@@ -608,10 +584,8 @@ func TestOOF(t *testing.T) {
 
 	// Folds by a column: its value names each fold.
 	byCSV := filepath.Join(dir, "by.csv")
-	if code, _, stderr := runCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
-		"--name", "by", "--folds-by", "ecog", "--bootstrap", "10", "--oof", byCSV); code != 0 {
-		t.Fatal(stderr)
-	}
+	mustCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "logistic", "--registry", reg,
+		"--name", "by", "--folds-by", "ecog", "--bootstrap", "10", "--oof", byCSV)
 	b, _ = os.ReadFile(byCSV)
 	lines = strings.Split(strings.TrimSpace(string(b)), "\n")
 	foldOf := map[string]string{}
