@@ -47,10 +47,7 @@ func TestEndToEnd(t *testing.T) {
 		run("train", "--data", cohort, "--target", m[1], "--algo", "logistic", "--registry", reg, "--name", m[0], "--bootstrap", "20")
 	}
 	// One client by its token, one by the digest abscopal token gives.
-	var made struct {
-		Token string `json:"token"`
-		Line  string `json:"tokens_file_line"`
-	}
+	var made madeToken
 	if err := json.Unmarshal([]byte(run("token", "--client", "hashed-client", "--json")), &made); err != nil {
 		t.Fatal(err)
 	}

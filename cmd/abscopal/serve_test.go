@@ -134,10 +134,7 @@ func TestTokenCommand(t *testing.T) {
 	var tokens []string
 	for range 2 {
 		code, out, errOut := runCLI(t, "token", "--client", "ehr-prod", "--json")
-		var got struct {
-			Token string `json:"token"`
-			Line  string `json:"tokens_file_line"`
-		}
+		var got madeToken
 		if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
 			t.Fatalf("exit %d: %s %s", code, out, errOut)
 		}

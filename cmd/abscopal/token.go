@@ -17,6 +17,12 @@ import (
 // hold the digest alone.
 const tokenBytes = 32
 
+// madeToken is what "abscopal token --json" prints.
+type madeToken struct {
+	Token string `json:"token"`
+	Line  string `json:"tokens_file_line"`
+}
+
 // newTokenCmd makes a bearer token for a client of the API and the line of
 // the tokens file that admits it, which holds its digest, not the token.
 func newTokenCmd(stdout io.Writer) *cobra.Command {
@@ -54,10 +60,7 @@ nowhere.`,
 			if jsonOut {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					Token string `json:"token"`
-					Line  string `json:"tokens_file_line"`
-				}{token, line})
+				return enc.Encode(madeToken{token, line})
 			}
 			_, err := fmt.Fprintf(stdout, "token (give it to the client; abscopal keeps only its digest):\n%s\n\nline for --tokens-file (or ABSCOPAL_TOKENS):\n%s\n", token, line)
 			return err
