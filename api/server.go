@@ -473,11 +473,15 @@ func (s *Server) authorized(header string) (client string, ok bool) {
 	}
 	match := 0
 	plain := []byte(token)
-	digest := sha256.Sum256(plain)
+	var digest []byte // computed for the first token kept by its digest
 	for _, t := range *s.tokens.Load() {
 		presented := plain
 		if t.hashed {
-			presented = digest[:]
+			if digest == nil {
+				sum := sha256.Sum256(plain)
+				digest = sum[:]
+			}
+			presented = digest
 		}
 		eq := subtle.ConstantTimeCompare(presented, t.b)
 		if eq == 1 { // which token matched may show in the timing; nothing of any token does
