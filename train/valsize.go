@@ -24,15 +24,23 @@ type ValidationWidths struct {
 	C     float64 `json:"c_statistic"`       // default 0.1 (±0.05)
 }
 
+// DefaultValidationWidths returns Riley et al.'s widths: 0.2 for the
+// observed/expected ratio and the calibration slope, 0.1 for the
+// C-statistic.
+func DefaultValidationWidths() ValidationWidths {
+	return ValidationWidths{OE: 0.2, Slope: 0.2, C: 0.1}
+}
+
 func (w ValidationWidths) orDefaults() ValidationWidths {
+	d := DefaultValidationWidths()
 	if w.OE == 0 {
-		w.OE = 0.2
+		w.OE = d.OE
 	}
 	if w.Slope == 0 {
-		w.Slope = 0.2
+		w.Slope = d.Slope
 	}
 	if w.C == 0 {
-		w.C = 0.1
+		w.C = d.C
 	}
 	return w
 }

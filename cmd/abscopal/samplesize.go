@@ -92,9 +92,10 @@ the training rows (or --prevalence).`,
 	cmd.Flags().StringVar(&in, "data", "", "Parquet or CSV file of the new population's patients (outcomes not needed)")
 	cmd.Flags().Float64Var(&opts.Prevalence, "prevalence", 0, "anticipated prevalence of the outcome there (default: the file's labelled rows', else the training rows')")
 	cmd.Flags().Float64Var(&opts.CStatistic, "c-statistic", 0, "anticipated C-statistic there (default: the model's cross-validated AUC)")
-	cmd.Flags().Float64Var(&opts.Widths.OE, "oe-width", 0.2, "width of the observed/expected ratio's 95% interval")
-	cmd.Flags().Float64Var(&opts.Widths.Slope, "slope-width", 0.2, "width of the calibration slope's 95% interval")
-	cmd.Flags().Float64Var(&opts.Widths.C, "c-width", 0.1, "width of the C-statistic's 95% interval")
+	w := train.DefaultValidationWidths()
+	cmd.Flags().Float64Var(&opts.Widths.OE, "oe-width", w.OE, "width of the observed/expected ratio's 95% interval")
+	cmd.Flags().Float64Var(&opts.Widths.Slope, "slope-width", w.Slope, "width of the calibration slope's 95% interval")
+	cmd.Flags().Float64Var(&opts.Widths.C, "c-width", w.C, "width of the C-statistic's 95% interval")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
 }
