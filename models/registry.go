@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -145,6 +146,9 @@ func (r *Registry) Publish(name string, files map[string][]byte) (string, error)
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", err
 	}
+	// The directory's entries are on disk before it is renamed into view:
+	// after a crash a version is whole or absent.
+	syncDir(tmp)
 	// Another publisher may take a number first: rename fails on an existing
 	// directory, and we try the next one.
 	for attempt := 0; attempt < 100; attempt++ {
@@ -243,7 +247,10 @@ func (r *Registry) Versions(name string) ([]string, error) {
 	return out, nil
 }
 
-// Aliases returns name's aliases and the versions they point at.
+// Aliases returns name's aliases and the versions they point at. An alias
+// file that is not one line naming a version, or a symbolic link that
+// leads out of the registry, is an error that names the file, never its
+// content.
 func (r *Registry) Aliases(name string) (map[string]string, error) {
 	if err := checkModelName(name); err != nil {
 		return nil, err
@@ -261,13 +268,64 @@ func (r *Registry) Aliases(name string) (map[string]string, error) {
 		if !ValidName(e.Name()) {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		v, err := r.readAlias(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %s@%s: %w", ErrBadAlias, name, e.Name(), err)
 		}
-		out[e.Name()] = strings.TrimSpace(string(b))
+		out[e.Name()] = v
 	}
 	return out, nil
+}
+
+// ErrBadAlias is wrapped by the error of an alias file that cannot be
+// read as one.
+var ErrBadAlias = errors.New("bad alias file")
+
+// maxAliasBytes bounds what is read of an alias file: "v123456789\n" and
+// room for a CRLF or spaces an editor adds.
+const maxAliasBytes = 64
+
+// readAlias reads the version an alias file names. A symbolic link is
+// followed only as far as it stays inside the registry: one to a system
+// file would otherwise be read, and its content could reach an error or a
+// log. The content is never quoted: a file that does not name a version
+// may hold anything.
+func (r *Registry) readAlias(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			// Not fs.ErrNotExist: a dangling link is a broken alias, not
+			// an absent one, which would let the latest version serve.
+			return "", errors.New("a symbolic link that leads nowhere")
+		}
+		root, err := filepath.EvalSymlinks(r.Dir)
+		if err != nil {
+			return "", err
+		}
+		if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", errors.New("a symbolic link out of the registry")
+		}
+	} else if !fi.Mode().IsRegular() {
+		return "", errors.New("not a regular file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxAliasBytes+1))
+	if err != nil {
+		return "", err
+	}
+	v := strings.TrimSpace(string(b))
+	if len(b) > maxAliasBytes || !versionRE.MatchString(v) {
+		return "", fmt.Errorf("it does not hold a version (v1, v2, ...) on one line of at most %d bytes", maxAliasBytes)
+	}
+	return v, nil
 }
 
 // SetAlias points alias at version (atomically: write, then rename).
@@ -287,14 +345,31 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 		return err
 	}
 	previous := ""
-	if b, err := os.ReadFile(filepath.Join(dir, alias)); err == nil {
-		previous = strings.TrimSpace(string(b))
+	if v, err := r.readAlias(filepath.Join(dir, alias)); err == nil {
+		previous = v
 	}
-	tmp := filepath.Join(dir, "."+alias+".tmp")
-	if err := os.WriteFile(tmp, []byte(version+"\n"), 0o644); err != nil {
+	// A temporary file of its own (two movers must not write one file),
+	// synced, then renamed over the alias: a reader, or a process killed
+	// at any point, sees the old version or the new one.
+	f, err := os.CreateTemp(dir, "."+alias+"-*.tmp")
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, alias)); err != nil {
+	tmp := f.Name()
+	_, err = f.WriteString(version + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, alias))
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -305,7 +380,7 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(r.Dir, name, aliasHistory), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err = os.OpenFile(filepath.Join(r.Dir, name, aliasHistory), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("%s@%s moved to %s, but its history could not be kept: %w", name, alias, version, err)
 	}
@@ -356,21 +431,24 @@ func (r *Registry) Resolve(ref string) (name, version string, err error) {
 	switch {
 	case strings.Contains(ref, "@"):
 		name, alias, _ := strings.Cut(ref, "@")
-		aliases, err := r.Aliases(name)
-		if err != nil {
+		if err := checkModelName(name); err != nil {
 			return "", "", err
 		}
-		v, ok := aliases[alias]
-		if !ok {
+		v, err := r.alias(name, alias)
+		if errors.Is(err, fs.ErrNotExist) {
 			if _, err := r.Versions(name); err != nil {
 				return "", "", err // no such model: say that, not that it lacks the alias
 			}
+			aliases, _ := r.Aliases(name)
 			names := slices.Sorted(maps.Keys(aliases))
 			has := "it has no alias"
 			if len(names) > 0 {
 				has = "its aliases: " + strings.Join(names, ", ")
 			}
 			return "", "", fmt.Errorf("%w: %s has no alias %q (%s)", ErrNotFound, name, alias, has)
+		}
+		if err != nil {
+			return "", "", err
 		}
 		return name, v, nil
 	case strings.Contains(ref, ":"):
@@ -384,16 +462,36 @@ func (r *Registry) Resolve(ref string) (name, version string, err error) {
 		}
 		return name, v, nil
 	}
-	if aliases, err := r.Aliases(ref); err == nil {
-		if v, ok := aliases["production"]; ok {
-			return ref, v, nil
-		}
+	if err := checkModelName(ref); err != nil {
+		return "", "", err
+	}
+	// The production alias, if there is one: one that cannot be read is
+	// an error, not a reason to serve the latest version instead.
+	v, err := r.alias(ref, "production")
+	if err == nil {
+		return ref, v, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", "", err
 	}
 	versions, err := r.Versions(ref)
 	if err != nil {
 		return "", "", err
 	}
 	return ref, versions[len(versions)-1], nil
+}
+
+// alias reads the version alias of model name points at; fs.ErrNotExist
+// when there is no such alias.
+func (r *Registry) alias(name, alias string) (string, error) {
+	if !ValidName(alias) {
+		return "", fmt.Errorf("alias %q: %w", alias, fs.ErrNotExist)
+	}
+	v, err := r.readAlias(filepath.Join(r.Dir, name, "aliases", alias))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s@%s: %w", ErrBadAlias, name, alias, err)
+	}
+	return v, err
 }
 
 // ReadVerified returns the files of name:version after checking them against
