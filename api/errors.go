@@ -26,6 +26,8 @@ const (
 	codeUnavailable  = "no_model"
 	codeInternal     = "internal"
 	codeRateLimited  = "rate_limited"
+	codeDuplicate    = "duplicate_field"
+	codeMediaType    = "unsupported_media_type"
 )
 
 // abort answers with the error and stops the handlers. Like every answer
@@ -49,15 +51,3 @@ func abort(c *gin.Context, status int, e apiError) {
 func notFound(c *gin.Context, what string) {
 	abort(c, http.StatusNotFound, apiError{Code: codeNotFound, Message: what + " not found"})
 }
-
-// unknownField returns the name in encoding/json's error for a field that
-// DisallowUnknownFields refused; the package has no error type for it.
-func unknownField(err error) (name string, ok bool) {
-	const prefix = "json: unknown field "
-	if msg := err.Error(); strings.HasPrefix(msg, prefix) {
-		return strings.Trim(strings.TrimPrefix(msg, prefix), `"`), true
-	}
-	return "", false
-}
-
-func isUnknownField(err error) bool { _, ok := unknownField(err); return ok }

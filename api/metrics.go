@@ -27,6 +27,10 @@ type metrics struct {
 	loadSeconds prometheus.Histogram
 	loadErrors  prometheus.Counter
 	loaded      prometheus.Gauge
+	// problems is 1 for each model not served as published (state
+	// degraded: an older version serves; failed: none does) and each v1
+	// target unassigned (model "v1:TARGET"): the metric to alert on.
+	problems *prometheus.GaugeVec
 	// modelInfo is 1 for each model served, labelled with what an operator
 	// checks after a deployment or a reload: its version, its algorithm,
 	// the target it answers on /v1, and whether synthetic data trained it
@@ -70,9 +74,12 @@ func newMetrics() *metrics {
 			Name: "abscopal_model_load_seconds", Help: "Time to load the registry's models.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
 		loadErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "abscopal_model_load_errors_total", Help: "Failed loads of the registry (the previous models stay)."}),
+			Name: "abscopal_model_load_errors_total", Help: "Failures to load: of the registry as a whole (the models served stay), and of each model whose new version failed (counted once, when the failure begins)."}),
 		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "abscopal_models_loaded", Help: "Models being served."}),
+		problems: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "abscopal_model_problem", Help: "1 for each model not served as the registry has it (state degraded: an older version still serves; failed: none does) and each v1 target no model is chosen for (model v1:TARGET, state unassigned); /readyz says why."},
+			[]string{"model", "state"}),
 		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "abscopal_model_info", Help: "1 for each model served: its version, algorithm, target, whether it answers that target on /v1, and whether synthetic data trained it."},
 			[]string{"model", "version", "algo", "target", "v1", "synthetic"}),
@@ -82,7 +89,7 @@ func newMetrics() *metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "go_version": bi.GoVersion}})
 	build.Set(1)
 	m.reg.MustRegister(m.requests, m.clients, m.rateLimited, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
-		m.modelInfo, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.problems, m.modelInfo, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

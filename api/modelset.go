@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,11 +18,18 @@ import (
 	"github.com/abscopal/abscopal/models"
 )
 
-// modelSet is the immutable set of models being served.
+// modelSet is the immutable set of models being served, and what keeps the
+// registry's other models from being served as published.
 type modelSet struct {
 	byName   map[string]*models.Model // every model: its production alias, else its latest version
 	byTarget map[string]*models.Model // the v1 model of each target
-	groups   map[*models.Model]*outputGroups
+	// v1 says, per v1 target served, which model answers and why.
+	v1 map[string]v1Choice
+	// loaded holds, per model served, the stamp of the version's files
+	// when they were read: a reload reads a version again only when its
+	// files changed.
+	loaded map[*models.Model]string
+	groups map[*models.Model]*outputGroups
 	// docs holds each model's card.md and plots (*.svg), read and verified
 	// with its bundle at load: GET /v1/models/{name} and its files then
 	// serve those of the model that answers, without reading and hashing
@@ -33,10 +41,57 @@ type modelSet struct {
 	// monitors are each model's prediction metrics (Server.Reload adds
 	// them: they are the server's).
 	monitors map[*models.Model]*monitor
+	// problems are the models not served as the registry has them, by
+	// name, and the v1 targets that could not be assigned, by target.
+	problems   map[string]*modelProblem
+	v1Problems map[string]*modelProblem
 	// v1Models names the models that answer /v1 ("abscopal:v3
 	// response:v1"), for the request log: made once per set, not per request.
 	v1Models string
 }
+
+// modelProblem is a model of the registry that is not served as published:
+// its version failed to load, so an older one is served (degraded) or none
+// is (failed); or a v1 target whose model could not be chosen.
+type modelProblem struct {
+	Model  string `json:"model,omitempty"`
+	Target string `json:"target,omitempty"` // a v1 target's problem
+	// Serving is the version still served, loaded before the failure; ""
+	// when none is.
+	Serving string `json:"serving_version,omitempty"`
+	// Failed is the version that failed to load ("" when none could be
+	// resolved: an alias naming no version, say).
+	Failed string    `json:"failed_version,omitempty"`
+	Reason string    `json:"reason"`
+	Since  time.Time `json:"since"`
+	err    error     // the whole error, for the log and Reload's
+}
+
+// state names the problem for people and the metric: degraded (an older
+// version serves), failed (nothing does) or, for a target, unassigned.
+func (p *modelProblem) state() string {
+	switch {
+	case p.Target != "":
+		return "unassigned"
+	case p.Serving != "":
+		return "degraded"
+	}
+	return "failed"
+}
+
+// v1Choice is the model answering a v1 target, and why it is that one.
+type v1Choice struct {
+	Model    string `json:"model"`
+	Version  string `json:"version"`
+	ChosenBy string `json:"chosen_by"`
+}
+
+// The reasons a model answers a v1 target.
+const (
+	chosenByConfig = "configuration (--v1-model)"
+	chosenByOnly   = "the only model of the target"
+	chosenByAlias  = "the only model of the target with a production alias"
+)
 
 // outputGroups maps each pipeline output (a level, a missing indicator) to
 // its feature, computed once per model so that a prediction's contributions
@@ -51,58 +106,171 @@ func groupOutputs(p *features.Pipeline) *outputGroups {
 	return &outputGroups{feature: of, names: names}
 }
 
-// loadModels loads every model of the registry. For each v1 target, the
-// model serving it is the first by name among those trained with the
-// built-in spec for that target, else the first by name among those whose
-// spec reads cohort-schema columns only (a researcher's features of cohort
-// files): a v1 patient gives either every input it needs.
-func loadModels(reg *models.Registry) (*modelSet, error) {
+func newModelSet() *modelSet {
+	return &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, v1: map[string]v1Choice{},
+		loaded: map[*models.Model]string{}, groups: map[*models.Model]*outputGroups{}, docs: map[*models.Model]map[string][]byte{},
+		aliases: map[*models.Model][]modelAlias{}, problems: map[string]*modelProblem{}, v1Problems: map[string]*modelProblem{}}
+}
+
+// loadOptions are what a load of the registry needs besides it.
+type loadOptions struct {
+	require []string          // models that must be served (Config.Require)
+	v1      map[string]string // v1 target: model name, or "" for none (Config.V1Models)
+	now     time.Time
+}
+
+// loadModels loads each model of the registry on its own: a model that
+// fails to load is reported, and the others are served. A model that old
+// served keeps being served when its new version fails (degraded); a
+// version whose files are as old read them is not read again. The error
+// is that of the registry itself (unreadable): then there is no set.
+func loadModels(reg *models.Registry, old *modelSet, opts loadOptions) (*modelSet, error) {
 	names, err := reg.Names()
 	if err != nil {
 		return nil, err
 	}
-	set := &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, groups: map[*models.Model]*outputGroups{}, docs: map[*models.Model]map[string][]byte{},
-		aliases: map[*models.Model][]modelAlias{}}
-	var errs []error
+	if old == nil {
+		old = newModelSet()
+	}
+	set := newModelSet()
+	fail := func(name, version string, err error) {
+		p := &modelProblem{Model: name, Failed: version, Reason: problemReason(err), Since: opts.now, err: err}
+		if prev := old.problems[name]; prev != nil && prev.Failed == p.Failed && prev.Reason == p.Reason {
+			p.Since = prev.Since // the same failure, still
+		}
+		if m := old.byName[name]; m != nil {
+			set.keep(old, m)
+			p.Serving = m.Version
+		}
+		set.problems[name] = p
+	}
 	for _, n := range names {
-		m, files, err := reg.LoadFiles(n)
+		_, version, err := reg.Resolve(n)
 		if err != nil {
-			errs = append(errs, err)
+			fail(n, "", err)
 			continue
 		}
-		set.byName[n] = m
-		docs := map[string][]byte{}
-		for f, b := range files {
-			if f == "card.md" || strings.HasSuffix(f, ".svg") {
-				docs[f] = b
+		stamp := versionStamp(reg, n, version)
+		if m := old.byName[n]; m != nil && m.Version == version && old.loaded[m] == stamp && old.problems[n] == nil {
+			set.keep(old, m)
+			set.aliases[m] = aliasesOf(reg, n, m.Version) // aliases move without a new version
+			continue
+		}
+		m, files, err := reg.LoadFiles(n + ":" + version)
+		if err != nil {
+			fail(n, version, err)
+			continue
+		}
+		set.add(reg, m, files, stamp)
+	}
+	for _, n := range opts.require {
+		if set.byName[n] == nil && set.problems[n] == nil {
+			fail(n, "", fmt.Errorf("%w: the registry has no model %s (required by --require-models)", ErrMissingModel, n))
+		}
+	}
+	set.assignV1(old, opts)
+	return set, nil
+}
+
+// keep serves old's model m in set, as old loaded it.
+func (set *modelSet) keep(old *modelSet, m *models.Model) {
+	set.byName[m.Bundle.Name] = m
+	set.loaded[m], set.groups[m], set.docs[m], set.aliases[m] = old.loaded[m], old.groups[m], old.docs[m], old.aliases[m]
+}
+
+// add serves m, a version just read with its verified files.
+func (set *modelSet) add(reg *models.Registry, m *models.Model, files map[string][]byte, stamp string) {
+	n := m.Bundle.Name
+	set.byName[n] = m
+	docs := map[string][]byte{}
+	for f, b := range files {
+		if f == "card.md" || strings.HasSuffix(f, ".svg") {
+			docs[f] = b
+		}
+	}
+	// The card as one page, rendered once a load: a version's files
+	// do not change. A card showing a plot its version lacks (none
+	// made by abscopal) has no page; the model serves all the same.
+	if page, err := cardhtml.Render(fmt.Sprintf("Model card: %s:%s", n, m.Version), files["card.md"], files); err == nil {
+		docs["card.html"] = page
+	}
+	set.docs[m] = docs
+	set.loaded[m] = stamp
+	set.groups[m] = groupOutputs(m.Bundle.Pipeline)
+	set.aliases[m] = aliasesOf(reg, n, m.Version)
+}
+
+// problemReason says why a model was not loaded, in words that name no
+// file system path: /readyz answers without a token. The log has the
+// whole error.
+func problemReason(err error) string {
+	switch {
+	case errors.Is(err, ErrMissingModel):
+		return "required by --require-models, and not in the registry"
+	case errors.Is(err, models.ErrBadAlias):
+		return "an alias file does not name a version (or is a link out of the registry)"
+	case errors.Is(err, models.ErrTampered):
+		return "the version's files do not match its MANIFEST"
+	case errors.Is(err, models.ErrBundle):
+		return "the version's bundle.json cannot be decoded"
+	case errors.Is(err, models.ErrNotFound):
+		return "the model's version was not found"
+	}
+	return "the version could not be read"
+}
+
+// assignV1 chooses the model of each v1 target: the configured one, else
+// the one model that can answer it, else the one of those with a
+// production alias. Several, none configured and none or several with the
+// alias, is ambiguous: the target keeps old's model if that is still
+// served, and a problem says why.
+func (set *modelSet) assignV1(old *modelSet, opts loadOptions) {
+	for _, t := range v1Targets {
+		choose := func(m *models.Model, by string) {
+			set.byTarget[t] = m
+			set.v1[t] = v1Choice{Model: m.Bundle.Name, Version: m.Version, ChosenBy: by}
+		}
+		unassigned := func(reason string) {
+			p := &modelProblem{Target: t, Reason: reason, Since: opts.now, err: fmt.Errorf("%w: %s", ErrAmbiguousV1, reason)}
+			if prev := old.v1Problems[t]; prev != nil && prev.Reason == reason {
+				p.Since = prev.Since
+			}
+			set.v1Problems[t] = p
+			if m := old.byTarget[t]; m != nil && set.byName[m.Bundle.Name] == m {
+				choose(m, old.v1[t].ChosenBy)
+				p.Model, p.Serving = m.Bundle.Name, m.Version
 			}
 		}
-		// The card as one page, rendered once a load: a version's files
-		// do not change. A card showing a plot its version lacks (none
-		// made by abscopal) has no page; the model serves all the same.
-		if page, err := cardhtml.Render(fmt.Sprintf("Model card: %s:%s", m.Bundle.Name, m.Version), files["card.md"], files); err == nil {
-			docs["card.html"] = page
+		if name, ok := opts.v1[t]; ok {
+			switch m := set.byName[name]; {
+			case name == "":
+			case m == nil:
+				unassigned(fmt.Sprintf("--v1-model names %s, which is not served", name))
+			case !canServeV1(m, t):
+				unassigned(fmt.Sprintf("--v1-model names %s, which predicts %s from other inputs than a cohort's", name, m.Bundle.Outcome()))
+			default:
+				choose(m, chosenByConfig)
+			}
+			continue
 		}
-		set.docs[m] = docs
-		set.groups[m] = groupOutputs(m.Bundle.Pipeline)
-		set.aliases[m] = aliasesOf(reg, n, m.Version)
-	}
-	if len(errs) > 0 {
-		// A model that fails to load must not pass unnoticed, nor silently
-		// replace a good one: the reload fails and the current set stays.
-		return nil, errors.Join(errs...)
-	}
-	if len(set.byName) == 0 {
-		return nil, fmt.Errorf("registry %s holds no models", reg.Dir)
-	}
-	for _, builtin := range []bool{true, false} {
-		for _, n := range names {
+		var cands, promoted []*models.Model
+		for _, n := range slices.Sorted(maps.Keys(set.byName)) {
 			m := set.byName[n]
-			spec := m.Bundle.Pipeline.Spec
-			t := m.Bundle.Target
-			if _, taken := set.byTarget[t]; !taken && servesV1(spec) && spec.Builtin == builtin && readsCohortOnly(spec) {
-				set.byTarget[t] = m
+			if !canServeV1(m, t) {
+				continue
 			}
+			cands = append(cands, m)
+			if slices.ContainsFunc(set.aliases[m], func(a modelAlias) bool { return a.Alias == "production" }) {
+				promoted = append(promoted, m)
+			}
+		}
+		switch {
+		case len(cands) == 1:
+			choose(cands[0], chosenByOnly)
+		case len(promoted) == 1:
+			choose(promoted[0], chosenByAlias)
+		case len(cands) > 1:
+			unassigned(ambiguity(t, cands, promoted))
 		}
 	}
 	var answering []string
@@ -112,25 +280,57 @@ func loadModels(reg *models.Registry) (*modelSet, error) {
 		}
 	}
 	set.v1Models = strings.Join(answering, " ")
-	return set, nil
 }
+
+// ambiguity says why no model was chosen for target, and the ways out.
+func ambiguity(target string, cands, promoted []*models.Model) string {
+	names := func(ms []*models.Model) string {
+		out := make([]string, len(ms))
+		for i, m := range ms {
+			out[i] = m.Bundle.Name
+		}
+		return strings.Join(out, ", ")
+	}
+	what := fmt.Sprintf("%s could each answer %s", names(cands), target)
+	if len(promoted) > 1 {
+		what += fmt.Sprintf(", and %s each have a production alias", names(promoted))
+	}
+	return what + fmt.Sprintf(": say which with --v1-model %s=NAME (or =none), or give one alone the production alias", target)
+}
+
+// ErrAmbiguousV1 is wrapped by New's error when a v1 target could be
+// answered by several models and none is chosen (Config.V1Models, or one
+// alone with a production alias).
+var ErrAmbiguousV1 = errors.New("which model answers /v1 is ambiguous")
 
 // v1Targets are the outcomes /v1 answers, in the order the log names their
 // models: the two responses, and the toxicity a choice of regimen weighs
 // against them.
 var v1Targets = [...]string{"abscopal_response", "objective_response", "pneumonitis_grade"}
 
-// servesV1 reports whether a model of spec's target can answer for it on
-// /v1: a response, or pneumonitis from some grade on (any grade, which
-// "positive: 1" would count alone, is not a toxicity a clinician weighs).
-func servesV1(spec *features.Spec) bool {
-	switch spec.Target.Column {
-	case "abscopal_response", "objective_response":
-		return true
-	case "pneumonitis_grade":
-		return spec.Target.AtLeast != nil
+// V1Targets lists the outcomes /v1 answers, the keys of Config.V1Models.
+func V1Targets() []string { return v1Targets[:] }
+
+// canServeV1 reports whether m can answer target on /v1: it predicts it (a
+// response, or pneumonitis from some grade on: any grade, which "positive:
+// 1" would count alone, is not a toxicity a clinician weighs), and every
+// column its spec reads is a field of the cohort schema, as /v1 patients
+// give.
+func canServeV1(m *models.Model, target string) bool {
+	spec := m.Bundle.Pipeline.Spec
+	if m.Bundle.Target != target {
+		return false
 	}
-	return false
+	switch target {
+	case "abscopal_response", "objective_response":
+	case "pneumonitis_grade":
+		if spec.Target.AtLeast == nil {
+			return false
+		}
+	default:
+		return false
+	}
+	return readsCohortOnly(spec)
 }
 
 // readsCohortOnly reports whether every column spec reads is a field of the
@@ -147,37 +347,78 @@ func readsCohortOnly(spec *features.Spec) bool {
 	return true
 }
 
-func (s *modelSet) sorted() []*models.Model {
-	out := make([]*models.Model, 0, len(s.byName))
-	for _, m := range s.byName {
+func (set *modelSet) sorted() []*models.Model {
+	out := make([]*models.Model, 0, len(set.byName))
+	for _, m := range set.byName {
 		out = append(out, m)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Bundle.Name < out[b].Bundle.Name })
 	return out
 }
 
-// fingerprint summarizes the registry's versions and aliases; it changes
-// when a version is published or an alias moves.
+// sortedProblems lists the problems, the models' by name, then the
+// targets'.
+func (set *modelSet) sortedProblems() []*modelProblem {
+	out := []*modelProblem{}
+	for _, n := range slices.Sorted(maps.Keys(set.problems)) {
+		out = append(out, set.problems[n])
+	}
+	for _, t := range v1Targets {
+		if p := set.v1Problems[t]; p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// versionStamp sums up the files of name's version: their names, sizes and
+// modification times. A version repaired in place (a MANIFEST restored, a
+// flipped byte mended) changes it, without its files being read.
+func versionStamp(reg *models.Registry, name, version string) string {
+	dir := filepath.Join(reg.Dir, name, version)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "unreadable"
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			fmt.Fprintf(&b, "%s:?;", e.Name())
+			continue
+		}
+		fmt.Fprintf(&b, "%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String()
+}
+
+// fingerprint sums up the registry as loading sees it: its models, their
+// versions and aliases, and the files of the version each resolves to. It
+// changes when a version is published, an alias moves, or a version's
+// files change, repaired or damaged in place.
 func fingerprint(reg *models.Registry) string {
 	var b strings.Builder
-	names, _ := reg.Names()
+	names, err := reg.Names()
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
 	for _, n := range names {
 		versions, _ := reg.Versions(n)
 		fmt.Fprintf(&b, "%s:%s;", n, strings.Join(versions, ","))
-		aliases, _ := reg.Aliases(n)
-		keys := make([]string, 0, len(aliases))
-		for a := range aliases {
-			keys = append(keys, a)
-		}
-		sort.Strings(keys)
-		for _, a := range keys {
-			st, _ := os.Stat(filepath.Join(reg.Dir, n, "aliases", a))
-			var mt int64
-			if st != nil {
-				mt = st.ModTime().UnixNano()
+		aliasDir := filepath.Join(reg.Dir, n, "aliases")
+		if entries, err := os.ReadDir(aliasDir); err == nil {
+			for _, e := range entries {
+				if fi, err := e.Info(); err == nil {
+					fmt.Fprintf(&b, "@%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
+				}
 			}
-			fmt.Fprintf(&b, "@%s=%s/%d;", a, aliases[a], mt)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			b.WriteString("@unreadable;")
 		}
+		if _, v, err := reg.Resolve(n); err == nil {
+			b.WriteString(versionStamp(reg, n, v))
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }
@@ -220,18 +461,4 @@ func aliasesOf(reg *models.Registry, name, version string) []modelAlias {
 		out = append(out, ma)
 	}
 	return out
-}
-
-// require reports the names of names that the set does not serve.
-func (set *modelSet) require(names []string) error {
-	var missing []string
-	for _, name := range names {
-		if set.byName[name] == nil {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%w: the registry has no model %s (required by --require-models)", ErrMissingModel, strings.Join(missing, ", "))
-	}
-	return nil
 }

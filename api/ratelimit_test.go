@@ -65,7 +65,7 @@ func TestRateLimiterBuckets(t *testing.T) {
 // without tokens clients are told apart by address, as are requests with a
 // bad token; /metrics counts the refusals by client.
 func TestRateLimit(t *testing.T) {
-	s := newServer(t, Config{RateLimit: 0.01, RateBurst: 2, Tokens: []Token{{Client: "ehr", Secret: "tok-ehr"}, {Client: "lab", Secret: "tok-lab"}}})
+	s := newServer(t, Config{RateLimit: 0.01, RateBurst: 2, MetricsPublic: true, Tokens: []Token{{Client: "ehr", Secret: "tok-ehr"}, {Client: "lab", Secret: "tok-lab"}}})
 	c := newClient(t, s)
 	c.token = "tok-ehr"
 	for i := range 2 {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -29,16 +30,21 @@ func (s *Server) routes() *gin.Engine {
 		abort(c, http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
 	})
 
-	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", s.readyz)
+	// Probes answer without a token (a kubelet or a load balancer has
+	// none) and to HEAD as to GET.
+	healthz := func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) }
+	probe(r, "/healthz", healthz)
+	probe(r, "/readyz", s.readyz)
+	probe(r, "/v2/health/live", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"live": true}) })
+	probe(r, "/v2/health/ready", s.v2Ready)
 	if !s.cfg.MetricsApart {
-		r.GET("/metrics", gin.WrapH(s.metricsHandler()))
+		r.GET("/metrics", s.metricsOnAPI)
 	}
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", s.spec) })
 
 	v1 := r.Group("/v1", s.auth, s.rateLimit)
-	v1.POST("/predict", s.predict)
-	v1.POST("/regimens/compare", s.compareRegimens)
+	v1.POST("/predict", contentTypeJSON, s.predict)
+	v1.POST("/regimens/compare", contentTypeJSON, s.compareRegimens)
 	v1.GET("/models", s.listModels)
 	v1.GET("/models/:name", s.showModel)
 	v1.GET("/models/:name/files/:file", s.modelFile)
@@ -46,15 +52,33 @@ func (s *Server) routes() *gin.Engine {
 
 	v2 := r.Group("/v2", s.auth, s.rateLimit)
 	v2.GET("", s.v2Server)
-	v2.GET("/health/live", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"live": true}) })
-	v2.GET("/health/ready", s.v2Ready)
 	v2.GET("/models/:name", s.v2Model)
 	v2.GET("/models/:name/ready", s.v2ModelReady)
-	v2.POST("/models/:name/infer", s.v2Infer)
+	v2.POST("/models/:name/infer", contentTypeJSON, s.v2Infer)
 	v2.GET("/models/:name/versions/:version", s.v2Model)
 	v2.GET("/models/:name/versions/:version/ready", s.v2ModelReady)
-	v2.POST("/models/:name/versions/:version/infer", s.v2Infer)
+	v2.POST("/models/:name/versions/:version/infer", contentTypeJSON, s.v2Infer)
 	return r
+}
+
+// probe mounts a health endpoint for GET and HEAD.
+func probe(r *gin.Engine, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
+}
+
+// metricsOnAPI serves /metrics on the API's own address, unless bearer
+// tokens are on and the operator did not say otherwise
+// (Config.MetricsPublic): the metrics name the clients, which is for the
+// operator to see, not for every client that can reach the API. Tokens may
+// come on after the start (SetTokens), so it is decided per request.
+func (s *Server) metricsOnAPI(c *gin.Context) {
+	if s.authOn() && !s.cfg.MetricsPublic {
+		abort(c, http.StatusNotFound, apiError{Code: codeNotFound,
+			Message: "/metrics is not served on the API's address while bearer tokens are required (it names the clients): use --metrics-addr, or --metrics-public to serve it here"})
+		return
+	}
+	s.metricsHandler().ServeHTTP(c.Writer, c.Request)
 }
 
 // noStore asks every cache between the server and its client (a proxy, a
@@ -178,15 +202,42 @@ func (s *Server) auth(c *gin.Context) {
 	c.Next()
 }
 
+// ready reports whether the server can answer as configured: some model
+// is served, and every model of Config.Require is; if not, why.
+func (s *Server) ready(set *modelSet) (bool, string) {
+	if len(set.byName) == 0 {
+		return false, "no models loaded (the log and problems say why)"
+	}
+	var missing []string
+	for _, n := range s.cfg.Require {
+		if set.byName[n] == nil {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return false, "a required model is missing: " + strings.Join(missing, ", ") + " (--require-models) is not served"
+	}
+	return true, ""
+}
+
+// readyz answers 200 while the server can answer as configured, "ready",
+// or "degraded" when a model is not served as the registry has it (an
+// older version serves, or none does) or a v1 target has no model: it
+// serves still, and an operator must act. 503, "not ready", otherwise. It
+// names the models answering /v1 and each problem.
 func (s *Server) readyz(c *gin.Context) {
 	set := s.models()
-	if len(set.byName) == 0 {
-		reason := "no models loaded"
-		if len(s.cfg.Require) > 0 {
-			reason += ": a required model is missing, or the registry failed to load (the log says which)"
-		}
-		c.PureJSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": reason})
+	body := gin.H{"models": len(set.byName), "v1": set.v1, "problems": set.sortedProblems()}
+	ok, reason := s.ready(set)
+	switch {
+	case !ok:
+		body["status"], body["reason"] = "not ready", reason
+		c.PureJSON(http.StatusServiceUnavailable, body)
 		return
+	case len(set.problems) > 0 || len(set.v1Problems) > 0:
+		body["status"] = "degraded"
+	default:
+		body["status"] = "ready"
 	}
-	c.PureJSON(http.StatusOK, gin.H{"status": "ready", "models": len(set.byName)})
+	c.PureJSON(http.StatusOK, body)
 }

@@ -37,11 +37,17 @@ import (
 // Config configures a Server.
 type Config struct {
 	Registry string // registry directory
-	// Require names models that must be served: a registry that lacks one
-	// is not loaded, as if it failed to load. At start the server is then
-	// live but not ready; on a reload the current models stay, so that a
-	// model deleted or misnamed by mistake is not dropped from service.
+	// Require names models that must be served: while one is not, the
+	// server is not ready (/readyz 503). A required model that a reload
+	// finds missing or broken keeps being served as it was, so that a model
+	// deleted or damaged by mistake is not dropped from service.
 	Require []string
+	// V1Models names, by v1 target (abscopal_response, objective_response,
+	// pneumonitis_grade), the model that answers it; "" serves none. A
+	// target not named is answered by its only model, else by the only one
+	// of its models with a production alias; more than that is ambiguous,
+	// which New refuses.
+	V1Models map[string]string
 	// Tokens, when not empty, are the bearer tokens accepted on /v1 and /v2;
 	// SetTokens replaces them.
 	Tokens []Token
@@ -78,7 +84,11 @@ type Config struct {
 	// keeps from the API's clients (the metrics name the clients and the
 	// models).
 	MetricsApart bool
-	Logger       *slog.Logger
+	// MetricsPublic keeps /metrics on the API's listener when bearer
+	// tokens are required; without it /metrics is then served apart only
+	// (MetricsApart), as it names the clients.
+	MetricsPublic bool
+	Logger        *slog.Logger
 }
 
 // Server serves predictions.
@@ -161,7 +171,21 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: registry %s is not a directory: %w", cfg.Registry, ErrNoRegistry)
 	}
 	if err := s.Reload(); err != nil {
-		s.log.Warn("no models loaded", "error", err.Error())
+		// Each model that failed is logged, and /readyz names it.
+		if errors.Is(err, ErrNoRegistry) {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+	}
+	// Which model answers /v1 is decided before the server answers
+	// anything: at start, a registry where several could is refused.
+	if set := s.models(); len(set.v1Problems) > 0 {
+		var msgs []string
+		for _, p := range set.sortedProblems() {
+			if p.Target != "" {
+				msgs = append(msgs, p.Reason)
+			}
+		}
+		return nil, fmt.Errorf("api: %w: %s", ErrAmbiguousV1, strings.Join(msgs, "; "))
 	}
 	s.engine = s.routes()
 	return s, nil
@@ -174,19 +198,20 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // (bench/serve mounts a trivial echo handler beside /v1/predict).
 func (s *Server) Engine() *gin.Engine { return s.engine }
 
-// Reload loads the registry's models and swaps them in atomically; requests
-// in flight finish with the models they started with. On error the current
-// models stay.
+// Reload loads the registry's models, each on its own, and swaps them in
+// atomically; requests in flight finish with the models they started with.
+// A model whose version fails to load is reported (/readyz, /v1/models,
+// the metric abscopal_model_problem) and, if it was served, keeps being
+// served as it was. The error joins every model's failure; it is
+// ErrNoRegistry's when the registry cannot be read at all, and then the
+// current models stay.
 func (s *Server) Reload() error {
 	start := time.Now()
-	set, err := loadModels(&models.Registry{Dir: s.cfg.Registry})
+	set, err := loadModels(&models.Registry{Dir: s.cfg.Registry}, s.set.Load(), loadOptions{require: s.cfg.Require, v1: s.cfg.V1Models, now: start.UTC().Truncate(time.Second)})
 	s.metrics.loadSeconds.Observe(time.Since(start).Seconds())
-	if err == nil {
-		err = set.require(s.cfg.Require)
-	}
 	if err != nil {
 		s.metrics.loadErrors.Inc()
-		return err
+		return fmt.Errorf("registry %s: %w: %w", s.cfg.Registry, ErrNoRegistry, err)
 	}
 	set.monitors = map[*models.Model]*monitor{}
 	for _, m := range set.byName {
@@ -207,10 +232,47 @@ func (s *Server) Reload() error {
 		v1 := set.byTarget[b.Target] == m
 		s.metrics.modelInfo.WithLabelValues(b.Name, m.Version, b.Algo, b.Target, strconv.FormatBool(v1), strconv.FormatBool(b.Synthetic())).Set(1)
 	}
+	s.metrics.problems.Reset()
+	var errs []error
+	for _, p := range set.sortedProblems() {
+		name := p.Model
+		if p.Target != "" {
+			name = "v1:" + p.Target
+		}
+		s.metrics.problems.WithLabelValues(name, p.state()).Set(1)
+		if prev := problemOf(old, p); prev != nil && prev.Since.Equal(p.Since) {
+			continue // reported when it began
+		}
+		s.metrics.loadErrors.Inc()
+		s.log.Error("model not served as published", "model", p.Model, "target", p.Target, "state", p.state(),
+			"serving_version", p.Serving, "failed_version", p.Failed, "error", p.err.Error())
+		errs = append(errs, p.err)
+	}
 	for _, m := range set.sorted() {
-		s.log.Info("model loaded", "model", m.Bundle.Name, "version", m.Version, "target", m.Bundle.Target, "algo", m.Bundle.Algo)
+		if old == nil || old.byName[m.Bundle.Name] != m {
+			s.log.Info("model loaded", "model", m.Bundle.Name, "version", m.Version, "target", m.Bundle.Target, "algo", m.Bundle.Algo)
+		}
+	}
+	for _, t := range v1Targets {
+		if c, ok := set.v1[t]; ok && (old == nil || old.v1[t] != c) {
+			s.log.Info("v1 target assigned", "target", t, "model", c.Model, "version", c.Version, "chosen_by", c.ChosenBy)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// problemOf returns set's problem of the same model or target as p.
+func problemOf(set *modelSet, p *modelProblem) *modelProblem {
+	switch {
+	case set == nil:
+		return nil
+	case p.Target != "":
+		return set.v1Problems[p.Target]
+	}
+	return set.problems[p.Model]
 }
 
 // ReloadCertificate reads the TLS certificate and key again and serves them
@@ -364,12 +426,17 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// watch reloads when the registry's fingerprint (its versions and aliases)
-// changes. Polling needs no platform file-notification API and notices a
-// registry on a network file system too.
+// watch reloads when the registry's fingerprint (its versions, aliases and
+// the files of the versions served) changes, and, while a model is not
+// served as published, retries with a growing pause (WatchInterval,
+// doubled up to maxRetryPause): a registry on a network file system may
+// come back without anything on it changing. Polling needs no platform
+// file-notification API and notices a network file system's changes too.
 func (s *Server) watch(ctx context.Context) {
 	reg := &models.Registry{Dir: s.cfg.Registry}
 	last := fingerprint(reg)
+	pause := s.cfg.WatchInterval
+	retryAt := time.Now().Add(pause)
 	t := time.NewTicker(s.cfg.WatchInterval)
 	defer t.Stop()
 	for {
@@ -378,14 +445,27 @@ func (s *Server) watch(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if fp := fingerprint(reg); fp != last {
-			last = fp
-			if err := s.Reload(); err != nil {
-				s.log.Error("reload failed; keeping the current models", "error", err.Error())
-			}
+		fp := fingerprint(reg)
+		troubled := len(s.models().problems) > 0
+		switch {
+		case fp != last:
+			pause = s.cfg.WatchInterval
+		case troubled && !time.Now().Before(retryAt):
+			pause = min(2*pause, maxRetryPause)
+		default:
+			continue
+		}
+		last = fp
+		retryAt = time.Now().Add(pause)
+		if err := s.Reload(); err != nil && errors.Is(err, ErrNoRegistry) {
+			s.log.Error("reload failed; keeping the current models", "error", err.Error())
 		}
 	}
 }
+
+// maxRetryPause bounds the pause between retries of a model that failed to
+// load.
+const maxRetryPause = 5 * time.Minute
 
 // Token is a bearer token accepted on /v1 and /v2 and, if named, the client
 // that presents it: the request log names the client (never the token), so

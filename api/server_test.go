@@ -337,7 +337,7 @@ func TestRegimens(t *testing.T) {
 		t.Errorf("negative dose: %d %v", status, body)
 	}
 	status, body = c.do("POST", "/v1/regimens/compare", `{"patient": {"ici_class": "pd1"}, "regimens": [{"dose": 40}]}`, false)
-	if status != 422 || !strings.Contains(body["error"].(map[string]any)["message"].(string), `unknown field "dose"`) {
+	if status != 422 || !strings.Contains(body["error"].(map[string]any)["message"].(string), `unknown field dose`) {
 		t.Errorf("unknown regimen field: %d %v", status, body)
 	}
 }
@@ -450,7 +450,7 @@ func TestOpenInferenceProtocol(t *testing.T) {
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "alc", "datatype": "FP64", "shape": [1], "data": [500]}]}`, 400, "row 1: field alc: out of range"},
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}, {"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["ctla4"]}]}`, 400, "input ici_class given twice"},
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}], "outputs": [{"name": "class"}]}`, 400, `unknown output "class": the model's one output is probability`},
-		{"/v2/models/abscopal/infer", `{"id": 7, "inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}]}`, 400, "not an inference request: field id: a JSON number is not allowed there"},
+		{"/v2/models/abscopal/infer", `{"id": 7, "inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1], "data": ["pd1"]}]}`, 400, "not an inference request: id must be a JSON string, got a JSON number"},
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1, 2], "data": ["pd1", "pd1"]}]}`, 400, "shape [1 2]; a column is [rows] or [rows, 1]"},
 		{"/v2/models/abscopal/infer", `{"inputs": [{"name": "ici_class", "datatype": "BYTES", "shape": [1, 1], "data": [[["pd1"]]]}]}`, 400, "data must be a flat list of values, or one list of one value per row"},
 		{"/v2/models/nope/infer", `{"inputs": []}`, 404, "model nope not found"},
@@ -671,6 +671,7 @@ func TestChunkedBody(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// io.MultiReader hides the length: net/http sends it chunked.
 			req, _ := http.NewRequest("POST", c.base+"/v1/predict", io.MultiReader(strings.NewReader(tt.body)))
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -692,8 +693,9 @@ func TestChunkedBody(t *testing.T) {
 }
 
 // TestResearcherSpecServesV1: a model with a researcher's spec over cohort
-// columns answers /v1 for its target when no built-in-spec model does; a
-// built-in-spec model for the same target comes first.
+// columns answers /v1 for its target when it is the target's only model;
+// with two, the server does not guess: configuration or a production alias
+// says which.
 func TestResearcherSpecServesV1(t *testing.T) {
 	spec, err := features.ParseSpec("own.yaml", []byte(`id: patient_id
 target: {column: objective_response, positive: true}
@@ -721,12 +723,50 @@ features:
 		t.Errorf("objective response: %v", p)
 	}
 
-	// A built-in-spec model for the target takes over, though "a-own" sorts first.
+	// Two models of the target: which answers is not guessed. The server
+	// refuses to start until one is named, by configuration or by a
+	// production alias.
 	publish(t, reg, "response", "objective_response", 5)
-	c = newClient(t, newServer(t, Config{Registry: reg.Dir}))
+	if _, err := New(Config{Registry: reg.Dir, WatchInterval: -1, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}); !errors.Is(err, ErrAmbiguousV1) ||
+		!strings.Contains(err.Error(), "a-own, response could each answer objective_response") || !strings.Contains(err.Error(), "--v1-model objective_response=NAME") {
+		t.Errorf("two models of objective_response: %v", err)
+	}
+	for _, tt := range []struct {
+		name     string
+		cfg      Config
+		alias    string // a model given the production alias first
+		want     string
+		chosenBy string
+	}{
+		{"configured", Config{V1Models: map[string]string{"objective_response": "a-own"}}, "", "a-own", chosenByConfig},
+		{"by the production alias", Config{}, "response", "response", chosenByAlias},
+		{"configured over the alias", Config{V1Models: map[string]string{"objective_response": "a-own"}}, "response", "a-own", chosenByConfig},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			os.RemoveAll(filepath.Join(reg.Dir, "response", "aliases"))
+			if tt.alias != "" {
+				if err := reg.SetAlias(tt.alias, "production", "v1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tt.cfg.Registry = reg.Dir
+			c := newClient(t, newServer(t, tt.cfg))
+			_, body := c.do("POST", "/v1/predict", sbrtPatient, true)
+			if p := prediction(t, body, 0, "objective_response"); p["model"] != tt.want {
+				t.Errorf("objective_response answered by %v, want %s", p["model"], tt.want)
+			}
+			_, ready := c.do("GET", "/readyz", "", true)
+			v1, _ := ready["v1"].(map[string]any)
+			if o, _ := v1["objective_response"].(map[string]any); o["model"] != tt.want || o["chosen_by"] != tt.chosenBy || ready["status"] != "ready" {
+				t.Errorf("/readyz: %v", ready)
+			}
+		})
+	}
+	// none serves no model on /v1 for the target: it answers /v2 only.
+	c = newClient(t, newServer(t, Config{Registry: reg.Dir, V1Models: map[string]string{"objective_response": ""}}))
 	_, body = c.do("POST", "/v1/predict", sbrtPatient, true)
-	if p := prediction(t, body, 0, "objective_response"); p["model"] != "response" {
-		t.Errorf("with a built-in-spec model: %v", p)
+	if p := prediction(t, body, 0, "objective_response"); p["model"] != nil || !strings.Contains(fmt.Sprint(p["reason"]), "no model") {
+		t.Errorf("objective_response with none configured: %v", p)
 	}
 }
 
@@ -1173,7 +1213,7 @@ func TestServesRecalibratedVersion(t *testing.T) {
 func TestRequestLog(t *testing.T) {
 	var buf syncbuf.Buffer
 	s, err := New(Config{Registry: sharedRegistry(t), Logger: slog.New(slog.NewJSONHandler(&buf, nil)), WatchInterval: -1,
-		Tokens: []Token{{Client: "ehr-prod", Secret: "tok-ehr-123"}, {Secret: "tok-anon-456"}}})
+		MetricsPublic: true, Tokens: []Token{{Client: "ehr-prod", Secret: "tok-ehr-123"}, {Secret: "tok-anon-456"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

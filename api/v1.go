@@ -1,11 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"sort"
@@ -16,71 +13,8 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json/jsontext"
 )
-
-// readRaw reads the request body, answering 413 past the limit. The bytes
-// are the request's own: decoded values never alias a reused buffer.
-func readRaw(c *gin.Context) ([]byte, bool) {
-	var (
-		b   []byte
-		err error
-	)
-	if n := c.Request.ContentLength; n > 0 && n <= 1<<20 {
-		// One allocation of the announced size. net/http ends the body there,
-		// and the body limit's reader fails a read past the limit.
-		b = make([]byte, n)
-		_, err = io.ReadFull(c.Request.Body, b)
-	} else {
-		b, err = io.ReadAll(c.Request.Body)
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			abort(c, http.StatusRequestEntityTooLarge, apiError{Code: codeTooLarge, Message: fmt.Sprintf("the body exceeds %d bytes", tooBig.Limit)})
-			return nil, false
-		}
-		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "the body could not be read"})
-		return nil, false
-	}
-	return b, true
-}
-
-// parseObject splits a body that must be one JSON object into its members,
-// answering 400 otherwise.
-func parseObject(c *gin.Context, b []byte) (map[string]json.RawMessage, bool) {
-	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {
-		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "the body must be one JSON object: " + jsonProblem(err)})
-		return nil, false
-	}
-	return obj, true
-}
-
-// readBody reads a body that must be one JSON object: its members and its bytes.
-func readBody(c *gin.Context) (map[string]json.RawMessage, []byte, bool) {
-	b, ok := readRaw(c)
-	if !ok {
-		return nil, nil, false
-	}
-	obj, ok := parseObject(c, b)
-	return obj, b, ok
-}
-
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	switch {
-	case err == nil:
-		return "found more than one value"
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated JSON"
-	}
-	return "not a JSON object"
-}
 
 // notInputs are the Patient fields a caller may not send (outcomes and
 // synthetic ground truth), listed once rather than per request.
@@ -109,38 +43,44 @@ func jsonKind(f data.Field) string {
 	return "a string"
 }
 
+// patientJSON is a patient as a client sends it, with patient_id apart so
+// that an empty one is told from none.
+type patientJSON struct {
+	data.Patient
+	ID *string `json:"patient_id"`
+}
+
+// patientWant says what a patient field takes, for errors.
+func patientWant(name string) string {
+	f, ok := data.CohortField(name)
+	if !ok {
+		return "a JSON value"
+	}
+	return jsonKind(f) + " (" + f.Allowed() + ")"
+}
+
 // decodePatient decodes and validates one patient. path prefixes field names
 // in errors ("patients[2].").
-func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, *apiError, int) {
-	var p data.Patient
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&p)
-	if err == nil && dec.More() {
-		return nil, &apiError{Code: codeMalformed, Message: "the body must be one JSON object: found more than one value"}, http.StatusBadRequest
+func decodePatient(raw []byte, path string, index int) (*data.Patient, *apiError, int) {
+	var pj patientJSON
+	if err := decodeStrict(raw, &pj); err != nil {
+		e, status := decodeProblem(err, path, patientWant, patientFields, "; GET /v1/schema lists the input fields")
+		return nil, &e, status
 	}
-	if err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field == "":
-			return nil, &apiError{Code: codeMalformed, Message: "a patient must be a JSON object", Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
-		case errors.As(err, &te):
-			f, _ := data.CohortField(te.Field)
-			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s must be %s (%s), got a JSON %s", te.Field, jsonKind(f), f.Allowed(), te.Value), Field: path + te.Field}, http.StatusUnprocessableEntity
-		case isUnknownField(err):
-			name, _ := unknownField(err)
-			return nil, &apiError{Code: codeUnknownField, Message: "unknown field " + name + "; GET /v1/schema lists the input fields", Field: path + name}, http.StatusUnprocessableEntity
-		}
-		return nil, &apiError{Code: codeMalformed, Message: "not a JSON object: " + jsonProblem(err), Field: strings.TrimSuffix(path, ".")}, http.StatusBadRequest
-	}
+	p := pj.Patient
 	// Outcomes and synthetic ground truth are Patient fields, but not inputs.
 	for i := range notInputs {
 		if f := &notInputs[i]; f.Get(&p).Valid {
 			return nil, &apiError{Code: codeUnknownField, Message: f.Name + " is an outcome, not an input", Field: path + f.Name}, http.StatusUnprocessableEntity
 		}
 	}
-	if p.PatientID == "" {
+	switch {
+	case pj.ID == nil:
 		p.PatientID = fmt.Sprintf("patient-%d", index+1)
+	case *pj.ID == "":
+		return nil, &apiError{Code: codeInvalid, Message: "patient_id must be a non-empty string; leave it out to have one assigned", Field: path + "patient_id"}, http.StatusUnprocessableEntity
+	default:
+		p.PatientID = *pj.ID
 	}
 	if errs := p.Validate(); len(errs) > 0 {
 		return nil, &apiError{Code: codeInvalid, Message: errs[0].Error(), Field: path + errs[0].Field}, http.StatusUnprocessableEntity
@@ -148,38 +88,35 @@ func decodePatient(raw json.RawMessage, path string, index int) (*data.Patient, 
 	return &p, nil, 0
 }
 
-// decodePatients reads {"patients": [...]} or one patient object (raw).
-func (s *Server) decodePatients(c *gin.Context, obj map[string]json.RawMessage, raw []byte) ([]*data.Patient, bool) {
-	raws := []json.RawMessage{}
-	path := ""
-	if list, ok := obj["patients"]; ok {
-		if len(obj) != 1 {
-			for k := range obj {
-				if k != "patients" {
-					abort(c, http.StatusUnprocessableEntity, apiError{Code: codeUnknownField, Message: "a batch has only the key patients; unknown field " + k, Field: k})
-					return nil, false
-				}
-			}
-		}
-		if err := json.Unmarshal(list, &raws); err != nil {
-			abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "patients must be an array of objects", Field: "patients"})
+// batchJSON is a batch of patients as a client sends it.
+type batchJSON struct {
+	Patients []jsontext.Value `json:"patients"`
+}
+
+// decodePatients reads {"patients": [...]}, or one patient object, from a
+// body that is one JSON object (checkObject).
+func (s *Server) decodePatients(c *gin.Context, raw []byte) ([]*data.Patient, bool) {
+	if !hasMember(raw, "patients") {
+		p, e, status := decodePatient(raw, "", 0)
+		if e != nil {
+			abort(c, status, *e)
 			return nil, false
 		}
-		if len(raws) == 0 || len(raws) > s.cfg.MaxBatch {
-			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: fmt.Sprintf("a batch holds 1 to %d patients, got %d", s.cfg.MaxBatch, len(raws)), Field: "patients"})
-			return nil, false
-		}
-		path = "patients[%d]."
-	} else {
-		raws = append(raws, raw)
+		return []*data.Patient{p}, true
 	}
-	out := make([]*data.Patient, len(raws))
-	for i, raw := range raws {
-		prefix := ""
-		if path != "" {
-			prefix = fmt.Sprintf(path, i)
-		}
-		p, e, status := decodePatient(raw, prefix, i)
+	var batch batchJSON
+	if err := decodeStrict(raw, &batch); err != nil {
+		e, status := decodeProblem(err, "", func(string) string { return "an array of patients" }, []string{"patients"}, "; a batch has only the key patients")
+		abort(c, status, e)
+		return nil, false
+	}
+	if len(batch.Patients) == 0 || len(batch.Patients) > s.cfg.MaxBatch {
+		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: fmt.Sprintf("a batch holds 1 to %d patients, got %d", s.cfg.MaxBatch, len(batch.Patients)), Field: "patients"})
+		return nil, false
+	}
+	out := make([]*data.Patient, len(batch.Patients))
+	for i, raw := range batch.Patients {
+		p, e, status := decodePatient(raw, fmt.Sprintf("patients[%d].", i), i)
 		if e != nil {
 			abort(c, status, *e)
 			return nil, false
@@ -369,26 +306,12 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	raw, ok := readRaw(c)
-	if !ok {
+	if !ok || !checkObject(c, raw) {
 		return
 	}
-	var patients []*data.Patient
-	if !bytes.Contains(raw, []byte(`"patients"`)) {
-		// Without that key the body can only be one patient: decode it once.
-		p, e, status := decodePatient(raw, "", 0)
-		if e != nil {
-			abort(c, status, *e)
-			return
-		}
-		patients = []*data.Patient{p}
-	} else {
-		obj, ok := parseObject(c, raw)
-		if !ok {
-			return
-		}
-		if patients, ok = s.decodePatients(c, obj, raw); !ok {
-			return
-		}
+	patients, ok := s.decodePatients(c, raw)
+	if !ok {
+		return
 	}
 	if intervals && len(patients) > maxIntervalPatients {
 		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid,
@@ -447,32 +370,34 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	if !ok {
 		return
 	}
-	obj, _, ok := readBody(c)
-	if !ok {
+	raw, ok := readRaw(c)
+	if !ok || !checkObject(c, raw) {
 		return
 	}
-	for k := range obj {
-		if k != "patient" && k != "regimens" && k != "rank_by" {
-			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeUnknownField, Message: "unknown field " + k + " (patient, regimens, rank_by)", Field: k})
-			return
+	var req comparisonJSON
+	if err := decodeStrict(raw, &req); err != nil {
+		want := func(f string) string {
+			return map[string]string{"patient": "a JSON object", "regimens": "a JSON array of regimens", "rank_by": "objective_response or abscopal_response"}[f]
 		}
+		e, status := decodeProblem(err, "", want, []string{"patient", "regimens", "rank_by"}, " (patient, regimens, rank_by)")
+		abort(c, status, e)
+		return
 	}
-	rawPatient, ok := obj["patient"]
-	if !ok {
+	if isNull(req.Patient) {
 		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "patient is required", Field: "patient"})
 		return
 	}
 	rankBy := "objective_response"
-	if rb, ok := obj["rank_by"]; ok {
-		if err := json.Unmarshal(rb, &rankBy); err != nil || (rankBy != "objective_response" && rankBy != "abscopal_response") {
+	if req.RankBy != nil {
+		if rankBy = *req.RankBy; rankBy != "objective_response" && rankBy != "abscopal_response" {
 			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "rank_by is objective_response or abscopal_response", Field: "rank_by"})
 			return
 		}
 	}
 	regimens := DefaultRegimens
-	if rr, ok := obj["regimens"]; ok {
+	if !isNull(req.Regimens) {
 		var e *apiError
-		if regimens, e = decodeRegimens(rr); e != nil {
+		if regimens, e = decodeRegimens(req.Regimens); e != nil {
 			abort(c, http.StatusUnprocessableEntity, *e)
 			return
 		}
@@ -481,7 +406,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 			return
 		}
 	}
-	base, e, status := decodePatient(rawPatient, "patient.", 0)
+	base, e, status := decodePatient(req.Patient, "patient.", 0)
 	if e != nil {
 		abort(c, status, *e)
 		return
@@ -571,36 +496,42 @@ func applyRegimen(p data.Patient, r Regimen) (patient *data.Patient, field, mess
 	return &p, "", ""
 }
 
+// comparisonJSON is a regimen comparison as a client sends it. A null
+// patient or regimens is as good as none.
+type comparisonJSON struct {
+	Patient  jsontext.Value `json:"patient"`
+	Regimens jsontext.Value `json:"regimens"`
+	RankBy   *string        `json:"rank_by"`
+}
+
+// isNull reports whether v is absent or null.
+func isNull(v jsontext.Value) bool { return len(v) == 0 || v.Kind() == 'n' }
+
+// regimenFields are the fields of a Regimen, for errors.
+var regimenFields = []string{"dose_gy", "fractions", "site", "nodal", "sequence", "mean_lung_dose_gy", "mean_heart_dose_gy", "mean_body_dose_gy", "label"}
+
+// regimenWant says what a regimen field takes, in the client's terms.
+func regimenWant(field string) string {
+	if w, ok := map[string]string{"dose_gy": "a number (Gy)", "fractions": "a whole number", "nodal": "true or false",
+		"mean_lung_dose_gy": "a number (Gy)", "mean_heart_dose_gy": "a number (Gy)", "mean_body_dose_gy": "a number (Gy)"}[field]; ok {
+		return w
+	}
+	return "a string"
+}
+
 // decodeRegimens reads the regimens of a comparison one by one, so that an
 // error names the regimen and its field in the client's terms.
-func decodeRegimens(raw json.RawMessage) ([]Regimen, *apiError) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal(raw, &raws); err != nil {
+func decodeRegimens(raw jsontext.Value) ([]Regimen, *apiError) {
+	var raws []jsontext.Value
+	if raw.Kind() != '[' || decodeStrict(raw, &raws) != nil {
 		return nil, &apiError{Code: codeInvalid, Message: "regimens must be a JSON array of regimens", Field: "regimens"}
 	}
 	out := make([]Regimen, len(raws))
 	for i, r := range raws {
-		path := fmt.Sprintf("regimens[%d]", i)
-		dec := json.NewDecoder(bytes.NewReader(r))
-		dec.DisallowUnknownFields()
-		err := dec.Decode(&out[i])
-		if err == nil {
-			continue
+		if err := decodeStrict(r, &out[i]); err != nil {
+			e, _ := decodeProblem(err, fmt.Sprintf("regimens[%d].", i), regimenWant, regimenFields, " ("+strings.Join(regimenFields, ", ")+")")
+			return nil, &e
 		}
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field != "":
-			want := map[string]string{"dose_gy": "a number (Gy)", "fractions": "a whole number", "nodal": "true or false",
-				"mean_lung_dose_gy": "a number (Gy)", "mean_heart_dose_gy": "a number (Gy)", "mean_body_dose_gy": "a number (Gy)"}[te.Field]
-			if want == "" {
-				want = "a string"
-			}
-			return nil, &apiError{Code: codeInvalid, Message: fmt.Sprintf("%s.%s must be %s, got a JSON %s", path, te.Field, want, te.Value), Field: path + "." + te.Field}
-		case isUnknownField(err):
-			name, _ := unknownField(err)
-			return nil, &apiError{Code: codeUnknownField, Message: fmt.Sprintf("%s: unknown field %q (dose_gy, fractions, site, nodal, sequence, mean_lung_dose_gy, mean_heart_dose_gy, mean_body_dose_gy, label)", path, name), Field: path + "." + name}
-		}
-		return nil, &apiError{Code: codeInvalid, Message: path + " must be a JSON object", Field: path}
 	}
 	return out, nil
 }
@@ -647,7 +578,7 @@ func (s *Server) listModels(c *gin.Context) {
 	for _, m := range set.sorted() {
 		out = append(out, info(set, m))
 	}
-	c.PureJSON(http.StatusOK, gin.H{"models": out})
+	c.PureJSON(http.StatusOK, gin.H{"models": out, "v1": set.v1, "problems": set.sortedProblems()})
 }
 
 // namedModel is the served model the request's path names, or nil after

@@ -1,11 +1,10 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/abscopal/abscopal/models"
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // The Open Inference Protocol v2 (KServe, Triton, MLServer), with tabular
@@ -21,11 +21,11 @@ import (
 // a 1-D tensor of the batch's values; null is a missing value.
 
 type v2Tensor struct {
-	Name       string            `json:"name"`
-	Datatype   string            `json:"datatype"`
-	Shape      []int             `json:"shape"`
-	Data       []json.RawMessage `json:"data,omitempty"`
-	Parameters map[string]any    `json:"parameters,omitempty"`
+	Name       string           `json:"name"`
+	Datatype   string           `json:"datatype"`
+	Shape      []int            `json:"shape"`
+	Data       []jsontext.Value `json:"data,omitempty"`
+	Parameters map[string]any   `json:"parameters,omitempty"`
 }
 
 type v2InferRequest struct {
@@ -59,7 +59,7 @@ func (s *Server) v2Server(c *gin.Context) {
 }
 
 func (s *Server) v2Ready(c *gin.Context) {
-	ready := len(s.models().byName) > 0
+	ready, _ := s.ready(s.models())
 	status := http.StatusOK
 	if !ready {
 		status = http.StatusServiceUnavailable
@@ -187,15 +187,14 @@ func (s *Server) v2Infer(c *gin.Context) {
 	if !ok {
 		return
 	}
-	_, b, ok := readBody(c)
-	if !ok {
+	b, ok := readRaw(c)
+	if !ok || !checkObject(c, b) {
 		return
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var req v2InferRequest
-	if err := dec.Decode(&req); err != nil {
-		abort(c, http.StatusBadRequest, apiError{Code: codeMalformed, Message: "not an inference request: " + v2Problem(err)})
+	if err := decodeStrict(b, &req); err != nil {
+		e, _ := decodeProblem(err, "", v2Want, v2Fields, "")
+		abort(c, http.StatusBadRequest, apiError{Code: e.Code, Message: "not an inference request: " + e.Message, Field: e.Field})
 		return
 	}
 	// The interval is returned when asked for by name only, unlike the
@@ -264,6 +263,13 @@ func (s *Server) v2Infer(c *gin.Context) {
 			// Cohort-schema inputs are validated like /v1's.
 			var p data.Patient
 			for _, fc := range fieldCols {
+				// Checked before it is set: setting an integer field
+				// truncates, and the patient's own check would then see 2
+				// for 2.99.
+				if err := fc.field.Check(fc.vals[i]); err != nil {
+					abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("row %d: %v", i+1, err), Field: fc.field.Name})
+					return
+				}
 				fc.field.Set(&p, fc.vals[i])
 			}
 			if p.PatientID == "" {
@@ -451,19 +457,26 @@ func decodeColumns(inputs []v2Tensor, want []v2Tensor) (map[string][]data.Value,
 		if prod(in.Shape) != n {
 			return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s: shape %v does not hold %d values", in.Name, in.Shape, n), Field: in.Name}
 		}
+		// An integer tensor holds whole numbers: 2.99 for ecog is refused,
+		// not scored as 2, and so is a number past 2^53, which a float64
+		// cannot hold exactly.
+		integer := in.Datatype == "INT64" || in.Datatype == "INT32"
 		vals := make([]data.Value, n)
 		for i, raw := range in.Data {
-			if string(raw) == "null" {
+			if raw.Kind() == 'n' {
 				continue
 			}
 			var err error
 			switch wantType {
 			case "BYTES":
-				err = json.Unmarshal(raw, &vals[i].Str)
+				err = decodeStrict(raw, &vals[i].Str)
 			case "BOOL":
-				err = json.Unmarshal(raw, &vals[i].Bool)
+				err = decodeStrict(raw, &vals[i].Bool)
 			default:
-				err = json.Unmarshal(raw, &vals[i].Num)
+				err = decodeStrict(raw, &vals[i].Num)
+				if x := vals[i].Num; err == nil && integer && (x != math.Trunc(x) || math.Abs(x) > 1<<53) {
+					return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s, row %d: %s is not a whole number, as datatype %s holds", in.Name, i+1, raw, in.Datatype), Field: in.Name}
+				}
 			}
 			if err != nil {
 				return nil, 0, &apiError{Code: codeInvalid, Message: fmt.Sprintf("input %s, row %d: %s is not a %s value", in.Name, i+1, raw, wantType), Field: in.Name}
@@ -478,10 +491,10 @@ func decodeColumns(inputs []v2Tensor, want []v2Tensor) (map[string][]data.Value,
 // flatten gives the elements of data in row-major order: the protocol lets
 // a [rows, 1] tensor's data come nested, one array per row. Only one level
 // of nesting is taken, as a column has at most two dimensions.
-func flatten(data []json.RawMessage) ([]json.RawMessage, error) {
+func flatten(data []jsontext.Value) ([]jsontext.Value, error) {
 	nested := false
 	for _, raw := range data {
-		if len(raw) > 0 && raw[0] == '[' {
+		if raw.Kind() == '[' {
 			nested = true
 			break
 		}
@@ -489,14 +502,14 @@ func flatten(data []json.RawMessage) ([]json.RawMessage, error) {
 	if !nested {
 		return data, nil
 	}
-	var out []json.RawMessage
+	var out []jsontext.Value
 	for _, raw := range data {
-		var row []json.RawMessage
-		if err := json.Unmarshal(raw, &row); err != nil {
+		var row []jsontext.Value
+		if err := decodeStrict(raw, &row); err != nil {
 			return nil, err
 		}
 		for _, v := range row {
-			if len(v) > 0 && v[0] == '[' {
+			if v.Kind() == '[' {
 				return nil, errors.New("nested twice")
 			}
 		}
@@ -505,17 +518,23 @@ func flatten(data []json.RawMessage) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-// v2Problem says what is wrong with a request body without Go's names for
-// its types.
-func v2Problem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return fmt.Sprintf("field %s: a JSON %s is not allowed there", te.Field, te.Value)
+// v2Fields are the member names of an inference request and its tensors,
+// for errors.
+var v2Fields = []string{"id", "inputs", "outputs", "parameters", "name", "datatype", "shape", "data"}
+
+// v2Want says what a member of an inference request takes.
+func v2Want(field string) string {
+	switch field {
+	case "inputs", "outputs":
+		return "a JSON array of tensors"
+	case "shape":
+		return "a JSON array of whole numbers"
+	case "data":
+		return "a JSON array"
+	case "parameters":
+		return "a JSON object"
 	}
-	if name, ok := unknownField(err); ok {
-		return fmt.Sprintf("unknown field %q", name)
-	}
-	return jsonProblem(err)
+	return "a JSON string"
 }
 
 func prod(shape []int) int {
