@@ -21,14 +21,17 @@ func newDemoCmd() *cobra.Command {
 		n    int
 		seed uint64
 		dir  string
+		keep bool
 	)
 	cmd := &cobra.Command{
-		Use:   "demo [--addr :8080]",
+		Use:   "demo [--addr 127.0.0.1:8080]",
 		Short: "Generate a SYNTHETIC cohort, train three models, and serve them",
 		Long: `demo is abscopal's first run: it writes a synthetic cohort, trains the abscopal
 response and objective response models (gbm) and a model of grade 2 or worse
 pneumonitis (logistic), each with 5-fold CV and calibrated, into a registry,
-prints example requests, and serves the API until Ctrl-C.
+prints example requests, and serves the API until Ctrl-C, on this machine
+only unless --addr says otherwise (--addr :8080 for every interface). Its
+temporary directory is removed when it stops, unless --keep (or --dir).
 
 Everything it trains comes from SYNTHETIC data: a demonstration, not clinical
 evidence.`,
@@ -44,6 +47,12 @@ evidence.`,
 			if dir == "" {
 				if dir, err = os.MkdirTemp("", "abscopal-demo-"); err != nil {
 					return err
+				}
+				if !keep {
+					defer func() {
+						os.RemoveAll(dir)
+						fmt.Fprintf(out, "removed %s (--keep keeps it)\n", dir)
+					}()
 				}
 			} else if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
@@ -121,9 +130,10 @@ Validate a model on new patients: abscopal synth --n 3000 --seed 7 --out %[4]s &
 			return f.serve(ctx, ln, registry, out)
 		},
 	}
-	f.register(cmd)
+	f.register(cmd, "127.0.0.1:8080")
 	cmd.Flags().IntVar(&n, "n", 5000, "synthetic patients")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the cohort and the training")
-	cmd.Flags().StringVar(&dir, "dir", "", "working directory (default: a new temporary directory)")
+	cmd.Flags().StringVar(&dir, "dir", "", "working directory, kept (default: a new temporary directory, removed on exit)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (cohort and registry) on exit")
 	return cmd
 }

@@ -124,7 +124,7 @@ func TestDockerImage(t *testing.T) {
 		// The README's first command, in the image: it synthesizes a cohort
 		// and trains into /tmp, the image's only writable directory.
 		id := startContainer(t, "-p", "127.0.0.1::8080", "--health-interval", "2s",
-			"--entrypoint", "/usr/local/bin/abscopal", image, "demo", "--n", "1500")
+			"--entrypoint", "/usr/local/bin/abscopal", image, "demo", "--n", "1500", "--addr", ":8080")
 		base := "http://" + strings.TrimSpace(docker(t, "port", id, "8080/tcp"))
 		waitHealthy(t, id)
 		code, body, raw := httpJSON(t, "GET", base+"/v1/models", "", "")

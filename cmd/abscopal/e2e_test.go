@@ -54,7 +54,7 @@ func TestEndToEnd(t *testing.T) {
 	tokens := filepath.Join(dir, "tokens")
 	os.WriteFile(tokens, []byte("# clients\ne2e-token\n"+made.Line+"\n"), 0o600)
 
-	srv, addr, logs := startServe(t, bin, "--registry", reg, "--tokens-file", tokens)
+	srv, addr, logs := startServe(t, bin, "--registry", reg, "--tokens-file", tokens, "--metrics-public")
 	exited := make(chan error, 1)
 	go func() { exited <- srv.Wait() }()
 
@@ -196,6 +196,7 @@ func serveTLS(t *testing.T, bin, reg, tokens, patient string) {
 		defer c.CloseIdleConnections()
 		req, _ := http.NewRequest("POST", base+"/v1/predict", strings.NewReader(patient))
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := c.Do(req)
 		if err != nil {
 			return 0, 0, err
@@ -269,6 +270,9 @@ func httpJSON(t *testing.T, method, url, body, token string) (int, map[string]an
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {

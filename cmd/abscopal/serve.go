@@ -33,11 +33,14 @@ type serveFlags struct {
 	rateLimit        float64
 	rateBurst        int
 	metricsAddr      string
-	requireModels    []string // serve's only
+	metricsPublic    bool
+	requireModels    []string          // serve's only
+	v1Models         map[string]string // serve's only
 }
 
-func (f *serveFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.addr, "addr", ":8080", "listen address")
+// register adds the flags to cmd, listening on addr by default.
+func (f *serveFlags) register(cmd *cobra.Command, addr string) {
+	cmd.Flags().StringVar(&f.addr, "addr", addr, "listen address (:8080 for every interface)")
 	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives; a token may be given as sha256:DIGEST, its SHA-256 digest in hex, as abscopal token writes it (also: ABSCOPAL_TOKENS, the same entries comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
@@ -47,6 +50,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM authorities whose client certificates /v1 and /v2 then require (mutual TLS; the log names the client by the certificate); reread on SIGHUP")
 	cmd.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead (plain HTTP, e.g. 127.0.0.1:9090), out of the API clients' reach: the metrics name the clients and the models")
+	cmd.Flags().BoolVar(&f.metricsPublic, "metrics-public", false, "with bearer tokens, serve /metrics on the API's address too (without --metrics-addr it is then not served: it names the clients)")
 }
 
 // tokens reads the bearer tokens: the file's non-empty, non-comment lines,
@@ -135,7 +139,7 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
-		MetricsApart: mln != nil, Require: f.requireModels, Logger: log})
+		MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
 	if err != nil {
 		ln.Close()
 		if mln != nil {
@@ -228,6 +232,14 @@ a flag given on the command line wins.`,
 			if slices.Contains(f.requireModels, "") {
 				return usageError{fmt.Errorf("--require-models %q: an empty name", strings.Join(f.requireModels, ","))}
 			}
+			for target, name := range f.v1Models {
+				if !slices.Contains(api.V1Targets(), target) {
+					return usageError{fmt.Errorf("--v1-model %s=%s: %s is not a /v1 target (%s)", target, name, target, strings.Join(api.V1Targets(), ", "))}
+				}
+				if name == "none" {
+					f.v1Models[target] = "" // no model answers it
+				}
+			}
 			if len(fromEnv) > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "serve: from the environment: %s\n", strings.Join(fromEnv, ", "))
 			}
@@ -239,8 +251,9 @@ a flag given on the command line wins.`,
 		},
 	}
 	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
-	cmd.Flags().StringSliceVar(&f.requireModels, "require-models", nil, "models that must be served (names, comma-separated): a registry lacking one is not loaded; at start the server is then not ready, on a reload the current models stay")
-	f.register(cmd)
+	cmd.Flags().StringSliceVar(&f.requireModels, "require-models", nil, "models that must be served (names, comma-separated): while one is not, /readyz answers 503; one a reload finds missing or broken keeps being served as it was")
+	cmd.Flags().StringToStringVar(&f.v1Models, "v1-model", nil, "the model that answers a /v1 target, TARGET=NAME (abscopal_response, objective_response, pneumonitis_grade; NAME none: no model); without it a target's only model answers, else its only one with a production alias, else serve refuses to start")
+	f.register(cmd, ":8080")
 	return cmd
 }
 

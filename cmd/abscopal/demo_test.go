@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/abscopal/abscopal/internal/syncbuf"
+)
+
+// TestDemoStaysLocal (issue 17, item 14): the demo serves synthetic models
+// on this machine only unless --addr says otherwise, and removes its
+// temporary directory when it stops, unless --keep.
+func TestDemoStaysLocal(t *testing.T) {
+	if def := newDemoCmd().Flags().Lookup("addr").DefValue; def != "127.0.0.1:8080" {
+		t.Errorf("demo's default --addr is %q, want 127.0.0.1:8080", def)
+	}
+	if def := newServeCmd().Flags().Lookup("addr").DefValue; def != ":8080" {
+		t.Errorf("serve's default --addr is %q: a server's operator chooses where it listens", def)
+	}
+	for _, keep := range []bool{false, true} {
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
+		args := []string{"demo", "--n", "300", "--addr", "127.0.0.1:0"}
+		if keep {
+			args = append(args, "--keep")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncbuf.Buffer
+		done := make(chan int, 1)
+		go func() { done <- run(ctx, args, &out, &errOut) }()
+		serving := regexp.MustCompile(`Serving on http://127\.0\.0\.1:\d+ `)
+		deadline := time.Now().Add(2 * time.Minute)
+		for !serving.MatchString(errOut.String()) {
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("the demo did not serve on 127.0.0.1:\n%s", errOut.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		dirs, _ := filepath.Glob(filepath.Join(tmp, "abscopal-demo-*", "registry"))
+		if len(dirs) != 1 {
+			t.Fatalf("the demo's registry in %s: %v", tmp, dirs)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("keep %v: exit %d\n%s", keep, code, errOut.String())
+		}
+		_, err := os.Stat(dirs[0])
+		if kept := err == nil; kept != keep {
+			t.Errorf("--keep %v: the registry kept %v (%v)\n%s", keep, kept, err, errOut.String())
+		}
+		if !keep && !strings.Contains(errOut.String(), "removed "+filepath.Dir(dirs[0])) {
+			t.Errorf("the demo does not say it removed its directory:\n%s", errOut.String())
+		}
+	}
+}
