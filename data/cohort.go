@@ -172,7 +172,7 @@ func kindWant(f Field) string {
 	case KindFloat:
 		return "DOUBLE or FLOAT"
 	case KindInt:
-		return "an integer type (INT32 or INT64)"
+		return "an integer type (INT32 or INT64), or DOUBLE holding whole numbers"
 	case KindBool:
 		return "BOOLEAN"
 	default:
@@ -181,18 +181,20 @@ func kindWant(f Field) string {
 }
 
 // checkColumnType refuses every conversion that could change a value. A
-// floating-point column where the schema wants integers could hold 45.5 and
-// be truncated; an integer column where it wants a float usually means the
-// wrong column was exported, and is refused too rather than guessed at.
-// DECIMAL is accepted for float fields: converting it loses no more than
-// writing the number as a double would.
+// floating-point column where the schema wants integers is read, each
+// value checked to be whole (Field.Check refuses 45.5, naming the row, the
+// column and the value, rather than truncating it): pandas writes an
+// integer column with nulls as DOUBLE. An integer column where the schema
+// wants a float usually means the wrong column was exported, and is
+// refused rather than guessed at. DECIMAL is accepted for float fields:
+// converting it loses no more than writing the number as a double would.
 func checkColumnType(path string, f Field, c ColumnInfo) error {
 	ok := false
 	switch f.Kind {
 	case KindFloat:
 		ok = c.Kind == KindFloat
 	case KindInt:
-		ok = c.Kind == KindInt
+		ok = c.Kind == KindInt || c.Kind == KindFloat
 	default:
 		ok = c.Kind == f.Kind
 	}
@@ -200,10 +202,7 @@ func checkColumnType(path string, f Field, c ColumnInfo) error {
 		return nil
 	}
 	e := &SchemaError{File: path, Column: f.Name, Reason: ReasonType, Found: c.Type, Want: kindWant(f)}
-	switch {
-	case f.Kind == KindInt && c.Kind == KindFloat:
-		e.Hint = "abscopal does not truncate fractions: cast the column to an integer type after checking it holds whole numbers"
-	case f.Kind == KindFloat && c.Kind == KindInt:
+	if f.Kind == KindFloat && c.Kind == KindInt {
 		e.Hint = "cast the column to DOUBLE (e.g. CAST(" + f.Name + " AS DOUBLE) in DuckDB, .astype('float64') in pandas)"
 	}
 	return e

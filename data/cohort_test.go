@@ -136,8 +136,8 @@ func TestSchemaErrors(t *testing.T) {
 	}{
 		{"missing required column", without("ici_class"), []Value{String("a"), Float(24), Float(3), String("lung"), Float(1)},
 			"ici_class", []string{"column ici_class: missing"}},
-		{"DOUBLE where INT64 is expected", replace("rt_fractions", KindFloat), minimalRow("a"),
-			"rt_fractions", []string{"wrong type DOUBLE", "INT32 or INT64", "does not truncate"}},
+		{"BOOLEAN where INT64 is expected", replace("rt_fractions", KindBool), []Value{String("a"), String("pd1"), Float(24), Bool(true), String("lung"), Float(1.2)},
+			"rt_fractions", []string{"wrong type BOOLEAN", "INT32 or INT64), or DOUBLE holding whole numbers"}},
 		{"INT64 where DOUBLE is expected", replace("rt_dose_gy", KindInt), minimalRow("a"),
 			"rt_dose_gy", []string{"wrong type INT64", "DOUBLE or FLOAT", "CAST(rt_dose_gy AS DOUBLE)"}},
 		{"string where bool is expected", append(minimalSpecs, ColumnSpec{Name: "hla_loh", Kind: KindString}), append(minimalRow("a"), String("yes")),
@@ -233,6 +233,33 @@ func TestInvalidValues(t *testing.T) {
 }
 
 func posInf() float64 { var z float64; return 1 / z }
+
+// TestWholeNumbersOfADoubleColumn (issue 17, item 1): an integer field in
+// a DOUBLE column (pandas writes an integer column with nulls so) is read
+// when its values are whole, and a fraction is refused naming the row, the
+// column and the value: 3.9 fractions were never 3. A CSV file's the same.
+func TestWholeNumbersOfADoubleColumn(t *testing.T) {
+	specs := append([]ColumnSpec(nil), minimalSpecs...)
+	specs[3].Kind = KindFloat // rt_fractions
+	rows := [][]Value{minimalRow("a"), minimalRow("b"), minimalRow("c")}
+	rows[1][3] = Float(3.9)
+	rows[2][2], rows[2][3], rows[2][4] = Null, Null, Null // no RT: a null in the column
+	csvPath := filepath.Join(t.TempDir(), "cohort.csv")
+	os.WriteFile(csvPath, []byte("patient_id,ici_class,rt_dose_gy,rt_fractions,rt_site,alc\na,pd1,24,3.0,lung,1.2\nb,pd1,24,3.9,lung,1.2\nc,pd1,,,,1.2\n"), 0o644)
+	for _, path := range []string{writeTable(t, specs, rows), csvPath} {
+		var seen []*RowError
+		ps, _, err := readAll(t, path, CohortOptions{Policy: SkipInvalid, OnInvalid: func(e *RowError) { seen = append(seen, e) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) != 2 || ps[0].RTFractions == nil || *ps[0].RTFractions != 3 || ps[1].RTFractions != nil {
+			t.Errorf("%s: read %+v", path, ps)
+		}
+		if len(seen) != 1 || seen[0].Row != 2 || seen[0].Field != "rt_fractions" || !strings.Contains(seen[0].Error(), "3.9") || !strings.Contains(seen[0].Error(), "a whole number") {
+			t.Errorf("%s: refused %v, want row 2's rt_fractions 3.9", path, seen)
+		}
+	}
+}
 
 func TestRoundTripAndNulls(t *testing.T) {
 	ctx := context.Background()

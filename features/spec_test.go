@@ -288,3 +288,29 @@ func TestExampleSpecs(t *testing.T) {
 		t.Errorf("splines by example: %v", splines)
 	}
 }
+
+// TestSpecKeysExact (issue 17, item 2): a spec's keys match by their exact
+// names, and a key given twice is refused with its line, in YAML and in
+// JSON, at every level: a setting is never taken from a misspelling or
+// silently overridden by a second copy.
+func TestSpecKeysExact(t *testing.T) {
+	const body = "target: {column: objective_response, positive: true}\nfeatures:\n  - column: alc\n    kind: numeric\n"
+	for _, tt := range []struct{ name, spec, want string }{
+		{"id twice", "id: patient_id\nid: x\n" + body, `line 2: mapping key "id" already defined at line 1`},
+		{"ID", "ID: patient_id\n" + body, `unknown key "ID" in a spec`},
+		{"kind twice", "id: patient_id\n" + body + "    kind: categorical\n", `line 6: mapping key "kind" already defined at line 5`},
+		{"Kind", "id: patient_id\ntarget: {column: objective_response, positive: true}\nfeatures:\n  - column: alc\n    Kind: numeric\n", `unknown key "Kind" in a feature`},
+		{"CLIP", `{"id": "patient_id", "target": {"column": "objective_response", "positive": true}, "features": [{"column": "alc", "kind": "numeric", "transforms": [{"CLIP": [0, 2]}]}]}`, `unknown transform "CLIP"`},
+		{"positive twice, JSON", `{"id": "patient_id", "target": {"column": "objective_response", "positive": true, "positive": false}, "features": [{"column": "alc", "kind": "numeric"}]}`, `mapping key "positive" already defined`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseSpec("s.yaml", []byte(tt.spec))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := ParseSpec("s.yaml", []byte("id: patient_id\n"+body)); err != nil {
+		t.Errorf("the spec itself: %v", err)
+	}
+}
