@@ -196,10 +196,9 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 			return nil, err
 		}
 	} else {
-		if r.pf, err = openParquet(path, f, st.Size()); err != nil {
+		if r.pf, r.all, err = openParquet(path, f, st.Size()); err != nil {
 			return nil, err
 		}
-		r.all = describeColumns(r.pf)
 	}
 	byName := make(map[string]int, len(r.all))
 	for i, c := range r.all {
@@ -232,47 +231,49 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 	return r, nil
 }
 
-// openParquet opens the footer. parquet-go reports most bad files as errors
-// but panics on some malformed footers, so a panic here is caught and
-// reported as a corrupt file: a bad upload must never bring the process down.
-func openParquet(path string, f io.ReaderAt, size int64) (pf *parquet.File, err error) {
+// openParquet opens the footer and describes the columns. parquet-go
+// reports most bad files as errors but panics on some malformed footers (a
+// leaf column annotated MAP, which FuzzReadCohort found), so a panic here is
+// caught and reported as a corrupt file: a bad upload must never bring the
+// process down.
+func openParquet(path string, f io.ReaderAt, size int64) (pf *parquet.File, cols []ColumnInfo, err error) {
 	// A CSV file named otherwise (.dat) lands here.
 	const csvHint = "; a file of comma- or tab-separated values is read as such when its name ends in .csv, .tsv or .txt (or any of them with .gz)"
 	if size < 12 { // "PAR1" + footer length + "PAR1"
-		return nil, fmt.Errorf("%s: %w: %d bytes is too short%s", path, ErrNotParquet, size, csvHint)
+		return nil, nil, fmt.Errorf("%s: %w: %d bytes is too short%s", path, ErrNotParquet, size, csvHint)
 	}
 	var head [4]byte
 	var tail [8]byte // footer length (little endian) + "PAR1"
 	if _, err := f.ReadAt(head[:], 0); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if _, err := f.ReadAt(tail[:], size-8); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if string(head[:]) != "PAR1" {
-		return nil, fmt.Errorf("%s: %w (it does not start with PAR1)%s", path, ErrNotParquet, csvHint)
+		return nil, nil, fmt.Errorf("%s: %w (it does not start with PAR1)%s", path, ErrNotParquet, csvHint)
 	}
 	if string(tail[4:]) != "PAR1" {
-		return nil, fmt.Errorf("%s: %w: truncated or not finished (it does not end with PAR1)", path, ErrCorrupt)
+		return nil, nil, fmt.Errorf("%s: %w: truncated or not finished (it does not end with PAR1)", path, ErrCorrupt)
 	}
 	// parquet-go allocates the declared footer length before reading it: a
 	// damaged length would cost up to 4 GiB of memory before the error.
 	if footer := int64(binary.LittleEndian.Uint32(tail[:4])); footer > size-12 {
-		return nil, fmt.Errorf("%s: %w: footer length %d exceeds the file size %d", path, ErrCorrupt, footer, size)
+		return nil, nil, fmt.Errorf("%s: %w: footer length %d exceeds the file size %d", path, ErrCorrupt, footer, size)
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			pf, err = nil, fmt.Errorf("%s: %w: footer cannot be decoded (%v)", path, ErrCorrupt, p)
+			pf, cols, err = nil, nil, fmt.Errorf("%s: %w: footer cannot be decoded (%v)", path, ErrCorrupt, p)
 		}
 	}()
 	pf, err = parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
 	}
 	if err := checkFooter(pf, size); err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
 	}
-	return pf, nil
+	return pf, describeColumns(pf), nil
 }
 
 // checkFooter rejects footers whose numbers cannot be right, before any page
@@ -326,6 +327,12 @@ func classify(t parquet.Type) (k Kind, name string, scale int, unsigned bool) {
 	var lt format.LogicalTypeValue
 	if l := t.LogicalType(); l != nil {
 		lt = l.Value
+	}
+	switch lt.(type) {
+	case *format.MapType, *format.ListType:
+		// A group's annotation on a leaf: a malformed file, whose type
+		// parquet-go cannot name (its Kind panics).
+		return KindUnsupported, "a leaf annotated as a map or list", 0, false
 	}
 	var ct *deprecated.ConvertedType
 	if lt == nil {
