@@ -12,6 +12,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/radiobiology"
 	"github.com/gin-gonic/gin"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -426,7 +427,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 		if r.Label == "" {
 			r.Label = regimenLabel(r)
 		}
-		results[i] = regimenResult{Regimen: r, BED10Gy: features.BED(r.DoseGy, r.Fractions, 10), EQD2Gy: features.EQD2(r.DoseGy, r.Fractions, 10),
+		results[i] = regimenResult{Regimen: r, BED10Gy: radiobiology.BED(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy), EQD2Gy: radiobiology.EQD2(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy),
 			Predictions: s.predictOne(set, p, false, intervals).Predictions}
 	}
 	prob := func(r regimenResult) float64 {

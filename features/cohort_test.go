@@ -10,6 +10,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/radiobiology"
 )
 
 func patientRecords(ps []data.Patient) []features.Record {
@@ -112,7 +113,7 @@ func TestDerivedValuesOnPatients(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
-	if got := derivedValue(t, "edic_gy", &sbrt); math.Abs(got.Num-features.EDIC(15, 10, 5, 3)) > 1e-12 {
+	if got := derivedValue(t, "edic_gy", &sbrt); math.Abs(got.Num-radiobiology.EDIC(15, 10, 5, 3)) > 1e-12 {
 		t.Errorf("edic_gy = %v", got)
 	}
 }
@@ -122,8 +123,8 @@ func derivedValue(t *testing.T, name string, p *data.Patient) data.Value {
 	t.Helper()
 	for _, d := range features.DerivedNames() {
 		dd, _ := features.LookupDerived(d)
-		if dd.OutputName(features.DefaultAlphaBetaGy) == name {
-			return dd.Value(features.PatientRecord{P: p}, features.DefaultAlphaBetaGy)
+		if dd.OutputName(radiobiology.TumourAlphaBetaGy) == name {
+			return dd.Value(features.PatientRecord{P: p}, radiobiology.TumourAlphaBetaGy)
 		}
 	}
 	t.Fatalf("no derived feature named %s", name)

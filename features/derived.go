@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/radiobiology"
 )
 
 // Kind is the kind of a feature's value before encoding.
@@ -91,30 +92,32 @@ var derivedCatalogue = func() map[string]*Derived {
 			Inputs:  []string{"rt_dose_gy"},
 			compute: func(r Record, _ float64) data.Value { _, _, ok := rt(r); return data.Bool(ok) }},
 		{Name: "dose_per_fraction_gy", Kind: Numeric, Unit: "Gy", Definition: "d = D/n; 0 without radiotherapy", Source: "definition",
-			Inputs:  rtInputs,
-			compute: doseFeature(func(dose float64, n int, _ float64) data.Value { return data.Float(DosePerFraction(dose, n)) })},
+			Inputs: rtInputs,
+			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
+				return data.Float(radiobiology.DosePerFraction(dose, n))
+			})},
 		{Name: "bed", Kind: Numeric, Unit: "Gy", UsesAlphaBeta: true,
 			Definition: "biologically effective dose D(1 + d/(alpha/beta)); 0 without radiotherapy",
 			Source:     "linear-quadratic model (Fowler, Br J Radiol 1989)", Inputs: rtInputs,
-			compute: doseFeature(func(dose float64, n int, ab float64) data.Value { return data.Float(BED(dose, n, ab)) })},
+			compute: doseFeature(func(dose float64, n int, ab float64) data.Value { return data.Float(radiobiology.BED(dose, n, ab)) })},
 		{Name: "eqd2", Kind: Numeric, Unit: "Gy", UsesAlphaBeta: true,
 			Definition: "equivalent dose in 2-Gy fractions D(d + alpha/beta)/(2 + alpha/beta); 0 without radiotherapy",
 			Source:     "linear-quadratic model (Withers 1983)", Inputs: rtInputs,
-			compute: doseFeature(func(dose float64, n int, ab float64) data.Value { return data.Float(EQD2(dose, n, ab)) })},
+			compute: doseFeature(func(dose float64, n int, ab float64) data.Value { return data.Float(radiobiology.EQD2(dose, n, ab)) })},
 		{Name: "hypofractionated", Kind: Boolean, Definition: "dose per fraction >= 5 Gy; false without radiotherapy", Source: "SBRT convention",
 			Inputs: rtInputs,
 			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
-				return data.Bool(DosePerFraction(dose, n) >= HypofractionatedMinGy)
+				return data.Bool(radiobiology.DosePerFraction(dose, n) >= radiobiology.HypofractionatedMinGy)
 			})},
 		{Name: "ablative", Kind: Boolean, Definition: "BED at alpha/beta 10 Gy >= 100 Gy; false without radiotherapy", Source: "Onishi et al., Cancer 2004",
 			Inputs: rtInputs,
 			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
-				return data.Bool(BED(dose, n, DefaultAlphaBetaGy) >= AblativeMinBED10Gy)
+				return data.Bool(radiobiology.BED(dose, n, radiobiology.TumourAlphaBetaGy) >= radiobiology.AblativeMinBED10Gy)
 			})},
 		{Name: "single_high_dose", Kind: Boolean, Definition: "one fraction of >= 15 Gy (raises Tregs); false without radiotherapy",
 			Source: "seed review refs 44, 46, 47", Inputs: rtInputs,
 			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
-				return data.Bool(n == 1 && dose >= SingleHighDoseMinGy)
+				return data.Bool(n == 1 && dose >= radiobiology.SingleHighDoseMinGy)
 			})},
 		{Name: "edic_gy", Kind: Numeric, Unit: "Gy",
 			Definition: "effective dose to immune cells 0.12 MLD + 0.08 MHD + [0.45 + 0.35 x 0.85 x sqrt(n/45)] MBD; 0 without radiotherapy",
@@ -129,7 +132,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				if n < 1 || !l.Valid || !h.Valid || !b.Valid {
 					return data.Null
 				}
-				return data.Float(EDIC(l.Num, h.Num, b.Num, n))
+				return data.Float(radiobiology.EDIC(l.Num, h.Num, b.Num, n))
 			}},
 		{Name: "lung_dose_gy", Kind: Numeric, Unit: "Gy",
 			Definition: "mean lung dose; 0 without radiotherapy (null when RT was given and its mean lung dose is unknown)",

@@ -1,8 +1,19 @@
+// Package features turns cohort records into model inputs: the built-in
+// radioimmunotherapy (iRT) features (BED, EQD2, EDIC, lymphopenia grades,
+// ...), feature specs that name the columns of any Parquet file, the fitted
+// pipeline (category levels, imputation, scaling) that is learned on
+// training rows and serialized with a model, and export for notebooks.
+//
+// The fitted pipeline is the one code path from a record to a feature
+// vector, for a single patient at serving time and for a whole cohort at
+// training time.
 package features
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/abscopal/abscopal/radiobiology"
 )
 
 // CatalogueMarkdown renders the built-in derived features as the Markdown of
@@ -16,7 +27,7 @@ func CatalogueMarkdown() string {
 	b.WriteString("| name | column written | kind | unit | definition | source | inputs |\n|---|---|---|---|---|---|---|\n")
 	for _, n := range DerivedNames() {
 		d := derivedCatalogue[n]
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s | %s |\n", d.Name, d.OutputName(DefaultAlphaBetaGy), d.Kind, d.Unit,
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s | %s |\n", d.Name, d.OutputName(radiobiology.TumourAlphaBetaGy), d.Kind, d.Unit,
 			d.Definition, d.Source, strings.Join(d.Inputs, ", "))
 	}
 	b.WriteString("\n## The built-in spec\n\n")

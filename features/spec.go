@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/radiobiology"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -297,7 +298,7 @@ func (s *Spec) alphaBeta() float64 {
 	if s.AlphaBetaGy > 0 {
 		return s.AlphaBetaGy
 	}
-	return DefaultAlphaBetaGy
+	return radiobiology.TumourAlphaBetaGy
 }
 
 // AlphaBeta returns the alpha/beta ratio (Gy) this feature uses.
@@ -783,7 +784,7 @@ func BuiltinSpec(target string) *Spec {
 		Description: "built-in radioimmunotherapy features for cohort-schema files",
 		ID:          "patient_id",
 		Target:      Target{Column: target, Positive: true},
-		AlphaBetaGy: DefaultAlphaBetaGy,
+		AlphaBetaGy: radiobiology.TumourAlphaBetaGy,
 		Features: []FeatureSpec{
 			cat("mhc1_status"), boolean("hla_loh"), boolean("ifn_pathway_defect"), derived("immune_evasion"),
 			num("pdl1_tps"), num("tmb", Transform{Op: OpLog1p}),

@@ -59,7 +59,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/radiobiology"
 )
 
 // Regimen is a radiotherapy course: total dose (Gy) and number of fractions.
@@ -251,7 +251,7 @@ func (g *Generator) Patient() data.Patient {
 		mhd := round(reg.DoseGy*uniform(r, fh), 1)
 		mbd := round(reg.DoseGy*uniform(r, fb), 1)
 		p.MeanLungDoseGy, p.MeanHeartDoseGy, p.MeanBodyDoseGy = ptr(mld), ptr(mhd), ptr(mbd)
-		lt.edic = features.EDIC(mld, mhd, mbd, reg.Fractions)
+		lt.edic = radiobiology.EDIC(mld, mhd, mbd, reg.Fractions)
 		lt.nadir = lt.alc * math.Exp(-(0.12*lt.edic + 0.03*float64(reg.Fractions))) * math.Exp(0.25*r.NormFloat64())
 		p.ALCNadir = ptr(round(math.Max(lt.nadir, 0.01), 2))
 	}

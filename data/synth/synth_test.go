@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/radiobiology"
 )
 
 // anchorN is the size of the draw the anchors are checked on (ANCHORS.md asks
@@ -290,7 +290,7 @@ func TestAnchors(t *testing.T) {
 			if !isRegimen(p, 60, 30) || p.MeanLungDoseGy == nil {
 				return 0, false
 			}
-			return features.EDIC(*p.MeanLungDoseGy, *p.MeanHeartDoseGy, *p.MeanBodyDoseGy, 30), true
+			return radiobiology.EDIC(*p.MeanLungDoseGy, *p.MeanHeartDoseGy, *p.MeanBodyDoseGy, 30), true
 		}
 		for i := range ps {
 			if e, ok := edic(&ps[i]); ok {

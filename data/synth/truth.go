@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/radiobiology"
 )
 
 // Coefficients of the outcome model, on the log-odds scale. Odds ratios from
@@ -202,13 +202,13 @@ func primingOf(doseGy float64, fractions int) float64 {
 func edicOf(p *data.Patient) float64 {
 	n := *p.RTFractions
 	if p.MeanLungDoseGy != nil && p.MeanHeartDoseGy != nil && p.MeanBodyDoseGy != nil {
-		return features.EDIC(*p.MeanLungDoseGy, *p.MeanHeartDoseGy, *p.MeanBodyDoseGy, n)
+		return radiobiology.EDIC(*p.MeanLungDoseGy, *p.MeanHeartDoseGy, *p.MeanBodyDoseGy, n)
 	}
 	thoracic := p.RTSite != nil && (*p.RTSite == "lung" || *p.RTSite == "mediastinum")
 	conventional := *p.RTDoseGy/float64(n) < 5
 	l, h, b := organDoseFractions(thoracic, conventional)
 	mid := func(r [2]float64) float64 { return *p.RTDoseGy * (r[0] + r[1]) / 2 }
-	return features.EDIC(mid(l), mid(h), mid(b), n)
+	return radiobiology.EDIC(mid(l), mid(h), mid(b), n)
 }
 
 func lymphopeniaTerm(p *data.Patient) float64 {

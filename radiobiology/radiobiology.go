@@ -1,19 +1,18 @@
-// Package features turns cohort records into model inputs: the built-in
-// radioimmunotherapy (iRT) features (BED, EQD2, EDIC, lymphopenia grades,
-// ...), feature specs that name the columns of any Parquet file, the fitted
-// pipeline (category levels, imputation, scaling) that is learned on
-// training rows and serialized with a model, and export for notebooks.
-//
-// The fitted pipeline is the one code path from a record to a feature
-// vector, for a single patient at serving time and for a whole cohort at
-// training time.
-package features
+// Package radiobiology holds the dose arithmetic of radiotherapy that the
+// features, the synthetic generator and the API share: dose per fraction,
+// the biologically effective dose (BED) and the equivalent dose in 2-Gy
+// fractions (EQD2) of the linear-quadratic model, the effective dose to
+// immune cells (EDIC), and the constants they are read with. It imports
+// nothing of abscopal's: every package that needs a dose asks it.
+package radiobiology
 
 import "math"
 
-// DefaultAlphaBetaGy is the alpha/beta ratio of tumour tissue used for BED and
-// EQD2 unless a spec says otherwise.
-const DefaultAlphaBetaGy = 10
+
+// TumourAlphaBetaGy is the alpha/beta ratio of tumour tissue (Gy), which
+// BED and EQD2 take unless a spec says otherwise, and the API's regimen
+// comparison reports them at.
+const TumourAlphaBetaGy = 10
 
 // DosePerFraction returns d = D/n in Gy, or 0 when there was no radiotherapy
 // (D = 0 or n = 0).
@@ -48,7 +47,7 @@ func EQD2(doseGy float64, fractions int, alphaBetaGy float64) float64 {
 // Thresholds of the dose flags.
 const (
 	HypofractionatedMinGy = 5   // dose per fraction
-	AblativeMinBED10Gy    = 100 // BED at alpha/beta = 10 Gy
+	AblativeMinBED10Gy    = 100 // BED at alpha/beta = TumourAlphaBetaGy
 	SingleHighDoseMinGy   = 15  // a single fraction of at least this dose
 )
 
@@ -58,23 +57,4 @@ const (
 // lung, heart and body doses in Gy and n fractions.
 func EDIC(meanLungGy, meanHeartGy, meanBodyGy float64, fractions int) float64 {
 	return 0.12*meanLungGy + 0.08*meanHeartGy + (0.45+0.35*0.85*math.Sqrt(float64(fractions)/45))*meanBodyGy
-}
-
-// LymphopeniaGrade returns the CTCAE v5 grade of "lymphocyte count decreased"
-// for an absolute lymphocyte count in 10^9/L: 0 for >= 1.0 (taking 1.0 as
-// the lower limit of normal), 1 for [0.8, 1.0), 2 for [0.5, 0.8), 3 for
-// [0.2, 0.5), 4 below 0.2.
-func LymphopeniaGrade(alc float64) int {
-	switch {
-	case alc >= 1.0:
-		return 0
-	case alc >= 0.8:
-		return 1
-	case alc >= 0.5:
-		return 2
-	case alc >= 0.2:
-		return 3
-	default:
-		return 4
-	}
 }

@@ -1,4 +1,4 @@
-package features
+package radiobiology
 
 import (
 	"math"
@@ -55,21 +55,6 @@ func TestEDIC(t *testing.T) {
 	for _, tt := range tests {
 		if got := EDIC(tt.mld, tt.mhd, tt.mbd, tt.n); math.Abs(got-tt.want) > 1e-6 {
 			t.Errorf("EDIC(%v, %v, %v, %d) = %.7f, want %.7f", tt.mld, tt.mhd, tt.mbd, tt.n, got, tt.want)
-		}
-	}
-}
-
-func TestLymphopeniaGrade(t *testing.T) {
-	// CTCAE v5 "lymphocyte count decreased", both sides of every boundary.
-	tests := []struct {
-		alc  float64
-		want int
-	}{
-		{3.0, 0}, {1.0, 0}, {0.999, 1}, {0.8, 1}, {0.799, 2}, {0.5, 2}, {0.499, 3}, {0.2, 3}, {0.199, 4}, {0, 4},
-	}
-	for _, tt := range tests {
-		if got := LymphopeniaGrade(tt.alc); got != tt.want {
-			t.Errorf("LymphopeniaGrade(%v) = %d, want %d", tt.alc, got, tt.want)
 		}
 	}
 }
