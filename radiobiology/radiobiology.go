@@ -8,7 +8,6 @@ package radiobiology
 
 import "math"
 
-
 // TumourAlphaBetaGy is the alpha/beta ratio of tumour tissue (Gy), which
 // BED and EQD2 take unless a spec says otherwise, and the API's regimen
 // comparison reports them at.
