@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // BootstrapFile is the name, in a model version, of the bootstrap models
@@ -83,14 +83,6 @@ func DecodeBootstrap(b []byte, algo string) ([]Member, error) {
 	return members, nil
 }
 
-// Central95 returns the 2.5th and 97.5th percentiles of xs (the order
-// statistics at those ranks, as the stability analysis takes them); it
-// sorts xs.
-func Central95(xs []float64) (lo, hi float64) {
-	slices.Sort(xs)
-	return xs[int(0.025*float64(len(xs)))], xs[min(len(xs)-1, int(0.975*float64(len(xs))))]
-}
-
 // Interval returns the central 95% of the bootstrap models' calibrated
 // probabilities for r: how far the patient's probability depends on which
 // patients the model happened to be developed on. ok is false for a model
@@ -114,6 +106,6 @@ func (m *Model) Interval(r features.Record, s *Scratch) (lo, hi float64, ok bool
 		b.Pipeline.Transform(r, x, &s.bnotes)
 		probs[i] = b.Calibration.Apply(b.Classifier.Score(x))
 	}
-	lo, hi = Central95(probs)
+	lo, hi = stats.Central95(probs)
 	return lo, hi, true
 }

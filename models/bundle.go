@@ -23,7 +23,7 @@ type Bundle struct {
 	Model       json.RawMessage    `json:"model"`
 	Calibration *Calibrator        `json:"calibration"`
 	Training    TrainingInfo       `json:"training"`
-	// Metrics holds the cross-validated metrics (train.Metrics) as JSON.
+	// Metrics holds the cross-validated metrics (stats.Metrics) as JSON.
 	Metrics json.RawMessage `json:"metrics"`
 	// Recalibrated is set on a version whose pipeline and model are another
 	// version's, with the calibration refitted on other patients: Training

@@ -12,6 +12,7 @@ import (
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -26,20 +27,20 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		return nil, err
 	}
 	metrics, err := json.Marshal(struct {
-		CrossValidated Metrics      `json:"cross_validated"`
-		Uncalibrated   Metrics      `json:"uncalibrated"`
-		FoldAUC        []float64    `json:"fold_auc"`
-		Importance     []Importance `json:"importance"`
-		By             string       `json:"by,omitempty"`
-		Groups         []Group      `json:"groups,omitempty"`
-		Pooled         *PooledAUC   `json:"pooled_across_groups,omitempty"`
-		SampleSize     *SampleSize  `json:"sample_size,omitempty"`
-		Instability    *Instability `json:"instability,omitempty"`
+		CrossValidated stats.Metrics      `json:"cross_validated"`
+		Uncalibrated   stats.Metrics      `json:"uncalibrated"`
+		FoldAUC        []float64          `json:"fold_auc"`
+		Importance     []Importance       `json:"importance"`
+		By             string             `json:"by,omitempty"`
+		Groups         []stats.Group      `json:"groups,omitempty"`
+		Pooled         *stats.PooledAUC   `json:"pooled_across_groups,omitempty"`
+		SampleSize     *stats.SampleSize  `json:"sample_size,omitempty"`
+		Instability    *stats.Instability `json:"instability,omitempty"`
 		// The endpoints asked for, and what came of each: a comparison or
 		// the reason there is none.
-		SurvivalEndpoints []string         `json:"survival_endpoints,omitempty"`
-		Survival          []*SurvivalSplit `json:"survival,omitempty"`
-		SurvivalNotes     []string         `json:"survival_notes,omitempty"`
+		SurvivalEndpoints []string               `json:"survival_endpoints,omitempty"`
+		Survival          []*stats.SurvivalSplit `json:"survival,omitempty"`
+		SurvivalNotes     []string               `json:"survival_notes,omitempty"`
 	}{res.Metrics, res.Uncalibrated, res.FoldAUC, res.Importance, res.Options.By, res.Groups, res.Pooled, res.SampleSize, res.Instability,
 		res.Options.Survival, res.Survival, res.SurvivalNotes})
 	if err != nil {
@@ -128,16 +129,16 @@ const instabilityPlotRows = 2000
 // probability), the central 95% of its bootstrap models' probabilities
 // against the model's, with the diagonal on which a stable model's would
 // lie and the classification threshold.
-func InstabilitySVG(ins *Instability, title string) ([]byte, error) {
+func InstabilitySVG(ins *stats.Instability, title string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "probability from the model"
 	p.Y.Label.Text = "from bootstrap models (central 95%)"
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	rows := slices.Clone(ins.rows)
-	sort.SliceStable(rows, func(a, b int) bool { return rows[a].p < rows[b].p })
+	rows := slices.Clone(ins.Rows)
+	sort.SliceStable(rows, func(a, b int) bool { return rows[a].P < rows[b].P })
 	if len(rows) > instabilityPlotRows {
-		kept := make([]rowRange, instabilityPlotRows)
+		kept := make([]stats.RowRange, instabilityPlotRows)
 		for i := range kept {
 			kept[i] = rows[i*len(rows)/instabilityPlotRows]
 		}
@@ -145,7 +146,7 @@ func InstabilitySVG(ins *Instability, title string) ([]byte, error) {
 	}
 	var segments []plot.Plotter
 	for _, r := range rows {
-		l, err := plotter.NewLine(plotter.XYs{{X: r.p, Y: r.lo}, {X: r.p, Y: r.hi}})
+		l, err := plotter.NewLine(plotter.XYs{{X: r.P, Y: r.Lo}, {X: r.P, Y: r.Hi}})
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +184,7 @@ func InstabilitySVG(ins *Instability, title string) ([]byte, error) {
 // DecisionCurveSVG draws the net benefit of acting on the model's
 // probability at each threshold of its decision curve, against acting on
 // every patient and on none (Vickers and Elkin 2006), under title.
-func DecisionCurveSVG(m Metrics, title string) ([]byte, error) {
+func DecisionCurveSVG(m stats.Metrics, title string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "threshold probability (act when p >= it)"
@@ -242,7 +243,7 @@ func DecisionCurveSVG(m Metrics, title string) ([]byte, error) {
 // probability against observed rates, and the smoothed curve through every
 // row) with the diagonal of perfect calibration, under title (which may
 // hold a line break).
-func CalibrationSVG(m Metrics, title string) ([]byte, error) {
+func CalibrationSVG(m stats.Metrics, title string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "predicted probability"
@@ -305,7 +306,7 @@ func svgOf(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 }
 
 // curveErrors gives plotter the decile points with their intervals.
-type curveErrors []CurveBin
+type curveErrors []stats.CurveBin
 
 func (c curveErrors) Len() int                { return len(c) }
 func (c curveErrors) XY(i int) (x, y float64) { return c[i].Predicted, c[i].Observed }
@@ -478,7 +479,7 @@ func Card(b *models.Bundle, res *Result) string {
 }
 
 // writeInstability is the card's section on the stability analysis.
-func writeInstability(w *strings.Builder, ins *Instability) {
+func writeInstability(w *strings.Builder, ins *stats.Instability) {
 	w.WriteString("\n## Stability of the predictions\n\n")
 	fmt.Fprintf(w, "The model's development repeated on %d bootstrap samples of the training rows (Riley and Collins, Biom J\n", ins.Bootstraps)
 	w.WriteString("2023;65:2200302): each bootstrap model fitted as this one was and calibrated by the same method on the\n")

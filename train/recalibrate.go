@@ -8,6 +8,7 @@ import (
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // RecalibrateOptions are the settings of Recalibrate.
@@ -26,7 +27,7 @@ type Recalibrated struct {
 	// Before and After are the metrics, on the file, of the probabilities
 	// with the old calibration and with the new one. After is in-sample:
 	// the new calibrator was fitted on those rows.
-	Before, After Metrics
+	Before, After stats.Metrics
 	// Shift is, for the intercept method, the log-odds added to every
 	// patient's.
 	Shift float64
@@ -70,8 +71,8 @@ func Recalibrate(ctx context.Context, m *models.Model, src *features.Source, ori
 		after[i] = cal.Apply(s)
 	}
 	r := &Recalibrated{
-		Before: Evaluate(sc.p, sc.y, threshold, opts.Bootstrap, opts.Seed),
-		After:  Evaluate(after, sc.y, threshold, opts.Bootstrap, opts.Seed),
+		Before: stats.Evaluate(sc.p, sc.y, threshold, opts.Bootstrap, opts.Seed),
+		After:  stats.Evaluate(after, sc.y, threshold, opts.Bootstrap, opts.Seed),
 		Shift:  shift, Unlabelled: sc.unlabelled, Undefined: sc.undefined,
 	}
 
@@ -86,8 +87,8 @@ func Recalibrate(ctx context.Context, m *models.Model, src *features.Source, ori
 		return nil, fmt.Errorf("%s: metrics: %w", origin.From, err)
 	}
 	if metrics["recalibration"], err = json.Marshal(struct {
-		Before Metrics `json:"before"`
-		After  Metrics `json:"after_in_sample"`
+		Before stats.Metrics `json:"before"`
+		After  stats.Metrics `json:"after_in_sample"`
 	}{r.Before, r.After}); err != nil {
 		return nil, err
 	}

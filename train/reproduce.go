@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // ErrNotReproducible is wrapped by OptionsOf when a bundle does not record
@@ -28,7 +29,7 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		} `json:"cross_validated"`
 		By     string `json:"by"`
 		Pooled *struct {
-			Method Tau2Method `json:"tau2_method"`
+			Method stats.Tau2Method `json:"tau2_method"`
 		} `json:"pooled_across_groups"`
 		Instability *struct {
 			Bootstraps int  `json:"bootstraps"`

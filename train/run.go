@@ -16,6 +16,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // Options configure a training run.
@@ -50,7 +51,7 @@ type Options struct {
 	FoldsBy string
 	// Tau2 estimates the between-group variance when the groups of
 	// FoldsBy are pooled (Result.Pooled); "" is PauleMandel.
-	Tau2 Tau2Method
+	Tau2 stats.Tau2Method
 	// Instability, if positive, is how many bootstrap models the stability
 	// analysis of the final model develops (Result.Instability); Riley and
 	// Collins suggest at least 200.
@@ -97,8 +98,8 @@ type Result struct {
 	Calibrator *models.Calibrator
 	// Metrics are of calibrated out-of-fold probabilities; Uncalibrated of
 	// the models' own out-of-fold probabilities.
-	Metrics      Metrics
-	Uncalibrated Metrics
+	Metrics      stats.Metrics
+	Uncalibrated stats.Metrics
 	FoldAUC      []float64
 	// OOF holds the calibrated out-of-fold probability of each row with a
 	// target, in input order, RawOOF the model's own, Labels its 0/1 label
@@ -107,17 +108,17 @@ type Result struct {
 	OOF, RawOOF, Labels []float64
 	Fold                []int
 	// Groups are the cross-validated metrics by subgroup of Options.By.
-	Groups []Group
+	Groups []stats.Group
 	// Pooled is, with folds by a column, the random-effects summary of the
 	// held-out groups' AUCs (nil when fewer than two have one).
-	Pooled *PooledAUC
+	Pooled *stats.PooledAUC
 	// Importance ranks the features by the mean absolute contribution the
 	// final model gives them on its training rows (at most ImportanceRows of
 	// them; none when CrossValidateOnly).
 	Importance []Importance
 	// SampleSize sets the rows beside Riley et al.'s minimum for the final
 	// pipeline's parameters (none when CrossValidateOnly).
-	SampleSize *SampleSize
+	SampleSize *stats.SampleSize
 	// FoldLambdas are, with Options.Tune, the penalties tuned in each
 	// outer fold (the final model's is its own Lambda).
 	FoldLambdas []float64
@@ -126,7 +127,7 @@ type Result struct {
 	Characteristics *Characteristics
 	// Instability is the stability analysis of the final model, with
 	// Options.Instability bootstrap models (none without).
-	Instability *Instability
+	Instability *stats.Instability
 	// Bootstrap holds, with Options.Intervals, the stability analysis's
 	// bootstrap models, in the order they were drawn.
 	Bootstrap []models.Member
@@ -134,7 +135,7 @@ type Result struct {
 	// patients the out-of-fold probabilities put at or above the threshold
 	// with the others'; SurvivalNotes says why an endpoint has none (too
 	// few patients on one side).
-	Survival      []*SurvivalSplit
+	Survival      []*stats.SurvivalSplit
 	SurvivalNotes []string
 	Rows          int // rows with a target
 	DroppedRows   int // rows whose target was null
@@ -171,7 +172,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("%w: unknown algorithm %q (logistic, gbm or forest)", ErrTrain, opts.Algo)
 	}
 	var err error
-	if opts.Tau2, err = ParseTau2Method(string(opts.Tau2)); err != nil {
+	if opts.Tau2, err = stats.ParseTau2Method(string(opts.Tau2)); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTrain, err)
 	}
 	if opts.Folds < 2 {
@@ -297,11 +298,11 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			cal[i] = c.Apply(scores[i])
 		}
 		if opts.FoldsBy == "" { // a group's AUC is in res.Groups, and may not exist
-			res.FoldAUC = append(res.FoldAUC, AUC(pick(cal, in), pick(y, in)))
+			res.FoldAUC = append(res.FoldAUC, stats.AUC(pick(cal, in), pick(y, in)))
 		}
 	}
-	res.Metrics = Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
-	res.Uncalibrated = Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
+	res.Metrics = stats.Evaluate(cal, y, opts.Threshold, opts.Bootstrap, opts.Seed)
+	res.Uncalibrated = stats.Evaluate(raw, y, opts.Threshold, 0, opts.Seed)
 	res.OOF, res.RawOOF, res.Labels, res.Fold = cal, raw, y, fold
 	if res.Survival, res.SurvivalNotes, err = survivalByPrediction(opts.Survival, endpoints, cal, opts.Threshold); err != nil {
 		return nil, err
@@ -312,7 +313,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			return nil, err
 		}
 		if opts.FoldsBy != "" {
-			if p, err := PoolAUC(res.Groups, opts.Tau2); err == nil {
+			if p, err := stats.PoolAUC(res.Groups, opts.Tau2); err == nil {
 				res.Pooled = p
 			}
 		}
@@ -329,7 +330,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		return nil, fmt.Errorf("final fit: %w", err)
 	}
 	res.Importance = importance(res.Pipeline, res.Model, x)
-	res.SampleSize = sampleSizeOf(res.Metrics, res.Pipeline.Parameters())
+	res.SampleSize = stats.SampleSizeOf(res.Metrics, res.Pipeline.Parameters())
 	res.Characteristics = characteristics(res.Pipeline, rows, y)
 	if opts.Instability == 0 {
 		progress(total, total, "final fit")
@@ -674,4 +675,15 @@ func characteristics(p *features.Pipeline, rows []features.Record, y []float64) 
 		}
 	}
 	return &Characteristics{All: p.Summarize(rows), Positive: p.Summarize(pos), Negative: p.Summarize(neg)}
+}
+
+// sigmoid is the logistic function, 1/(1 + e^-z).
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// b2f is a label as a number: 1 for true, 0 for false.
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 )
 
@@ -63,8 +64,8 @@ func TestRecoversTheTruth(t *testing.T) {
 					truth = append(truth, *tg.truth(&testP[i]))
 					y = append(y, b2f(*tg.label(&testP[i])))
 				}
-				auc, best := train.AUC(p, y), train.AUC(truth, y)
-				_, slope := train.CalibrationLine(p, y)
+				auc, best := stats.AUC(p, y), stats.AUC(truth, y)
+				_, slope := stats.CalibrationLine(p, y)
 				t.Logf("%s %s: held-out AUC %.4f (n=%d), true-probability AUC %.4f, calibration slope %.3f; CV AUC %.4f [%.4f, %.4f]",
 					tg.name, algo, auc, len(y), best, slope, res.Metrics.AUC, res.Metrics.AUCLow, res.Metrics.AUCHigh)
 				if auc < best-0.02 {
@@ -110,8 +111,8 @@ func TestForestRecovers(t *testing.T) {
 		truth = append(truth, *testP[i].TruePAbscopal)
 		y = append(y, b2f(*testP[i].AbscopalResponse))
 	}
-	auc, best := train.AUC(p, y), train.AUC(truth, y)
-	_, slope := train.CalibrationLine(p, y)
+	auc, best := stats.AUC(p, y), stats.AUC(truth, y)
+	_, slope := stats.CalibrationLine(p, y)
 	t.Logf("forest: held-out AUC %.4f (n=%d), true-probability AUC %.4f, calibration slope %.3f", auc, len(y), best, slope)
 	if auc < best-0.03 || slope < 0.85 || slope > 1.15 {
 		t.Errorf("AUC %.4f (truth %.4f), slope %.3f: want within 0.03 and slope in [0.85, 1.15]", auc, best, slope)
@@ -225,7 +226,7 @@ func TestCrossValidateOnly(t *testing.T) {
 	if !reflect.DeepEqual(cv.Metrics, full.Metrics) || !reflect.DeepEqual(cv.OOF, full.OOF) || len(cv.OOF) != full.Rows || len(cv.Labels) != full.Rows {
 		t.Error("cross-validation-only metrics or out-of-fold predictions differ from the full run's")
 	}
-	if got := train.AUC(cv.OOF, cv.Labels); got != cv.Metrics.AUC {
+	if got := stats.AUC(cv.OOF, cv.Labels); got != cv.Metrics.AUC {
 		t.Errorf("AUC of OOF %v, metrics say %v", got, cv.Metrics.AUC)
 	}
 }
@@ -341,7 +342,7 @@ func TestRunSampleSize(t *testing.T) {
 	}
 	m := res.Metrics
 	prevalence := float64(m.Positives) / float64(m.N)
-	want, err := train.MinimumSampleSize(res.Rows, res.Pipeline.Parameters(), prevalence, train.CoxSnellR2(m.LogLoss, prevalence))
+	want, err := stats.MinimumSampleSize(res.Rows, res.Pipeline.Parameters(), prevalence, stats.CoxSnellR2(m.LogLoss, prevalence))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +354,7 @@ func TestRunSampleSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	var metrics struct {
-		SampleSize train.SampleSize `json:"sample_size"`
+		SampleSize stats.SampleSize `json:"sample_size"`
 	}
 	if err := json.Unmarshal(b.Metrics, &metrics); err != nil || metrics.SampleSize != want {
 		t.Errorf("bundle's sample size %+v, want %+v (%v)", metrics.SampleSize, want, err)
@@ -446,8 +447,8 @@ func TestRunFoldsBy(t *testing.T) {
 		for i := range in {
 			s[i], y[i] = without.Model.Score(x.Row(i)), b2f(*in[i].ObjectiveResponse)
 		}
-		if g.Metrics == nil || math.Abs(g.Metrics.AUC-train.AUC(s, y)) > 1e-12 {
-			t.Errorf("%s held out: AUC %+v, a model trained without it %v", g.Value, g.Metrics, train.AUC(s, y))
+		if g.Metrics == nil || math.Abs(g.Metrics.AUC-stats.AUC(s, y)) > 1e-12 {
+			t.Errorf("%s held out: AUC %+v, a model trained without it %v", g.Value, g.Metrics, stats.AUC(s, y))
 		}
 	}
 	b, err := train.Bundle("m", res, models.TrainingInfo{Synthetic: true})
@@ -457,7 +458,7 @@ func TestRunFoldsBy(t *testing.T) {
 	card := train.Card(b, res)
 	// The held-out groups' AUCs pooled: a mean among theirs, as PoolAUC
 	// makes it (checked against statsmodels in TestPoolAUC).
-	pooled, err := train.PoolAUC(res.Groups, "")
+	pooled, err := stats.PoolAUC(res.Groups, "")
 	if err != nil || !reflect.DeepEqual(res.Pooled, pooled) || pooled.Groups != 4 || pooled.PredHigh == 0 {
 		t.Errorf("pooled %+v, want %+v (%v)", res.Pooled, pooled, err)
 	}
@@ -595,12 +596,12 @@ func TestCardSmoothedCalibration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	curve := train.SmoothCalibration(res.OOF, res.Labels)
+	curve := stats.SmoothCalibration(res.OOF, res.Labels)
 	ici := 0.0
 	for i, p := range res.OOF {
 		ici += math.Abs(curve[i]-p) / float64(len(curve))
 	}
-	if m := res.Metrics; math.Abs(m.ICI-ici) > 1e-12 || !(m.ICI > 0 && m.ICI <= m.E90 && m.E90 <= m.EMax) || len(m.Smooth) < 90 || len(m.Smooth) > train.SmoothPoints {
+	if m := res.Metrics; math.Abs(m.ICI-ici) > 1e-12 || !(m.ICI > 0 && m.ICI <= m.E90 && m.E90 <= m.EMax) || len(m.Smooth) < 90 || len(m.Smooth) > stats.SmoothPoints {
 		t.Errorf("ICI %v (recomputed %v), E90 %v, Emax %v, %d points of the smooth", m.ICI, ici, m.E90, m.EMax, len(m.Smooth))
 	}
 	b, err := train.Bundle("m", res, models.TrainingInfo{Synthetic: true})

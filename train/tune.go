@@ -10,6 +10,7 @@ import (
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // innerFolds is the number of folds of the cross-validation that tunes a
@@ -103,7 +104,7 @@ func innerLosses(ctx context.Context, spec *features.Spec, rows []features.Recor
 		for j := range p {
 			p[j] = sigmoid(m.Score(xte.Row(j)))
 		}
-		loss[g] = LogLoss(p, yte) * float64(len(p))
+		loss[g] = stats.LogLoss(p, yte) * float64(len(p))
 	}
 	return loss, nil
 }

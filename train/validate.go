@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // ErrValidate is wrapped by errors about a validation file as a whole.
@@ -31,7 +34,7 @@ type ValidateOptions struct {
 	Pool bool
 	// Tau2 estimates the between-centre variance of the pooling; ""
 	// is PauleMandel.
-	Tau2 Tau2Method
+	Tau2 stats.Tau2Method
 	// Survival, if set, names survival endpoints (Endpoints) on which the
 	// patients given a probability of at least Threshold are compared with
 	// the others (Validation.Survival); the source must read their
@@ -47,7 +50,7 @@ const MaxGroups = 20
 // Validation is a published model's performance on a labelled data set: the
 // same metrics as its cross-validation, of its calibrated probabilities.
 type Validation struct {
-	Metrics Metrics `json:"metrics"`
+	Metrics stats.Metrics `json:"metrics"`
 	// Unlabelled counts the rows left out because their target is null;
 	// Undefined those for which the target has no meaning (an abscopal
 	// response without radiotherapy), whatever the file says.
@@ -55,10 +58,10 @@ type Validation struct {
 	Undefined  int `json:"undefined_rows"`
 	// Groups holds, with ValidateOptions.By, the metrics of each subgroup,
 	// in the order of their values (numbers by value, null last).
-	Groups []Group `json:"groups,omitempty"`
+	Groups []stats.Group `json:"groups,omitempty"`
 	// Pooled is, with ValidateOptions.Pool, the random-effects summary of
 	// the groups' AUCs (nil when fewer than two have one).
-	Pooled *PooledAUC `json:"pooled_across_groups,omitempty"`
+	Pooled *stats.PooledAUC `json:"pooled_across_groups,omitempty"`
 	// Predictions and Labels are the scored rows, in file order: two models
 	// validated on one file can be compared row by row (CompareAUC).
 	Predictions []float64 `json:"-"`
@@ -73,22 +76,8 @@ type Validation struct {
 	// Survival is, by ValidateOptions.Survival endpoint, the survival of
 	// the labelled rows given a probability of at least the threshold
 	// against the others'; SurvivalNotes says why an endpoint has none.
-	Survival      []*SurvivalSplit `json:"survival,omitempty"`
-	SurvivalNotes []string         `json:"survival_notes,omitempty"`
-}
-
-// Group is the metrics of the rows that share one value of a subgroup
-// column (ValidateOptions.By, Options.By).
-type Group struct {
-	Value     string `json:"value"` // "null" for the rows where the column is null
-	N         int    `json:"n"`
-	Positives int    `json:"positives"`
-	// Metrics is nil when the group holds one outcome only: it has no AUC
-	// and no calibration line.
-	Metrics *Metrics `json:"metrics,omitempty"`
-
-	key  data.Value // for the order
-	p, y []float64
+	Survival      []*stats.SurvivalSplit `json:"survival,omitempty"`
+	SurvivalNotes []string               `json:"survival_notes,omitempty"`
 }
 
 // Validate scores every row of src with m and compares the calibrated
@@ -98,7 +87,7 @@ type Group struct {
 // optimistic. The scores are kept in memory (24 bytes a row, and the
 // subgroup value with opts.By); the records are not.
 func Validate(ctx context.Context, m *models.Model, src *features.Source, opts ValidateOptions) (*Validation, error) {
-	if _, err := ParseTau2Method(string(opts.Tau2)); err != nil {
+	if _, err := stats.ParseTau2Method(string(opts.Tau2)); err != nil {
 		return nil, err
 	}
 	sc, err := scoreLabelled(ctx, m, src, opts.By, opts.Survival)
@@ -107,7 +96,7 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 	}
 	_, names := m.Bundle.Pipeline.OutputGroups()
 	v := Validation{Unlabelled: sc.unlabelled, Undefined: sc.undefined, Inputs: sc.inputs.Reports(names), CaseMix: sc.caseMix.Shifts()}
-	v.Metrics = Evaluate(sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed)
+	v.Metrics = stats.Evaluate(sc.p, sc.y, opts.Threshold, opts.Bootstrap, opts.Seed)
 	v.Predictions, v.Labels = sc.p, sc.y
 	if v.Survival, v.SurvivalNotes, err = survivalByPrediction(opts.Survival, sc.survival, sc.p, opts.Threshold); err != nil {
 		return nil, err
@@ -117,7 +106,7 @@ func Validate(ctx context.Context, m *models.Model, src *features.Source, opts V
 			return nil, err
 		}
 		if opts.Pool {
-			if p, err := PoolAUC(v.Groups, opts.Tau2); err == nil {
+			if p, err := stats.PoolAUC(v.Groups, opts.Tau2); err == nil {
 				v.Pooled = p
 			}
 		}
@@ -151,7 +140,7 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 	for k, e := range survival {
 		tc, ec, ok := EndpointColumns(e)
 		if !ok {
-			return nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", ErrSurvival, e, Endpoints())
+			return nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", stats.ErrSurvival, e, Endpoints())
 		}
 		columns[k] = [2]string{tc, ec}
 	}
@@ -206,34 +195,39 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 // of the column by (of the given kind): one Group a value, in the order of
 // the values, with Evaluate's metrics where the group holds both outcomes.
 // More than MaxGroups values is an error wrapping ErrSubgroups.
-func Subgroups(by string, kind data.Kind, keys []data.Value, p, y []float64, threshold float64, bootstrap int, seed uint64) ([]Group, error) {
+func Subgroups(by string, kind data.Kind, keys []data.Value, p, y []float64, threshold float64, bootstrap int, seed uint64) ([]stats.Group, error) {
 	if err := checkGroups(by, keys); err != nil {
 		return nil, err
 	}
-	groups := map[data.Value]*Group{}
-	for i, key := range keys {
-		g := groups[key]
-		if g == nil {
-			g = &Group{Value: groupName(key, kind), key: key}
-			groups[key] = g
-		}
-		g.p = append(g.p, p[i])
-		g.y = append(g.y, y[i])
+	type rows struct {
+		key  data.Value
+		p, y []float64
 	}
-	out := make([]Group, 0, len(groups))
-	for _, g := range groups {
-		g.N = len(g.y)
-		for _, yi := range g.y {
+	byKey := map[data.Value]*rows{}
+	for i, key := range keys {
+		r := byKey[key]
+		if r == nil {
+			r = &rows{key: key}
+			byKey[key] = r
+		}
+		r.p = append(r.p, p[i])
+		r.y = append(r.y, y[i])
+	}
+	order := slices.Collect(maps.Keys(byKey))
+	sort.Slice(order, func(a, b int) bool { return groupLess(order[a], order[b]) })
+	out := make([]stats.Group, 0, len(order))
+	for _, key := range order {
+		r := byKey[key]
+		g := stats.Group{Value: groupName(key, kind), N: len(r.y)}
+		for _, yi := range r.y {
 			g.Positives += int(yi)
 		}
 		if g.Positives > 0 && g.Positives < g.N {
-			m := Evaluate(g.p, g.y, threshold, bootstrap, seed)
+			m := stats.Evaluate(r.p, r.y, threshold, bootstrap, seed)
 			g.Metrics = &m
 		}
-		g.p, g.y = nil, nil
-		out = append(out, *g)
+		out = append(out, g)
 	}
-	sort.Slice(out, func(a, b int) bool { return groupLess(out[a].key, out[b].key) })
 	return out, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/internal/modeltest"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 )
 
@@ -58,7 +59,7 @@ func TestValidate(t *testing.T) {
 			truth = append(truth, *ps[i].TruePAbscopal)
 		}
 	}
-	want := train.Evaluate(p, y, 0.3, 0, 0)
+	want := stats.Evaluate(p, y, 0.3, 0, 0)
 	got := v.Metrics
 	if v.Undefined != noRT || v.Unlabelled != unlabelled || got.N != len(y) || got.Positives != want.Positives {
 		t.Errorf("rows: undefined %d, unlabelled %d, n %d (%d positive); want %d, %d, %d (%d)",
@@ -72,7 +73,7 @@ func TestValidate(t *testing.T) {
 	}
 	// A real validation: close to what the true probabilities achieve on
 	// the same patients, and calibrated on patients it never saw.
-	ta := train.AUC(truth, y)
+	ta := stats.AUC(truth, y)
 	t.Logf("external AUC %.4f (%.4f-%.4f), true probabilities %.4f, calibration slope %.3f", got.AUC, got.AUCLow, got.AUCHigh, ta, got.CalSlope)
 	if math.Abs(got.AUC-ta) > 0.04 {
 		t.Errorf("AUC %.4f, true probabilities %.4f", got.AUC, ta)
@@ -143,7 +144,7 @@ func TestValidateGroups(t *testing.T) {
 		names = append(names, g.Value)
 		n += g.N
 		py := bySite[g.Value]
-		want := train.Evaluate(py[0], py[1], 0.5, 50, 1)
+		want := stats.Evaluate(py[0], py[1], 0.5, 50, 1)
 		if g.Metrics == nil || g.N != len(py[0]) || g.Positives != want.Positives || g.Metrics.AUC != want.AUC || g.Metrics.AUCLow != want.AUCLow || g.Metrics.CalSlope != want.CalSlope {
 			t.Errorf("group %s: %+v\nwant n %d, %+v", g.Value, g, len(py[0]), want)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/abscopal/abscopal/bench/internal/matrixcsv"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 )
 
@@ -66,7 +67,7 @@ func main() {
 	}
 	res := map[string]float64{}
 	for name, s := range oof {
-		res[name] = train.AUC(s, y)
+		res[name] = stats.AUC(s, y)
 	}
 	// The GBM's settings, for bench/peers.py to give xgboost the same.
 	b, _ := json.MarshalIndent(map[string]any{"rows": len(y), "folds": *folds, "seed": *seed, "auc": res, "gbm": train.DefaultGBM()}, "", "  ")

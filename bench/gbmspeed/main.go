@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 )
 
 const (
@@ -68,7 +68,7 @@ func main() {
 	for i := range p {
 		p[i] = m.Score(X[(rows+i)*cols : (rows+i+1)*cols])
 	}
-	res := map[string]any{"seconds": secs, "auc": train.AUC(p, y[rows:]), "threads": runtime.GOMAXPROCS(0)}
+	res := map[string]any{"seconds": secs, "auc": stats.AUC(p, y[rows:]), "threads": runtime.GOMAXPROCS(0)}
 	b, _ := json.Marshal(res)
 	check(os.WriteFile(filepath.Join(*out, "ours.json"), b, 0o644))
 	fmt.Printf("abscopal gbm: %.2f s, test AUC %.4f (GOMAXPROCS %d)\n", secs, res["auc"], res["threads"])

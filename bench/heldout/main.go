@@ -22,6 +22,7 @@ import (
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 )
 
@@ -104,10 +105,10 @@ func main() {
 			for i := range s {
 				s[i] = c.Score(mte.Row(i))
 			}
-			res[algo] = result{AUC: train.AUC(s, yte), Seconds: secs}
+			res[algo] = result{AUC: stats.AUC(s, yte), Seconds: secs}
 		}
 		report[name] = map[string]any{"train_rows": mtr.Rows, "test_rows": mte.Rows, "columns": mtr.Cols,
-			"truth_auc": train.AUC(truth, yte), "ours": res}
+			"truth_auc": stats.AUC(truth, yte), "ours": res}
 	}
 	b, _ := json.MarshalIndent(report, "", "  ")
 	check(os.WriteFile(filepath.Join(*out, "ours.json"), b, 0o644))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/stat"
@@ -37,7 +38,7 @@ type comparedAlgo struct {
 	Algo string `json:"algo"`
 	Spec string `json:"spec,omitempty"`
 	// Metrics are of the first (or only) cross-validation.
-	Metrics train.Metrics `json:"metrics"`
+	Metrics stats.Metrics `json:"metrics"`
 	// Repeated summarizes every repeat's metrics (with --repeats above 1).
 	Repeated *repeatedMetrics `json:"repeated,omitempty"`
 	// MinusBest is this algorithm's AUC minus the best one's, on the same
@@ -49,18 +50,18 @@ type comparedAlgo struct {
 	MinusBestMethod string     `json:"auc_minus_best_method"`
 	// Groups holds, with folds by a column, the metrics of each held-out
 	// value of it.
-	Groups []train.Group `json:"groups,omitempty"`
+	Groups []stats.Group `json:"groups,omitempty"`
 	// Pooled is the random-effects summary of those groups' AUCs.
-	Pooled *train.PooledAUC `json:"pooled_across_groups,omitempty"`
+	Pooled *stats.PooledAUC `json:"pooled_across_groups,omitempty"`
 	// FoldLambdas are, with --tune, the logistic penalties each fold chose.
 	FoldLambdas []float64 `json:"fold_lambdas,omitempty"`
 	// Instability is, with --instability, the stability analysis of the
 	// algorithm's model fitted on every row (of the first repeat's seed).
-	Instability *train.Instability `json:"instability,omitempty"`
+	Instability *stats.Instability `json:"instability,omitempty"`
 	// Survival is, with --survival, the survival of the patients the
 	// algorithm's out-of-fold probabilities put at or above the threshold
 	// against the others' (the first repeat's).
-	Survival      []*train.SurvivalSplit `json:"survival,omitempty"`
+	Survival      []*stats.SurvivalSplit `json:"survival,omitempty"`
 	SurvivalNotes []string               `json:"survival_notes,omitempty"`
 }
 
@@ -261,7 +262,7 @@ are named ALGO@SPEC. Nothing is written; train the algorithm you choose with
 				c.Best = c.Algos[best].Algo
 				b := c.results[best]
 				for i, r := range c.results {
-					d, lo, hi := train.CompareAUC(r.OOF, b.OOF, b.Labels, mf.opts.Bootstrap, mf.opts.Seed)
+					d, lo, hi := stats.CompareAUC(r.OOF, b.OOF, b.Labels, mf.opts.Bootstrap, mf.opts.Seed)
 					c.Algos[i].MinusBest, c.Algos[i].MinusBestCI, c.Algos[i].MinusBestMethod = d, [2]float64{lo, hi}, methodPairedBootstrap
 				}
 			} else if err := compareRepeats(&c, runs); err != nil {
@@ -328,7 +329,7 @@ func compareRepeats(c *comparison, runs [][]*train.Result) error {
 				d = append(d, a-runs[best][rep].FoldAUC[j])
 			}
 		}
-		diff, err := train.CorrectedResampledT(d, c.Folds)
+		diff, err := stats.CorrectedResampledT(d, c.Folds)
 		if err != nil {
 			return err
 		}
@@ -411,7 +412,7 @@ func printComparison(w io.Writer, c *comparison) {
 	}
 	// The random-effects summary: the mean over groups and where a new
 	// group's AUC is expected.
-	pooled := func(label string, cell func(p *train.PooledAUC) string) {
+	pooled := func(label string, cell func(p *stats.PooledAUC) string) {
 		fmt.Fprintf(tw, "%s\t\t", label)
 		for _, a := range c.Algos {
 			if a.Pooled == nil {
@@ -422,9 +423,9 @@ func printComparison(w io.Writer, c *comparison) {
 		}
 		fmt.Fprintln(tw)
 	}
-	pooled("random effects", func(p *train.PooledAUC) string { return fmt.Sprintf("%.3f", p.AUC) })
-	pooled("95% CI", func(p *train.PooledAUC) string { return fmt.Sprintf("%.3f-%.3f", p.Low, p.High) })
-	pooled("95% prediction", func(p *train.PooledAUC) string {
+	pooled("random effects", func(p *stats.PooledAUC) string { return fmt.Sprintf("%.3f", p.AUC) })
+	pooled("95% CI", func(p *stats.PooledAUC) string { return fmt.Sprintf("%.3f-%.3f", p.Low, p.High) })
+	pooled("95% prediction", func(p *stats.PooledAUC) string {
 		if p.PredHigh == 0 {
 			return "-"
 		}
@@ -468,7 +469,7 @@ func printSurvivals(w io.Writer, c *comparison) {
 	for _, a := range c.Algos {
 		for _, s := range a.Survival {
 			hr := s.HazardRatio
-			fmt.Fprintf(tw, "%s\t%s\t%d of %d\t%.2f (%.2f-%.2f)\t%s\t%.3f\n", a.Algo, strings.ToUpper(s.Endpoint), s.High.N, s.Patients, hr.HR, hr.Low, hr.High, train.FormatP(s.LogRankP), s.CIndex)
+			fmt.Fprintf(tw, "%s\t%s\t%d of %d\t%.2f (%.2f-%.2f)\t%s\t%.3f\n", a.Algo, strings.ToUpper(s.Endpoint), s.High.N, s.Patients, hr.HR, hr.Low, hr.High, stats.FormatP(s.LogRankP), s.CIndex)
 		}
 	}
 	tw.Flush()

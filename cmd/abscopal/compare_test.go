@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 )
 
 func TestCompare(t *testing.T) {
@@ -216,7 +216,7 @@ func TestCompareSurvival(t *testing.T) {
 		t.Fatal(err)
 	}
 	var recorded struct {
-		Survival []*train.SurvivalSplit `json:"survival"`
+		Survival []*stats.SurvivalSplit `json:"survival"`
 	}
 	if err := json.Unmarshal(m.Bundle.Metrics, &recorded); err != nil || len(recorded.Survival) != 1 {
 		t.Fatalf("the bundle's survival: %v %+v", err, recorded)

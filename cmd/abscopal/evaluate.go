@@ -15,6 +15,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
 )
@@ -39,15 +40,15 @@ type evaluation struct {
 	By                string `json:"by,omitempty"` // the subgroup column of Groups
 	pool              bool   // whether pooling the groups was asked for
 	// SampleWarning says when the file has too few events or non-events
-	// for a validation (train.SmallValidation).
+	// for a validation (stats.SmallValidation).
 	SampleWarning string `json:"sample_warning,omitempty"`
 	// ValidationSize is Riley et al.'s minimum for validating this model on
-	// patients like the file's (train.MinimumValidationSize, from the
+	// patients like the file's (stats.MinimumValidationSize, from the
 	// file's prevalence and predictions and the cross-validated AUC); nil
 	// when the model's AUC gives it nothing to work from.
-	ValidationSize *train.ValidationSize `json:"validation_size,omitempty"`
+	ValidationSize *stats.ValidationSize `json:"validation_size,omitempty"`
 	train.Validation
-	CrossValidated train.Metrics `json:"cross_validated"`
+	CrossValidated stats.Metrics `json:"cross_validated"`
 }
 
 // comparedModel is one of several models evaluate scores on one file.
@@ -116,7 +117,7 @@ the patients: a new version against the one in production, say.`,
 			if opts.Pool && opts.By == "" {
 				return usageError{errors.New("--pool pools the subgroups of --by: give the centre column with --by")}
 			}
-			if _, err := train.ParseTau2Method(string(opts.Tau2)); err != nil {
+			if _, err := stats.ParseTau2Method(string(opts.Tau2)); err != nil {
 				return usageError{fmt.Errorf("--tau2: %w", err)}
 			}
 			if !opts.Pool && cmd.Flags().Changed("tau2") {
@@ -176,7 +177,7 @@ the patients: a new version against the one in production, say.`,
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "seed of the bootstrap resamples")
 	cmd.Flags().StringVar(&opts.By, "by", "", fmt.Sprintf("also evaluate each subgroup of this column (at most %d values: a category, a flag, a grade)", train.MaxGroups))
 	cmd.Flags().BoolVar(&opts.Pool, "pool", false, "with --by centres: pool their AUCs by random effects (the mean across centres, and what to expect at another)")
-	cmd.Flags().StringVar((*string)(&opts.Tau2), "tau2", string(train.PauleMandel), fmt.Sprintf("with --pool: the estimator of the between-centre variance, %s or %s", train.PauleMandel, train.REML))
+	cmd.Flags().StringVar((*string)(&opts.Tau2), "tau2", string(stats.PauleMandel), fmt.Sprintf("with --pool: the estimator of the between-centre variance, %s or %s", stats.PauleMandel, stats.REML))
 	cmd.Flags().StringVar(&plot, "plot", "", "also write the calibration plot to this .svg file")
 	cmd.Flags().StringVar(&dcaPlot, "dca-plot", "", "also write the decision curve (net benefit against the thresholds) to this .svg file")
 	cmd.Flags().StringSliceVar(&opts.Survival, "survival", nil, "also compare the survival of the patients given a probability at or above the threshold with the others', on these endpoints (os, pfs: the columns os_months and os_event, pfs_months and pfs_event)")
@@ -214,16 +215,16 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
-	var size *train.ValidationSize
+	var size *stats.ValidationSize
 	prevalence := float64(v.Metrics.Positives) / float64(v.Metrics.N)
-	if s, err := train.MinimumValidationSize(prevalence, cv.AUC, v.Predictions, train.ValidationWidths{}); err == nil {
+	if s, err := stats.MinimumValidationSize(prevalence, cv.AUC, v.Predictions, stats.ValidationWidths{}); err == nil {
 		size = &s
 	}
 	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target, Outcome: b.Outcome(), ValidationSize: size,
 		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
 		RecalibrationFile: b.Recalibrated != nil && sum == b.Recalibrated.DataSHA256,
 		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, pool: opts.Pool, Validation: *v, CrossValidated: cv,
-		SampleWarning: train.SmallValidation(v.Metrics)}, nil
+		SampleWarning: stats.SmallValidation(v.Metrics)}, nil
 }
 
 // reportEvaluation prints one model's evaluation (as JSON with asJSON) and
@@ -287,7 +288,7 @@ func compareEvaluations(evs []*evaluation, resamples int, seed uint64) (*evaluat
 			return nil, fmt.Errorf("%s:%s and %s:%s scored different rows or read different outcomes (%d and %d rows): compare models of one target definition",
 				first.Model, first.Version, ev.Model, ev.Version, len(first.Labels), len(ev.Labels))
 		}
-		d, lo, hi := train.CompareAUC(ev.Predictions, first.Predictions, first.Labels, resamples, seed)
+		d, lo, hi := stats.CompareAUC(ev.Predictions, first.Predictions, first.Labels, resamples, seed)
 		set.Models = append(set.Models, comparedModel{evaluation: *ev, MinusReference: d, MinusReferenceCI: [2]float64{lo, hi}})
 	}
 	return set, nil
@@ -456,7 +457,7 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 
 // printSurvival sets out the survival comparisons of an evaluation, one
 // line a group, and the notes of the endpoints that have none.
-func printSurvival(w io.Writer, splits []*train.SurvivalSplit, notes []string) {
+func printSurvival(w io.Writer, splits []*stats.SurvivalSplit, notes []string) {
 	if len(splits) == 0 && len(notes) == 0 {
 		return
 	}
@@ -466,7 +467,7 @@ func printSurvival(w io.Writer, splits []*train.SurvivalSplit, notes []string) {
 	for _, s := range splits {
 		hr := s.HazardRatio
 		fmt.Fprintf(tw, "%s\tp >= %.2f\t%d\t%d\t%s\t%.2f (%.2f-%.2f)\t%s\t%.3f\n", strings.ToUpper(s.Endpoint), s.Threshold, s.High.N, s.High.Events, s.High.MedianText(),
-			hr.HR, hr.Low, hr.High, train.FormatP(s.LogRankP), s.CIndex)
+			hr.HR, hr.Low, hr.High, stats.FormatP(s.LogRankP), s.CIndex)
 		fmt.Fprintf(tw, "\tp < %.2f\t%d\t%d\t%s\t\t\t\n", s.Threshold, s.Low.N, s.Low.Events, s.Low.MedianText())
 	}
 	tw.Flush()

@@ -14,7 +14,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/internal/datatest"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // TestEvaluate trains on one synthetic cohort and evaluates on another, then
@@ -119,8 +119,8 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("--by centre: groups %s of %d rows (want 1,2,3,null of %d), AUC %v (want %v), %d undefined and %d unlabelled (want %d and %d)",
 			got, n, m.N, bycentre.Metrics.AUC, m.AUC, bycentre.Undefined, bycentre.Unlabelled, noRT, unlabelled)
 	}
-	// --pool: the centres' AUCs by random effects, as train.PoolAUC gives them.
-	if want, err := train.PoolAUC(bycentre.Groups, train.PauleMandel); err != nil || !reflect.DeepEqual(bycentre.Pooled, want) || want.Groups != 4 {
+	// --pool: the centres' AUCs by random effects, as stats.PoolAUC gives them.
+	if want, err := stats.PoolAUC(bycentre.Groups, stats.PauleMandel); err != nil || !reflect.DeepEqual(bycentre.Pooled, want) || want.Groups != 4 {
 		t.Errorf("pooled %+v, want %+v (%v)", bycentre.Pooled, want, err)
 	}
 	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--pool", "--bootstrap", "20"); code != 0 ||
@@ -133,7 +133,7 @@ func TestEvaluate(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(stdout), &byreml) != nil {
 		t.Fatalf("--tau2 reml: exit %d, %s", code, stderr)
 	}
-	if want, err := train.PoolAUC(byreml.Groups, train.REML); err != nil || !reflect.DeepEqual(byreml.Pooled, want) || want.Method != train.REML {
+	if want, err := stats.PoolAUC(byreml.Groups, stats.REML); err != nil || !reflect.DeepEqual(byreml.Pooled, want) || want.Method != stats.REML {
 		t.Errorf("REML pooled %+v, want %+v (%v)", byreml.Pooled, want, err)
 	}
 	if code, _, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--tau2", "reml"); code != 2 || !strings.Contains(stderr, "--tau2 sets how --pool pools") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/pflag"
 )
@@ -30,7 +31,7 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 	f.Uint64Var(&m.opts.Seed, "seed", 1, "random seed (folds, bootstrap, GBM and forest sampling)")
 	f.IntVar(&m.opts.Folds, "folds", 5, "cross-validation folds")
 	f.StringVar(&m.opts.FoldsBy, "folds-by", "", fmt.Sprintf("make each value of this column a fold instead (leave one centre out: internal-external validation; at most %d values); the metrics come by that column too", train.MaxGroups))
-	f.StringVar((*string)(&m.opts.Tau2), "tau2", string(train.PauleMandel), fmt.Sprintf("with --folds-by: the estimator of the between-centre variance when the centres' AUCs are pooled, %s or %s", train.PauleMandel, train.REML))
+	f.StringVar((*string)(&m.opts.Tau2), "tau2", string(stats.PauleMandel), fmt.Sprintf("with --folds-by: the estimator of the between-centre variance when the centres' AUCs are pooled, %s or %s", stats.PauleMandel, stats.REML))
 	f.StringVar(&m.opts.Calibration, "calibration", "platt", "platt, isotonic or none")
 	f.Float64Var(&m.opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
 	f.IntVar(&m.opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
@@ -57,7 +58,7 @@ func (m *modelFlags) options(f *pflag.FlagSet, algo string) (train.Options, erro
 	if m.opts.Tune && f.Changed("lambda") {
 		return train.Options{}, usageError{errors.New("--tune and --lambda: give one (--tune chooses the penalty)")}
 	}
-	if _, err := train.ParseTau2Method(string(m.opts.Tau2)); err != nil {
+	if _, err := stats.ParseTau2Method(string(m.opts.Tau2)); err != nil {
 		return train.Options{}, usageError{fmt.Errorf("--tau2: %w", err)}
 	}
 	if m.opts.FoldsBy == "" && f.Changed("tau2") {

@@ -17,7 +17,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/internal/cardhtml"
 	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/spf13/cobra"
 )
 
@@ -269,10 +269,10 @@ type listEntry struct {
 	// RecalibratedFrom names the version whose model this one recalibrates;
 	// the cross-validated metrics are that version's.
 	RecalibratedFrom string        `json:"recalibrated_from,omitempty"`
-	CrossValidated   train.Metrics `json:"cross_validated,omitzero"`
+	CrossValidated   stats.Metrics `json:"cross_validated,omitzero"`
 	// Instability is the stability analysis of a version trained with
 	// --instability.
-	Instability *train.Instability `json:"instability,omitempty"`
+	Instability *stats.Instability `json:"instability,omitempty"`
 	Error       string             `json:"error,omitempty"` // why the version cannot be loaded
 }
 
@@ -318,10 +318,10 @@ func listModels(r *models.Registry) ([]listEntry, error) {
 
 // recordedMetrics returns the cross-validated metrics of the calibrated
 // model that training recorded in b, and its stability analysis if any.
-func recordedMetrics(b *models.Bundle) (train.Metrics, *train.Instability) {
+func recordedMetrics(b *models.Bundle) (stats.Metrics, *stats.Instability) {
 	var m struct {
-		CV          train.Metrics      `json:"cross_validated"`
-		Instability *train.Instability `json:"instability"`
+		CV          stats.Metrics      `json:"cross_validated"`
+		Instability *stats.Instability `json:"instability"`
 	}
 	json.Unmarshal(b.Metrics, &m) // written by train.Bundle; zeros if absent
 	return m.CV, m.Instability

@@ -7,6 +7,7 @@ import (
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
 )
@@ -92,7 +93,7 @@ the training rows (or --prevalence).`,
 	cmd.Flags().StringVar(&in, "data", "", "Parquet or CSV file of the new population's patients (outcomes not needed)")
 	cmd.Flags().Float64Var(&opts.Prevalence, "prevalence", 0, "anticipated prevalence of the outcome there (default: the file's labelled rows', else the training rows')")
 	cmd.Flags().Float64Var(&opts.CStatistic, "c-statistic", 0, "anticipated C-statistic there (default: the model's cross-validated AUC)")
-	w := train.DefaultValidationWidths()
+	w := stats.DefaultValidationWidths()
 	cmd.Flags().Float64Var(&opts.Widths.OE, "oe-width", w.OE, "width of the observed/expected ratio's 95% interval")
 	cmd.Flags().Float64Var(&opts.Widths.Slope, "slope-width", w.Slope, "width of the calibration slope's 95% interval")
 	cmd.Flags().Float64Var(&opts.Widths.C, "c-width", w.C, "width of the C-statistic's 95% interval")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 )
 
@@ -560,7 +561,7 @@ func TestOOF(t *testing.T) {
 			t.Fatalf("row %d: fold %d", i+1, f)
 		}
 	}
-	if auc := train.AUC(p.Num, labels); auc != shown.Metrics.CV.AUC {
+	if auc := stats.AUC(p.Num, labels); auc != shown.Metrics.CV.AUC {
 		t.Errorf("AUC of the file's predictions %v, reported %v", auc, shown.Metrics.CV.AUC)
 	}
 	r, err := data.OpenTable(t.Context(), oof, data.TableOptions{})

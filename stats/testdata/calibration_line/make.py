@@ -4,9 +4,9 @@
 calibration intercept (logit(p) as an offset) and slope (logit(p) as the only
 covariate) by maximum likelihood, computed with scipy.optimize (the slope
 also with scikit-learn's unpenalized LogisticRegression). p is clamped to
-[1e-12, 1 - 1e-12] before the logit, as train.CalibrationLine does.
+[1e-12, 1 - 1e-12] before the logit, as stats.CalibrationLine does.
 
-Run: /usr/bin/python3 train/testdata/calibration_line/make.py
+Run: /usr/bin/python3 stats/testdata/calibration_line/make.py
 """
 import json
 import os

@@ -1,4 +1,4 @@
-package train
+package stats
 
 import (
 	"errors"
@@ -7,6 +7,17 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
+
+// Group is the metrics of the rows that share one value of a subgroup
+// column (a centre, an RT site).
+type Group struct {
+	Value     string `json:"value"` // "null" for the rows where the column is null
+	N         int    `json:"n"`
+	Positives int    `json:"positives"`
+	// Metrics is nil when the group holds one outcome only: it has no AUC
+	// and no calibration line.
+	Metrics *Metrics `json:"metrics,omitempty"`
+}
 
 // PooledAUC summarizes the AUCs of groups (the centres of a validation by
 // centre) by a random-effects meta-analysis: the mean AUC across groups,

@@ -1,19 +1,13 @@
-package train_test
+package stats_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/abscopal/abscopal/data/synth"
-	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // survivalReference is testdata/survival/reference.json, made by
@@ -81,7 +75,7 @@ func TestSurvival(t *testing.T) {
 		{"other", func(i int) bool { return !ref.Group[i] }, ref.KMOther},
 		{"all", func(int) bool { return true }, ref.KMAll},
 	} {
-		km := train.KaplanMeierOf(subset(c.keep))
+		km := stats.KaplanMeierOf(subset(c.keep))
 		if len(km.Times) != len(c.want.Times) {
 			t.Fatalf("%s: %d event times, want %d", c.name, len(km.Times), len(c.want.Times))
 		}
@@ -117,11 +111,11 @@ func TestSurvival(t *testing.T) {
 		}
 	}
 
-	chi2, p := train.LogRank(ref.Time, ref.Event, ref.Group)
+	chi2, p := stats.LogRank(ref.Time, ref.Event, ref.Group)
 	near("log-rank chi2", chi2, ref.Chi2, 1e-10)
 	near("log-rank p", p, ref.P, 1e-10)
 
-	hr, err := train.CoxBinary(ref.Time, ref.Event, ref.Group)
+	hr, err := stats.CoxBinary(ref.Time, ref.Event, ref.Group)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,22 +124,22 @@ func TestSurvival(t *testing.T) {
 	near("HR high", hr.High, ref.HRHigh, 1e-8)
 	near("HR p", hr.P, ref.HRP, 1e-8)
 
-	near("C-index", train.ConcordanceIndex(ref.Time, ref.Event, ref.Score), ref.C, 1e-12)
+	near("C-index", stats.ConcordanceIndex(ref.Time, ref.Event, ref.Score), ref.C, 1e-12)
 
 	// A score that orders the times exactly: C is 1; its opposite, 0.
 	order := append([]float64(nil), ref.Time...)
-	near("C of the times", train.ConcordanceIndex(ref.Time, ref.Event, order), 1, 1e-12)
+	near("C of the times", stats.ConcordanceIndex(ref.Time, ref.Event, order), 1, 1e-12)
 	for i := range order {
 		order[i] = -order[i]
 	}
-	near("C of minus the times", train.ConcordanceIndex(ref.Time, ref.Event, order), 0, 1e-12)
+	near("C of minus the times", stats.ConcordanceIndex(ref.Time, ref.Event, order), 0, 1e-12)
 
 	// A group without events has no hazard ratio.
 	none := make([]bool, len(ref.Event))
 	for i := range none {
 		none[i] = ref.Event[i] && !ref.Group[i]
 	}
-	if _, err := train.CoxBinary(ref.Time, none, ref.Group); !errors.Is(err, train.ErrCox) {
+	if _, err := stats.CoxBinary(ref.Time, none, ref.Group); !errors.Is(err, stats.ErrCox) {
 		t.Errorf("no events in a group: err = %v", err)
 	}
 	// Every event of one group before any of the other's: the partial
@@ -155,70 +149,7 @@ func TestSurvival(t *testing.T) {
 	for i := range 20 {
 		tt, ee, gg = append(tt, float64(i+1)), append(ee, true), append(gg, i < 10)
 	}
-	if hr, err := train.CoxBinary(tt, ee, gg); !errors.Is(err, train.ErrCox) {
+	if hr, err := stats.CoxBinary(tt, ee, gg); !errors.Is(err, stats.ErrCox) {
 		t.Errorf("separated groups: %+v, err = %v", hr, err)
-	}
-}
-
-// TestRunSurvival: a model of objective response, whose patients the
-// synthetic cohort gives longer progression-free survival (HR 0.27 for a
-// response), splits them by PFS out of fold; the card shows the curves; a
-// threshold no patient reaches leaves a note, not a failed training.
-func TestRunSurvival(t *testing.T) {
-	ps := synth.Generate(2000, 21)
-	res, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(ps),
-		train.Options{Algo: "logistic", Seed: 1, Bootstrap: 20, Threshold: 0.4, Survival: []string{"pfs", "os"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Survival) != 2 || len(res.SurvivalNotes) != 0 {
-		t.Fatalf("survival %v, notes %v", res.Survival, res.SurvivalNotes)
-	}
-	pfs := res.Survival[0]
-	high := 0
-	for _, p := range res.OOF {
-		if p >= 0.4 {
-			high++
-		}
-	}
-	if pfs.Endpoint != "pfs" || pfs.Patients != 2000 || pfs.High.N != high || pfs.High.N+pfs.Low.N != 2000 ||
-		!(pfs.HazardRatio.HR < 0.8) || !(pfs.HazardRatio.High < 1) || !(pfs.LogRankP < 0.001) || !(pfs.CIndex > 0.55) {
-		t.Errorf("PFS by prediction: %+v", pfs)
-	}
-	b, err := train.Bundle("orr", res, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := train.Files(b, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	card := string(files["card.md"])
-	for _, want := range []string{"## Survival by predicted response", "![PFS by predicted response](survival_pfs.svg)", "| p >= 0.40 | " + strconv.Itoa(high) + " | "} {
-		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q", want)
-		}
-	}
-	if svg := string(files["survival_os.svg"]); !strings.HasPrefix(svg, "<?xml") || !strings.Contains(svg, "p &gt;= 0.40") {
-		t.Errorf("survival_os.svg: %.200s", svg)
-	}
-
-	res, err = train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(ps[:400]),
-		train.Options{Algo: "logistic", Seed: 1, Bootstrap: 20, Threshold: 0.97, Survival: []string{"os"}, CrossValidateOnly: true})
-	if err != nil || len(res.Survival) != 0 || len(res.SurvivalNotes) != 1 || !strings.Contains(res.SurvivalNotes[0], "with a probability at or above 0.97, fewer than 10") {
-		t.Errorf("threshold out of reach: %v, %v, %v", err, res.Survival, res.SurvivalNotes)
-	}
-
-	// Bad values name their row and column, before any fold is fitted.
-	bad := synth.Generate(30, 5)
-	minus := -2.0
-	bad[3].PFSMonths = &minus
-	_, err = train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(bad), train.Options{Algo: "logistic", Survival: []string{"pfs"}})
-	if !errors.Is(err, train.ErrSurvival) || !strings.Contains(err.Error(), "row 4, column pfs_months: -2 months (allowed: 0 or more)") {
-		t.Errorf("negative follow-up: err = %v", err)
-	}
-	_, err = train.Run(context.Background(), features.BuiltinSpec("objective_response"), records(bad), train.Options{Algo: "logistic", Survival: []string{"dfs"}})
-	if !errors.Is(err, train.ErrSurvival) || !strings.Contains(err.Error(), `unknown endpoint "dfs"`) {
-		t.Errorf("unknown endpoint: err = %v", err)
 	}
 }

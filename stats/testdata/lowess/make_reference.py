@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for train.TestLowess and train.TestCalibrationError:
+"""Reference values for stats.TestLowess and stats.TestCalibrationError:
 statsmodels' lowess (a port of Cleveland's clowess, as R's lowess) without
 robustness iterations (it=0), fitted at each point, on 300 predicted
 probabilities drawn here with a seed (a third rounded to two decimals, so
@@ -11,7 +11,7 @@ index of Austin and Steyerberg, Stat Med 2019), E50, E90 (R's quantile
 type 7, numpy's default "linear") and Emax.
 
 Debian python3-statsmodels 0.13.5, numpy.
-Usage: /usr/bin/python3 train/testdata/lowess/make_reference.py > train/testdata/lowess/reference.json
+Usage: /usr/bin/python3 stats/testdata/lowess/make_reference.py > stats/testdata/lowess/reference.json
 """
 import json
 

@@ -1,4 +1,4 @@
-package train_test
+package stats_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -36,7 +36,7 @@ func TestMinimumValidationSize(t *testing.T) {
 		prevalence  float64
 		cstat       float64
 		probs       []float64
-		widths      train.ValidationWidths
+		widths      stats.ValidationWidths
 		oe, slope   int
 		c           int
 		slopeWithin float64 // relative tolerance of the slope's criterion; 0: exact
@@ -44,15 +44,15 @@ func TestMinimumValidationSize(t *testing.T) {
 		// (1-0.018)/(0.018 se^2), se = asinh(0.5)/1.96 = 0.245516: 905.06.
 		// pmvalsampsize's search in steps of 0.0001 stops at se 0.2456 and
 		// gives 905.
-		{"pmvalsampsize test 4.1", 0.018, 0.8, logistic(quantiles...), train.ValidationWidths{OE: 1}, 906, 4554, 4252, 0.002},
+		{"pmvalsampsize test 4.1", 0.018, 0.8, logistic(quantiles...), stats.ValidationWidths{OE: 1}, 906, 4554, 4252, 0.002},
 		// LP -1, 0, 1: I00 = 0.2144080, I01 = 0, I11 = 0.1310746;
 		// I00 / ((0.2/3.92)^2 (I00 I11 - I01^2)) = 2930.85.
-		{"by hand, symmetric", 0.3, 0.7, logistic(-1, 0, 1), train.ValidationWidths{}, 0, 2931, 0, 0},
+		{"by hand, symmetric", 0.3, 0.7, logistic(-1, 0, 1), stats.ValidationWidths{}, 0, 2931, 0, 0},
 		// LP -2, -1, 0.5: I00 = 0.1788697, I01 = -0.0963657, I11 = 0.2251124: 2218.07.
-		{"by hand", 0.3, 0.7, logistic(-2, -1, 0.5), train.ValidationWidths{}, 0, 2219, 0, 0},
+		{"by hand", 0.3, 0.7, logistic(-2, -1, 0.5), stats.ValidationWidths{}, 0, 2219, 0, 0},
 	}
 	for _, tt := range tests {
-		v, err := train.MinimumValidationSize(tt.prevalence, tt.cstat, tt.probs, tt.widths)
+		v, err := stats.MinimumValidationSize(tt.prevalence, tt.cstat, tt.probs, tt.widths)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -72,12 +72,12 @@ func TestMinimumValidationSize(t *testing.T) {
 
 	// The defaults: O/E 0.2 wide needs (1-0.018)/(0.018 (asinh(0.1)/1.96)^2)
 	// = 21027.8 patients.
-	v, _ := train.MinimumValidationSize(0.018, 0.8, logistic(-1, 0, 1), train.ValidationWidths{})
-	if v.ForOE != 21028 || v.Widths != (train.ValidationWidths{OE: 0.2, Slope: 0.2, C: 0.1}) {
+	v, _ := stats.MinimumValidationSize(0.018, 0.8, logistic(-1, 0, 1), stats.ValidationWidths{})
+	if v.ForOE != 21028 || v.Widths != (stats.ValidationWidths{OE: 0.2, Slope: 0.2, C: 0.1}) {
 		t.Errorf("defaults: %+v", v)
 	}
 	// A narrower interval needs more patients, criterion by criterion.
-	w, _ := train.MinimumValidationSize(0.018, 0.8, logistic(-1, 0, 1), train.ValidationWidths{OE: 0.1, Slope: 0.1, C: 0.05})
+	w, _ := stats.MinimumValidationSize(0.018, 0.8, logistic(-1, 0, 1), stats.ValidationWidths{OE: 0.1, Slope: 0.1, C: 0.05})
 	if w.ForOE <= v.ForOE || w.ForSlope <= v.ForSlope || w.ForC <= v.ForC {
 		t.Errorf("narrower intervals %+v need no more than %+v", w, v)
 	}
@@ -94,8 +94,8 @@ func TestMinimumValidationSize(t *testing.T) {
 		{"no predictions", 0.2, 0.7, nil, "no predictions"},
 		{"one prediction for all", 0.2, 0.7, logistic(0.3, 0.3, 0.3), "hardly vary"},
 	} {
-		_, err := train.MinimumValidationSize(tt.prevalence, tt.cstat, tt.probs, train.ValidationWidths{})
-		if !errors.Is(err, train.ErrValidationSize) || !strings.Contains(err.Error(), tt.want) {
+		_, err := stats.MinimumValidationSize(tt.prevalence, tt.cstat, tt.probs, stats.ValidationWidths{})
+		if !errors.Is(err, stats.ErrValidationSize) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
 		}
 	}

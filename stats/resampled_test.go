@@ -1,4 +1,4 @@
-package train_test
+package stats_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // TestCorrectedResampledT checks the interval against scipy's t quantile and
@@ -31,7 +31,7 @@ func TestCorrectedResampledT(t *testing.T) {
 				t.Fatalf("%s: %v", key, err)
 			}
 		}
-		got, err := train.CorrectedResampledT(diffs, folds)
+		got, err := stats.CorrectedResampledT(diffs, folds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestCorrectedResampledT(t *testing.T) {
 		d []float64
 		k int
 	}{{[]float64{0.1}, 1}, {[]float64{0.1, 0.2, 0.3}, 2}, {[]float64{0.1}, 5}} {
-		if _, err := train.CorrectedResampledT(bad.d, bad.k); err == nil {
+		if _, err := stats.CorrectedResampledT(bad.d, bad.k); err == nil {
 			t.Errorf("%d differences for %d folds: no error", len(bad.d), bad.k)
 		}
 	}

@@ -1,14 +1,10 @@
-package train
+package stats
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
-
-	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/models"
 )
 
 // z95 is the normal quantile of a 95% interval, as Riley et al. and
@@ -155,72 +151,4 @@ func (v ValidationSize) Describe() string {
 		"  %d for the observed/expected ratio within a 95%% interval %.2f wide, %d for the calibration slope (%.2f wide),\n"+
 		"  %d for the C-statistic (%.2f wide, anticipating %.3f); the slope's from the model's predictions for %d patients",
 		v.Minimum, v.Events, v.Prevalence, v.ForOE, v.Widths.OE, v.ForSlope, v.Widths.Slope, v.ForC, v.Widths.C, v.CStatistic, v.Patients)
-}
-
-// PlanOptions are what PlanValidation anticipates: CStatistic (the model's
-// cross-validated AUC, say) is required; a zero Prevalence is taken from the
-// file's labelled rows when they hold both outcomes, else from the model's
-// training rows.
-type PlanOptions struct {
-	Prevalence float64
-	CStatistic float64
-	Widths     ValidationWidths
-}
-
-// ValidationPlan is the sample size an external validation of a model on a
-// population needs, from that population's covariates.
-type ValidationPlan struct {
-	ValidationSize
-	// PrevalenceFrom says where the prevalence came from: "given", "the
-	// file's labelled rows" or "the training rows".
-	PrevalenceFrom string `json:"prevalence_from"`
-	// Undefined counts the rows for which the target has no meaning (an
-	// abscopal response without RT): neither scored nor counted.
-	Undefined int `json:"undefined_rows"`
-	// Labelled and Positives count the rows with a target, and with the
-	// outcome: a file may have none.
-	Labelled  int `json:"labelled_rows"`
-	Positives int `json:"positives"`
-}
-
-// PlanValidation scores every row of src (outcomes not needed) with m and
-// returns the minimum sample size for validating m on patients like them.
-func PlanValidation(ctx context.Context, m *models.Model, src *features.Source, opts PlanOptions) (*ValidationPlan, error) {
-	spec := m.Bundle.Pipeline.Spec
-	var (
-		plan  ValidationPlan
-		probs []float64
-		s     models.Scratch
-	)
-	err := src.EachAhead(ctx, func(r features.Record) error {
-		if pt, ok := features.PatientOf(r); ok && pt.Undefined(m.Bundle.Target) != "" {
-			plan.Undefined++
-			return nil
-		}
-		if pos, ok := spec.Label(r); ok {
-			plan.Labelled++
-			if pos {
-				plan.Positives++
-			}
-		}
-		probs = append(probs, m.ScoreWith(r, &s).Probability)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	prevalence, from := opts.Prevalence, "given"
-	if prevalence == 0 {
-		if plan.Positives > 0 && plan.Positives < plan.Labelled {
-			prevalence, from = float64(plan.Positives)/float64(plan.Labelled), "the file's labelled rows"
-		} else {
-			t := m.Bundle.Training
-			prevalence, from = float64(t.Positives)/float64(max(1, t.Rows)), "the training rows"
-		}
-	}
-	plan.PrevalenceFrom = from
-	if plan.ValidationSize, err = MinimumValidationSize(prevalence, opts.CStatistic, probs, opts.Widths); err != nil {
-		return nil, err
-	}
-	return &plan, nil
 }

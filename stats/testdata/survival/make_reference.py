@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for train.TestSurvival: on 60 patients of two groups,
+"""Reference values for stats.TestSurvival: on 60 patients of two groups,
 drawn here with a seed (exponential times rounded to a month, so that many
 are tied; twelve censored), the Kaplan-Meier estimate of each group and of
 all (statsmodels' SurvfuncRight: times, survival, Greenwood's standard
@@ -11,7 +11,7 @@ shorter time ends in the event and is not tied, concordant when that
 patient has the lower score, ties in the score a half.
 
 Debian python3-statsmodels 0.13.5, numpy, scipy.
-Usage: /usr/bin/python3 train/testdata/survival/make_reference.py > train/testdata/survival/reference.json
+Usage: /usr/bin/python3 stats/testdata/survival/make_reference.py > stats/testdata/survival/reference.json
 """
 import json
 import math

@@ -1,4 +1,4 @@
-package train
+package stats
 
 import (
 	"errors"
@@ -120,9 +120,9 @@ func CoxSnellR2(logLoss, prevalence float64) float64 {
 // Met reports whether the rows reach the minimum (false when there is none).
 func (s SampleSize) Met() bool { return s.Minimum > 0 && s.Rows >= s.Minimum }
 
-// sampleSizeOf is the SampleSize of a run's out-of-fold metrics for a model
+// SampleSizeOf is the SampleSize of a run's out-of-fold metrics for a model
 // of parameters inputs; nil when the metrics have one outcome only.
-func sampleSizeOf(m Metrics, parameters int) *SampleSize {
+func SampleSizeOf(m Metrics, parameters int) *SampleSize {
 	if m.N == 0 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package train_test
+package stats_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // TestPoolAUC checks the random-effects pooling against statsmodels'
@@ -26,17 +26,17 @@ func TestPoolAUC(t *testing.T) {
 			AUC                  float64
 			Positives, Negatives int
 		}
-		train.PooledAUC
-		REML train.PooledAUC `json:"reml"`
+		stats.PooledAUC
+		REML stats.PooledAUC `json:"reml"`
 	}
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	groups := []train.Group{{Value: "no AUC", N: 20, Positives: 0}} // one outcome only: left out
+	groups := []stats.Group{{Value: "no AUC", N: 20, Positives: 0}} // one outcome only: left out
 	for _, c := range ref.Centres {
-		groups = append(groups, train.Group{N: c.Positives + c.Negatives, Positives: c.Positives, Metrics: &train.Metrics{AUC: c.AUC}})
+		groups = append(groups, stats.Group{N: c.Positives + c.Negatives, Positives: c.Positives, Metrics: &stats.Metrics{AUC: c.AUC}})
 	}
-	got, err := train.PoolAUC(groups, train.PauleMandel)
+	got, err := stats.PoolAUC(groups, stats.PauleMandel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +54,10 @@ func TestPoolAUC(t *testing.T) {
 			t.Errorf("%s = %.12f, statsmodels %.12f", f.name, f.got, f.want)
 		}
 	}
-	if got.Groups != 5 || got.LeftOut != 1 || got.Method != train.PauleMandel {
+	if got.Groups != 5 || got.LeftOut != 1 || got.Method != stats.PauleMandel {
 		t.Errorf("pooled %d, left out %d, by %q; want 5 and 1, Paule-Mandel", got.Groups, got.LeftOut, got.Method)
 	}
-	reml, err := train.PoolAUC(groups, train.REML)
+	reml, err := stats.PoolAUC(groups, stats.REML)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,20 +73,20 @@ func TestPoolAUC(t *testing.T) {
 			t.Errorf("REML %s = %.15f, scipy %.15f", f.name, f.got, f.want)
 		}
 	}
-	if reml.Method != train.REML || reml.Tau2 >= got.Tau2 {
+	if reml.Method != stats.REML || reml.Tau2 >= got.Tau2 {
 		t.Errorf("REML: method %q, tau² %v (Paule-Mandel's %v: REML's is smaller on these centres)", reml.Method, reml.Tau2, got.Tau2)
 	}
-	if _, err := train.PoolAUC(groups, "dl"); !errors.Is(err, train.ErrPool) || !strings.Contains(err.Error(), `unknown estimator of tau² "dl"`) {
+	if _, err := stats.PoolAUC(groups, "dl"); !errors.Is(err, stats.ErrPool) || !strings.Contains(err.Error(), `unknown estimator of tau² "dl"`) {
 		t.Errorf("an unknown estimator: %v", err)
 	}
 
 	// Two groups: a mean and its interval, no prediction interval; one:
 	// nothing to pool.
-	two, err := train.PoolAUC(groups[1:3], "")
+	two, err := stats.PoolAUC(groups[1:3], "")
 	if err != nil || two.Groups != 2 || two.PredLow != 0 || !(two.Low < two.AUC && two.AUC < two.High) {
 		t.Errorf("two groups: %+v, %v", two, err)
 	}
-	if _, err := train.PoolAUC(groups[:2], ""); !errors.Is(err, train.ErrPool) {
+	if _, err := stats.PoolAUC(groups[:2], ""); !errors.Is(err, stats.ErrPool) {
 		t.Errorf("one group: %v", err)
 	}
 
@@ -94,11 +94,11 @@ func TestPoolAUC(t *testing.T) {
 	// floored at 1, so the interval is the t quantile on 2 degrees of
 	// freedom (4.302653, tables) times the fixed-effect standard error, by
 	// hand from the Hanley-McNeil variance.
-	same := []train.Group{}
+	same := []stats.Group{}
 	for range 3 {
-		same = append(same, train.Group{N: 100, Positives: 40, Metrics: &train.Metrics{AUC: 0.75}})
+		same = append(same, stats.Group{N: 100, Positives: 40, Metrics: &stats.Metrics{AUC: 0.75}})
 	}
-	p, err := train.PoolAUC(same, "")
+	p, err := stats.PoolAUC(same, "")
 	if err != nil {
 		t.Fatal(err)
 	}

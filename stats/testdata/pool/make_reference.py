@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for train.TestPoolAUC: five centres' AUCs pooled on the
+"""Reference values for stats.TestPoolAUC: five centres' AUCs pooled on the
 logit scale by random effects with Paule and Mandel's between-centre variance,
 by statsmodels' combine_effects (Debian python3-statsmodels 0.13.5,
 method_re="iterated", which stops when the estimating equation is within
@@ -20,7 +20,7 @@ with sqrt(eps) |tau²|). The Hartung-Knapp interval (scale floored at 1) and
 the prediction interval are then computed here from that tau², by their
 formulas.
 
-Usage: /usr/bin/python3 train/testdata/pool/make_reference.py > train/testdata/pool/reference.json
+Usage: /usr/bin/python3 stats/testdata/pool/make_reference.py > stats/testdata/pool/reference.json
 """
 import json
 import math

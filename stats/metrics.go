@@ -1,7 +1,13 @@
-// Package train runs a training job: stratified cross-validation with
-// out-of-fold metrics, calibration on out-of-fold scores, and the final fit
-// on all rows.
-package train
+// Package stats holds the statistics abscopal reports, each checked in its
+// tests against a reference implementation (R, statsmodels, scikit-learn,
+// metafor) named there: discrimination and calibration (AUC with bootstrap
+// intervals, Brier score, log loss, calibration line and curves, the
+// smoothed calibration curve and its ICI), decision curves, survival
+// (Kaplan-Meier, log-rank, Cox with one binary covariate, Harrell's C),
+// random-effects pooling of AUCs across centres, the corrected resampled t,
+// prediction instability, and the minimum sample sizes of Riley et al. for
+// developing and validating a model. It imports nothing of abscopal's.
+package stats
 
 import (
 	"math"
@@ -9,7 +15,6 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/abscopal/abscopal/models"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -419,7 +424,15 @@ func CompareAUC(a, b, y []float64, resamples int, seed uint64) (diff, lo, hi flo
 }
 
 // interval95 returns the 2.5th and 97.5th percentiles of xs (sorting it).
-func interval95(xs []float64) (lo, hi float64) { return models.Central95(xs) }
+func interval95(xs []float64) (lo, hi float64) { return Central95(xs) }
+
+// Central95 returns the 2.5th and 97.5th percentiles of xs (the order
+// statistics at those ranks, as the stability analysis takes them); it
+// sorts xs.
+func Central95(xs []float64) (lo, hi float64) {
+	slices.Sort(xs)
+	return xs[int(0.025*float64(len(xs)))], xs[min(len(xs)-1, int(0.975*float64(len(xs))))]
+}
 
 // Evaluate computes every metric. The AUC interval comes from bootstrap
 // resamples of the rows (percentile method), seeded for reproducibility.

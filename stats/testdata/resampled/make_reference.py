@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Reference values for train.TestCorrectedResampledT: the corrected
+"""Reference values for stats.TestCorrectedResampledT: the corrected
 resampled t interval (Nadeau and Bengio 2003; Bouckaert and Frank 2004) of
 per-fold AUC differences from repeated k-fold cross-validation, with numpy's
 sample variance (ddof=1) and scipy's t quantile (Debian python3-scipy
 1.10.1); and the plain (uncorrected) paired t interval, from scipy's
 ttest_1samp confidence interval, which the corrected one must contain.
 
-Usage: /usr/bin/python3 train/testdata/resampled/make_reference.py > train/testdata/resampled/reference.json
+Usage: /usr/bin/python3 stats/testdata/resampled/make_reference.py > stats/testdata/resampled/reference.json
 """
 import json
 
