@@ -27,6 +27,7 @@ import (
 	"github.com/abscopal/abscopal/internal/syncbuf"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -1021,7 +1022,7 @@ func ownModel(t *testing.T, yaml string, row func(i int) valueRecord) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := train.Files(b, res)
+	files, err := workflow.Files(b, res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1182,7 +1183,7 @@ func TestServesRecalibratedVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := rec.Files(files)
+	out, err := workflow.RecalibratedFiles(rec, files)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 )
 
 // Riley et al.'s targets: an expected shrinkage of the coefficients of at
@@ -132,36 +131,6 @@ func SampleSizeOf(m Metrics, parameters int) *SampleSize {
 		return nil
 	}
 	return &s
-}
-
-// Describe says, in the card's words, what the criteria ask of the run and
-// whether its rows meet them. algo names the model's algorithm: the criteria
-// are derived for regression.
-func (s SampleSize) Describe(algo string) string {
-	var w strings.Builder
-	fmt.Fprintf(&w, "%d rows with %d events for %d candidate parameters (the inputs' degrees of freedom: a categorical feature's levels less one): %.1f events per\n",
-		s.Rows, s.Events, s.Parameters, float64(s.Events)/float64(s.Parameters))
-	w.WriteString("parameter. Riley et al.'s minimum sample size for a prediction model of a binary outcome (Stat Med 2019;38:1276;\n")
-	if s.Minimum == 0 {
-		w.WriteString("BMJ 2020;368:m441) has no overfitting criteria to give: the out-of-fold probabilities do no better than the\n")
-		fmt.Fprintf(&w, "base rate (Cox-Snell R² %.3f). The overall risk alone, within ±0.05, needs %d rows.\n", s.R2, s.ForRisk)
-		return w.String()
-	}
-	fmt.Fprintf(&w, "BMJ 2020;368:m441), with this run's out-of-fold Cox-Snell R² of %.3f (largest possible %.3f) as the anticipated\n", s.R2, s.MaxR2)
-	fmt.Fprintf(&w, "one: %d rows for an expected shrinkage of at least 0.9, %d for an optimism of at most 0.05 in Nagelkerke's R²,\n", s.ForShrinkage, s.ForOptimism)
-	fmt.Fprintf(&w, "%d for the overall risk within ±0.05; **minimum %d** (%d events). ", s.ForRisk, s.Minimum, int(math.Ceil(float64(s.Minimum)*s.Prevalence)))
-	if s.Met() {
-		fmt.Fprintf(&w, "**Met**: an unpenalized regression on these rows\nwould expect shrinkage of %.2f.", s.ExpectedShrinkage)
-	} else {
-		fmt.Fprintf(&w, "**Not met: %d rows short.** An unpenalized regression on\n", s.Minimum-s.Rows)
-		fmt.Fprintf(&w, "these rows would expect shrinkage of %.2f (its coefficients too large by %.0f%%); fewer inputs or more patients\n", s.ExpectedShrinkage, 100*(1/s.ExpectedShrinkage-1))
-		w.WriteString("would help, and a penalty only in part (Riley et al., J Clin Epidemiol 2021;132:88).")
-	}
-	if algo != "logistic" {
-		w.WriteString(" The criteria are derived for regression; tree ensembles need more rows for the same\ninputs (van der Ploeg et al., BMC Med Res Methodol 2014;14:137).")
-	}
-	w.WriteString("\n")
-	return w.String()
 }
 
 // ValidationEvents is the fewest events, and non-events, that an external

@@ -14,6 +14,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // TestInstability: the stability analysis is reproducible whatever the
@@ -58,7 +59,7 @@ func TestInstability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := train.Files(b2, small)
+	files, err := workflow.Files(b2, small)
 	if err != nil {
 		t.Fatal(err)
 	}

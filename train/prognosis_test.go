@@ -12,6 +12,7 @@ import (
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // TestRunSurvival: a model of objective response, whose patients the
@@ -43,7 +44,7 @@ func TestRunSurvival(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := train.Files(b, res)
+	files, err := workflow.Files(b, res)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/abscopal/abscopal/internal/modeltest"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // TestRecalibrate: a model meets patients whose response rate is higher
@@ -77,7 +78,7 @@ func TestRecalibrate(t *testing.T) {
 		json.Unmarshal(mustField(t, m.Bundle.Metrics, "fold_auc"), &origAUC) != nil || !reflect.DeepEqual(foldAUC, origAUC) || len(origAUC) != 3 {
 		t.Errorf("metrics: the original's with the recalibration's added; fold AUCs %v, %v", foldAUC, origAUC)
 	}
-	out, err := r.Files(files)
+	out, err := workflow.RecalibratedFiles(r, files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestRecalibrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out2, _ := again.Files(files)
+	out2, _ := workflow.RecalibratedFiles(again, files)
 	for name := range out {
 		if !bytes.Equal(out[name], out2[name]) {
 			t.Errorf("%s differs between two recalibrations", name)

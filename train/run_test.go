@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/abscopal/abscopal/card"
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 func records(ps []data.Patient) []features.Record {
@@ -322,13 +324,13 @@ func TestConstantModelCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	card := train.Card(b, res)
-	if !strings.Contains(card, "None: the model gives every patient the same score") || strings.Contains(card, "| feature | mean abs") {
-		t.Errorf("card of a constant model:\n%s", card)
+	md := card.Markdown(b, res)
+	if !strings.Contains(md, "None: the model gives every patient the same score") || strings.Contains(md, "| feature | mean abs") {
+		t.Errorf("card of a constant model:\n%s", md)
 	}
 	// Nor has it a sample size to meet: it does no better than the base rate.
-	if s := res.SampleSize; s == nil || s.Minimum != 0 || s.R2 > 0 || !strings.Contains(card, "has no overfitting criteria to give") {
-		t.Errorf("sample size of a constant model: %+v\n%s", s, card)
+	if s := res.SampleSize; s == nil || s.Minimum != 0 || s.R2 > 0 || !strings.Contains(md, "has no overfitting criteria to give") {
+		t.Errorf("sample size of a constant model: %+v\n%s", s, md)
 	}
 }
 
@@ -363,10 +365,10 @@ func TestRunSampleSize(t *testing.T) {
 	if want.Met() {
 		verdict = "**Met**"
 	}
-	card := train.Card(b, res)
+	md := card.Markdown(b, res)
 	for _, s := range []string{"## Sample size", fmt.Sprintf("**minimum %d**", want.Minimum), verdict, "| 8 sample size | Data; Sample size |"} {
-		if !strings.Contains(card, s) {
-			t.Errorf("card lacks %q:\n%s", s, card)
+		if !strings.Contains(md, s) {
+			t.Errorf("card lacks %q:\n%s", s, md)
 		}
 	}
 }
@@ -397,8 +399,8 @@ func TestRunBySubgroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if card := train.Card(b, res); !strings.Contains(card, "## Performance by ici_class") || !strings.Contains(card, "| pd1 | ") {
-		t.Errorf("card:\n%s", card)
+	if md := card.Markdown(b, res); !strings.Contains(md, "## Performance by ici_class") || !strings.Contains(md, "| pd1 | ") {
+		t.Errorf("card:\n%s", md)
 	}
 
 	calls := 0
@@ -455,7 +457,7 @@ func TestRunFoldsBy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	card := train.Card(b, res)
+	md := card.Markdown(b, res)
 	// The held-out groups' AUCs pooled: a mean among theirs, as PoolAUC
 	// makes it (checked against statsmodels in TestPoolAUC).
 	pooled, err := stats.PoolAUC(res.Groups, "")
@@ -465,8 +467,8 @@ func TestRunFoldsBy(t *testing.T) {
 	for _, want := range []string{"## Performance (cross-validation by ici_class: 4 folds, each holding out one value of ici_class)",
 		"Pooled across the values of ici_class (random effects on the logit AUC, Paule-Mandel, Hartung-Knapp interval, 4 pooled)",
 		"AUC per fold: by ici_class, below.", "Each ici_class as a held-out fold", "| pd1_ctla4 | "} {
-		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q:\n%s", want, card)
+		if !strings.Contains(md, want) {
+			t.Errorf("card lacks %q:\n%s", want, md)
 		}
 	}
 	if back, err := train.OptionsOf(b); err != nil || back.FoldsBy != "ici_class" || b.Training.FoldsBy != "ici_class" || b.Training.Folds != 4 {
@@ -553,7 +555,7 @@ func TestCardMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	card := train.Card(b, res)
+	md := card.Markdown(b, res)
 	alc, mhc1 := missing("alc"), missing("mhc1_status")
 	if alc == 0 || mhc1 == 0 {
 		t.Fatalf("the cohort lacks no alc (%d) or mhc1_status (%d): this test's premise is gone", alc, mhc1)
@@ -567,8 +569,8 @@ func TestCardMissing(t *testing.T) {
 		fmt.Sprintf("| feature | all (600) | objective_response (%d) | not objective_response (%d) |", res.Metrics.Positives, 600-res.Metrics.Positives),
 		"| mhc1_status | high ",
 	} {
-		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q:\n%s", want, card)
+		if !strings.Contains(md, want) {
+			t.Errorf("card lacks %q:\n%s", want, md)
 		}
 	}
 	own, err := features.ParseSpec("s.yaml", []byte("target: {column: objective_response, positive: true}\nfeatures:\n  - column: age\n    kind: numeric\n  - column: sex\n    kind: categorical\n"))
@@ -582,8 +584,8 @@ func TestCardMissing(t *testing.T) {
 	if b, err = train.Bundle("m", res, models.TrainingInfo{Synthetic: true}); err != nil {
 		t.Fatal(err)
 	}
-	if card := train.Card(b, res); !strings.Contains(card, "No training row lacked any of the 2 features.") {
-		t.Errorf("card of complete data:\n%s", card)
+	if md := card.Markdown(b, res); !strings.Contains(md, "No training row lacked any of the 2 features.") {
+		t.Errorf("card of complete data:\n%s", md)
 	}
 }
 
@@ -608,12 +610,12 @@ func TestCardSmoothedCalibration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := train.Files(b, res)
+	files, err := workflow.Files(b, res)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("| ICI, mean distance from the smoothed calibration curve (ideal 0) | %.3f |", res.Metrics.ICI)
-	if card := string(files["card.md"]); !strings.Contains(card, want) {
+	if md := string(files["card.md"]); !strings.Contains(md, want) {
 		t.Errorf("card lacks %q", want)
 	}
 	if svg := string(files["calibration.svg"]); !strings.Contains(svg, fmt.Sprintf("smoothed (lowess; ICI %.3f)", res.Metrics.ICI)) {

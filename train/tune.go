@@ -13,9 +13,9 @@ import (
 	"github.com/abscopal/abscopal/stats"
 )
 
-// innerFolds is the number of folds of the cross-validation that tunes a
+// InnerFolds is the number of folds of the cross-validation that tunes a
 // penalty within each fit's rows.
-const innerFolds = 5
+const InnerFolds = 5
 
 // LambdaGrid returns the L2 penalties that Options.Tune chooses among:
 // 10^-2 to 10^3 in half decades. The logistic regression's loss is a sum
@@ -41,11 +41,11 @@ func LambdaGrid() []float64 {
 // patient share one), each kept in one inner fold.
 func tuneLambda(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, groups []int32, opts models.LogisticOptions, seed uint64) (float64, error) {
 	grid := LambdaGrid()
-	fold := groupedStratifiedFolds(y, groups, innerFolds, seed)
-	losses := make([][]float64, innerFolds)
-	errs := make([]error, innerFolds)
+	fold := groupedStratifiedFolds(y, groups, InnerFolds, seed)
+	losses := make([][]float64, InnerFolds)
+	errs := make([]error, InnerFolds)
 	var wg sync.WaitGroup
-	for k := range innerFolds {
+	for k := range InnerFolds {
 		wg.Go(func() {
 			losses[k], errs[k] = innerLosses(ctx, spec, rows, y, fold, k, grid, opts)
 		})
@@ -133,8 +133,8 @@ func (r *Result) TunedLambda() string {
 	return fmt.Sprintf("%s (per fold: %s)", FormatLambda(l.Lambda), strings.Join(folds, ", "))
 }
 
-// lambdaRange describes LambdaGrid.
-func lambdaRange() string {
+// LambdaRange describes LambdaGrid, as the card says it.
+func LambdaRange() string {
 	g := LambdaGrid()
 	return fmt.Sprintf("%d values from %s to %s", len(g), FormatLambda(g[0]), FormatLambda(g[len(g)-1]))
 }

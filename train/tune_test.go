@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/abscopal/abscopal/card"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
@@ -91,9 +92,9 @@ func TestTune(t *testing.T) {
 	if !bytes.Equal(j1, j2) {
 		t.Error("a tuned run retrained from its recorded options gives another bundle")
 	}
-	card := train.Card(b, res)
-	if want := "The L2 penalty, " + res.TunedLambda() + ", was chosen among 11 values from 0.01 to 1000"; !strings.Contains(card, want) {
-		t.Errorf("card lacks %q:\n%s", want, card)
+	md := card.Markdown(b, res)
+	if want := "The L2 penalty, " + res.TunedLambda() + ", was chosen among 11 values from 0.01 to 1000"; !strings.Contains(md, want) {
+		t.Errorf("card lacks %q:\n%s", want, md)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/gin-gonic/gin"
 )
 
@@ -42,7 +43,7 @@ func main() {
 		check(err)
 		b, err := train.Bundle(m[0], res, models.TrainingInfo{Synthetic: true})
 		check(err)
-		files, err := train.Files(b, res)
+		files, err := workflow.Files(b, res)
 		check(err)
 		_, err = reg.Publish(m[0], files)
 		check(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/plots"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
@@ -239,11 +240,11 @@ func writeSurvivalPlots(dir string, ev *evaluation) error {
 		return err
 	}
 	for _, s := range ev.Survival {
-		svg, err := train.SurvivalSVG(s, fmt.Sprintf("%s by prediction of %s:%s on %s", strings.ToUpper(s.Endpoint), ev.Model, ev.Version, ev.DataFile))
+		svg, err := plots.SurvivalSVG(s, fmt.Sprintf("%s by prediction of %s:%s on %s", strings.ToUpper(s.Endpoint), ev.Model, ev.Version, ev.DataFile))
 		if err != nil {
 			return err
 		}
-		if err := data.WriteFileAtomic(filepath.Join(dir, train.SurvivalPlot(s.Endpoint)), svg); err != nil {
+		if err := data.WriteFileAtomic(filepath.Join(dir, plots.SurvivalFile(s.Endpoint)), svg); err != nil {
 			return err
 		}
 	}
@@ -253,7 +254,7 @@ func writeSurvivalPlots(dir string, ev *evaluation) error {
 func reportEvaluation(w io.Writer, ev *evaluation, plot, dcaPlot string, asJSON bool) error {
 	if plot != "" {
 		title := fmt.Sprintf("Calibration of %s:%s\non %s", ev.Model, ev.Version, ev.DataFile)
-		svg, err := train.CalibrationSVG(ev.Metrics, title)
+		svg, err := plots.CalibrationSVG(ev.Metrics, title)
 		if err != nil {
 			return err
 		}
@@ -262,7 +263,7 @@ func reportEvaluation(w io.Writer, ev *evaluation, plot, dcaPlot string, asJSON 
 		}
 	}
 	if dcaPlot != "" {
-		svg, err := train.DecisionCurveSVG(ev.Metrics, fmt.Sprintf("Decision curve of %s:%s on %s", ev.Model, ev.Version, ev.DataFile))
+		svg, err := plots.DecisionCurveSVG(ev.Metrics, fmt.Sprintf("Decision curve of %s:%s on %s", ev.Model, ev.Version, ev.DataFile))
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -115,7 +116,7 @@ func recalibrate(ctx context.Context, m *models.Model, published map[string][]by
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", data, err)
 	}
-	files, err := rec.Files(published)
+	files, err := workflow.RecalibratedFiles(rec, published)
 	if err != nil {
 		return nil, nil, err
 	}

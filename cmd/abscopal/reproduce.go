@@ -15,6 +15,7 @@ import (
 	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -137,7 +138,7 @@ func retrain(ctx context.Context, name, version string, b *models.Bundle, data s
 	if err != nil {
 		return nil, err
 	}
-	return train.Files(again, res)
+	return workflow.Files(again, res)
 }
 
 // reproduceRecalibration recalibrates the version a recalibrated one came

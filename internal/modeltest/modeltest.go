@@ -11,6 +11,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // Files trains a logistic model named name with spec on n synthetic
@@ -37,7 +38,7 @@ func FilesWith(t testing.TB, name string, spec *features.Spec, n int, seed uint6
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := train.Files(b, res)
+	files, err := workflow.Files(b, res)
 	if err != nil {
 		t.Fatal(err)
 	}
