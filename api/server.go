@@ -202,7 +202,7 @@ func (s *Server) Engine() *gin.Engine { return s.engine }
 // atomically; requests in flight finish with the models they started with.
 // A model whose version fails to load is reported (/readyz, /v1/models,
 // the metric abscopal_model_problem) and, if it was served, keeps being
-// served as it was. The error joins every model's failure; it is
+// served as it was. The error joins every model's problem, new or not; it is
 // ErrNoRegistry's when the registry cannot be read at all, and then the
 // current models stay.
 func (s *Server) Reload() error {
@@ -240,13 +240,13 @@ func (s *Server) Reload() error {
 			name = "v1:" + p.Target
 		}
 		s.metrics.problems.WithLabelValues(name, p.state()).Set(1)
+		errs = append(errs, p.err)
 		if prev := problemOf(old, p); prev != nil && prev.Since.Equal(p.Since) {
-			continue // reported when it began
+			continue // logged and counted when it began
 		}
 		s.metrics.loadErrors.Inc()
 		s.log.Error("model not served as published", "model", p.Model, "target", p.Target, "state", p.state(),
 			"serving_version", p.Serving, "failed_version", p.Failed, "error", p.err.Error())
-		errs = append(errs, p.err)
 	}
 	for _, m := range set.sorted() {
 		if old == nil || old.byName[m.Bundle.Name] != m {
