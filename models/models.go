@@ -1,5 +1,6 @@
-// Package models holds the classifiers (logistic, gbm, forest), their calibration,
-// and the JSON form they take inside a model bundle.
+// Package models holds the classifiers (the table of Algorithms: logistic,
+// gbm, forest, stack), their calibration, the model bundle and its JSON
+// form, scoring, and the registry of published versions.
 //
 // Every classifier returns probabilities, is deterministic for a seed, and
 // is safe for concurrent prediction once fitted (prediction never writes).
@@ -15,7 +16,7 @@ import (
 // Classifier predicts the probability of the positive class from a feature
 // vector laid out as the fitted pipeline's outputs.
 type Classifier interface {
-	// Algo names the algorithm: "logistic", "gbm" or "forest".
+	// Algo names the algorithm: its name in Algorithms.
 	Algo() string
 	// Score returns the raw score (log-odds) of x.
 	Score(x []float64) float64
@@ -98,17 +99,11 @@ func Decode(b []byte) (Classifier, error) {
 	if err := json.Unmarshal(b, &env); err != nil {
 		return nil, fmt.Errorf("decode model: %w", err)
 	}
-	var c Classifier
-	switch env.Algo {
-	case "logistic":
-		c = new(Logistic)
-	case "gbm":
-		c = new(GBM)
-	case "forest":
-		c = new(Forest)
-	default:
-		return nil, fmt.Errorf("decode model: unknown algorithm %q", env.Algo)
+	a, err := LookupAlgorithm(env.Algo)
+	if err != nil {
+		return nil, fmt.Errorf("decode model: %w", err)
 	}
+	c := a.New()
 	if err := json.Unmarshal(env.Model, c); err != nil {
 		return nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
 	}

@@ -33,21 +33,25 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 	if err != nil {
 		return nil, err
 	}
-	var hyper any
-	switch m := res.Model.(type) {
-	case *models.Logistic:
-		h := map[string]any{"lambda": m.Lambda}
-		if res.Options.Tune {
-			h["tune"] = true // lambda is then the one tuned on all rows
+	alg, err := models.LookupAlgorithm(res.Model.Algo())
+	if err != nil {
+		return nil, err
+	}
+	hyper := alg.Hyperparameters(res.Model, res.Options.Settings)
+	if res.Options.Tune {
+		// The penalty recorded is the one tuned on all rows; "tune" says
+		// so, for a reproduction to tune again. (A map: its keys are
+		// written sorted, as they always were.)
+		b, err := json.Marshal(hyper)
+		if err != nil {
+			return nil, err
 		}
+		var h map[string]any
+		if err := json.Unmarshal(b, &h); err != nil {
+			return nil, err
+		}
+		h["tune"] = true
 		hyper = h
-	case *models.GBM:
-		hyper = struct {
-			models.GBMOptions
-			BestRound int `json:"best_round,omitempty"`
-		}{m.Opts, m.BestRound}
-	case *models.Forest:
-		hyper = m.Opts
 	}
 	if info.Hyperparameters, err = json.Marshal(hyper); err != nil {
 		return nil, err

@@ -49,25 +49,20 @@ func OptionsOf(b *models.Bundle) (Options, error) {
 		o.Instability, o.Intervals = recorded.Instability.Bootstraps, recorded.Instability.Kept
 	}
 	o.Survival = recorded.SurvivalEndpoints
-	var err error
-	switch b.Algo {
-	case "logistic":
-		var h struct {
-			Lambda float64 `json:"lambda"`
-			Tune   bool    `json:"tune"`
-		}
-		err = json.Unmarshal(t.Hyperparameters, &h)
-		o.Logistic.Lambda, o.Tune = h.Lambda, h.Tune
-	case "gbm":
-		err = json.Unmarshal(t.Hyperparameters, &o.GBM) // best_round, the fit's outcome, is not an option
-	case "forest":
-		err = json.Unmarshal(t.Hyperparameters, &o.Forest)
-	default:
-		return Options{}, fmt.Errorf("%w: %s: unknown algorithm %q", ErrNotReproducible, b.Name, b.Algo)
-	}
+	alg, err := models.LookupAlgorithm(b.Algo)
 	if err != nil {
+		return Options{}, fmt.Errorf("%w: %s: %v", ErrNotReproducible, b.Name, err)
+	}
+	var tuned struct {
+		Tune bool `json:"tune"`
+	}
+	if err := alg.ReadHyperparameters(t.Hyperparameters, &o.Settings); err != nil {
 		return Options{}, fmt.Errorf("%w: %s: hyperparameters: %v", ErrNotReproducible, b.Name, err)
 	}
+	if err := json.Unmarshal(t.Hyperparameters, &tuned); err != nil {
+		return Options{}, fmt.Errorf("%w: %s: hyperparameters: %v", ErrNotReproducible, b.Name, err)
+	}
+	o.Tune = tuned.Tune
 	return o, nil
 }
 

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/abscopal/abscopal/card"
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
@@ -21,9 +23,10 @@ func TestOptionsOf(t *testing.T) {
 	gbm := train.DefaultGBM()
 	gbm.Trees, gbm.MaxDepth, gbm.LearningRate = 20, 3, 0.2
 	for _, opts := range []train.Options{
-		{Algo: "logistic", Folds: 3, Seed: 2, Bootstrap: 30, Calibration: "isotonic", Threshold: 0.3, Logistic: models.LogisticOptions{Lambda: 4}},
-		{Algo: "gbm", Folds: 4, Seed: 5, Bootstrap: 20, Calibration: "none", Threshold: 0.5, GBM: gbm, By: "ecog", ByKind: data.KindInt},
-		{Algo: "forest", Folds: 3, Seed: 7, Bootstrap: 10, Calibration: "platt", Threshold: 0.6, Forest: models.ForestOptions{Trees: 7, MinLeaf: 5, SplitFeatures: 4, MaxDepth: 12, MaxBins: 16}},
+		{Algo: "logistic", Folds: 3, Seed: 2, Bootstrap: 30, Calibration: "isotonic", Threshold: 0.3, Settings: models.Settings{Logistic: models.LogisticOptions{Lambda: 4}}},
+		{Algo: "gbm", Folds: 4, Seed: 5, Bootstrap: 20, Calibration: "none", Threshold: 0.5, Settings: models.Settings{GBM: gbm}, By: "ecog", ByKind: data.KindInt},
+		{Algo: "forest", Folds: 3, Seed: 7, Bootstrap: 10, Calibration: "platt", Threshold: 0.6, Settings: models.Settings{Forest: models.ForestOptions{Trees: 7, MinLeaf: 5, SplitFeatures: 4, MaxDepth: 12, MaxBins: 16}}},
+		{Algo: "stack", Folds: 3, Seed: 3, Bootstrap: 10, Calibration: "platt", Threshold: 0.5, Settings: models.Settings{Logistic: models.LogisticOptions{Lambda: 2}, GBM: gbm, Forest: models.ForestOptions{Trees: 5, MinLeaf: 5}}},
 	} {
 		res, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), recs, opts)
 		if err != nil {
@@ -36,6 +39,13 @@ func TestOptionsOf(t *testing.T) {
 		got, err := train.OptionsOf(b)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The card gives the algorithm's own caveats, from the table.
+		alg, _ := models.LookupAlgorithm(opts.Algo)
+		for _, note := range alg.Notes {
+			if md := card.Markdown(b, res); !strings.Contains(md, note) {
+				t.Errorf("%s: the card lacks %q", opts.Algo, note)
+			}
 		}
 		// What OptionsOf cannot know (the caller's), and the seeds each fit
 		// derives from Options.Seed.

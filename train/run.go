@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,19 +20,19 @@ import (
 
 // Options configure a training run.
 type Options struct {
-	Algo        string // "logistic", "gbm" or "forest"
+	Algo        string // a name of models.Algorithms
 	Folds       int    // stratified folds; default 5
 	Seed        uint64
 	Calibration string  // "platt" (default), "isotonic" or "none"
 	Threshold   float64 // for sensitivity and specificity; default 0.5
 	Bootstrap   int     // resamples for the AUC interval; default 1000
-	Logistic    models.LogisticOptions
-	// Tune chooses the logistic regression's L2 penalty from LambdaGrid, in
+	// Settings are the algorithms' hyperparameters; a zero GBM takes
+	// DefaultGBM.
+	models.Settings
+	// Tune chooses a penalized algorithm's L2 penalty from LambdaGrid, in
 	// place of Logistic.Lambda, for each fit by the log loss of a 5-fold
 	// cross-validation of that fit's own rows (nested in the outer folds).
-	Tune   bool
-	GBM    models.GBMOptions // the zero value takes DefaultGBM
-	Forest models.ForestOptions
+	Tune bool
 	// CrossValidateOnly stops after the cross-validated metrics: no final
 	// model, pipeline or calibrator (comparing algorithms needs none).
 	CrossValidateOnly bool
@@ -168,10 +167,13 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if opts.GBM == (models.GBMOptions{}) {
 		opts.GBM = DefaultGBM()
 	}
-	if opts.Algo != "logistic" && opts.Algo != "gbm" && opts.Algo != "forest" {
-		return nil, fmt.Errorf("%w: unknown algorithm %q (logistic, gbm or forest)", ErrTrain, opts.Algo)
+	alg, err := models.LookupAlgorithm(opts.Algo)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTrain, err)
 	}
-	var err error
+	if opts.Tune && !alg.Penalized {
+		return nil, fmt.Errorf("%w: tuning chooses a penalized regression's penalty; %s has none", ErrTrain, alg.Name)
+	}
 	if opts.Tau2, err = stats.ParseTau2Method(string(opts.Tau2)); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTrain, err)
 	}
@@ -184,8 +186,8 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	switch {
 	case opts.Intervals && opts.Instability == 0:
 		return nil, fmt.Errorf("%w: intervals come from the stability analysis's bootstrap models: ask for some (--instability 200)", ErrTrain)
-	case opts.Intervals && opts.Algo == "forest":
-		return nil, fmt.Errorf("%w: a forest's bootstrap models are too large to keep for intervals (each its own hundred deep trees); use logistic or gbm", ErrTrain)
+	case opts.Intervals && !alg.KeepsBootstrap:
+		return nil, fmt.Errorf("%w: %s's bootstrap models are too large to keep for intervals (a forest's are each its own hundred deep trees); use %s", ErrTrain, alg.Name, models.NamesWhere(func(a models.Algorithm) bool { return a.KeepsBootstrap }))
 	}
 	if opts.FoldsBy != "" {
 		if opts.By != "" && opts.By != opts.FoldsBy {
@@ -253,7 +255,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 			return nil, err
 		}
 	} else {
-		fold = StratifiedFolds(y, opts.Folds, opts.Seed)
+		fold = stats.StratifiedFolds(y, opts.Folds, opts.Seed)
 	}
 	total := opts.Folds + 1 // and the final fit
 	if opts.CrossValidateOnly {
@@ -268,7 +270,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		trainIdx, testIdx := SplitFold(fold, k)
+		trainIdx, testIdx := stats.SplitFold(fold, k)
 		pipe, model, _, err := fit(ctx, spec, pick(rows, trainIdx), pick(y, trainIdx), nil, opts, uint64(k+1))
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
@@ -289,7 +291,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	}
 	cal := make([]float64, len(rows))
 	for k := 0; k < opts.Folds; k++ {
-		other, in := SplitFold(fold, k)
+		other, in := stats.SplitFold(fold, k)
 		c, err := models.FitCalibrator(opts.Calibration, pick(scores, other), pick(y, other))
 		if err != nil {
 			return nil, err
@@ -529,25 +531,17 @@ func fit(ctx context.Context, spec *features.Spec, rows []features.Record, y []f
 	}
 	m, _ := pipe.TransformAll(rows)
 	d := &models.Data{Rows: m.Rows, Cols: m.Cols, X: m.Data, Y: y, Groups: groups}
-	var c models.Classifier
-	switch opts.Algo {
-	case "logistic":
-		o := opts.Logistic
-		if opts.Tune {
-			if o.Lambda, err = tuneLambda(ctx, spec, rows, y, groups, o, opts.Seed*1_000_003+seedOffset); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-		c, err = models.FitLogistic(d, o)
-	case "forest":
-		f := opts.Forest
-		f.Seed = opts.Seed*1_000_003 + seedOffset
-		c, err = models.FitForest(ctx, d, f)
-	default:
-		g := opts.GBM
-		g.Seed = opts.Seed*1_000_003 + seedOffset
-		c, err = models.FitGBM(ctx, d, g)
+	alg, err := models.LookupAlgorithm(opts.Algo)
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	settings := opts.Settings
+	if opts.Tune {
+		if settings.Logistic.Lambda, err = tuneLambda(ctx, spec, rows, y, groups, settings.Logistic, opts.Seed*1_000_003+seedOffset); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	c, err := alg.Fit(ctx, d, settings, opts.Seed*1_000_003+seedOffset)
 	return pipe, c, m, err
 }
 
@@ -590,64 +584,6 @@ func groupFolds(by string, kind data.Kind, keys []data.Value, y []float64) ([]in
 		}
 	}
 	return fold, len(values), nil
-}
-
-// groupedStratifiedFolds is StratifiedFolds over groups of rows (nil: each
-// row its own): every row lands in its group's fold, and the groups are
-// stratified by the label of their first row (a bootstrap sample's copies
-// of a patient share theirs).
-func groupedStratifiedFolds(y []float64, groups []int32, k int, seed uint64) []int {
-	if groups == nil {
-		return StratifiedFolds(y, k, seed)
-	}
-	first := map[int32]int{} // group -> its index among the groups
-	var gy []float64
-	for i, g := range groups {
-		if _, ok := first[g]; !ok {
-			first[g] = len(gy)
-			gy = append(gy, y[i])
-		}
-	}
-	gf := StratifiedFolds(gy, k, seed)
-	fold := make([]int, len(y))
-	for i, g := range groups {
-		fold[i] = gf[first[g]]
-	}
-	return fold
-}
-
-// StratifiedFolds assigns each row a fold so that every fold has the same
-// share of positives (to within one row), in a seeded random order. Run uses
-// it; benchmarks use it to give peers the same folds.
-func StratifiedFolds(y []float64, k int, seed uint64) []int {
-	rng := rand.New(rand.NewPCG(seed, 0xf01d5))
-	fold := make([]int, len(y))
-	for _, class := range []float64{0, 1} {
-		var idx []int
-		for i, v := range y {
-			if v == class {
-				idx = append(idx, i)
-			}
-		}
-		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
-		for j, i := range idx {
-			fold[i] = j % k
-		}
-	}
-	return fold
-}
-
-// SplitFold returns the rows outside fold k (its training rows) and inside
-// it (its test rows), each in ascending order.
-func SplitFold(fold []int, k int) (train, test []int) {
-	for i, f := range fold {
-		if f == k {
-			test = append(test, i)
-		} else {
-			train = append(train, i)
-		}
-	}
-	return train, test
 }
 
 // pick returns the elements of xs at idx, in that order.

@@ -51,7 +51,7 @@ func TestRecoversTheTruth(t *testing.T) {
 			t.Run(tg.name+"/"+algo, func(t *testing.T) {
 				spec := features.BuiltinSpec(tg.name)
 				res, err := train.Run(context.Background(), spec, records(trainP), train.Options{Algo: algo, Folds: 3, Seed: 1, Bootstrap: 50,
-					GBM: train.DefaultGBM()})
+					Settings: models.Settings{GBM: train.DefaultGBM()}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,7 +98,7 @@ func TestForestRecovers(t *testing.T) {
 	ps := synth.Generate(20000, 2)
 	trainP, testP := ps[:15000], ps[15000:]
 	res, err := train.Run(context.Background(), features.BuiltinSpec("abscopal_response"), records(trainP),
-		train.Options{Algo: "forest", Folds: 3, Seed: 1, Bootstrap: 20, Forest: models.ForestOptions{Trees: 31}})
+		train.Options{Algo: "forest", Folds: 3, Seed: 1, Bootstrap: 20, Settings: models.Settings{Forest: models.ForestOptions{Trees: 31}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestDeterministic(t *testing.T) {
 	ps := synth.Generate(1500, 3)
 	run := func() []byte {
 		res, err := train.Run(context.Background(), features.BuiltinSpec("abscopal_response"), records(ps),
-			train.Options{Algo: "gbm", Seed: 4, Bootstrap: 20, GBM: models.GBMOptions{Trees: 20, Subsample: 0.8, ColSample: 0.7}})
+			train.Options{Algo: "gbm", Seed: 4, Bootstrap: 20, Settings: models.Settings{GBM: models.GBMOptions{Trees: 20, Subsample: 0.8, ColSample: 0.7}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ features:
 	}
 	for _, algo := range []string{"logistic", "gbm", "forest"} {
 		res, err := train.Run(context.Background(), spec, records(synth.Generate(3000, 12)), train.Options{Algo: algo, Folds: 3, Seed: 1, Bootstrap: 10,
-			Forest: models.ForestOptions{Trees: 21}})
+			Settings: models.Settings{Forest: models.ForestOptions{Trees: 21}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +313,7 @@ func TestConstantModelCard(t *testing.T) {
 	spec := features.BuiltinSpec("objective_response")
 	opts := train.DefaultGBM()
 	opts.MinChildWeight = 1e6
-	res, err := train.Run(context.Background(), spec, records(synth.Generate(300, 5)), train.Options{Algo: "gbm", Folds: 3, Seed: 1, Bootstrap: 10, GBM: opts})
+	res, err := train.Run(context.Background(), spec, records(synth.Generate(300, 5)), train.Options{Algo: "gbm", Folds: 3, Seed: 1, Bootstrap: 10, Settings: models.Settings{GBM: opts}})
 	if err != nil {
 		t.Fatal(err)
 	}

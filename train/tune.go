@@ -41,7 +41,7 @@ func LambdaGrid() []float64 {
 // patient share one), each kept in one inner fold.
 func tuneLambda(ctx context.Context, spec *features.Spec, rows []features.Record, y []float64, groups []int32, opts models.LogisticOptions, seed uint64) (float64, error) {
 	grid := LambdaGrid()
-	fold := groupedStratifiedFolds(y, groups, InnerFolds, seed)
+	fold := stats.GroupedStratifiedFolds(y, groups, InnerFolds, seed)
 	losses := make([][]float64, InnerFolds)
 	errs := make([]error, InnerFolds)
 	var wg sync.WaitGroup
@@ -77,7 +77,7 @@ func innerLosses(ctx context.Context, spec *features.Spec, rows []features.Recor
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	trainIdx, testIdx := SplitFold(fold, k)
+	trainIdx, testIdx := stats.SplitFold(fold, k)
 	trainRows := pick(rows, trainIdx)
 	pipe, err := features.Fit(spec, trainRows)
 	if err != nil {

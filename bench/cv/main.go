@@ -39,10 +39,10 @@ func main() {
 	check(err)
 	recs, y, _ := train.Labeled(spec, all)
 	check(os.MkdirAll(*out, 0o755))
-	fold := train.StratifiedFolds(y, *folds, *seed)
+	fold := stats.StratifiedFolds(y, *folds, *seed)
 	oof := map[string][]float64{"logistic": make([]float64, len(y)), "gbm": make([]float64, len(y)), "forest": make([]float64, len(y))}
 	for k := 0; k < *folds; k++ {
-		tr, te := train.SplitFold(fold, k)
+		tr, te := stats.SplitFold(fold, k)
 		pipe, err := features.Fit(spec, pick(recs, tr))
 		check(err)
 		mtr, _ := pipe.TransformAll(pick(recs, tr))

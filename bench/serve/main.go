@@ -39,7 +39,7 @@ func main() {
 	}
 	for _, m := range [][2]string{{"abscopal", "abscopal_response"}, {"response", "objective_response"}} {
 		res, err := train.Run(context.Background(), features.BuiltinSpec(m[1]), recs, train.Options{Algo: "gbm", Seed: 1, Bootstrap: 20,
-			GBM: train.DefaultGBM()})
+			Settings: models.Settings{GBM: train.DefaultGBM()}})
 		check(err)
 		b, err := train.Bundle(m[0], res, models.TrainingInfo{Synthetic: true})
 		check(err)

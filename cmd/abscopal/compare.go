@@ -12,6 +12,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/cobra"
@@ -132,8 +133,8 @@ are named ALGO@SPEC. Nothing is written; train the algorithm you choose with
 				return usageError{errors.New("--data is required")}
 			}
 			for i, a := range algos {
-				if a != "logistic" && a != "gbm" && a != "forest" {
-					return usageError{fmt.Errorf("--algos: unknown algorithm %q (logistic, gbm or forest)", a)}
+				if _, err := models.LookupAlgorithm(a); err != nil {
+					return usageError{fmt.Errorf("--algos: %w", err)}
 				}
 				if slices.Contains(algos[:i], a) {
 					return usageError{fmt.Errorf("--algos: %s given twice", a)}

@@ -90,7 +90,7 @@ evidence.`,
 				name := m.name
 				fmt.Fprintf(out, "%d/4 training %s (%s) on %s\n", i+2, name, m.algo, m.spec.Target)
 				pub, err := trainJob{data: cohort, registry: registry, name: name, spec: m.spec, log: out,
-					opts: train.Options{Algo: m.algo, Seed: seed, Bootstrap: 200, GBM: train.DefaultGBM(), Survival: m.survival}}.run(ctx)
+					opts: train.Options{Algo: m.algo, Seed: seed, Bootstrap: 200, Settings: models.Settings{GBM: train.DefaultGBM()}, Survival: m.survival}}.run(ctx)
 				if err != nil {
 					return err
 				}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/spf13/pflag"
@@ -37,8 +37,8 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 	f.IntVar(&m.opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
 	f.Float64Var(&m.opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
 	f.BoolVar(&m.opts.Tune, "tune", false, "logistic: choose the L2 penalty among 0.01-1000 by 5-fold cross-validated log loss within each training set (nested cross-validation)")
-	f.IntVar(&m.trees, "trees", 0, fmt.Sprintf("gbm: most boosting rounds (default %d); forest: trees, odd (default 101)", g.Trees))
-	f.IntVar(&m.depth, "depth", 0, fmt.Sprintf("gbm: maximum tree depth (default %d); forest: maximum depth (default 30)", g.MaxDepth))
+	f.IntVar(&m.trees, "trees", 0, "a tree ensemble's trees: "+treeHelp(func(t *models.TreeSettings) int { return t.DefaultTrees }))
+	f.IntVar(&m.depth, "depth", 0, "a tree ensemble's maximum depth: "+treeHelp(func(t *models.TreeSettings) int { return t.DefaultDepth }))
 	f.IntVar(&m.opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
 	f.IntVar(&m.opts.Forest.SplitFeatures, "split-features", 0, "forest: features drawn at each split (0: the square root of their count)")
 	f.Float64Var(&g.LearningRate, "learning-rate", g.LearningRate, "gbm: shrinkage")
@@ -50,9 +50,13 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 }
 
 // options returns the settings for algo, or a usage error naming a flag
-// out of its range.
+// out of its range, or an algorithm not in the table.
 func (m *modelFlags) options(f *pflag.FlagSet, algo string) (train.Options, error) {
-	if err := checkTrainFlags(algo, m.opts, m.trees, m.depth); err != nil {
+	alg, err := models.LookupAlgorithm(algo)
+	if err != nil {
+		return train.Options{}, usageError{err}
+	}
+	if err := checkTrainFlags(alg, m.opts, m.trees, m.depth); err != nil {
 		return train.Options{}, usageError{err}
 	}
 	if m.opts.Tune && f.Changed("lambda") {
@@ -70,11 +74,10 @@ func (m *modelFlags) options(f *pflag.FlagSet, algo string) (train.Options, erro
 	o := m.opts
 	o.Algo = algo
 	o.By = o.FoldsBy // folds by a column report their metrics by it
-	// 0 leaves --trees and --depth to each algorithm's own default.
-	if algo == "forest" {
-		o.Forest.Trees, o.Forest.MaxDepth = m.trees, m.depth
-	} else {
-		o.GBM.Trees, o.GBM.MaxDepth = cmp.Or(m.trees, o.GBM.Trees), cmp.Or(m.depth, o.GBM.MaxDepth)
+	// 0 leaves --trees and --depth to each algorithm's own default; an
+	// algorithm without trees takes none (compare shares the flags).
+	if alg.Trees != nil {
+		alg.Trees.Set(&o.Settings, m.trees, m.depth)
 	}
 	return o, nil
 }
@@ -83,12 +86,12 @@ func (m *modelFlags) options(f *pflag.FlagSet, algo string) (train.Options, erro
 // before any data is read. The libraries read some zero values as "the
 // default", so without this "--subsample 0" would silently train with 0.7;
 // and the libraries' own checks would come only at the first fold.
-func checkTrainFlags(algo string, o train.Options, trees, depth int) error {
+func checkTrainFlags(alg models.Algorithm, o train.Options, trees, depth int) error {
 	in01 := func(v float64) bool { return v > 0 && v <= 1 }
-	// The tree algorithms' bounds on --trees and --depth (0: the default).
-	maxTrees, maxDepth := 100000, 20
-	if algo == "forest" {
-		maxTrees, maxDepth = 10001, 30
+	// A tree ensemble's bounds on --trees and --depth (0: the default).
+	maxTrees, maxDepth, odd := math.MaxInt, math.MaxInt, false
+	if t := alg.Trees; t != nil {
+		maxTrees, maxDepth, odd = t.MaxTrees, t.MaxDepth, t.OddTrees
 	}
 	switch g := o.GBM; {
 	case !(o.Threshold > 0 && o.Threshold < 1):
@@ -98,11 +101,11 @@ func checkTrainFlags(algo string, o train.Options, trees, depth int) error {
 	case !(o.Logistic.Lambda > 0):
 		return fmt.Errorf("--lambda %v must be positive: the logistic regression is L2-penalized", o.Logistic.Lambda)
 	case trees < 0 || trees > maxTrees:
-		return fmt.Errorf("--trees %d must be in [0, %d] for %s (0: its default)", trees, maxTrees, algo)
-	case algo == "forest" && trees%2 == 0 && trees != 0:
-		return fmt.Errorf("--trees %d must be odd for the forest, so that its trees' votes cannot tie", trees)
+		return fmt.Errorf("--trees %d must be in [0, %d] for %s (0: its default)", trees, maxTrees, alg.Name)
+	case odd && trees%2 == 0 && trees != 0:
+		return fmt.Errorf("--trees %d must be odd for the %s, so that its trees' votes cannot tie", trees, alg.Name)
 	case depth < 0 || depth > maxDepth:
-		return fmt.Errorf("--depth %d must be in [0, %d] for %s (0: its default)", depth, maxDepth, algo)
+		return fmt.Errorf("--depth %d must be in [0, %d] for %s (0: its default)", depth, maxDepth, alg.Name)
 	case !in01(g.LearningRate):
 		return fmt.Errorf("--learning-rate %v must be in (0, 1]", g.LearningRate)
 	case !in01(g.Subsample):
@@ -244,4 +247,20 @@ func checkEndpoints(survival []string) error {
 		seen[e] = true
 	}
 	return nil
+}
+
+// treeHelp lists each tree ensemble's default of a setting, for --help:
+// "gbm 1000, forest 101 (odd)".
+func treeHelp(def func(*models.TreeSettings) int) string {
+	var parts []string
+	for _, a := range models.Algorithms() {
+		if t := a.Trees; t != nil {
+			p := fmt.Sprintf("%s %d", a.Name, def(t))
+			if t.OddTrees && def(t) == t.DefaultTrees {
+				p += " (odd)"
+			}
+			parts = append(parts, p)
+		}
+	}
+	return "default " + strings.Join(parts, ", ")
 }

@@ -37,7 +37,7 @@ func newTrainCmd() *cobra.Command {
 		decimalComma   decimalCommaFlag
 	)
 	cmd := &cobra.Command{
-		Use:   "train --data FILE [--spec S] --target COLUMN --algo logistic|gbm|forest --registry DIR --name NAME --seed N",
+		Use:   "train --data FILE [--spec S] --target COLUMN --algo ALGORITHM --registry DIR --name NAME --seed N",
 		Short: "Cross-validate, calibrate and publish a model into a registry",
 		Long: `train fits the feature pipeline and a classifier with stratified k-fold
 cross-validation, reports out-of-fold metrics (ROC AUC with a bootstrap 95% CI,
@@ -68,14 +68,15 @@ spec's target column.`,
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
-			if mf.opts.Tune && algo != "logistic" {
-				// compare takes --tune for its logistic regression among
-				// the others; train has one algorithm, which must be it.
-				return usageError{fmt.Errorf("--tune chooses the logistic regression's penalty; --algo %s has none to tune (the gbm's early stopping chooses its trees)", algo)}
-			}
 			opts, err := mf.options(cmd.Flags(), algo)
 			if err != nil {
 				return err
+			}
+			alg, _ := models.LookupAlgorithm(algo) // options checked it
+			if mf.opts.Tune && !alg.Penalized {
+				// compare takes --tune for its penalized regressions among
+				// the others; train has one algorithm, which must be one.
+				return usageError{fmt.Errorf("--tune chooses the %s regression's penalty; --algo %s has none to tune (the gbm's early stopping chooses its trees)", models.NamesWhere(func(a models.Algorithm) bool { return a.Penalized }), algo)}
 			}
 			if instability < 0 {
 				return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", instability)}
@@ -84,8 +85,8 @@ spec's target column.`,
 			switch {
 			case intervals && instability == 0:
 				return usageError{errors.New("--intervals keeps the bootstrap models of --instability: give both (--instability 200 --intervals)")}
-			case intervals && algo == "forest":
-				return usageError{errors.New("--intervals: a forest's bootstrap models are too large to keep (each its own hundred deep trees); use --algo logistic or gbm")}
+			case intervals && !alg.KeepsBootstrap:
+				return usageError{fmt.Errorf("--intervals: a %s's bootstrap models are too large to keep (a forest's are each its own hundred deep trees); use --algo %s", algo, models.NamesWhere(func(a models.Algorithm) bool { return a.KeepsBootstrap }))}
 			}
 			opts.Intervals = intervals
 			if err := checkEndpoints(survival); err != nil {
@@ -118,7 +119,7 @@ spec's target column.`,
 	df.register(f, "training data (Parquet or CSV)")
 	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
-	f.StringVar(&algo, "algo", "gbm", "logistic, gbm or forest")
+	f.StringVar(&algo, "algo", "gbm", models.AlgorithmNames())
 	f.StringVar(&oof, "oof", "", "also write the out-of-fold predictions the metrics come from (id, fold, label, calibrated and uncalibrated probability) to this .parquet or .csv file")
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
 	decimalComma.register(f, "--oof")

@@ -158,6 +158,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"subgroup column missing", []string{"--by", "centre"}, 1, "no column centre"},
 		{"unwritable registry", []string{"--registry", filepath.Join(notDir, "reg")}, 1, "is not a directory"},
 		{"bad name", []string{"--name", "My Model"}, 2, "--name"},
+		{"an algorithm not in the table", []string{"--algo", "xgboost"}, 2, `unknown algorithm "xgboost" (logistic, gbm, forest or stack)`},
 		{"no leaf minimum", []string{"--algo", "forest", "--min-leaf", "0"}, 2, "--min-leaf 0 must be at least 1"},
 		{"threshold above 1", []string{"--threshold", "1.5"}, 2, "--threshold 1.5 must be in (0, 1)"},
 		{"threshold 0", []string{"--threshold", "0"}, 2, "--threshold 0 must be in (0, 1)"},
