@@ -169,12 +169,10 @@ func Markdown(b *models.Bundle, res *train.Result) string {
 	w.WriteString("- Internal validation only: no external or temporal validation set was used. `abscopal evaluate` gives\n  the same metrics on patients the model has not seen.\n")
 	w.WriteString("- Cross-validated metrics describe this population; expect lower performance elsewhere.\n")
 	w.WriteString("- Contributions explain the model, not the biology: correlated inputs share credit arbitrarily.\n")
-	switch b.Algo {
-	case "gbm":
-		w.WriteString("- GBM contributions are SHAP values (TreeSHAP, path-dependent: a feature left out follows both branches of a split in\n  proportion to the training rows that went each way; Lundberg et al., Nat Mach Intell 2020), the bias the expected score.\n")
-	case "forest":
-		w.WriteString("- The forest's probability is the mean over trees of the positive share in the leaf reached (soft voting), not the share of trees voting positive, which ranks patients worse when responders are a minority.\n")
-		w.WriteString("- Forest contributions are path-based (Saabas) on the probability, averaged over trees and put in log-odds by one factor (the logit's slope between the base rate and the prediction): exact in sum, dependent on split order; not SHAP values.\n")
+	if alg, err := models.LookupAlgorithm(b.Algo); err == nil {
+		for _, n := range alg.Notes {
+			w.WriteString("- " + n + "\n")
+		}
 	}
 	w.WriteString("\n## TRIPOD+AI items covered\n\n| item | where |\n|---|---|\n")
 	w.WriteString("| 5-6 data source, outcome | Data; target above |\n| 7 predictors | bundle.json `pipeline.spec` |\n")
@@ -393,9 +391,9 @@ func Recalibration(r *train.Recalibrated, kept bool) string {
 	return w.String()
 }
 
-// Describe says, in the card's words, what the criteria ask of the run and
-// whether its rows meet them. algo names the model's algorithm: the criteria
-// are derived for regression.
+// SampleSize says, in the card's words, what Riley et al.'s criteria ask
+// of the run and whether its rows meet them. algo names the model's
+// algorithm: the criteria are derived for regression.
 func SampleSize(s stats.SampleSize, algo string) string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "%d rows with %d events for %d candidate parameters (the inputs' degrees of freedom: a categorical feature's levels less one): %.1f events per\n",
@@ -416,7 +414,7 @@ func SampleSize(s stats.SampleSize, algo string) string {
 		fmt.Fprintf(&w, "these rows would expect shrinkage of %.2f (its coefficients too large by %.0f%%); fewer inputs or more patients\n", s.ExpectedShrinkage, 100*(1/s.ExpectedShrinkage-1))
 		w.WriteString("would help, and a penalty only in part (Riley et al., J Clin Epidemiol 2021;132:88).")
 	}
-	if algo != "logistic" {
+	if alg, err := models.LookupAlgorithm(algo); err == nil && !alg.Regression {
 		w.WriteString(" The criteria are derived for regression; tree ensembles need more rows for the same\ninputs (van der Ploeg et al., BMC Med Res Methodol 2014;14:137).")
 	}
 	w.WriteString("\n")
