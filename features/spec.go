@@ -899,3 +899,22 @@ func notNumber(c data.ColumnInfo) string {
 	}
 	return " (" + c.NotNumber + ")"
 }
+
+// ForeignFile reports whether err, from reading a file with s, says that
+// the file is no cohort file at all (it has few of the schema's columns)
+// while s, the built-in spec, reads cohort files only: such a file is read
+// through a spec of its own.
+func (s *Spec) ForeignFile(err error) bool {
+	var se *data.SchemaError
+	return s.Builtin && errors.As(err, &se) && se.Foreign
+}
+
+// AdviseSpec adds the way out to err when it says that a file read with
+// the built-in spec is no cohort file (ForeignFile); other errors come back
+// as they are.
+func (s *Spec) AdviseSpec(err error) error {
+	if s.ForeignFile(err) {
+		return fmt.Errorf("%w; a file of other columns is read through a feature spec (--spec; abscopal features --print-spec writes one to start from)", err)
+	}
+	return err
+}

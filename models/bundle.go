@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // BundleFormat is the version of bundle.json. Loading refuses any other.
@@ -210,4 +211,16 @@ func (m *Model) score(r features.Record, s *Scratch) (Prediction, []float64) {
 	p := Prediction{Notes: s.notes, Score: m.Classifier.Score(x)}
 	p.Probability = m.Bundle.Calibration.Apply(p.Score)
 	return p, x
+}
+
+// RecordedMetrics returns the cross-validated metrics of the calibrated
+// model that training recorded in b, and its stability analysis if it had
+// one (zeros and nil for a bundle that records none).
+func (b *Bundle) RecordedMetrics() (stats.Metrics, *stats.Instability) {
+	var m struct {
+		CV          stats.Metrics      `json:"cross_validated"`
+		Instability *stats.Instability `json:"instability"`
+	}
+	json.Unmarshal(b.Metrics, &m) // written by train.Bundle; zeros if absent
+	return m.CV, m.Instability
 }

@@ -627,3 +627,38 @@ func (r *Registry) LoadFiles(ref string) (*Model, map[string][]byte, error) {
 	m.Version = version
 	return m, files, nil
 }
+
+// Leftover is a temporary directory or file that a publish or an alias
+// move leaves behind when its process is killed: never a version or an
+// alias (their names cannot begin with a dot), so nothing reads it.
+type Leftover struct {
+	Path    string // in the registry
+	ModTime time.Time
+}
+
+// Leftovers lists the registry's leftovers: .publish-* directories of
+// publishes that did not finish, and .ALIAS-*.tmp files of alias moves that
+// did not.
+func (r *Registry) Leftovers() ([]Leftover, error) {
+	names, err := r.Names()
+	if err != nil {
+		return nil, err
+	}
+	var out []Leftover
+	for _, n := range names {
+		for _, pattern := range []string{filepath.Join(r.Dir, n, ".publish-*"), filepath.Join(r.Dir, n, "aliases", ".*.tmp")} {
+			matches, err := filepath.Glob(pattern)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range matches {
+				fi, err := os.Lstat(m)
+				if err != nil {
+					continue // gone meanwhile
+				}
+				out = append(out, Leftover{Path: m, ModTime: fi.ModTime()})
+			}
+		}
+	}
+	return out, nil
+}

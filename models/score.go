@@ -52,9 +52,8 @@ type Scored struct {
 func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceOptions) (*features.Source, *features.Spec, error) {
 	spec := *m.Bundle.Pipeline.Spec
 	src, err := features.OpenSource(ctx, in, &spec, opts)
-	var se *data.SchemaError
 	switch {
-	case spec.Builtin && errors.As(err, &se) && se.Foreign:
+	case spec.ForeignFile(err):
 		err = fmt.Errorf("%w; model %s:%s reads cohort files (it was trained with the built-in spec)", err, m.Bundle.Name, m.Version)
 	case errors.Is(err, features.ErrSpec):
 		err = fmt.Errorf("model %s:%s: %w", m.Bundle.Name, m.Version, err) // the spec is the bundle's: say whose

@@ -5,36 +5,21 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/stats"
 )
-
-// Endpoints returns the survival endpoints a response model's predictions
-// may be set against, each read from two columns named as the cohort schema
-// (and the real cohort of bench/README.md) names them: ENDPOINT_months,
-// the follow-up, and ENDPOINT_event, whether it ended with the event.
-func Endpoints() []string { return []string{"os", "pfs"} }
-
-// EndpointColumns returns the time and event columns of an endpoint, and
-// false for an endpoint not in Endpoints.
-func EndpointColumns(endpoint string) (time, event string, ok bool) {
-	for _, e := range Endpoints() {
-		if e == endpoint {
-			return e + "_months", e + "_event", true
-		}
-	}
-	return "", "", false
-}
 
 // SurvivalOf reads an endpoint's follow-up and event status from each
 // record; ok[i] is false where either is null. A follow-up that is negative
 // or not finite, or an event status other than true/false or 0/1, is an
 // error naming the record (counted from 1) and the column.
 func SurvivalOf(endpoint string, records []features.Record) (time []float64, event, ok []bool, err error) {
-	tc, ec, known := EndpointColumns(endpoint)
+	e, known := data.EndpointOf(endpoint)
 	if !known {
-		return nil, nil, nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", stats.ErrSurvival, endpoint, Endpoints())
+		return nil, nil, nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", stats.ErrSurvival, endpoint, data.EndpointNames())
 	}
+	tc, ec := e.Time, e.Event
 	time, event, ok = make([]float64, len(records)), make([]bool, len(records)), make([]bool, len(records))
 	for i, r := range records {
 		if time[i], event[i], ok[i], err = survivalOf(tc, ec, r, i); err != nil {

@@ -38,7 +38,7 @@ type ValidateOptions struct {
 	// Survival, if set, names survival endpoints (Endpoints) on which the
 	// patients given a probability of at least Threshold are compared with
 	// the others (Validation.Survival); the source must read their
-	// columns (EndpointColumns).
+	// columns (data.EndpointOf).
 	Survival []string
 }
 
@@ -138,9 +138,10 @@ func scoreLabelled(ctx context.Context, m *models.Model, src *features.Source, b
 	sc.survival = make([]endpointValues, len(survival))
 	columns := make([][2]string, len(survival))
 	for k, e := range survival {
-		tc, ec, ok := EndpointColumns(e)
+		ep, ok := data.EndpointOf(e)
+		tc, ec := ep.Time, ep.Event
 		if !ok {
-			return nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", stats.ErrSurvival, e, Endpoints())
+			return nil, fmt.Errorf("%w: unknown endpoint %q (allowed: %v)", stats.ErrSurvival, e, data.EndpointNames())
 		}
 		columns[k] = [2]string{tc, ec}
 	}

@@ -38,12 +38,8 @@ func main() {
 		recs[i] = features.PatientRecord{P: &ps[i]}
 	}
 	for _, m := range [][2]string{{"abscopal", "abscopal_response"}, {"response", "objective_response"}} {
-		res, err := train.Run(context.Background(), features.BuiltinSpec(m[1]), recs, train.Options{Algo: "gbm", Seed: 1, Bootstrap: 20,
-			Settings: models.Settings{GBM: train.DefaultGBM()}})
-		check(err)
-		b, err := train.Bundle(m[0], res, models.TrainingInfo{Synthetic: true})
-		check(err)
-		files, err := workflow.Files(b, res)
+		_, _, files, err := workflow.TrainRecords(context.Background(), m[0], features.BuiltinSpec(m[1]), recs,
+			train.Options{Algo: "gbm", Seed: 1, Bootstrap: 20, Settings: models.Settings{GBM: train.DefaultGBM()}}, models.TrainingInfo{Synthetic: true})
 		check(err)
 		_, err = reg.Publish(m[0], files)
 		check(err)

@@ -4,90 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
-	"gonum.org/v1/gonum/stat"
-)
-
-// comparison is what "abscopal compare --json" prints.
-type comparison struct {
-	Rows      int             `json:"rows"`
-	Positives int             `json:"positives"`
-	Folds     int             `json:"folds"`
-	FoldsBy   string          `json:"folds_by,omitempty"` // each value of this column a fold
-	Seed      uint64          `json:"seed"`
-	Repeats   int             `json:"repeats"` // cross-validations, with seeds Seed, Seed+1, ...
-	Synthetic bool            `json:"synthetic"`
-	Best      string          `json:"best"`
-	Algos     []comparedAlgo  `json:"algorithms"`
-	results   []*train.Result // in Algos' order, of the first repeat
-}
-
-type comparedAlgo struct {
-	// Algo is the algorithm; with --vs-spec, ALGO@SPEC, the spec's name
-	// after the @ (Spec).
-	Algo string `json:"algo"`
-	Spec string `json:"spec,omitempty"`
-	// Metrics are of the first (or only) cross-validation.
-	Metrics stats.Metrics `json:"metrics"`
-	// Repeated summarizes every repeat's metrics (with --repeats above 1).
-	Repeated *repeatedMetrics `json:"repeated,omitempty"`
-	// MinusBest is this algorithm's AUC minus the best one's, on the same
-	// rows, with a paired-bootstrap 95% interval; with repeats, the mean
-	// difference over every test fold of every repeat, with the corrected
-	// resampled t interval (MinusBestMethod says which).
-	MinusBest       float64    `json:"auc_minus_best"`
-	MinusBestCI     [2]float64 `json:"auc_minus_best_ci"`
-	MinusBestMethod string     `json:"auc_minus_best_method"`
-	// Groups holds, with folds by a column, the metrics of each held-out
-	// value of it.
-	Groups []stats.Group `json:"groups,omitempty"`
-	// Pooled is the random-effects summary of those groups' AUCs.
-	Pooled *stats.PooledAUC `json:"pooled_across_groups,omitempty"`
-	// FoldLambdas are, with --tune, the logistic penalties each fold chose.
-	FoldLambdas []float64 `json:"fold_lambdas,omitempty"`
-	// Instability is, with --instability, the stability analysis of the
-	// algorithm's model fitted on every row (of the first repeat's seed).
-	Instability *stats.Instability `json:"instability,omitempty"`
-	// Survival is, with --survival, the survival of the patients the
-	// algorithm's out-of-fold probabilities put at or above the threshold
-	// against the others' (the first repeat's).
-	Survival      []*stats.SurvivalSplit `json:"survival,omitempty"`
-	SurvivalNotes []string               `json:"survival_notes,omitempty"`
-}
-
-// repeatedMetrics are an algorithm's metrics over repeated
-// cross-validations. The comparison is of the test folds' AUCs, as the
-// corrected resampled t is: FoldAUC is their mean over every fold of every
-// repeat (the best algorithm has the highest), RepeatFoldAUCs each repeat's
-// mean. AUCs are each repeat's AUC of its pooled out-of-fold predictions
-// (what train reports), lower than the folds' mean where the folds' scores
-// sit at different levels.
-type repeatedMetrics struct {
-	FoldAUC        float64   `json:"fold_auc_mean"`
-	RepeatFoldAUCs []float64 `json:"repeat_fold_auc_means"` // in seed order
-	AUCs           []float64 `json:"aucs"`                  // in seed order
-	AUC            float64   `json:"auc_mean"`
-	Brier          float64   `json:"brier_mean"`
-	LogLoss        float64   `json:"log_loss_mean"`
-	CalSlope       float64   `json:"calibration_slope_mean"`
-	ICI            float64   `json:"ici_mean"`
-}
-
-// The methods of comparedAlgo.MinusBestCI.
-const (
-	methodPairedBootstrap = "paired bootstrap of the patients"
-	methodCorrectedT      = "corrected resampled t over the test folds of every repeat (Nadeau and Bengio 2003; Bouckaert and Frank 2004)"
 )
 
 func newCompareCmd() *cobra.Command {
@@ -175,8 +102,14 @@ are named ALGO@SPEC. Nothing is written; train the algorithm you choose with
 			if err != nil {
 				return err
 			}
-			if _, err := mf.options(cmd.Flags(), algos[0]); err != nil { // the flags, before the data is read
-				return err
+			// Each algorithm's settings: the flags, before the data is read.
+			var perAlgo []train.Options
+			for _, a := range algos {
+				o, err := mf.options(cmd.Flags(), a)
+				if err != nil {
+					return err
+				}
+				perAlgo = append(perAlgo, o)
 			}
 			if oof != "" {
 				if err := checkOOF(oof); err != nil {
@@ -186,99 +119,20 @@ are named ALGO@SPEC. Nothing is written; train the algorithm you choose with
 			if err := decimalComma.check(oof); err != nil {
 				return err
 			}
-			// Each spec reads the file for its own columns; the same rows,
-			// labelled alike, make the same folds (checked below).
-			var (
-				entries []compareEntry
-				td      *trainingData
-			)
-			for k, s := range specs {
-				tdk, err := readTraining(cmd.Context(), df.data, s, mf.opts.FoldsBy, survival, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				if k == 0 {
-					td = tdk
-				}
-				for _, a := range algos {
-					e := compareEntry{label: a, algo: a, spec: s, td: tdk}
-					if len(specs) > 1 {
-						e.label, e.specName = a+"@"+names[k], names[k]
-					}
-					entries = append(entries, e)
-				}
+			named := make([]workflow.NamedSpec, len(specs))
+			for i, s := range specs {
+				named[i] = workflow.NamedSpec{Name: names[i], Spec: s}
 			}
-			records := td.records
-			c := comparison{Synthetic: td.synthetic, FoldsBy: mf.opts.FoldsBy, Repeats: repeats}
-			runs := make([][]*train.Result, len(entries)) // per entry, per repeat
-			for rep := range repeats {
-				for i, e := range entries {
-					a := e.label
-					opts, err := mf.options(cmd.Flags(), e.algo)
-					if err != nil {
-						return err
-					}
-					opts.ByKind = e.td.byKind
-					opts.Survival = survival
-					// The stability analysis needs the model fitted on
-					// every row; once per algorithm is enough.
-					opts.CrossValidateOnly = instability == 0 || rep > 0
-					if !opts.CrossValidateOnly {
-						opts.Instability = instability
-					}
-					opts.Seed += uint64(rep)
-					label := fmt.Sprintf("cross-validating %s on %d rows", a, len(e.td.records))
-					if repeats > 1 {
-						label += fmt.Sprintf(" (repeat %d of %d, seed %d)", rep+1, repeats, opts.Seed)
-					}
-					var stop func()
-					opts.Progress, stop = newProgress(cmd.ErrOrStderr(), label)
-					res, err := train.Run(cmd.Context(), e.spec, e.td.records, opts)
-					stop()
-					if err != nil {
-						return fmt.Errorf("%s: %w", a, err)
-					}
-					if first := runs[0]; i > 0 && len(first) > rep && !slices.Equal(res.Labels, first[rep].Labels) {
-						return fmt.Errorf("%s: the specs do not label the same rows (%d against %d): compare them on a file where each reads every row", a, len(res.Labels), len(first[rep].Labels))
-					}
-					runs[i] = append(runs[i], res)
-				}
-			}
-			labels := make([]string, len(entries))
-			for i, e := range entries {
-				res := runs[i][0]
-				labels[i] = e.label
-				c.results = append(c.results, res)
-				c.Algos = append(c.Algos, comparedAlgo{Algo: e.label, Spec: e.specName, Metrics: res.Metrics, Groups: res.Groups, Pooled: res.Pooled, FoldLambdas: res.FoldLambdas, Instability: res.Instability,
-					Survival: res.Survival, SurvivalNotes: res.SurvivalNotes})
-				c.Rows, c.Positives, c.Folds, c.Seed = res.Rows, res.Metrics.Positives, res.Options.Folds, res.Options.Seed
-			}
-			if repeats == 1 {
-				best := 0
-				for i, a := range c.Algos {
-					if a.Metrics.AUC > c.Algos[best].Metrics.AUC {
-						best = i
-					}
-				}
-				c.Best = c.Algos[best].Algo
-				b := c.results[best]
-				for i, r := range c.results {
-					d, lo, hi := stats.CompareAUC(r.OOF, b.OOF, b.Labels, mf.opts.Bootstrap, mf.opts.Seed)
-					c.Algos[i].MinusBest, c.Algos[i].MinusBestCI, c.Algos[i].MinusBestMethod = d, [2]float64{lo, hi}, methodPairedBootstrap
-				}
-			} else if err := compareRepeats(&c, runs); err != nil {
+			c, err := workflow.Compare(cmd.Context(), workflow.CompareOptions{Data: df.data, Specs: named, Algos: perAlgo, Repeats: repeats,
+				Instability: instability, Survival: survival, OOF: oof, OOFDecimalComma: decimalComma.on,
+				Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
+			if err != nil {
 				return err
-			}
-			if oof != "" {
-				if err := train.WriteOOF(oof, spec, records, td.idKind, labels, c.results,
-					data.WriteOptions{Metadata: oofMetadata(spec.Target.Column, "compare", td.synthetic), DecimalComma: decimalComma.on}); err != nil {
-					return err
-				}
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), c)
 			}
-			printComparison(cmd.OutOrStdout(), &c)
+			printComparison(cmd.OutOrStdout(), c)
 			return nil
 		},
 	}
@@ -296,58 +150,15 @@ are named ALGO@SPEC. Nothing is written; train the algorithm you choose with
 	return cmd
 }
 
-// compareRepeats summarizes each algorithm's repeats, picks the best by mean
-// AUC, and sets every difference from it: the mean over all test folds,
-// with the corrected resampled t interval.
-func compareRepeats(c *comparison, runs [][]*train.Result) error {
-	best := 0
-	for i, rs := range runs {
-		m := &repeatedMetrics{}
-		for _, r := range rs {
-			for j, a := range r.FoldAUC {
-				if math.IsNaN(a) {
-					return fmt.Errorf("%s, repeat seed %d, fold %d: one outcome only, no AUC; use fewer folds", c.Algos[i].Algo, r.Options.Seed, j+1)
-				}
-			}
-			m.RepeatFoldAUCs = append(m.RepeatFoldAUCs, stat.Mean(r.FoldAUC, nil))
-			m.AUCs = append(m.AUCs, r.Metrics.AUC)
-			m.Brier += r.Metrics.Brier / float64(len(rs))
-			m.LogLoss += r.Metrics.LogLoss / float64(len(rs))
-			m.CalSlope += r.Metrics.CalSlope / float64(len(rs))
-			m.ICI += r.Metrics.ICI / float64(len(rs))
-		}
-		m.FoldAUC, m.AUC = stat.Mean(m.RepeatFoldAUCs, nil), stat.Mean(m.AUCs, nil)
-		c.Algos[i].Repeated = m
-		if m.FoldAUC > c.Algos[best].Repeated.FoldAUC {
-			best = i
-		}
-	}
-	c.Best = c.Algos[best].Algo
-	for i, rs := range runs {
-		var d []float64
-		for rep, r := range rs {
-			for j, a := range r.FoldAUC {
-				d = append(d, a-runs[best][rep].FoldAUC[j])
-			}
-		}
-		diff, err := stats.CorrectedResampledT(d, c.Folds)
-		if err != nil {
-			return err
-		}
-		c.Algos[i].MinusBest, c.Algos[i].MinusBestCI, c.Algos[i].MinusBestMethod = diff.Mean, [2]float64{diff.Low, diff.High}, methodCorrectedT
-	}
-	return nil
-}
-
 // minusBest is the table's cell of a's AUC difference from the best.
-func (c *comparison) minusBest(a comparedAlgo) string {
+func minusBest(c *workflow.Comparison, a workflow.ComparedAlgo) string {
 	if a.Algo == c.Best {
 		return "best"
 	}
 	return fmt.Sprintf("%+.3f (%+.3f to %+.3f)", a.MinusBest, a.MinusBestCI[0], a.MinusBestCI[1])
 }
 
-func printComparison(w io.Writer, c *comparison) {
+func printComparison(w io.Writer, c *workflow.Comparison) {
 	if c.FoldsBy != "" {
 		fmt.Fprintf(w, "%d rows (%d positive), cross-validation by %s (%d folds, each holding out one value): the same folds for every algorithm\n", c.Rows, c.Positives, c.FoldsBy, c.Folds)
 	} else if c.Repeats > 1 {
@@ -366,7 +177,7 @@ func printComparison(w io.Writer, c *comparison) {
 		for _, a := range c.Algos {
 			m := a.Repeated
 			fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.3f\t%.4f\t%.4f\t%.3f\t%.3f\t%s\n", a.Algo, m.FoldAUC, slices.Min(m.RepeatFoldAUCs), slices.Max(m.RepeatFoldAUCs),
-				m.AUC, m.Brier, m.LogLoss, m.CalSlope, m.ICI, c.minusBest(a))
+				m.AUC, m.Brier, m.LogLoss, m.CalSlope, m.ICI, minusBest(c, a))
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "\nFold AUC: the mean over the %d test folds (%d repeats x %d) of each fold's AUC; the range is of the repeats' means.\n"+
@@ -382,7 +193,7 @@ func printComparison(w io.Writer, c *comparison) {
 	fmt.Fprintln(tw, "ALGO\tAUC (95% CI)\tBRIER\tLOG LOSS\tCAL. SLOPE\tICI\tAUC - BEST (95% CI)")
 	for _, a := range c.Algos {
 		m := a.Metrics
-		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, m.ICI, c.minusBest(a))
+		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%.4f\t%.4f\t%.3f\t%.3f\t%s\n", a.Algo, m.AUC, m.AUCLow, m.AUCHigh, m.Brier, m.LogLoss, m.CalSlope, m.ICI, minusBest(c, a))
 	}
 	tw.Flush()
 	printFoldLambdas(w, c)
@@ -437,7 +248,7 @@ func printComparison(w io.Writer, c *comparison) {
 
 // printInstabilities sets the algorithms' stability analyses side by side
 // (with --instability).
-func printInstabilities(w io.Writer, c *comparison) {
+func printInstabilities(w io.Writer, c *workflow.Comparison) {
 	first := c.Algos[0].Instability
 	if first == nil {
 		return
@@ -455,7 +266,7 @@ func printInstabilities(w io.Writer, c *comparison) {
 
 // printSurvivals sets each algorithm's survival comparison beside the
 // others', endpoint by endpoint.
-func printSurvivals(w io.Writer, c *comparison) {
+func printSurvivals(w io.Writer, c *workflow.Comparison) {
 	asked := false
 	for _, a := range c.Algos {
 		asked = asked || len(a.Survival) > 0 || len(a.SurvivalNotes) > 0
@@ -483,7 +294,7 @@ func printSurvivals(w io.Writer, c *comparison) {
 
 // printFoldLambdas lists, with --tune, the penalties each fold chose (the
 // first repeat's).
-func printFoldLambdas(w io.Writer, c *comparison) {
+func printFoldLambdas(w io.Writer, c *workflow.Comparison) {
 	for _, a := range c.Algos {
 		if len(a.FoldLambdas) > 0 {
 			ls := make([]string, len(a.FoldLambdas))
@@ -493,14 +304,6 @@ func printFoldLambdas(w io.Writer, c *comparison) {
 			fmt.Fprintf(w, "\n%s: L2 penalty tuned within each fold's training rows (nested): %s\n", a.Algo, strings.Join(ls, ", "))
 		}
 	}
-}
-
-// compareEntry is one of the models compare cross-validates: an algorithm
-// with a spec, and the data that spec read.
-type compareEntry struct {
-	label, algo, specName string
-	spec                  *features.Spec
-	td                    *trainingData
 }
 
 // specNames names each spec for the entries' labels: its name, else its

@@ -10,6 +10,7 @@ import (
 
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 func TestCompare(t *testing.T) {
@@ -201,7 +202,7 @@ func TestCompareSurvival(t *testing.T) {
 	cohort := synthCohort(t, dir, 800, 6)
 	code, stdout, stderr := runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm",
 		"--survival", "os", "--threshold", "0.4", "--bootstrap", "10", "--json")
-	var c comparison
+	var c workflow.Comparison
 	if err := json.Unmarshal([]byte(stdout), &c); code != 0 || err != nil {
 		t.Fatalf("compare: exit %d, %v, %s", code, err, stderr)
 	}
@@ -254,7 +255,7 @@ func TestCompareSpecs(t *testing.T) {
 		t.Fatalf("no spline in the spec written:\n%s", mustRead(t, splines))
 	}
 	code, stdout, stderr := runCLI(t, "compare", "--data", cohort, "--target", "abscopal_response", "--algos", "logistic", "--vs-spec", splines, "--bootstrap", "20", "--json")
-	var c comparison
+	var c workflow.Comparison
 	if err := json.Unmarshal([]byte(stdout), &c); code != 0 || err != nil {
 		t.Fatalf("compare: exit %d, %v, %s", code, err, stderr)
 	}

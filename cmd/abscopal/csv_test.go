@@ -15,6 +15,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // TestCSVCohort runs a researcher's round on a cohort kept as CSV: the same
@@ -158,11 +159,11 @@ func TestValidateSpec(t *testing.T) {
 	code, stdout, _ = runCLI(t, "validate", "--data", file, "--spec", spec, "--json", "--no-duplicate-check")
 	var v struct {
 		Valid, Invalid int
-		Target         targetCounts
+		Target         workflow.TargetCounts
 		Nulls          map[string]int
 	}
 	if err := json.Unmarshal([]byte(stdout), &v); err != nil || code != 1 || v.Valid != 3 || v.Invalid != 2 ||
-		v.Target != (targetCounts{Column: "y", Positive: "1", Positives: 2, Negatives: 1}) || v.Nulls["ldh"] != 1 || v.Nulls["site"] != 1 {
+		v.Target != (workflow.TargetCounts{Column: "y", Positive: "1", Positives: 2, Negatives: 1}) || v.Nulls["ldh"] != 1 || v.Nulls["site"] != 1 {
 		t.Errorf("--json: exit %d, %+v (%v)\n%s", code, v, err, stdout)
 	}
 	if code, _, stderr := runCLI(t, "validate", "--data", file, "--spec", spec, "--out", filepath.Join(dir, "o.parquet")); code != 2 || !strings.Contains(stderr, "--out writes cohort files") {

@@ -7,11 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/data/synth"
-	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -57,50 +53,19 @@ evidence.`,
 			} else if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			cohort := filepath.Join(dir, "synthetic_cohort.parquet")
-			registry := filepath.Join(dir, "registry")
-			fmt.Fprintf(out, "abscopal demo: SYNTHETIC data, not for clinical use\n1/4 writing %d synthetic patients to %s\n", n, cohort)
-			if err := synth.WriteFile(ctx, cohort, n, seed, data.WriteOptions{}); err != nil {
+			fmt.Fprintf(out, "abscopal demo: SYNTHETIC data, not for clinical use\n")
+			step := 0
+			demo, err := workflow.Demo(ctx, workflow.DemoOptions{Dir: dir, Patients: n, Seed: seed,
+				Step: func(msg string) { step++; fmt.Fprintf(out, "%d/4 %s\n", step, msg) },
+				Trained: func(m workflow.DemoModel) {
+					met := m.Result.Metrics
+					fmt.Fprintf(out, "    %s:%s cross-validated AUC %.3f (95%% CI %.3f-%.3f), calibration slope %.2f\n",
+						m.Name, m.Version, met.AUC, met.AUCLow, met.AUCHigh, met.CalSlope)
+				}})
+			if err != nil {
 				return err
 			}
-			reg := &models.Registry{Dir: registry}
-			// Pneumonitis, grade 2 or worse, is the toxicity a regimen is
-			// weighed against. Its model is a logistic regression: the
-			// synthetic cohort ties it to conventional thoracic RT, which
-			// comes with a high mean lung dose and a nodal field, and the GBM
-			// learns it from those, which a regimen of /v1/regimens/compare
-			// not yet planned lacks (imputed): it gave every course of RT to
-			// the lung the risk of 0.116, the logistic regression 0.188 to
-			// 60 Gy / 30 and 0.137 to 8 Gy x 3, from the fractionation.
-			grade2 := 2.0
-			pneumonitis := features.BuiltinSpec("pneumonitis_grade")
-			pneumonitis.Target.Positive, pneumonitis.Target.AtLeast = nil, &grade2
-			// The response models' cards set their out-of-fold predictions
-			// against survival too.
-			survival := []string{"pfs", "os"}
-			for i, m := range []struct {
-				name, algo string
-				spec       *features.Spec
-				survival   []string
-			}{
-				{"abscopal", "gbm", features.BuiltinSpec("abscopal_response"), survival},
-				{"response", "gbm", features.BuiltinSpec("objective_response"), survival},
-				{"pneumonitis", "logistic", pneumonitis, nil},
-			} {
-				name := m.name
-				fmt.Fprintf(out, "%d/4 training %s (%s) on %s\n", i+2, name, m.algo, m.spec.Target)
-				pub, err := trainJob{data: cohort, registry: registry, name: name, spec: m.spec, log: out,
-					opts: train.Options{Algo: m.algo, Seed: seed, Bootstrap: 200, Settings: models.Settings{GBM: train.DefaultGBM()}, Survival: m.survival}}.run(ctx)
-				if err != nil {
-					return err
-				}
-				if err := reg.SetAlias(name, "production", pub.version); err != nil {
-					return err
-				}
-				res, v := pub.res, pub.version
-				fmt.Fprintf(out, "    %s:%s cross-validated AUC %.3f (95%% CI %.3f-%.3f), calibration slope %.2f\n",
-					name, v, res.Metrics.AUC, res.Metrics.AUCLow, res.Metrics.AUCHigh, res.Metrics.CalSlope)
-			}
+			cohort, registry := demo.Cohort, demo.Registry
 			base := "http://" + ln.Addr().String()
 			if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
 				base = fmt.Sprintf("http://localhost:%d", a.Port) // --addr :0 gives the port chosen

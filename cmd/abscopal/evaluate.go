@@ -1,71 +1,21 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/plots"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
-
-// evaluation is what evaluate reports (its --json form).
-type evaluation struct {
-	Model      string `json:"model"`
-	Version    string `json:"version"`
-	Algo       string `json:"algo"`
-	Target     string `json:"target"`
-	Outcome    string `json:"outcome"`   // with its threshold: pneumonitis_grade >= 2
-	DataFile   string `json:"data_file"` // base name only, as in a bundle
-	DataSHA256 string `json:"data_sha256"`
-	// TrainingFile is true when the file is the one the model was trained
-	// on: the figures are then in-sample, not a validation.
-	TrainingFile bool `json:"training_file"`
-	// RecalibrationFile is true when the file is the one a recalibrated
-	// version's calibration was fitted on: its calibration figures are
-	// then in-sample.
-	RecalibrationFile bool   `json:"recalibration_file"`
-	Synthetic         bool   `json:"synthetic"`
-	By                string `json:"by,omitempty"` // the subgroup column of Groups
-	pool              bool   // whether pooling the groups was asked for
-	// SampleWarning says when the file has too few events or non-events
-	// for a validation (stats.SmallValidation).
-	SampleWarning string `json:"sample_warning,omitempty"`
-	// ValidationSize is Riley et al.'s minimum for validating this model on
-	// patients like the file's (stats.MinimumValidationSize, from the
-	// file's prevalence and predictions and the cross-validated AUC); nil
-	// when the model's AUC gives it nothing to work from.
-	ValidationSize *stats.ValidationSize `json:"validation_size,omitempty"`
-	train.Validation
-	CrossValidated stats.Metrics `json:"cross_validated"`
-}
-
-// comparedModel is one of several models evaluate scores on one file.
-type comparedModel struct {
-	evaluation
-	// MinusReference is this model's AUC minus the first model's, on the
-	// same rows, with a paired-bootstrap 95% interval.
-	MinusReference   float64    `json:"auc_minus_reference"`
-	MinusReferenceCI [2]float64 `json:"auc_minus_reference_ci"`
-}
-
-// evaluationSet is what evaluate prints (--json) for several models.
-type evaluationSet struct {
-	Reference string          `json:"reference"` // the first model, NAME:VERSION
-	Models    []comparedModel `json:"models"`
-}
 
 func newEvaluateCmd() *cobra.Command {
 	var (
@@ -104,14 +54,12 @@ the patients: a new version against the one in production, say.`,
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
 				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
 			}
+			plots := workflow.EvaluationPlots{Calibration: plot, DecisionCurve: dcaPlot, SurvivalDir: survivalPlots}
 			for _, pf := range []struct{ flag, path string }{{"--plot", plot}, {"--dca-plot", dcaPlot}} {
-				if pf.path == "" {
-					continue
-				}
-				if strings.ToLower(filepath.Ext(pf.path)) != ".svg" {
-					return usageError{fmt.Errorf("%s %s: the extension must be .svg", pf.flag, pf.path)}
-				}
-				if err := data.CheckWritable(pf.path); err != nil { // before the evaluation, not after it
+				if err := (workflow.EvaluationPlots{Calibration: pf.path}).CheckPlots(); err != nil { // before the evaluation, not after it
+					if oe, ok := errors.AsType[*workflow.OptionError](err); ok {
+						return usageError{fmt.Errorf("%s %w", pf.flag, oe.Err)}
+					}
 					return err
 				}
 			}
@@ -136,30 +84,21 @@ the patients: a new version against the one in production, say.`,
 			if cmd.Flags().Changed("threshold") && !(opts.Threshold > 0 && opts.Threshold < 1) {
 				return usageError{fmt.Errorf("--threshold must be in (0, 1), got %v", opts.Threshold)}
 			}
-			sum, err := fileSHA256(in)
+			evs, err := workflow.Evaluate(cmd.Context(), workflow.EvaluateOptions{Registry: &models.Registry{Dir: registry}, Models: refs, Data: in, Validate: opts})
 			if err != nil {
 				return err
 			}
-			reg := &models.Registry{Dir: registry}
-			var evs []*evaluation
-			for _, ref := range refs {
-				ev, err := evaluateModel(cmd.Context(), reg, ref, in, sum, opts) // threshold 0 unless given: each model's own
-				if err != nil {
-					return err
-				}
-				if len(evs) > 0 && ev.Outcome != evs[0].Outcome {
-					return fmt.Errorf("%s:%s predicts %s and %s:%s %s: models compared on one file must share a target",
-						evs[0].Model, evs[0].Version, evs[0].Outcome, ev.Model, ev.Version, ev.Outcome)
-				}
-				evs = append(evs, ev)
-			}
 			if len(evs) == 1 {
-				if err := writeSurvivalPlots(survivalPlots, evs[0]); err != nil {
+				if err := plots.WritePlots(evs[0]); err != nil {
 					return err
 				}
-				return reportEvaluation(cmd.OutOrStdout(), evs[0], plot, dcaPlot, asJSON)
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), evs[0])
+				}
+				printEvaluation(cmd.OutOrStdout(), evs[0])
+				return nil
 			}
-			set, err := compareEvaluations(evs, opts.Bootstrap, opts.Seed)
+			set, err := workflow.CompareEvaluations(evs, opts.Bootstrap, opts.Seed)
 			if err != nil {
 				return fmt.Errorf("%s: %w", in, err)
 			}
@@ -187,121 +126,13 @@ the patients: a new version against the one in production, say.`,
 	return cmd
 }
 
-// evaluateModel validates the model ref on the file in (whose SHA-256 is
-// sum); a zero opts.Threshold takes the model's own.
-func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum string, opts train.ValidateOptions) (*evaluation, error) {
-	m, err := reg.Load(ref)
-	if err != nil {
-		return nil, err
-	}
-	b := m.Bundle
-	cv, _ := recordedMetrics(b)
-	if opts.Threshold == 0 {
-		opts.Threshold = train.ThresholdOf(b)
-	}
-	sopts := features.SourceOptions{NeedTarget: true}
-	if opts.By != "" {
-		sopts.Also = []string{opts.By}
-	}
-	for _, e := range opts.Survival {
-		t, ev, _ := train.EndpointColumns(e)
-		sopts.Also = append(sopts.Also, t, ev)
-	}
-	src, _, err := m.OpenSource(ctx, in, sopts)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	v, err := train.Validate(ctx, m, src, opts)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in, err)
-	}
-	var size *stats.ValidationSize
-	prevalence := float64(v.Metrics.Positives) / float64(v.Metrics.N)
-	if s, err := stats.MinimumValidationSize(prevalence, cv.AUC, v.Predictions, stats.ValidationWidths{}); err == nil {
-		size = &s
-	}
-	return &evaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target, Outcome: b.Outcome(), ValidationSize: size,
-		DataFile: filepath.Base(in), DataSHA256: sum, TrainingFile: sum == b.Training.DataSHA256,
-		RecalibrationFile: b.Recalibrated != nil && sum == b.Recalibrated.DataSHA256,
-		Synthetic:         src.Synthetic() || b.Synthetic(), By: opts.By, pool: opts.Pool, Validation: *v, CrossValidated: cv,
-		SampleWarning: stats.SmallValidation(v.Metrics)}, nil
-}
-
-// reportEvaluation prints one model's evaluation (as JSON with asJSON) and
-// writes its calibration plot and decision curve to the paths that are set.
-// writeSurvivalPlots writes, when dir is set, the Kaplan-Meier curves of
-// each endpoint of ev's survival comparison into it.
-func writeSurvivalPlots(dir string, ev *evaluation) error {
-	if dir == "" {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, s := range ev.Survival {
-		svg, err := plots.SurvivalSVG(s, fmt.Sprintf("%s by prediction of %s:%s on %s", strings.ToUpper(s.Endpoint), ev.Model, ev.Version, ev.DataFile))
-		if err != nil {
-			return err
-		}
-		if err := data.WriteFileAtomic(filepath.Join(dir, plots.SurvivalFile(s.Endpoint)), svg); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func reportEvaluation(w io.Writer, ev *evaluation, plot, dcaPlot string, asJSON bool) error {
-	if plot != "" {
-		title := fmt.Sprintf("Calibration of %s:%s\non %s", ev.Model, ev.Version, ev.DataFile)
-		svg, err := plots.CalibrationSVG(ev.Metrics, title)
-		if err != nil {
-			return err
-		}
-		if err := data.WriteFileAtomic(plot, svg); err != nil {
-			return err
-		}
-	}
-	if dcaPlot != "" {
-		svg, err := plots.DecisionCurveSVG(ev.Metrics, fmt.Sprintf("Decision curve of %s:%s on %s", ev.Model, ev.Version, ev.DataFile))
-		if err != nil {
-			return err
-		}
-		if err := data.WriteFileAtomic(dcaPlot, svg); err != nil {
-			return err
-		}
-	}
-	if asJSON {
-		return printJSON(w, ev)
-	}
-	printEvaluation(w, ev)
-	return nil
-}
-
-// compareEvaluations sets each model's AUC against the first one's, on the
-// same rows. Models of one target leave out the same rows of a file; a
-// difference means their specs read the target differently.
-func compareEvaluations(evs []*evaluation, resamples int, seed uint64) (*evaluationSet, error) {
-	first := evs[0]
-	set := &evaluationSet{Reference: first.Model + ":" + first.Version}
-	for _, ev := range evs {
-		if !slices.Equal(ev.Labels, first.Labels) {
-			return nil, fmt.Errorf("%s:%s and %s:%s scored different rows or read different outcomes (%d and %d rows): compare models of one target definition",
-				first.Model, first.Version, ev.Model, ev.Version, len(first.Labels), len(ev.Labels))
-		}
-		d, lo, hi := stats.CompareAUC(ev.Predictions, first.Predictions, first.Labels, resamples, seed)
-		set.Models = append(set.Models, comparedModel{evaluation: *ev, MinusReference: d, MinusReferenceCI: [2]float64{lo, hi}})
-	}
-	return set, nil
-}
-
-func printEvaluationSet(w io.Writer, set *evaluationSet) {
+func printEvaluationSet(w io.Writer, set *workflow.EvaluationSet) {
 	first := set.Models[0]
 	fmt.Fprintf(w, "%d models of %s on %s (SHA-256 %s)\n", len(set.Models), first.Outcome, first.DataFile, first.DataSHA256)
 	if first.Synthetic {
 		fmt.Fprintf(w, "SYNTHETIC data: a demonstration, not clinical evidence\n")
 	}
-	printScored(w, &first.evaluation)
+	printScored(w, &first.Evaluation)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "MODEL\tALGO\tROC AUC (95%% CI)\tBRIER\tLOG LOSS\tCAL. INTERCEPT / SLOPE\tCV AUC\tAUC - %s (95%% CI)\n", set.Reference)
 	insample := false
@@ -335,7 +166,7 @@ func printEvaluationSet(w io.Writer, set *evaluationSet) {
 			}
 			continue
 		}
-		if j := slices.IndexFunc(set.Models[:i], func(o comparedModel) bool {
+		if j := slices.IndexFunc(set.Models[:i], func(o workflow.ComparedModel) bool {
 			return reflect.DeepEqual(o.Inputs, cm.Inputs) && reflect.DeepEqual(o.CaseMix, cm.CaseMix)
 		}); j >= 0 {
 			fmt.Fprintf(w, "\n%s: inputs and case mix the same as %s:%s's.\n", name, set.Models[j].Model, set.Models[j].Version)
@@ -357,7 +188,7 @@ func printEvaluationSet(w io.Writer, set *evaluationSet) {
 
 // printScored says how many rows were scored and left out, and warns when
 // they are too few for a validation.
-func printScored(w io.Writer, ev *evaluation) {
+func printScored(w io.Writer, ev *workflow.Evaluation) {
 	fmt.Fprintf(w, "%d rows scored (%d positive); left out: %d with a null %s, %d for which it has no meaning\n\n",
 		ev.Metrics.N, ev.Metrics.Positives, ev.Unlabelled, ev.Target, ev.Undefined)
 	if ev.SampleWarning != "" {
@@ -380,7 +211,7 @@ func printScored(w io.Writer, ev *evaluation) {
 	}
 }
 
-func printEvaluation(w io.Writer, ev *evaluation) {
+func printEvaluation(w io.Writer, ev *workflow.Evaluation) {
 	m, cv := ev.Metrics, ev.CrossValidated
 	fmt.Fprintf(w, "%s:%s (%s, target %s) on %s\n", ev.Model, ev.Version, ev.Algo, ev.Outcome, ev.DataFile)
 	fmt.Fprintf(w, "data SHA-256 %s\n", ev.DataSHA256)
@@ -443,7 +274,7 @@ func printEvaluation(w io.Writer, ev *evaluation) {
 		switch {
 		case ev.Pooled != nil:
 			fmt.Fprintf(w, "\nPooled %s\n", ev.Pooled.Describe(ev.By))
-		case ev.pool:
+		case ev.Pool:
 			fmt.Fprintf(w, "\nNot pooled: fewer than two values of %s hold both outcomes.\n", ev.By)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/stats"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // TestEvaluate trains on one synthetic cohort and evaluates on another, then
@@ -32,7 +33,7 @@ func TestEvaluate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("evaluate: exit %d, %s", code, stderr)
 	}
-	var ev evaluation
+	var ev workflow.Evaluation
 	if err := json.Unmarshal([]byte(stdout), &ev); err != nil {
 		t.Fatalf("%v:\n%s", err, stdout)
 	}
@@ -81,7 +82,7 @@ func TestEvaluate(t *testing.T) {
 
 	// By subgroup: every scored row in one group, the column read along.
 	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", external, "--json", "--by", "rt_ici_sequence", "--bootstrap", "20")
-	var byseq evaluation
+	var byseq workflow.Evaluation
 	if code != 0 || json.Unmarshal([]byte(stdout), &byseq) != nil {
 		t.Fatalf("--by: exit %d, %s", code, stderr)
 	}
@@ -106,7 +107,7 @@ func TestEvaluate(t *testing.T) {
 			return data.Float(float64(1 + i%3))
 		})
 	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--json", "--by", "centre", "--pool", "--bootstrap", "20")
-	var bycentre evaluation
+	var bycentre workflow.Evaluation
 	if code != 0 || json.Unmarshal([]byte(stdout), &bycentre) != nil {
 		t.Fatalf("--by centre: exit %d, %s", code, stderr)
 	}
@@ -129,7 +130,7 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("--pool as text:\n%s", stdout)
 	}
 	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal", "--data", centred, "--by", "centre", "--pool", "--tau2", "reml", "--bootstrap", "20", "--json")
-	var byreml evaluation
+	var byreml workflow.Evaluation
 	if code != 0 || json.Unmarshal([]byte(stdout), &byreml) != nil {
 		t.Fatalf("--tau2 reml: exit %d, %s", code, stderr)
 	}
@@ -144,7 +145,7 @@ func TestEvaluate(t *testing.T) {
 	mustCLI(t, "train", "--data", trainFile, "--target", "abscopal_response", "--algo", "gbm",
 		"--registry", reg, "--name", "abscopal", "--bootstrap", "20")
 	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "abscopal:v1", "--model", "abscopal:v2", "--data", external, "--json", "--bootstrap", "200")
-	var set evaluationSet
+	var set workflow.EvaluationSet
 	if code != 0 || json.Unmarshal([]byte(stdout), &set) != nil || len(set.Models) != 2 {
 		t.Fatalf("two models: exit %d, %s%s", code, stdout, stderr)
 	}
@@ -259,7 +260,7 @@ func TestEvaluateSurvival(t *testing.T) {
 	mustCLI(t, "synth", "--n", "800", "--seed", "8", "--out", other)
 	plots := filepath.Join(dir, "plots")
 	code, stdout, stderr := runCLI(t, "evaluate", "--registry", reg, "--model", "orr", "--data", other, "--survival", "pfs", "--survival-plots", plots, "--json", "--bootstrap", "10")
-	var ev evaluation
+	var ev workflow.Evaluation
 	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil {
 		t.Fatalf("evaluate: exit %d, %v, %s", code, err, stderr)
 	}
@@ -282,7 +283,7 @@ func TestEvaluateSurvival(t *testing.T) {
 	noFollowUp := filepath.Join(dir, "no_follow_up.csv")
 	blankColumn(t, other, noFollowUp, "os_months")
 	code, stdout, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "orr", "--data", noFollowUp, "--survival", "os", "--json", "--bootstrap", "10")
-	ev = evaluation{}
+	ev = workflow.Evaluation{}
 	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil || len(ev.Survival) != 0 || len(ev.SurvivalNotes) != 1 ||
 		!strings.Contains(ev.SurvivalNotes[0], "0 patients with a probability at or above 0.40") {
 		t.Errorf("no follow-up: exit %d, %v, %+v", code, err, ev.SurvivalNotes)

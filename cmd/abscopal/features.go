@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/buildinfo"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -58,13 +58,10 @@ encoded, scaled), fitted on the input.
 			if err := decimalComma.check(out); err != nil {
 				return err
 			}
-			res, err := features.Export(cmd.Context(), in, out, spec, features.ExportOptions{
-				Matrix: matrix, Version: buildinfo.Read().Version, DecimalComma: decimalComma.on})
+			res, err := workflow.Export(cmd.Context(), workflow.ExportOptions{Data: in, Out: out, Spec: spec, Matrix: matrix,
+				DecimalComma: decimalComma.on, Notice: notice(cmd.ErrOrStderr())})
 			if err != nil {
-				return specAdvice(spec, err)
-			}
-			if len(res.Dropped) > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "left out (the file lacks their columns): %v\n", res.Dropped)
+				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d rows x %d columns to %s\n", res.Rows, len(res.Columns), out)
 			return nil

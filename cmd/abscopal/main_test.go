@@ -12,6 +12,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // runCLI runs the command line in-process and returns exit status, stdout and stderr.
@@ -61,9 +62,9 @@ func TestSynthThenValidate(t *testing.T) {
 	// JSON report: nulls per column agree with the text report's source.
 	code, stdout, _ = runCLI(t, "validate", "--data", path, "--json")
 	var v struct {
-		Rows     int64            `json:"rows"`
-		Nulls    map[string]int64 `json:"nulls"`
-		Problems []problem        `json:"problems"`
+		Rows     int64              `json:"rows"`
+		Nulls    map[string]int64   `json:"nulls"`
+		Problems []workflow.Problem `json:"problems"`
 	}
 	if code != 0 || json.Unmarshal([]byte(stdout), &v) != nil || v.Rows != 1200 || v.Problems == nil || !strings.Contains(stdout, `"by_reason": {}`) {
 		t.Fatalf("validate --json: exit %d, %q", code, stdout)

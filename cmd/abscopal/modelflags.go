@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strings"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/pflag"
 )
 
@@ -79,6 +78,9 @@ func (m *modelFlags) options(f *pflag.FlagSet, algo string) (train.Options, erro
 	if alg.Trees != nil {
 		alg.Trees.Set(&o.Settings, m.trees, m.depth)
 	}
+	// --tune tunes the penalized algorithms among those compared (train
+	// refuses it for another).
+	o.Tune = o.Tune && alg.Penalized
 	return o, nil
 }
 
@@ -184,73 +186,17 @@ func (d *dataFlags) overrideTarget(f *pflag.FlagSet, spec *features.Spec) error 
 	return nil
 }
 
-// trainingData is a training file's records as readTraining reads them.
-type trainingData struct {
-	records   []features.Record
-	synthetic bool
-	byKind    data.Kind // of the subgroup column, if one was asked for
-	idKind    data.Kind // of the spec's id column
-}
-
-// readTraining reads every record of a training file, with the column by
-// (a subgroup column, if not "") and the columns of the survival endpoints
-// besides the spec's; it says on log which built-in features the file's
-// columns cannot give.
-func readTraining(ctx context.Context, path string, spec *features.Spec, by string, survival []string, log io.Writer) (*trainingData, error) {
-	var opts features.SourceOptions
-	if by != "" {
-		opts.Also = []string{by}
-	}
-	for _, e := range survival {
-		if t, ev, ok := train.EndpointColumns(e); ok {
-			opts.Also = append(opts.Also, t, ev)
-		}
-	}
-	opts.NeedTarget = true
-	src, err := features.OpenSource(ctx, path, spec, opts)
-	if err != nil {
-		return nil, specAdvice(spec, err)
-	}
-	defer src.Close()
-	td := &trainingData{synthetic: src.Synthetic(), idKind: src.Kind(spec.ID)}
-	if td.records, err = src.All(ctx); err != nil {
-		return nil, err
-	}
-	if d := src.Dropped(); len(d) > 0 {
-		fmt.Fprintf(log, "left out (the file lacks their columns): %v\n", d)
-	}
-	if by != "" {
-		td.byKind = src.Kind(by)
-	}
-	return td, nil
-}
-
-// specAdvice adds the way out to the error of a file read as a cohort file
-// (the built-in spec) that has few of the schema's columns: a file of other
-// columns is read through a spec of its own.
-func specAdvice(spec *features.Spec, err error) error {
-	var se *data.SchemaError
-	if spec.Builtin && errors.As(err, &se) && se.Foreign {
-		return fmt.Errorf("%w; a file of other columns is read through a feature spec (--spec; abscopal features --print-spec writes one to start from)", err)
-	}
-	return err
-}
-
 // checkEndpoints refuses a --survival list naming an endpoint that is not
-// one of train.Endpoints, or one twice.
+// one of the schema's, or one twice.
 func checkEndpoints(survival []string) error {
-	seen := map[string]bool{}
-	for _, e := range survival {
-		if _, _, ok := train.EndpointColumns(e); !ok || seen[e] {
-			return usageError{fmt.Errorf("--survival %s: name each of %v once", strings.Join(survival, ","), train.Endpoints())}
-		}
-		seen[e] = true
+	if err := workflow.CheckEndpoints(survival); err != nil {
+		return usageError{fmt.Errorf("--survival %s: name each of %v once", strings.Join(survival, ","), data.EndpointNames())}
 	}
 	return nil
 }
 
 // treeHelp lists each tree ensemble's default of a setting, for --help:
-// "gbm 1000, forest 101 (odd)".
+// "default gbm 1000, forest 101 (odd)".
 func treeHelp(def func(*models.TreeSettings) int) string {
 	var parts []string
 	for _, a := range models.Algorithms() {

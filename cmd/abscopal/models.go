@@ -1,15 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,7 +13,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/internal/cardhtml"
 	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/stats"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -47,7 +43,7 @@ func newModelsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			entries, err := listModels(r)
+			entries, err := workflow.ListModels(r)
 			if err != nil {
 				return err
 			}
@@ -203,50 +199,34 @@ was kept are not in it.`,
 against the version's MANIFEST (SHA-256) and decodes its bundle, and checks
 that each alias points at a version that exists: an audit to run after a copy,
 a restore or on a schedule. It prints one line per version and alias, and
-exits 1 if any is faulty.`,
+exits 1 if any is faulty. It removes what a publish or an alias move killed
+midway left behind (a .publish-* directory, an alias's temporary file), when
+it is over a minute old, and says so.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := reg()
 			if err != nil {
 				return err
 			}
-			names, err := r.Names()
+			v, err := workflow.Verify(r, time.Now())
 			if err != nil {
 				return err
 			}
-			out, faults := cmd.OutOrStdout(), 0
-			fault := func(format string, a ...any) {
-				faults++
-				fmt.Fprintf(out, "FAULT  "+format+"\n", a...)
-			}
-			for _, n := range names {
-				versions, err := r.Versions(n)
-				if err != nil {
-					fault("%s: %v", n, err)
-					continue
-				}
-				for _, v := range versions {
-					if _, err := r.Load(n + ":" + v); err != nil {
-						fault("%s:%s: %v", n, v, err)
-						continue
-					}
-					fmt.Fprintf(out, "ok     %s:%s\n", n, v)
-				}
-				aliases, err := r.Aliases(n)
-				if err != nil {
-					fault("%s: aliases: %v", n, err)
-					continue
-				}
-				for _, a := range slices.Sorted(maps.Keys(aliases)) {
-					if v := aliases[a]; !slices.Contains(versions, v) {
-						fault("%s@%s: points at %q, which is not a version", n, a, v)
-					} else {
-						fmt.Fprintf(out, "ok     %s@%s -> %s\n", n, a, v)
-					}
+			out := cmd.OutOrStdout()
+			for _, c := range v.Checks {
+				switch {
+				case c.Fault != "":
+					fmt.Fprintf(out, "FAULT  %s: %s\n", c.What, c.Fault)
+				case c.Removed:
+					fmt.Fprintf(out, "removed %s (left by a publish or an alias move that was killed)\n", c.What)
+				case c.Leftover:
+					fmt.Fprintf(out, "kept   %s (under a minute old: another process may be writing it)\n", c.What)
+				default:
+					fmt.Fprintf(out, "ok     %s\n", c.What)
 				}
 			}
-			if faults > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "abscopal: %d faults in registry %s\n", faults, r.Dir)
+			if v.Faults > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "abscopal: %d %s in registry %s\n", v.Faults, plural(v.Faults, "fault", "faults"), r.Dir)
 				return exitError{1}
 			}
 			return nil
@@ -254,77 +234,6 @@ exits 1 if any is faulty.`,
 	}
 	cmd.AddCommand(list, show, alias, history, verify, newReproduceCmd(reg), newRecalibrateCmd(reg))
 	return cmd
-}
-
-// listEntry is one version in "models list".
-type listEntry struct {
-	Name      string   `json:"name"`
-	Version   string   `json:"version"`
-	Aliases   []string `json:"aliases"`
-	Algo      string   `json:"algo,omitempty"`
-	Target    string   `json:"target,omitempty"`
-	Outcome   string   `json:"outcome,omitempty"` // with its threshold: pneumonitis_grade >= 2
-	Rows      int      `json:"rows,omitempty"`
-	Synthetic bool     `json:"trained_on_synthetic_data"`
-	// RecalibratedFrom names the version whose model this one recalibrates;
-	// the cross-validated metrics are that version's.
-	RecalibratedFrom string        `json:"recalibrated_from,omitempty"`
-	CrossValidated   stats.Metrics `json:"cross_validated,omitzero"`
-	// Instability is the stability analysis of a version trained with
-	// --instability.
-	Instability *stats.Instability `json:"instability,omitempty"`
-	Error       string             `json:"error,omitempty"` // why the version cannot be loaded
-}
-
-// listModels reads every version of every model of r, with its aliases; a
-// version that cannot be loaded is listed with the reason.
-func listModels(r *models.Registry) ([]listEntry, error) {
-	names, err := r.Names()
-	if err != nil {
-		return nil, err
-	}
-	entries := []listEntry{}
-	for _, n := range names {
-		versions, err := r.Versions(n)
-		if err != nil {
-			entries = append(entries, listEntry{Name: n, Aliases: []string{}, Error: err.Error()})
-			continue
-		}
-		aliases, _ := r.Aliases(n)
-		for _, v := range versions {
-			e := listEntry{Name: n, Version: v, Aliases: []string{}}
-			for a, av := range aliases {
-				if av == v {
-					e.Aliases = append(e.Aliases, a)
-				}
-			}
-			sort.Strings(e.Aliases)
-			m, err := r.Load(n + ":" + v)
-			if err != nil {
-				e.Error = err.Error()
-			} else {
-				b := m.Bundle
-				e.Algo, e.Target, e.Outcome, e.Rows, e.Synthetic = b.Algo, b.Target, b.Outcome(), b.Training.Rows, b.Synthetic()
-				e.CrossValidated, e.Instability = recordedMetrics(b)
-				if b.Recalibrated != nil {
-					e.RecalibratedFrom = b.Recalibrated.From
-				}
-			}
-			entries = append(entries, e)
-		}
-	}
-	return entries, nil
-}
-
-// recordedMetrics returns the cross-validated metrics of the calibrated
-// model that training recorded in b, and its stability analysis if any.
-func recordedMetrics(b *models.Bundle) (stats.Metrics, *stats.Instability) {
-	var m struct {
-		CV          stats.Metrics      `json:"cross_validated"`
-		Instability *stats.Instability `json:"instability"`
-	}
-	json.Unmarshal(b.Metrics, &m) // written by train.Bundle; zeros if absent
-	return m.CV, m.Instability
 }
 
 // actor names the user moving an alias, for the registry's alias history:
@@ -337,4 +246,12 @@ func actor() string {
 		return u
 	}
 	return "unknown"
+}
+
+// plural is one or many, by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -46,24 +47,20 @@ case mix against the training rows (population stability index).`,
 			if err := decimalComma.check(out); err != nil {
 				return err
 			}
-			m, err := (&models.Registry{Dir: registry}).Load(ref)
+			sum, err := workflow.Score(cmd.Context(), &models.Registry{Dir: registry}, ref, in, out,
+				models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals})
 			if err != nil {
 				return err
 			}
-			res, err := m.ScoreFile(cmd.Context(), in, out, models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals})
-			if err != nil {
-				return err
-			}
-			b := m.Bundle
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), scoreSummary{Model: b.Name, Version: m.Version, Target: b.Target, Outcome: b.Outcome(), Out: out, Scored: res})
+				return printJSON(cmd.OutOrStdout(), sum)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows with %s:%s (%s) into %s\n", res.Rows, b.Name, m.Version, b.Outcome(), out)
-			if res.Undefined > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%d of them without a probability: %s has no meaning for them (column reason)\n", res.Undefined, b.Target)
+			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows with %s:%s (%s) into %s\n", sum.Rows, sum.Model, sum.Version, sum.Outcome, out)
+			if sum.Undefined > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d of them without a probability: %s has no meaning for them (column reason)\n", sum.Undefined, sum.Target)
 			}
-			printInputs(cmd.ErrOrStderr(), res.Inputs, res.Rows-res.Undefined)
-			printCaseMix(cmd.ErrOrStderr(), res.CaseMix)
+			printInputs(cmd.ErrOrStderr(), sum.Inputs, sum.Rows-sum.Undefined)
+			printCaseMix(cmd.ErrOrStderr(), sum.CaseMix)
 			return nil
 		},
 	}
@@ -76,14 +73,4 @@ case mix against the training rows (population stability index).`,
 	decimalComma.register(cmd.Flags(), "--out")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")
 	return cmd
-}
-
-// scoreSummary is what "abscopal predict --json" prints.
-type scoreSummary struct {
-	Model   string `json:"model"`
-	Version string `json:"version"`
-	Target  string `json:"target"`
-	Outcome string `json:"outcome"` // with its threshold: pneumonitis_grade >= 2
-	Out     string `json:"out"`
-	*models.Scored
 }

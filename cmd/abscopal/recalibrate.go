@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 
-	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 	"github.com/abscopal/abscopal/workflow"
@@ -58,31 +55,11 @@ version's own training data.`,
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
 				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
 			}
-			m, published, err := r.LoadFiles(args[0])
+			rec, err := workflow.Recalibrate(cmd.Context(), r, args[0], data, opts)
 			if err != nil {
 				return err
 			}
-			name := m.Bundle.Name
-			// The refusals that need no data come before the work.
-			if err := canRecalibrate(m, opts.Method); err != nil {
-				return err
-			}
-			if err := r.CheckWritable(name); err != nil {
-				return err
-			}
-			sum, err := fileSHA256(data)
-			if err != nil {
-				return err
-			}
-			rec, files, err := recalibrate(cmd.Context(), m, published, data, sum, opts)
-			if err != nil {
-				return err
-			}
-			newVersion, err := r.Publish(name, files)
-			if err != nil {
-				return err
-			}
-			printRecalibration(cmd.OutOrStdout(), name, newVersion, rec)
+			printRecalibration(cmd.OutOrStdout(), rec.Name, rec.Version, rec.Recalibrated)
 			return nil
 		},
 	}
@@ -92,44 +69,6 @@ version's own training data.`,
 	f.IntVar(&opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC intervals of the report")
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed of the resamples")
 	return cmd
-}
-
-// recalibrate refits m's calibration on the data file (whose SHA-256 is
-// sum) and renders the new version's files from m's (published): the work
-// of "models recalibrate", and of "models reproduce" for a recalibrated
-// version.
-func recalibrate(ctx context.Context, m *models.Model, published map[string][]byte, data, sum string, opts train.RecalibrateOptions) (*train.Recalibrated, map[string][]byte, error) {
-	if err := canRecalibrate(m, opts.Method); err != nil {
-		return nil, nil, err
-	}
-	from := m.Bundle.Name + ":" + m.Version
-	if sum == m.Bundle.Training.DataSHA256 {
-		return nil, nil, fmt.Errorf("%s is %s's training data (the same SHA-256): recalibrate on patients the model was not trained on", data, from)
-	}
-	src, _, err := m.OpenSource(ctx, data, features.SourceOptions{NeedTarget: true})
-	if err != nil {
-		return nil, nil, err
-	}
-	defer src.Close()
-	origin := models.Recalibration{From: from, DataFile: filepath.Base(data), DataSHA256: sum, Synthetic: src.Synthetic()}
-	rec, err := train.Recalibrate(ctx, m, src, origin, opts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", data, err)
-	}
-	files, err := workflow.RecalibratedFiles(rec, published)
-	if err != nil {
-		return nil, nil, err
-	}
-	return rec, files, nil
-}
-
-// canRecalibrate refuses a method that m's calibration does not allow: an
-// intercept shift moves a Platt map, not an isotonic one.
-func canRecalibrate(m *models.Model, method string) error {
-	if method == models.CalibrationIntercept && m.Bundle.Calibration.Method == models.CalibrationIsotonic {
-		return fmt.Errorf("%s:%s is calibrated by isotonic regression, which an intercept shift cannot move: use --calibration platt or isotonic", m.Bundle.Name, m.Version)
-	}
-	return nil
 }
 
 func printRecalibration(w io.Writer, name, version string, rec *train.Recalibrated) {

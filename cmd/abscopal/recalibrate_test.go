@@ -10,6 +10,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // TestRecalibrateCommand: a model trained at one centre is recalibrated on
@@ -47,7 +48,7 @@ func TestRecalibrateCommand(t *testing.T) {
 	// Validated on the centre's patients: v1 underestimates their risk, v2
 	// does not (in-sample, as the report says), with the same AUC.
 	code, stdout, stderr = runCLI(t, "evaluate", "--registry", reg, "--model", "orr:v1", "--model", "orr:v2", "--data", centreB, "--json", "--bootstrap", "20")
-	var set evaluationSet
+	var set workflow.EvaluationSet
 	if code != 0 || json.Unmarshal([]byte(stdout), &set) != nil || len(set.Models) != 2 {
 		t.Fatalf("evaluate: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -56,7 +57,7 @@ func TestRecalibrateCommand(t *testing.T) {
 		t.Errorf("intercepts %.3f -> %.3f, AUC %v -> %v", v1.CalIntercept, v2.CalIntercept, v1.AUC, v2.AUC)
 	}
 	if !set.Models[1].RecalibrationFile || set.Models[0].RecalibrationFile || set.Models[1].TrainingFile {
-		t.Errorf("in-sample flags: %+v, %+v", set.Models[0].evaluation, set.Models[1].evaluation)
+		t.Errorf("in-sample flags: %+v, %+v", set.Models[0].Evaluation, set.Models[1].Evaluation)
 	}
 	if code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "orr:v2", "--data", centreB, "--bootstrap", "10"); code != 0 ||
 		!strings.Contains(stdout, "This is the file the model was recalibrated on (same SHA-256)") {

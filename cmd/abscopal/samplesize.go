@@ -3,12 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
-	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -46,33 +45,18 @@ the training rows (or --prevalence).`,
 			if ws := opts.Widths; !(ws.OE > 0 && ws.Slope > 0 && ws.C > 0 && ws.C < 1) {
 				return usageError{errors.New("--oe-width, --slope-width and --c-width must be positive (--c-width under 1)")}
 			}
-			m, err := (&models.Registry{Dir: registry}).Load(ref)
+			out, err := workflow.PlanValidation(cmd.Context(), &models.Registry{Dir: registry}, ref, in, opts)
 			if err != nil {
 				return err
 			}
-			cFrom := "given"
-			if opts.CStatistic == 0 {
-				cv, _ := recordedMetrics(m.Bundle)
-				opts.CStatistic, cFrom = cv.AUC, "the model's cross-validated AUC"
-			}
-			src, _, err := m.OpenSource(cmd.Context(), in, features.SourceOptions{})
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			plan, err := train.PlanValidation(cmd.Context(), m, src, opts)
-			if err != nil {
-				return fmt.Errorf("%s: %w", in, err)
-			}
-			out := samplesizeReport{Model: m.Bundle.Name, Version: m.Version, Outcome: m.Bundle.Outcome(), DataFile: filepath.Base(in),
-				CStatisticFrom: cFrom, ValidationPlan: plan}
+			plan, cFrom := out.ValidationPlan, out.CStatisticFrom
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "validating %s:%s (%s) on patients like the %d of %s", out.Model, out.Version, out.Outcome, plan.Patients, out.DataFile)
 			if plan.Undefined > 0 {
-				fmt.Fprintf(w, " (%d more left out: %s has no meaning for them)", plan.Undefined, m.Bundle.Target)
+				fmt.Fprintf(w, " (%d more left out: %s has no meaning for them)", plan.Undefined, out.Target)
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintf(w, "anticipating a prevalence of %.3f (%s) and a C-statistic of %.3f (%s)\n\n", plan.Prevalence, plan.PrevalenceFrom, plan.CStatistic, cFrom)
@@ -99,14 +83,4 @@ the training rows (or --prevalence).`,
 	cmd.Flags().Float64Var(&opts.Widths.C, "c-width", w.C, "width of the C-statistic's 95% interval")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
-}
-
-// samplesizeReport is what "abscopal samplesize --json" prints.
-type samplesizeReport struct {
-	Model          string `json:"model"`
-	Version        string `json:"version"`
-	Outcome        string `json:"outcome"`
-	DataFile       string `json:"data_file"` // base name only
-	CStatisticFrom string `json:"c_statistic_from"`
-	*train.ValidationPlan
 }

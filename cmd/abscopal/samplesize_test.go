@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/abscopal/abscopal/workflow"
 )
 
 // TestSampleSize plans the validation of a model on another synthetic
@@ -23,13 +25,13 @@ func TestSampleSize(t *testing.T) {
 		"--registry", reg, "--name", "response", "--bootstrap", "10", "--folds", "3")
 	other := filepath.Join(dir, "other.csv")
 	mustCLI(t, "synth", "--n", "500", "--seed", "4", "--out", other)
-	plan := func(args ...string) samplesizeReport {
+	plan := func(args ...string) workflow.SampleSizeReport {
 		t.Helper()
 		code, stdout, stderr := runCLI(t, append([]string{"samplesize", "--registry", reg, "--model", "response", "--json"}, args...)...)
 		if code != 0 {
 			t.Fatalf("samplesize %v: exit %d, %s", args, code, stderr)
 		}
-		var r samplesizeReport
+		var r workflow.SampleSizeReport
 		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 			t.Fatal(err, stdout)
 		}
@@ -44,7 +46,7 @@ func TestSampleSize(t *testing.T) {
 		t.Errorf("plan %+v", *r.ValidationPlan)
 	}
 	code, stdout, _ := runCLI(t, "evaluate", "--registry", reg, "--model", "response", "--data", other, "--json", "--bootstrap", "10")
-	var ev evaluation
+	var ev workflow.Evaluation
 	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil || ev.ValidationSize == nil {
 		t.Fatalf("evaluate: exit %d, %v, %s", code, err, stdout)
 	}

@@ -1,22 +1,15 @@
 package main
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 	"github.com/abscopal/abscopal/workflow"
@@ -106,12 +99,17 @@ spec's target column.`,
 			if err := decimalComma.check(oof); err != nil {
 				return err
 			}
-			pub, err := trainJob{data: df.data, registry: registry, name: name, spec: spec, opts: opts, log: cmd.ErrOrStderr(), progress: true,
-				oof: oof, oofDecimalComma: decimalComma.on}.run(cmd.Context())
+			if oof != "" {
+				if err := checkOOF(oof); err != nil {
+					return err
+				}
+			}
+			pub, err := workflow.Train(cmd.Context(), workflow.TrainOptions{Data: df.data, Spec: spec, Registry: &models.Registry{Dir: registry}, Name: name,
+				Train: opts, OOF: oof, OOFDecimalComma: decimalComma.on, Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
 			if err != nil {
 				return err
 			}
-			printSummary(cmd.OutOrStdout(), name, pub.version, registry, pub.res, pub.synthetic)
+			printSummary(cmd.OutOrStdout(), name, pub.Version, registry, pub.Result, pub.Synthetic)
 			return nil
 		},
 	}
@@ -130,109 +128,27 @@ spec's target column.`,
 	return cmd
 }
 
-// trainJob trains on a data file and publishes the result as a new version:
-// the work of "abscopal train", and of "abscopal demo" for each model.
-type trainJob struct {
-	data, registry, name string
-	spec                 *features.Spec
-	opts                 train.Options
-	log                  io.Writer // notices, and progress when progress is set
-	progress             bool
-	oof                  string // if set, where the out-of-fold predictions go
-	oofDecimalComma      bool   // a CSV oof file with semicolons and decimal commas
-}
-
-// published is what a trainJob made.
-type published struct {
-	version   string
-	res       *train.Result
-	synthetic bool
-}
-
-func (j trainJob) run(ctx context.Context) (*published, error) {
-	reg := &models.Registry{Dir: j.registry}
-	if err := reg.CheckWritable(j.name); err != nil { // before the training, not after it
-		return nil, err
-	}
-	if j.oof != "" {
-		if err := checkOOF(j.oof); err != nil {
-			return nil, err
-		}
-	}
-	sum, err := fileSHA256(j.data)
-	if err != nil {
-		return nil, err
-	}
-	td, err := readTraining(ctx, j.data, j.spec, j.opts.By, j.opts.Survival, j.log)
-	if err != nil {
-		return nil, err
-	}
-	records, synthetic := td.records, td.synthetic
-	j.opts.ByKind = td.byKind
-	if j.progress {
-		var stop func()
-		j.opts.Progress, stop = newProgress(j.log, fmt.Sprintf("training %s on %d rows", j.opts.Algo, len(records)))
-		defer stop()
-	}
-	res, err := train.Run(ctx, j.spec, records, j.opts)
-	if err != nil {
-		return nil, err
-	}
-	info := buildinfo.Read()
-	b, err := train.Bundle(j.name, res, models.TrainingInfo{
-		DataFile: filepath.Base(j.data), DataSHA256: sum, Synthetic: synthetic,
-		AbscopalVersion: info.Version, GoVersion: info.GoVersion, Commit: info.Commit, Modules: info.Modules,
-	})
-	if err != nil {
-		return nil, err
-	}
-	files, err := workflow.Files(b, res)
-	if err != nil {
-		return nil, err
-	}
-	version, err := reg.Publish(j.name, files)
-	if err != nil {
-		return nil, err
-	}
-	if j.oof != "" {
-		if err := train.WriteOOF(j.oof, j.spec, records, td.idKind, []string{j.opts.Algo}, []*train.Result{res},
-			data.WriteOptions{Metadata: oofMetadata(b.Target, j.name+":"+version, synthetic), DecimalComma: j.oofDecimalComma}); err != nil {
-			return nil, fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", j.name, version, err)
-		}
-	}
-	return &published{version: version, res: res, synthetic: synthetic}, nil
-}
-
 // checkOOF refuses an --oof path that cannot be written, before any
 // training.
 func checkOOF(path string) error {
-	if err := data.CheckExtension(path); err != nil {
-		return usageError{fmt.Errorf("--oof %w", err)}
+	if err := workflow.CheckOutput(path); err != nil {
+		if oe, ok := errors.AsType[*workflow.OptionError](err); ok {
+			return usageError{fmt.Errorf("--oof %w", oe.Err)}
+		}
+		return err
 	}
-	return data.CheckWritable(path)
+	return nil
 }
 
-// oofMetadata is the metadata of an out-of-fold file: what it predicts,
-// from which run, and the synthetic label when the data was synthetic.
-func oofMetadata(target, from string, synthetic bool) map[string]string {
-	md := map[string]string{"abscopal.target": target, "abscopal.out_of_fold": from}
-	if synthetic {
-		md["abscopal.synthetic"] = "true"
-	}
-	return md
+// tracker reports long work on w: a bar when w is a terminal, plain lines
+// otherwise (newProgress).
+func tracker(w io.Writer) workflow.Tracker {
+	return func(label string) (workflow.Progress, func()) { return newProgress(w, label) }
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+// notice prints a use case's notices on w, a line each.
+func notice(w io.Writer) workflow.Notice {
+	return func(msg string) { fmt.Fprintln(w, msg) }
 }
 
 // newProgress reports training steps: a bar when w is a terminal, plain

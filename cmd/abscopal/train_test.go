@@ -15,6 +15,7 @@ import (
 	"github.com/abscopal/abscopal/internal/datatest"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
 )
 
 func TestTrainPublishPredict(t *testing.T) {
@@ -89,7 +90,7 @@ func TestTrainPublishPredict(t *testing.T) {
 	}
 	// And as JSON, for a notebook: the same figures, unrounded.
 	code, out, _ = runCLI(t, "models", "list", "--registry", reg, "--json")
-	var listed []listEntry
+	var listed []workflow.ModelEntry
 	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[1].Version != "v2" {
 		t.Fatalf("list --json: exit %d\n%s", code, out)
 	}
@@ -267,7 +268,7 @@ func TestTrainGradedOutcome(t *testing.T) {
 			grade2++
 		}
 	}
-	var listed []listEntry
+	var listed []workflow.ModelEntry
 	_, out, _ := runCLI(t, "models", "list", "--registry", reg, "--json")
 	if err := json.Unmarshal([]byte(out), &listed); err != nil {
 		t.Fatal(err, out)
@@ -276,7 +277,7 @@ func TestTrainGradedOutcome(t *testing.T) {
 		t.Errorf("listed %+v", listed)
 	}
 	_, out, _ = runCLI(t, "evaluate", "--registry", reg, "--model", "pneumonitis:v1", "--data", cohort, "--json")
-	var ev evaluation
+	var ev workflow.Evaluation
 	if err := json.Unmarshal([]byte(out), &ev); err != nil {
 		t.Fatal(err, out)
 	}
@@ -494,7 +495,7 @@ func TestTrainFoldsBy(t *testing.T) {
 	}
 	code, stdout, stderr = runCLI(t, "compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,gbm", "--trees", "20",
 		"--bootstrap", "20", "--folds-by", "centre", "--json")
-	var c comparison
+	var c workflow.Comparison
 	if code != 0 || json.Unmarshal([]byte(stdout), &c) != nil || c.FoldsBy != "centre" || c.Folds != 3 || len(c.Algos) != 2 ||
 		len(c.Algos[1].Groups) != 3 || c.Algos[1].Groups[2].Value != "site-C" || c.Algos[1].Groups[2].N != 300 || c.Algos[0].Pooled == nil || c.Algos[0].Pooled.Groups != 3 {
 		t.Errorf("compare: exit %d\n%s%s", code, stdout, stderr)

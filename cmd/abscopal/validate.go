@@ -1,60 +1,19 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
-
-// validation is what "abscopal validate --json" prints.
-type validation struct {
-	data.Report
-	Spec     string        `json:"spec,omitempty"` // checked against this spec, not the cohort schema
-	Target   *targetCounts `json:"target,omitempty"`
-	Problems []problem     `json:"problems"`
-	Omitted  int64         `json:"problems_omitted,omitempty"`
-}
-
-// targetCounts are a spec's target column's values in the valid rows.
-type targetCounts struct {
-	Column    string `json:"column"`
-	Positive  string `json:"positive"` // the value that counts as positive
-	Positives int64  `json:"positives"`
-	Negatives int64  `json:"negatives"`
-	Nulls     int64  `json:"nulls"`
-}
-
-// add records a problem of a row, listing at most max (0: all) of them, and
-// counts the row invalid the first time one of its problems comes.
-func (v *validation) add(e *data.RowError, max int64) {
-	if max > 0 && int64(len(v.Problems)) >= max {
-		v.Omitted++
-	} else {
-		v.Problems = append(v.Problems, problem{Row: e.Row, Column: e.Field, Reason: string(e.Reason),
-			Value: e.Value, Allowed: e.Allowed, Detail: e.Detail, Message: e.Error()})
-	}
-}
-
-type problem struct {
-	Row     int64  `json:"row"`
-	Column  string `json:"column"`
-	Reason  string `json:"reason"`
-	Value   string `json:"value,omitempty"`
-	Allowed string `json:"allowed,omitempty"`
-	Detail  string `json:"detail,omitempty"`
-	Message string `json:"message"`
-}
 
 func newValidateCmd() *cobra.Command {
 	var (
@@ -89,73 +48,39 @@ the target's positives, negatives and nulls, and ids given twice.`,
 			if path == "" {
 				return usageError{errors.New("--data is required")}
 			}
+			opts := workflow.ValidateOptions{Data: path, SpecPath: specPath, MaxProblems: maxProblem, NoDuplicateCheck: noDupCheck, Out: out}
 			if specPath != "" {
 				if out != "" {
 					return usageError{errors.New("--out writes cohort files; with --spec, abscopal features exports the spec's columns")}
 				}
-				return validateSpec(cmd, path, specPath, maxProblem, !noDupCheck, asJSON)
-			}
-			if out != "" {
-				if !strings.EqualFold(filepath.Ext(out), ".parquet") {
-					return usageError{fmt.Errorf("--out %s: a cohort file is written as Parquet: name it .parquet", out)}
-				}
-				if err := data.CheckWritable(out); err != nil {
-					return err
-				}
-			}
-			v := validation{Problems: []problem{}}
-			r, err := data.OpenCohort(cmd.Context(), path, data.CohortOptions{
-				Policy:            data.SkipInvalid,
-				CheckDuplicateIDs: !noDupCheck,
-				OnInvalid:         func(e *data.RowError) { v.add(e, maxProblem) },
-			})
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			var w *data.CohortWriter
-			if out != "" {
-				md := map[string]string{}
-				for k, val := range r.Metadata() { // not pandas' or Spark's: they describe other columns
-					if strings.HasPrefix(k, "abscopal.") {
-						md[k] = val
-					}
-				}
-				if w, err = data.CreateCohort(out, data.CohortWriteOptions{Synthetic: r.Synthetic(), WriteOptions: data.WriteOptions{Metadata: md}}); err != nil {
-					return err
-				}
-				defer w.Abort() // a no-op once closed
-			}
-			for {
-				ps, err := r.Next(cmd.Context())
-				if errors.Is(err, io.EOF) {
-					break
-				}
+				spec, err := features.LoadSpec(specPath)
 				if err != nil {
+					return failed(cmd.OutOrStdout(), asJSON, path, err)
+				}
+				opts.Spec = spec
+			} else if out != "" && !strings.EqualFold(filepath.Ext(out), ".parquet") {
+				return usageError{fmt.Errorf("--out %s: a cohort file is written as Parquet: name it .parquet", out)}
+			}
+			v, err := workflow.ValidateFile(cmd.Context(), opts)
+			if err != nil && !errors.Is(err, workflow.ErrInvalidRows) {
+				return failed(cmd.OutOrStdout(), asJSON, path, err)
+			}
+			if asJSON {
+				if err := printJSON(cmd.OutOrStdout(), v); err != nil {
 					return err
 				}
-				if w != nil {
-					if err := w.Write(ps); err != nil {
-						return err
-					}
-				}
+			} else {
+				printValidation(cmd.OutOrStdout(), v)
 			}
-			v.Report = r.Report()
-			if err := v.print(cmd.OutOrStdout(), asJSON); err != nil {
-				return err
-			}
-			if v.Invalid > 0 {
-				if w != nil {
+			switch {
+			case v.Invalid > 0:
+				if out != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s not written: %d invalid rows\n", out, v.Invalid)
 				}
 				return exitError{1}
-			}
-			if w != nil {
-				if err := w.Close(); err != nil {
-					return err
-				}
+			case v.Written:
 				label := ""
-				if r.Synthetic() {
+				if v.Synthetic {
 					label = " SYNTHETIC"
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d%s patients to %s (Parquet, the cohort schema's types)\n", v.Valid, label, out)
@@ -172,16 +97,20 @@ the target's positives, negatives and nulls, and ids given twice.`,
 	return cmd
 }
 
-// print writes the report as a table, or as JSON.
-func (v *validation) print(w io.Writer, asJSON bool) error {
+// failed reports a file that could not be validated at all: as JSON on w
+// with --json ({"file", "error"}), for a scheduled job that reads it, and
+// always on stderr with exit status 1 (run's way).
+func failed(w io.Writer, asJSON bool, path string, err error) error {
 	if asJSON {
-		return printJSON(w, v)
+		printJSON(w, struct {
+			File  string `json:"file"`
+			Error string `json:"error"`
+		}{path, err.Error()})
 	}
-	printValidation(w, v)
-	return nil
+	return err
 }
 
-func printValidation(w io.Writer, v *validation) {
+func printValidation(w io.Writer, v *workflow.FileValidation) {
 	fmt.Fprintf(w, "file:    %s\n", v.File)
 	if v.Spec != "" {
 		fmt.Fprintf(w, "spec:    %s\n", v.Spec)
@@ -233,95 +162,4 @@ func printValidation(w io.Writer, v *validation) {
 	for _, r := range reasons {
 		fmt.Fprintf(w, "  %-24s %d\n", r+":", v.ByReason[data.Reason(r)])
 	}
-}
-
-// validateSpec checks a researcher's file against a feature spec: the
-// columns the spec reads and every row's values, as train would take them,
-// with every problem listed rather than the first.
-func validateSpec(cmd *cobra.Command, path, specPath string, maxProblem int64, checkIDs, asJSON bool) error {
-	spec, err := features.LoadSpec(specPath)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	v := validation{Spec: specPath, Problems: []problem{}}
-	v.Report = data.Report{File: path, ByReason: map[data.Reason]int64{}, Nulls: map[string]int64{}, Types: map[string]string{}}
-	lastBad := int64(0)
-	src, err := features.OpenSource(ctx, path, spec, features.SourceOptions{OnInvalid: func(e *data.RowError) {
-		v.add(e, maxProblem)
-		v.ByReason[e.Reason]++
-		if e.Row != lastBad {
-			v.Invalid++
-			lastBad = e.Row
-		}
-	}})
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	cols := src.Columns()
-	for _, c := range cols {
-		v.Present = append(v.Present, c.Name)
-		v.Types[c.Name] = c.Type
-	}
-	for _, c := range spec.Columns() {
-		if !slices.Contains(v.Present, c) {
-			v.Absent = append(v.Absent, c)
-		}
-	}
-	t := spec.Target.Column
-	if slices.Contains(v.Present, t) {
-		v.Target = &targetCounts{Column: t, Positive: fmt.Sprint(spec.Target.Positive)}
-		if a := spec.Target.AtLeast; a != nil {
-			v.Target.Positive = ">= " + strconv.FormatFloat(*a, 'g', -1, 64)
-		}
-	}
-	seen := map[string]int64{} // id: its first row
-	err = src.Each(ctx, func(r features.Record) error {
-		if id := r.Value(spec.ID); checkIDs && spec.ID != "" && id.Valid {
-			key := id.Format(src.Kind(spec.ID))
-			var row int64
-			if n, ok := r.(features.Numbered); ok {
-				row = n.RowNumber()
-			}
-			if first, dup := seen[key]; dup {
-				v.add(&data.RowError{File: path, Row: row, FieldError: &data.FieldError{Field: spec.ID, Reason: data.ReasonDuplicateID,
-					Value: strconv.Quote(key), Detail: fmt.Sprintf("first seen in row %d", first)}}, maxProblem)
-				v.ByReason[data.ReasonDuplicateID]++
-				v.Invalid++
-				return nil
-			}
-			seen[key] = row
-		}
-		v.Valid++
-		for _, c := range v.Present {
-			if !r.Value(c).Valid {
-				v.Nulls[c]++
-			}
-		}
-		if v.Target != nil {
-			switch positive, ok := spec.Label(r); {
-			case !ok:
-				v.Target.Nulls++
-			case positive:
-				v.Target.Positives++
-			default:
-				v.Target.Negatives++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	v.Rows = v.Valid + v.Invalid
-	// Ids given twice come to light after their batch's other problems.
-	slices.SortStableFunc(v.Problems, func(a, b problem) int { return cmp.Compare(a.Row, b.Row) })
-	if err := v.print(cmd.OutOrStdout(), asJSON); err != nil {
-		return err
-	}
-	if v.Invalid > 0 {
-		return exitError{1}
-	}
-	return nil
 }

@@ -30,15 +30,7 @@ func FilesWith(t testing.TB, name string, spec *features.Spec, n int, seed uint6
 	for i := range ps {
 		recs[i] = features.PatientRecord{P: &ps[i]}
 	}
-	res, err := train.Run(context.Background(), spec, recs, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.Bundle(name, res, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := workflow.Files(b, res)
+	_, _, files, err := workflow.TrainRecords(context.Background(), name, spec, recs, opts, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
 	if err != nil {
 		t.Fatal(err)
 	}
