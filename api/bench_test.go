@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/modeltest"
+	"github.com/abscopal/abscopal/internal/testkit/modeltest"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 	"github.com/gin-gonic/gin"

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/abscopal/abscopal/internal/syncbuf"
+	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 	"github.com/abscopal/abscopal/models"
 )
 

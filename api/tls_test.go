@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/abscopal/abscopal/internal/syncbuf"
-	"github.com/abscopal/abscopal/internal/testcert"
+	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
+	"github.com/abscopal/abscopal/internal/testkit/testcert"
 )
 
 // TestTLS serves HTTPS on a real listener: a client that trusts the

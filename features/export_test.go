@@ -14,7 +14,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/internal/testkit/datatest"
 )
 
 func writeSynth(t *testing.T, n int) string {

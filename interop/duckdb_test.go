@@ -16,7 +16,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/modeltest"
+	"github.com/abscopal/abscopal/internal/testkit/modeltest"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
 )

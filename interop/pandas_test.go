@@ -12,7 +12,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/internal/testkit/datatest"
 )
 
 // pandas runs interop/pandas_roundtrip.py with Debian's python3 and pandas

@@ -12,8 +12,8 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/datatest"
-	"github.com/abscopal/abscopal/internal/modeltest"
+	"github.com/abscopal/abscopal/internal/testkit/datatest"
+	"github.com/abscopal/abscopal/internal/testkit/modeltest"
 	"github.com/abscopal/abscopal/models"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/internal/testkit/datatest"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/workflow"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/abscopal/abscopal/internal/syncbuf"
+	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 )
 
 // TestDemoStaysLocal (issue 17, item 14): the demo serves synthetic models

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/internal/modeltest"
+	"github.com/abscopal/abscopal/internal/testkit/modeltest"
 	"github.com/abscopal/abscopal/models"
 )
 

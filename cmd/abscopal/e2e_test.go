@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/abscopal/abscopal/internal/syncbuf"
-	"github.com/abscopal/abscopal/internal/testcert"
+	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
+	"github.com/abscopal/abscopal/internal/testkit/testcert"
 )
 
 // TestEndToEnd builds the binary, serves a registry trained here over real

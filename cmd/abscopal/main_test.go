@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/internal/testkit/datatest"
 	"github.com/abscopal/abscopal/workflow"
 )
 

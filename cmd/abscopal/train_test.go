@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/abscopal/abscopal/data"
-	"github.com/abscopal/abscopal/internal/datatest"
+	"github.com/abscopal/abscopal/internal/testkit/datatest"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/abscopal/abscopal/workflow"
