@@ -52,6 +52,7 @@ type FeatureInfo struct {
 // row by row like "abscopal validate" does, when the spec is the built-in
 // one; any Parquet table otherwise.
 type Source struct {
+	spec      *Spec                                       // the spec read, trimmed to the file
 	kindOf    func(col string) data.Kind                  // kind of a column in the output
 	next      func(ctx context.Context) ([]Record, error) // a batch of records, io.EOF at the end
 	synthetic bool
@@ -156,6 +157,11 @@ func isSynthetic(cols []data.ColumnInfo, md map[string]string) bool {
 // column they are computed from.
 func (s *Source) Dropped() []string { return s.dropped }
 
+// Spec is the spec the source reads: the one OpenSource was given, less
+// the built-in features whose columns the file lacks (Dropped) and the
+// kept columns it lacks. Fit a pipeline with it.
+func (s *Source) Spec() *Spec { return s.spec }
+
 // Close releases the file.
 func (s *Source) Close() error { return s.close() }
 
@@ -180,6 +186,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 		return nil, err
 	}
 	defer src.Close()
+	spec = src.Spec()
 	if len(spec.Features) == 0 {
 		return nil, fmt.Errorf("%s has none of the columns the built-in features are computed from", in)
 	}
@@ -411,8 +418,10 @@ type SourceOptions struct {
 // OpenSource opens a cohort file (built-in spec) or any table (a
 // researcher's spec) and checks the spec against its columns. With the
 // built-in spec, kept columns and features the file cannot provide are left
-// out of spec.
+// out of the spec the source reads (Source.Spec), a copy: spec itself is
+// not changed.
 func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions) (*Source, error) {
+	spec = spec.Clone()
 	// The probe reads a Parquet file's footer, a CSV file's header only.
 	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
 	if err != nil {
@@ -504,6 +513,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			return rs, nil
 		}
 		return &Source{
+			spec: spec,
 			kindOf: func(c string) data.Kind {
 				if f, ok := data.CohortField(c); ok {
 					return f.Kind
@@ -644,6 +654,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		return rs, nil
 	}
 	return &Source{
+		spec:      spec,
 		kindOf:    func(c string) data.Kind { return kinds[c] },
 		next:      next,
 		synthetic: isSynthetic(cols, md),

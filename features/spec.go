@@ -215,6 +215,12 @@ func ParseSpec(file string, b []byte) (*Spec, error) {
 		}
 	}
 	s.file = file
+	// A numeric positive value is held as a float64, whichever of YAML's
+	// and JSON's number types it came as (Label compares it with one).
+	switch p := s.Target.Positive.(type) {
+	case int, int64, uint64:
+		s.Target.Positive = asFloat(p)
+	}
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -357,7 +363,6 @@ func (s *Spec) validateTarget() error {
 		if x != math.Trunc(x) || math.IsInf(x, 0) {
 			return &SpecError{File: s.file, Key: "target.positive", Message: fmt.Sprintf("%v: a numeric positive value must be a whole number", p)}
 		}
-		s.Target.Positive = x
 	default:
 		return &SpecError{File: s.file, Key: "target.positive", Message: fmt.Sprintf("%v: must be true/false, a string level or a whole number", p)}
 	}
@@ -709,6 +714,8 @@ func (s *Spec) Label(r Record) (positive, ok bool) {
 		return v.Str == p, true
 	case float64:
 		return v.Num == p, true
+	case int, int64, uint64: // a spec built in code rather than parsed
+		return v.Num == asFloat(p), true
 	}
 	return false, false
 }
@@ -917,4 +924,13 @@ func (s *Spec) AdviseSpec(err error) error {
 		return fmt.Errorf("%w; a file of other columns is read through a feature spec (--spec; abscopal features --print-spec writes one to start from)", err)
 	}
 	return err
+}
+
+// Clone returns a copy of s whose features and kept columns may be
+// trimmed without touching s's.
+func (s *Spec) Clone() *Spec {
+	c := *s
+	c.Features = slices.Clone(s.Features)
+	c.Keep = slices.Clone(s.Keep)
+	return &c
 }

@@ -645,7 +645,6 @@ func (m *GBM) validate() error {
 			}
 		}
 	}
-	m.prepare()
 	return nil
 }
 

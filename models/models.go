@@ -112,6 +112,12 @@ func Decode(b []byte) (Classifier, error) {
 			return nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
 		}
 	}
+	// What a classifier derives from its fields for scoring (a GBM's
+	// TreeSHAP tables) is built once it is known sound: validate only
+	// checks.
+	if p, ok := c.(interface{ prepare() }); ok {
+		p.prepare()
+	}
 	return c, nil
 }
 

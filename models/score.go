@@ -50,8 +50,8 @@ type Scored struct {
 // built-in spec reads cohort files only, which an error for a file of other
 // columns says.
 func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceOptions) (*features.Source, *features.Spec, error) {
-	spec := *m.Bundle.Pipeline.Spec
-	src, err := features.OpenSource(ctx, in, &spec, opts)
+	spec := m.Bundle.Pipeline.Spec
+	src, err := features.OpenSource(ctx, in, spec, opts)
 	switch {
 	case spec.ForeignFile(err):
 		err = fmt.Errorf("%w; model %s:%s reads cohort files (it was trained with the built-in spec)", err, m.Bundle.Name, m.Version)
@@ -63,7 +63,10 @@ func (m *Model) OpenSource(ctx context.Context, in string, opts features.SourceO
 			return nil, nil, fmt.Errorf("model %s:%s: %w", m.Bundle.Name, m.Version, err)
 		}
 	}
-	return src, &spec, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, src.Spec(), nil
 }
 
 // ScoreFile streams the rows of the data file in through the model and

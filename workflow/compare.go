@@ -173,7 +173,7 @@ func Compare(ctx context.Context, opts CompareOptions) (*Comparison, error) {
 			td = tdk
 		}
 		for _, a := range opts.Algos {
-			e := compareEntry{label: a.Algo, opts: a, spec: s.Spec, td: tdk}
+			e := compareEntry{label: a.Algo, opts: a, spec: tdk.Spec, td: tdk}
 			if len(opts.Specs) > 1 {
 				e.label, e.specName = a.Algo+"@"+s.Name, s.Name
 			}
@@ -237,7 +237,7 @@ func Compare(ctx context.Context, opts CompareOptions) (*Comparison, error) {
 		return nil, err
 	}
 	if opts.OOF != "" {
-		spec := opts.Specs[0].Spec
+		spec := td.Spec
 		if err := train.WriteOOF(opts.OOF, spec, td.Records, td.IDKind, labels, c.Results,
 			data.WriteOptions{Metadata: OOFMetadata(spec.Target.Column, "compare", td.Synthetic), DecimalComma: opts.OOFDecimalComma}); err != nil {
 			return nil, err

@@ -48,6 +48,9 @@ func FileSHA256(path string) (string, error) {
 
 // TrainingData is a training file's records as ReadTraining reads them.
 type TrainingData struct {
+	// Spec is the spec the records were read with, less what the file
+	// cannot give (features.Source.Spec): the one to train with.
+	Spec      *features.Spec
 	Records   []features.Record
 	Synthetic bool
 	ByKind    data.Kind // of the subgroup column, if one was asked for
@@ -75,7 +78,7 @@ func ReadTraining(ctx context.Context, path string, spec *features.Spec, by stri
 		return nil, spec.AdviseSpec(err)
 	}
 	defer src.Close()
-	td := &TrainingData{Synthetic: src.Synthetic(), IDKind: src.Kind(spec.ID), Dropped: src.Dropped()}
+	td := &TrainingData{Spec: src.Spec(), Synthetic: src.Synthetic(), IDKind: src.Kind(spec.ID), Dropped: src.Dropped()}
 	if td.Records, err = src.All(ctx); err != nil {
 		return nil, err
 	}

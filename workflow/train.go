@@ -67,7 +67,7 @@ func Train(ctx context.Context, opts TrainOptions) (*Published, error) {
 	o.ByKind = td.ByKind
 	var stop func()
 	o.Progress, stop = opts.Progress.start(fmt.Sprintf("training %s on %d rows", o.Algo, len(td.Records)))
-	res, b, files, err := TrainRecords(ctx, opts.Name, opts.Spec, td.Records, o, TrainingRecord(opts.Data, sum, td.Synthetic))
+	res, b, files, err := TrainRecords(ctx, opts.Name, td.Spec, td.Records, o, TrainingRecord(opts.Data, sum, td.Synthetic))
 	stop()
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func Train(ctx context.Context, opts TrainOptions) (*Published, error) {
 		return nil, err
 	}
 	if opts.OOF != "" {
-		if err := train.WriteOOF(opts.OOF, opts.Spec, td.Records, td.IDKind, []string{o.Algo}, []*train.Result{res},
+		if err := train.WriteOOF(opts.OOF, td.Spec, td.Records, td.IDKind, []string{o.Algo}, []*train.Result{res},
 			data.WriteOptions{Metadata: OOFMetadata(b.Target, opts.Name+":"+version, td.Synthetic), DecimalComma: opts.OOFDecimalComma}); err != nil {
 			return nil, fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", opts.Name, version, err)
 		}

@@ -119,15 +119,14 @@ func retrain(ctx context.Context, name, version string, b *models.Bundle, dataPa
 	if err != nil {
 		return nil, err
 	}
-	spec := *b.Pipeline.Spec
-	td, err := ReadTraining(ctx, dataPath, &spec, opts.By, opts.Survival)
+	td, err := ReadTraining(ctx, dataPath, b.Pipeline.Spec, opts.By, opts.Survival)
 	if err != nil {
 		return nil, err
 	}
 	opts.ByKind = td.ByKind
 	var stop func()
 	opts.Progress, stop = progress.start(fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, opts.Algo, len(td.Records)))
-	res, err := train.Run(ctx, &spec, td.Records, opts)
+	res, err := train.Run(ctx, td.Spec, td.Records, opts)
 	stop()
 	if err != nil {
 		return nil, err

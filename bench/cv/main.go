@@ -35,6 +35,7 @@ func main() {
 	check(err)
 	src, err := features.OpenSource(ctx, *in, spec, features.SourceOptions{NeedTarget: true})
 	check(err)
+	spec = src.Spec()
 	all, err := src.All(ctx)
 	check(err)
 	recs, y, _ := train.Labeled(spec, all)
