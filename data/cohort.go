@@ -69,6 +69,23 @@ type CohortReader struct {
 // *SchemaError (wrapping ErrSchema). Columns that are not in the schema are
 // ignored and listed in the Report.
 func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortReader, error) {
+	tr, err := OpenTable(ctx, path, TableOptions{Columns: []string{}, BatchSize: opts.BatchSize})
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewCohortReader(tr, opts)
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewCohortReader reads a cohort from tr, a table opened with no column
+// selected (its schema only: TableOptions.Columns []string{}), which it
+// takes over: the reader's Close closes it. It checks the file's columns
+// as OpenCohort does; on error, tr is the caller's to close.
+func NewCohortReader(tr *TableReader, opts CohortOptions) (*CohortReader, error) {
 	fields := CohortFields()
 	// A CSV file's schema columns come as text, each value parsed as its
 	// field's kind when read: a bad one makes its row invalid, not the file.
@@ -76,12 +93,7 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 	for _, f := range fields {
 		asText[f.Name] = KindString
 	}
-	probe, err := OpenTable(ctx, path, TableOptions{Columns: []string{}, Kinds: asText})
-	if err != nil {
-		return nil, err
-	}
-	fileCols, text := probe.Schema(), probe.Text()
-	probe.Close()
+	path, fileCols, text := tr.Path(), tr.Schema(), tr.Text()
 
 	byName := map[string]ColumnInfo{}
 	for _, c := range fileCols {
@@ -157,10 +169,10 @@ func OpenCohort(ctx context.Context, path string, opts CohortOptions) (*CohortRe
 			r.report.Ignored = append(r.report.Ignored, c.Name)
 		}
 	}
-	r.tr, err = OpenTable(ctx, path, TableOptions{Columns: read, BatchSize: opts.BatchSize, Kinds: asText})
-	if err != nil {
+	if err := tr.Select(TableOptions{Columns: read, Kinds: asText}); err != nil {
 		return nil, err
 	}
+	r.tr = tr
 	if opts.CheckDuplicateIDs {
 		r.ids = map[string]int64{}
 	}

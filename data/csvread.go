@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,17 +92,31 @@ var csvTypes = map[Kind]string{KindInt: csvInteger, KindFloat: csvNumber, KindBo
 // costs no pass. encoding/csv does the parsing (RFC 4180); this is only the
 // typing, which no maintained Go library does to these rules.
 type csvSource struct {
+	path string
+	f    *os.File
 	r    *csv.Reader
 	rows int64 // -1 until counted
 	meta map[string]string
 }
 
-// openCSV reads the header and types the columns to read (all when
-// selected is nil) that are not given a kind, from a first pass over the
-// rows (none when there are none such). PATH.meta.json, the sidecar the CSV
-// writer leaves, is the file's metadata when it exists.
-func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnInfo, error) {
-	selected, given := opts.Columns, opts.Kinds
+func (s *csvSource) numRows() int64 {
+	if s.rows < 0 {
+		s.rows = countCSVRows(s.path)
+	}
+	return s.rows
+}
+
+func (s *csvSource) text() bool { return true }
+
+func (s *csvSource) metadata() map[string]string { return maps.Clone(s.meta) }
+
+func (s *csvSource) close() {}
+
+// openCSV reads the header of a CSV file, with no pass over its rows: each
+// column is untyped (KindUnsupported) until types gives it a kind.
+// PATH.meta.json, the sidecar the CSV writer leaves, is the file's metadata
+// when it exists.
+func openCSV(path string, f *os.File) (*csvSource, []ColumnInfo, error) {
 	in, err := csvInput(path, f)
 	if err != nil {
 		return nil, nil, err
@@ -110,16 +125,35 @@ func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnIn
 	if err != nil {
 		return nil, nil, err
 	}
+	meta, err := readSidecar(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	comma := r.Comma == ';' // numbers then have a decimal comma
+	cols := make([]ColumnInfo, len(header))
+	for j, name := range header {
+		cols[j] = ColumnInfo{Name: name, Optional: true, Text: true, DecimalComma: comma, index: j, Kind: KindUnsupported, Type: csvNotRead}
+	}
+	return &csvSource{path: path, f: f, r: r, rows: -1, meta: meta}, cols, nil
+}
+
+// types types the columns to read (all when opts.Columns is nil) that are
+// not given a kind in opts.Kinds, from a pass over the rows (none when
+// there are none such), and returns the columns with their kinds; the
+// reader is back on the first row after.
+func (s *csvSource) types(cols []ColumnInfo, opts TableOptions) ([]ColumnInfo, error) {
+	path, r := s.path, s.r
+	selected, given := opts.Columns, opts.Kinds
 	comma := r.Comma == ';' // numbers then have a decimal comma
 	type seen struct {
 		values, notInt, notNum, notBool bool
 		zeroLed                         bool   // an integer written with a leading zero
 		notNumber                       string // the first value that is not a number, and its row
 	}
-	kinds := make([]seen, len(header))
+	kinds := make([]seen, len(cols))
 	var typed []int // the columns to type
-	for j, name := range header {
-		if _, ok := given[name]; !ok && (selected == nil || slices.Contains(selected, name)) {
+	for j, c := range cols {
+		if _, ok := given[c.Name]; !ok && (selected == nil || slices.Contains(selected, c.Name)) {
 			typed = append(typed, j)
 		}
 	}
@@ -133,7 +167,7 @@ func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnIn
 			break
 		}
 		if err != nil {
-			return nil, nil, csvError(path, err)
+			return nil, csvError(path, err)
 		}
 		rows++
 		for _, j := range typed {
@@ -167,19 +201,19 @@ func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnIn
 			}
 		}
 	}
-	cols := make([]ColumnInfo, len(header))
-	for j, name := range header {
-		c := ColumnInfo{Name: name, Optional: true, Text: true, DecimalComma: comma, index: j}
+	out := slices.Clone(cols)
+	for j := range out {
+		c := &out[j]
 		k := kinds[j]
-		g, isGiven := given[name]
+		g, isGiven := given[c.Name]
 		switch {
 		case isGiven:
 			c.Kind, c.Type = g, csvTypes[g]
 		case !slices.Contains(typed, j):
-			c.Kind, c.Type = KindUnsupported, csvNotRead
+			continue // as it was
 		case !k.values:
 			c.Kind, c.Type = KindString, csvEmpty
-		case !k.notInt && k.zeroLed && slices.Contains(opts.Codes, name):
+		case !k.notInt && k.zeroLed && slices.Contains(opts.Codes, c.Name):
 			c.Kind, c.Type = KindString, csvCodes
 		case !k.notInt:
 			c.Kind, c.Type = KindInt, csvInteger
@@ -190,19 +224,18 @@ func openCSV(path string, f *os.File, opts TableOptions) (*csvSource, []ColumnIn
 		default:
 			c.Kind, c.Type, c.NotNumber = KindString, csvText, k.notNumber
 		}
-		cols[j] = c
 	}
-	meta, err := readSidecar(path)
-	if err != nil {
-		return nil, nil, err
+	if len(typed) > 0 {
+		s.rows = rows
+		in, err := csvInput(path, s.f)
+		if err != nil {
+			return nil, err
+		}
+		if _, s.r, err = csvHeader(path, in); err != nil {
+			return nil, err
+		}
 	}
-	if in, err = csvInput(path, f); err != nil {
-		return nil, nil, err
-	}
-	if _, r, err = csvHeader(path, in); err != nil {
-		return nil, nil, err
-	}
-	return &csvSource{r: r, rows: rows, meta: meta}, cols, nil
+	return out, nil
 }
 
 // csvHeader reads the header line and returns its names and a reader
@@ -318,9 +351,10 @@ func parseBoolWord(s string) (bool, bool) {
 	return false, false
 }
 
-// next appends up to n rows to the batch's columns (cols index the file's
+// read appends up to n rows to the batch's columns (cols index the file's
 // columns); it returns the rows read.
-func (s *csvSource) next(path string, cols []ColumnInfo, b *Batch, firstRow int64, n int) (int, error) {
+func (s *csvSource) read(cols []ColumnInfo, b *Batch, firstRow int64, n int) (int, error) {
+	path := s.path
 	for i := range b.Columns {
 		b.Columns[i].reset()
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"os"
 	"slices"
@@ -148,19 +147,30 @@ const DefaultBatchSize = 8192
 // required or optional. A path ending in .csv is read as CSV instead, each
 // column typed by its values (see csvSource).
 type TableReader struct {
-	path    string
-	f       *os.File
-	pf      *parquet.File // nil for CSV
-	csv     *csvSource    // nil for Parquet
-	all     []ColumnInfo
-	cols    []ColumnInfo
-	batch   Batch
-	size    int
-	rg      int             // current row group
-	rgLeft  int64           // rows left in the current row group
-	cursors []*columnCursor // one per selected column, for the current row group
-	row     int64           // rows returned so far
-	values  []parquet.Value // scratch buffer for decoding
+	path  string
+	f     *os.File
+	file  tableFormat // Parquet's or CSV's
+	all   []ColumnInfo
+	cols  []ColumnInfo
+	batch Batch
+	size  int
+	row   int64 // rows returned so far
+}
+
+// tableFormat is a file format's side of a TableReader: parquetTable or
+// csvSource.
+type tableFormat interface {
+	// numRows is the file's row count.
+	numRows() int64
+	// text reports a text format, whose columns have no type of their own.
+	text() bool
+	// metadata is the file's key-value metadata.
+	metadata() map[string]string
+	// read fills b's columns, which are cols, with up to n rows (reset
+	// first), the first of them the file's row firstRow (counted from 1);
+	// it returns how many, 0 at the end.
+	read(cols []ColumnInfo, b *Batch, firstRow int64, n int) (int, error)
+	close()
 }
 
 // OpenTable opens a Parquet file for streaming. It reads only the footer; a
@@ -192,18 +202,49 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 		r.size = DefaultBatchSize
 	}
 	if IsCSV(path) {
-		if r.csv, r.all, err = openCSV(path, f, opts); err != nil {
+		var cs *csvSource
+		if cs, r.all, err = openCSV(path, f); err != nil {
 			return nil, err
 		}
+		r.file = cs
 	} else {
-		if r.pf, r.all, err = openParquet(path, f, st.Size()); err != nil {
+		pf, all, err := openParquet(path, f, st.Size())
+		if err != nil {
 			return nil, err
 		}
+		r.file, r.all = &parquetTable{path: path, pf: pf, rg: -1}, all
+	}
+	if err := r.Select(opts); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ErrSelectAfterRead is the error of a Select after the first Next.
+var ErrSelectAfterRead = errors.New("columns selected after reading began")
+
+// Select chooses the columns Next returns, as TableOptions' Columns, Kinds
+// and Codes say (its BatchSize is the open's), before the first Next: a
+// caller reads a file's schema, opened with Columns []string{} (a Parquet
+// file's footer, a CSV file's header), then asks for what it needs, without
+// opening the file again. A CSV file's columns are typed here, by a pass
+// over its rows, when some selected column is given no kind.
+func (r *TableReader) Select(opts TableOptions) error {
+	if r.row > 0 {
+		return ErrSelectAfterRead
+	}
+	if cs, ok := r.file.(*csvSource); ok {
+		all, err := cs.types(r.all, opts)
+		if err != nil {
+			return err
+		}
+		r.all = all
 	}
 	byName := make(map[string]int, len(r.all))
 	for i, c := range r.all {
 		byName[c.Name] = i
 	}
+	r.cols = nil
 	if opts.Columns == nil {
 		for _, c := range r.all {
 			if c.Kind != KindUnsupported {
@@ -214,10 +255,10 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 		for _, name := range opts.Columns {
 			i, ok := byName[name]
 			if !ok {
-				return nil, &SchemaError{File: path, Column: name, Reason: ReasonMissingColumn, Want: "asked for by the caller"}
+				return &SchemaError{File: r.path, Column: name, Reason: ReasonMissingColumn, Want: "asked for by the caller"}
 			}
 			if r.all[i].Kind == KindUnsupported {
-				return nil, &SchemaError{File: path, Column: name, Reason: ReasonType, Found: r.all[i].Type,
+				return &SchemaError{File: r.path, Column: name, Reason: ReasonType, Found: r.all[i].Type,
 					Want: "a flat numeric, boolean or string column"}
 			}
 			r.cols = append(r.cols, r.all[i])
@@ -227,8 +268,7 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 	for i, c := range r.cols {
 		r.batch.Columns[i].ColumnInfo = c
 	}
-	r.rg = -1
-	return r, nil
+	return nil
 }
 
 // openParquet opens the footer and describes the columns. parquet-go
@@ -393,19 +433,11 @@ func (r *TableReader) Path() string { return r.path }
 
 // NumRows returns the number of rows the footer declares; a CSV file's
 // rows are counted by the pass that typed its columns, or when first asked.
-func (r *TableReader) NumRows() int64 {
-	if r.csv != nil {
-		if r.csv.rows < 0 {
-			r.csv.rows = countCSVRows(r.path)
-		}
-		return r.csv.rows
-	}
-	return r.pf.NumRows()
-}
+func (r *TableReader) NumRows() int64 { return r.file.numRows() }
 
 // Text reports whether the file is text (CSV), whose columns have no type
 // of their own.
-func (r *TableReader) Text() bool { return r.csv != nil }
+func (r *TableReader) Text() bool { return r.file.text() }
 
 // Schema returns every top-level column of the file, including unsupported ones.
 func (r *TableReader) Schema() []ColumnInfo { return append([]ColumnInfo(nil), r.all...) }
@@ -415,95 +447,111 @@ func (r *TableReader) Columns() []ColumnInfo { return append([]ColumnInfo(nil), 
 
 // Metadata returns the file's key-value metadata (a CSV file's sidecar,
 // PATH.meta.json, when it has one).
-func (r *TableReader) Metadata() map[string]string {
-	if r.csv != nil {
-		return maps.Clone(r.csv.meta)
+func (r *TableReader) Metadata() map[string]string { return r.file.metadata() }
+
+// Next returns the next batch of rows, or io.EOF after the last. The batch and
+// its slices are reused by the following call to Next: copy what you keep.
+func (r *TableReader) Next(ctx context.Context) (*Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	n, err := r.file.read(r.cols, &r.batch, r.row+1, r.size)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, io.EOF
+	}
+	r.batch.FirstRow, r.batch.Len = r.row+1, n
+	r.row += int64(n)
+	return &r.batch, nil
+}
+
+// Close releases the file.
+func (r *TableReader) Close() error {
+	r.file.close()
+	return r.f.Close()
+}
+
+// parquetTable is a Parquet file's side of a TableReader: it reads row
+// group by row group, a batch never crossing one.
+type parquetTable struct {
+	path    string
+	pf      *parquet.File
+	rg      int             // current row group
+	rgLeft  int64           // rows left in the current row group
+	cursors []*columnCursor // one per selected column, for the current row group
+	values  []parquet.Value // scratch buffer for decoding
+}
+
+func (t *parquetTable) numRows() int64 { return t.pf.NumRows() }
+
+func (t *parquetTable) text() bool { return false }
+
+func (t *parquetTable) metadata() map[string]string {
 	m := map[string]string{}
-	for _, kv := range r.pf.Metadata().KeyValueMetadata {
+	for _, kv := range t.pf.Metadata().KeyValueMetadata {
 		m[kv.Key] = kv.Value
 	}
 	return m
 }
 
-// Next returns the next batch of rows, or io.EOF after the last. The batch and
-// its slices are reused by the following call to Next: copy what you keep.
-func (r *TableReader) Next(ctx context.Context) (b *Batch, err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if r.csv != nil {
-		n, err := r.csv.next(r.path, r.cols, &r.batch, r.row+1, r.size)
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			return nil, io.EOF
-		}
-		r.batch.FirstRow, r.batch.Len = r.row+1, n
-		r.row += int64(n)
-		return &r.batch, nil
-	}
+func (t *parquetTable) read(cols []ColumnInfo, b *Batch, firstRow int64, size int) (n int, err error) {
 	// Malformed pages can make parquet-go's decoders panic; see openParquet.
 	defer func() {
 		if p := recover(); p != nil {
-			b, err = nil, fmt.Errorf("%s: %w: row group %d cannot be decoded (%v)", r.path, ErrCorrupt, r.rg, p)
+			n, err = 0, fmt.Errorf("%s: %w: row group %d cannot be decoded (%v)", t.path, ErrCorrupt, t.rg, p)
 		}
 	}()
-	for r.rgLeft == 0 {
-		if err := r.nextRowGroup(); err != nil {
-			return nil, err
+	for t.rgLeft == 0 {
+		if err := t.nextRowGroup(cols); errors.Is(err, io.EOF) {
+			return 0, nil
+		} else if err != nil {
+			return 0, err
 		}
 	}
-	n := int(min(int64(r.size), r.rgLeft))
-	for i := range r.batch.Columns {
-		c := &r.batch.Columns[i]
+	n = int(min(int64(size), t.rgLeft))
+	for i := range b.Columns {
+		c := &b.Columns[i]
 		c.reset()
-		if err := r.cursors[i].read(c, n, &r.values); err != nil {
+		if err := t.cursors[i].read(c, n, &t.values); err != nil {
 			var bad *notUTF8Error
 			if errors.As(err, &bad) {
-				return nil, &RowError{File: r.path, Row: r.row + 1 + int64(bad.index), FieldError: &FieldError{
+				return 0, &RowError{File: t.path, Row: firstRow + int64(bad.index), FieldError: &FieldError{
 					Field: c.Name, Reason: ReasonType, Value: fmt.Sprintf("%q", bad.value), Allowed: "UTF-8 text (re-encode the column from its code page)"}}
 			}
-			return nil, fmt.Errorf("%s: %w: row group %d, column %s: %v", r.path, ErrCorrupt, r.rg, c.Name, err)
+			return 0, fmt.Errorf("%s: %w: row group %d, column %s: %v", t.path, ErrCorrupt, t.rg, c.Name, err)
 		}
 	}
-	r.batch.FirstRow = r.row + 1
-	r.batch.Len = n
-	r.row += int64(n)
-	r.rgLeft -= int64(n)
-	return &r.batch, nil
+	t.rgLeft -= int64(n)
+	return n, nil
 }
 
-func (r *TableReader) nextRowGroup() error {
-	r.closeCursors()
-	groups := r.pf.RowGroups()
-	r.rg++
-	if r.rg >= len(groups) {
+func (t *parquetTable) nextRowGroup(cols []ColumnInfo) error {
+	t.closeCursors()
+	groups := t.pf.RowGroups()
+	t.rg++
+	if t.rg >= len(groups) {
 		return io.EOF
 	}
-	rg := groups[r.rg]
-	r.rgLeft = rg.NumRows()
+	rg := groups[t.rg]
+	t.rgLeft = rg.NumRows()
 	chunks := rg.ColumnChunks()
-	r.cursors = make([]*columnCursor, len(r.cols))
-	for i, c := range r.cols {
-		r.cursors[i] = &columnCursor{pages: chunks[c.index].Pages()}
+	t.cursors = make([]*columnCursor, len(cols))
+	for i, c := range cols {
+		t.cursors[i] = &columnCursor{pages: chunks[c.index].Pages()}
 	}
 	return nil
 }
 
-func (r *TableReader) closeCursors() {
-	for _, c := range r.cursors {
+func (t *parquetTable) closeCursors() {
+	for _, c := range t.cursors {
 		c.close()
 	}
-	r.cursors = nil
+	t.cursors = nil
 }
 
-// Close releases the file.
-func (r *TableReader) Close() error {
-	r.closeCursors()
-	return r.f.Close()
-}
+func (t *parquetTable) close() { t.closeCursors() }
 
 // ReadTable reads the named columns (nil: all supported ones) of a whole file
 // into memory. It suits files of thousands of rows, such as a research cohort;

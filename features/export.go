@@ -422,13 +422,24 @@ type SourceOptions struct {
 // not changed.
 func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions) (*Source, error) {
 	spec = spec.Clone()
-	// The probe reads a Parquet file's footer, a CSV file's header only.
-	probe, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
+	// The file is opened once: its schema first (a Parquet file's footer,
+	// a CSV file's header), then the columns chosen from it (Select).
+	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
 	if err != nil {
 		return nil, err
 	}
-	cols, md, text := probe.Schema(), probe.Metadata(), probe.Text()
-	probe.Close()
+	src, err := openSource(ctx, tr, spec, opts)
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return src, nil
+}
+
+// openSource is OpenSource on the table tr, whose schema only is read yet;
+// the source returned owns it.
+func openSource(ctx context.Context, tr *data.TableReader, spec *Spec, opts SourceOptions) (*Source, error) {
+	path, cols, md, text := tr.Path(), tr.Schema(), tr.Metadata(), tr.Text()
 	// A researcher's spec is checked against the kinds of the columns it
 	// reads: a CSV file's are typed by a pass over them, and only them (the
 	// cohort reader types a cohort file's itself).
@@ -436,9 +447,16 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		// Kept and subgroup columns pass through: their codes keep their
 		// leading zeros ("007" stays "007" in an export or a fold's name).
 		codes := append(slices.Clone(spec.Keep), opts.Also...)
-		if cols, err = typeCSVColumns(ctx, path, cols, append(spec.Columns(), opts.Also...), codes); err != nil {
+		var read []string
+		for _, c := range append(spec.Columns(), opts.Also...) {
+			if slices.ContainsFunc(cols, func(ci data.ColumnInfo) bool { return ci.Name == c }) && !slices.Contains(read, c) {
+				read = append(read, c)
+			}
+		}
+		if err := tr.Select(data.TableOptions{Columns: read, Codes: codes}); err != nil {
 			return nil, err
 		}
+		cols = tr.Schema()
 	}
 	needTarget := opts.NeedTarget
 	byName := map[string]data.ColumnInfo{}
@@ -473,7 +491,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		if opts.OnInvalid != nil {
 			co.Policy, co.OnInvalid = data.SkipInvalid, opts.OnInvalid
 		}
-		cr, err := data.OpenCohort(ctx, path, co)
+		cr, err := data.NewCohortReader(tr, co)
 		if err != nil {
 			return nil, err
 		}
@@ -568,8 +586,7 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 			given[f.Column] = data.KindString
 		}
 	}
-	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read, Kinds: given})
-	if err != nil {
+	if err := tr.Select(data.TableOptions{Columns: read, Kinds: given}); err != nil {
 		return nil, err
 	}
 	kinds := map[string]data.Kind{}
@@ -662,33 +679,4 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 		close:     tr.Close,
 		fieldInfo: func(string) (string, string, bool) { return "", "", false },
 	}, nil
-}
-
-// typeCSVColumns types the columns of a CSV file named in want (those it
-// has) by one pass over them, and returns cols with their kinds; the others
-// stay untyped. Those named in codes are text if an integer among them has
-// a leading zero (data.TableOptions.Codes).
-func typeCSVColumns(ctx context.Context, path string, cols []data.ColumnInfo, want, codes []string) ([]data.ColumnInfo, error) {
-	var read []string
-	for _, c := range cols {
-		if slices.Contains(want, c.Name) && !slices.Contains(read, c.Name) {
-			read = append(read, c.Name)
-		}
-	}
-	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: read, Codes: codes})
-	if err != nil {
-		return nil, err
-	}
-	defer tr.Close()
-	typed := map[string]data.ColumnInfo{}
-	for _, c := range tr.Columns() {
-		typed[c.Name] = c
-	}
-	out := slices.Clone(cols)
-	for i, c := range out {
-		if t, ok := typed[c.Name]; ok {
-			out[i] = t
-		}
-	}
-	return out, nil
 }
