@@ -375,6 +375,9 @@ func (f *Fitted) profile(nums []float64, trues int, counts map[string]int, n int
 	}
 }
 
+// median is the middle of sorted values, the mean of the middle two for an
+// even count (R's type 7): gonum's stat.Quantile offers types 1 and 4
+// only.
 func median(sorted []float64) float64 {
 	n := len(sorted)
 	if n%2 == 1 {
@@ -383,6 +386,12 @@ func median(sorted []float64) float64 {
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
+// meanSD returns the mean and population standard deviation of xs, by a
+// plain two-pass sum. gonum's stat.PopMeanStdDev agrees to 1e-12
+// (TestMeanSDMatchesGonum) but not to the bit (it sums in another order and
+// corrects the variance): the scaling every published pipeline records
+// comes from these sums, and a pipeline fitted again must be byte-identical
+// (abscopal models reproduce).
 func meanSD(xs []float64) (mean, sd float64) {
 	for _, x := range xs {
 		mean += x

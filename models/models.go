@@ -121,6 +121,12 @@ func Decode(b []byte) (Classifier, error) {
 	return c, nil
 }
 
+// sigmoid is the logistic function, computed as e^z/(1+e^z) below 0. It
+// equals stats.Sigmoid to within an ulp but not to the bit, and is kept
+// apart for that: every published model's fit (the logistic regression's
+// Newton steps, the GBM's gradients, Platt's map) and probability comes
+// from it, and a model fitted again must be byte-identical (abscopal models
+// reproduce), as must the figures stats reports.
 func sigmoid(z float64) float64 {
 	if z >= 0 {
 		return 1 / (1 + math.Exp(-z))

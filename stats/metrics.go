@@ -329,7 +329,7 @@ func fitLine(lp, y []float64, fixedSlope bool) (b0, b1 float64) {
 	for it := 0; it < 100; it++ {
 		var g0, g1, h00, h01, h11 float64
 		for i := range lp {
-			pr := sigmoid(b0 + b1*lp[i])
+			pr := Sigmoid(b0 + b1*lp[i])
 			r, w := pr-y[i], pr*(1-pr)
 			g0 += r
 			g1 += r * lp[i]
@@ -476,7 +476,10 @@ func Evaluate(p, y []float64, threshold float64, bootstrap int, seed uint64) Met
 	return m
 }
 
-func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+// Sigmoid is the logistic function, 1/(1 + e^-z), the inverse of the
+// logit: a probability from log-odds. For z far below 0, e^-z overflows to
+// +Inf, and the quotient is 0, its limit.
+func Sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 
 func b2f(b bool) float64 {
 	if b {

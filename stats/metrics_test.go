@@ -53,7 +53,7 @@ func TestCalibrationLineOfPerfectPredictions(t *testing.T) {
 	var p2 []float64
 	for _, q := range p {
 		l := 2 * math.Log(q/(1-q))
-		p2 = append(p2, sigmoid(l))
+		p2 = append(p2, Sigmoid(l))
 	}
 	if _, b := CalibrationLine(p2, y); math.Abs(b-0.5) > 1e-3 {
 		t.Errorf("slope of doubled logits %v, want 0.5", b)
@@ -210,7 +210,7 @@ func TestCompareAUC(t *testing.T) {
 	y, good, twin, noisy := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for i := range y {
 		z := rng.NormFloat64()
-		y[i] = b2f(rng.Float64() < sigmoid(1.5*z))
+		y[i] = b2f(rng.Float64() < Sigmoid(1.5*z))
 		// good and twin see the signal through noise of the same size;
 		// noisy through much more.
 		good[i], twin[i], noisy[i] = z+0.5*rng.NormFloat64(), z+0.5*rng.NormFloat64(), z+2*rng.NormFloat64()

@@ -127,11 +127,11 @@ func PoolAUC(groups []Group, method Tau2Method) (*PooledAUC, error) {
 	}
 	scale /= df
 	hk := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975) * se * math.Sqrt(math.Max(1, scale))
-	out.AUC, out.Low, out.High = sigmoid(mu), sigmoid(mu-hk), sigmoid(mu+hk)
+	out.AUC, out.Low, out.High = Sigmoid(mu), Sigmoid(mu-hk), Sigmoid(mu+hk)
 	if k >= 3 {
 		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 2)}.Quantile(0.975)
 		half := t * math.Sqrt(out.Tau2+se*se)
-		out.PredLow, out.PredHigh = sigmoid(mu-half), sigmoid(mu+half)
+		out.PredLow, out.PredHigh = Sigmoid(mu-half), Sigmoid(mu+half)
 	}
 	return out, nil
 }

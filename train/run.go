@@ -287,7 +287,7 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 
 	raw := make([]float64, len(rows))
 	for i, s := range scores {
-		raw[i] = sigmoid(s)
+		raw[i] = stats.Sigmoid(s)
 	}
 	cal := make([]float64, len(rows))
 	for k := 0; k < opts.Folds; k++ {
@@ -612,9 +612,6 @@ func characteristics(p *features.Pipeline, rows []features.Record, y []float64) 
 	}
 	return &Characteristics{All: p.Summarize(rows), Positive: p.Summarize(pos), Negative: p.Summarize(neg)}
 }
-
-// sigmoid is the logistic function, 1/(1 + e^-z).
-func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 
 // b2f is a label as a number: 1 for true, 0 for false.
 func b2f(b bool) float64 {

@@ -102,7 +102,7 @@ func innerLosses(ctx context.Context, spec *features.Spec, rows []features.Recor
 		}
 		start = append(append(start[:0], m.Coef...), m.Intercept)
 		for j := range p {
-			p[j] = sigmoid(m.Score(xte.Row(j)))
+			p[j] = stats.Sigmoid(m.Score(xte.Row(j)))
 		}
 		loss[g] = stats.LogLoss(p, yte) * float64(len(p))
 	}

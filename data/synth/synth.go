@@ -60,6 +60,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/radiobiology"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // Regimen is a radiotherapy course: total dose (Gy) and number of fractions.
@@ -391,7 +392,7 @@ func pneumonitisGrade(r *rand.Rand, lt *latent) int {
 	if lt.dual {
 		z += math.Log(1.5)
 	}
-	p3 := sigmoid(z)
+	p3 := stats.Sigmoid(z)
 	p12 := 2*p3 + 0.04
 	u := r.Float64()
 	switch {
@@ -434,5 +435,4 @@ func pick(r *rand.Rand, levels []string, weights []float64) string {
 	return levels[pickIndex(r, weights)]
 }
 
-func logit(p float64) float64   { return math.Log(p / (1 - p)) }
-func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+func logit(p float64) float64 { return math.Log(p / (1 - p)) }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/radiobiology"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // Coefficients of the outcome model, on the log-odds scale. Odds ratios from
@@ -95,7 +96,7 @@ func Probabilities(p *data.Patient) (pAbscopal, pResponse float64) {
 
 	zr := responseIntercept + base + tpsEff + iciEff
 	if !p.HadRT() {
-		return math.NaN(), sigmoid(zr)
+		return math.NaN(), stats.Sigmoid(zr)
 	}
 
 	priming := primingOf(*p.RTDoseGy, *p.RTFractions)
@@ -118,7 +119,7 @@ func Probabilities(p *data.Patient) (pAbscopal, pResponse float64) {
 	}
 	zr += rtResponse*priming*tpsMult + harm + nodal*nodalLogOR
 	za := abscopalIntercept + base + tpsEff/2 + iciEff + rtAbscopal*priming + harmA + nodal*nodalAbscopalLogOR
-	return sigmoid(za), sigmoid(zr)
+	return stats.Sigmoid(za), stats.Sigmoid(zr)
 }
 
 // immuneTerms sums the effects shared by both outcomes: host and tumour
