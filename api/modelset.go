@@ -306,7 +306,7 @@ var ErrAmbiguousV1 = errors.New("which model answers /v1 is ambiguous")
 // v1Targets are the outcomes /v1 answers, in the order the log names their
 // models: the two responses, and the toxicity a choice of regimen weighs
 // against them.
-var v1Targets = [...]string{"abscopal_response", "objective_response", "pneumonitis_grade"}
+var v1Targets = [...]string{data.AbscopalResponse, data.ObjectiveResponse, data.PneumonitisGrade}
 
 // V1Targets lists the outcomes /v1 answers, the keys of Config.V1Models.
 func V1Targets() []string { return v1Targets[:] }
@@ -322,8 +322,8 @@ func canServeV1(m *models.Model, target string) bool {
 		return false
 	}
 	switch target {
-	case "abscopal_response", "objective_response":
-	case "pneumonitis_grade":
+	case data.AbscopalResponse, data.ObjectiveResponse:
+	case data.PneumonitisGrade:
 		if spec.Target.AtLeast == nil {
 			return false
 		}
@@ -336,7 +336,7 @@ func canServeV1(m *models.Model, target string) bool {
 // readsCohortOnly reports whether every column spec reads is a field of the
 // cohort schema, as /v1 patients are.
 func readsCohortOnly(spec *features.Spec) bool {
-	if spec.Builtin {
+	if spec.ReadsPatients() {
 		return true
 	}
 	for _, c := range spec.Columns() {

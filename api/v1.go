@@ -175,7 +175,7 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, ob
 		return targetPrediction{Reason: "no model in the registry predicts " + target}
 	}
 	tp := targetPrediction{Model: m.Bundle.Name, Version: m.Version, Synthetic: m.Bundle.Synthetic()}
-	if target == "pneumonitis_grade" {
+	if target == data.PneumonitisGrade {
 		tp.Outcome = m.Bundle.Outcome()
 	}
 	if tp.Reason = p.Undefined(target); tp.Reason != "" {
@@ -253,7 +253,7 @@ type predictions struct {
 }
 
 func (p *predictions) get(target string) targetPrediction {
-	if target == "abscopal_response" {
+	if target == data.AbscopalResponse {
 		return p.AbscopalResponse
 	}
 	return p.ObjectiveResponse
@@ -261,11 +261,11 @@ func (p *predictions) get(target string) targetPrediction {
 
 func (s *Server) predictOne(set *modelSet, p *data.Patient, observe, intervals bool) patientPrediction {
 	pp := patientPrediction{PatientID: p.PatientID, Predictions: predictions{
-		AbscopalResponse:  s.predictTarget(set, "abscopal_response", p, observe, intervals),
-		ObjectiveResponse: s.predictTarget(set, "objective_response", p, observe, intervals),
+		AbscopalResponse:  s.predictTarget(set, data.AbscopalResponse, p, observe, intervals),
+		ObjectiveResponse: s.predictTarget(set, data.ObjectiveResponse, p, observe, intervals),
 	}}
-	if _, ok := set.byTarget["pneumonitis_grade"]; ok {
-		tp := s.predictTarget(set, "pneumonitis_grade", p, observe, intervals)
+	if _, ok := set.byTarget[data.PneumonitisGrade]; ok {
+		tp := s.predictTarget(set, data.PneumonitisGrade, p, observe, intervals)
 		pp.Predictions.Pneumonitis = &tp
 	}
 	return pp
@@ -388,9 +388,9 @@ func (s *Server) compareRegimens(c *gin.Context) {
 		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "patient is required", Field: "patient"})
 		return
 	}
-	rankBy := "objective_response"
+	rankBy := data.ObjectiveResponse
 	if req.RankBy != nil {
-		if rankBy = *req.RankBy; rankBy != "objective_response" && rankBy != "abscopal_response" {
+		if rankBy = *req.RankBy; rankBy != data.ObjectiveResponse && rankBy != data.AbscopalResponse {
 			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "rank_by is objective_response or abscopal_response", Field: "rank_by"})
 			return
 		}

@@ -121,13 +121,13 @@ func inputColumns(m *models.Model) []v2Tensor {
 		case f.Kind == features.Boolean:
 			k = data.KindBool
 		}
-		if cf, ok := data.CohortField(f.Column); ok && spec.Builtin {
+		if cf, ok := data.CohortField(f.Column); ok && spec.ReadsPatients() {
 			k = cf.Kind
 		}
 		add(f.Column, k)
 	}
-	if spec.Builtin {
-		for _, req := range []string{"ici_class", "rt_dose_gy", "rt_fractions", "rt_site"} {
+	if spec.ReadsPatients() {
+		for _, req := range data.TreatmentInputs() {
 			cf, _ := data.CohortField(req)
 			add(req, cf.Kind)
 		}
@@ -243,7 +243,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 			fieldCols = append(fieldCols, fieldColumn{f, vals})
 		}
 	}
-	if !spec.Builtin {
+	if !spec.ReadsPatients() {
 		if e := checkSpecInputs(spec, cols, fieldCols, n); e != nil {
 			abort(c, http.StatusBadRequest, *e)
 			return
@@ -259,7 +259,7 @@ func (s *Server) v2Infer(c *gin.Context) {
 	mon := set.monitors[m]
 	for i := 0; i < n; i++ {
 		var rec features.Record = v2Row{cols, i}
-		if spec.Builtin {
+		if spec.ReadsPatients() {
 			// Cohort-schema inputs are validated like /v1's.
 			var p data.Patient
 			for _, fc := range fieldCols {

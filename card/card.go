@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/plots"
@@ -45,7 +46,7 @@ func Markdown(b *models.Bundle, res *train.Result) string {
 		w.WriteString("cross-validation), so the metrics below judge the tuning too.\n\n")
 	}
 	w.WriteString("## Intended use\n\n")
-	if b.Target == "pneumonitis_grade" {
+	if b.Target == data.PneumonitisGrade {
 		w.WriteString("- **For**: research on pneumonitis after immune checkpoint inhibitors with or without radiotherapy in patients\n")
 		w.WriteString("  like those of the training data; weighing candidate regimens' risk for discussion, with their plans' mean\n")
 		w.WriteString("  doses where known; as one input among many.\n")

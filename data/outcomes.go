@@ -43,3 +43,18 @@ func EndpointNames() []string {
 	}
 	return names
 }
+
+// TreatmentInputs are the fields that describe a patient's treatment
+// whenever it is described: the required ones other than the id (the
+// checkpoint inhibitor), the radiotherapy dose (0 or null: none), and those
+// required with radiotherapy (fractions, site). An Open Inference client
+// is told of them for every model of the built-in spec.
+func TreatmentInputs() []string {
+	var out []string
+	for _, f := range CohortFields() {
+		if (f.Required && f.Name != "patient_id") || f.Name == "rt_dose_gy" || f.RequiredWhenRT {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}

@@ -64,7 +64,7 @@ func (p *Patient) HadRT() bool { return p.RTDoseGy != nil && *p.RTDoseGy > 0 }
 // field: without radiotherapy there is none to have (the column must then be
 // null), so a model has nothing to predict either, whatever its inputs.
 func (p *Patient) Undefined(outcome string) string {
-	if outcome == "abscopal_response" && !p.HadRT() {
+	if outcome == AbscopalResponse && !p.HadRT() {
 		return "an abscopal response needs radiotherapy: rt_dose_gy is 0 or missing"
 	}
 	return ""
@@ -114,7 +114,7 @@ func (p *Patient) checkConsistency() []*FieldError {
 		inconsistent("rt_fractions", fmt.Sprintf("%d fractions but rt_dose_gy is 0 or null", *p.RTFractions))
 	}
 	if p.AbscopalResponse != nil {
-		inconsistent("abscopal_response", "must be null when rt_dose_gy is 0 or null (nothing was irradiated)")
+		inconsistent(AbscopalResponse, "must be null when rt_dose_gy is 0 or null (nothing was irradiated)")
 	}
 	return errs
 }

@@ -281,13 +281,13 @@ func buildCohortFields() []Field {
 		boolAt("egfr_mutant", "clinical", "activating EGFR mutation", func(p *Patient) **bool { return &p.EGFRMutant }),
 		boolAt("prior_systemic_therapy", "clinical", "systemic therapy before the checkpoint inhibitor", func(p *Patient) **bool { return &p.PriorSystemicTherapy }),
 
-		outcome(boolAt("abscopal_response", "outcomes", "a non-irradiated lesion responded; null without radiotherapy or without a measurable non-irradiated lesion", func(p *Patient) **bool { return &p.AbscopalResponse })),
-		outcome(boolAt("objective_response", "outcomes", "best overall response CR or PR by RECIST 1.1", func(p *Patient) **bool { return &p.ObjectiveResponse })),
+		outcome(boolAt(AbscopalResponse, "outcomes", "a non-irradiated lesion responded; null without radiotherapy or without a measurable non-irradiated lesion", func(p *Patient) **bool { return &p.AbscopalResponse })),
+		outcome(boolAt(ObjectiveResponse, "outcomes", "best overall response CR or PR by RECIST 1.1", func(p *Patient) **bool { return &p.ObjectiveResponse })),
 		outcome(rng(floatAt("pfs_months", "outcomes", "months", "progression-free survival time", func(p *Patient) **float64 { return &p.PFSMonths }), 0, 600)),
 		outcome(boolAt("pfs_event", "outcomes", "progression or death observed (false: censored)", func(p *Patient) **bool { return &p.PFSEvent })),
 		outcome(rng(floatAt("os_months", "outcomes", "months", "overall survival time", func(p *Patient) **float64 { return &p.OSMonths }), 0, 600)),
 		outcome(boolAt("os_event", "outcomes", "death observed (false: censored)", func(p *Patient) **bool { return &p.OSEvent })),
-		outcome(rng(intAt("pneumonitis_grade", "outcomes", "CTCAE grade", "worst pneumonitis grade (CTCAE v5)", func(p *Patient) **int { return &p.PneumonitisGrade }), 0, 5)),
+		outcome(rng(intAt(PneumonitisGrade, "outcomes", "CTCAE grade", "worst pneumonitis grade (CTCAE v5)", func(p *Patient) **int { return &p.PneumonitisGrade }), 0, 5)),
 
 		synthetic(rng(floatAt("true_p_abscopal", "synthetic ground truth", "probability", "probability of abscopal_response the generator drew it from", func(p *Patient) **float64 { return &p.TruePAbscopal }), 0, 1)),
 		synthetic(rng(floatAt("true_p_response", "synthetic ground truth", "probability", "probability of objective_response the generator drew it from", func(p *Patient) **float64 { return &p.TruePResponse }), 0, 1)),

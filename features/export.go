@@ -230,7 +230,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	// exported to model it, so they go with their label. (The built-in
 	// spec keeps every outcome the file has already.)
 	keep := slices.Clone(spec.Keep)
-	if t := spec.Target.Column; !spec.Builtin && t != "" && !slices.Contains(keep, t) && src.kindOf(t) != data.KindUnsupported {
+	if t := spec.Target.Column; !spec.ReadsPatients() && t != "" && !slices.Contains(keep, t) && src.kindOf(t) != data.KindUnsupported {
 		keep = append(keep, t)
 	}
 	keep = slices.DeleteFunc(keep, func(k string) bool { return k == spec.ID })
@@ -443,7 +443,7 @@ func openSource(ctx context.Context, tr *data.TableReader, spec *Spec, opts Sour
 	// A researcher's spec is checked against the kinds of the columns it
 	// reads: a CSV file's are typed by a pass over them, and only them (the
 	// cohort reader types a cohort file's itself).
-	if text && !spec.Builtin {
+	if text && !spec.ReadsPatients() {
 		// Kept and subgroup columns pass through: their codes keep their
 		// leading zeros ("007" stays "007" in an export or a fold's name).
 		codes := append(slices.Clone(spec.Keep), opts.Also...)
@@ -476,7 +476,7 @@ func openSource(ctx context.Context, tr *data.TableReader, spec *Spec, opts Sour
 	}
 
 	var dropped []string
-	if spec.Builtin {
+	if spec.ReadsPatients() {
 		// First whether this is a cohort file at all (its required columns,
 		// their types): a file of other columns is told so, with the way out.
 		// Columns outside the schema asked for (a centre to group by) are

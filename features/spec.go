@@ -377,7 +377,7 @@ func (s *Spec) validateTarget() error {
 // a model trained before the check still loads. A spec of the user's own
 // names columns whose meaning abscopal cannot know: it passes.
 func (s *Spec) CheckOutcome() error {
-	if !s.Builtin {
+	if !s.ReadsPatients() {
 		return nil
 	}
 	t := s.Target
@@ -387,7 +387,7 @@ func (s *Spec) CheckOutcome() error {
 		msg = "a censoring indicator, not an outcome: false means no event was seen while the patient was followed, however briefly, so a model of it learns who was followed longest. abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
 	case "pfs_months", "os_months":
 		msg = "a survival time, which abscopal does not model (a time-to-event model needs the censoring): abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
-	case "pneumonitis_grade":
+	case data.PneumonitisGrade:
 		if t.AtLeast == nil {
 			msg = "a CTCAE grade (0-5): say from which grade a patient counts as positive, --at-least 2 for grade 2 or worse (in a spec, target.at_least: 2)"
 		}
@@ -570,9 +570,9 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 		// cannot: the file's column must become what the model learnt from.
 		hint := "convert the column: the model was trained on a target of type " + want
 		switch {
-		case s.Builtin && tc.Kind == data.KindBool:
+		case s.ReadsPatients() && tc.Kind == data.KindBool:
 			hint = "--at-least applies to a numeric outcome (pneumonitis_grade); a yes/no outcome needs none"
-		case s.Builtin:
+		case s.ReadsPatients():
 			hint = "the built-in features predict abscopal_response, objective_response or pneumonitis_grade (with --at-least)"
 		case s.file != "":
 			hint = targetKindHint(tc.Kind)
@@ -803,12 +803,12 @@ func BuiltinSpec(target string) *Spec {
 			cat("ici_class"),
 			num("age"), cat("sex"), num("ecog"), cat("stage"), cat("histology"), boolean("egfr_mutant"), boolean("prior_systemic_therapy"),
 		},
-		Keep: []string{"abscopal_response", "objective_response", "pfs_months", "pfs_event", "os_months", "os_event",
-			"pneumonitis_grade", "true_p_abscopal", "true_p_response"},
+		Keep: []string{data.AbscopalResponse, data.ObjectiveResponse, "pfs_months", "pfs_event", "os_months", "os_event",
+			data.PneumonitisGrade, "true_p_abscopal", "true_p_response"},
 		Builtin: true,
 		file:    "(built-in irt)",
 	}
-	if target == "pneumonitis_grade" {
+	if target == data.PneumonitisGrade {
 		spec.Features = append(spec.Features, derived("lung_dose_gy", std))
 	}
 	return spec
@@ -907,13 +907,24 @@ func notNumber(c data.ColumnInfo) string {
 	return " (" + c.NotNumber + ")"
 }
 
+// ReadsPatients reports whether s reads cohort files, row by row as
+// patients of the cohort schema, each validated as such (the built-in
+// spec); a researcher's spec reads the columns it names of any table. What
+// follows from it, each said once: a file's rows are data.Patients
+// (OpenSource reads them with data.NewCohortReader), its inputs take the
+// schema's kinds and ranges (the API validates them as a patient), a
+// file lacking an optional column loses the features computed from it
+// (DropAbsent) rather than being refused, and its target is one of the
+// schema's outcomes (CheckOutcome).
+func (s *Spec) ReadsPatients() bool { return s.Builtin }
+
 // ForeignFile reports whether err, from reading a file with s, says that
 // the file is no cohort file at all (it has few of the schema's columns)
 // while s, the built-in spec, reads cohort files only: such a file is read
 // through a spec of its own.
 func (s *Spec) ForeignFile(err error) bool {
 	var se *data.SchemaError
-	return s.Builtin && errors.As(err, &se) && se.Foreign
+	return s.ReadsPatients() && errors.As(err, &se) && se.Foreign
 }
 
 // AdviseSpec adds the way out to err when it says that a file read with

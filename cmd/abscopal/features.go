@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
@@ -70,7 +71,7 @@ encoded, scaled), fitted on the input.
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&specPath, "spec", "", "feature spec (YAML or JSON); default: the built-in iRT spec for cohort files")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
-	cmd.Flags().StringVar(&target, "target", "abscopal_response", "target of the built-in spec (abscopal_response or objective_response)")
+	cmd.Flags().StringVar(&target, "target", data.AbscopalResponse, "target of the built-in spec ("+data.AbscopalResponse+" or "+data.ObjectiveResponse+")")
 	cmd.Flags().BoolVar(&matrix, "matrix", false, "write the fitted design matrix instead of the engineered values")
 	cmd.Flags().BoolVar(&printSpec, "print-spec", false, "print the built-in spec as YAML and exit")
 	cmd.Flags().BoolVar(&cat, "catalogue", false, "print the built-in derived features (Markdown) and exit")

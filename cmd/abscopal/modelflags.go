@@ -138,7 +138,7 @@ type dataFlags struct {
 func (d *dataFlags) register(f *pflag.FlagSet, dataHelp string) {
 	f.StringVar(&d.data, "data", "", dataHelp)
 	f.StringVar(&d.spec, "spec", "", "feature spec (YAML or JSON); default: built-in iRT spec for cohort files")
-	f.StringVar(&d.target, "target", "abscopal_response", "target column")
+	f.StringVar(&d.target, "target", data.AbscopalResponse, "target column")
 	f.Float64Var(&d.atLeast, "at-least", 0, "count a target at or above this as positive, for a graded outcome (--target pneumonitis_grade --at-least 2: grade 2 or worse)")
 }
 
