@@ -115,7 +115,7 @@ func TestAlgorithmTable(t *testing.T) {
 // logistic regression cannot); the same seed gives the same stack; a
 // damaged stack is refused.
 func TestStack(t *testing.T) {
-	train, test := logisticData(1500, 4, 2), logisticData(3000, 4, 3)
+	train, test := logisticData(800, 4, 2), logisticData(2000, 4, 3)
 	aucOf := func(c models.Classifier) float64 {
 		p := make([]float64, test.Rows)
 		for i := range p {

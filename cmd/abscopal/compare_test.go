@@ -15,7 +15,7 @@ import (
 
 func TestCompare(t *testing.T) {
 	dir := t.TempDir()
-	cohort := synthCohort(t, dir, 800, 4)
+	cohort := synthCohort(t, dir, 500, 4)
 	args := []string{"compare", "--data", cohort, "--target", "objective_response", "--algos", "logistic,forest", "--trees", "11",
 		"--bootstrap", "100", "--folds", "3"}
 	code, stdout, stderr := runCLI(t, append(args, "--json")...)
@@ -36,7 +36,7 @@ func TestCompare(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
-	if c.Rows != 800 || c.Folds != 3 || !c.Synthetic || len(c.Algos) != 2 || c.Algos[0].Algo != "logistic" || c.Algos[1].Algo != "forest" {
+	if c.Rows != 500 || c.Folds != 3 || !c.Synthetic || len(c.Algos) != 2 || c.Algos[0].Algo != "logistic" || c.Algos[1].Algo != "forest" {
 		t.Fatalf("comparison %+v", c)
 	}
 	for _, a := range c.Algos {
@@ -64,7 +64,7 @@ func TestCompare(t *testing.T) {
 
 	// With --instability, each algorithm's stability analysis, the same as
 	// train gives its model (same data, seed and options).
-	code, stdout, stderr = runCLI(t, append(args, "--instability", "12", "--json")...)
+	code, stdout, stderr = runCLI(t, append(args, "--instability", "6", "--json")...)
 	var withIns struct {
 		Algos []struct {
 			Algo        string
@@ -79,7 +79,7 @@ func TestCompare(t *testing.T) {
 	}
 	reg := filepath.Join(t.TempDir(), "registry")
 	mustCLI(t, "train", "--data", cohort, "--target", "objective_response", "--algo", "forest", "--trees", "11",
-		"--bootstrap", "100", "--folds", "3", "--instability", "12", "--registry", reg, "--name", "f")
+		"--bootstrap", "100", "--folds", "3", "--instability", "6", "--registry", reg, "--name", "f")
 	b, err := os.ReadFile(filepath.Join(reg, "f", "v1", "bundle.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -91,14 +91,14 @@ func TestCompare(t *testing.T) {
 	}
 	json.Unmarshal(b, &bundle)
 	for _, a := range withIns.Algos {
-		if a.Instability == nil || a.Instability.Bootstraps != 12 || !(a.Instability.MAPE > 0) {
+		if a.Instability == nil || a.Instability.Bootstraps != 6 || !(a.Instability.MAPE > 0) {
 			t.Errorf("%s: instability %+v", a.Algo, a.Instability)
 		} else if a.Algo == "forest" && a.Instability.MAPE != bundle.Metrics.Instability.MAPE {
 			t.Errorf("forest: MAPE %v in compare, %v in train's bundle", a.Instability.MAPE, bundle.Metrics.Instability.MAPE)
 		}
 	}
-	code, stdout, _ = runCLI(t, append(args, "--instability", "12")...)
-	if code != 0 || !strings.Contains(stdout, "12 bootstrap models of it") || !strings.Contains(stdout, "CLASSED OTHERWISE AT 0.50 BY OVER 1 MODEL IN 5") {
+	code, stdout, _ = runCLI(t, append(args, "--instability", "6")...)
+	if code != 0 || !strings.Contains(stdout, "6 bootstrap models of it") || !strings.Contains(stdout, "CLASSED OTHERWISE AT 0.50 BY OVER 1 MODEL IN 5") {
 		t.Errorf("--instability table:\n%s", stdout)
 	}
 

@@ -16,12 +16,12 @@ import (
 // its record makes is named, part by part.
 func TestReproduce(t *testing.T) {
 	dir := t.TempDir()
-	cohort := synthCohort(t, dir, 600, 12)
+	cohort := synthCohort(t, dir, 400, 12)
 	regDir := filepath.Join(dir, "registry")
 	for _, args := range [][]string{
 		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35", "--survival", "pfs,os"},
 		{"--algo", "forest", "--trees", "11", "--min-leaf", "5", "--seed", "4", "--folds", "3"},
-		{"--algo", "logistic", "--tune", "--bootstrap", "77", "--instability", "15", "--intervals"}, // the penalty tuned again, in every bootstrap model too
+		{"--algo", "logistic", "--tune", "--bootstrap", "77", "--instability", "6", "--intervals"}, // the penalty tuned again, in every bootstrap model too
 	} {
 		name := args[1]
 		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "50"}, args...)
@@ -58,7 +58,7 @@ func TestReproduce(t *testing.T) {
 		t.Fatalf("publish: %v %v", v, err)
 	}
 	files["card.md"] = card
-	files["bundle.json"] = bytes.Replace(files["bundle.json"], []byte(`"rows": 600,`), []byte(`"rows": 601,`), 1)
+	files["bundle.json"] = bytes.Replace(files["bundle.json"], []byte(`"rows": 400,`), []byte(`"rows": 401,`), 1)
 	if v, err := reg.Publish("gbm", files); err != nil || v != "v3" {
 		t.Fatalf("publish: %v %v", v, err)
 	}
@@ -74,7 +74,7 @@ func TestReproduce(t *testing.T) {
 
 	// Other data, and a bundle from before the bootstrap count was recorded.
 	other := filepath.Join(dir, "other.parquet")
-	mustCLI(t, "synth", "--n", "600", "--seed", "13", "--out", other)
+	mustCLI(t, "synth", "--n", "300", "--seed", "13", "--out", other)
 	if code, _, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "gbm:v1", "--data", other); code != 1 || !strings.Contains(stderr, "other.parquet is not the training data of gbm:v1: SHA-256 ") {
 		t.Errorf("other data: exit %d, %s", code, stderr)
 	}
