@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestModelsVerify(t *testing.T) {
@@ -44,6 +45,34 @@ func TestModelsVerify(t *testing.T) {
 	}
 	if code != 1 || !strings.Contains(stderr, "2 faults") {
 		t.Errorf("exit %d, %q", code, stderr)
+	}
+
+	// What a killed publish and a killed alias move left: removed when over
+	// a minute old, kept (and said so) when younger, another process's
+	// perhaps. One fault, after mending the others, says "1 fault".
+	os.WriteFile(card, b, 0o644)
+	os.Remove(filepath.Join(reg, "m", "aliases", "staging"))
+	old, young := filepath.Join(reg, "m", ".publish-123"), filepath.Join(reg, "m", ".publish-456")
+	os.MkdirAll(old, 0o755)
+	os.WriteFile(filepath.Join(old, "bundle.json"), []byte("{"), 0o644)
+	os.MkdirAll(young, 0o755)
+	stale := time.Now().Add(-time.Hour)
+	os.Chtimes(old, stale, stale)
+	tmpAlias := filepath.Join(reg, "m", "aliases", ".production-9.tmp")
+	os.WriteFile(tmpAlias, []byte("v"), 0o644)
+	os.Chtimes(tmpAlias, stale, stale)
+	code, out, _ = runCLI(t, "models", "verify", "--registry", reg)
+	for _, want := range []string{"removed " + old + " (left by a publish or an alias move that was killed)", "removed " + tmpAlias, "kept   " + young + " (under a minute old"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("leftovers: output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(old); code != 0 || !os.IsNotExist(err) {
+		t.Errorf("leftovers: exit %d, %s still there (%v)", code, old, err)
+	}
+	os.WriteFile(filepath.Join(reg, "m", "aliases", "staging"), []byte("v7\n"), 0o644)
+	if code, _, stderr := runCLI(t, "models", "verify", "--registry", reg); code != 1 || !strings.Contains(stderr, "abscopal: 1 fault in registry") {
+		t.Errorf("one fault: exit %d, %q", code, stderr)
 	}
 }
 
