@@ -173,7 +173,15 @@ func (v Value) Format(k Kind) string {
 	}
 }
 
-func formatNumber(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+// formatNumber writes a number as a person reads it: a whole one in plain
+// digits (9223372036854775807, not 9.223372036854776e+18), another in
+// the shortest form that reads back the same.
+func formatNumber(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e21 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
 
 func contains(xs []string, s string) bool {
 	for _, x := range xs {

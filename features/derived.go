@@ -34,6 +34,9 @@ type Derived struct {
 	// UsesAlphaBeta marks bed and eqd2: their output name carries alpha/beta
 	// ("bed10_gy") and a spec may set it.
 	UsesAlphaBeta bool
+	// Whole marks a numeric feature whose values are whole numbers (a
+	// grade): an export writes it as integers.
+	Whole bool
 	compute       func(r Record, alphaBeta float64) data.Value
 }
 
@@ -115,7 +118,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				return data.Bool(radiobiology.BED(dose, n, radiobiology.TumourAlphaBetaGy) >= radiobiology.AblativeMinBED10Gy)
 			})},
 		{Name: "single_high_dose", Kind: Boolean, Definition: "one fraction of >= 15 Gy (raises Tregs); false without radiotherapy",
-			Source: "seed review refs 44, 46, 47", Inputs: rtInputs,
+			Source: "Dewan et al., Clin Cancer Res 2009;15:5379; Schaue et al., Int J Radiat Oncol Biol Phys 2012;83:1306; Vanpouille-Box et al., Nat Commun 2017;8:15618", Inputs: rtInputs,
 			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
 				return data.Bool(n == 1 && dose >= radiobiology.SingleHighDoseMinGy)
 			})},
@@ -144,7 +147,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				}
 				return r.Value("mean_lung_dose_gy")
 			}},
-		{Name: "lymphopenia_grade_baseline", Kind: Numeric, Unit: "CTCAE grade",
+		{Name: "lymphopenia_grade_baseline", Kind: Numeric, Unit: "CTCAE grade", Whole: true,
 			Definition: "CTCAE v5 grade of the baseline ALC: >= 1.0 0, 0.8-1.0 1, 0.5-0.8 2, 0.2-0.5 3, < 0.2 4 (10^9/L)",
 			Source:     "CTCAE v5.0", Inputs: []string{"alc"},
 			compute: func(r Record, _ float64) data.Value {
@@ -153,7 +156,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				}
 				return data.Null
 			}},
-		{Name: "lymphopenia_grade_nadir", Kind: Numeric, Unit: "CTCAE grade",
+		{Name: "lymphopenia_grade_nadir", Kind: Numeric, Unit: "CTCAE grade", Whole: true,
 			Definition: "CTCAE v5 grade of the ALC nadir during radiotherapy; without radiotherapy, the baseline grade",
 			Source:     "CTCAE v5.0", Inputs: []string{"alc_nadir", "alc", "rt_dose_gy"},
 			compute: func(r Record, _ float64) data.Value {

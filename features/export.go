@@ -220,8 +220,14 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 			info := featureInfo(f, ab, src.fieldInfo)
 			infos = append(infos, info)
 			kind := kindToData(spec.featureKind(f))
-			if kind == data.KindString && f.Column != "" && src.kindOf(f.Column) == data.KindInt {
+			d, derived := LookupDerived(f.Derived)
+			switch {
+			case kind == data.KindString && f.Column != "" && src.kindOf(f.Column) == data.KindInt:
 				kind = data.KindInt // a categorical feature of integer codes goes out as it came in
+			case kind == data.KindFloat && f.Column != "" && src.kindOf(f.Column) == data.KindInt:
+				kind = data.KindInt // so does a number of an integer column (ECOG): its values are the column's
+			case kind == data.KindFloat && derived && d.Whole:
+				kind = data.KindInt // and a grade
 			}
 			cols = append(cols, data.ColumnSpec{Name: info.Name, Kind: kind, Optional: true})
 		}

@@ -389,7 +389,8 @@ func TestSourceAlso(t *testing.T) {
 }
 
 // TestExportKinds: an exported feature keeps its kind's type, but for a
-// categorical feature of integer codes, which keeps its integers.
+// feature of an integer column, categorical (codes) or numeric (a count, a
+// score), which keeps its integers (issue 17: ECOG went out as DOUBLE).
 func TestExportKinds(t *testing.T) {
 	dir := t.TempDir()
 	in := datatest.WriteTable(t, filepath.Join(dir, "t.parquet"), []data.ColumnSpec{{Name: "id", Kind: data.KindString},
@@ -413,7 +414,7 @@ features:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]data.Kind{"stage": data.KindFloat, "centre": data.KindInt, "histology": data.KindString}
+	want := map[string]data.Kind{"stage": data.KindInt, "centre": data.KindInt, "histology": data.KindString}
 	for _, c := range tbl.Columns {
 		if k, ok := want[c.Name]; ok && c.Kind != k {
 			t.Errorf("%s exported as %v, want %v", c.Name, c.Kind, k)

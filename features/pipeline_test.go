@@ -168,7 +168,7 @@ func TestSpecCheckAgainstColumns(t *testing.T) {
 		{"a column in other case", FeatureSpec{Column: "Age", Kind: Numeric}, `column Age is not in f.parquet, which has "age": column names are exact`},
 		{"categorical that is a measurement", FeatureSpec{Column: "age", Kind: Categorical}, "categorical feature, but column age in f.parquet is DOUBLE: a categorical feature reads strings or integer codes; use kind numeric for a measurement, or store the codes as integers (DuckDB: CAST(age AS BIGINT))"},
 		{"boolean that is numeric", FeatureSpec{Column: "age", Kind: Boolean}, "boolean feature, but column age in f.parquet is DOUBLE: a boolean feature reads a BOOLEAN column; use kind numeric for a 0/1 code"},
-		{"numeric that is a string", FeatureSpec{Column: "histology", Kind: Numeric}, "numeric feature, but column histology in f.parquet is STRING: use kind categorical"},
+		{"numeric that is a string", FeatureSpec{Column: "histology", Kind: Numeric}, "numeric feature, but column histology in f.parquet is STRING: a numeric feature reads a column of numbers; numbers stored as text are cast (DuckDB: CAST(histology AS DOUBLE); pandas: pd.to_numeric), levels take kind categorical"},
 		{"derived without inputs", FeatureSpec{Derived: "bed"}, "derived feature bed needs column rt_dose_gy, which f.parquet lacks"},
 	}
 	for _, tt := range tests {

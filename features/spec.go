@@ -634,7 +634,7 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 			case f.Kind == Numeric && c.NotNumber != "":
 				msg += fmt.Sprintf(" (%s; the nulls a CSV may hold are %s): correct it, or use kind categorical for levels", c.NotNumber, nullList())
 			case f.Kind == Numeric && c.Kind == data.KindString:
-				msg += ": use kind categorical for levels written as strings"
+				msg += fmt.Sprintf(": a numeric feature reads a column of numbers; numbers stored as text are cast (DuckDB: CAST(%s AS DOUBLE); pandas: pd.to_numeric), levels take kind categorical", f.Column)
 			}
 			return &SpecError{File: s.file, Line: f.line, Key: key, Message: msg}
 		}

@@ -225,7 +225,7 @@ func TestDuckDBReadsFeatureExport(t *testing.T) {
 		types[fmt.Sprint(d["column_name"])] = fmt.Sprint(d["column_type"])
 	}
 	for col, want := range map[string]string{"patient_id": "VARCHAR", "bed10_gy": "DOUBLE", "hypofractionated": "BOOLEAN",
-		"irradiated_site": "VARCHAR", "lymphopenia_grade_nadir": "DOUBLE", "abscopal_response": "BOOLEAN", "pneumonitis_grade": "BIGINT"} {
+		"irradiated_site": "VARCHAR", "lymphopenia_grade_nadir": "BIGINT", "ecog": "BIGINT", "age": "DOUBLE", "abscopal_response": "BOOLEAN", "pneumonitis_grade": "BIGINT"} {
 		if types[col] != want {
 			t.Errorf("DuckDB reads %s as %s, want %s", col, types[col], want)
 		}

@@ -206,8 +206,9 @@ func printScored(w io.Writer, ev *workflow.Evaluation) {
 			}
 		}
 		fmt.Fprintf(w, "Warning: %d labelled patients, fewer than Riley et al.'s criteria want for validating this model on patients like these\n"+
-			"(minimum %d, %d with the outcome): %s; those intervals are wider here (abscopal samplesize says more).\n\n",
-			ev.Metrics.N, s.Minimum, s.Events, strings.Join(short, ", "))
+			"(minimum %d, %d with the outcome, from its predictions for these %d): %s; those intervals are wider here\n"+
+			"(abscopal samplesize says more, from the predictions for all the file's patients, labelled or not).\n\n",
+			ev.Metrics.N, s.Minimum, s.Events, s.Patients, strings.Join(short, ", "))
 	}
 }
 

@@ -143,6 +143,13 @@ func newModelsCmd() *cobra.Command {
 				return err
 			}
 			r.Actor = actor()
+			// A name no model or alias can have is the command line's
+			// mistake (exit 2), as train's --name is.
+			for i, what := range []string{"model name", "alias"} {
+				if !models.ValidName(args[i]) {
+					return usageError{fmt.Errorf("%s %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit, and not v<N>", what, args[i])}
+				}
+			}
 			version := models.CanonicalVersion(args[2])
 			if err := r.SetAlias(args[0], args[1], version); err != nil {
 				return err

@@ -31,6 +31,12 @@ func TestModelsVerify(t *testing.T) {
 		t.Errorf("history: exit %d\n%s", code, out)
 	}
 	mustCLI(t, "models", "alias", "--registry", reg, "m", "production", "v1")
+	// A bad name is a usage error (exit 2), as in train.
+	for _, args := range [][]string{{"My Model", "production", "v1"}, {"m", "Prod!", "v1"}, {"m", "v3", "v1"}} {
+		if code, _, stderr := runCLI(t, append([]string{"models", "alias", "--registry", reg}, args...)...); code != 2 || !strings.Contains(stderr, "use 1-64 of a-z") {
+			t.Errorf("models alias %v: exit %d, %q", args, code, stderr)
+		}
+	}
 
 	// An altered card and an alias left pointing at a version that is gone.
 	card := filepath.Join(reg, "m", "v2", "card.md")

@@ -60,7 +60,9 @@ the training rows (or --prevalence).`,
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintf(w, "anticipating a prevalence of %.3f (%s) and a C-statistic of %.3f (%s)\n\n", plan.Prevalence, plan.PrevalenceFrom, plan.CStatistic, cFrom)
-			fmt.Fprintf(w, "%s\n", plan.Describe())
+			// evaluate's minimum comes from the labelled patients alone: on a
+			// file with some unlabelled, the two differ, and each says whose.
+			fmt.Fprintf(w, "%s (the file's, labelled or not)\n", plan.Describe())
 			if plan.Labelled > 0 {
 				fmt.Fprintf(w, "\nthe file has %d labelled patients (%d with the outcome)", plan.Labelled, plan.Positives)
 				if plan.Labelled >= plan.Minimum && plan.Positives >= plan.Events {
