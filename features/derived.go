@@ -36,8 +36,8 @@ type Derived struct {
 	UsesAlphaBeta bool
 	// Whole marks a numeric feature whose values are whole numbers (a
 	// grade): an export writes it as integers.
-	Whole bool
-	compute       func(r Record, alphaBeta float64) data.Value
+	Whole   bool
+	compute func(r Record, alphaBeta float64) data.Value
 }
 
 // Value computes the feature for r.

@@ -18,7 +18,9 @@ func printInputs(w io.Writer, reports []models.InputReport, rows int) {
 	if len(reports) == 0 || rows == 0 {
 		return
 	}
-	pct := func(n int) string { return fmt.Sprintf("%d %s (%.1f%%)", n, plural(n, "row", "rows"), 100*float64(n)/float64(rows)) }
+	pct := func(n int) string {
+		return fmt.Sprintf("%d %s (%.1f%%)", n, plural(n, "row", "rows"), 100*float64(n)/float64(rows))
+	}
 	fmt.Fprintf(w, "inputs of the %d %s scored that the model had to fill in or did not know:\n", rows, plural(rows, "row", "rows"))
 	for _, r := range reports {
 		if r.Unseen > 0 {
