@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -25,8 +27,34 @@ import (
 
 // decodeStrict decodes one JSON value b into v.
 func decodeStrict(b []byte, v any) error {
-	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
+	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true), jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(wholeInt)))
 }
+
+// wholeInt reads a JSON number into an int when its value is whole. JSON
+// has one kind of number (RFC 8259): 4, 4.0 and 4e0 are the same, JSON
+// Schema's "integer" takes each, and pandas writes an integer column with a
+// gap as 4.0. A fraction (3.9 fractions) is refused, never truncated, and so
+// is a number past 2^53, beyond which a float64 holds no fractions to tell.
+// The value is judged as the float64 it parses to, as a client's own
+// number was.
+func wholeInt(dec *jsontext.Decoder, v *int) error {
+	if dec.PeekKind() != '0' {
+		return errors.ErrUnsupported // null or another kind: decoded (or refused) as before
+	}
+	val, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	f, err := strconv.ParseFloat(string(val), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return &jsonv2.SemanticError{JSONKind: '0', JSONValue: val.Clone(), GoType: reflect.TypeFor[int](), Err: errNotWhole}
+	}
+	*v = int(f)
+	return nil
+}
+
+// errNotWhole is a number given for an integer field that is not whole.
+var errNotWhole = errors.New("not a whole number")
 
 // contentTypeJSON refuses, with 415, a request with a body that is not
 // declared application/json (a charset, if given, must be UTF-8, as JSON
