@@ -408,7 +408,7 @@ func TestCohortCSVFromOtherTools(t *testing.T) {
 	}
 
 	_, err = ReadCohort(context.Background(), path)
-	if !errors.Is(err, ErrInvalidValue) || err.Error() != path+": row 4, column rt_fractions: wrong type: 3.5 (allowed: a whole number)" {
+	if !errors.Is(err, ErrInvalidValue) || err.Error() != path+": row 4, column rt_fractions: wrong type: 3.5 (allowed: a whole number in [0, 60] fractions)" {
 		t.Errorf("err = %v", err)
 	}
 	var problems []string
@@ -416,7 +416,7 @@ func TestCohortCSVFromOtherTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		path + ": row 4, column rt_fractions: wrong type: 3.5 (allowed: a whole number)",
+		path + ": row 4, column rt_fractions: wrong type: 3.5 (allowed: a whole number in [0, 60] fractions)",
 		path + `: row 5, column alc: wrong type: "1.2%" (allowed: a number in [0, 50] 10^9/L)`,
 		path + `: row 6, column hla_loh: wrong type: "yes" (allowed: true or false (or 1 or 0))`,
 	}

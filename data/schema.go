@@ -115,7 +115,11 @@ func (f *Field) Check(v Value) error {
 			return &FieldError{Field: f.Name, Reason: ReasonRange, Value: formatNumber(v.Num), Allowed: f.Allowed()}
 		}
 		if f.Kind == KindInt && v.Num != math.Trunc(v.Num) {
-			return &FieldError{Field: f.Name, Reason: ReasonType, Value: formatNumber(v.Num), Allowed: "a whole number"}
+			allowed := "a whole number"
+			if f.HasRange {
+				allowed += " in " + f.Allowed()
+			}
+			return &FieldError{Field: f.Name, Reason: ReasonType, Value: formatNumber(v.Num), Allowed: allowed}
 		}
 		if f.HasRange && (v.Num < f.Min || v.Num > f.Max) {
 			return &FieldError{Field: f.Name, Reason: ReasonRange, Value: formatNumber(v.Num), Allowed: f.Allowed()}

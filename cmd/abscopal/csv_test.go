@@ -88,7 +88,7 @@ func TestCSVCohort(t *testing.T) {
 	converted := filepath.Join(dir, "bad.parquet")
 	code, stdout, stderr = runCLI(t, "validate", "--data", bad, "--out", converted)
 	if code != 1 || !strings.Contains(stdout, `row 2, column pdl1_tps: wrong type: "5%" (allowed: a number in [0, 100] %)`) || !strings.Contains(stdout, "(499 valid, 1 invalid)") ||
-		!strings.Contains(stderr, "bad.parquet not written: 1 invalid rows") {
+		!strings.Contains(stderr, "bad.parquet not written: 1 invalid row\n") {
 		t.Errorf("validate: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if _, err := os.Stat(converted); !os.IsNotExist(err) {

@@ -75,7 +75,7 @@ the target's positives, negatives and nulls, and ids given twice.`,
 			switch {
 			case v.Invalid > 0:
 				if out != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s not written: %d invalid rows\n", out, v.Invalid)
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s not written: %d invalid %s\n", out, v.Invalid, plural(int(v.Invalid), "row", "rows"))
 				}
 				return exitError{1}
 			case v.Written:
