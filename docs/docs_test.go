@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,7 +159,17 @@ func binary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "abscopal"), "../cmd/abscopal")
+		// With the tags the tests were built with (go test -tags
+		// nomsgpack), so that the build reuses what they compiled.
+		args := []string{"build", "-o", filepath.Join(binDir, "abscopal")}
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "-tags" {
+					args = append(args, "-tags", s.Value)
+				}
+			}
+		}
+		cmd := exec.Command("go", append(args, "../cmd/abscopal")...)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -181,6 +192,11 @@ func TestMain(m *testing.M) {
 // TestGuides runs every shell block of README.md and docs/, guide by
 // guide, as the package documentation describes.
 func TestGuides(t *testing.T) {
+	if testing.Short() {
+		// On a fresh machine its build of the binary would compile every
+		// dependency a second time, beside go test's own compiles.
+		t.Skip("builds the binary and runs every guide (about 30 s): run without -short")
+	}
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}
