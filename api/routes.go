@@ -49,6 +49,15 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/models/:name", s.showModel)
 	v1.GET("/models/:name/files/:file", s.modelFile)
 	v1.GET("/schema", s.schema)
+	v1.POST("/score", s.scoreFile)
+
+	if s.page != nil {
+		// The calculator is public like any page; what it shows comes from
+		// /v1, which asks for the token.
+		page := gin.WrapH(s.page)
+		r.GET("/", page)
+		r.GET("/ui/:file", page)
+	}
 
 	v2 := r.Group("/v2", s.auth, s.rateLimit)
 	v2.GET("", s.v2Server)
@@ -162,7 +171,11 @@ func (s *Server) recover(c *gin.Context) {
 
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+		limit := s.cfg.MaxBodyBytes
+		if c.FullPath() == scoreRoute {
+			limit = s.cfg.MaxUploadBytes // a file of patients, not one JSON request
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/web"
 	"github.com/gin-gonic/gin"
 )
 
@@ -55,6 +56,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxBatch bounds the patients of one predict request (default 1000).
 	MaxBatch int
+	// MaxUploadBytes bounds a file sent to /v1/score (default 16 MiB,
+	// about 150,000 patients as CSV); larger is 413.
+	MaxUploadBytes int64
+	// UI serves the what-if calculator (package web) at /: a page that
+	// calls this server's /v1 API like any client.
+	UI bool
 	// Timeouts of the HTTP server (defaults 10 s, 30 s, 120 s).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests (default 20 s).
@@ -104,6 +111,7 @@ type Server struct {
 	clients atomic.Pointer[x509.CertPool] // client certificate authorities; nil: none required
 	tokens  atomic.Pointer[[]secret]      // nil or empty: no auth
 	limiter *rateLimiter                  // nil: no rate limit
+	page    *web.Page                     // the calculator; nil: Config.UI is off
 }
 
 // ErrMissingModel is wrapped by Reload's error when the registry lacks a
@@ -120,6 +128,9 @@ var ErrNoRegistry = errors.New("no registry directory")
 func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 16 << 20
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 1000
@@ -186,6 +197,13 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 		return nil, fmt.Errorf("api: %w: %s", ErrAmbiguousV1, strings.Join(msgs, "; "))
+	}
+	if cfg.UI {
+		page, err := web.New(web.Options{Regimens: DefaultRegimens, Example: web.ExamplePatient()})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		s.page = page
 	}
 	s.engine = s.routes()
 	return s, nil

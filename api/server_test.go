@@ -114,16 +114,26 @@ func newClient(t *testing.T, srv *Server) *client {
 // must always conform.
 func (c *client) do(method, path, body string, validRequest bool) (int, map[string]any) {
 	c.t.Helper()
-	var rdr io.Reader
+	ct := ""
 	if body != "" {
-		rdr = strings.NewReader(body)
+		ct = "application/json"
+	}
+	return c.send(method, path, ct, []byte(body), validRequest)
+}
+
+// send is do with a body of any type (ct: its Content-Type, "" for none).
+func (c *client) send(method, path, ct string, body []byte, validRequest bool) (int, map[string]any) {
+	c.t.Helper()
+	var rdr io.Reader
+	if len(body) > 0 {
+		rdr = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, c.base+path, rdr)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -135,7 +145,7 @@ func (c *client) do(method, path, body string, validRequest bool) (int, map[stri
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(resp.Body)
 
-	vreq, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	vreq, _ := http.NewRequest(method, c.base+path, bytes.NewReader(body))
 	vreq.Header = req.Header.Clone()
 	route, params, err := c.router.FindRoute(vreq)
 	if err != nil {
@@ -578,7 +588,7 @@ func TestNoRegistry(t *testing.T) {
 // TestSpecMatchesRoutes: every route the server has is in the OpenAPI
 // document, and every path of the document is served.
 func TestSpecMatchesRoutes(t *testing.T) {
-	s := newServer(t, Config{})
+	s := newServer(t, Config{UI: true})
 	doc, err := openapi3.NewLoader().LoadFromData(openAPISpec)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,12 @@ func Score(ctx context.Context, reg *models.Registry, ref, in, out string, opts 
 	if err != nil {
 		return nil, err
 	}
+	return ScoreWith(ctx, m, in, out, opts)
+}
+
+// ScoreWith is Score with a model already loaded: a server scoring an
+// uploaded file with the version it serves.
+func ScoreWith(ctx context.Context, m *models.Model, in, out string, opts models.ScoreOptions) (*ScoreSummary, error) {
 	res, err := m.ScoreFile(ctx, in, out, opts)
 	if err != nil {
 		return nil, err

@@ -78,7 +78,9 @@ evidence.`,
 				}
 			}
 			fmt.Fprintf(out, `
-Serving on %[1]s (Ctrl-C to stop). Try:
+Serving on %[1]s (Ctrl-C to stop).
+%[6]s
+Try:
 
   curl -s %[1]s/v1/predict -H 'Content-Type: application/json' -d '{"patient_id": "demo-1", "ici_class": "pd1", "pdl1_tps": 5, "mhc1_status": "high", "alc": 1.6, "rt_dose_gy": 24, "rt_fractions": 3, "rt_site": "lung", "rt_ici_sequence": "concurrent"}'
   curl -s %[1]s/v1/regimens/compare -H 'Content-Type: application/json' -d '{"patient": {"patient_id": "demo-2", "ici_class": "pd1", "pdl1_tps": 0, "alc": 1.1}, "rank_by": "abscopal_response"}'
@@ -91,7 +93,7 @@ Serving on %[1]s (Ctrl-C to stop). Try:
 Registry: %[2]s (abscopal models list --registry %[2]s)
 Compare the algorithms on the demo cohort: abscopal compare --data %[3]s --target abscopal_response
 Validate a model on new patients: abscopal synth --n 3000 --seed 7 --out %[4]s && abscopal evaluate --registry %[2]s --model abscopal --data %[4]s
-`, base, registry, cohort, filepath.Join(dir, "new_patients.parquet"), metrics)
+`, base, registry, cohort, filepath.Join(dir, "new_patients.parquet"), metrics, calculator(f.ui, base))
 			return f.serve(ctx, ln, registry, out)
 		},
 	}
@@ -101,4 +103,12 @@ Validate a model on new patients: abscopal synth --n 3000 --seed 7 --out %[4]s &
 	cmd.Flags().StringVar(&dir, "dir", "", "working directory, kept (default: a new temporary directory, removed on exit)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (cohort and registry) on exit")
 	return cmd
+}
+
+// calculator is the line that gives the what-if calculator's address.
+func calculator(on bool, base string) string {
+	if !on {
+		return "The what-if calculator is off (--ui=false)."
+	}
+	return "Open the what-if calculator in a browser: " + base + "/"
 }

@@ -34,6 +34,8 @@ type serveFlags struct {
 	rateBurst        int
 	metricsAddr      string
 	metricsPublic    bool
+	ui               bool
+	maxUpload        int64
 	requireModels    []string          // serve's only
 	v1Models         map[string]string // serve's only
 }
@@ -44,6 +46,8 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	cmd.Flags().StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens required on /v1 and /v2, one per line, each optionally after its client's name, which the request log gives; a token may be given as sha256:DIGEST, its SHA-256 digest in hex, as abscopal token writes it (also: ABSCOPAL_TOKENS, the same entries comma-separated)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body, bytes (larger: 413)")
 	cmd.Flags().IntVar(&f.maxBatch, "max-batch", 1000, "most patients in one predict request")
+	cmd.Flags().Int64Var(&f.maxUpload, "max-upload", 16<<20, "largest file of patients sent to /v1/score, bytes (larger: 413)")
+	cmd.Flags().BoolVar(&f.ui, "ui", true, "serve the what-if calculator at / (a page that calls /v1 like any client); --ui=false: API only")
 	cmd.Flags().Float64Var(&f.rateLimit, "rate-limit", 0, "most requests per second on /v1 and /v2 from each client (a named client by its name, others, and requests with a bad token, by address); over it: 429 with Retry-After (0: no limit)")
 	cmd.Flags().IntVar(&f.rateBurst, "rate-burst", 0, "requests a client may make at once before --rate-limit paces it (default: the rate rounded up)")
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (with its chain): serve HTTPS only, TLS 1.2 or later; reread on SIGHUP")
@@ -137,7 +141,7 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch,
+	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
 	if err != nil {

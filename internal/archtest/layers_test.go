@@ -18,7 +18,7 @@ const module = "github.com/abscopal/abscopal/"
 var layer = map[string]int{
 	"radiobiology": 0, "stats": 0, "internal/parallel": 0, "internal/buildinfo": 0, "internal/cardhtml": 0,
 	"data":       1,
-	"data/synth": 2, "features": 2,
+	"data/synth": 2, "features": 2, "web": 2,
 	"models":       3,
 	"train":        4,
 	"plots":        5,
