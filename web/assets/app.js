@@ -34,7 +34,10 @@
     if (state.token) headers['Authorization'] = 'Bearer ' + state.token;
     const res = await fetch(path, Object.assign({}, init, { headers, cache: 'no-store', credentials: 'omit' }));
     if (res.status === 401) {
-      showAuth('The server refused the token: give a valid one.');
+      // Asked for the first time, or the token was refused (and forgotten).
+      showAuth(state.token ? 'The server refused that token: give a valid one.' : '');
+      state.token = '';
+      sessionStorage.removeItem(TOKEN_KEY);
       throw new AuthNeeded();
     }
     let body = null;
@@ -267,7 +270,7 @@
   // a centre line: right raises the probability, left lowers it, in
   // log-odds. The sign is written too, not shown by colour alone.
   function contributionChart(key, contribs) {
-    const w = 420, row = 24, left = 170, mid = left + (w - left) / 2, half = (w - left) / 2 - 40;
+    const w = 340, row = 22, left = 150, mid = left + (w - left) / 2, half = (w - left) / 2 - 38;
     const h = row * contribs.length + 10;
     const max = Math.max(...contribs.map((c) => Math.abs(c.log_odds)), 1e-9);
     const s = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', class: 'contrib', 'aria-labelledby': 'ct-' + key });
@@ -365,7 +368,7 @@
     const hasPneu = rows.some((r) => regimenProb(r, 'pneumonitis') !== null);
     const xOf = (r) => (hasPneu ? regimenProb(r, 'pneumonitis') : r.bed10_gy);
     const pts = rows.filter((r) => regimenProb(r, rankKey) !== null);
-    const w = 460, h = 300, l = 56, b = 44, t = 14, rgt = 16;
+    const w = 460, h = 300, l = 66, b = 44, t = 14, rgt = 16;
     const xs = pts.map(xOf), ys = pts.map((r) => regimenProb(r, rankKey));
     const pad = (lo, hi) => (hi - lo < 1e-9 ? [lo - 0.05, hi + 0.05] : [lo - (hi - lo) * 0.1, hi + (hi - lo) * 0.1]);
     const [x0, x1] = pad(Math.min(...xs), Math.max(...xs));
