@@ -25,6 +25,7 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/testkit/modeltest"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -70,15 +71,20 @@ func registry(t *testing.T) string {
 		grade2 := 2.0
 		pneumonitis.Target.Positive, pneumonitis.Target.AtLeast = nil, &grade2
 		for _, m := range []struct {
-			name string
-			spec *features.Spec
-			seed uint64
+			name      string
+			spec      *features.Spec
+			seed      uint64
+			intervals bool
 		}{
-			{"abscopal", features.BuiltinSpec(data.AbscopalResponse), 1},
-			{"response", features.BuiltinSpec(data.ObjectiveResponse), 2},
-			{"pneumonitis", pneumonitis, 3},
+			{"abscopal", features.BuiltinSpec(data.AbscopalResponse), 1, false},
+			{"response", features.BuiltinSpec(data.ObjectiveResponse), 2, true}, // keeps 20 bootstrap models
+			{"pneumonitis", pneumonitis, 3, false},
 		} {
-			if _, err := reg.Publish(m.name, modeltest.Files(t, m.name, m.spec, 800, m.seed)); err != nil {
+			opts := train.Options{Algo: "logistic", Folds: 3, Seed: m.seed, Bootstrap: 10}
+			if m.intervals {
+				opts.Instability, opts.Intervals = 20, true
+			}
+			if _, err := reg.Publish(m.name, modeltest.FilesWith(t, m.name, m.spec, 800, m.seed, opts)); err != nil {
 				registryErr = err
 				return
 			}
@@ -297,7 +303,7 @@ func (bt *browserTest) apiPredict(in map[string]string, header http.Header) map[
 		}
 	}
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", bt.base+"/v1/predict", bytes.NewReader(b))
+	req, _ := http.NewRequest("POST", bt.base+"/v1/predict?intervals=true", bytes.NewReader(b))
 	for k, v := range header {
 		req.Header[k] = v
 	}
@@ -318,6 +324,9 @@ func (bt *browserTest) apiPredict(in map[string]string, header http.Header) map[
 	probs := map[string]any{}
 	for k, v := range out.Predictions[0].Predictions {
 		probs[k] = v["probability"]
+		if iv, ok := v["interval_95"].([]any); ok {
+			probs[k+"_interval"] = fmt.Sprint(iv[0], " ", iv[1])
+		}
 	}
 	return probs
 }
@@ -328,7 +337,8 @@ func (bt *browserTest) shownProbabilities() map[string]any {
 	return eval[map[string]any](bt, `Object.fromEntries(['objective_response', 'abscopal_response', 'pneumonitis'].map((k) => {
 		const e = document.querySelector('#t-' + k + ' .prob');
 		return [k, e ? Number(e.dataset.probability) : null];
-	}))`)
+	}).concat(Array.from(document.querySelectorAll('#targets .interval')).map((e) =>
+		[e.closest('.target').id.slice(2) + '_interval', e.dataset.interval.split(' ').map(Number).join(' ')])))`)
 }
 
 // TestFormMatchesAPI: patients filled into the form get exactly
@@ -342,7 +352,10 @@ func TestFormMatchesAPI(t *testing.T) {
 		in := inputs(&ps[i])
 		bt.fill(in)
 		want, got := bt.apiPredict(in, nil), bt.shownProbabilities()
-		for _, k := range []string{"objective_response", "abscopal_response", "pneumonitis"} {
+		if _, ok := want["objective_response_interval"]; !ok && want["objective_response"] != nil {
+			t.Fatalf("/v1/predict gave no interval for the model that kept bootstrap models")
+		}
+		for _, k := range []string{"objective_response", "abscopal_response", "pneumonitis", "objective_response_interval", "abscopal_response_interval"} {
 			if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
 				t.Errorf("patient %s, %s: the page shows %v, /v1/predict gives %v", ps[i].PatientID, k, got[k], want[k])
 			}
