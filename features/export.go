@@ -236,8 +236,10 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	// exported to model it, so they go with their label. (The built-in
 	// spec keeps every outcome the file has already.)
 	keep := slices.Clone(spec.Keep)
-	if t := spec.Target.Column; !spec.ReadsPatients() && t != "" && !slices.Contains(keep, t) && src.kindOf(t) != data.KindUnsupported {
-		keep = append(keep, t)
+	for _, t := range spec.Target.Columns() {
+		if !spec.ReadsPatients() && t != "" && !slices.Contains(keep, t) && src.kindOf(t) != data.KindUnsupported {
+			keep = append(keep, t)
+		}
 	}
 	keep = slices.DeleteFunc(keep, func(k string) bool { return k == spec.ID })
 	for _, k := range keep {
@@ -517,9 +519,11 @@ func openSource(ctx context.Context, tr *data.TableReader, spec *Spec, opts Sour
 		}
 		// The target is optional in a cohort file, but not to train or
 		// validate on: its absence would read as a null in every row.
-		if t := spec.Target.Column; needTarget && !slices.ContainsFunc(cols, func(c data.ColumnInfo) bool { return c.Name == t }) {
-			cr.Close()
-			return nil, fmt.Errorf("%s: no column %s, the outcome to learn or to check against (abscopal schema: column %s)", path, t, t)
+		for _, t := range spec.Target.Columns() {
+			if needTarget && !slices.ContainsFunc(cols, func(c data.ColumnInfo) bool { return c.Name == t }) {
+				cr.Close()
+				return nil, fmt.Errorf("%s: no column %s, the outcome to learn or to check against (abscopal schema: column %s)", path, t, t)
+			}
 		}
 		next := func(ctx context.Context) ([]Record, error) {
 			ps, extras, err := cr.NextExtra(ctx)

@@ -126,7 +126,7 @@ func TestSpecErrors(t *testing.T) {
 		{"a string for transforms", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n    transforms: log1p\n",
 			[]string{"line 5: a string (`log1p`) where a list of transforms (log1p, standardize, {clip: [lo, hi]} or {rcs: k}) is expected"}},
 		{"a number for the target", "target: 5\nfeatures:\n  - column: a\n    kind: numeric\n",
-			[]string{"line 1: a number (`5`) where target (column, positive or at_least) is expected"}},
+			[]string{"line 1: a number (`5`) where target (column, positive or at_least; or time and event) is expected"}},
 		{"target as a feature", "target: {column: y, positive: true}\nfeatures:\n  - column: a\n    kind: numeric\n  - column: y\n    kind: boolean\n",
 			[]string{"s.yaml:5", "features[1] (y)", "the target column cannot be a feature"}},
 		{"id as a feature", "id: sample_id\ntarget: {column: y, positive: true}\nfeatures:\n  - column: sample_id\n    kind: categorical\n",

@@ -42,16 +42,62 @@ type Spec struct {
 // column), or AtLeast, a threshold on a numeric column at or above which a
 // row is positive (an ordinal outcome: CTCAE grade 2 or worse). Validate
 // turns a numeric Positive into a float64.
+//
+// A time-to-event target names instead its two columns: Time, the follow-up
+// (a number >= 0, in the unit the model's answers are in, months for the
+// cohort schema), and Event, whether follow-up ended with the event (true
+// or 1; false or 0: censored then).
 type Target struct {
-	Column   string   `yaml:"column" json:"column"`
+	Column   string   `yaml:"column,omitempty" json:"column,omitempty"`
 	Positive any      `yaml:"positive,omitempty" json:"positive,omitempty"`
 	AtLeast  *float64 `yaml:"at_least,omitempty" json:"at_least,omitempty"`
+	Time     string   `yaml:"time,omitempty" json:"time,omitempty"`
+	Event    string   `yaml:"event,omitempty" json:"event,omitempty"`
+}
+
+// TimeToEvent reports whether the target is a time to an event (Time and
+// Event) rather than a binary outcome (Column).
+func (t Target) TimeToEvent() bool { return t.Time != "" || t.Event != "" }
+
+// Columns lists the columns the target reads: Column, or Time and Event.
+func (t Target) Columns() []string {
+	if t.TimeToEvent() {
+		return []string{t.Time, t.Event}
+	}
+	return []string{t.Column}
+}
+
+// TimeToEventTargets are the cohort schema's time-to-event targets, by the
+// name the command line and the API give them: os (os_months, os_event)
+// and pfs (pfs_months, pfs_event).
+func TimeToEventTargets() map[string]Target {
+	return map[string]Target{
+		"os":  {Time: "os_months", Event: "os_event"},
+		"pfs": {Time: "pfs_months", Event: "pfs_event"},
+	}
+}
+
+// Name is what the target is called: its column, or for a time to an
+// event, the schema's name of it (os, pfs) or its time column.
+func (t Target) Name() string {
+	if !t.TimeToEvent() {
+		return t.Column
+	}
+	for name, tt := range TimeToEventTargets() {
+		if tt.Time == t.Time && tt.Event == t.Event {
+			return name
+		}
+	}
+	return t.Time
 }
 
 // String describes the target as the card and the CLI print it:
-// "objective_response", "pneumonitis_grade >= 2", `response = "R"`.
+// "objective_response", "pneumonitis_grade >= 2", `response = "R"`, "time
+// os_months to event os_event".
 func (t Target) String() string {
 	switch {
+	case t.TimeToEvent():
+		return fmt.Sprintf("time %s to event %s", t.Time, t.Event)
 	case t.AtLeast != nil:
 		return fmt.Sprintf("%s >= %s", t.Column, strconv.FormatFloat(*t.AtLeast, 'g', -1, 64))
 	case t.Positive == true:
@@ -237,7 +283,7 @@ var (
 		"!!float": "a number", "!!bool": "true or false", "!!null": "null"}
 	specTypeNames = map[string]string{
 		"features.Spec":          "a spec (id, target, features, keep)",
-		"features.Target":        "target (column, positive or at_least)",
+		"features.Target":        "target (column, positive or at_least; or time and event)",
 		"features.FeatureSpec":   "a feature (column or derived, kind, transforms)",
 		"[]features.FeatureSpec": "a list of features",
 		"features.Transform":     "a transform (log1p, standardize, {clip: [lo, hi]} or {rcs: k})",
@@ -257,7 +303,7 @@ var yamlUnknownKey = regexp.MustCompile(`(?s)field (.*?) not found in type (\S+)
 // specKeys lists the keys of each part of a spec, for an unknown one.
 var specKeys = map[string]string{
 	"features.Spec":        "a spec (name, description, id, target, alpha_beta_gy, features, keep)",
-	"features.Target":      "target (column, positive or at_least)",
+	"features.Target":      "target (column, positive or at_least; or time and event)",
 	"features.FeatureSpec": "a feature (column, derived, kind, transforms, alpha_beta_gy, unit, description)",
 }
 
@@ -343,8 +389,23 @@ func asFloat(v any) float64 {
 }
 
 // validateTarget checks what counts as positive: one of target.positive and
-// target.at_least.
+// target.at_least; or, for a time to an event, both columns and nothing of
+// a binary target.
 func (s *Spec) validateTarget() error {
+	if t := s.Target; t.TimeToEvent() {
+		switch {
+		case t.Time == "" || t.Event == "":
+			return &SpecError{File: s.file, Key: "target", Message: "a time-to-event target names two columns, time (the follow-up) and event (whether it ended with the event): one is missing"}
+		case t.Time == t.Event:
+			return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("time and event are both %s: they are two columns", t.Time)}
+		case t.Column != "" || t.Positive != nil || t.AtLeast != nil:
+			return &SpecError{File: s.file, Key: "target", Message: "column, positive and at_least are a binary target's; a time-to-event target has time and event only"}
+		}
+		return nil
+	}
+	if s.Target.Column == "" {
+		return &SpecError{File: s.file, Key: "target.column", Message: "missing: name the outcome column (or, for a time to an event, time and event)"}
+	}
 	if s.Target.AtLeast != nil {
 		if s.Target.Positive != nil {
 			return &SpecError{File: s.file, Key: "target", Message: "positive and at_least both given: give one, the value that counts as positive or the threshold at or above which a row is"}
@@ -384,9 +445,9 @@ func (s *Spec) CheckOutcome() error {
 	msg := ""
 	switch t.Column {
 	case "pfs_event", "os_event":
-		msg = "a censoring indicator, not an outcome: false means no event was seen while the patient was followed, however briefly, so a model of it learns who was followed longest. abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
+		msg = "a censoring indicator, not an outcome: false means no event was seen while the patient was followed, however briefly, so a model of it learns who was followed longest. Train a time-to-event model with --target " + strings.TrimSuffix(t.Column, "_event") + ", or a binary outcome: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
 	case "pfs_months", "os_months":
-		msg = "a survival time, which abscopal does not model (a time-to-event model needs the censoring): abscopal trains binary outcomes: abscopal_response, objective_response, or pneumonitis_grade with --at-least"
+		msg = "a survival time: its model needs the censoring too; train a time-to-event model with --target " + strings.TrimSuffix(t.Column, "_months") + " (" + t.Column + " with " + strings.TrimSuffix(t.Column, "_months") + "_event)"
 	case data.PneumonitisGrade:
 		if t.AtLeast == nil {
 			msg = "a CTCAE grade (0-5): say from which grade a patient counts as positive, --at-least 2 for grade 2 or worse (in a spec, target.at_least: 2)"
@@ -404,9 +465,6 @@ func (s *Spec) CheckOutcome() error {
 
 // Validate checks the spec on its own, without a table.
 func (s *Spec) Validate() error {
-	if s.Target.Column == "" {
-		return &SpecError{File: s.file, Key: "target.column", Message: "missing: name the outcome column"}
-	}
 	if err := s.validateTarget(); err != nil {
 		return err
 	}
@@ -539,6 +597,12 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 			return err
 		}
 	}
+	if t := s.Target; t.TimeToEvent() {
+		if err := s.checkTimeToEvent(file, need, needTarget); err != nil {
+			return err
+		}
+		return s.checkFeatures(file, byName, need)
+	}
 	tc, err := need(s.Target.Column, "target.column", 0)
 	if err != nil && !needTarget {
 		tc = data.ColumnInfo{}
@@ -588,6 +652,14 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 		return &SpecError{File: s.file, Key: "target", Message: fmt.Sprintf("%s but column %s in %s is %s%s, not %s: %s",
 			what, tc.Name, file, tc.Type, stray, want, hint)}
 	}
+	return s.checkFeatures(file, byName, need)
+}
+
+// columnNeed finds a column the spec needs in a table, or says why not.
+type columnNeed func(col, key string, line int) (data.ColumnInfo, error)
+
+// checkFeatures checks the features' and kept columns against a table's.
+func (s *Spec) checkFeatures(file string, byName map[string]data.ColumnInfo, need columnNeed) error {
 	for i := range s.Features {
 		f := &s.Features[i]
 		key := fmt.Sprintf("features[%d] (%s)", i, f.Name(s.alphaBeta()))
@@ -643,6 +715,40 @@ func (s *Spec) Check(file string, cols []data.ColumnInfo, needTarget bool) error
 		if _, err := need(k, "keep", 0); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkTimeToEvent checks a time-to-event target's columns: the time a
+// number, the event true/false or a 0/1 integer.
+func (s *Spec) checkTimeToEvent(file string, need columnNeed, needTarget bool) error {
+	t := s.Target
+	tc, err := need(t.Time, "target.time", 0)
+	if err != nil {
+		if needTarget {
+			return err
+		}
+		return nil
+	}
+	ec, err := need(t.Event, "target.event", 0)
+	if err != nil {
+		if needTarget {
+			return err
+		}
+		return nil
+	}
+	if !needTarget {
+		return nil
+	}
+	if tc.Kind != data.KindFloat && tc.Kind != data.KindInt {
+		return &SpecError{File: s.file, Key: "target.time", Message: fmt.Sprintf("column %s in %s is %s%s: the follow-up time must be a number (months, for the cohort schema)", t.Time, file, tc.Type, notNumber(tc))}
+	}
+	if ec.Kind != data.KindBool && ec.Kind != data.KindInt {
+		hint := ""
+		if ec.Kind == data.KindFloat {
+			hint = fmt.Sprintf(" (DuckDB: CAST(%s AS BIGINT))", t.Event)
+		}
+		return &SpecError{File: s.file, Key: "target.event", Message: fmt.Sprintf("column %s in %s is %s: the event must be true/false or an integer 0/1%s", t.Event, file, ec.Type, hint)}
 	}
 	return nil
 }
@@ -756,7 +862,9 @@ func (s *Spec) Columns() []string {
 		}
 	}
 	add(s.ID)
-	add(s.Target.Column)
+	for _, c := range s.Target.Columns() {
+		add(c)
+	}
 	for _, f := range s.Features {
 		if d, ok := LookupDerived(f.Derived); ok {
 			for _, in := range d.Inputs {
@@ -790,7 +898,7 @@ func BuiltinSpec(target string) *Spec {
 		Name:        "irt",
 		Description: "built-in radioimmunotherapy features for cohort-schema files",
 		ID:          "patient_id",
-		Target:      Target{Column: target, Positive: true},
+		Target:      builtinTarget(target),
 		AlphaBetaGy: radiobiology.TumourAlphaBetaGy,
 		Features: []FeatureSpec{
 			cat("mhc1_status"), boolean("hla_loh"), boolean("ifn_pathway_defect"), derived("immune_evasion"),
@@ -812,6 +920,15 @@ func BuiltinSpec(target string) *Spec {
 		spec.Features = append(spec.Features, derived("lung_dose_gy", std))
 	}
 	return spec
+}
+
+// builtinTarget is the built-in spec's target of the given name: a
+// time-to-event target (os, pfs), or a binary outcome column.
+func builtinTarget(name string) Target {
+	if t, ok := TimeToEventTargets()[name]; ok {
+		return t
+	}
+	return Target{Column: name, Positive: true}
 }
 
 // YAML renders the spec as YAML, as a starting point for a user's own.

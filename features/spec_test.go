@@ -180,7 +180,7 @@ func TestCheckOutcome(t *testing.T) {
 		{"pneumonitis_grade", nil, "pneumonitis_grade is a CTCAE grade (0-5): say from which grade a patient counts as positive, --at-least 2"},
 		{"os_event", nil, "os_event is a censoring indicator, not an outcome"},
 		{"pfs_event", nil, "pfs_event is a censoring indicator"},
-		{"os_months", nil, "os_months is a survival time, which abscopal does not model"},
+		{"os_months", nil, "os_months is a survival time: its model needs the censoring too; train a time-to-event model with --target os"},
 		{"pfs_months", &two, "pfs_months is a survival time"},
 		{"true_p_response", nil, "true_p_response is the synthetic generator's probability, not an outcome"},
 		{"true_p_abscopal", nil, "true_p_abscopal is the synthetic generator's probability"},

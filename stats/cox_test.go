@@ -29,6 +29,25 @@ type coxReference struct {
 	EnetLambda          float64   `json:"enet_lambda"`
 	Enet05Coef          []float64 `json:"enet_alpha_0.5_coef"`
 	Enet1Coef           []float64 `json:"enet_alpha_1_coef"`
+	ScoreTimes          []float64 `json:"score_times"`
+	ScoreAUC            []float64 `json:"score_auc"`
+	ScoreBrier          []float64 `json:"score_brier"`
+	ScoreBrierNull      []float64 `json:"score_brier_null"`
+	ScoreIBS            []float64 `json:"score_ibs"`
+	ScoreIBSNull        []float64 `json:"score_ibs_null"`
+}
+
+func readCoxReference(t *testing.T) coxReference {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "cox", "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref coxReference
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
 
 // readCoxData reads testdata/cox/os.csv: time, event, x1..x5.
@@ -73,14 +92,7 @@ func closeAll(t *testing.T, what string, got, want []float64, tol float64) {
 // baseline hazard, a patient's survival and median, Harrell's C, and the
 // ridge and elastic-net fits agree with R's survival and glmnet to 1e-6.
 func TestCoxAgainstR(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "cox", "reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref coxReference
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	ref := readCoxReference(t)
 	x, time, event := readCoxData(t)
 	if len(time) != ref.N {
 		t.Fatalf("%d patients, R had %d", len(time), ref.N)
@@ -207,5 +219,39 @@ func TestCoxRefuses(t *testing.T) {
 	// A penalty holds the perfectly predicted events.
 	if m, err := FitCox(ok, []float64{5, 1, 6, 2}, []bool{false, true, false, true}, CoxOptions{Lambda: 0.1}); err != nil || !(m.Coef[0] > 0) {
 		t.Errorf("with a ridge penalty: %v, %v", m, err)
+	}
+}
+
+// TestSurvivalScoresAgainstR: the time-dependent AUC, the Brier score and
+// the integrated Brier score of the Cox model's predicted survival at 6,
+// 12 and 24 months, and of the Kaplan-Meier null model, agree with
+// riskRegression's Score (censoring weights from the Kaplan-Meier) to 1e-9.
+func TestSurvivalScoresAgainstR(t *testing.T) {
+	ref := readCoxReference(t)
+	x, time, event := readCoxData(t)
+	m, err := FitCox(x, time, event, CoxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := CensoringOf(time, event)
+	km := KaplanMeierOf(time, event)
+	var auc, brier, null []float64
+	for _, at := range ref.ScoreTimes {
+		surv, risk, kmAt := make([]float64, len(x)), make([]float64, len(x)), make([]float64, len(x))
+		for i := range x {
+			surv[i] = m.Survival(x[i], at)
+			risk[i] = 1 - surv[i]
+			kmAt[i] = km.At(at)
+		}
+		auc = append(auc, TimeAUC(time, event, risk, at, g))
+		brier = append(brier, BrierAt(time, event, surv, at, g))
+		null = append(null, BrierAt(time, event, kmAt, at, g))
+	}
+	closeAll(t, "AUC(t)", auc, ref.ScoreAUC, 1e-9)
+	closeAll(t, "Brier(t)", brier, ref.ScoreBrier, 1e-9)
+	closeAll(t, "Brier(t) of the null model", null, ref.ScoreBrierNull, 1e-9)
+	for k := 1; k < len(ref.ScoreTimes); k++ {
+		closeAll(t, "IBS", []float64{IntegratedBrier(ref.ScoreTimes[:k+1], brier[:k+1]), IntegratedBrier(ref.ScoreTimes[:k+1], null[:k+1])},
+			[]float64{ref.ScoreIBS[k], ref.ScoreIBSNull[k]}, 1e-9)
 	}
 }

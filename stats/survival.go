@@ -69,6 +69,16 @@ func KaplanMeierOf(time []float64, event []bool) KaplanMeier {
 	return km
 }
 
+// At is the estimated survival just after time t (1 before the first
+// event).
+func (k KaplanMeier) At(t float64) float64 {
+	i := sort.Search(len(k.Times), func(i int) bool { return k.Times[i] > t })
+	if i == 0 {
+		return 1
+	}
+	return k.Surv[i-1]
+}
+
 // Quantile returns the time by which a share p of the patients had the
 // event: the first event time at which the survival probability falls
 // below 1-p (strictly, as SAS and statsmodels have it); ok is false when it

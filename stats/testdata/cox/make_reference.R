@@ -7,8 +7,9 @@
 #
 # It writes os.csv (overall survival and five covariates of the patients with
 # none missing; times to 0.1 month, so that events tie) and reference.json.
-# Made with R 4.2.2, survival 3.5-3 and glmnet 4.1-6 (Debian bookworm).
-suppressMessages({library(survival); library(glmnet)})
+# Made with R 4.2.2, survival 3.5-3, glmnet 4.1-6 and riskRegression 2022.11.28
+# (Debian bookworm).
+suppressMessages({library(survival); library(glmnet); library(riskRegression)})
 args <- commandArgs(trailingOnly = TRUE)
 src <- read.csv(args[1], stringsAsFactors = FALSE)
 d <- data.frame(time = round(src$os_months, 1), event = as.integer(src$os_event == "true"),
@@ -66,5 +67,21 @@ for (a in c(0.5, 1)) {
   add(sprintf("enet_alpha_%g_coef", a), num(as.numeric(coef(g))))
 }
 add("enet_lambda", 0.02)
+
+# The time-dependent AUC and the Brier score, weighted by the inverse
+# probability of censoring (Kaplan-Meier), of the Efron fit's predicted
+# survival at 6, 12 and 24 months (Breslow's baseline, ctype 1), and of the
+# null model (the Kaplan-Meier estimate for all); the integrated Brier
+# score at 24 months over those times.
+times <- c(6, 12, 24)
+risk <- 1 - t(summary(survfit(fit, newdata = d, ctype = 1), times = times)$surv)
+sc <- Score(list(cox = risk), formula = Surv(time, event) ~ 1, data = d, times = times, metrics = c("auc", "brier"),
+            null.model = TRUE, cens.model = "km", conf.int = FALSE, summary = "ibs")
+add("score_times", num(times))
+add("score_auc", num(sc$AUC$score[model == "cox"]$AUC))
+add("score_brier", num(sc$Brier$score[model == "cox"]$Brier))
+add("score_brier_null", num(sc$Brier$score[model == "Null model"]$Brier))
+add("score_ibs", num(sc$Brier$score[model == "cox"]$IBS))
+add("score_ibs_null", num(sc$Brier$score[model == "Null model"]$IBS))
 
 writeLines(c("{", paste(out, collapse = ",\n"), "}"), "reference.json")
