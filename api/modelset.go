@@ -306,7 +306,14 @@ var ErrAmbiguousV1 = errors.New("which model answers /v1 is ambiguous")
 // v1Targets are the outcomes /v1 answers, in the order the log names their
 // models: the two responses, and the toxicity a choice of regimen weighs
 // against them.
-var v1Targets = [...]string{data.AbscopalResponse, data.ObjectiveResponse, data.PneumonitisGrade}
+var v1Targets = [...]string{data.AbscopalResponse, data.ObjectiveResponse, data.PneumonitisGrade, targetOS, targetPFS}
+
+// The time-to-event targets /v1 answers: a time-to-event model of the
+// cohort schema's overall or progression-free survival.
+const (
+	targetOS  = "os"
+	targetPFS = "pfs"
+)
 
 // V1Targets lists the outcomes /v1 answers, the keys of Config.V1Models.
 func V1Targets() []string { return v1Targets[:] }
@@ -325,6 +332,10 @@ func canServeV1(m *models.Model, target string) bool {
 	case data.AbscopalResponse, data.ObjectiveResponse:
 	case data.PneumonitisGrade:
 		if spec.Target.AtLeast == nil {
+			return false
+		}
+	case targetOS, targetPFS:
+		if m.Survival == nil || spec.Target != features.TimeToEventTargets()[target] {
 			return false
 		}
 	default:

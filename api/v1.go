@@ -250,6 +250,85 @@ type predictions struct {
 	AbscopalResponse  targetPrediction  `json:"abscopal_response"`
 	ObjectiveResponse targetPrediction  `json:"objective_response"`
 	Pneumonitis       *targetPrediction `json:"pneumonitis,omitempty"`
+	// The time-to-event models', when served.
+	OverallSurvival         *survivalPrediction `json:"overall_survival,omitempty"`
+	ProgressionFreeSurvival *survivalPrediction `json:"progression_free_survival,omitempty"`
+}
+
+// survivalPrediction is a time-to-event model's answer for one patient.
+type survivalPrediction struct {
+	// MedianMonths is the predicted median time to the event; null when the
+	// predicted curve stays above one half over the follow-up (then
+	// MedianNote says so).
+	MedianMonths *float64 `json:"median_months"`
+	MedianNote   string   `json:"median_note,omitempty"`
+	// Survival is the probability of being event-free at the model's
+	// times (6, 12 and 24 months).
+	Survival []survivalAt `json:"survival"`
+	// Curve is, when asked for (?curve=true), the survival month by month.
+	Curve         []survivalAt         `json:"curve,omitempty"`
+	Model         string               `json:"model"`
+	Version       string               `json:"version"`
+	Synthetic     bool                 `json:"trained_on_synthetic_data,omitempty"`
+	Contributions []hazardContribution `json:"contributions,omitempty"`
+	Imputed       []string             `json:"imputed,omitempty"`
+	Unseen        []unseen             `json:"unseen_categories,omitempty"`
+	Warnings      []string             `json:"warnings,omitempty"`
+}
+
+type survivalAt struct {
+	Months      float64 `json:"months"`
+	Probability float64 `json:"probability"`
+}
+
+// hazardContribution is a feature's contribution to a time-to-event
+// model's log hazard ratio: positive, the event sooner.
+type hazardContribution struct {
+	Feature        string  `json:"feature"`
+	LogHazardRatio float64 `json:"log_hazard_ratio"`
+}
+
+// predictSurvival answers a time-to-event target for p, or nil when no
+// model of it is served.
+func (s *Server) predictSurvival(set *modelSet, target string, p *data.Patient, curve bool) *survivalPrediction {
+	m, ok := set.byTarget[target]
+	if !ok {
+		return nil
+	}
+	sc := s.scratch.Get().(*models.Scratch)
+	defer s.scratch.Put(sc)
+	times := m.Bundle.SurvivalTimes()
+	asked := times
+	if curve {
+		asked = append(append([]float64{}, times...), m.Bundle.CurveTimes()...)
+	}
+	pr := m.PredictSurvival(features.PatientRecord{P: p}, asked, sc)
+	sp := &survivalPrediction{Model: m.Bundle.Name, Version: m.Version, Synthetic: m.Bundle.Synthetic()}
+	if pr.HasMedian {
+		med := pr.Median
+		sp.MedianMonths = &med
+	} else {
+		sp.MedianNote = fmt.Sprintf("the predicted curve stays above one half over the follow-up (to %g months)", m.Survival.Times[len(m.Survival.Times)-1])
+	}
+	for k, t := range asked {
+		at := survivalAt{Months: t, Probability: pr.Survival[k]}
+		if k < len(times) {
+			sp.Survival = append(sp.Survival, at)
+		} else {
+			sp.Curve = append(sp.Curve, at)
+		}
+	}
+	for _, c := range aggregate(set.groups[m], pr.Contributions) {
+		sp.Contributions = append(sp.Contributions, hazardContribution{c.Feature, c.LogOdds})
+	}
+	sp.Imputed = append([]string{}, pr.Notes.Imputed...)
+	for _, u := range pr.Notes.Unseen {
+		sp.Unseen = append(sp.Unseen, unseen{u.Feature, u.Value})
+	}
+	for _, o := range pr.Notes.OutOfRange {
+		sp.Warnings = append(sp.Warnings, fmt.Sprintf("%s = %g is outside the training range [%g, %g]", o.Feature, o.Value, o.Min, o.Max))
+	}
+	return sp
 }
 
 func (p *predictions) get(target string) targetPrediction {
@@ -259,10 +338,12 @@ func (p *predictions) get(target string) targetPrediction {
 	return p.ObjectiveResponse
 }
 
-func (s *Server) predictOne(set *modelSet, p *data.Patient, observe, intervals bool) patientPrediction {
+func (s *Server) predictOne(set *modelSet, p *data.Patient, observe, intervals, curve bool) patientPrediction {
 	pp := patientPrediction{PatientID: p.PatientID, Predictions: predictions{
-		AbscopalResponse:  s.predictTarget(set, data.AbscopalResponse, p, observe, intervals),
-		ObjectiveResponse: s.predictTarget(set, data.ObjectiveResponse, p, observe, intervals),
+		AbscopalResponse:        s.predictTarget(set, data.AbscopalResponse, p, observe, intervals),
+		ObjectiveResponse:       s.predictTarget(set, data.ObjectiveResponse, p, observe, intervals),
+		OverallSurvival:         s.predictSurvival(set, targetOS, p, curve),
+		ProgressionFreeSurvival: s.predictSurvival(set, targetPFS, p, curve),
 	}}
 	if _, ok := set.byTarget[data.PneumonitisGrade]; ok {
 		tp := s.predictTarget(set, data.PneumonitisGrade, p, observe, intervals)
@@ -301,8 +382,27 @@ func wantIntervals(c *gin.Context) (want, ok bool) {
 	return want, true
 }
 
+// wantCurve reads the query's curve=true: each time-to-event model's
+// survival month by month.
+func wantCurve(c *gin.Context) (want, ok bool) {
+	v, given := c.GetQuery("curve")
+	if !given {
+		return false, true
+	}
+	want, err := strconv.ParseBool(v)
+	if err != nil {
+		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: fmt.Sprintf("curve is true or false, got %q", v), Field: "curve"})
+		return false, false
+	}
+	return want, true
+}
+
 func (s *Server) predict(c *gin.Context) {
 	intervals, ok := wantIntervals(c)
+	if !ok {
+		return
+	}
+	curve, ok := wantCurve(c)
 	if !ok {
 		return
 	}
@@ -326,7 +426,7 @@ func (s *Server) predict(c *gin.Context) {
 	c.Set(logModels, set.v1Models)
 	out := make([]patientPrediction, len(patients))
 	for i, p := range patients {
-		out[i] = s.predictOne(set, p, true, intervals)
+		out[i] = s.predictOne(set, p, true, intervals, curve)
 	}
 	c.PureJSON(http.StatusOK, struct {
 		Predictions []patientPrediction `json:"predictions"`
@@ -371,6 +471,10 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	if !ok {
 		return
 	}
+	curve, ok := wantCurve(c)
+	if !ok {
+		return
+	}
 	raw, ok := readRaw(c)
 	if !ok || !checkObject(c, raw) {
 		return
@@ -378,7 +482,7 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	var req comparisonJSON
 	if err := decodeStrict(raw, &req); err != nil {
 		want := func(f string) string {
-			return map[string]string{"patient": "a JSON object", "regimens": "a JSON array of regimens", "rank_by": "objective_response or abscopal_response"}[f]
+			return map[string]string{"patient": "a JSON object", "regimens": "a JSON array of regimens", "rank_by": rankByAllowed}[f]
 		}
 		e, status := decodeProblem(err, "", want, []string{"patient", "regimens", "rank_by"}, " (patient, regimens, rank_by)")
 		abort(c, status, e)
@@ -390,8 +494,11 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	}
 	rankBy := data.ObjectiveResponse
 	if req.RankBy != nil {
-		if rankBy = *req.RankBy; rankBy != data.ObjectiveResponse && rankBy != data.AbscopalResponse {
-			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "rank_by is objective_response or abscopal_response", Field: "rank_by"})
+		switch rankBy = *req.RankBy; rankBy {
+		case data.ObjectiveResponse, data.AbscopalResponse:
+		case targetOS, targetPFS: // checked served below, with the models
+		default:
+			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "rank_by is " + rankByAllowed, Field: "rank_by"})
 			return
 		}
 	}
@@ -416,6 +523,10 @@ func (s *Server) compareRegimens(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if _, served := set.byTarget[rankBy]; !served && (rankBy == targetOS || rankBy == targetPFS) {
+		abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: "rank_by " + rankBy + ": no time-to-event model of it is served", Field: "rank_by"})
+		return
+	}
 	c.Set(logModels, set.v1Models)
 	results := make([]regimenResult, len(regimens))
 	for i, r := range regimens {
@@ -428,20 +539,46 @@ func (s *Server) compareRegimens(c *gin.Context) {
 			r.Label = regimenLabel(r)
 		}
 		results[i] = regimenResult{Regimen: r, BED10Gy: radiobiology.BED(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy), EQD2Gy: radiobiology.EQD2(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy),
-			Predictions: s.predictOne(set, p, false, intervals).Predictions}
+			Predictions: s.predictOne(set, p, false, intervals, curve).Predictions}
 	}
-	prob := func(r regimenResult) float64 {
-		if p := r.Predictions.get(rankBy).Probability; p != nil {
-			return *p
-		}
-		return -1 // undefined (no RT for an abscopal ranking): last
-	}
-	sort.SliceStable(results, func(a, b int) bool { return prob(results[a]) > prob(results[b]) })
+	sort.SliceStable(results, func(a, b int) bool { return better(results[a].Predictions, results[b].Predictions, rankBy) })
 	for i := range results {
 		results[i].Rank = i + 1
 	}
 	c.PureJSON(http.StatusOK, gin.H{"patient_id": base.PatientID, "rank_by": rankBy, "regimens": results,
 		"note": "the lymphocyte nadir of a hypothetical regimen is unknown and imputed, and so are its mean organ doses unless it gives them"})
+}
+
+// rankByAllowed says what a regimen comparison ranks by.
+const rankByAllowed = "objective_response, abscopal_response, os or pfs (the longer median, with a time-to-event model of it)"
+
+// better reports whether a's answer ranks before b's by rankBy: a higher
+// probability of a response (an undefined one last: no RT for an abscopal
+// ranking), or for os and pfs a longer predicted median, a curve that stays
+// above one half before any with a median, such curves by their survival at
+// the last time.
+func better(a, b predictions, rankBy string) bool {
+	switch rankBy {
+	case targetOS, targetPFS:
+		sa, sb := a.ProgressionFreeSurvival, b.ProgressionFreeSurvival
+		if rankBy == targetOS {
+			sa, sb = a.OverallSurvival, b.OverallSurvival
+		}
+		switch {
+		case sa.MedianMonths == nil && sb.MedianMonths == nil:
+			return sa.Survival[len(sa.Survival)-1].Probability > sb.Survival[len(sb.Survival)-1].Probability
+		case sa.MedianMonths == nil || sb.MedianMonths == nil:
+			return sa.MedianMonths == nil
+		}
+		return *sa.MedianMonths > *sb.MedianMonths
+	}
+	prob := func(p predictions) float64 {
+		if v := p.get(rankBy).Probability; v != nil {
+			return *v
+		}
+		return -1
+	}
+	return prob(a) > prob(b)
 }
 
 // applyRegimen replaces the patient's course of RT. A site, nodal field or

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
@@ -156,6 +157,12 @@ func (s *Server) v2Model(c *gin.Context) {
 	if len(m.Bootstrap) > 0 {
 		outputs = append(outputs, v2Tensor{Name: v2Interval, Datatype: "FP64", Shape: []int{-1, 2}})
 	}
+	if m.Survival != nil {
+		outputs = outputs[:0]
+		for _, name := range survivalOutputs(m) {
+			outputs = append(outputs, v2Tensor{Name: name, Datatype: "FP64", Shape: []int{-1}})
+		}
+	}
 	c.PureJSON(http.StatusOK, gin.H{"name": m.Bundle.Name, "versions": []string{m.Version}, "platform": "abscopal-" + m.Bundle.Algo,
 		"inputs": inputColumns(m), "outputs": outputs})
 }
@@ -203,6 +210,11 @@ func (s *Server) v2Infer(c *gin.Context) {
 	intervals := false
 	for _, o := range req.Outputs {
 		switch {
+		case m.Survival != nil:
+			if !slices.Contains(survivalOutputs(m), o.Name) {
+				abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: fmt.Sprintf("unknown output %q: the model's outputs are %s", o.Name, strings.Join(survivalOutputs(m), ", ")), Field: "outputs"})
+				return
+			}
 		case o.Name == "probability":
 		case o.Name == v2Interval && len(m.Bootstrap) > 0:
 			intervals = true
@@ -237,6 +249,16 @@ func (s *Server) v2Infer(c *gin.Context) {
 	}
 	spec := m.Bundle.Pipeline.Spec
 	out := v2Output{Name: "probability", Datatype: "FP64", Shape: []int{n}, Data: make([]*float64, n)}
+	// A time-to-event model's outputs: its median, then its survival at
+	// each of its times.
+	var survOut []v2Output
+	var survTimes []float64
+	if m.Survival != nil {
+		survTimes = m.Bundle.SurvivalTimes()
+		for _, name := range survivalOutputs(m) {
+			survOut = append(survOut, v2Output{Name: name, Datatype: "FP64", Shape: []int{n}, Data: make([]*float64, n)})
+		}
+	}
 	var fieldCols []fieldColumn
 	for name, vals := range cols {
 		if f, ok := data.CohortField(name); ok {
@@ -285,6 +307,19 @@ func (s *Server) v2Infer(c *gin.Context) {
 			}
 			rec = features.PatientRecord{P: &p}
 		}
+		if m.Survival != nil {
+			sp := m.PredictSurvival(rec, survTimes, sc)
+			notes.add(i+1, &sp.Notes)
+			if sp.HasMedian {
+				med := sp.Median
+				survOut[0].Data[i] = &med
+			}
+			for k := range sp.Survival {
+				v := sp.Survival[k]
+				survOut[1+k].Data[i] = &v
+			}
+			continue
+		}
 		pr := m.ScoreWith(rec, sc)
 		mon.observe(pr.Probability, &pr.Notes)
 		notes.add(i+1, &pr.Notes)
@@ -301,6 +336,10 @@ func (s *Server) v2Infer(c *gin.Context) {
 	out.Parameters = notes.set(out.Parameters)
 	c.Set(logModels, m.Bundle.Name+":"+m.Version)
 	outputs := []v2Output{out}
+	if m.Survival != nil {
+		survOut[0].Parameters = notes.set(nil)
+		outputs = survOut
+	}
 	if intervals {
 		outputs = append(outputs, interval)
 	}
@@ -543,4 +582,18 @@ func prod(shape []int) int {
 		p *= d
 	}
 	return p
+}
+
+// survivalOutputs names a time-to-event model's outputs: the median time
+// to the event (null where the predicted curve stays above one half), and
+// the survival at each of its times (survival_6, survival_12, ...).
+func survivalOutputs(m *models.Model) []string {
+	out := []string{"median_months"}
+	if !m.Bundle.Pipeline.Spec.ReadsPatients() {
+		out[0] = "median_" + m.Bundle.Pipeline.Spec.Target.Time
+	}
+	for _, t := range m.Bundle.SurvivalTimes() {
+		out = append(out, models.SurvivalColumn(t))
+	}
+	return out
 }

@@ -86,7 +86,10 @@ type TrainingInfo struct {
 type Model struct {
 	Bundle     *Bundle
 	Version    string
-	Classifier Classifier
+	Classifier Classifier // nil for a time-to-event model
+	// Survival is a time-to-event model's (Bundle.TimeToEvent), nil for a
+	// classifier's.
+	Survival *stats.Cox
 	// Bootstrap holds the bootstrap models of the stability analysis when
 	// the version kept them (BootstrapFile), for Interval.
 	Bootstrap []Member
@@ -109,6 +112,9 @@ func DecodeBundle(b []byte) (*Model, error) {
 	var bd Bundle
 	if err := json.Unmarshal(b, &bd); err != nil { // the pipeline checks itself
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if bd.Pipeline != nil && bd.TimeToEvent() {
+		return decodeSurvival(&bd)
 	}
 	if bd.Pipeline == nil || bd.Calibration == nil {
 		return nil, fmt.Errorf("%w: no pipeline or no calibration", ErrBundle)

@@ -23,7 +23,14 @@ type ScoreOptions struct {
 	// the bootstrap models' probabilities (Model.Interval): the model must
 	// have kept them.
 	Intervals bool
+	// Curve adds, for a time-to-event model, its survival curve: a column
+	// curve_T of the probability of being event-free at each time T of
+	// Bundle.CurveTimes.
+	Curve bool
 }
+
+// ErrNotTimeToEvent is returned for a survival curve asked of a classifier.
+var ErrNotTimeToEvent = errors.New("not a time-to-event model")
 
 // ErrNoBootstrap is returned for intervals from a model that kept no
 // bootstrap models.
@@ -81,6 +88,12 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 		return nil, err
 	}
 	b := m.Bundle
+	if m.Survival != nil {
+		return m.scoreSurvivalFile(ctx, in, out, o)
+	}
+	if o.Curve {
+		return nil, fmt.Errorf("%w: %s:%s predicts a probability, not a survival curve", ErrNotTimeToEvent, b.Name, m.Version)
+	}
 	if o.Intervals && len(m.Bootstrap) == 0 {
 		return nil, fmt.Errorf("%w: %s:%s kept none, so it gives no intervals: train it with --instability 200 --intervals", ErrNoBootstrap, b.Name, m.Version)
 	}

@@ -256,3 +256,45 @@ func SurvivalSVG(s *stats.SurvivalSplit, title string) ([]byte, error) {
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(16), -vg.Points(4)
 	return svgOf(p, 5*vg.Inch, 4*vg.Inch)
 }
+
+// SurvivalCalibrationFile is the name of a time-to-event model's
+// calibration plot among its version's files.
+const SurvivalCalibrationFile = "calibration_survival.svg"
+
+// SurvivalCalibrationSVG draws a time-to-event model's calibration at each
+// time: for each tenth of the patients by predicted survival, the mean
+// prediction against the Kaplan-Meier estimate (predicted[k][g] and
+// observed[k][g] at times[k]), with the diagonal of perfect calibration.
+func SurvivalCalibrationSVG(times []float64, predicted, observed [][]float64, unit, title string) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "predicted probability of being event-free"
+	p.Y.Label.Text = "observed (Kaplan-Meier)"
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	if err != nil {
+		return nil, err
+	}
+	diag.Color = color.Gray{Y: 150}
+	diag.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(plotter.NewGrid(), diag)
+	palette := []color.Color{color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255},
+		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 148, G: 103, B: 189, A: 255}}
+	for k, t := range times {
+		pts := make(plotter.XYs, len(predicted[k]))
+		for g := range pts {
+			pts[g] = plotter.XY{X: predicted[k][g], Y: observed[k][g]}
+		}
+		line, points, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, points.Color = palette[k%len(palette)], palette[k%len(palette)]
+		p.Add(line, points)
+		p.Legend.Add(fmt.Sprintf("at %g %s", t, unit), line, points)
+	}
+	p.Legend.Add("perfect", diag)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(4)
+	return svgOf(p, 5*vg.Inch, 5*vg.Inch)
+}

@@ -23,6 +23,9 @@ type CoxOptions struct {
 	Lambda, Alpha float64
 	// MaxIter bounds the Newton iterations (default 100).
 	MaxIter int
+	// Start, if set, are the coefficients to start from (a neighbouring
+	// penalty's fit); nil starts from 0.
+	Start []float64
 }
 
 // Cox is a fitted Cox proportional hazards model: Efron's handling of tied
@@ -184,6 +187,21 @@ func (d *coxData) eval(beta []float64, grad, info []float64) float64 {
 	return ll
 }
 
+// CoxLogLik is Efron's log partial likelihood of the coefficients beta on
+// the data: with a fit's coefficients, on more patients than it saw, the
+// cross-validated partial likelihood of Verweij and van Houwelingen (Stat
+// Med 1993) is a difference of two.
+func CoxLogLik(x [][]float64, time []float64, event []bool, beta []float64) (float64, error) {
+	d, err := newCoxData(x, time, event)
+	if err != nil {
+		return 0, err
+	}
+	if len(beta) != d.p {
+		return 0, fmt.Errorf("%w: %d coefficients for %d covariates", ErrCox, len(beta), d.p)
+	}
+	return d.eval(beta, nil, nil), nil
+}
+
 // ErrCoxConvergence is wrapped by FitCox's error when the fit does not
 // converge: the partial likelihood has no finite maximum (an event
 // predicted perfectly by a covariate) and no penalty holds it.
@@ -216,6 +234,9 @@ func FitCox(x [][]float64, time []float64, event []bool, o CoxOptions) (*Cox, er
 		return f
 	}
 	beta := make([]float64, p)
+	if len(o.Start) == p {
+		copy(beta, o.Start)
+	}
 	grad, info := make([]float64, p), make([]float64, p*p)
 	ll := d.eval(beta, grad, info)
 	obj := objective(beta, ll)

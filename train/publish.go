@@ -70,3 +70,58 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 		Metrics:     metrics,
 	}, nil
 }
+
+// survivalHyper is what a time-to-event bundle records of its training
+// options: enough, with the seed, to train it again.
+type survivalHyper struct {
+	Lambda float64   `json:"lambda"`
+	Alpha  float64   `json:"alpha"`
+	Tune   bool      `json:"tune,omitempty"`
+	Times  []float64 `json:"times"`
+}
+
+// SurvivalBundle assembles the bundle of a time-to-event training result.
+func SurvivalBundle(name string, res *SurvivalResult, info models.TrainingInfo) (*models.Bundle, error) {
+	model, err := json.Marshal(res.Model)
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := json.Marshal(struct {
+		CrossValidated SurvivalMetrics `json:"cross_validated"`
+		FoldLambdas    []float64       `json:"fold_lambdas,omitempty"`
+		Events         int             `json:"events"`
+	}{res.Metrics, res.FoldLambdas, res.Events})
+	if err != nil {
+		return nil, err
+	}
+	o := res.Options
+	if info.Hyperparameters, err = json.Marshal(survivalHyper{Lambda: res.Lambda, Alpha: o.Alpha, Tune: o.Tune, Times: o.Times}); err != nil {
+		return nil, err
+	}
+	info.Rows, info.DroppedRows, info.Positives = res.Rows, res.DroppedRows, res.Events
+	info.Seed, info.Folds, info.Bootstrap = o.Seed, o.Folds, o.Bootstrap
+	return &models.Bundle{
+		Format:   models.BundleFormat,
+		Name:     name,
+		Target:   res.Pipeline.Spec.Target.Name(),
+		Algo:     models.CoxAlgo,
+		Pipeline: res.Pipeline,
+		Model:    model,
+		Training: info,
+		Metrics:  metrics,
+	}, nil
+}
+
+// SurvivalOptionsOf reads the training options a time-to-event bundle
+// recorded, for a reproduction.
+func SurvivalOptionsOf(b *models.Bundle) (SurvivalOptions, error) {
+	var h survivalHyper
+	if err := json.Unmarshal(b.Training.Hyperparameters, &h); err != nil {
+		return SurvivalOptions{}, err
+	}
+	o := SurvivalOptions{Folds: b.Training.Folds, Seed: b.Training.Seed, Bootstrap: b.Training.Bootstrap, Alpha: h.Alpha, Tune: h.Tune, Times: h.Times}
+	if !h.Tune {
+		o.Lambda = h.Lambda
+	}
+	return o, nil
+}

@@ -203,6 +203,9 @@ func Run(ctx context.Context, spec *features.Spec, records []features.Record, op
 	if err := spec.CheckOutcome(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTrain, err)
 	}
+	if spec.Target.TimeToEvent() {
+		return nil, fmt.Errorf("%w: %s is a time to an event, which a classifier does not model: abscopal train --target %s (--algo %s) models it", ErrTrain, spec.Target, spec.Target.Name(), models.CoxAlgo)
+	}
 	if err := checkUniqueIDs(spec, records); err != nil {
 		return nil, err
 	}

@@ -106,6 +106,9 @@ func evaluateModel(ctx context.Context, reg *models.Registry, ref, in, sum strin
 	if err != nil {
 		return nil, err
 	}
+	if m.Survival != nil {
+		return nil, fmt.Errorf("%w: %s:%s: external validation of a time-to-event model is not built yet (its card has the cross-validated C, AUC(t) and Brier scores)", ErrTimeToEvent, m.Bundle.Name, m.Version)
+	}
 	b := m.Bundle
 	cv, _ := b.RecordedMetrics()
 	if opts.Threshold == 0 {

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
+	"github.com/abscopal/abscopal/train"
 )
 
 // ModelEntry is one version of a registry's listing.
@@ -30,6 +32,24 @@ type ModelEntry struct {
 	// one.
 	Instability *stats.Instability `json:"instability,omitempty"`
 	Error       string             `json:"error,omitempty"` // why the version cannot be loaded
+	// Survival holds a time-to-event model's cross-validated metrics
+	// (CrossValidated, a classifier's, is then empty).
+	Survival *train.SurvivalMetrics `json:"survival,omitempty"`
+}
+
+// SurvivalMetricsOf reads the cross-validated metrics a time-to-event
+// bundle recorded; nil for a classifier's.
+func SurvivalMetricsOf(b *models.Bundle) *train.SurvivalMetrics {
+	if !b.TimeToEvent() {
+		return nil
+	}
+	var m struct {
+		CV train.SurvivalMetrics `json:"cross_validated"`
+	}
+	if json.Unmarshal(b.Metrics, &m) != nil {
+		return nil
+	}
+	return &m.CV
 }
 
 // ListModels reads every version of every model of r, with its aliases; a
@@ -61,7 +81,9 @@ func ListModels(r *models.Registry) ([]ModelEntry, error) {
 			} else {
 				b := m.Bundle
 				e.Algo, e.Target, e.Outcome, e.Rows, e.Synthetic = b.Algo, b.Target, b.Outcome(), b.Training.Rows, b.Synthetic()
-				e.CrossValidated, e.Instability = b.RecordedMetrics()
+				if e.Survival = SurvivalMetricsOf(b); e.Survival == nil {
+					e.CrossValidated, e.Instability = b.RecordedMetrics()
+				}
 				if b.Recalibrated != nil {
 					e.RecalibratedFrom = b.Recalibrated.From
 				}

@@ -74,6 +74,9 @@ func PlanValidation(ctx context.Context, reg *models.Registry, ref, in string, o
 	if err != nil {
 		return nil, err
 	}
+	if m.Survival != nil {
+		return nil, fmt.Errorf("%w: %s:%s: a validation sample size is planned for a binary outcome's model", ErrTimeToEvent, m.Bundle.Name, m.Version)
+	}
 	cFrom := "given"
 	if opts.CStatistic == 0 {
 		cv, _ := m.Bundle.RecordedMetrics()

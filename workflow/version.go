@@ -115,6 +115,9 @@ func retrain(ctx context.Context, name, version string, b *models.Bundle, dataPa
 	if sum != b.Training.DataSHA256 {
 		return nil, fmt.Errorf("%s is not the training data of %s:%s: SHA-256 %s, recorded %s (%s)", dataPath, name, version, sum, b.Training.DataSHA256, b.Training.DataFile)
 	}
+	if b.TimeToEvent() {
+		return retrainSurvival(ctx, name, version, b, dataPath, progress)
+	}
 	opts, err := train.OptionsOf(b)
 	if err != nil {
 		return nil, err
@@ -133,6 +136,30 @@ func retrain(ctx context.Context, name, version string, b *models.Bundle, dataPa
 	}
 	_, files, err := Build(b.Name, res, b.Training)
 	return files, err
+}
+
+// retrainSurvival is retrain for a time-to-event model.
+func retrainSurvival(ctx context.Context, name, version string, b *models.Bundle, dataPath string, progress Tracker) (map[string][]byte, error) {
+	opts, err := train.SurvivalOptionsOf(b)
+	if err != nil {
+		return nil, err
+	}
+	td, err := ReadTraining(ctx, dataPath, b.Pipeline.Spec, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	var stop func()
+	opts.Progress, stop = progress.start(fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, b.Algo, len(td.Records)))
+	res, err := train.RunSurvival(ctx, td.Spec, td.Records, opts)
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	nb, err := train.SurvivalBundle(b.Name, res, b.Training)
+	if err != nil {
+		return nil, err
+	}
+	return SurvivalFiles(nb, res)
 }
 
 // reproduceRecalibration recalibrates the version a recalibrated one came
@@ -179,6 +206,9 @@ func Recalibrate(ctx context.Context, reg *models.Registry, ref, dataPath string
 		return nil, err
 	}
 	name := m.Bundle.Name
+	if m.Survival != nil {
+		return nil, fmt.Errorf("%w: %s:%s has no calibration to refit (a time-to-event model's survival comes from its baseline hazard)", ErrTimeToEvent, name, m.Version)
+	}
 	// The refusals that need no data come before the work.
 	if err := canRecalibrate(m, opts.Method); err != nil {
 		return nil, err

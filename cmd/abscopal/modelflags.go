@@ -34,8 +34,8 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&m.opts.Calibration, "calibration", "platt", "platt, isotonic or none")
 	f.Float64Var(&m.opts.Threshold, "threshold", 0.5, "probability threshold for sensitivity and specificity")
 	f.IntVar(&m.opts.Bootstrap, "bootstrap", 1000, "bootstrap resamples for the AUC interval")
-	f.Float64Var(&m.opts.Logistic.Lambda, "lambda", 1, "logistic: L2 penalty (scikit-learn's C = 1/lambda)")
-	f.BoolVar(&m.opts.Tune, "tune", false, "logistic: choose the L2 penalty among 0.01-1000 by 5-fold cross-validated log loss within each training set (nested cross-validation)")
+	f.Float64Var(&m.opts.Logistic.Lambda, "lambda", 1, fmt.Sprintf("logistic: L2 penalty (scikit-learn's C = 1/lambda); cox: the elastic-net penalty per patient, as glmnet's (default %g)", train.DefaultCoxLambda))
+	f.BoolVar(&m.opts.Tune, "tune", false, "logistic: choose the L2 penalty among 0.01-1000 by 5-fold cross-validated log loss within each training set (nested cross-validation); cox: among 0.0001-1 by the cross-validated partial likelihood")
 	f.IntVar(&m.trees, "trees", 0, "a tree ensemble's trees: "+treeHelp(func(t *models.TreeSettings) int { return t.DefaultTrees }))
 	f.IntVar(&m.depth, "depth", 0, "a tree ensemble's maximum depth: "+treeHelp(func(t *models.TreeSettings) int { return t.DefaultDepth }))
 	f.IntVar(&m.opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
@@ -138,7 +138,7 @@ type dataFlags struct {
 func (d *dataFlags) register(f *pflag.FlagSet, dataHelp string) {
 	f.StringVar(&d.data, "data", "", dataHelp)
 	f.StringVar(&d.spec, "spec", "", "feature spec (YAML or JSON); default: built-in iRT spec for cohort files")
-	f.StringVar(&d.target, "target", data.AbscopalResponse, "target column")
+	f.StringVar(&d.target, "target", data.AbscopalResponse, "target column; os or pfs for a time to an event (os_months with os_event, pfs_months with pfs_event)")
 	f.Float64Var(&d.atLeast, "at-least", 0, "count a target at or above this as positive, for a graded outcome (--target pneumonitis_grade --at-least 2: grade 2 or worse)")
 }
 
@@ -168,9 +168,27 @@ func (d *dataFlags) loadFile(f *pflag.FlagSet, path string) (*features.Spec, err
 		return nil, err
 	}
 	if f.Changed("target") {
-		spec.Target.Column = d.target
+		if t, ok := features.TimeToEventTargets()[d.target]; ok {
+			spec.Target = t
+		} else {
+			spec.Target = features.Target{Column: d.target, Positive: spec.Target.Positive, AtLeast: spec.Target.AtLeast}
+		}
 	}
 	return spec, d.overrideTarget(f, spec)
+}
+
+// timeToEvent reports whether the target is a time to an event: --target
+// os or pfs, or a --spec whose target is one (a spec that cannot be read
+// says so when it is loaded).
+func (d *dataFlags) timeToEvent(f *pflag.FlagSet) bool {
+	if _, ok := features.TimeToEventTargets()[d.target]; ok && (d.spec == "" || f.Changed("target")) {
+		return true
+	}
+	if d.spec == "" || f.Changed("target") {
+		return false
+	}
+	spec, err := features.LoadSpec(d.spec)
+	return err == nil && spec.Target.TimeToEvent()
 }
 
 // overrideTarget puts --at-least, when given, in place of spec's positive

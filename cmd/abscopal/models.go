@@ -66,6 +66,13 @@ func newModelsCmd() *cobra.Command {
 				if e.RecalibratedFrom != "" {
 					data += ", recalibrated " + e.RecalibratedFrom
 				}
+				if sm := e.Survival; sm != nil {
+					// A time-to-event model: Harrell's C where a classifier
+					// has its AUC, the integrated Brier score for its Brier.
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\tC %.3f (%.3f-%.3f)\tIBS %.4f\t-\t-\t-\t%s\n", e.Name, e.Version, strings.Join(e.Aliases, ","), e.Algo, e.Target,
+						e.Rows, sm.C, sm.CLow, sm.CHigh, sm.IBS, data)
+					continue
+				}
 				cv := e.CrossValidated
 				mape := "-" // trained without a stability analysis
 				if e.Instability != nil {

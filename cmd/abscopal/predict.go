@@ -15,7 +15,7 @@ func newPredictCmd() *cobra.Command {
 		decimalComma           decimalCommaFlag
 		registry, ref, in, out string
 		contributions, asJSON  bool
-		intervals              bool
+		intervals, curve       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "predict --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE --out SCORES.parquet",
@@ -31,6 +31,13 @@ model's bias and every feature's contribution to the score in log-odds
 (contribution_FEATURE; a GBM's are SHAP values), which add up to it: what a
 notebook's summary plot of the model across patients needs. The input is
 read in batches: its size is not limited by memory.
+
+A time-to-event model (train --target os or pfs) writes instead each row's
+predicted median time to the event (median_months; null when the predicted
+curve stays above one half) and its probability of being event-free at 6, 12
+and 24 months (survival_6, survival_12, survival_24); --curve adds the curve,
+month by month (curve_1, curve_2, ...); --contributions, each feature's
+contribution to the log hazard ratio.
 
 On stderr, or as JSON on stdout with --json (for a scheduled job to act on),
 a summary: the rows scored, and by feature the values imputed, the levels
@@ -48,7 +55,7 @@ case mix against the training rows (population stability index).`,
 				return err
 			}
 			sum, err := workflow.Score(cmd.Context(), &models.Registry{Dir: registry}, ref, in, out,
-				models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals})
+				models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals, Curve: curve})
 			if err != nil {
 				return err
 			}
@@ -69,6 +76,7 @@ case mix against the training rows (population stability index).`,
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
 	cmd.Flags().BoolVar(&intervals, "intervals", false, "also write interval_low and interval_high: the central 95% of the probabilities of the model's bootstrap models (a model trained with --instability and --intervals)")
+	cmd.Flags().BoolVar(&curve, "curve", false, "a time-to-event model: also write the survival curve, a column per month (curve_1, curve_2, ...)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	decimalComma.register(cmd.Flags(), "--out")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")

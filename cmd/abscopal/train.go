@@ -28,6 +28,8 @@ func newTrainCmd() *cobra.Command {
 		intervals      bool
 		survival       []string
 		decimalComma   decimalCommaFlag
+		alpha          float64
+		times          []float64
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--spec S] --target COLUMN --algo ALGORITHM --registry DIR --name NAME --seed N",
@@ -60,6 +62,12 @@ spec's target column.`,
 			}
 			if !models.ValidName(name) {
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
+			}
+			if df.timeToEvent(cmd.Flags()) {
+				return trainSurvival(cmd, df, mf, survivalFlags{algo: algo, alpha: alpha, times: times}, registry, name)
+			}
+			if algo == models.CoxAlgo {
+				return usageError{errors.New("--algo cox models a time to an event: give --target os or pfs (or a spec whose target has time and event)")}
 			}
 			opts, err := mf.options(cmd.Flags(), algo)
 			if err != nil {
@@ -117,7 +125,9 @@ spec's target column.`,
 	df.register(f, "training data (Parquet or CSV)")
 	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
-	f.StringVar(&algo, "algo", "gbm", models.AlgorithmNames())
+	f.StringVar(&algo, "algo", "gbm", models.AlgorithmNames()+"; for a time to an event (--target os or pfs): "+models.CoxAlgo+", the default there")
+	f.Float64Var(&alpha, "alpha", 0, "cox: the elastic-net penalty's L1 share (0: ridge, 1: lasso)")
+	f.Float64SliceVar(&times, "times", train.DefaultSurvivalTimes(), "cox: the times (months, for a cohort file) at which survival is predicted and judged")
 	f.StringVar(&oof, "oof", "", "also write the out-of-fold predictions the metrics come from (id, fold, label, calibrated and uncalibrated probability) to this .parquet or .csv file")
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
 	decimalComma.register(f, "--oof")

@@ -184,7 +184,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"a forest's intervals", []string{"--algo", "forest", "--instability", "5", "--intervals"}, 2, "--intervals: a forest's bootstrap models are too large to keep"},
 		{"a survival endpoint unknown", []string{"--survival", "efs"}, 2, "--survival efs: name each of [os pfs] once"},
 		{"a censoring indicator", []string{"--target", "os_event"}, 1, "os_event is a censoring indicator, not an outcome"},
-		{"a survival time", []string{"--target", "pfs_months"}, 1, "pfs_months is a survival time, which abscopal does not model"},
+		{"a survival time", []string{"--target", "pfs_months"}, 1, "pfs_months is a survival time: its model needs the censoring too; train a time-to-event model with --target pfs"},
 		{"a grade without its threshold", []string{"--target", "pneumonitis_grade"}, 1, "--at-least 2 for grade 2 or worse"},
 		{"a threshold on a yes/no outcome", []string{"--target", "objective_response", "--at-least", "1"}, 1, "--at-least applies to a numeric outcome (pneumonitis_grade)"},
 		{"no row at the threshold", []string{"--target", "pneumonitis_grade", "--at-least", "5"}, 1, "no row is at or above 5; the column holds"},

@@ -48,3 +48,22 @@ func Synthetic(t testing.TB, name, target string, n int, seed uint64) *models.Mo
 	m.Version = "v1"
 	return m
 }
+
+// SurvivalFiles trains a Cox model of the time-to-event target (os or pfs)
+// named name on n synthetic patients drawn with seed (3-fold
+// cross-validation with the same seed, 20 bootstrap resamples) and returns
+// the files a registry version holds.
+func SurvivalFiles(t testing.TB, name, target string, n int, seed uint64) map[string][]byte {
+	t.Helper()
+	ps := synth.Generate(n, seed)
+	recs := make([]features.Record, len(ps))
+	for i := range ps {
+		recs[i] = features.PatientRecord{P: &ps[i]}
+	}
+	_, _, files, err := workflow.TrainSurvivalRecords(context.Background(), name, features.BuiltinSpec(target), recs,
+		train.SurvivalOptions{Folds: 3, Seed: seed, Bootstrap: 20}, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}

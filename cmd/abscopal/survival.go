@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+	"github.com/abscopal/abscopal/workflow"
+	"github.com/spf13/cobra"
+)
+
+// survivalFlags are train's flags of a time-to-event model alone.
+type survivalFlags struct {
+	algo  string
+	alpha float64
+	times []float64
+}
+
+// classifierOnly are train's flags that a time-to-event model does not
+// take: a usage error names them rather than ignoring them.
+var classifierOnly = []string{"calibration", "threshold", "folds-by", "tau2", "trees", "depth", "min-leaf", "split-features",
+	"learning-rate", "leaf-lambda", "min-child-weight", "subsample", "colsample", "early-stopping", "by", "oof", "survival",
+	"intervals", "instability", "at-least", "decimal-comma"}
+
+// trainSurvival is train for a time-to-event target: a Cox model.
+func trainSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, sf survivalFlags, registry, name string) error {
+	f := cmd.Flags()
+	if f.Changed("algo") && sf.algo != models.CoxAlgo {
+		return usageError{fmt.Errorf("--algo %s: a time to an event is modelled by --algo %s (a boosted Cox model is not built yet)", sf.algo, models.CoxAlgo)}
+	}
+	var given []string
+	for _, n := range classifierOnly {
+		if f.Lookup(n) != nil && f.Changed(n) {
+			given = append(given, "--"+n)
+		}
+	}
+	if len(given) > 0 {
+		return usageError{fmt.Errorf("%s: not for a time-to-event model (--algo %s)", strings.Join(given, ", "), models.CoxAlgo)}
+	}
+	o := train.SurvivalOptions{Folds: mf.opts.Folds, Seed: mf.opts.Seed, Bootstrap: mf.opts.Bootstrap, Alpha: sf.alpha, Tune: mf.opts.Tune, Times: sf.times}
+	if f.Changed("lambda") {
+		if mf.opts.Tune {
+			return usageError{errors.New("--tune and --lambda: give one (--tune chooses the penalty)")}
+		}
+		o.Lambda = mf.opts.Logistic.Lambda
+		if !(o.Lambda > 0) {
+			return usageError{fmt.Errorf("--lambda %v: a cox penalty is a number > 0", o.Lambda)}
+		}
+	}
+	switch {
+	case sf.alpha < 0 || sf.alpha > 1:
+		return usageError{fmt.Errorf("--alpha %v: the L1 share is in [0, 1]", sf.alpha)}
+	case mf.opts.Folds < 2:
+		return usageError{fmt.Errorf("--folds %d: need at least 2", mf.opts.Folds)}
+	case mf.opts.Bootstrap < 1:
+		return usageError{fmt.Errorf("--bootstrap %d: need at least 1", mf.opts.Bootstrap)}
+	}
+	for i, t := range sf.times {
+		if !(t > 0) || (i > 0 && t <= sf.times[i-1]) {
+			return usageError{fmt.Errorf("--times %v: positive times, ascending", sf.times)}
+		}
+	}
+	spec, err := df.loadSpec(f)
+	if err != nil {
+		return err
+	}
+	pub, err := workflow.TrainSurvival(cmd.Context(), workflow.TrainSurvivalOptions{Data: df.data, Spec: spec, Registry: &models.Registry{Dir: registry},
+		Name: name, Train: o, Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
+	if err != nil {
+		return err
+	}
+	printSurvivalSummary(cmd.OutOrStdout(), name, pub.Version, registry, pub.Result, pub.Synthetic)
+	return nil
+}
+
+func printSurvivalSummary(w io.Writer, name, version, registry string, res *train.SurvivalResult, synthetic bool) {
+	m := res.Metrics
+	fmt.Fprintf(w, "\npublished %s:%s in %s\n", name, version, registry)
+	if synthetic {
+		fmt.Fprintln(w, "trained on SYNTHETIC data: a demonstration, not for clinical use")
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "rows\t%d (%d events; %d without a time or event left out)\n", res.Rows, res.Events, res.DroppedRows)
+	fmt.Fprintf(tw, "penalty\t%s (L1 share %g)\n", train.FormatLambda(res.Lambda), res.Options.Alpha)
+	fmt.Fprintf(tw, "Harrell's C (%d-fold cross-validated)\t%.3f (95%% CI %.3f-%.3f)\n", res.Options.Folds, m.C, m.CLow, m.CHigh)
+	for k, t := range m.Times {
+		fmt.Fprintf(tw, "at %g: AUC / Brier (null)\t%s / %.4f (%.4f)\n", t, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k])
+	}
+	fmt.Fprintf(tw, "integrated Brier score to %g (null)\t%.4f (%.4f)\n", m.Times[len(m.Times)-1], m.IBS, m.NullIBS)
+	tw.Flush()
+	fmt.Fprintf(w, "\nthe model card: abscopal models show --registry %s %s\n", registry, name)
+}
+
+func num3(x float64) string {
+	if x != x {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", x)
+}

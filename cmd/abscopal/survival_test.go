@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestTrainAndPredictSurvival: train --target os fits, reports and
+// publishes a Cox model; predict writes each patient's median and survival
+// at 6, 12 and 24 months (and the curve with --curve); the version lists,
+// reproduces byte for byte, and refuses what it does not support, each
+// refusal a usage error (2) before any work or an error naming why (1).
+func TestTrainAndPredictSurvival(t *testing.T) {
+	dir := t.TempDir()
+	cohort := synthCohort(t, dir, 600, 12)
+	reg := filepath.Join(dir, "registry")
+	out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os", "--bootstrap", "50", "--folds", "3")
+	for _, want := range []string{"published os:v1", "Harrell's C (3-fold cross-validated)", "at 12: AUC / Brier (null)", "integrated Brier score to 24"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train's summary lacks %q:\n%s", want, out)
+		}
+	}
+	card, err := os.ReadFile(filepath.Join(reg, "os", "v1", "card.md"))
+	if err != nil || !strings.Contains(string(card), "Harrell's C of the out-of-fold linear predictor") || !strings.Contains(string(card), "calibration_survival.svg") {
+		t.Errorf("card: %v\n%s", err, card)
+	}
+	if list := mustCLI(t, "models", "list", "--registry", reg); !strings.Contains(list, "cox") || !strings.Contains(list, "C 0.") {
+		t.Errorf("models list:\n%s", list)
+	}
+	if rep := mustCLI(t, "models", "reproduce", "--registry", reg, "os", "--data", cohort); !strings.Contains(rep, "byte for byte") {
+		t.Errorf("reproduce:\n%s", rep)
+	}
+
+	scores := filepath.Join(dir, "scores.csv")
+	mustCLI(t, "predict", "--registry", reg, "--model", "os", "--data", cohort, "--out", scores, "--curve")
+	f, err := os.Open(scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.Join(rows[0][:5], ",")
+	if head != "patient_id,median_months,survival_6,survival_12,survival_24" || len(rows) != 601 || rows[0][5] != "curve_1" {
+		t.Fatalf("scores: %d rows, header %v", len(rows), rows[0])
+	}
+	for _, r := range rows[1:] {
+		s6, _ := strconv.ParseFloat(r[2], 64)
+		s12, _ := strconv.ParseFloat(r[3], 64)
+		s24, _ := strconv.ParseFloat(r[4], 64)
+		if !(1 >= s6 && s6 >= s12 && s12 >= s24 && s24 >= 0) {
+			t.Fatalf("%s: survival %v, %v, %v does not fall", r[0], s6, s12, s24)
+		}
+		if med, err := strconv.ParseFloat(r[1], 64); err == nil && ((med <= 12) != (s12 <= 0.5)) {
+			t.Errorf("%s: median %v with S(12) = %v", r[0], med, s12)
+		}
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--algo", "gbm"}, 2, "a time to an event is modelled by --algo cox"},
+		{[]string{"train", "--data", cohort, "--target", "pfs", "--registry", reg, "--name", "x", "--calibration", "isotonic", "--threshold", "0.3"}, 2, "--calibration, --threshold: not for a time-to-event model"},
+		{[]string{"train", "--data", cohort, "--target", "objective_response", "--registry", reg, "--name", "x", "--algo", "cox"}, 2, "--algo cox models a time to an event"},
+		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--alpha", "2"}, 2, "--alpha 2: the L1 share is in [0, 1]"},
+		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--times", "12,6"}, 2, "--times [12 6]: positive times, ascending"},
+		{[]string{"train", "--data", cohort, "--target", "os_months", "--registry", reg, "--name", "x"}, 1, "train a time-to-event model with --target os"},
+		{[]string{"predict", "--registry", reg, "--model", "os", "--data", cohort, "--out", filepath.Join(dir, "i.csv"), "--intervals"}, 1, "gives no intervals yet"},
+		{[]string{"evaluate", "--registry", reg, "--model", "os", "--data", cohort}, 1, "not for a time-to-event model"},
+	} {
+		code, _, stderr := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.says) {
+			t.Errorf("abscopal %s: exit %d, want %d saying %q:\n%s", strings.Join(tc.args, " "), code, tc.code, tc.says, stderr)
+		}
+	}
+}

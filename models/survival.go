@@ -1,0 +1,225 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/stats"
+)
+
+// CoxAlgo is the algorithm of a time-to-event bundle: a Cox proportional
+// hazards model (stats.FitCox) on the pipeline's outputs. A time-to-event
+// model predicts a survival curve, not a probability, so it is not in the
+// classifiers' table (Algorithms): its bundle has no calibration, and the
+// Model that holds it has Survival set and Classifier nil.
+const CoxAlgo = "cox"
+
+// TimeToEvent reports whether the bundle is a time-to-event model's.
+func (b *Bundle) TimeToEvent() bool {
+	return b.Pipeline != nil && b.Pipeline.Spec != nil && b.Pipeline.Spec.Target.TimeToEvent()
+}
+
+// decodeSurvival rebuilds a time-to-event bundle's model.
+func decodeSurvival(bd *Bundle) (*Model, error) {
+	if bd.Algo != CoxAlgo {
+		return nil, fmt.Errorf("%w: a time-to-event model of algorithm %q; this abscopal reads %s", ErrBundle, bd.Algo, CoxAlgo)
+	}
+	var c stats.Cox
+	if err := json.Unmarshal(bd.Model, &c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if n := bd.Pipeline.NumOutputs(); len(c.Coef) != n {
+		return nil, fmt.Errorf("%w: %d coefficients for the pipeline's %d outputs", ErrBundle, len(c.Coef), n)
+	}
+	if len(c.Times) == 0 || len(c.Times) != len(c.CumHaz) || !sort.Float64sAreSorted(c.Times) || !sort.Float64sAreSorted(c.CumHaz) {
+		return nil, fmt.Errorf("%w: the baseline hazard is not a cumulative hazard over ascending times", ErrBundle)
+	}
+	for _, v := range append(append([]float64{}, c.Coef...), c.CumHaz...) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: a coefficient or the baseline hazard is not finite", ErrBundle)
+		}
+	}
+	return &Model{Bundle: bd, Survival: &c}, nil
+}
+
+// SurvivalPrediction is a time-to-event model's answer for one record.
+type SurvivalPrediction struct {
+	// LinearPredictor is the log hazard ratio against a patient whose
+	// pipeline outputs are all 0: higher, the event sooner.
+	LinearPredictor float64
+	// Median is the predicted median time to the event; HasMedian is false
+	// when the predicted curve stays above one half over the follow-up.
+	Median    float64
+	HasMedian bool
+	// Survival holds the probability of being event-free at each time
+	// asked for.
+	Survival []float64
+	// Contributions per pipeline output to the linear predictor (log
+	// hazard ratio: positive, the event sooner).
+	Contributions []float64
+	Notes         features.Notes
+}
+
+// PredictSurvival scores one record with a time-to-event model: its
+// survival at each of times, its median and the contributions. The
+// Contributions and Notes alias s, as PredictWith's do.
+func (m *Model) PredictSurvival(r features.Record, times []float64, s *Scratch) SurvivalPrediction {
+	n := m.Bundle.Pipeline.NumOutputs()
+	if cap(s.x) < n {
+		s.x, s.contrib = make([]float64, n), make([]float64, n)
+	}
+	x := s.x[:n]
+	s.notes.Reset()
+	m.Bundle.Pipeline.Transform(r, x, &s.notes)
+	contrib := s.contrib[:n]
+	for j, v := range x {
+		contrib[j] = v * m.Survival.Coef[j]
+	}
+	p := SurvivalPrediction{LinearPredictor: m.Survival.LinearPredictor(x), Contributions: contrib, Notes: s.notes,
+		Survival: make([]float64, len(times))}
+	for k, t := range times {
+		p.Survival[k] = m.Survival.Survival(x, t)
+	}
+	p.Median, p.HasMedian = m.Survival.Median(x)
+	return p
+}
+
+// SurvivalTimes are the times a time-to-event bundle's answers give
+// survival at: those its training judged it at (6, 12 and 24 months for
+// the cohort schema's).
+func (b *Bundle) SurvivalTimes() []float64 {
+	var m struct {
+		CV struct {
+			Times []float64 `json:"times"`
+		} `json:"cross_validated"`
+	}
+	json.Unmarshal(b.Metrics, &m)
+	if len(m.CV.Times) == 0 {
+		return []float64{6, 12, 24}
+	}
+	return m.CV.Times
+}
+
+// CurveTimes is the grid of a predicted survival curve: every month (in
+// the time column's unit) to twice the last of the bundle's times.
+func (b *Bundle) CurveTimes() []float64 {
+	ts := b.SurvivalTimes()
+	last := int(math.Ceil(2 * ts[len(ts)-1]))
+	out := make([]float64, last)
+	for i := range out {
+		out[i] = float64(i + 1)
+	}
+	return out
+}
+
+// SurvivalColumn names the output column of the survival at time t:
+// survival_12 for 12 months.
+func SurvivalColumn(t float64) string { return "survival_" + strconv.FormatFloat(t, 'g', -1, 64) }
+
+// scoreSurvivalFile is ScoreFile for a time-to-event model: per row, the
+// median time to the event (null when the predicted curve stays above one
+// half), the survival at each of the bundle's times and, with o.Curve, at
+// each month of its curve; with o.Contributions, each feature's
+// contribution to the log hazard ratio.
+func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOptions) (*Scored, error) {
+	b := m.Bundle
+	if o.Intervals {
+		return nil, fmt.Errorf("%w: %s:%s is a time-to-event model, which gives no intervals yet", ErrNoBootstrap, b.Name, m.Version)
+	}
+	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	times := b.SurvivalTimes()
+	var curve []float64
+	if o.Curve {
+		curve = b.CurveTimes()
+	}
+	cols := []data.ColumnSpec{
+		{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true},
+		{Name: "median_" + timeUnit(spec), Kind: data.KindFloat, Optional: true},
+	}
+	for _, t := range times {
+		cols = append(cols, data.ColumnSpec{Name: SurvivalColumn(t), Kind: data.KindFloat})
+	}
+	for _, t := range curve {
+		cols = append(cols, data.ColumnSpec{Name: "curve_" + strconv.FormatFloat(t, 'g', -1, 64), Kind: data.KindFloat})
+	}
+	fixed := len(cols)
+	cols = append(cols, data.ColumnSpec{Name: "model", Kind: data.KindString}, data.ColumnSpec{Name: "version", Kind: data.KindString},
+		data.ColumnSpec{Name: "imputed_inputs", Kind: data.KindInt})
+	of, names := b.Pipeline.OutputGroups()
+	contribAt := len(cols)
+	if o.Contributions {
+		for _, n := range names {
+			cols = append(cols, data.ColumnSpec{Name: "contribution_" + n, Kind: data.KindFloat})
+		}
+	}
+	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}, DecimalComma: o.DecimalComma}
+	if b.Synthetic() || src.Synthetic() {
+		opts.Metadata["abscopal.synthetic"] = "true"
+	}
+	w, err := data.CreateRows(out, cols, opts)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		res     Scored
+		scratch Scratch
+		tally   InputTally
+	)
+	asked := append(append([]float64{}, times...), curve...)
+	vals := make([]data.Value, len(cols))
+	byFeature := make([]float64, len(names))
+	caseMix := b.Pipeline.NewStability()
+	scratch.ProfileInputs()
+	err = src.EachAhead(ctx, func(r features.Record) error {
+		p := m.PredictSurvival(r, asked, &scratch)
+		tally.Add(&p.Notes)
+		caseMix.AddBins(p.Notes.Bins)
+		vals[0], vals[1] = r.Value(spec.ID), data.Null
+		if p.HasMedian {
+			vals[1] = data.Float(p.Median)
+		}
+		for k, s := range p.Survival {
+			vals[2+k] = data.Float(s)
+		}
+		vals[fixed], vals[fixed+1], vals[fixed+2] = data.String(b.Name), data.String(m.Version), data.Float(float64(len(p.Notes.Imputed)))
+		if o.Contributions {
+			clear(byFeature)
+			for j, c := range p.Contributions {
+				byFeature[of[j]] += c
+			}
+			for k, c := range byFeature {
+				vals[contribAt+k] = data.Float(c)
+			}
+		}
+		res.Rows++
+		return w.WriteRow(vals)
+	})
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	res.Inputs, res.CaseMix = tally.Reports(names), caseMix.Shifts()
+	return &res, nil
+}
+
+// timeUnit names the unit of a time-to-event target's time in column
+// names: months for the cohort schema's, else the time column's own name.
+func timeUnit(spec *features.Spec) string {
+	if spec.ReadsPatients() {
+		return "months"
+	}
+	return spec.Target.Time
+}

@@ -1,0 +1,435 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/stats"
+)
+
+// SurvivalOptions configure RunSurvival.
+type SurvivalOptions struct {
+	Folds     int // folds stratified by event; default 5
+	Seed      uint64
+	Bootstrap int // resamples for the C-index's interval; default 1000
+	// Lambda and Alpha are the Cox model's elastic-net penalty, per patient
+	// as glmnet's (stats.CoxOptions); a Lambda of 0 takes
+	// DefaultCoxLambda, a small ridge penalty that keeps the fit finite when
+	// a level is rare.
+	Lambda, Alpha float64
+	// Tune chooses Lambda from CoxLambdaGrid for each fit by the
+	// cross-validated partial likelihood of a 5-fold cross-validation of
+	// that fit's own rows (nested in the outer folds).
+	Tune bool
+	// Times are the times, in the time column's unit, at which survival is
+	// predicted and the model judged (time-dependent AUC, Brier score,
+	// calibration); default DefaultSurvivalTimes.
+	Times []float64
+	// CrossValidateOnly skips the final fit on all rows.
+	CrossValidateOnly bool
+	// Progress, if set, is called after each fold and the final fit.
+	Progress func(done, total int, what string)
+}
+
+// DefaultSurvivalTimes are the times, in months, at which a survival
+// model's predictions are given and judged: 6, 12 and 24 months, as the
+// trials report landmark survival.
+func DefaultSurvivalTimes() []float64 { return []float64{6, 12, 24} }
+
+// DefaultCoxLambda is the Cox model's penalty without tuning.
+const DefaultCoxLambda = 0.01
+
+// CoxLambdaGrid returns the penalties SurvivalOptions.Tune chooses among:
+// 10^-4 to 1 in half decades (per patient, as glmnet's).
+func CoxLambdaGrid() []float64 {
+	grid := make([]float64, 9)
+	for i := range grid {
+		grid[i] = math.Pow(10, float64(i-8)/2)
+	}
+	return grid
+}
+
+// SurvivalResult is a cross-validated time-to-event model.
+type SurvivalResult struct {
+	Pipeline *features.Pipeline // nil when CrossValidateOnly
+	Model    *stats.Cox         // nil when CrossValidateOnly
+	Lambda   float64            // the final model's penalty
+	Metrics  SurvivalMetrics
+	// FoldLambdas are, with Tune, the penalties of the outer folds.
+	FoldLambdas []float64
+	// OOFRisk is each row's out-of-fold linear predictor (higher: the
+	// event sooner), Fold its fold (from 0), Time and Event its outcome.
+	OOFRisk, Time []float64
+	Event         []bool
+	Fold          []int
+	Rows          int // rows with both the time and the event
+	DroppedRows   int // rows with either null
+	Events        int
+	Options       SurvivalOptions
+}
+
+// SurvivalMetrics judge a time-to-event model's out-of-fold predictions.
+type SurvivalMetrics struct {
+	// C is Harrell's concordance index of the linear predictor, with a
+	// bootstrap percentile interval.
+	C     float64 `json:"c_index"`
+	CLow  float64 `json:"c_index_low"`
+	CHigh float64 `json:"c_index_high"`
+	// At each time: the time-dependent AUC, the Brier score of the model
+	// and of the Kaplan-Meier null model (both weighted by the inverse
+	// probability of censoring), and the calibration by tenth of risk.
+	Times       []float64          `json:"times"`
+	AUC         []float64          `json:"auc"`
+	Brier       []float64          `json:"brier"`
+	NullBrier   []float64          `json:"null_brier"`
+	Calibration [][]SurvivalDecile `json:"calibration"`
+	// IBS and NullIBS are the integrated Brier scores to the last time,
+	// over a grid of a tenth of it (IntegratedBrier).
+	IBS     float64 `json:"ibs"`
+	NullIBS float64 `json:"null_ibs"`
+}
+
+// SurvivalDecile is one tenth of the patients by predicted survival at a
+// time: their mean prediction and the Kaplan-Meier estimate among them.
+type SurvivalDecile struct {
+	Patients  int     `json:"patients"`
+	Predicted float64 `json:"predicted"`
+	Observed  float64 `json:"observed"`
+}
+
+// ErrSurvivalTarget is wrapped by RunSurvival's errors about the target.
+var ErrSurvivalTarget = errors.New("cannot train a time-to-event model")
+
+// RunSurvival cross-validates a Cox model of the spec's time-to-event
+// target and then fits it on all rows. Each fold fits its own feature
+// pipeline on its training rows; the out-of-fold linear predictors and
+// survival probabilities are judged by Harrell's C, the time-dependent AUC,
+// the Brier score against the Kaplan-Meier null model, and calibration at
+// each of the times.
+func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Record, opts SurvivalOptions) (*SurvivalResult, error) {
+	if !spec.Target.TimeToEvent() {
+		return nil, fmt.Errorf("%w: target %s is not a time to an event", ErrSurvivalTarget, spec.Target)
+	}
+	if opts.Folds == 0 {
+		opts.Folds = 5
+	}
+	if opts.Bootstrap == 0 {
+		opts.Bootstrap = 1000
+	}
+	if opts.Lambda == 0 && !opts.Tune {
+		opts.Lambda = DefaultCoxLambda
+	}
+	if len(opts.Times) == 0 {
+		opts.Times = DefaultSurvivalTimes()
+	}
+	switch {
+	case opts.Folds < 2:
+		return nil, fmt.Errorf("%w: %d folds; need at least 2", ErrSurvivalTarget, opts.Folds)
+	case opts.Lambda < 0 || opts.Alpha < 0 || opts.Alpha > 1:
+		return nil, fmt.Errorf("%w: penalty %v with L1 share %v: want a penalty >= 0 and a share in [0, 1]", ErrSurvivalTarget, opts.Lambda, opts.Alpha)
+	case !sort.Float64sAreSorted(opts.Times) || opts.Times[0] <= 0:
+		return nil, fmt.Errorf("%w: times %v: want positive times, ascending", ErrSurvivalTarget, opts.Times)
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(int, int, string) {}
+	}
+	if err := checkUniqueIDs(spec, records); err != nil {
+		return nil, err
+	}
+	t := spec.Target
+	var rows []features.Record
+	var time []float64
+	var event []bool
+	dropped, events := 0, 0
+	for i, r := range records {
+		tm, ev, ok, err := survivalOf(t.Time, t.Event, r, i)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSurvivalTarget, err)
+		}
+		if !ok {
+			dropped++
+			continue
+		}
+		rows, time, event = append(rows, r), append(time, tm), append(event, ev)
+		if ev {
+			events++
+		}
+	}
+	switch {
+	case len(rows) == 0:
+		return nil, fmt.Errorf("%w: %s or %s is null in all %d rows", ErrSurvivalTarget, t.Time, t.Event, len(records))
+	case events < opts.Folds:
+		return nil, fmt.Errorf("%w: %d events (%s true) among %d rows cannot give each of %d folds one", ErrSurvivalTarget, events, t.Event, len(rows), opts.Folds)
+	}
+
+	y := make([]float64, len(rows))
+	for i, e := range event {
+		if e {
+			y[i] = 1
+		}
+	}
+	fold := stats.StratifiedFolds(y, opts.Folds, opts.Seed)
+	total := opts.Folds + 1
+	if opts.CrossValidateOnly {
+		total = opts.Folds
+	}
+	progress(0, total, "")
+	res := &SurvivalResult{Rows: len(rows), DroppedRows: dropped, Events: events, Options: opts, Time: time, Event: event, Fold: fold}
+	res.OOFRisk = make([]float64, len(rows))
+	surv := make([][]float64, len(rows)) // out-of-fold S(t) at each of opts.Times
+	grid := ibsGrid(opts.Times)
+	gridSurv := make([][]float64, len(rows))
+	for k := 0; k < opts.Folds; k++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		trainIdx, testIdx := stats.SplitFold(fold, k)
+		pipe, m, lambda, err := fitSurvival(ctx, spec, pick(rows, trainIdx), pick(time, trainIdx), pick(event, trainIdx), opts, uint64(k+1))
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", k+1, err)
+		}
+		if opts.Tune {
+			res.FoldLambdas = append(res.FoldLambdas, lambda)
+		}
+		test, _ := pipe.TransformAll(pick(rows, testIdx))
+		for j, i := range testIdx {
+			x := test.Row(j)
+			res.OOFRisk[i] = m.LinearPredictor(x)
+			surv[i] = survivalAt(m, x, opts.Times)
+			gridSurv[i] = survivalAt(m, x, grid)
+		}
+		progress(k+1, total, fmt.Sprintf("fold %d of %d", k+1, opts.Folds))
+	}
+	res.Metrics = survivalMetrics(time, event, res.OOFRisk, surv, gridSurv, grid, opts)
+	if opts.CrossValidateOnly {
+		return res, nil
+	}
+	pipe, m, lambda, err := fitSurvival(ctx, spec, rows, time, event, opts, 0)
+	if err != nil {
+		return nil, fmt.Errorf("the final model: %w", err)
+	}
+	res.Pipeline, res.Model, res.Lambda = pipe, m, lambda
+	progress(total, total, "the final model")
+	return res, nil
+}
+
+func survivalAt(m *stats.Cox, x, times []float64) []float64 {
+	out := make([]float64, len(times))
+	for k, t := range times {
+		out[k] = m.Survival(x, t)
+	}
+	return out
+}
+
+// ibsGrid is the grid of the integrated Brier score: a tenth of the last
+// time to the last time, in tenths.
+func ibsGrid(times []float64) []float64 {
+	last := times[len(times)-1]
+	grid := make([]float64, 10)
+	for i := range grid {
+		grid[i] = last * float64(i+1) / 10
+	}
+	return grid
+}
+
+// fitSurvival fits a pipeline and a Cox model on rows, choosing the
+// penalty by nested cross-validation when opts.Tune.
+func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, opts SurvivalOptions, seedOffset uint64) (*features.Pipeline, *stats.Cox, float64, error) {
+	lambda := opts.Lambda
+	if opts.Tune {
+		var err error
+		if lambda, err = tuneCoxLambda(ctx, spec, rows, time, event, opts.Alpha, opts.Seed+seedOffset); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	pipe, err := features.Fit(spec, rows)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	x, _ := pipe.TransformAll(rows)
+	m, err := stats.FitCox(matrixRows(x), time, event, stats.CoxOptions{Lambda: lambda, Alpha: opts.Alpha})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return pipe, m, lambda, nil
+}
+
+// matrixRows views a matrix's rows as slices.
+func matrixRows(m *features.Matrix) [][]float64 {
+	out := make([][]float64, m.Rows)
+	for i := range out {
+		out[i] = m.Row(i)
+	}
+	return out
+}
+
+// tuneCoxLambda returns the penalty of CoxLambdaGrid with the greatest
+// cross-validated partial likelihood (Verweij and van Houwelingen 1993:
+// over inner folds, the log partial likelihood of all the rows less that of
+// the fold's training rows, at the coefficients fitted on them), each inner
+// fold with its own pipeline; ties go to the larger penalty.
+func tuneCoxLambda(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, alpha float64, seed uint64) (float64, error) {
+	grid := CoxLambdaGrid()
+	y := make([]float64, len(rows))
+	for i, e := range event {
+		if e {
+			y[i] = 1
+		}
+	}
+	fold := stats.StratifiedFolds(y, InnerFolds, seed)
+	cvpl := make([][]float64, InnerFolds)
+	errs := make([]error, InnerFolds)
+	var wg sync.WaitGroup
+	for k := range InnerFolds {
+		wg.Go(func() {
+			cvpl[k], errs[k] = innerPartialLikelihood(ctx, spec, rows, time, event, fold, k, grid, alpha)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	best, bestPL := 0, math.Inf(-1)
+	for g := range grid {
+		pl := 0.0
+		for k := range cvpl { // summed in fold order: the same choice whichever finished first
+			pl += cvpl[k][g]
+		}
+		if pl >= bestPL {
+			best, bestPL = g, pl
+		}
+	}
+	return grid[best], nil
+}
+
+func innerPartialLikelihood(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, fold []int, k int, grid []float64, alpha float64) ([]float64, error) {
+	trainIdx, _ := stats.SplitFold(fold, k)
+	trainRows := pick(rows, trainIdx)
+	pipe, err := features.Fit(spec, trainRows)
+	if err != nil {
+		return nil, fmt.Errorf("tuning the penalty, inner fold %d: %w", k+1, err)
+	}
+	all, _ := pipe.TransformAll(rows)
+	xAll := matrixRows(all)
+	xTrain := pick(xAll, trainIdx)
+	tTrain, eTrain := pick(time, trainIdx), pick(event, trainIdx)
+	out := make([]float64, len(grid))
+	var start []float64
+	for g := len(grid) - 1; g >= 0; g-- { // from the largest penalty down, each fit starting where the last ended
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := stats.FitCox(xTrain, tTrain, eTrain, stats.CoxOptions{Lambda: grid[g], Alpha: alpha, Start: start})
+		if err != nil {
+			out[g] = math.Inf(-1) // too small a penalty to fit: never chosen
+			continue
+		}
+		start = m.Coef
+		llAll, err := stats.CoxLogLik(xAll, time, event, m.Coef)
+		if err != nil {
+			return nil, err
+		}
+		out[g] = llAll - m.LogLik
+	}
+	return out, nil
+}
+
+// survivalMetrics judges out-of-fold predictions: risk the linear
+// predictor, surv[i] the survival at opts.Times, gridSurv at grid.
+func survivalMetrics(time []float64, event []bool, risk []float64, surv, gridSurv [][]float64, grid []float64, opts SurvivalOptions) SurvivalMetrics {
+	neg := make([]float64, len(risk))
+	for i, r := range risk {
+		neg[i] = -r // higher: longer survival, as ConcordanceIndex wants
+	}
+	m := SurvivalMetrics{C: stats.ConcordanceIndex(time, event, neg), Times: opts.Times}
+	m.CLow, m.CHigh = bootstrapC(time, event, neg, opts.Bootstrap, opts.Seed)
+	g := stats.CensoringOf(time, event)
+	km := stats.KaplanMeierOf(time, event)
+	column := func(s [][]float64, k int) []float64 {
+		out := make([]float64, len(s))
+		for i := range s {
+			out[i] = s[i][k]
+		}
+		return out
+	}
+	null := func(t float64) []float64 {
+		out := make([]float64, len(time))
+		for i := range out {
+			out[i] = km.At(t)
+		}
+		return out
+	}
+	for k, t := range opts.Times {
+		st := column(surv, k)
+		riskAt := make([]float64, len(st))
+		for i, s := range st {
+			riskAt[i] = 1 - s
+		}
+		m.AUC = append(m.AUC, stats.TimeAUC(time, event, riskAt, t, g))
+		m.Brier = append(m.Brier, stats.BrierAt(time, event, st, t, g))
+		m.NullBrier = append(m.NullBrier, stats.BrierAt(time, event, null(t), t, g))
+		m.Calibration = append(m.Calibration, calibrationAt(time, event, st, t))
+	}
+	var brier, nullBrier []float64
+	for k, t := range grid {
+		brier = append(brier, stats.BrierAt(time, event, column(gridSurv, k), t, g))
+		nullBrier = append(nullBrier, stats.BrierAt(time, event, null(t), t, g))
+	}
+	m.IBS, m.NullIBS = stats.IntegratedBrier(grid, brier), stats.IntegratedBrier(grid, nullBrier)
+	return m
+}
+
+// bootstrapC is the 95% percentile interval of Harrell's C over B
+// resamples of the patients, drawn with seed.
+func bootstrapC(time []float64, event []bool, score []float64, B int, seed uint64) (low, high float64) {
+	rng := rand.New(rand.NewPCG(seed, 0xc1d3))
+	n := len(time)
+	cs := make([]float64, 0, B)
+	bt, bs := make([]float64, n), make([]float64, n)
+	be := make([]bool, n)
+	for range B {
+		for i := range n {
+			j := rng.IntN(n)
+			bt[i], be[i], bs[i] = time[j], event[j], score[j]
+		}
+		if c := stats.ConcordanceIndex(bt, be, bs); !math.IsNaN(c) {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return stats.Central95(cs)
+}
+
+// calibrationAt groups the patients into tenths by predicted survival at
+// t and sets each tenth's mean prediction beside its Kaplan-Meier estimate
+// at t.
+func calibrationAt(time []float64, event []bool, surv []float64, t float64) []SurvivalDecile {
+	idx := make([]int, len(surv))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return surv[idx[a]] < surv[idx[b]] })
+	groups := min(10, len(idx))
+	out := make([]SurvivalDecile, 0, groups)
+	for g := range groups {
+		part := idx[g*len(idx)/groups : (g+1)*len(idx)/groups]
+		var tt []float64
+		var ee []bool
+		mean := 0.0
+		for _, i := range part {
+			tt, ee = append(tt, time[i]), append(ee, event[i])
+			mean += surv[i]
+		}
+		out = append(out, SurvivalDecile{Patients: len(part), Predicted: mean / float64(len(part)), Observed: stats.KaplanMeierOf(tt, ee).At(t)})
+	}
+	return out
+}

@@ -1,0 +1,161 @@
+package train_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/train"
+)
+
+// TestCoxModelOfSurvival: a Cox model of overall survival on synthetic patients
+// discriminates (the generator's hazards depend on the features), beats
+// the Kaplan-Meier null model's Brier scores, gives the published hazard
+// directions, and is the same model, byte for byte, for the same seed.
+func TestCoxModelOfSurvival(t *testing.T) {
+	recs := records(synth.Generate(1200, 21))
+	spec := features.BuiltinSpec("os")
+	opts := train.SurvivalOptions{Seed: 3, Bootstrap: 100}
+	res, err := train.RunSurvival(context.Background(), spec, recs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	if res.Rows != 1200 || res.Events == 0 || res.Events == res.Rows {
+		t.Fatalf("rows %d, events %d", res.Rows, res.Events)
+	}
+	if !(m.C > 0.58 && m.CLow < m.C && m.C < m.CHigh) {
+		t.Errorf("Harrell's C %.3f (%.3f-%.3f): the generator's hazards depend on the features", m.C, m.CLow, m.CHigh)
+	}
+	for k, at := range m.Times {
+		if !(m.Brier[k] < m.NullBrier[k]) || !(m.AUC[k] > 0.55) {
+			t.Errorf("at %g: Brier %.4f against the null model's %.4f, AUC %.3f", at, m.Brier[k], m.NullBrier[k], m.AUC[k])
+		}
+		if len(m.Calibration[k]) != 10 {
+			t.Errorf("at %g: %d tenths", at, len(m.Calibration[k]))
+		}
+	}
+	if !(m.IBS < m.NullIBS) {
+		t.Errorf("IBS %.4f, null %.4f", m.IBS, m.NullIBS)
+	}
+	// Published directions (ANCHORS.md): a high NLR shortens survival,
+	// lymphocytes lengthen it: the coefficients of the standardised log
+	// NLR and log ALC.
+	coef := map[string]float64{}
+	for j, o := range res.Pipeline.Outputs {
+		coef[o] = res.Model.Coef[j]
+	}
+	if !(coef["nlr"] > 0) || !(coef["alc"] < 0) {
+		t.Errorf("log hazard ratios: nlr %.3f (want > 0), alc %.3f (want < 0)", coef["nlr"], coef["alc"])
+	}
+
+	// Deterministic: the same bundle twice.
+	again, err := train.RunSurvival(context.Background(), spec, recs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := train.SurvivalBundle("os", res, models.TrainingInfo{DataFile: "x"})
+	b2, _ := train.SurvivalBundle("os", again, models.TrainingInfo{DataFile: "x"})
+	j1, _ := json.Marshal(b1)
+	j2, _ := json.Marshal(b2)
+	if !bytes.Equal(j1, j2) {
+		t.Error("the same data, seed and options gave two bundles")
+	}
+	// The bundle decodes to a model that predicts as the fit does.
+	dm, err := models.DecodeBundle(j1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dm.PredictSurvival(recs[0], []float64{12}, new(models.Scratch))
+	x, _ := res.Pipeline.TransformAll(recs[:1])
+	if want := res.Model.Survival(x.Row(0), 12); p.Survival[0] != want || dm.Classifier != nil {
+		t.Errorf("decoded: S(12) %v, fit %v", p.Survival[0], want)
+	}
+	sum := 0.0
+	for _, c := range p.Contributions {
+		sum += c
+	}
+	if math.Abs(sum-p.LinearPredictor) > 1e-12 {
+		t.Errorf("contributions sum to %v, the linear predictor is %v", sum, p.LinearPredictor)
+	}
+	if o, err := train.SurvivalOptionsOf(b1); err != nil || o.Seed != 3 || o.Lambda != train.DefaultCoxLambda || len(o.Times) != 3 {
+		t.Errorf("recorded options %+v, %v", o, err)
+	}
+}
+
+// TestRunSurvivalTunes: with Tune, each fit's penalty comes from the grid,
+// chosen by the cross-validated partial likelihood.
+func TestRunSurvivalTunes(t *testing.T) {
+	res, err := train.RunSurvival(context.Background(), features.BuiltinSpec("pfs"), records(synth.Generate(500, 5)), train.SurvivalOptions{Seed: 1, Tune: true, Bootstrap: 20, Folds: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(l float64) bool {
+		for _, g := range train.CoxLambdaGrid() {
+			if g == l {
+				return true
+			}
+		}
+		return false
+	}
+	if len(res.FoldLambdas) != 3 || !in(res.Lambda) {
+		t.Fatalf("lambda %v, per fold %v", res.Lambda, res.FoldLambdas)
+	}
+	for _, l := range res.FoldLambdas {
+		if !in(l) {
+			t.Errorf("fold lambda %v not of the grid", l)
+		}
+	}
+}
+
+// TestRunSurvivalRefuses: what cannot be trained, with the column and row
+// named.
+func TestRunSurvivalRefuses(t *testing.T) {
+	ps := synth.Generate(60, 2)
+	negative := append([]data.Patient{}, ps...)
+	m := -3.0
+	negative[7].OSMonths = &m
+	few := append([]data.Patient{}, ps[:20]...)
+	f, tr := false, true
+	for i := range few {
+		few[i].OSEvent = &f
+		if i < 3 {
+			few[i].OSEvent = &tr
+		}
+	}
+	none := append([]data.Patient{}, ps[:20]...)
+	for i := range none {
+		none[i].OSEvent = &f
+	}
+	for _, tc := range []struct {
+		name string
+		ps   []data.Patient
+		spec *features.Spec
+		want string
+	}{
+		{"a negative time", negative, features.BuiltinSpec("os"), "row 8, column os_months: -3 months (allowed: 0 or more)"},
+		{"fewer events than folds", few, features.BuiltinSpec("os"), "3 events (os_event true) among 20 rows cannot give each of 5 folds one"},
+		{"no events", none, features.BuiltinSpec("os"), "0 events (os_event true)"},
+		{"a binary target", ps, features.BuiltinSpec(data.ObjectiveResponse), "target objective_response is not a time to an event"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := train.RunSurvival(context.Background(), tc.spec, records(tc.ps), train.SurvivalOptions{Seed: 1, Bootstrap: 10})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, train.ErrSurvivalTarget) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// A penalty too small for separated data fails the fold, named.
+	_, err := train.RunSurvival(context.Background(), features.BuiltinSpec("os"), records(ps), train.SurvivalOptions{Seed: 1, Bootstrap: 10, Lambda: -1})
+	if err == nil || !errors.Is(err, train.ErrSurvivalTarget) {
+		t.Errorf("a negative penalty: %v", err)
+	}
+}

@@ -1,0 +1,116 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/abscopal/abscopal/card"
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/plots"
+	"github.com/abscopal/abscopal/train"
+)
+
+// ErrTimeToEvent is wrapped by the errors of the use cases that a
+// time-to-event model does not support yet (external validation,
+// recalibration, validation sample size).
+var ErrTimeToEvent = errors.New("not for a time-to-event model")
+
+// TrainSurvivalOptions are what TrainSurvival takes: the data, its features
+// (a spec whose target is a time to an event), the training settings and
+// where the model goes.
+type TrainSurvivalOptions struct {
+	Data     string
+	Spec     *features.Spec
+	Registry *models.Registry
+	Name     string
+	Train    train.SurvivalOptions // its Progress is the Tracker's
+	Progress Tracker
+	Notice   Notice
+}
+
+// PublishedSurvival is what TrainSurvival made.
+type PublishedSurvival struct {
+	Name, Version string
+	Result        *train.SurvivalResult
+	Bundle        *models.Bundle
+	Synthetic     bool
+}
+
+// TrainSurvival reads the data, cross-validates and fits a time-to-event
+// model as train.RunSurvival does, and publishes it as a new version of
+// opts.Name: bundle.json, the model card and its calibration plot.
+func TrainSurvival(ctx context.Context, opts TrainSurvivalOptions) (*PublishedSurvival, error) {
+	if err := opts.Registry.CheckWritable(opts.Name); err != nil {
+		return nil, err
+	}
+	sum, err := FileSHA256(opts.Data)
+	if err != nil {
+		return nil, err
+	}
+	td, err := ReadTraining(ctx, opts.Data, opts.Spec, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(td.Dropped) > 0 {
+		opts.Notice.say(droppedNotice(td.Dropped))
+	}
+	o := opts.Train
+	var stop func()
+	o.Progress, stop = opts.Progress.start(fmt.Sprintf("training %s on %d rows", models.CoxAlgo, len(td.Records)))
+	res, b, files, err := TrainSurvivalRecords(ctx, opts.Name, td.Spec, td.Records, o, TrainingRecord(opts.Data, sum, td.Synthetic))
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	version, err := opts.Registry.Publish(opts.Name, files)
+	if err != nil {
+		return nil, err
+	}
+	return &PublishedSurvival{Name: opts.Name, Version: version, Result: res, Bundle: b, Synthetic: td.Synthetic}, nil
+}
+
+// TrainSurvivalRecords trains a time-to-event model on records in memory
+// and renders the version's files, publishing nothing.
+func TrainSurvivalRecords(ctx context.Context, name string, spec *features.Spec, records []features.Record, opts train.SurvivalOptions, info models.TrainingInfo) (*train.SurvivalResult, *models.Bundle, map[string][]byte, error) {
+	res, err := train.RunSurvival(ctx, spec, records, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b, err := train.SurvivalBundle(name, res, info)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	files, err := SurvivalFiles(b, res)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return res, b, files, nil
+}
+
+// SurvivalFiles renders a time-to-event bundle's files: bundle.json,
+// card.md and the calibration plot.
+func SurvivalFiles(b *models.Bundle, res *train.SurvivalResult) (map[string][]byte, error) {
+	js, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	m := res.Metrics
+	pred, obs := make([][]float64, len(m.Times)), make([][]float64, len(m.Times))
+	for k := range m.Times {
+		for _, d := range m.Calibration[k] {
+			pred[k], obs[k] = append(pred[k], d.Predicted), append(obs[k], d.Observed)
+		}
+	}
+	svg, err := plots.SurvivalCalibrationSVG(m.Times, pred, obs, "months", "Calibration (cross-validated): "+b.Name)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		"bundle.json":                 append(js, '\n'),
+		"card.md":                     []byte(card.SurvivalMarkdown(b, res)),
+		plots.SurvivalCalibrationFile: svg,
+	}, nil
+}
