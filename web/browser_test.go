@@ -89,6 +89,9 @@ func registry(t *testing.T) string {
 				return
 			}
 		}
+		if _, err := reg.Publish("os", modeltest.SurvivalFiles(t, "os", "os", 800, 4)); err != nil {
+			registryErr = err
+		}
 	})
 	if registryErr != nil {
 		t.Fatal(registryErr)
@@ -488,6 +491,106 @@ func TestBatchUpload(t *testing.T) {
 		}
 	}
 	bt.screenshot("batch.png", "#batch")
+}
+
+// survivalView is what the page shows of a time-to-event model.
+type survivalView struct {
+	Median   string   `json:"median"`   // the card's data-median
+	Survival string   `json:"survival"` // its data-survival
+	Curves   []string `json:"curves"`   // the regimens' curves' labels, in document order
+	Ranks    []int    `json:"ranks"`
+	Rows     []string `json:"rows"` // the table's regimens, top to bottom
+}
+
+// TestSurvivalInThePage: with a model of overall survival served, the page
+// shows the patient's median and survival at 6, 12 and 24 months exactly as
+// /v1/predict gives them, with the curve; each regimen's curve, in the
+// ranked order; and ranks regimens by median overall survival on request.
+func TestSurvivalInThePage(t *testing.T) {
+	bt := newBrowserTest(t, api.Config{})
+	bt.open()
+	in := eval[map[string]string](bt, `Object.fromEntries(Array.from(document.querySelectorAll('#patient [name]')).map((c) => [c.name, c.value]))`)
+	body := map[string]any{}
+	for k, v := range in {
+		if v == "" {
+			continue
+		}
+		f, _ := data.CohortField(k)
+		switch f.Kind {
+		case data.KindFloat, data.KindInt:
+			x, _ := strconv.ParseFloat(v, 64)
+			body[k] = x
+		case data.KindBool:
+			body[k] = v == "true"
+		default:
+			body[k] = v
+		}
+	}
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(bt.base+"/v1/predict", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pred struct {
+		Predictions []struct {
+			Predictions struct {
+				OS struct {
+					Median   *float64 `json:"median_months"`
+					Survival []struct {
+						Probability float64 `json:"probability"`
+					} `json:"survival"`
+				} `json:"overall_survival"`
+			} `json:"predictions"`
+		} `json:"predictions"`
+	}
+	json.NewDecoder(resp.Body).Decode(&pred)
+	resp.Body.Close()
+	want := pred.Predictions[0].Predictions.OS
+	view := func() survivalView {
+		return eval[survivalView](bt, `({
+			median: document.querySelector('#t-overall_survival .median').dataset.median,
+			survival: document.querySelector('#t-overall_survival ul.at').dataset.survival,
+			curves: Array.from(document.querySelectorAll('#curves-regimens-os .regimen-curve')).map((g) => g.dataset.label),
+			ranks: Array.from(document.querySelectorAll('#curves-regimens-os .regimen-curve')).map((g) => Number(g.dataset.rank)),
+			rows: Array.from(document.querySelectorAll('#regimen-table tbody th')).map((th) => th.textContent),
+		})`)
+	}
+	v := view()
+	var surv []string
+	for _, s := range want.Survival {
+		surv = append(surv, strconv.FormatFloat(s.Probability, 'g', -1, 64))
+	}
+	if want.Median == nil || v.Median != strconv.FormatFloat(*want.Median, 'g', -1, 64) || v.Survival != strings.Join(surv, " ") {
+		t.Errorf("the page: median %q, survival %q; /v1/predict: %v, %v", v.Median, v.Survival, want.Median, surv)
+	}
+	if len(v.Curves) != len(api.DefaultRegimens) || strings.Join(v.Curves, "|") != strings.Join(v.Rows, "|") {
+		t.Errorf("regimen curves %q, table %q", v.Curves, v.Rows)
+	}
+	if n := eval[int](bt, `document.querySelectorAll('#curves-overall_survival .curve').length`); n != 1 {
+		t.Errorf("%d curves for the patient, want 1", n)
+	}
+	bt.screenshot("survival.png", "#t-overall_survival")
+	// Ranked by median overall survival: the table's order is the medians'.
+	bt.resetStatus()
+	bt.run(chromedp.SetValue(chromedp.CSS("#rank-by"), "os"))
+	eval[bool](bt, `document.getElementById('rank-by').dispatchEvent(new Event('change'))`)
+	bt.waitScored()
+	meds := eval[[]string](bt, `Array.from(document.querySelectorAll('#regimen-table tbody td.ranked')).map((td) => td.textContent)`)
+	prev := 1e9
+	for _, m := range meds {
+		x, err := strconv.ParseFloat(strings.TrimSuffix(m, " mo"), 64)
+		if err != nil {
+			continue // not reached: ranked first
+		}
+		if x > prev {
+			t.Errorf("ranked by median OS: %v after %v (%q)", x, prev, meds)
+		}
+		prev = x
+	}
+	if len(meds) != len(api.DefaultRegimens) {
+		t.Errorf("%d ranked cells", len(meds))
+	}
+	bt.screenshot("regimens-os.png", "#regimens")
 }
 
 // tokenPlaces is where a token could be kept.

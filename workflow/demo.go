@@ -26,7 +26,8 @@ type DemoOptions struct {
 // DemoModel is a model the demo trained.
 type DemoModel struct {
 	Name, Algo string
-	*Published
+	*Published                    // a classifier's; nil for a time-to-event model
+	Survival   *PublishedSurvival // a time-to-event model's; nil for a classifier
 }
 
 // DemoResult is what Demo made.
@@ -39,7 +40,8 @@ type DemoResult struct {
 // there the models the API answers /v1 with: abscopal and objective
 // response (gbm, their cards setting their out-of-fold predictions against
 // PFS and OS) and grade 2 or worse pneumonitis (logistic), each with 5-fold
-// CV, calibrated, and made production.
+// CV, calibrated, and made production; and Cox models of overall and
+// progression-free survival.
 func Demo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	step := func(msg string) {
 		if opts.Step != nil {
@@ -85,6 +87,23 @@ func Demo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 			return nil, err
 		}
 		dm := DemoModel{Name: m.name, Algo: m.algo, Published: pub}
+		res.Models = append(res.Models, dm)
+		if opts.Trained != nil {
+			opts.Trained(dm)
+		}
+	}
+	for _, name := range []string{"os", "pfs"} {
+		spec := features.BuiltinSpec(name)
+		step(fmt.Sprintf("training %s (%s) on %s", name, models.CoxAlgo, spec.Target))
+		pub, err := TrainSurvival(ctx, TrainSurvivalOptions{Data: res.Cohort, Spec: spec, Registry: reg, Name: name,
+			Train: train.SurvivalOptions{Seed: opts.Seed, Bootstrap: 200}})
+		if err != nil {
+			return nil, err
+		}
+		if err := reg.SetAlias(name, "production", pub.Version); err != nil {
+			return nil, err
+		}
+		dm := DemoModel{Name: name, Algo: models.CoxAlgo, Survival: pub}
 		res.Models = append(res.Models, dm)
 		if opts.Trained != nil {
 			opts.Trained(dm)

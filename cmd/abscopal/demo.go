@@ -56,8 +56,14 @@ evidence.`,
 			fmt.Fprintf(out, "abscopal demo: SYNTHETIC data, not for clinical use\n")
 			step := 0
 			demo, err := workflow.Demo(ctx, workflow.DemoOptions{Dir: dir, Patients: n, Seed: seed,
-				Step: func(msg string) { step++; fmt.Fprintf(out, "%d/4 %s\n", step, msg) },
+				Step: func(msg string) { step++; fmt.Fprintf(out, "%d/6 %s\n", step, msg) },
 				Trained: func(m workflow.DemoModel) {
+					if s := m.Survival; s != nil {
+						met := s.Result.Metrics
+						fmt.Fprintf(out, "    %s:%s cross-validated Harrell's C %.3f (95%% CI %.3f-%.3f), integrated Brier score %.3f (null %.3f)\n",
+							m.Name, s.Version, met.C, met.CLow, met.CHigh, met.IBS, met.NullIBS)
+						return
+					}
 					met := m.Result.Metrics
 					fmt.Fprintf(out, "    %s:%s cross-validated AUC %.3f (95%% CI %.3f-%.3f), calibration slope %.2f\n",
 						m.Name, m.Version, met.AUC, met.AUCLow, met.AUCHigh, met.CalSlope)

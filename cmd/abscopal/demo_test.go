@@ -46,6 +46,13 @@ func TestDemoStaysLocal(t *testing.T) {
 		if len(dirs) != 1 {
 			t.Fatalf("the demo's registry in %s: %v", tmp, dirs)
 		}
+		// Every model the calculator shows: the responses, pneumonitis, and
+		// overall and progression-free survival.
+		for _, want := range []string{"6/6 training pfs (cox)", "os:v1 cross-validated Harrell's C", "pfs:v1 cross-validated Harrell's C", "Open the what-if calculator in a browser: http://127.0.0.1:"} {
+			if !strings.Contains(errOut.String(), want) {
+				t.Errorf("the demo does not say %q:\n%s", want, errOut.String())
+			}
+		}
 		cancel()
 		if code := <-done; code != 0 {
 			t.Fatalf("keep %v: exit %d\n%s", keep, code, errOut.String())

@@ -15,11 +15,18 @@
     ['abscopal_response', 'Abscopal response'],
     ['pneumonitis', 'Pneumonitis'],
   ];
+  // The time-to-event answers, by their key in /v1's predictions and the
+  // rank_by that ranks regimens by them.
+  const SURVIVAL = [
+    ['overall_survival', 'Overall survival', 'os'],
+    ['progression_free_survival', 'Progression-free survival', 'pfs'],
+  ];
 
   const state = {
     token: sessionStorage.getItem(TOKEN_KEY) || '',
     models: [], // /v1/models
     intervals: false, // a served model kept bootstrap models
+    survival: [], // the time-to-event targets served: os, pfs
     added: [], // regimens the user added
     seq: 0, // the latest update: older answers are dropped
     downloadURL: '',
@@ -197,11 +204,15 @@
     }
     const seq = ++state.seq;
     $('status').textContent = 'Scoring…';
-    const q = state.intervals ? '?intervals=true' : '';
+    const params = [];
+    if (state.intervals) params.push('intervals=true');
+    if (state.survival.length > 0) params.push('curve=true');
+    const q = params.length > 0 ? '?' + params.join('&') : '';
     const body = { patient, rank_by: $('rank-by').value };
     if (state.added.length > 0) body.regimens = defaults().concat(state.added);
     try {
-      const [pr, cr] = await Promise.all([postJSON('/v1/predict' + q, patient), postJSON('/v1/regimens/compare', body)]);
+      const cq = state.survival.length > 0 ? '?curve=true' : '';
+      const [pr, cr] = await Promise.all([postJSON('/v1/predict' + q, patient), postJSON('/v1/regimens/compare' + cq, body)]);
       if (seq !== state.seq) return; // a newer update is on its way
       if (pr.status !== 200) return apiError(pr);
       if (cr.status !== 200) return apiError(cr);
@@ -244,7 +255,69 @@
       for (const w of tp.warnings || []) art.append(el('p', { class: 'warning' }, w));
       out.append(art);
     }
+    for (const [key, label] of SURVIVAL) {
+      const sp = preds[key];
+      if (!sp) continue;
+      synthetic = synthetic || !!sp.trained_on_synthetic_data;
+      out.append(survivalCard(key, label, sp));
+    }
     if (synthetic) $('synthetic-banner').hidden = false;
+  }
+
+  // survivalCard shows a time-to-event model's answer: the median, the
+  // survival at its times, the curve, and why.
+  function survivalCard(key, label, sp) {
+    const art = el('article', { class: 'target surv', id: 't-' + key, 'aria-labelledby': 'th-' + key });
+    art.append(el('h3', { id: 'th-' + key }, label));
+    const median = sp.median_months === null ? 'not reached' : sp.median_months.toFixed(1) + ' months';
+    art.append(el('p', { class: 'prob median', 'data-median': sp.median_months === null ? '' : sp.median_months }, median));
+    art.append(el('p', { class: 'median-note' }, sp.median_note ? 'Median: ' + sp.median_note : 'predicted median time to the event'));
+    const list = el('ul', { class: 'at', 'data-survival': sp.survival.map((a) => a.probability).join(' ') });
+    for (const a of sp.survival) list.append(el('li', {}, 'at ' + a.months + ' months: ' + pct(a.probability)));
+    art.append(list);
+    if (sp.curve) art.append(curveChart(key, label, [{ label: label, points: [{ months: 0, probability: 1 }].concat(sp.curve) }]));
+    art.append(modelLine(sp));
+    if (sp.contributions && sp.contributions.length > 0) {
+      const fig = contributionChart(key, sp.contributions.map((c) => ({ feature: c.feature, log_odds: c.log_hazard_ratio })));
+      fig.querySelector('figcaption').textContent = 'Why: the largest contributions to the log hazard (right: the event sooner; left: later)';
+      art.append(fig);
+    }
+    if (sp.imputed && sp.imputed.length > 0) art.append(el('p', { class: 'imputed' }, 'Imputed (unknown): ' + sp.imputed.join(', ')));
+    for (const w of sp.warnings || []) art.append(el('p', { class: 'warning' }, w));
+    return art;
+  }
+
+  // curveChart draws survival curves (step functions of the probability
+  // of being event-free by month), one per series, in order, each labelled
+  // at its end with its number in the series.
+  function curveChart(id, what, series) {
+    const w = 460, h = 260, l = 48, b = 40, t = 12, rgt = 28;
+    const last = Math.max(...series.map((se) => se.points[se.points.length - 1].months));
+    const X = (m) => l + (m / last) * (w - l - rgt);
+    const Y = (p) => h - b - p * (h - b - t);
+    const s = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', class: 'curves', id: 'curves-' + id, 'aria-labelledby': 'cv-' + id });
+    s.append(svg('title', { id: 'cv-' + id }, what + ': probability of being event-free by month' +
+      (series.length > 1 ? ', one curve per regimen, numbered by rank' : '')));
+    s.append(svg('line', { x1: l, x2: w - rgt, y1: h - b, y2: h - b, class: 'axis' }));
+    s.append(svg('line', { x1: l, x2: l, y1: t, y2: h - b, class: 'axis' }));
+    for (const p of [0, 0.5, 1]) s.append(svg('text', { x: l - 6, y: Y(p) + 4, 'text-anchor': 'end', class: 'tick' }, pct(p)));
+    for (const m of [0, last / 2, last]) s.append(svg('text', { x: X(m), y: h - b + 16, 'text-anchor': 'middle', class: 'tick' }, String(Math.round(m))));
+    s.append(svg('text', { x: (l + w - rgt) / 2, y: h - 6, 'text-anchor': 'middle', class: 'axis-label' }, 'months →'));
+    series.forEach((se, i) => {
+      let d = '';
+      se.points.forEach((pt, k) => {
+        d += k === 0 ? 'M' + X(pt.months) + ' ' + Y(pt.probability) : ' H' + X(pt.months) + ' V' + Y(pt.probability);
+      });
+      const g = svg('g', { class: 'regimen-curve c' + (i % 8), 'data-rank': se.rank || '', 'data-label': se.label });
+      g.append(svg('title', {}, (se.rank ? '#' + se.rank + ' ' : '') + se.label));
+      g.append(svg('path', { d: d, class: 'curve' }));
+      if (series.length > 1) {
+        const end = se.points[se.points.length - 1];
+        g.append(svg('text', { x: X(end.months) + 4, y: Y(end.probability) + 4, class: 'rank-label' }, String(se.rank)));
+      }
+      s.append(g);
+    });
+    return el('figure', {}, s);
   }
 
   function modelLine(tp) {
@@ -345,6 +418,12 @@
         const p = regimenProb(r, key);
         tr.append(el('td', { class: key === rankKey ? 'ranked' : null }, p === null ? '—' : pct(p)));
       }
+      for (const [key, , rb] of SURVIVAL) {
+        if (!state.survival.includes(rb)) continue;
+        const sp = r.predictions[key];
+        const med = !sp ? '—' : sp.median_months === null ? 'not reached' : sp.median_months.toFixed(1) + ' mo';
+        tr.append(el('td', { class: rb === rankKey ? 'ranked' : null }, med));
+      }
       const td = el('td', {});
       const i = state.added.findIndex((a) => a.label === r.regimen.label);
       if (i >= 0) {
@@ -359,6 +438,25 @@
       tbody.append(tr);
     }
     renderRegimenChart(rows, rankKey);
+    renderRegimenCurves(rows);
+  }
+
+  // renderRegimenCurves draws, for each time-to-event model served, every
+  // regimen's survival curve, in rank order.
+  function renderRegimenCurves(rows) {
+    const out = $('regimen-curves');
+    out.replaceChildren();
+    for (const [key, label, rb] of SURVIVAL) {
+      if (!state.survival.includes(rb)) continue;
+      const series = rows.filter((r) => r.predictions[key] && r.predictions[key].curve).map((r) => ({
+        rank: r.rank, label: r.regimen.label,
+        points: [{ months: 0, probability: 1 }].concat(r.predictions[key].curve),
+      }));
+      if (series.length === 0) continue;
+      const fig = curveChart('regimens-' + rb, label + ' by regimen', series);
+      fig.append(el('figcaption', {}, label + ' by regimen, numbered by rank: the probability of being event-free, month by month.'));
+      out.append(fig);
+    }
   }
 
   // renderRegimenChart plots each regimen's chance of the ranked response
@@ -367,37 +465,49 @@
   function renderRegimenChart(rows, rankKey) {
     const hasPneu = rows.some((r) => regimenProb(r, 'pneumonitis') !== null);
     const xOf = (r) => (hasPneu ? regimenProb(r, 'pneumonitis') : r.bed10_gy);
-    const pts = rows.filter((r) => regimenProb(r, rankKey) !== null);
+    // Up: the ranked response's probability, or the ranked survival's
+    // median (a regimen whose curve stays above one half has none: no point).
+    const surv = SURVIVAL.find(([, , rb]) => rb === rankKey);
+    const yOf = surv
+      ? (r) => (r.predictions[surv[0]] && r.predictions[surv[0]].median_months !== null ? r.predictions[surv[0]].median_months : null)
+      : (r) => regimenProb(r, rankKey);
+    const fmtY = surv ? (y) => y.toFixed(1) + ' mo' : pct;
+    const pts = rows.filter((r) => yOf(r) !== null);
+    if (pts.length === 0) {
+      $('regimen-chart').replaceChildren();
+      $('regimen-caption').textContent = 'No regimen has a value to plot.';
+      return;
+    }
     const w = 460, h = 300, l = 66, b = 44, t = 14, rgt = 16;
-    const xs = pts.map(xOf), ys = pts.map((r) => regimenProb(r, rankKey));
+    const xs = pts.map(xOf), ys = pts.map(yOf);
     const pad = (lo, hi) => (hi - lo < 1e-9 ? [lo - 0.05, hi + 0.05] : [lo - (hi - lo) * 0.1, hi + (hi - lo) * 0.1]);
     const [x0, x1] = pad(Math.min(...xs), Math.max(...xs));
     const [y0, y1] = pad(Math.min(...ys), Math.max(...ys));
     const X = (x) => l + ((x - x0) / (x1 - x0)) * (w - l - rgt);
     const Y = (y) => h - b - ((y - y0) / (y1 - y0)) * (h - b - t);
-    const target = rankKey === 'abscopal_response' ? 'abscopal response' : 'objective response';
+    const target = surv ? 'median ' + surv[1].toLowerCase() : rankKey === 'abscopal_response' ? 'abscopal response' : 'objective response';
     const xName = hasPneu ? 'pneumonitis risk' : 'BED10 (Gy)';
     const s = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', id: 'regimen-svg', 'aria-labelledby': 'rc-title' });
-    s.append(svg('title', { id: 'rc-title' }, 'Each regimen: chance of ' + target + ' against ' + xName + ', numbered by rank'));
+    s.append(svg('title', { id: 'rc-title' }, 'Each regimen: ' + (surv ? '' : 'chance of ') + target + ' against ' + xName + ', numbered by rank'));
     s.append(svg('line', { x1: l, x2: w - rgt, y1: h - b, y2: h - b, class: 'axis' }));
     s.append(svg('line', { x1: l, x2: l, y1: t, y2: h - b, class: 'axis' }));
     const fmtX = (x) => (hasPneu ? pct(x) : x.toFixed(0));
     for (const f of [0, 0.5, 1]) {
       const xv = x0 + f * (x1 - x0), yv = y0 + f * (y1 - y0);
       s.append(svg('text', { x: X(xv), y: h - b + 16, 'text-anchor': 'middle', class: 'tick' }, fmtX(xv)));
-      s.append(svg('text', { x: l - 6, y: Y(yv) + 4, 'text-anchor': 'end', class: 'tick' }, pct(yv)));
+      s.append(svg('text', { x: l - 6, y: Y(yv) + 4, 'text-anchor': 'end', class: 'tick' }, fmtY(yv)));
     }
     s.append(svg('text', { x: (l + w - rgt) / 2, y: h - 6, 'text-anchor': 'middle', class: 'axis-label' }, xName + ' →'));
     s.append(svg('text', { x: 14, y: (t + h - b) / 2, 'text-anchor': 'middle', class: 'axis-label', transform: 'rotate(-90 14 ' + (t + h - b) / 2 + ')' }, target + ' →'));
     for (const r of pts) {
       const g = svg('g', { class: 'regimen-point', 'data-rank': r.rank, 'data-label': r.regimen.label });
-      g.append(svg('title', {}, '#' + r.rank + ' ' + r.regimen.label + ': ' + target + ' ' + pct(regimenProb(r, rankKey)) + ', ' + xName + ' ' + fmtX(xOf(r))));
-      g.append(svg('circle', { cx: X(xOf(r)), cy: Y(regimenProb(r, rankKey)), r: 9 }));
-      g.append(svg('text', { x: X(xOf(r)), y: Y(regimenProb(r, rankKey)) + 4, 'text-anchor': 'middle', class: 'rank' }, String(r.rank)));
+      g.append(svg('title', {}, '#' + r.rank + ' ' + r.regimen.label + ': ' + target + ' ' + fmtY(yOf(r)) + ', ' + xName + ' ' + fmtX(xOf(r))));
+      g.append(svg('circle', { cx: X(xOf(r)), cy: Y(yOf(r)), r: 9 }));
+      g.append(svg('text', { x: X(xOf(r)), y: Y(yOf(r)) + 4, 'text-anchor': 'middle', class: 'rank' }, String(r.rank)));
       s.append(g);
     }
     $('regimen-chart').replaceChildren(s);
-    $('regimen-caption').textContent = 'Up: a better chance of ' + target + '. Right: ' + (hasPneu ? 'more pneumonitis risk' : 'a higher BED10 (no pneumonitis model is served)') + '. Numbers are ranks.';
+    $('regimen-caption').textContent = 'Up: ' + (surv ? 'a longer ' : 'a better chance of ') + target + '. Right: ' + (hasPneu ? 'more pneumonitis risk' : 'a higher BED10 (no pneumonitis model is served)') + '. Numbers are ranks.';
   }
 
   // --- a file of patients ------------------------------------------------
@@ -477,6 +587,13 @@
       }
       state.models = res.body.models.filter((m) => m.serves_v1_target);
       state.intervals = state.models.some((m) => m.bootstrap_models > 0);
+      state.survival = SURVIVAL.map(([, , rb]) => rb).filter((rb) => state.models.some((m) => m.target === rb));
+      for (const [, label, rb] of SURVIVAL) {
+        if (!state.survival.includes(rb)) continue;
+        $('rank-by').append(el('option', { value: rb }, 'median ' + label.toLowerCase()));
+        $('regimen-table').querySelector('thead tr').insertBefore(el('th', { scope: 'col' }, 'Median ' + rb.toUpperCase()),
+          $('regimen-table').querySelector('thead tr').lastElementChild);
+      }
       if (state.models.some((m) => m.trained_on_synthetic_data)) $('synthetic-banner').hidden = false;
       const served = new Set(state.models.map((m) => m.target));
       for (const o of Array.from($('batch-target').options)) {
