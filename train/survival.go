@@ -68,6 +68,11 @@ type SurvivalResult struct {
 	OOFRisk, Time []float64
 	Event         []bool
 	Fold          []int
+	// OOFSurvival is each row's out-of-fold survival at Options.Times, and
+	// Index its place among the records RunSurvival was given (rows without
+	// a time or an event are left out).
+	OOFSurvival [][]float64
+	Index       []int
 	Rows          int // rows with both the time and the event
 	DroppedRows   int // rows with either null
 	Events        int
@@ -147,6 +152,7 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	var rows []features.Record
 	var time []float64
 	var event []bool
+	var index []int
 	dropped, events := 0, 0
 	for i, r := range records {
 		tm, ev, ok, err := survivalOf(t.Time, t.Event, r, i)
@@ -157,7 +163,7 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 			dropped++
 			continue
 		}
-		rows, time, event = append(rows, r), append(time, tm), append(event, ev)
+		rows, time, event, index = append(rows, r), append(time, tm), append(event, ev), append(index, i)
 		if ev {
 			events++
 		}
@@ -181,7 +187,7 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 		total = opts.Folds
 	}
 	progress(0, total, "")
-	res := &SurvivalResult{Rows: len(rows), DroppedRows: dropped, Events: events, Options: opts, Time: time, Event: event, Fold: fold}
+	res := &SurvivalResult{Rows: len(rows), DroppedRows: dropped, Events: events, Options: opts, Time: time, Event: event, Fold: fold, Index: index}
 	res.OOFRisk = make([]float64, len(rows))
 	surv := make([][]float64, len(rows)) // out-of-fold S(t) at each of opts.Times
 	grid := ibsGrid(opts.Times)
@@ -207,6 +213,7 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 		}
 		progress(k+1, total, fmt.Sprintf("fold %d of %d", k+1, opts.Folds))
 	}
+	res.OOFSurvival = surv
 	res.Metrics = survivalMetrics(time, event, res.OOFRisk, surv, gridSurv, grid, opts)
 	if opts.CrossValidateOnly {
 		return res, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/abscopal/abscopal/card"
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/plots"
@@ -27,6 +28,10 @@ type TrainSurvivalOptions struct {
 	Registry *models.Registry
 	Name     string
 	Train    train.SurvivalOptions // its Progress is the Tracker's
+	// OOF, if set, is where the out-of-fold predictions the metrics come
+	// from are written (Parquet or CSV): id, fold, time, event, the linear
+	// predictor and the survival at each time.
+	OOF      string
 	Progress Tracker
 	Notice   Notice
 }
@@ -45,6 +50,11 @@ type PublishedSurvival struct {
 func TrainSurvival(ctx context.Context, opts TrainSurvivalOptions) (*PublishedSurvival, error) {
 	if err := opts.Registry.CheckWritable(opts.Name); err != nil {
 		return nil, err
+	}
+	if opts.OOF != "" {
+		if err := CheckOutput(opts.OOF); err != nil {
+			return nil, err
+		}
 	}
 	sum, err := FileSHA256(opts.Data)
 	if err != nil {
@@ -68,6 +78,11 @@ func TrainSurvival(ctx context.Context, opts TrainSurvivalOptions) (*PublishedSu
 	version, err := opts.Registry.Publish(opts.Name, files)
 	if err != nil {
 		return nil, err
+	}
+	if opts.OOF != "" {
+		if err := writeSurvivalOOF(opts.OOF, td, res, OOFMetadata(b.Target, opts.Name+":"+version, td.Synthetic)); err != nil {
+			return nil, fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", opts.Name, version, err)
+		}
 	}
 	return &PublishedSurvival{Name: opts.Name, Version: version, Result: res, Bundle: b, Synthetic: td.Synthetic}, nil
 }
@@ -113,4 +128,35 @@ func SurvivalFiles(b *models.Bundle, res *train.SurvivalResult) (map[string][]by
 		"card.md":                     []byte(card.SurvivalMarkdown(b, res)),
 		plots.SurvivalCalibrationFile: svg,
 	}, nil
+}
+
+// writeSurvivalOOF writes a time-to-event model's out-of-fold predictions,
+// a row per patient with a time and an event, in input order.
+func writeSurvivalOOF(path string, td *TrainingData, res *train.SurvivalResult, md map[string]string) error {
+	spec := td.Spec
+	cols := []data.ColumnSpec{{Name: spec.ID, Kind: td.IDKind, Optional: true}, {Name: "fold", Kind: data.KindInt},
+		{Name: spec.Target.Time, Kind: data.KindFloat}, {Name: spec.Target.Event, Kind: data.KindBool}, {Name: "linear_predictor", Kind: data.KindFloat}}
+	for _, t := range res.Options.Times {
+		cols = append(cols, data.ColumnSpec{Name: models.SurvivalColumn(t), Kind: data.KindFloat})
+	}
+	w, err := data.CreateRows(path, cols, data.WriteOptions{Metadata: md})
+	if err != nil {
+		return err
+	}
+	vals := make([]data.Value, len(cols))
+	for k, i := range res.Index {
+		vals[0] = data.Null
+		if spec.ID != "" {
+			vals[0] = td.Records[i].Value(spec.ID)
+		}
+		vals[1], vals[2], vals[3], vals[4] = data.Float(float64(res.Fold[k])), data.Float(res.Time[k]), data.Bool(res.Event[k]), data.Float(res.OOFRisk[k])
+		for j, s := range res.OOFSurvival[k] {
+			vals[5+j] = data.Float(s)
+		}
+		if err := w.WriteRow(vals); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Close()
 }

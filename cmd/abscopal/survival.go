@@ -18,12 +18,13 @@ type survivalFlags struct {
 	algo  string
 	alpha float64
 	times []float64
+	oof   string
 }
 
 // classifierOnly are train's flags that a time-to-event model does not
 // take: a usage error names them rather than ignoring them.
 var classifierOnly = []string{"calibration", "threshold", "folds-by", "tau2", "trees", "depth", "min-leaf", "split-features",
-	"learning-rate", "leaf-lambda", "min-child-weight", "subsample", "colsample", "early-stopping", "by", "oof", "survival",
+	"learning-rate", "leaf-lambda", "min-child-weight", "subsample", "colsample", "early-stopping", "by", "survival",
 	"intervals", "instability", "at-least", "decimal-comma"}
 
 // trainSurvival is train for a time-to-event target: a Cox model.
@@ -64,12 +65,17 @@ func trainSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, sf survivalF
 			return usageError{fmt.Errorf("--times %v: positive times, ascending", sf.times)}
 		}
 	}
+	if sf.oof != "" {
+		if err := checkOOF(sf.oof); err != nil {
+			return err
+		}
+	}
 	spec, err := df.loadSpec(f)
 	if err != nil {
 		return err
 	}
 	pub, err := workflow.TrainSurvival(cmd.Context(), workflow.TrainSurvivalOptions{Data: df.data, Spec: spec, Registry: &models.Registry{Dir: registry},
-		Name: name, Train: o, Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
+		Name: name, Train: o, OOF: sf.oof, Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
 	if err != nil {
 		return err
 	}

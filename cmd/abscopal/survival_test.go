@@ -18,11 +18,16 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 	dir := t.TempDir()
 	cohort := synthCohort(t, dir, 600, 12)
 	reg := filepath.Join(dir, "registry")
-	out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os", "--bootstrap", "50", "--folds", "3")
+	oof := filepath.Join(dir, "oof.csv")
+	out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os", "--bootstrap", "50", "--folds", "3", "--oof", oof)
 	for _, want := range []string{"published os:v1", "Harrell's C (3-fold cross-validated)", "at 12: AUC / Brier (null)", "integrated Brier score to 24"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train's summary lacks %q:\n%s", want, out)
 		}
+	}
+	if b, err := os.ReadFile(oof); err != nil || !strings.HasPrefix(string(b), "patient_id,fold,os_months,os_event,linear_predictor,survival_6,survival_12,survival_24\n") ||
+		strings.Count(string(b), "\n") != 601 {
+		t.Errorf("--oof: %v\n%.300s", err, b)
 	}
 	card, err := os.ReadFile(filepath.Join(reg, "os", "v1", "card.md"))
 	if err != nil || !strings.Contains(string(card), "Harrell's C of the out-of-fold linear predictor") || !strings.Contains(string(card), "calibration_survival.svg") {
