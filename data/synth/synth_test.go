@@ -13,6 +13,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/radiobiology"
+	"github.com/abscopal/abscopal/stats"
 )
 
 // anchorN is the size of the draw the anchors are checked on (ANCHORS.md asks
@@ -101,6 +102,55 @@ func crudeHazardRatio(ps []data.Patient, exposed, unexposed func(*data.Patient) 
 
 func TestAnchors(t *testing.T) {
 	ps := Generate(anchorN, 1)
+
+	t.Run("survival medians by arm", func(t *testing.T) {
+		median := func(keep func(*data.Patient) bool, os bool) float64 {
+			var tm []float64
+			var ev []bool
+			for i := range ps {
+				p := &ps[i]
+				if !keep(p) {
+					continue
+				}
+				if os {
+					tm, ev = append(tm, *p.OSMonths), append(ev, *p.OSEvent)
+				} else {
+					tm, ev = append(tm, *p.PFSMonths), append(ev, *p.PFSEvent)
+				}
+			}
+			m, ok := stats.KaplanMeierOf(tm, ev).Quantile(0.5)
+			if !ok {
+				t.Fatal("a median not reached")
+			}
+			return m
+		}
+		ici := func(p *data.Patient) bool { return !p.HadRT() }
+		sbrt8x3 := func(p *data.Patient) bool { return isRegimen(p, 24, 3) }
+		anyRT := func(p *data.Patient) bool { return p.HadRT() }
+		responder := func(p *data.Patient) bool { return *p.ObjectiveResponse }
+		nonResponder := func(p *data.Patient) bool { return !*p.ObjectiveResponse }
+		// PEMBRO-RT (Theelen, JAMA Oncol 2019), each Kaplan-Meier median
+		// within 30% (ANCHORS.md).
+		for _, a := range []struct {
+			what      string
+			keep      func(*data.Patient) bool
+			os        bool
+			published float64
+		}{
+			{"median PFS, ICI alone (PEMBRO-RT 1.9)", ici, false, 1.9},
+			{"median OS, ICI alone (PEMBRO-RT 7.6)", ici, true, 7.6},
+			{"median PFS, 8 Gy x 3 + ICI (PEMBRO-RT 6.6)", sbrt8x3, false, 6.6},
+			{"median OS, 8 Gy x 3 + ICI (PEMBRO-RT 15.9)", sbrt8x3, true, 15.9},
+		} {
+			within(t, a.what, median(a.keep, a.os), 0.7*a.published, 1.3*a.published)
+		}
+		// The directions of the pooled analysis and KEYNOTE-001: any RT
+		// with ICI longer than ICI alone; responders longer than the rest.
+		for _, os := range []bool{false, true} {
+			greater(t, "median, any RT + ICI vs ICI alone", median(anyRT, os), median(ici, os))
+			greater(t, "median, responders vs non-responders", median(responder, os), median(nonResponder, os))
+		}
+	})
 
 	t.Run("response rates by arm", func(t *testing.T) {
 		orr := map[string]*rate{"ici": {}, "sbrt": {}, "conventional": {}}
