@@ -70,7 +70,16 @@ type GBMOptions struct {
 	// stopping chose: no row is left out of the model that is kept.
 	RefitAll bool   `json:"refit_all,omitempty"`
 	Seed     uint64 `json:"seed"`
+	// Objective is what the trees boost: "" the log loss of a binary
+	// outcome (Y), ObjectiveCox the negative log partial likelihood of a
+	// time to an event (Data.Time, with Y the event), Breslow's handling
+	// of ties, as xgboost's survival:cox. Its score is a log relative
+	// hazard.
+	Objective string `json:"objective,omitempty"`
 }
+
+// ObjectiveCox is GBMOptions.Objective of a boosted Cox model.
+const ObjectiveCox = "cox"
 
 func (o *GBMOptions) defaults() error {
 	def := func(v *float64, d float64) {
@@ -108,6 +117,8 @@ func (o *GBMOptions) defaults() error {
 		return fmt.Errorf("gbm: validation share %v must be in (0, 0.5)", o.ValidationShare)
 	case o.EarlyStopping < 0:
 		return errors.New("gbm: early stopping rounds must not be negative")
+	case o.Objective != "" && o.Objective != ObjectiveCox:
+		return fmt.Errorf("gbm: objective %q: the log loss (\"\") or %s", o.Objective, ObjectiveCox)
 	}
 	return nil
 }
@@ -186,10 +197,24 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		pos += d.Y[i]
 	}
 	prev := pos / float64(len(train))
-	if prev == 0 || prev == 1 {
+	cox := opts.Objective == ObjectiveCox
+	switch {
+	case cox && len(d.Time) != d.Rows:
+		return nil, fmt.Errorf("%w: %d times for %d rows", ErrData, len(d.Time), d.Rows)
+	case cox && pos == 0:
+		return nil, fmt.Errorf("%w: no event in the training rows", ErrData)
+	case !cox && (prev == 0 || prev == 1):
 		return nil, fmt.Errorf("%w: a single class in the training rows", ErrData)
 	}
-	m := &GBM{Base: math.Log(prev / (1 - prev)), Opts: opts}
+	m := &GBM{Opts: opts}
+	var trainByTime, validByTime []int32
+	if cox {
+		// The partial likelihood does not change with a constant: the
+		// score starts at 0, a log relative hazard.
+		trainByTime, validByTime = byTime(d.Time, train), byTime(d.Time, valid)
+	} else {
+		m.Base = math.Log(prev / (1 - prev))
+	}
 	bd := binData(d, opts.MaxBins)
 
 	score := make([]float64, d.Rows)
@@ -208,9 +233,13 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for _, i := range train {
-			p := sigmoid(score[i])
-			g[i], h[i] = p-d.Y[i], p*(1-p)
+		if cox {
+			coxGradient(score, d.Time, d.Y, trainByTime, g, h)
+		} else {
+			for _, i := range train {
+				p := sigmoid(score[i])
+				g[i], h[i] = p-d.Y[i], p*(1-p)
+			}
 		}
 		rows := train
 		if opts.Subsample < 1 {
@@ -235,8 +264,12 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		}
 		if opts.EarlyStopping > 0 {
 			loss := 0.0
-			for _, i := range valid {
-				loss += log1pexp(score[i]) - d.Y[i]*score[i]
+			if cox {
+				loss = coxLoss(score, d.Time, d.Y, validByTime)
+			} else {
+				for _, i := range valid {
+					loss += log1pexp(score[i]) - d.Y[i]*score[i]
+				}
 			}
 			if loss < bestLoss-1e-12 {
 				bestLoss, bestRound = loss, round+1
@@ -668,4 +701,62 @@ func maxFeature(feature []int32) int {
 		m = max(m, int(f))
 	}
 	return m
+}
+
+// byTime returns rows ordered by time, ascending; ties keep their order.
+func byTime(time []float64, rows []int32) []int32 {
+	out := slices.Clone(rows)
+	sort.SliceStable(out, func(a, b int) bool { return time[out[a]] < time[out[b]] })
+	return out
+}
+
+// coxGradient sets g and h, for the rows of order (ascending by time), to
+// the gradient and diagonal Hessian of the negative log partial likelihood
+// of the scores (log relative hazards), with Breslow's handling of ties,
+// computed as xgboost's survival:cox does: the risk set's sum of exp(score)
+// drops only once time moves on, and an event adds 1/S and 1/S^2 to the
+// sums of the patients from it on.
+func coxGradient(score, time, event []float64, order []int32, g, h []float64) {
+	riskSum := 0.0
+	for _, i := range order {
+		riskSum += math.Exp(score[i])
+	}
+	var r, s2, accumulated, lastExp, lastTime float64
+	for k, i := range order {
+		e := math.Exp(score[i])
+		accumulated += lastExp
+		if k > 0 && time[i] > lastTime {
+			riskSum -= accumulated
+			accumulated = 0
+		}
+		if event[i] == 1 {
+			r += 1 / riskSum
+			s2 += 1 / (riskSum * riskSum)
+		}
+		g[i] = e*r - event[i]
+		h[i] = e*r - e*e*s2
+		lastTime, lastExp = time[i], e
+	}
+}
+
+// coxLoss is the negative log partial likelihood (Breslow) of the scores
+// over the rows of order (ascending by time): the early-stopping loss of a
+// boosted Cox model.
+func coxLoss(score, time, event []float64, order []int32) float64 {
+	// From the latest time back, the risk set grows; tied times share it.
+	loss, riskSum := 0.0, 0.0
+	for k := len(order) - 1; k >= 0; {
+		t := time[order[k]]
+		j := k
+		for ; j >= 0 && time[order[j]] == t; j-- {
+			riskSum += math.Exp(score[order[j]])
+		}
+		for l := k; l > j; l-- {
+			if i := order[l]; event[i] == 1 {
+				loss += math.Log(riskSum) - score[i]
+			}
+		}
+		k = j
+	}
+	return loss
 }

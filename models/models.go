@@ -38,6 +38,9 @@ type Data struct {
 	// early-stopping share) keeps a group on one side, where a copy on each
 	// would make the held-out rows seen ones. nil: every row is its own.
 	Groups []int32
+	// Time, for a boosted Cox model (GBMOptions.Objective), is each row's
+	// follow-up, Y then its event (1) or censoring (0).
+	Time []float64
 }
 
 // Row returns row i of X.
