@@ -24,8 +24,16 @@ func SurvivalMarkdown(b *models.Bundle, res *train.SurvivalResult) string {
 	}
 	fmt.Fprintf(&w, "Predicts each patient's survival curve for the **%s** (%s): the probability of being event-free at\n", tg.Name(), tg)
 	fmt.Fprintf(&w, "%s and the median time to the event, with per-feature contributions to the log hazard. Algorithm: `%s`,\n", timesText(m.Times), b.Algo)
-	fmt.Fprintf(&w, "a Cox proportional hazards model (Efron's ties, Breslow's baseline hazard) with an elastic-net penalty, lambda %s\n", train.FormatLambda(res.Lambda))
-	fmt.Fprintf(&w, "per patient and L1 share %g", res.Options.Alpha)
+	if g := res.Model.Boosted; g != nil {
+		fmt.Fprintf(&w, "a boosted Cox model: %d trees of depth %d (learning rate %g, L2 %g on leaves", len(g.Trees), g.Opts.MaxDepth, g.Opts.LearningRate, g.Opts.Lambda)
+		if g.BestRound > 0 {
+			fmt.Fprintf(&w, ", the rounds chosen by early stopping on the partial likelihood of a held-out %g", g.Opts.ValidationShare)
+		}
+		w.WriteString(") boosting the partial likelihood with Breslow's ties, as xgboost's survival:cox; Breslow's baseline hazard of its scores")
+	} else {
+		fmt.Fprintf(&w, "a Cox proportional hazards model (Efron's ties, Breslow's baseline hazard) with an elastic-net penalty, lambda %s\n", train.FormatLambda(res.Lambda))
+		fmt.Fprintf(&w, "per patient and L1 share %g", res.Options.Alpha)
+	}
 	if res.Options.Tune {
 		folds := make([]string, len(res.FoldLambdas))
 		for i, l := range res.FoldLambdas {
@@ -81,16 +89,19 @@ func SurvivalMarkdown(b *models.Bundle, res *train.SurvivalResult) string {
 		w.WriteString("\n")
 	}
 
+	if res.Model.Cox == nil {
+		return w.String()
+	}
 	w.WriteString("\n## Coefficients\n\n")
 	w.WriteString("The largest log hazard ratios per unit of the pipeline's output (standardised features: per standard deviation):\n\n")
 	w.WriteString("| output | log hazard ratio | hazard ratio |\n|---|---|---|\n")
-	idx := make([]int, len(res.Model.Coef))
+	idx := make([]int, len(res.Model.Cox.Coef))
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return math.Abs(res.Model.Coef[idx[a]]) > math.Abs(res.Model.Coef[idx[b]]) })
+	sort.SliceStable(idx, func(a, b int) bool { return math.Abs(res.Model.Cox.Coef[idx[a]]) > math.Abs(res.Model.Cox.Coef[idx[b]]) })
 	for _, j := range idx[:min(15, len(idx))] {
-		c := res.Model.Coef[j]
+		c := res.Model.Cox.Coef[j]
 		if c == 0 {
 			break
 		}

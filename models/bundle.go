@@ -89,7 +89,7 @@ type Model struct {
 	Classifier Classifier // nil for a time-to-event model
 	// Survival is a time-to-event model's (Bundle.TimeToEvent), nil for a
 	// classifier's.
-	Survival *stats.Cox
+	Survival *SurvivalModel
 	// Bootstrap holds the bootstrap models of the stability analysis when
 	// the version kept them (BootstrapFile), for Interval.
 	Bootstrap []Member

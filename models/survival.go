@@ -13,12 +13,99 @@ import (
 	"github.com/abscopal/abscopal/stats"
 )
 
-// CoxAlgo is the algorithm of a time-to-event bundle: a Cox proportional
-// hazards model (stats.FitCox) on the pipeline's outputs. A time-to-event
-// model predicts a survival curve, not a probability, so it is not in the
-// classifiers' table (Algorithms): its bundle has no calibration, and the
-// Model that holds it has Survival set and Classifier nil.
-const CoxAlgo = "cox"
+// CoxAlgo is the algorithm of a time-to-event bundle fitted as a Cox
+// proportional hazards model (stats.FitCox) on the pipeline's outputs;
+// BoostedCoxAlgo, as a boosted Cox model (FitGBM with ObjectiveCox). A
+// time-to-event model predicts a survival curve, not a probability, so
+// neither is in the classifiers' table (Algorithms): its bundle has no
+// calibration, and the Model that holds it has Survival set and Classifier
+// nil.
+const (
+	CoxAlgo        = "cox"
+	BoostedCoxAlgo = "gbm"
+)
+
+// SurvivalModel is a time-to-event model: a log relative hazard, from a
+// Cox model's coefficients (Cox) or a boosted Cox model's trees (Boosted),
+// and Breslow's cumulative baseline hazard over the event times (Times,
+// CumHaz), from which each patient's survival curve follows.
+type SurvivalModel struct {
+	Cox     *stats.Cox `json:"-"`
+	Boosted *GBM       `json:"gbm,omitempty"`
+	Times   []float64  `json:"times"`
+	CumHaz  []float64  `json:"cumhaz"`
+}
+
+// NewCoxSurvival wraps a fitted Cox model.
+func NewCoxSurvival(c *stats.Cox) *SurvivalModel {
+	return &SurvivalModel{Cox: c, Times: c.Times, CumHaz: c.CumHaz}
+}
+
+// Algo is the bundle's algorithm of s.
+func (s *SurvivalModel) Algo() string {
+	if s.Boosted != nil {
+		return BoostedCoxAlgo
+	}
+	return CoxAlgo
+}
+
+// LinearPredictor is the log relative hazard of x: higher, the event sooner.
+func (s *SurvivalModel) LinearPredictor(x []float64) float64 {
+	if s.Boosted != nil {
+		return s.Boosted.Score(x)
+	}
+	return s.Cox.LinearPredictor(x)
+}
+
+// Contributions writes each pipeline output's contribution to the log
+// relative hazard of x into dst and returns the rest (the bias): a Cox
+// model's coefficient times value (bias 0), a boosted one's SHAP values.
+func (s *SurvivalModel) Contributions(x, dst []float64) float64 {
+	if s.Boosted != nil {
+		return s.Boosted.Contributions(x, dst)
+	}
+	for j, v := range x {
+		dst[j] = v * s.Cox.Coef[j]
+	}
+	return 0
+}
+
+// CumHazAt is the baseline cumulative hazard at t: a step function, 0
+// before the first event.
+func (s *SurvivalModel) CumHazAt(t float64) float64 {
+	k := sort.SearchFloat64s(s.Times, t)
+	if k < len(s.Times) && s.Times[k] == t {
+		return s.CumHaz[k]
+	}
+	if k == 0 {
+		return 0
+	}
+	return s.CumHaz[k-1]
+}
+
+// Survival is the probability that a patient with x is event-free at t.
+func (s *SurvivalModel) Survival(x []float64, t float64) float64 {
+	return math.Exp(-s.CumHazAt(t) * math.Exp(s.LinearPredictor(x)))
+}
+
+// Median is the first event time at which the predicted survival of x
+// reaches one half or less; ok is false when it stays above.
+func (s *SurvivalModel) Median(x []float64) (t float64, ok bool) {
+	k := sort.SearchFloat64s(s.CumHaz, math.Ln2/math.Exp(s.LinearPredictor(x)))
+	if k == len(s.CumHaz) {
+		return 0, false
+	}
+	return s.Times[k], true
+}
+
+// EncodeSurvival is a time-to-event bundle's model: a Cox model as
+// stats.Cox's JSON, a boosted one with its baseline.
+func EncodeSurvival(s *SurvivalModel) ([]byte, error) {
+	if s.Cox != nil {
+		return json.Marshal(s.Cox)
+	}
+	return json.Marshal(s)
+}
 
 // TimeToEvent reports whether the bundle is a time-to-event model's.
 func (b *Bundle) TimeToEvent() bool {
@@ -27,25 +114,51 @@ func (b *Bundle) TimeToEvent() bool {
 
 // decodeSurvival rebuilds a time-to-event bundle's model.
 func decodeSurvival(bd *Bundle) (*Model, error) {
-	if bd.Algo != CoxAlgo {
-		return nil, fmt.Errorf("%w: a time-to-event model of algorithm %q; this abscopal reads %s", ErrBundle, bd.Algo, CoxAlgo)
+	n := bd.Pipeline.NumOutputs()
+	var sm *SurvivalModel
+	switch bd.Algo {
+	case CoxAlgo:
+		var c stats.Cox
+		if err := json.Unmarshal(bd.Model, &c); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+		}
+		if len(c.Coef) != n {
+			return nil, fmt.Errorf("%w: %d coefficients for the pipeline's %d outputs", ErrBundle, len(c.Coef), n)
+		}
+		for _, v := range c.Coef {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: a coefficient is not finite", ErrBundle)
+			}
+		}
+		sm = NewCoxSurvival(&c)
+	case BoostedCoxAlgo:
+		sm = new(SurvivalModel)
+		if err := json.Unmarshal(bd.Model, sm); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+		}
+		g := sm.Boosted
+		if g == nil || g.Opts.Objective != ObjectiveCox {
+			return nil, fmt.Errorf("%w: a boosted time-to-event model without its Cox trees", ErrBundle)
+		}
+		if err := g.validate(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+		}
+		if !modelFits(g, n) {
+			return nil, fmt.Errorf("%w: the trees do not take the pipeline's %d outputs", ErrBundle, n)
+		}
+		g.prepare()
+	default:
+		return nil, fmt.Errorf("%w: a time-to-event model of algorithm %q; this abscopal reads %s and %s", ErrBundle, bd.Algo, CoxAlgo, BoostedCoxAlgo)
 	}
-	var c stats.Cox
-	if err := json.Unmarshal(bd.Model, &c); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
-	}
-	if n := bd.Pipeline.NumOutputs(); len(c.Coef) != n {
-		return nil, fmt.Errorf("%w: %d coefficients for the pipeline's %d outputs", ErrBundle, len(c.Coef), n)
-	}
-	if len(c.Times) == 0 || len(c.Times) != len(c.CumHaz) || !sort.Float64sAreSorted(c.Times) || !sort.Float64sAreSorted(c.CumHaz) {
+	if len(sm.Times) == 0 || len(sm.Times) != len(sm.CumHaz) || !sort.Float64sAreSorted(sm.Times) || !sort.Float64sAreSorted(sm.CumHaz) {
 		return nil, fmt.Errorf("%w: the baseline hazard is not a cumulative hazard over ascending times", ErrBundle)
 	}
-	for _, v := range append(append([]float64{}, c.Coef...), c.CumHaz...) {
+	for _, v := range sm.CumHaz {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%w: a coefficient or the baseline hazard is not finite", ErrBundle)
+			return nil, fmt.Errorf("%w: the baseline hazard is not finite", ErrBundle)
 		}
 	}
-	return &Model{Bundle: bd, Survival: &c}, nil
+	return &Model{Bundle: bd, Survival: sm}, nil
 }
 
 // SurvivalPrediction is a time-to-event model's answer for one record.
@@ -78,9 +191,7 @@ func (m *Model) PredictSurvival(r features.Record, times []float64, s *Scratch) 
 	s.notes.Reset()
 	m.Bundle.Pipeline.Transform(r, x, &s.notes)
 	contrib := s.contrib[:n]
-	for j, v := range x {
-		contrib[j] = v * m.Survival.Coef[j]
-	}
+	m.Survival.Contributions(x, contrib)
 	p := SurvivalPrediction{LinearPredictor: m.Survival.LinearPredictor(x), Contributions: contrib, Notes: s.notes,
 		Survival: make([]float64, len(times))}
 	for k, t := range times {

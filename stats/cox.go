@@ -374,8 +374,33 @@ func (m *Cox) baseline(d *coxData) {
 			eta[i] += v * m.Coef[j]
 		}
 	}
+	m.Times, m.CumHaz = breslow(d, eta)
+}
+
+// BreslowBaseline is Breslow's estimate of the cumulative baseline hazard
+// of patients with log relative hazards risk: at each distinct event time,
+// ascending, the events over the sum of exp(risk) of the patients at risk,
+// summed. It is the baseline of any model of a log relative hazard (a Cox
+// model's, a boosted one's).
+func BreslowBaseline(time []float64, event []bool, risk []float64) (times, cumhaz []float64, err error) {
+	x := make([][]float64, len(time))
+	for i := range x {
+		x[i] = []float64{}
+	}
+	d, err := newCoxData(x, time, event)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(risk) != len(time) {
+		return nil, nil, fmt.Errorf("%w: %d risks for %d patients", ErrCox, len(risk), len(time))
+	}
+	times, cumhaz = breslow(d, risk)
+	return times, cumhaz, nil
+}
+
+func breslow(d *coxData, eta []float64) (times, cumhaz []float64) {
 	var s0 float64
-	var times, hazards []float64
+	var ts, hazards []float64
 	for _, g := range d.groups { // longest time first
 		events := 0
 		for _, i := range d.order[g[0]:g[1]] {
@@ -385,18 +410,18 @@ func (m *Cox) baseline(d *coxData) {
 			}
 		}
 		if events > 0 {
-			times = append(times, d.time[d.order[g[0]]])
+			ts = append(ts, d.time[d.order[g[0]]])
 			hazards = append(hazards, float64(events)/s0)
 		}
 	}
-	m.Times = make([]float64, len(times))
-	m.CumHaz = make([]float64, len(times))
+	times, cumhaz = make([]float64, len(ts)), make([]float64, len(ts))
 	cum := 0.0
-	for k := len(times) - 1; k >= 0; k-- {
+	for k := len(ts) - 1; k >= 0; k-- {
 		cum += hazards[k]
-		m.Times[len(times)-1-k] = times[k]
-		m.CumHaz[len(times)-1-k] = cum
+		times[len(ts)-1-k] = ts[k]
+		cumhaz[len(ts)-1-k] = cum
 	}
+	return times, cumhaz
 }
 
 // LinearPredictor is x.b, the log relative hazard of a patient with

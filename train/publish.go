@@ -74,15 +74,16 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 // survivalHyper is what a time-to-event bundle records of its training
 // options: enough, with the seed, to train it again.
 type survivalHyper struct {
-	Lambda float64   `json:"lambda"`
-	Alpha  float64   `json:"alpha"`
-	Tune   bool      `json:"tune,omitempty"`
-	Times  []float64 `json:"times"`
+	Lambda float64             `json:"lambda"`
+	Alpha  float64             `json:"alpha"`
+	Tune   bool                `json:"tune,omitempty"`
+	Times  []float64           `json:"times"`
+	GBM    *models.GBMOptions `json:"gbm,omitempty"`
 }
 
 // SurvivalBundle assembles the bundle of a time-to-event training result.
 func SurvivalBundle(name string, res *SurvivalResult, info models.TrainingInfo) (*models.Bundle, error) {
-	model, err := json.Marshal(res.Model)
+	model, err := models.EncodeSurvival(res.Model)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,11 @@ func SurvivalBundle(name string, res *SurvivalResult, info models.TrainingInfo) 
 		return nil, err
 	}
 	o := res.Options
-	if info.Hyperparameters, err = json.Marshal(survivalHyper{Lambda: res.Lambda, Alpha: o.Alpha, Tune: o.Tune, Times: o.Times}); err != nil {
+	h := survivalHyper{Lambda: res.Lambda, Alpha: o.Alpha, Tune: o.Tune, Times: o.Times}
+	if o.Algo == models.BoostedCoxAlgo {
+		h.GBM = &o.GBM
+	}
+	if info.Hyperparameters, err = json.Marshal(h); err != nil {
 		return nil, err
 	}
 	info.Rows, info.DroppedRows, info.Positives = res.Rows, res.DroppedRows, res.Events
@@ -104,7 +109,7 @@ func SurvivalBundle(name string, res *SurvivalResult, info models.TrainingInfo) 
 		Format:   models.BundleFormat,
 		Name:     name,
 		Target:   res.Pipeline.Spec.Target.Name(),
-		Algo:     models.CoxAlgo,
+		Algo:     res.Model.Algo(),
 		Pipeline: res.Pipeline,
 		Model:    model,
 		Training: info,
@@ -119,8 +124,10 @@ func SurvivalOptionsOf(b *models.Bundle) (SurvivalOptions, error) {
 	if err := json.Unmarshal(b.Training.Hyperparameters, &h); err != nil {
 		return SurvivalOptions{}, err
 	}
-	o := SurvivalOptions{Folds: b.Training.Folds, Seed: b.Training.Seed, Bootstrap: b.Training.Bootstrap, Alpha: h.Alpha, Tune: h.Tune, Times: h.Times}
-	if !h.Tune {
+	o := SurvivalOptions{Algo: b.Algo, Folds: b.Training.Folds, Seed: b.Training.Seed, Bootstrap: b.Training.Bootstrap, Alpha: h.Alpha, Tune: h.Tune, Times: h.Times}
+	if h.GBM != nil {
+		o.GBM = *h.GBM
+	} else if !h.Tune {
 		o.Lambda = h.Lambda
 	}
 	return o, nil

@@ -10,11 +10,14 @@ import (
 	"sync"
 
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 )
 
 // SurvivalOptions configure RunSurvival.
 type SurvivalOptions struct {
+	// Algo is models.CoxAlgo (the default) or models.BoostedCoxAlgo.
+	Algo      string
 	Folds     int // folds stratified by event; default 5
 	Seed      uint64
 	Bootstrap int // resamples for the C-index's interval; default 1000
@@ -31,6 +34,9 @@ type SurvivalOptions struct {
 	// predicted and the model judged (time-dependent AUC, Brier score,
 	// calibration); default DefaultSurvivalTimes.
 	Times []float64
+	// GBM are the boosted Cox model's settings (Algo gbm); zero takes
+	// DefaultGBM, its objective set to Cox.
+	GBM models.GBMOptions
 	// CrossValidateOnly skips the final fit on all rows.
 	CrossValidateOnly bool
 	// Progress, if set, is called after each fold and the final fit.
@@ -57,9 +63,9 @@ func CoxLambdaGrid() []float64 {
 
 // SurvivalResult is a cross-validated time-to-event model.
 type SurvivalResult struct {
-	Pipeline *features.Pipeline // nil when CrossValidateOnly
-	Model    *stats.Cox         // nil when CrossValidateOnly
-	Lambda   float64            // the final model's penalty
+	Pipeline *features.Pipeline    // nil when CrossValidateOnly
+	Model    *models.SurvivalModel // nil when CrossValidateOnly
+	Lambda   float64               // the final Cox model's penalty
 	Metrics  SurvivalMetrics
 	// FoldLambdas are, with Tune, the penalties of the outer folds.
 	FoldLambdas []float64
@@ -73,10 +79,10 @@ type SurvivalResult struct {
 	// a time or an event are left out).
 	OOFSurvival [][]float64
 	Index       []int
-	Rows          int // rows with both the time and the event
-	DroppedRows   int // rows with either null
-	Events        int
-	Options       SurvivalOptions
+	Rows        int // rows with both the time and the event
+	DroppedRows int // rows with either null
+	Events      int
+	Options     SurvivalOptions
 }
 
 // SurvivalMetrics judge a time-to-event model's out-of-fold predictions.
@@ -127,8 +133,24 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	if opts.Bootstrap == 0 {
 		opts.Bootstrap = 1000
 	}
-	if opts.Lambda == 0 && !opts.Tune {
-		opts.Lambda = DefaultCoxLambda
+	if opts.Algo == "" {
+		opts.Algo = models.CoxAlgo
+	}
+	switch opts.Algo {
+	case models.CoxAlgo:
+		if opts.Lambda == 0 && !opts.Tune {
+			opts.Lambda = DefaultCoxLambda
+		}
+	case models.BoostedCoxAlgo:
+		if opts.Tune || opts.Lambda != 0 || opts.Alpha != 0 {
+			return nil, fmt.Errorf("%w: the penalty (lambda, alpha, tune) is the Cox model's; a boosted Cox model is set by its trees", ErrSurvivalTarget)
+		}
+		if opts.GBM == (models.GBMOptions{}) {
+			opts.GBM = DefaultGBM()
+		}
+		opts.GBM.Objective = models.ObjectiveCox
+	default:
+		return nil, fmt.Errorf("%w: algorithm %q: a time to an event is modelled by %s or %s", ErrSurvivalTarget, opts.Algo, models.CoxAlgo, models.BoostedCoxAlgo)
 	}
 	if len(opts.Times) == 0 {
 		opts.Times = DefaultSurvivalTimes()
@@ -227,7 +249,7 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	return res, nil
 }
 
-func survivalAt(m *stats.Cox, x, times []float64) []float64 {
+func survivalAt(m *models.SurvivalModel, x, times []float64) []float64 {
 	out := make([]float64, len(times))
 	for k, t := range times {
 		out[k] = m.Survival(x, t)
@@ -246,9 +268,10 @@ func ibsGrid(times []float64) []float64 {
 	return grid
 }
 
-// fitSurvival fits a pipeline and a Cox model on rows, choosing the
-// penalty by nested cross-validation when opts.Tune.
-func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, opts SurvivalOptions, seedOffset uint64) (*features.Pipeline, *stats.Cox, float64, error) {
+// fitSurvival fits a pipeline and a time-to-event model on rows: a Cox
+// model, its penalty chosen by nested cross-validation when opts.Tune, or
+// a boosted Cox model with Breslow's baseline hazard of its scores.
+func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, opts SurvivalOptions, seedOffset uint64) (*features.Pipeline, *models.SurvivalModel, float64, error) {
 	lambda := opts.Lambda
 	if opts.Tune {
 		var err error
@@ -261,11 +284,34 @@ func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Recor
 		return nil, nil, 0, err
 	}
 	x, _ := pipe.TransformAll(rows)
+	if opts.Algo == models.BoostedCoxAlgo {
+		y := make([]float64, len(event))
+		for i, e := range event {
+			if e {
+				y[i] = 1
+			}
+		}
+		g := opts.GBM
+		g.Seed = opts.Seed + seedOffset
+		gbm, err := models.FitGBM(ctx, &models.Data{Rows: x.Rows, Cols: x.Cols, X: x.Data, Y: y, Time: time}, g)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		risk := make([]float64, x.Rows)
+		for i := range risk {
+			risk[i] = gbm.Score(x.Row(i))
+		}
+		times, cumhaz, err := stats.BreslowBaseline(time, event, risk)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		return pipe, &models.SurvivalModel{Boosted: gbm, Times: times, CumHaz: cumhaz}, 0, nil
+	}
 	m, err := stats.FitCox(matrixRows(x), time, event, stats.CoxOptions{Lambda: lambda, Alpha: opts.Alpha})
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	return pipe, m, lambda, nil
+	return pipe, models.NewCoxSurvival(m), lambda, nil
 }
 
 // matrixRows views a matrix's rows as slices.

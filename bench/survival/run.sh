@@ -22,7 +22,11 @@ spec=$root/examples/ici_chowell2022.spec.yaml
 # The integrated Brier score's grid: a tenth of 24 months to 24 months.
 grid=2.4,4.8,6,7.2,9.6,12,14.4,16.8,19.2,21.6,24
 for target in os pfs; do
-  "$work/abscopal" train --data "$data" --spec "$spec" --target "$target" --registry "$work/registry" --name "$target" \
-    --seed 1 --folds 5 --times "$grid" --oof "$work/oof_$target.csv" ${ABSCOPAL_FLAGS:-} >/dev/null 2>&1
-  Rscript "$here/coxph_folds.R" "$work/feats.csv" "$work/oof_$target.csv" "${target}_months" "${target}_event"
+  runs=()
+  for algo in cox gbm; do
+    "$work/abscopal" train --data "$data" --spec "$spec" --target "$target" --algo "$algo" --registry "$work/registry" --name "$target-$algo" \
+      --seed 1 --folds 5 --times "$grid" --oof "$work/oof_${target}_$algo.csv" ${ABSCOPAL_FLAGS:-} >/dev/null 2>&1
+    runs+=("abscopal-$algo=$work/oof_${target}_$algo.csv")
+  done
+  Rscript "$here/coxph_folds.R" "$work/feats.csv" "${target}_months" "${target}_event" "${runs[@]}" 2>/dev/null | grep -v '^covariates'
 done

@@ -23,26 +23,54 @@ type survivalFlags struct {
 
 // classifierOnly are train's flags that a time-to-event model does not
 // take: a usage error names them rather than ignoring them.
-var classifierOnly = []string{"calibration", "threshold", "folds-by", "tau2", "trees", "depth", "min-leaf", "split-features",
-	"learning-rate", "leaf-lambda", "min-child-weight", "subsample", "colsample", "early-stopping", "by", "survival",
+var classifierOnly = []string{"calibration", "threshold", "folds-by", "tau2", "min-leaf", "split-features", "by", "survival",
 	"intervals", "instability", "at-least", "decimal-comma"}
+
+// gbmOnly are the boosted trees' flags, coxOnly the Cox model's penalty's.
+var (
+	gbmOnly = []string{"trees", "depth", "learning-rate", "leaf-lambda", "min-child-weight", "subsample", "colsample", "early-stopping"}
+	coxOnly = []string{"lambda", "alpha", "tune"}
+)
 
 // trainSurvival is train for a time-to-event target: a Cox model.
 func trainSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, sf survivalFlags, registry, name string) error {
 	f := cmd.Flags()
-	if f.Changed("algo") && sf.algo != models.CoxAlgo {
-		return usageError{fmt.Errorf("--algo %s: a time to an event is modelled by --algo %s (a boosted Cox model is not built yet)", sf.algo, models.CoxAlgo)}
+	algo := models.CoxAlgo
+	if f.Changed("algo") {
+		algo = sf.algo
 	}
-	var given []string
-	for _, n := range classifierOnly {
-		if f.Lookup(n) != nil && f.Changed(n) {
-			given = append(given, "--"+n)
+	if algo != models.CoxAlgo && algo != models.BoostedCoxAlgo {
+		return usageError{fmt.Errorf("--algo %s: a time to an event is modelled by --algo %s (the default) or %s (a boosted Cox model)", sf.algo, models.CoxAlgo, models.BoostedCoxAlgo)}
+	}
+	changed := func(names []string) []string {
+		var given []string
+		for _, n := range names {
+			if f.Lookup(n) != nil && f.Changed(n) {
+				given = append(given, "--"+n)
+			}
 		}
+		return given
 	}
-	if len(given) > 0 {
-		return usageError{fmt.Errorf("%s: not for a time-to-event model (--algo %s)", strings.Join(given, ", "), models.CoxAlgo)}
+	if given := changed(classifierOnly); len(given) > 0 {
+		return usageError{fmt.Errorf("%s: not for a time-to-event model (--algo %s)", strings.Join(given, ", "), algo)}
 	}
-	o := train.SurvivalOptions{Folds: mf.opts.Folds, Seed: mf.opts.Seed, Bootstrap: mf.opts.Bootstrap, Alpha: sf.alpha, Tune: mf.opts.Tune, Times: sf.times}
+	other := gbmOnly
+	if algo == models.BoostedCoxAlgo {
+		other = coxOnly
+	}
+	if given := changed(other); len(given) > 0 {
+		return usageError{fmt.Errorf("%s: not for --algo %s", strings.Join(given, ", "), algo)}
+	}
+	o := train.SurvivalOptions{Algo: algo, Folds: mf.opts.Folds, Seed: mf.opts.Seed, Bootstrap: mf.opts.Bootstrap, Alpha: sf.alpha, Tune: mf.opts.Tune, Times: sf.times}
+	if algo == models.BoostedCoxAlgo {
+		alg, _ := models.LookupAlgorithm("gbm")
+		if err := checkTrainFlags(alg, mf.opts, mf.trees, mf.depth); err != nil {
+			return usageError{err}
+		}
+		s := mf.opts.Settings
+		alg.Trees.Set(&s, mf.trees, mf.depth)
+		o.GBM = s.GBM
+	}
 	if f.Changed("lambda") {
 		if mf.opts.Tune {
 			return usageError{errors.New("--tune and --lambda: give one (--tune chooses the penalty)")}
@@ -92,7 +120,11 @@ func printSurvivalSummary(w io.Writer, name, version, registry string, res *trai
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "rows\t%d (%d events; %d without a time or event left out)\n", res.Rows, res.Events, res.DroppedRows)
-	fmt.Fprintf(tw, "penalty\t%s (L1 share %g)\n", train.FormatLambda(res.Lambda), res.Options.Alpha)
+	if g := res.Model.Boosted; g != nil {
+		fmt.Fprintf(tw, "boosted Cox model\t%d trees of depth %d\n", len(g.Trees), g.Opts.MaxDepth)
+	} else {
+		fmt.Fprintf(tw, "penalty\t%s (L1 share %g)\n", train.FormatLambda(res.Lambda), res.Options.Alpha)
+	}
 	fmt.Fprintf(tw, "Harrell's C (%d-fold cross-validated)\t%.3f (95%% CI %.3f-%.3f)\n", res.Options.Folds, m.C, m.CLow, m.CHigh)
 	for k, t := range m.Times {
 		fmt.Fprintf(tw, "at %g: AUC / Brier (null)\t%s / %.4f (%.4f)\n", t, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k])

@@ -40,6 +40,15 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		t.Errorf("reproduce:\n%s", rep)
 	}
 
+	// The boosted Cox model: trained, listed, reproduced byte for byte.
+	if out := mustCLI(t, "train", "--data", cohort, "--target", "pfs", "--algo", "gbm", "--trees", "60", "--registry", reg, "--name", "pfs", "--bootstrap", "50", "--folds", "3"); !strings.Contains(out, "boosted Cox model") {
+		t.Errorf("train --algo gbm --target pfs:\n%s", out)
+	}
+	if rep := mustCLI(t, "models", "reproduce", "--registry", reg, "pfs", "--data", cohort); !strings.Contains(rep, "byte for byte") {
+		t.Errorf("reproduce the boosted model:\n%s", rep)
+	}
+	mustCLI(t, "predict", "--registry", reg, "--model", "pfs", "--data", cohort, "--out", filepath.Join(dir, "pfs.csv"), "--contributions")
+
 	scores := filepath.Join(dir, "scores.csv")
 	mustCLI(t, "predict", "--registry", reg, "--model", "os", "--data", cohort, "--out", scores, "--curve")
 	f, err := os.Open(scores)
@@ -72,7 +81,9 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		code int
 		says string
 	}{
-		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--algo", "gbm"}, 2, "a time to an event is modelled by --algo cox"},
+		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--algo", "forest"}, 2, "a time to an event is modelled by --algo cox (the default) or gbm"},
+		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--algo", "gbm", "--lambda", "0.1"}, 2, "--lambda: not for --algo gbm"},
+		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--trees", "50"}, 2, "--trees: not for --algo cox"},
 		{[]string{"train", "--data", cohort, "--target", "pfs", "--registry", reg, "--name", "x", "--calibration", "isotonic", "--threshold", "0.3"}, 2, "--calibration, --threshold: not for a time-to-event model"},
 		{[]string{"train", "--data", cohort, "--target", "objective_response", "--registry", reg, "--name", "x", "--algo", "cox"}, 2, "--algo cox models a time to an event"},
 		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--alpha", "2"}, 2, "--alpha 2: the L1 share is in [0, 1]"},
