@@ -99,7 +99,9 @@ func SurvivalMarkdown(b *models.Bundle, res *train.SurvivalResult) string {
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return math.Abs(res.Model.Cox.Coef[idx[a]]) > math.Abs(res.Model.Cox.Coef[idx[b]]) })
+	sort.SliceStable(idx, func(a, b int) bool {
+		return math.Abs(res.Model.Cox.Coef[idx[a]]) > math.Abs(res.Model.Cox.Coef[idx[b]])
+	})
 	for _, j := range idx[:min(15, len(idx))] {
 		c := res.Model.Cox.Coef[j]
 		if c == 0 {

@@ -74,10 +74,10 @@ func Bundle(name string, res *Result, info models.TrainingInfo) (*models.Bundle,
 // survivalHyper is what a time-to-event bundle records of its training
 // options: enough, with the seed, to train it again.
 type survivalHyper struct {
-	Lambda float64             `json:"lambda"`
-	Alpha  float64             `json:"alpha"`
-	Tune   bool                `json:"tune,omitempty"`
-	Times  []float64           `json:"times"`
+	Lambda float64            `json:"lambda"`
+	Alpha  float64            `json:"alpha"`
+	Tune   bool               `json:"tune,omitempty"`
+	Times  []float64          `json:"times"`
 	GBM    *models.GBMOptions `json:"gbm,omitempty"`
 }
 
