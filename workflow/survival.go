@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 
 	"github.com/abscopal/abscopal/card"
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/plots"
+	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 )
 
@@ -159,4 +162,107 @@ func writeSurvivalOOF(path string, td *TrainingData, res *train.SurvivalResult, 
 		}
 	}
 	return w.Close()
+}
+
+// CompareSurvivalOptions are what CompareSurvival takes: the data, a spec
+// whose target is a time to an event, and the settings of each model
+// compared (the same folds and seed for all).
+type CompareSurvivalOptions struct {
+	Data     string
+	Spec     *features.Spec
+	Models   []train.SurvivalOptions
+	Progress Tracker
+	Notice   Notice
+}
+
+// SurvivalComparison is time-to-event models cross-validated on the same
+// folds, side by side.
+type SurvivalComparison struct {
+	Target    string             `json:"target"`
+	Rows      int                `json:"rows"`
+	Events    int                `json:"events"`
+	Synthetic bool               `json:"synthetic"`
+	Best      string             `json:"best"` // by Harrell's C
+	Models    []ComparedSurvival `json:"models"`
+}
+
+// ComparedSurvival is one model of a SurvivalComparison: its
+// cross-validated metrics, and its C less the best's with a paired
+// bootstrap 95% interval (the same resamples of the patients for both).
+type ComparedSurvival struct {
+	Algo       string                `json:"algo"`
+	Metrics    train.SurvivalMetrics `json:"metrics"`
+	CMinusBest float64               `json:"c_minus_best"`
+	Low        float64               `json:"c_minus_best_low"`
+	High       float64               `json:"c_minus_best_high"`
+}
+
+// CompareSurvival cross-validates each model of opts.Models on the same
+// folds (train.RunSurvival without the final fit) and compares their C.
+func CompareSurvival(ctx context.Context, opts CompareSurvivalOptions) (*SurvivalComparison, error) {
+	td, err := ReadTraining(ctx, opts.Data, opts.Spec, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(td.Dropped) > 0 {
+		opts.Notice.say(droppedNotice(td.Dropped))
+	}
+	c := &SurvivalComparison{Target: td.Spec.Target.Name(), Synthetic: td.Synthetic}
+	var results []*train.SurvivalResult
+	for _, o := range opts.Models {
+		o.CrossValidateOnly = true
+		var stop func()
+		o.Progress, stop = opts.Progress.start(fmt.Sprintf("cross-validating %s on %d rows", o.Algo, len(td.Records)))
+		res, err := train.RunSurvival(ctx, td.Spec, td.Records, o)
+		stop()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.Algo, err)
+		}
+		results = append(results, res)
+		c.Models = append(c.Models, ComparedSurvival{Algo: res.Options.Algo, Metrics: res.Metrics})
+	}
+	c.Rows, c.Events = results[0].Rows, results[0].Events
+	best := 0
+	for k, m := range c.Models {
+		if m.Metrics.C > c.Models[best].Metrics.C {
+			best = k
+		}
+	}
+	c.Best = c.Models[best].Algo
+	b := results[best]
+	for k, r := range results {
+		c.Models[k].CMinusBest = r.Metrics.C - b.Metrics.C
+		if k != best {
+			c.Models[k].Low, c.Models[k].High = pairedCDifference(r.Time, r.Event, r.OOFRisk, b.OOFRisk, opts.Models[0].Bootstrap, opts.Models[0].Seed)
+		}
+	}
+	return c, nil
+}
+
+// pairedCDifference is the 95% percentile interval of Harrell's C of risk
+// a less that of risk b over B resamples of the patients, the same for
+// both, drawn with seed (B 0: 1000).
+func pairedCDifference(time []float64, event []bool, a, b []float64, B int, seed uint64) (low, high float64) {
+	if B == 0 {
+		B = 1000
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xd1ff))
+	n := len(time)
+	bt, sa, sb := make([]float64, n), make([]float64, n), make([]float64, n)
+	be := make([]bool, n)
+	var diffs []float64
+	for range B {
+		for i := range n {
+			j := rng.IntN(n)
+			bt[i], be[i], sa[i], sb[i] = time[j], event[j], -a[j], -b[j]
+		}
+		ca, cb := stats.ConcordanceIndex(bt, be, sa), stats.ConcordanceIndex(bt, be, sb)
+		if !math.IsNaN(ca) && !math.IsNaN(cb) {
+			diffs = append(diffs, ca-cb)
+		}
+	}
+	if len(diffs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return stats.Central95(diffs)
 }

@@ -59,6 +59,9 @@ are named ALGO@SPEC. Nothing is written; train the algorithm you choose with
 			if df.data == "" {
 				return usageError{errors.New("--data is required")}
 			}
+			if df.timeToEvent(cmd.Flags()) {
+				return compareSurvival(cmd, df, mf, algos, asJSON)
+			}
 			for i, a := range algos {
 				if _, err := models.LookupAlgorithm(a); err != nil {
 					return usageError{fmt.Errorf("--algos: %w", err)}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -139,4 +140,81 @@ func num3(x float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.3f", x)
+}
+
+// compareSurvival is compare for a time-to-event target: the Cox model and
+// the boosted Cox model (--algos cox,gbm, the default there), on the same
+// folds.
+func compareSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, algos []string, asJSON bool) error {
+	f := cmd.Flags()
+	if !f.Changed("algos") {
+		algos = []string{models.CoxAlgo, models.BoostedCoxAlgo}
+	}
+	for i, a := range algos {
+		if a != models.CoxAlgo && a != models.BoostedCoxAlgo {
+			return usageError{fmt.Errorf("--algos %s: a time to an event is modelled by %s or %s", a, models.CoxAlgo, models.BoostedCoxAlgo)}
+		}
+		if slices.Contains(algos[:i], a) {
+			return usageError{fmt.Errorf("--algos: %s given twice", a)}
+		}
+	}
+	if len(algos) < 2 {
+		return usageError{errors.New("--algos: name both, cox and gbm")}
+	}
+	for _, n := range []string{"repeats", "instability", "survival", "oof", "vs-spec", "folds-by", "calibration", "threshold", "tune", "lambda"} {
+		if f.Lookup(n) != nil && f.Changed(n) {
+			return usageError{fmt.Errorf("--%s: not for comparing time-to-event models (yet)", n)}
+		}
+	}
+	spec, err := df.loadSpec(f)
+	if err != nil {
+		return err
+	}
+	var opts []train.SurvivalOptions
+	for _, a := range algos {
+		o := train.SurvivalOptions{Algo: a, Folds: mf.opts.Folds, Seed: mf.opts.Seed, Bootstrap: mf.opts.Bootstrap}
+		if a == models.BoostedCoxAlgo {
+			alg, _ := models.LookupAlgorithm("gbm")
+			if err := checkTrainFlags(alg, mf.opts, mf.trees, mf.depth); err != nil {
+				return usageError{err}
+			}
+			st := mf.opts.Settings
+			alg.Trees.Set(&st, mf.trees, mf.depth)
+			o.GBM = st.GBM
+		}
+		opts = append(opts, o)
+	}
+	c, err := workflow.CompareSurvival(cmd.Context(), workflow.CompareSurvivalOptions{Data: df.data, Spec: spec, Models: opts,
+		Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(cmd.OutOrStdout(), c)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "%s: %d patients, %d events, %d-fold cross-validation (the same folds for each), seed %d", c.Target, c.Rows, c.Events, mf.opts.Folds, mf.opts.Seed)
+	if c.Synthetic {
+		fmt.Fprint(w, " (SYNTHETIC data)")
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	last := c.Models[0].Metrics.Times[len(c.Models[0].Metrics.Times)-1]
+	fmt.Fprintf(tw, "MODEL\tHARRELL'S C (95%% CI)\tC - BEST (95%% CI)\tIBS TO %g (NULL)\tAUC AT", last)
+	for _, t := range c.Models[0].Metrics.Times {
+		fmt.Fprintf(tw, " %g", t)
+	}
+	fmt.Fprintln(tw)
+	for _, m := range c.Models {
+		diff := "best"
+		if m.Algo != c.Best {
+			diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f)", m.CMinusBest, m.Low, m.High)
+		}
+		var aucs []string
+		for _, a := range m.Metrics.AUC {
+			aucs = append(aucs, num3(a))
+		}
+		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%s\t%.4f (%.4f)\t%s\n", m.Algo, m.Metrics.C, m.Metrics.CLow, m.Metrics.CHigh, diff, m.Metrics.IBS, m.Metrics.NullIBS, strings.Join(aucs, " / "))
+	}
+	return tw.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,11 +77,20 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		}
 	}
 
+	// compare: the Cox and the boosted Cox model on the same folds.
+	cmp := mustCLI(t, "compare", "--data", cohort, "--target", "pfs", "--folds", "3", "--bootstrap", "50", "--trees", "40")
+	if !strings.Contains(cmp, "pfs: 600 patients") || !regexp.MustCompile(`(?m)^cox +0\.\d{3} \(`).MatchString(cmp) || !regexp.MustCompile(`(?m)^gbm +0\.\d{3} \(`).MatchString(cmp) ||
+		!strings.Contains(cmp, "best") {
+		t.Errorf("compare --target pfs:\n%s", cmp)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
 		says string
 	}{
+		{[]string{"compare", "--data", cohort, "--target", "pfs", "--algos", "cox,logistic"}, 2, "--algos logistic: a time to an event is modelled by cox or gbm"},
+		{[]string{"compare", "--data", cohort, "--target", "os", "--repeats", "3"}, 2, "--repeats: not for comparing time-to-event models"},
 		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--algo", "forest"}, 2, "a time to an event is modelled by --algo cox (the default) or gbm"},
 		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--algo", "gbm", "--lambda", "0.1"}, 2, "--lambda: not for --algo gbm"},
 		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--trees", "50"}, 2, "--trees: not for --algo cox"},
