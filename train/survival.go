@@ -486,3 +486,25 @@ func calibrationAt(time []float64, event []bool, surv []float64, t float64) []Su
 	}
 	return out
 }
+
+// SurvivalGrid is the grid of times over which the integrated Brier score
+// to the last of times is taken: a tenth of it to it, in tenths.
+func SurvivalGrid(times []float64) []float64 { return ibsGrid(times) }
+
+// JudgeSurvival judges a time-to-event model's predictions for patients
+// followed for time[i], event[i]: risk[i] the log relative hazard, surv[i]
+// the survival at each of times, gridSurv[i] at each time of
+// SurvivalGrid(times). The C-index's interval takes bootstrap resamples
+// drawn with seed. It is how RunSurvival judges its out-of-fold
+// predictions, and how a validation judges a model on new patients.
+func JudgeSurvival(time []float64, event []bool, risk []float64, surv, gridSurv [][]float64, times []float64, bootstrap int, seed uint64) SurvivalMetrics {
+	return survivalMetrics(time, event, risk, surv, gridSurv, ibsGrid(times), SurvivalOptions{Times: times, Bootstrap: bootstrap, Seed: seed})
+}
+
+// SurvivalOutcome reads record r's (the i-th, from 0) follow-up and event
+// for the spec's time-to-event target; ok is false where either is null,
+// and a negative time or an event other than true/false or 0/1 is an error
+// naming the row and the column.
+func SurvivalOutcome(spec *features.Spec, r features.Record, i int) (time float64, event, ok bool, err error) {
+	return survivalOf(spec.Target.Time, spec.Target.Event, r, i)
+}

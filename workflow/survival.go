@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 
 	"github.com/abscopal/abscopal/card"
 	"github.com/abscopal/abscopal/data"
@@ -265,4 +266,85 @@ func pairedCDifference(time []float64, event []bool, a, b []float64, B int, seed
 		return math.NaN(), math.NaN()
 	}
 	return stats.Central95(diffs)
+}
+
+// SurvivalEvaluation is a time-to-event model's validation on a file with
+// its outcomes ("abscopal evaluate --json" prints it).
+type SurvivalEvaluation struct {
+	Model        string `json:"model"`
+	Version      string `json:"version"`
+	Algo         string `json:"algo"`
+	Target       string `json:"target"`
+	DataFile     string `json:"data_file"` // base name only
+	DataSHA256   string `json:"data_sha256"`
+	TrainingFile bool   `json:"training_file"` // the figures are then in-sample
+	Synthetic    bool   `json:"synthetic"`
+	Rows         int    `json:"rows"`    // with a time and an event
+	Events       int    `json:"events"`  // among them
+	Dropped      int    `json:"dropped"` // rows without either
+	// Metrics are the file's, CrossValidated those of the model's training.
+	Metrics        train.SurvivalMetrics  `json:"metrics"`
+	CrossValidated *train.SurvivalMetrics `json:"cross_validated"`
+}
+
+// EvaluateSurvival validates the time-to-event model ref on the patients
+// of the file in: every row scored as predict does, the predictions judged
+// as training judged its out-of-fold ones (train.JudgeSurvival).
+func EvaluateSurvival(ctx context.Context, reg *models.Registry, ref, in string, bootstrap int, seed uint64) (*SurvivalEvaluation, error) {
+	m, err := reg.Load(ref)
+	if err != nil {
+		return nil, err
+	}
+	if m.Survival == nil {
+		return nil, fmt.Errorf("%w: %s:%s predicts a probability", models.ErrNotTimeToEvent, m.Bundle.Name, m.Version)
+	}
+	sum, err := FileSHA256(in)
+	if err != nil {
+		return nil, err
+	}
+	b := m.Bundle
+	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{NeedTarget: true})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	times := b.SurvivalTimes()
+	grid := train.SurvivalGrid(times)
+	asked := append(append([]float64{}, times...), grid...)
+	ev := &SurvivalEvaluation{Model: b.Name, Version: m.Version, Algo: b.Algo, Target: b.Target, DataFile: filepath.Base(in), DataSHA256: sum,
+		TrainingFile: sum == b.Training.DataSHA256, Synthetic: src.Synthetic(), CrossValidated: SurvivalMetricsOf(b)}
+	var (
+		tm, risk       []float64
+		event          []bool
+		surv, gridSurv [][]float64
+		scratch        models.Scratch
+		i              int
+	)
+	err = src.Each(ctx, func(r features.Record) error {
+		defer func() { i++ }()
+		t, e, ok, err := train.SurvivalOutcome(spec, r, i)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			ev.Dropped++
+			return nil
+		}
+		p := m.PredictSurvival(r, asked, &scratch)
+		tm, event, risk = append(tm, t), append(event, e), append(risk, p.LinearPredictor)
+		surv = append(surv, append([]float64{}, p.Survival[:len(times)]...))
+		gridSurv = append(gridSurv, append([]float64{}, p.Survival[len(times):]...))
+		if e {
+			ev.Events++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ev.Rows = len(tm); ev.Events == 0 {
+		return nil, fmt.Errorf("%s: no events (%s true) among %d patients with a time: a time-to-event model cannot be judged", in, spec.Target.Event, ev.Rows)
+	}
+	ev.Metrics = train.JudgeSurvival(tm, event, risk, surv, gridSurv, times, bootstrap, seed)
+	return ev, nil
 }

@@ -54,6 +54,10 @@ the patients: a new version against the one in production, say.`,
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
 				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
 			}
+			reg := &models.Registry{Dir: registry}
+			if m, err := reg.Load(refs[0]); err == nil && m.Survival != nil {
+				return evaluateSurvival(cmd, reg, refs, in, opts.Bootstrap, opts.Seed, asJSON)
+			}
 			plots := workflow.EvaluationPlots{Calibration: plot, DecisionCurve: dcaPlot, SurvivalDir: survivalPlots}
 			for _, pf := range []struct{ flag, path string }{{"--plot", plot}, {"--dca-plot", dcaPlot}} {
 				if err := (workflow.EvaluationPlots{Calibration: pf.path}).CheckPlots(); err != nil { // before the evaluation, not after it

@@ -218,3 +218,53 @@ func compareSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, algos []st
 	}
 	return tw.Flush()
 }
+
+// evaluateSurvival is evaluate for a time-to-event model: its C, AUC and
+// Brier scores on the file beside its cross-validation's.
+func evaluateSurvival(cmd *cobra.Command, reg *models.Registry, refs []string, in string, bootstrap int, seed uint64, asJSON bool) error {
+	f := cmd.Flags()
+	if len(refs) > 1 {
+		return usageError{errors.New("--model: a time-to-event model is evaluated alone (side by side: not yet)")}
+	}
+	for _, n := range []string{"threshold", "by", "pool", "tau2", "plot", "dca-plot", "survival", "survival-plots"} {
+		if f.Lookup(n) != nil && f.Changed(n) {
+			return usageError{fmt.Errorf("--%s: not for a time-to-event model", n)}
+		}
+	}
+	ev, err := workflow.EvaluateSurvival(cmd.Context(), reg, refs[0], in, bootstrap, seed)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(cmd.OutOrStdout(), ev)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "%s:%s (%s, %s) on %s\ndata SHA-256 %s\n", ev.Model, ev.Version, ev.Algo, ev.Target, ev.DataFile, ev.DataSHA256)
+	if ev.TrainingFile {
+		fmt.Fprintf(w, "\nThis is the file the model was trained on (same SHA-256): these figures are in-sample and\noptimistic, not a validation. Evaluate on patients the model has not seen.\n")
+	}
+	if ev.Synthetic {
+		fmt.Fprintf(w, "\nSYNTHETIC data: a demonstration, not clinical evidence.\n")
+	}
+	fmt.Fprintf(w, "\n%d patients with a time and an event (%d events; %d without either left out)\n\n", ev.Rows, ev.Events, ev.Dropped)
+	m, cv := ev.Metrics, ev.CrossValidated
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\tTHIS FILE\tCROSS-VALIDATED AT TRAINING\n")
+	fmt.Fprintf(tw, "Harrell's C (95%% CI)\t%.3f (%.3f-%.3f)\t%.3f (%.3f-%.3f)\n", m.C, m.CLow, m.CHigh, cv.C, cv.CLow, cv.CHigh)
+	for k, t := range m.Times {
+		fmt.Fprintf(tw, "at %g: AUC / Brier (null)\t%s / %.4f (%.4f)\t%s / %.4f (%.4f)\n", t, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k], num3(cv.AUC[k]), cv.Brier[k], cv.NullBrier[k])
+	}
+	fmt.Fprintf(tw, "integrated Brier score (null)\t%.4f (%.4f)\t%.4f (%.4f)\n", m.IBS, m.NullIBS, cv.IBS, cv.NullIBS)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\ncalibration at each time, by tenth of predicted survival (mean prediction / Kaplan-Meier):")
+	for k, t := range m.Times {
+		var parts []string
+		for _, d := range m.Calibration[k] {
+			parts = append(parts, fmt.Sprintf("%.2f/%.2f", d.Predicted, d.Observed))
+		}
+		fmt.Fprintf(w, "  at %g: %s\n", t, strings.Join(parts, " "))
+	}
+	return nil
+}

@@ -77,6 +77,13 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		}
 	}
 
+	// evaluate: the file's figures beside the cross-validation's; on the
+	// training file, said to be in-sample.
+	if ev := mustCLI(t, "evaluate", "--registry", reg, "--model", "os", "--data", cohort, "--bootstrap", "50"); !strings.Contains(ev, "Harrell's C (95% CI)") ||
+		!strings.Contains(ev, "This is the file the model was trained on") || !strings.Contains(ev, "600 patients with a time and an event") {
+		t.Errorf("evaluate:\n%s", ev)
+	}
+
 	// compare: the Cox and the boosted Cox model on the same folds.
 	cmp := mustCLI(t, "compare", "--data", cohort, "--target", "pfs", "--folds", "3", "--bootstrap", "50", "--trees", "40")
 	if !strings.Contains(cmp, "pfs: 600 patients") || !regexp.MustCompile(`(?m)^cox +0\.\d{3} \(`).MatchString(cmp) || !regexp.MustCompile(`(?m)^gbm +0\.\d{3} \(`).MatchString(cmp) ||
@@ -100,7 +107,7 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--times", "12,6"}, 2, "--times [12 6]: positive times, ascending"},
 		{[]string{"train", "--data", cohort, "--target", "os_months", "--registry", reg, "--name", "x"}, 1, "train a time-to-event model with --target os"},
 		{[]string{"predict", "--registry", reg, "--model", "os", "--data", cohort, "--out", filepath.Join(dir, "i.csv"), "--intervals"}, 1, "gives no intervals yet"},
-		{[]string{"evaluate", "--registry", reg, "--model", "os", "--data", cohort}, 1, "not for a time-to-event model"},
+		{[]string{"evaluate", "--registry", reg, "--model", "os", "--data", cohort, "--threshold", "0.3"}, 2, "--threshold: not for a time-to-event model"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.says) {
