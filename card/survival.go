@@ -61,8 +61,9 @@ func SurvivalMarkdown(b *models.Bundle, res *train.SurvivalResult) string {
 		len(res.Pipeline.Spec.Features), res.Pipeline.NumOutputs())
 
 	fmt.Fprintf(&w, "## Cross-validated performance (%d folds stratified by event, seed %d)\n\n", res.Options.Folds, res.Options.Seed)
-	fmt.Fprintf(&w, "Harrell's C of the out-of-fold linear predictor: **%.3f** (95%% CI %.3f-%.3f, %d bootstrap resamples).\n\n",
+	fmt.Fprintf(&w, "Harrell's C of the out-of-fold linear predictor: **%.3f** (95%% CI %.3f-%.3f, %d bootstrap resamples); Uno's C to\n",
 		m.C, m.CLow, m.CHigh, res.Options.Bootstrap)
+	fmt.Fprintf(&w, "%g (its pairs weighted by the inverse square of the censoring distribution, so that it does not depend on the\ncensoring): %.3f (%.3f-%.3f).\n\n", m.Times[len(m.Times)-1], m.Uno, m.UnoLow, m.UnoHigh)
 	w.WriteString("| time | AUC(t) | Brier score | null model's Brier | \n|---|---|---|---|\n")
 	for k, at := range m.Times {
 		fmt.Fprintf(&w, "| %g | %s | %.4f | %.4f |\n", at, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k])

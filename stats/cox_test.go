@@ -24,6 +24,7 @@ type coxReference struct {
 	PatientMedian       float64   `json:"patient_median"`
 	DistinctCoef        []float64 `json:"distinct_coef"`
 	DistinctConcordance float64   `json:"distinct_concordance"`
+	DistinctUnoC        []float64 `json:"distinct_uno_c"`
 	RidgeLambda         float64   `json:"ridge_lambda"`
 	RidgeCoef           []float64 `json:"ridge_coef"`
 	EnetLambda          float64   `json:"enet_lambda"`
@@ -134,6 +135,10 @@ func TestCoxAgainstR(t *testing.T) {
 	if c := ConcordanceIndex(distinct, event, score); math.Abs(c-ref.DistinctConcordance) > 1e-9 {
 		t.Errorf("Harrell's C %.12g, concordance() %.12g", c, ref.DistinctConcordance)
 	}
+
+	g := CensoringOf(distinct, event)
+	closeAll(t, "Uno's C to 24 months and over all (concordance, timewt n/G2)",
+		[]float64{UnoC(distinct, event, score, 24, g), UnoC(distinct, event, score, math.Inf(1), g)}, ref.DistinctUnoC, 1e-9)
 
 	mr, err := FitCox(x, time, event, CoxOptions{Lambda: ref.RidgeLambda})
 	if err != nil {

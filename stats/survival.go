@@ -249,6 +249,29 @@ func CoxBinary(time []float64, event, in []bool) (HazardRatio, error) {
 // that patient had the lower score, ties in the score counting a half. 0.5
 // is chance. It takes O(n log n) time.
 func ConcordanceIndex(time []float64, event []bool, score []float64) float64 {
+	return concordance(time, event, score, nil)
+}
+
+// UnoC is Uno's concordance index (Uno et al., Stat Med 2011) of a score
+// that should be higher the longer a patient lives without the event:
+// Harrell's pairs with the shorter time at or before tau, each weighted by
+// 1/G(T)^2, G the censoring distribution and T the shorter time, so that
+// the index does not depend on the censoring. It is what R's survival
+// computes as concordance(..., timewt = "n/G2", ymax = tau) for distinct
+// times.
+func UnoC(time []float64, event []bool, score []float64, tau float64, g Censoring) float64 {
+	return concordance(time, event, score, func(i int) float64 {
+		if time[i] > tau {
+			return 0
+		}
+		gi := g.Before(time[i])
+		return 1 / (gi * gi)
+	})
+}
+
+// concordance is Harrell's C with each patient who had the event weighing
+// its pairs by weight(i) (nil: 1).
+func concordance(time []float64, event []bool, score []float64, weight func(i int) float64) float64 {
 	n := len(time)
 	// Ranks of the scores, ties sharing one, for a Fenwick tree over them.
 	order := make([]int, n)
@@ -300,8 +323,14 @@ func ConcordanceIndex(time []float64, event []bool, score []float64) float64 {
 			lower := count(rank[i] - 1)    // longer-lived with a lower score: discordant
 			tied := count(rank[i]) - lower // the same score
 			higher := added - lower - tied // a higher score: concordant
-			concordant += float64(higher) + 0.5*float64(tied)
-			pairs += float64(added)
+			if weight == nil {
+				concordant += float64(higher) + 0.5*float64(tied)
+				pairs += float64(added)
+				continue
+			}
+			w := weight(i)
+			concordant += w * (float64(higher) + 0.5*float64(tied))
+			pairs += w * float64(added)
 		}
 		for _, i := range byTime[k:end] {
 			add(rank[i])

@@ -92,6 +92,12 @@ type SurvivalMetrics struct {
 	C     float64 `json:"c_index"`
 	CLow  float64 `json:"c_index_low"`
 	CHigh float64 `json:"c_index_high"`
+	// Uno is Uno's C to the last time (stats.UnoC: the pairs weighted by
+	// the inverse square of the censoring distribution), with a bootstrap
+	// percentile interval.
+	Uno     float64 `json:"uno_c"`
+	UnoLow  float64 `json:"uno_c_low"`
+	UnoHigh float64 `json:"uno_c_high"`
 	// At each time: the time-dependent AUC, the Brier score of the model
 	// and of the Kaplan-Meier null model (both weighted by the inverse
 	// probability of censoring), and the calibration by tenth of risk.
@@ -404,6 +410,9 @@ func survivalMetrics(time []float64, event []bool, risk []float64, surv, gridSur
 	m := SurvivalMetrics{C: stats.ConcordanceIndex(time, event, neg), Times: opts.Times}
 	m.CLow, m.CHigh = bootstrapC(time, event, neg, opts.Bootstrap, opts.Seed)
 	g := stats.CensoringOf(time, event)
+	tau := opts.Times[len(opts.Times)-1]
+	m.Uno = stats.UnoC(time, event, neg, tau, g)
+	m.UnoLow, m.UnoHigh = bootstrapUno(time, event, neg, tau, opts.Bootstrap, opts.Seed)
 	km := stats.KaplanMeierOf(time, event)
 	column := func(s [][]float64, k int) []float64 {
 		out := make([]float64, len(s))
@@ -453,6 +462,29 @@ func bootstrapC(time []float64, event []bool, score []float64, B int, seed uint6
 			bt[i], be[i], bs[i] = time[j], event[j], score[j]
 		}
 		if c := stats.ConcordanceIndex(bt, be, bs); !math.IsNaN(c) {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return stats.Central95(cs)
+}
+
+// bootstrapUno is the 95% percentile interval of Uno's C to tau over B
+// resamples of the patients (each with its own censoring distribution).
+func bootstrapUno(time []float64, event []bool, score []float64, tau float64, B int, seed uint64) (low, high float64) {
+	rng := rand.New(rand.NewPCG(seed, 0x0c0c))
+	n := len(time)
+	cs := make([]float64, 0, B)
+	bt, bs := make([]float64, n), make([]float64, n)
+	be := make([]bool, n)
+	for range B {
+		for i := range n {
+			j := rng.IntN(n)
+			bt[i], be[i], bs[i] = time[j], event[j], score[j]
+		}
+		if c := stats.UnoC(bt, be, bs, tau, stats.CensoringOf(bt, be)); !math.IsNaN(c) && !math.IsInf(c, 0) {
 			cs = append(cs, c)
 		}
 	}

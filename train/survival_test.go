@@ -35,6 +35,9 @@ func TestCoxModelOfSurvival(t *testing.T) {
 	if !(m.C > 0.58 && m.CLow < m.C && m.C < m.CHigh) {
 		t.Errorf("Harrell's C %.3f (%.3f-%.3f): the generator's hazards depend on the features", m.C, m.CLow, m.CHigh)
 	}
+	if !(m.Uno > 0.58 && m.UnoLow < m.Uno && m.Uno < m.UnoHigh) {
+		t.Errorf("Uno's C %.3f (%.3f-%.3f)", m.Uno, m.UnoLow, m.UnoHigh)
+	}
 	for k, at := range m.Times {
 		if !(m.Brier[k] < m.NullBrier[k]) || !(m.AUC[k] > 0.55) {
 			t.Errorf("at %g: Brier %.4f against the null model's %.4f, AUC %.3f", at, m.Brier[k], m.NullBrier[k], m.AUC[k])

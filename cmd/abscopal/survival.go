@@ -127,6 +127,7 @@ func printSurvivalSummary(w io.Writer, name, version, registry string, res *trai
 		fmt.Fprintf(tw, "penalty\t%s (L1 share %g)\n", train.FormatLambda(res.Lambda), res.Options.Alpha)
 	}
 	fmt.Fprintf(tw, "Harrell's C (%d-fold cross-validated)\t%.3f (95%% CI %.3f-%.3f)\n", res.Options.Folds, m.C, m.CLow, m.CHigh)
+	fmt.Fprintf(tw, "Uno's C to %g\t%.3f (95%% CI %.3f-%.3f)\n", m.Times[len(m.Times)-1], m.Uno, m.UnoLow, m.UnoHigh)
 	for k, t := range m.Times {
 		fmt.Fprintf(tw, "at %g: AUC / Brier (null)\t%s / %.4f (%.4f)\n", t, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k])
 	}
@@ -251,6 +252,7 @@ func evaluateSurvival(cmd *cobra.Command, reg *models.Registry, refs []string, i
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "\tTHIS FILE\tCROSS-VALIDATED AT TRAINING\n")
 	fmt.Fprintf(tw, "Harrell's C (95%% CI)\t%.3f (%.3f-%.3f)\t%.3f (%.3f-%.3f)\n", m.C, m.CLow, m.CHigh, cv.C, cv.CLow, cv.CHigh)
+	fmt.Fprintf(tw, "Uno's C to %g (95%% CI)\t%.3f (%.3f-%.3f)\t%.3f (%.3f-%.3f)\n", m.Times[len(m.Times)-1], m.Uno, m.UnoLow, m.UnoHigh, cv.Uno, cv.UnoLow, cv.UnoHigh)
 	for k, t := range m.Times {
 		fmt.Fprintf(tw, "at %g: AUC / Brier (null)\t%s / %.4f (%.4f)\t%s / %.4f (%.4f)\n", t, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k], num3(cv.AUC[k]), cv.Brier[k], cv.NullBrier[k])
 	}

@@ -7,16 +7,24 @@
 #
 # It writes os.csv (overall survival and five covariates of the patients with
 # none missing; times to 0.1 month, so that events tie) and reference.json.
+# The committed os.csv was drawn by the generator synth/v1 (before
+# 2026-12-07); synth/v2 draws other survival times for the same seed.
+# Without an argument the script reads the committed os.csv and remakes the
+# values from it.
 # Made with R 4.2.2, survival 3.5-3, glmnet 4.1-6 and riskRegression 2022.11.28
 # (Debian bookworm).
 suppressMessages({library(survival); library(glmnet); library(riskRegression)})
 args <- commandArgs(trailingOnly = TRUE)
-src <- read.csv(args[1], stringsAsFactors = FALSE)
-d <- data.frame(time = round(src$os_months, 1), event = as.integer(src$os_event == "true"),
-                x1 = (src$age - 66) / 10, x2 = src$ecog, x3 = log(src$alc),
-                x4 = src$pdl1_tps / 100, x5 = as.integer(src$rt_dose_gy > 0))
-d <- d[complete.cases(d), ]
-write.csv(d, "os.csv", row.names = FALSE, quote = FALSE)
+if (length(args) > 0) {
+  src <- read.csv(args[1], stringsAsFactors = FALSE)
+  d <- data.frame(time = round(src$os_months, 1), event = as.integer(src$os_event == "true"),
+                  x1 = (src$age - 66) / 10, x2 = src$ecog, x3 = log(src$alc),
+                  x4 = src$pdl1_tps / 100, x5 = as.integer(src$rt_dose_gy > 0))
+  d <- d[complete.cases(d), ]
+  write.csv(d, "os.csv", row.names = FALSE, quote = FALSE)
+} else {
+  d <- read.csv("os.csv") # Rscript make_reference.R: the values again, from the committed file
+}
 n <- nrow(d)
 X <- as.matrix(d[, c("x1", "x2", "x3", "x4", "x5")])
 ctl <- coxph.control(eps = 1e-14, iter.max = 200, toler.chol = 1e-15)
@@ -49,6 +57,11 @@ dd <- d; dd$time <- dd$time + (seq_len(n) - 1) * 1e-6
 fd <- coxph(Surv(time, event) ~ x1 + x2 + x3 + x4 + x5, data = dd, ties = "efron", control = ctl)
 add("distinct_coef", num(coef(fd)))
 add("distinct_concordance", sprintf("%.17g", concordance(fd)$concordance))
+# Uno's C: the pairs weighted by 1/G^2 (timewt "n/G2"), to 24 months and
+# over all the follow-up.
+lpd <- predict(fd, type = "lp")
+add("distinct_uno_c", num(sapply(c(24, 1e9), function(tau)
+  concordance(Surv(dd$time, dd$event) ~ lpd, reverse = TRUE, timewt = "n/G2", ymax = tau)$concordance)))
 
 # Ridge: coxph's ridge(theta) maximises loglik - theta/2 |b|^2, which is
 # FitCox's -loglik/n + lambda/2 |b|^2 with theta = n lambda.
