@@ -71,6 +71,18 @@ func SurvivalMarkdown(b *models.Bundle, res *train.SurvivalResult) string {
 	fmt.Fprintf(&w, "\nIntegrated Brier score to %g: %.4f (the Kaplan-Meier null model's: %.4f; lower is better). AUC(t) is the\n", m.Times[len(m.Times)-1], m.IBS, m.NullIBS)
 	w.WriteString("cumulative/dynamic area under the ROC curve; AUC(t) and the Brier scores weigh patients by the inverse probability of\n")
 	w.WriteString("censoring (Kaplan-Meier), as riskRegression's Score does.\n\n")
+	if len(res.Groups) > 0 {
+		fmt.Fprintf(&w, "By %s (out-of-fold, each subgroup judged on its own patients):\n\n", res.Options.By)
+		w.WriteString("| " + res.Options.By + " | patients | events | Harrell's C | integrated Brier (null) |\n|---|---|---|---|---|\n")
+		for _, g := range res.Groups {
+			if g.Metrics == nil {
+				fmt.Fprintf(&w, "| %s | %d | %d | - | - |\n", g.Value, g.N, g.Events)
+				continue
+			}
+			fmt.Fprintf(&w, "| %s | %d | %d | %.3f (%.3f-%.3f) | %.4f (%.4f) |\n", g.Value, g.N, g.Events, g.Metrics.C, g.Metrics.CLow, g.Metrics.CHigh, g.Metrics.IBS, g.Metrics.NullIBS)
+		}
+		w.WriteString("\n")
+	}
 	w.WriteString("### Calibration at each time\n\n")
 	fmt.Fprintf(&w, "![calibration](%s)\n\n", plots.SurvivalCalibrationFile)
 	w.WriteString("Patients by tenth of predicted survival: mean prediction / Kaplan-Meier estimate.\n\n")

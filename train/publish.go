@@ -79,6 +79,7 @@ type survivalHyper struct {
 	Tune   bool               `json:"tune,omitempty"`
 	Times  []float64          `json:"times"`
 	GBM    *models.GBMOptions `json:"gbm,omitempty"`
+	By     string             `json:"by,omitempty"`
 }
 
 // SurvivalBundle assembles the bundle of a time-to-event training result.
@@ -91,12 +92,17 @@ func SurvivalBundle(name string, res *SurvivalResult, info models.TrainingInfo) 
 		CrossValidated SurvivalMetrics `json:"cross_validated"`
 		FoldLambdas    []float64       `json:"fold_lambdas,omitempty"`
 		Events         int             `json:"events"`
-	}{res.Metrics, res.FoldLambdas, res.Events})
+		By             string          `json:"by,omitempty"`
+		Groups         []SurvivalGroup `json:"groups,omitempty"`
+	}{res.Metrics, res.FoldLambdas, res.Events, res.Options.By, res.Groups})
 	if err != nil {
 		return nil, err
 	}
 	o := res.Options
 	h := survivalHyper{Lambda: res.Lambda, Alpha: o.Alpha, Tune: o.Tune, Times: o.Times}
+	if o.FoldsBy == "" {
+		h.By = o.By
+	}
 	if o.Algo == models.BoostedCoxAlgo {
 		h.GBM = &o.GBM
 	}
@@ -104,7 +110,7 @@ func SurvivalBundle(name string, res *SurvivalResult, info models.TrainingInfo) 
 		return nil, err
 	}
 	info.Rows, info.DroppedRows, info.Positives = res.Rows, res.DroppedRows, res.Events
-	info.Seed, info.Folds, info.Bootstrap = o.Seed, o.Folds, o.Bootstrap
+	info.Seed, info.Folds, info.FoldsBy, info.Bootstrap = o.Seed, o.Folds, o.FoldsBy, o.Bootstrap
 	return &models.Bundle{
 		Format:   models.BundleFormat,
 		Name:     name,
@@ -124,7 +130,8 @@ func SurvivalOptionsOf(b *models.Bundle) (SurvivalOptions, error) {
 	if err := json.Unmarshal(b.Training.Hyperparameters, &h); err != nil {
 		return SurvivalOptions{}, err
 	}
-	o := SurvivalOptions{Algo: b.Algo, Folds: b.Training.Folds, Seed: b.Training.Seed, Bootstrap: b.Training.Bootstrap, Alpha: h.Alpha, Tune: h.Tune, Times: h.Times}
+	o := SurvivalOptions{Algo: b.Algo, Folds: b.Training.Folds, Seed: b.Training.Seed, Bootstrap: b.Training.Bootstrap, Alpha: h.Alpha, Tune: h.Tune, Times: h.Times,
+		By: h.By, FoldsBy: b.Training.FoldsBy}
 	if h.GBM != nil {
 		o.GBM = *h.GBM
 	} else if !h.Tune {

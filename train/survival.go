@@ -2,13 +2,16 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
@@ -37,6 +40,12 @@ type SurvivalOptions struct {
 	// GBM are the boosted Cox model's settings (Algo gbm); zero takes
 	// DefaultGBM, its objective set to Cox.
 	GBM models.GBMOptions
+	// By, when set, also judges the out-of-fold predictions of each value
+	// of this column (a subgroup: a category, a flag, a grade); FoldsBy
+	// makes each value of its column a fold instead (leave one centre
+	// out), and judges them by it. ByKind is the column's kind.
+	By, FoldsBy string
+	ByKind      data.Kind
 	// CrossValidateOnly skips the final fit on all rows.
 	CrossValidateOnly bool
 	// Progress, if set, is called after each fold and the final fit.
@@ -79,6 +88,8 @@ type SurvivalResult struct {
 	// a time or an event are left out).
 	OOFSurvival [][]float64
 	Index       []int
+	// Groups are the out-of-fold metrics by value of Options.By.
+	Groups      []SurvivalGroup
 	Rows        int // rows with both the time and the event
 	DroppedRows int // rows with either null
 	Events      int
@@ -118,6 +129,15 @@ type SurvivalDecile struct {
 	Patients  int     `json:"patients"`
 	Predicted float64 `json:"predicted"`
 	Observed  float64 `json:"observed"`
+}
+
+// SurvivalGroup is one value of SurvivalOptions.By: its patients' events
+// and their out-of-fold metrics (nil without an event).
+type SurvivalGroup struct {
+	Value   string           `json:"value"`
+	N       int              `json:"n"`
+	Events  int              `json:"events"`
+	Metrics *SurvivalMetrics `json:"metrics,omitempty"`
 }
 
 // ErrSurvivalTarget is wrapped by RunSurvival's errors about the target.
@@ -209,7 +229,31 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 			y[i] = 1
 		}
 	}
-	fold := stats.StratifiedFolds(y, opts.Folds, opts.Seed)
+	if opts.FoldsBy != "" {
+		if opts.By != "" && opts.By != opts.FoldsBy {
+			return nil, fmt.Errorf("%w: folds by %s report their metrics by %s: subgroups by %s too are not supported", ErrSurvivalTarget, opts.FoldsBy, opts.FoldsBy, opts.By)
+		}
+		opts.By = opts.FoldsBy
+	}
+	var keys []data.Value
+	if opts.By != "" {
+		keys = make([]data.Value, len(rows))
+		for i, r := range rows {
+			keys[i] = r.Value(opts.By)
+		}
+		if err := checkGroups(opts.By, keys); err != nil {
+			return nil, err
+		}
+	}
+	var fold []int
+	if opts.FoldsBy != "" {
+		var err error
+		if fold, opts.Folds, err = groupFolds(opts.FoldsBy, opts.ByKind, keys, y); err != nil {
+			return nil, err
+		}
+	} else {
+		fold = stats.StratifiedFolds(y, opts.Folds, opts.Seed)
+	}
 	total := opts.Folds + 1
 	if opts.CrossValidateOnly {
 		total = opts.Folds
@@ -243,6 +287,9 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	}
 	res.OOFSurvival = surv
 	res.Metrics = survivalMetrics(time, event, res.OOFRisk, surv, gridSurv, grid, opts)
+	if opts.By != "" {
+		res.Groups = survivalGroups(keys, opts, time, event, res.OOFRisk, surv, gridSurv, grid)
+	}
 	if opts.CrossValidateOnly {
 		return res, nil
 	}
@@ -253,6 +300,42 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	res.Pipeline, res.Model, res.Lambda = pipe, m, lambda
 	progress(total, total, "the final model")
 	return res, nil
+}
+
+// survivalGroups judges the out-of-fold predictions of each value of
+// opts.By, in the order groupFolds gives the values.
+func survivalGroups(keys []data.Value, opts SurvivalOptions, time []float64, event []bool, risk []float64, surv, gridSurv [][]float64, grid []float64) []SurvivalGroup {
+	values := slices.Clone(keys)
+	slices.SortFunc(values, func(a, b data.Value) int {
+		switch {
+		case a == b:
+			return 0
+		case groupLess(a, b):
+			return -1
+		}
+		return 1
+	})
+	values = slices.Compact(values)
+	var out []SurvivalGroup
+	for _, v := range values {
+		var idx []int
+		events := 0
+		for i, k := range keys {
+			if k == v {
+				idx = append(idx, i)
+				if event[i] {
+					events++
+				}
+			}
+		}
+		g := SurvivalGroup{Value: groupName(v, opts.ByKind), N: len(idx), Events: events}
+		if events > 0 {
+			m := survivalMetrics(pick(time, idx), pick(event, idx), pick(risk, idx), pick(surv, idx), pick(gridSurv, idx), grid, opts)
+			g.Metrics = &m
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 func survivalAt(m *models.SurvivalModel, x, times []float64) []float64 {
@@ -539,4 +622,73 @@ func JudgeSurvival(time []float64, event []bool, risk []float64, surv, gridSurv 
 // naming the row and the column.
 func SurvivalOutcome(spec *features.Spec, r features.Record, i int) (time float64, event, ok bool, err error) {
 	return survivalOf(spec.Target.Time, spec.Target.Event, r, i)
+}
+
+// survivalMetricsJSON is SurvivalMetrics as JSON: a figure that cannot be
+// computed (NaN: a C-index of a subgroup without a comparable pair, an AUC
+// at a time without a case) is null, which JSON can hold.
+type survivalMetricsJSON struct {
+	C           *float64           `json:"c_index"`
+	CLow        *float64           `json:"c_index_low"`
+	CHigh       *float64           `json:"c_index_high"`
+	Uno         *float64           `json:"uno_c"`
+	UnoLow      *float64           `json:"uno_c_low"`
+	UnoHigh     *float64           `json:"uno_c_high"`
+	Times       []float64          `json:"times"`
+	AUC         []*float64         `json:"auc"`
+	Brier       []*float64         `json:"brier"`
+	NullBrier   []*float64         `json:"null_brier"`
+	Calibration [][]SurvivalDecile `json:"calibration"`
+	IBS         *float64           `json:"ibs"`
+	NullIBS     *float64           `json:"null_ibs"`
+}
+
+func nullable(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+func nullables(xs []float64) []*float64 {
+	out := make([]*float64, len(xs))
+	for i, x := range xs {
+		out[i] = nullable(x)
+	}
+	return out
+}
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+func orNaNs(ps []*float64) []float64 {
+	out := make([]float64, len(ps))
+	for i, p := range ps {
+		out[i] = orNaN(p)
+	}
+	return out
+}
+
+// MarshalJSON writes m with null for what could not be computed.
+func (m SurvivalMetrics) MarshalJSON() ([]byte, error) {
+	return json.Marshal(survivalMetricsJSON{C: nullable(m.C), CLow: nullable(m.CLow), CHigh: nullable(m.CHigh),
+		Uno: nullable(m.Uno), UnoLow: nullable(m.UnoLow), UnoHigh: nullable(m.UnoHigh), Times: m.Times,
+		AUC: nullables(m.AUC), Brier: nullables(m.Brier), NullBrier: nullables(m.NullBrier), Calibration: m.Calibration,
+		IBS: nullable(m.IBS), NullIBS: nullable(m.NullIBS)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote, null as NaN.
+func (m *SurvivalMetrics) UnmarshalJSON(b []byte) error {
+	var j survivalMetricsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*m = SurvivalMetrics{C: orNaN(j.C), CLow: orNaN(j.CLow), CHigh: orNaN(j.CHigh), Uno: orNaN(j.Uno), UnoLow: orNaN(j.UnoLow),
+		UnoHigh: orNaN(j.UnoHigh), Times: j.Times, AUC: orNaNs(j.AUC), Brier: orNaNs(j.Brier), NullBrier: orNaNs(j.NullBrier),
+		Calibration: j.Calibration, IBS: orNaN(j.IBS), NullIBS: orNaN(j.NullIBS)}
+	return nil
 }

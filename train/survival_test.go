@@ -94,6 +94,21 @@ func TestCoxModelOfSurvival(t *testing.T) {
 	}
 }
 
+// TestSurvivalMetricsJSON: what could not be computed (NaN) is null in
+// JSON, and reads back as NaN.
+func TestSurvivalMetricsJSON(t *testing.T) {
+	m := train.SurvivalMetrics{C: 0.7, CLow: math.NaN(), CHigh: math.NaN(), Uno: 0.69, UnoLow: 0.6, UnoHigh: 0.8, Times: []float64{6},
+		AUC: []float64{math.NaN()}, Brier: []float64{0.2}, NullBrier: []float64{0.25}, IBS: 0.1, NullIBS: 0.12}
+	b, err := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"c_index_low":null`) || !strings.Contains(string(b), `"auc":[null]`) {
+		t.Fatalf("%s, %v", b, err)
+	}
+	var back train.SurvivalMetrics
+	if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(back.CLow) || !math.IsNaN(back.AUC[0]) || back.C != 0.7 || back.Brier[0] != 0.2 {
+		t.Errorf("read back %+v, %v", back, err)
+	}
+}
+
 // TestRunSurvivalTunes: with Tune, each fit's penalty comes from the grid,
 // chosen by the cross-validated partial likelihood.
 func TestRunSurvivalTunes(t *testing.T) {

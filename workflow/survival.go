@@ -64,7 +64,11 @@ func TrainSurvival(ctx context.Context, opts TrainSurvivalOptions) (*PublishedSu
 	if err != nil {
 		return nil, err
 	}
-	td, err := ReadTraining(ctx, opts.Data, opts.Spec, "", nil)
+	by := opts.Train.By
+	if opts.Train.FoldsBy != "" {
+		by = opts.Train.FoldsBy
+	}
+	td, err := ReadTraining(ctx, opts.Data, opts.Spec, by, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +76,7 @@ func TrainSurvival(ctx context.Context, opts TrainSurvivalOptions) (*PublishedSu
 		opts.Notice.say(droppedNotice(td.Dropped))
 	}
 	o := opts.Train
+	o.ByKind = td.ByKind
 	var stop func()
 	o.Progress, stop = opts.Progress.start(fmt.Sprintf("training %s on %d rows", models.CoxAlgo, len(td.Records)))
 	res, b, files, err := TrainSurvivalRecords(ctx, opts.Name, td.Spec, td.Records, o, TrainingRecord(opts.Data, sum, td.Synthetic))

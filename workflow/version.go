@@ -144,10 +144,15 @@ func retrainSurvival(ctx context.Context, name, version string, b *models.Bundle
 	if err != nil {
 		return nil, err
 	}
-	td, err := ReadTraining(ctx, dataPath, b.Pipeline.Spec, "", nil)
+	by := opts.By
+	if opts.FoldsBy != "" {
+		by = opts.FoldsBy
+	}
+	td, err := ReadTraining(ctx, dataPath, b.Pipeline.Spec, by, nil)
 	if err != nil {
 		return nil, err
 	}
+	opts.ByKind = td.ByKind
 	var stop func()
 	opts.Progress, stop = progress.start(fmt.Sprintf("retraining %s:%s (%s) on %d rows", name, version, b.Algo, len(td.Records)))
 	res, err := train.RunSurvival(ctx, td.Spec, td.Records, opts)

@@ -20,11 +20,12 @@ type survivalFlags struct {
 	alpha float64
 	times []float64
 	oof   string
+	by    string
 }
 
 // classifierOnly are train's flags that a time-to-event model does not
 // take: a usage error names them rather than ignoring them.
-var classifierOnly = []string{"calibration", "threshold", "folds-by", "tau2", "min-leaf", "split-features", "by", "survival",
+var classifierOnly = []string{"calibration", "threshold", "tau2", "min-leaf", "split-features", "survival",
 	"intervals", "instability", "at-least", "decimal-comma"}
 
 // gbmOnly are the boosted trees' flags, coxOnly the Cox model's penalty's.
@@ -62,7 +63,14 @@ func trainSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, sf survivalF
 	if given := changed(other); len(given) > 0 {
 		return usageError{fmt.Errorf("%s: not for --algo %s", strings.Join(given, ", "), algo)}
 	}
-	o := train.SurvivalOptions{Algo: algo, Folds: mf.opts.Folds, Seed: mf.opts.Seed, Bootstrap: mf.opts.Bootstrap, Alpha: sf.alpha, Tune: mf.opts.Tune, Times: sf.times}
+	o := train.SurvivalOptions{Algo: algo, Folds: mf.opts.Folds, Seed: mf.opts.Seed, Bootstrap: mf.opts.Bootstrap, Alpha: sf.alpha, Tune: mf.opts.Tune, Times: sf.times,
+		By: sf.by, FoldsBy: mf.opts.FoldsBy}
+	switch {
+	case o.FoldsBy != "" && f.Changed("folds"):
+		return usageError{errors.New("--folds and --folds-by: give one (--folds-by makes one fold per value)")}
+	case o.FoldsBy != "" && o.By != "" && o.By != o.FoldsBy:
+		return usageError{fmt.Errorf("--by %s and --folds-by %s: folds by a column report their metrics by it; give one", o.By, o.FoldsBy)}
+	}
 	if algo == models.BoostedCoxAlgo {
 		alg, _ := models.LookupAlgorithm("gbm")
 		if err := checkTrainFlags(alg, mf.opts, mf.trees, mf.depth); err != nil {
@@ -126,12 +134,27 @@ func printSurvivalSummary(w io.Writer, name, version, registry string, res *trai
 	} else {
 		fmt.Fprintf(tw, "penalty\t%s (L1 share %g)\n", train.FormatLambda(res.Lambda), res.Options.Alpha)
 	}
-	fmt.Fprintf(tw, "Harrell's C (%d-fold cross-validated)\t%.3f (95%% CI %.3f-%.3f)\n", res.Options.Folds, m.C, m.CLow, m.CHigh)
+	cv := fmt.Sprintf("%d-fold cross-validated", res.Options.Folds)
+	if res.Options.FoldsBy != "" {
+		cv = fmt.Sprintf("cross-validated by %s: %d folds", res.Options.FoldsBy, res.Options.Folds)
+	}
+	fmt.Fprintf(tw, "Harrell's C (%s)\t%.3f (95%% CI %.3f-%.3f)\n", cv, m.C, m.CLow, m.CHigh)
 	fmt.Fprintf(tw, "Uno's C to %g\t%.3f (95%% CI %.3f-%.3f)\n", m.Times[len(m.Times)-1], m.Uno, m.UnoLow, m.UnoHigh)
 	for k, t := range m.Times {
 		fmt.Fprintf(tw, "at %g: AUC / Brier (null)\t%s / %.4f (%.4f)\n", t, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k])
 	}
 	fmt.Fprintf(tw, "integrated Brier score to %g (null)\t%.4f (%.4f)\n", m.Times[len(m.Times)-1], m.IBS, m.NullIBS)
+	if len(res.Groups) > 0 {
+		var parts []string
+		for _, g := range res.Groups {
+			if g.Metrics == nil {
+				parts = append(parts, g.Value+" -")
+			} else {
+				parts = append(parts, fmt.Sprintf("%s %.3f", g.Value, g.Metrics.C))
+			}
+		}
+		fmt.Fprintf(tw, "Harrell's C by %s\t%s\n", res.Options.By, strings.Join(parts, ", "))
+	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nthe model card: abscopal models show --registry %s %s\n", registry, name)
 }

@@ -77,6 +77,17 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		}
 	}
 
+	// By a column, and with folds by a column (leave one value out).
+	if out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os-by", "--bootstrap", "20", "--folds", "3", "--by", "ici_class"); !regexp.MustCompile(`Harrell's C by ici_class +(ctla4|pd1|pd1_ctla4|pdl1) `).MatchString(out) {
+		t.Errorf("train --by ici_class:\n%s", out)
+	}
+	if out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os-loso", "--bootstrap", "20", "--folds-by", "stage"); !strings.Contains(out, "cross-validated by stage: 2 folds") {
+		t.Errorf("train --folds-by stage:\n%s", out)
+	}
+	if rep := mustCLI(t, "models", "reproduce", "--registry", reg, "os-loso", "--data", cohort); !strings.Contains(rep, "byte for byte") {
+		t.Errorf("reproduce with folds by stage:\n%s", rep)
+	}
+
 	// evaluate: the file's figures beside the cross-validation's; on the
 	// training file, said to be in-sample.
 	if ev := mustCLI(t, "evaluate", "--registry", reg, "--model", "os", "--data", cohort, "--bootstrap", "50"); !strings.Contains(ev, "Harrell's C (95% CI)") ||

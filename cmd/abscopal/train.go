@@ -64,7 +64,7 @@ spec's target column.`,
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
 			if df.timeToEvent(cmd.Flags()) {
-				return trainSurvival(cmd, df, mf, survivalFlags{algo: algo, alpha: alpha, times: times, oof: oof}, registry, name)
+				return trainSurvival(cmd, df, mf, survivalFlags{algo: algo, alpha: alpha, times: times, oof: oof, by: by}, registry, name)
 			}
 			if algo == models.CoxAlgo {
 				return usageError{errors.New("--algo cox models a time to an event: give --target os or pfs (or a spec whose target has time and event)")}
