@@ -252,7 +252,9 @@
       if (tp.contributions && tp.contributions.length > 0) art.append(contributionChart(key, tp.contributions));
       if (tp.imputed && tp.imputed.length > 0) art.append(el('p', { class: 'imputed' }, 'Imputed (unknown): ' + tp.imputed.join(', ')));
       for (const u of tp.unseen_categories || []) art.append(el('p', { class: 'warning' }, u.feature + ' = ' + u.value + ' was not seen in training'));
-      for (const w of tp.warnings || []) art.append(el('p', { class: 'warning' }, w));
+      // A model without bootstrap models says it has no interval: the page
+      // asks every model for one when any has them; the absence says enough.
+      for (const w of (tp.warnings || []).filter((w) => !w.startsWith('no interval:'))) art.append(el('p', { class: 'warning' }, w));
       out.append(art);
     }
     for (const [key, label] of SURVIVAL) {
@@ -343,7 +345,7 @@
   // a centre line: right raises the probability, left lowers it, in
   // log-odds. The sign is written too, not shown by colour alone.
   function contributionChart(key, contribs) {
-    const w = 340, row = 22, left = 150, mid = left + (w - left) / 2, half = (w - left) / 2 - 38;
+    const w = 360, row = 22, left = 170, mid = left + (w - left) / 2, half = (w - left) / 2 - 42;
     const h = row * contribs.length + 10;
     const max = Math.max(...contribs.map((c) => Math.abs(c.log_odds)), 1e-9);
     const s = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', class: 'contrib', 'aria-labelledby': 'ct-' + key });
