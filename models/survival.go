@@ -32,13 +32,12 @@ const (
 type SurvivalModel struct {
 	Cox     *stats.Cox `json:"-"`
 	Boosted *GBM       `json:"gbm,omitempty"`
-	Times   []float64  `json:"times"`
-	CumHaz  []float64  `json:"cumhaz"`
+	stats.Baseline
 }
 
 // NewCoxSurvival wraps a fitted Cox model.
 func NewCoxSurvival(c *stats.Cox) *SurvivalModel {
-	return &SurvivalModel{Cox: c, Times: c.Times, CumHaz: c.CumHaz}
+	return &SurvivalModel{Cox: c, Baseline: c.Baseline}
 }
 
 // Algo is the bundle's algorithm of s.
@@ -70,32 +69,15 @@ func (s *SurvivalModel) Contributions(x, dst []float64) float64 {
 	return 0
 }
 
-// CumHazAt is the baseline cumulative hazard at t: a step function, 0
-// before the first event.
-func (s *SurvivalModel) CumHazAt(t float64) float64 {
-	k := sort.SearchFloat64s(s.Times, t)
-	if k < len(s.Times) && s.Times[k] == t {
-		return s.CumHaz[k]
-	}
-	if k == 0 {
-		return 0
-	}
-	return s.CumHaz[k-1]
-}
-
 // Survival is the probability that a patient with x is event-free at t.
 func (s *SurvivalModel) Survival(x []float64, t float64) float64 {
-	return math.Exp(-s.CumHazAt(t) * math.Exp(s.LinearPredictor(x)))
+	return s.SurvivalAt(s.LinearPredictor(x), t)
 }
 
 // Median is the first event time at which the predicted survival of x
 // reaches one half or less; ok is false when it stays above.
 func (s *SurvivalModel) Median(x []float64) (t float64, ok bool) {
-	k := sort.SearchFloat64s(s.CumHaz, math.Ln2/math.Exp(s.LinearPredictor(x)))
-	if k == len(s.CumHaz) {
-		return 0, false
-	}
-	return s.Times[k], true
+	return s.MedianAt(s.LinearPredictor(x))
 }
 
 // EncodeSurvival is a time-to-event bundle's model: a Cox model as

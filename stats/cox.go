@@ -35,12 +35,48 @@ type Cox struct {
 	// LogLik is Efron's log partial likelihood at Coef.
 	LogLik     float64 `json:"loglik"`
 	Iterations int     `json:"iterations"`
-	// Times are the distinct event times, ascending, and CumHaz the
-	// cumulative baseline hazard just after each (Breslow's: at each, the
-	// events over the sum of exp(x b) of the patients at risk), for a
-	// patient whose covariates are all 0.
+	// Baseline is Breslow's cumulative baseline hazard, for a patient
+	// whose covariates are all 0 (its fields are the model's in JSON).
+	Baseline
+}
+
+// Baseline is a cumulative baseline hazard: at each distinct event time,
+// ascending (Times), the hazard summed to just after it (CumHaz), a step
+// function from which a patient with log relative hazard lp has survival
+// exp(-H0(t) exp(lp)).
+type Baseline struct {
 	Times  []float64 `json:"times"`
 	CumHaz []float64 `json:"cumhaz"`
+}
+
+// CumHazAt is the cumulative hazard at time t: 0 before the first event.
+func (b Baseline) CumHazAt(t float64) float64 {
+	k := sort.SearchFloat64s(b.Times, t)
+	if k < len(b.Times) && b.Times[k] == t {
+		return b.CumHaz[k]
+	}
+	if k == 0 {
+		return 0
+	}
+	return b.CumHaz[k-1]
+}
+
+// SurvivalAt is the probability of being event-free at t of a patient
+// with log relative hazard lp.
+func (b Baseline) SurvivalAt(lp, t float64) float64 {
+	return math.Exp(-b.CumHazAt(t) * math.Exp(lp))
+}
+
+// MedianAt is the first event time at which the survival of a patient
+// with log relative hazard lp reaches one half or less; ok is false when
+// it stays above one half over the follow-up.
+func (b Baseline) MedianAt(lp float64) (t float64, ok bool) {
+	// S <= 0.5 where H0 >= ln 2 / exp(lp).
+	k := sort.SearchFloat64s(b.CumHaz, math.Ln2/math.Exp(lp))
+	if k == len(b.CumHaz) {
+		return 0, false
+	}
+	return b.Times[k], true
 }
 
 // coxData is a data set ordered for the risk sets: by time, descending,
@@ -374,7 +410,7 @@ func (m *Cox) baseline(d *coxData) {
 			eta[i] += v * m.Coef[j]
 		}
 	}
-	m.Times, m.CumHaz = breslow(d, eta)
+	m.Baseline.Times, m.Baseline.CumHaz = breslow(d, eta)
 }
 
 // BreslowBaseline is Breslow's estimate of the cumulative baseline hazard
@@ -434,34 +470,14 @@ func (m *Cox) LinearPredictor(x []float64) float64 {
 	return lp
 }
 
-// CumHazAt is the baseline cumulative hazard at time t: a step function,
-// 0 before the first event.
-func (m *Cox) CumHazAt(t float64) float64 {
-	k := sort.SearchFloat64s(m.Times, t)
-	if k < len(m.Times) && m.Times[k] == t {
-		return m.CumHaz[k]
-	}
-	if k == 0 {
-		return 0
-	}
-	return m.CumHaz[k-1]
-}
-
 // Survival is the probability that a patient with covariates x is
 // event-free at time t: exp(-H0(t) exp(x.b)).
 func (m *Cox) Survival(x []float64, t float64) float64 {
-	return math.Exp(-m.CumHazAt(t) * math.Exp(m.LinearPredictor(x)))
+	return m.SurvivalAt(m.LinearPredictor(x), t)
 }
 
 // Median is the predicted median time to the event of a patient with
-// covariates x: the first event time at which the survival curve reaches
-// 0.5 or below; ok is false when it stays above 0.5 over the follow-up.
+// covariates x (Baseline.MedianAt).
 func (m *Cox) Median(x []float64) (t float64, ok bool) {
-	r := math.Exp(m.LinearPredictor(x))
-	// S <= 0.5 where H0 >= ln 2 / r.
-	k := sort.SearchFloat64s(m.CumHaz, math.Ln2/r)
-	if k == len(m.CumHaz) {
-		return 0, false
-	}
-	return m.Times[k], true
+	return m.MedianAt(m.LinearPredictor(x))
 }

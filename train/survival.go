@@ -394,7 +394,7 @@ func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Recor
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		return pipe, &models.SurvivalModel{Boosted: gbm, Times: times, CumHaz: cumhaz}, 0, nil
+		return pipe, &models.SurvivalModel{Boosted: gbm, Baseline: stats.Baseline{Times: times, CumHaz: cumhaz}}, 0, nil
 	}
 	m, err := stats.FitCox(matrixRows(x), time, event, stats.CoxOptions{Lambda: lambda, Alpha: opts.Alpha})
 	if err != nil {
@@ -534,30 +534,22 @@ func survivalMetrics(time []float64, event []bool, risk []float64, surv, gridSur
 // bootstrapC is the 95% percentile interval of Harrell's C over B
 // resamples of the patients, drawn with seed.
 func bootstrapC(time []float64, event []bool, score []float64, B int, seed uint64) (low, high float64) {
-	rng := rand.New(rand.NewPCG(seed, 0xc1d3))
-	n := len(time)
-	cs := make([]float64, 0, B)
-	bt, bs := make([]float64, n), make([]float64, n)
-	be := make([]bool, n)
-	for range B {
-		for i := range n {
-			j := rng.IntN(n)
-			bt[i], be[i], bs[i] = time[j], event[j], score[j]
-		}
-		if c := stats.ConcordanceIndex(bt, be, bs); !math.IsNaN(c) {
-			cs = append(cs, c)
-		}
-	}
-	if len(cs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	return stats.Central95(cs)
+	return bootstrapIndex(time, event, score, B, seed, 0xc1d3, stats.ConcordanceIndex)
 }
 
 // bootstrapUno is the 95% percentile interval of Uno's C to tau over B
 // resamples of the patients (each with its own censoring distribution).
 func bootstrapUno(time []float64, event []bool, score []float64, tau float64, B int, seed uint64) (low, high float64) {
-	rng := rand.New(rand.NewPCG(seed, 0x0c0c))
+	return bootstrapIndex(time, event, score, B, seed, 0x0c0c, func(t []float64, e []bool, s []float64) float64 {
+		return stats.UnoC(t, e, s, tau, stats.CensoringOf(t, e))
+	})
+}
+
+// bootstrapIndex is the 95% percentile interval of index over B resamples
+// of the patients, drawn with seed from the random stream given; a
+// resample whose index is not finite is left out.
+func bootstrapIndex(time []float64, event []bool, score []float64, B int, seed, stream uint64, index func([]float64, []bool, []float64) float64) (low, high float64) {
+	rng := rand.New(rand.NewPCG(seed, stream))
 	n := len(time)
 	cs := make([]float64, 0, B)
 	bt, bs := make([]float64, n), make([]float64, n)
@@ -567,7 +559,7 @@ func bootstrapUno(time []float64, event []bool, score []float64, tau float64, B 
 			j := rng.IntN(n)
 			bt[i], be[i], bs[i] = time[j], event[j], score[j]
 		}
-		if c := stats.UnoC(bt, be, bs, tau, stats.CensoringOf(bt, be)); !math.IsNaN(c) && !math.IsInf(c, 0) {
+		if c := index(bt, be, bs); !math.IsNaN(c) && !math.IsInf(c, 0) {
 			cs = append(cs, c)
 		}
 	}
