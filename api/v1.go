@@ -160,6 +160,20 @@ type unseen struct {
 	Value   string `json:"value"`
 }
 
+// notesOf says what a prediction's pipeline noted, as /v1 answers it: the
+// features imputed, the levels never seen in training, and a warning per
+// value outside the training range. They are copies: n aliases a scratch.
+func notesOf(n *features.Notes) (imputed []string, unseenLevels []unseen, warnings []string) {
+	imputed = append([]string{}, n.Imputed...)
+	for _, u := range n.Unseen {
+		unseenLevels = append(unseenLevels, unseen{u.Feature, u.Value})
+	}
+	for _, o := range n.OutOfRange {
+		warnings = append(warnings, fmt.Sprintf("%s = %g is outside the training range [%g, %g]", o.Feature, o.Value, o.Min, o.Max))
+	}
+	return imputed, unseenLevels, warnings
+}
+
 // topContributions is how many contributions ("why") a prediction lists.
 const topContributions = 5
 
@@ -187,13 +201,7 @@ func (s *Server) predictTarget(set *modelSet, target string, p *data.Patient, ob
 	prob := pr.Probability
 	tp.Probability = &prob
 	tp.Contributions = aggregate(set.groups[m], pr.Contributions)
-	tp.Imputed = append([]string{}, pr.Notes.Imputed...)
-	for _, u := range pr.Notes.Unseen {
-		tp.Unseen = append(tp.Unseen, unseen{u.Feature, u.Value})
-	}
-	for _, o := range pr.Notes.OutOfRange {
-		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s = %g is outside the training range [%g, %g]", o.Feature, o.Value, o.Min, o.Max))
-	}
+	tp.Imputed, tp.Unseen, tp.Warnings = notesOf(&pr.Notes)
 	if observe {
 		set.monitors[m].observe(prob, &pr.Notes)
 	}
@@ -321,13 +329,7 @@ func (s *Server) predictSurvival(set *modelSet, target string, p *data.Patient, 
 	for _, c := range aggregate(set.groups[m], pr.Contributions) {
 		sp.Contributions = append(sp.Contributions, hazardContribution{c.Feature, c.LogOdds})
 	}
-	sp.Imputed = append([]string{}, pr.Notes.Imputed...)
-	for _, u := range pr.Notes.Unseen {
-		sp.Unseen = append(sp.Unseen, unseen{u.Feature, u.Value})
-	}
-	for _, o := range pr.Notes.OutOfRange {
-		sp.Warnings = append(sp.Warnings, fmt.Sprintf("%s = %g is outside the training range [%g, %g]", o.Feature, o.Value, o.Min, o.Max))
-	}
+	sp.Imputed, sp.Unseen, sp.Warnings = notesOf(&pr.Notes)
 	return sp
 }
 
