@@ -123,11 +123,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 			cols = append(cols, data.ColumnSpec{Name: "contribution_" + n, Kind: data.KindFloat, Optional: true})
 		}
 	}
-	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}, DecimalComma: o.DecimalComma}
-	if b.Synthetic() || src.Synthetic() {
-		opts.Metadata["abscopal.synthetic"] = "true"
-	}
-	w, err := data.CreateRows(out, cols, opts)
+	w, err := data.CreateRows(out, cols, m.scoresWriteOptions(src.Synthetic(), o))
 	if err != nil {
 		return nil, err
 	}
@@ -178,13 +174,31 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 		res.Rows++
 		return w.WriteRow(vals)
 	})
-	if err != nil {
-		w.Abort()
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
+	if err := closeScores(w, err); err != nil {
 		return nil, err
 	}
 	res.Inputs, res.CaseMix = tally.Reports(names), caseMix.Shifts()
 	return &res, nil
+}
+
+// scoresWriteOptions are the options of a scores file: its metadata names
+// the model and its target, and labels the scores synthetic when the
+// model or the input (synthetic) is.
+func (m *Model) scoresWriteOptions(synthetic bool, o ScoreOptions) data.WriteOptions {
+	b := m.Bundle
+	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}, DecimalComma: o.DecimalComma}
+	if b.Synthetic() || synthetic {
+		opts.Metadata["abscopal.synthetic"] = "true"
+	}
+	return opts
+}
+
+// closeScores ends a scores file: discarded after err, the scoring's, else
+// moved into place.
+func closeScores(w data.RowWriter, err error) error {
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
 }

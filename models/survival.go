@@ -255,11 +255,7 @@ func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOp
 			cols = append(cols, data.ColumnSpec{Name: "contribution_" + n, Kind: data.KindFloat})
 		}
 	}
-	opts := data.WriteOptions{Metadata: map[string]string{"abscopal.model": b.Name + ":" + m.Version, "abscopal.target": b.Target}, DecimalComma: o.DecimalComma}
-	if b.Synthetic() || src.Synthetic() {
-		opts.Metadata["abscopal.synthetic"] = "true"
-	}
-	w, err := data.CreateRows(out, cols, opts)
+	w, err := data.CreateRows(out, cols, m.scoresWriteOptions(src.Synthetic(), o))
 	if err != nil {
 		return nil, err
 	}
@@ -297,11 +293,7 @@ func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOp
 		res.Rows++
 		return w.WriteRow(vals)
 	})
-	if err != nil {
-		w.Abort()
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
+	if err := closeScores(w, err); err != nil {
 		return nil, err
 	}
 	res.Inputs, res.CaseMix = tally.Reports(names), caseMix.Shifts()

@@ -52,46 +52,33 @@ type PublishedSurvival struct {
 // model as train.RunSurvival does, and publishes it as a new version of
 // opts.Name: bundle.json, the model card and its calibration plot.
 func TrainSurvival(ctx context.Context, opts TrainSurvivalOptions) (*PublishedSurvival, error) {
-	if err := opts.Registry.CheckWritable(opts.Name); err != nil {
-		return nil, err
-	}
-	if opts.OOF != "" {
-		if err := CheckOutput(opts.OOF); err != nil {
-			return nil, err
-		}
-	}
-	sum, err := FileSHA256(opts.Data)
-	if err != nil {
-		return nil, err
-	}
 	by := opts.Train.By
 	if opts.Train.FoldsBy != "" {
 		by = opts.Train.FoldsBy
 	}
-	td, err := ReadTraining(ctx, opts.Data, opts.Spec, by, nil)
+	in, err := readForTraining(ctx, opts.Registry, opts.Name, opts.OOF, opts.Data, opts.Spec, by, nil, opts.Notice)
 	if err != nil {
 		return nil, err
 	}
-	if len(td.Dropped) > 0 {
-		opts.Notice.say(droppedNotice(td.Dropped))
-	}
+	td := in.data
 	o := opts.Train
 	o.ByKind = td.ByKind
+	algo := o.Algo
+	if algo == "" {
+		algo = models.CoxAlgo
+	}
 	var stop func()
-	o.Progress, stop = opts.Progress.start(fmt.Sprintf("training %s on %d rows", models.CoxAlgo, len(td.Records)))
-	res, b, files, err := TrainSurvivalRecords(ctx, opts.Name, td.Spec, td.Records, o, TrainingRecord(opts.Data, sum, td.Synthetic))
+	o.Progress, stop = opts.Progress.start(fmt.Sprintf("training %s on %d rows", algo, len(td.Records)))
+	res, b, files, err := TrainSurvivalRecords(ctx, opts.Name, td.Spec, td.Records, o, in.record)
 	stop()
 	if err != nil {
 		return nil, err
 	}
-	version, err := opts.Registry.Publish(opts.Name, files)
+	version, err := publishWithOOF(opts.Registry, opts.Name, files, opts.OOF, func(version string) error {
+		return writeSurvivalOOF(opts.OOF, td, res, OOFMetadata(b.Target, opts.Name+":"+version, td.Synthetic))
+	})
 	if err != nil {
 		return nil, err
-	}
-	if opts.OOF != "" {
-		if err := writeSurvivalOOF(opts.OOF, td, res, OOFMetadata(b.Target, opts.Name+":"+version, td.Synthetic)); err != nil {
-			return nil, fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", opts.Name, version, err)
-		}
 	}
 	return &PublishedSurvival{Name: opts.Name, Version: version, Result: res, Bundle: b, Synthetic: td.Synthetic}, nil
 }

@@ -44,45 +44,79 @@ type Published struct {
 // out-of-fold output are checked before the data are read: a mistake there
 // costs no training.
 func Train(ctx context.Context, opts TrainOptions) (*Published, error) {
-	if err := opts.Registry.CheckWritable(opts.Name); err != nil { // before the training, not after it
-		return nil, err
-	}
-	if opts.OOF != "" {
-		if err := CheckOutput(opts.OOF); err != nil {
-			return nil, err
-		}
-	}
-	sum, err := FileSHA256(opts.Data)
+	in, err := readForTraining(ctx, opts.Registry, opts.Name, opts.OOF, opts.Data, opts.Spec, opts.Train.By, opts.Train.Survival, opts.Notice)
 	if err != nil {
 		return nil, err
 	}
-	td, err := ReadTraining(ctx, opts.Data, opts.Spec, opts.Train.By, opts.Train.Survival)
-	if err != nil {
-		return nil, err
-	}
-	if len(td.Dropped) > 0 {
-		opts.Notice.say(droppedNotice(td.Dropped))
-	}
+	td := in.data
 	o := opts.Train
 	o.ByKind = td.ByKind
 	var stop func()
 	o.Progress, stop = opts.Progress.start(fmt.Sprintf("training %s on %d rows", o.Algo, len(td.Records)))
-	res, b, files, err := TrainRecords(ctx, opts.Name, td.Spec, td.Records, o, TrainingRecord(opts.Data, sum, td.Synthetic))
+	res, b, files, err := TrainRecords(ctx, opts.Name, td.Spec, td.Records, o, in.record)
 	stop()
 	if err != nil {
 		return nil, err
 	}
-	version, err := opts.Registry.Publish(opts.Name, files)
+	version, err := publishWithOOF(opts.Registry, opts.Name, files, opts.OOF, func(version string) error {
+		return train.WriteOOF(opts.OOF, td.Spec, td.Records, td.IDKind, []string{o.Algo}, []*train.Result{res},
+			data.WriteOptions{Metadata: OOFMetadata(b.Target, opts.Name+":"+version, td.Synthetic), DecimalComma: opts.OOFDecimalComma})
+	})
 	if err != nil {
 		return nil, err
 	}
-	if opts.OOF != "" {
-		if err := train.WriteOOF(opts.OOF, td.Spec, td.Records, td.IDKind, []string{o.Algo}, []*train.Result{res},
-			data.WriteOptions{Metadata: OOFMetadata(b.Target, opts.Name+":"+version, td.Synthetic), DecimalComma: opts.OOFDecimalComma}); err != nil {
-			return nil, fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", opts.Name, version, err)
+	return &Published{Name: opts.Name, Version: version, Result: res, Bundle: b, Synthetic: td.Synthetic}, nil
+}
+
+// trainingInput is what a training run reads before it trains: the data,
+// and what its bundle records of them.
+type trainingInput struct {
+	data   *TrainingData
+	record models.TrainingInfo
+}
+
+// readForTraining checks that name can be published into reg and that the
+// out-of-fold output oof (if any) can be written, before the data are read:
+// a mistake there costs no training; then hashes and reads the data file
+// for spec, with the column by and the survival endpoints, and says which
+// of the spec's columns the file lacks.
+func readForTraining(ctx context.Context, reg *models.Registry, name, oof, path string, spec *features.Spec, by string, survival []string, notice Notice) (*trainingInput, error) {
+	if err := reg.CheckWritable(name); err != nil {
+		return nil, err
+	}
+	if oof != "" {
+		if err := CheckOutput(oof); err != nil {
+			return nil, err
 		}
 	}
-	return &Published{Name: opts.Name, Version: version, Result: res, Bundle: b, Synthetic: td.Synthetic}, nil
+	sum, err := FileSHA256(path)
+	if err != nil {
+		return nil, err
+	}
+	td, err := ReadTraining(ctx, path, spec, by, survival)
+	if err != nil {
+		return nil, err
+	}
+	if len(td.Dropped) > 0 {
+		notice.say(droppedNotice(td.Dropped))
+	}
+	return &trainingInput{data: td, record: TrainingRecord(path, sum, td.Synthetic)}, nil
+}
+
+// publishWithOOF publishes files as a new version of name and then, when
+// oof is set, writes the out-of-fold predictions with writeOOF; a failure
+// there says the version was published all the same.
+func publishWithOOF(reg *models.Registry, name string, files map[string][]byte, oof string, writeOOF func(version string) error) (string, error) {
+	version, err := reg.Publish(name, files)
+	if err != nil {
+		return "", err
+	}
+	if oof != "" {
+		if err := writeOOF(version); err != nil {
+			return "", fmt.Errorf("published %s:%s, but not its out-of-fold predictions: %w", name, version, err)
+		}
+	}
+	return version, nil
 }
 
 // TrainingRecord is what a bundle records of its training data and of the
