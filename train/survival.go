@@ -219,7 +219,9 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	switch {
 	case len(rows) == 0:
 		return nil, fmt.Errorf("%w: %s or %s is null in all %d rows", ErrSurvivalTarget, t.Time, t.Event, len(records))
-	case events < opts.Folds:
+	case events == 0:
+		return nil, fmt.Errorf("%w: no events (%s true) among %d rows", ErrSurvivalTarget, t.Event, len(rows))
+	case opts.FoldsBy == "" && events < opts.Folds: // folds by a column are its values: groupFolds checks them
 		return nil, fmt.Errorf("%w: %d events (%s true) among %d rows cannot give each of %d folds one", ErrSurvivalTarget, events, t.Event, len(rows), opts.Folds)
 	}
 

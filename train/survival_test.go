@@ -161,7 +161,7 @@ func TestRunSurvivalRefuses(t *testing.T) {
 	}{
 		{"a negative time", negative, features.BuiltinSpec("os"), "row 8, column os_months: -3 months (allowed: 0 or more)"},
 		{"fewer events than folds", few, features.BuiltinSpec("os"), "3 events (os_event true) among 20 rows cannot give each of 5 folds one"},
-		{"no events", none, features.BuiltinSpec("os"), "0 events (os_event true)"},
+		{"no events", none, features.BuiltinSpec("os"), "no events (os_event true) among 20 rows"},
 		{"a binary target", ps, features.BuiltinSpec(data.ObjectiveResponse), "target objective_response is not a time to an event"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,6 +170,16 @@ func TestRunSurvivalRefuses(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+	// Folds by a column are its values, whatever --folds says: 3 events
+	// between two groups are enough when each held-out group leaves some.
+	two := append([]data.Patient{}, few...)
+	for i := range two {
+		s := []string{"III", "IV"}[i%2]
+		two[i].Stage = &s
+	}
+	if _, err := train.RunSurvival(context.Background(), features.BuiltinSpec("os"), records(two), train.SurvivalOptions{Seed: 1, Bootstrap: 10, FoldsBy: "stage", ByKind: data.KindString}); err != nil {
+		t.Errorf("3 events, folds by stage: %v", err)
 	}
 	// A penalty too small for separated data fails the fold, named.
 	_, err := train.RunSurvival(context.Background(), features.BuiltinSpec("os"), records(ps), train.SurvivalOptions{Seed: 1, Bootstrap: 10, Lambda: -1})
