@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/testkit/modeltest"
 	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/stats"
+	"github.com/abscopal/abscopal/train"
 )
 
 // survivalRegistry holds the two responses' models and a Cox model of
@@ -22,7 +25,7 @@ func survivalRegistry(t *testing.T) (string, *models.Model) {
 	for name, files := range map[string]map[string][]byte{
 		"abscopal": modeltest.Files(t, "abscopal", features.BuiltinSpec(data.AbscopalResponse), 600, 1),
 		"response": modeltest.Files(t, "response", features.BuiltinSpec(data.ObjectiveResponse), 600, 2),
-		"os":       modeltest.SurvivalFiles(t, "os", "os", 600, 3),
+		"os":       modeltest.SurvivalFilesWith(t, "os", "os", 600, train.SurvivalOptions{Folds: 3, Seed: 3, Bootstrap: 20, Instability: 10, Intervals: true}),
 	} {
 		if _, err := reg.Publish(name, files); err != nil {
 			t.Fatal(err)
@@ -75,10 +78,31 @@ func TestSurvivalOnV1AndV2(t *testing.T) {
 	if osp["model"] != "os" || osp["trained_on_synthetic_data"] != true || len(osp["contributions"].([]any)) == 0 {
 		t.Errorf("overall_survival: %v", osp)
 	}
-	// Without ?curve, no curve.
+	// Without ?curve, no curve; without ?intervals, no interval.
 	_, body = c.do("POST", "/v1/predict", sbrtPatient, true)
 	if _, has := prediction(t, body, 0, "overall_survival")["curve"]; has {
 		t.Error("a curve without ?curve=true")
+	}
+	if _, has := prediction(t, body, 0, "overall_survival")["median_interval_95"]; has {
+		t.Error("an interval without ?intervals=true")
+	}
+	// With ?intervals=true, the central 95% of the 10 bootstrap models'
+	// medians: the order statistics of theirs, computed here from each.
+	_, body = c.do("POST", "/v1/predict?intervals=true", sbrtPatient, true)
+	medians := make([]float64, len(m.Bootstrap))
+	for i, b := range m.Bootstrap {
+		x := make([]float64, b.Pipeline.NumOutputs())
+		b.Pipeline.Transform(features.PatientRecord{P: &p}, x, new(features.Notes))
+		t, ok := b.Survival.Median(x)
+		if !ok {
+			t = math.Inf(1)
+		}
+		medians[i] = t
+	}
+	lo, hi := stats.Central95(medians)
+	iv, _ := prediction(t, body, 0, "overall_survival")["median_interval_95"].([]any)
+	if len(m.Bootstrap) != 10 || len(iv) != 2 || iv[0] != lo || (math.IsInf(hi, 1) && iv[1] != nil) || (!math.IsInf(hi, 1) && iv[1] != hi) {
+		t.Errorf("median_interval_95 %v, the bootstrap models' central 95%% %v-%v of %v", iv, lo, hi, medians)
 	}
 
 	// Regimens ranked by the median OS, longest first.

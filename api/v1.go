@@ -270,6 +270,10 @@ type survivalPrediction struct {
 	// MedianNote says so).
 	MedianMonths *float64 `json:"median_months"`
 	MedianNote   string   `json:"median_note,omitempty"`
+	// MedianInterval is, when asked for (?intervals=true) and the model
+	// kept its bootstrap models, the central 95% of their medians; a null
+	// bound is a median not reached.
+	MedianInterval *[2]*float64 `json:"median_interval_95,omitempty"`
 	// Survival is the probability of being event-free at the model's
 	// times (6, 12 and 24 months).
 	Survival []survivalAt `json:"survival"`
@@ -298,7 +302,7 @@ type hazardContribution struct {
 
 // predictSurvival answers a time-to-event target for p, or nil when no
 // model of it is served.
-func (s *Server) predictSurvival(set *modelSet, target string, p *data.Patient, curve bool) *survivalPrediction {
+func (s *Server) predictSurvival(set *modelSet, target string, p *data.Patient, curve, intervals bool) *survivalPrediction {
 	m, ok := set.byTarget[target]
 	if !ok {
 		return nil
@@ -330,7 +334,23 @@ func (s *Server) predictSurvival(set *modelSet, target string, p *data.Patient, 
 		sp.Contributions = append(sp.Contributions, hazardContribution{c.Feature, c.LogOdds})
 	}
 	sp.Imputed, sp.Unseen, sp.Warnings = notesOf(&pr.Notes)
+	if intervals {
+		// MedianInterval has space of its own in the scratch: pr stays valid.
+		if lo, hi, ok := m.MedianInterval(features.PatientRecord{P: p}, sc); ok {
+			sp.MedianInterval = &[2]*float64{finite(lo), finite(hi)}
+		} else {
+			sp.Warnings = append(sp.Warnings, fmt.Sprintf("no interval: %s:%s kept no bootstrap models (train --instability 200 --intervals)", m.Bundle.Name, m.Version))
+		}
+	}
 	return sp
+}
+
+// finite is &x, or nil when x is infinite (a median not reached).
+func finite(x float64) *float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return nil
+	}
+	return &x
 }
 
 func (p *predictions) get(target string) targetPrediction {
@@ -344,8 +364,8 @@ func (s *Server) predictOne(set *modelSet, p *data.Patient, observe, intervals, 
 	pp := patientPrediction{PatientID: p.PatientID, Predictions: predictions{
 		AbscopalResponse:        s.predictTarget(set, data.AbscopalResponse, p, observe, intervals),
 		ObjectiveResponse:       s.predictTarget(set, data.ObjectiveResponse, p, observe, intervals),
-		OverallSurvival:         s.predictSurvival(set, targetOS, p, curve),
-		ProgressionFreeSurvival: s.predictSurvival(set, targetPFS, p, curve),
+		OverallSurvival:         s.predictSurvival(set, targetOS, p, curve, intervals),
+		ProgressionFreeSurvival: s.predictSurvival(set, targetPFS, p, curve, intervals),
 	}}
 	if _, ok := set.byTarget[data.PneumonitisGrade]; ok {
 		tp := s.predictTarget(set, data.PneumonitisGrade, p, observe, intervals)

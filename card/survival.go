@@ -102,6 +102,23 @@ func SurvivalMarkdown(b *models.Bundle, res *train.SurvivalResult) string {
 		w.WriteString("\n")
 	}
 
+	if ins := res.Instability; ins != nil {
+		w.WriteString("\n## Stability of the predictions\n\n")
+		fmt.Fprintf(&w, "%d bootstrap models were developed as the model was, each on a bootstrap sample of the training rows (its own\n", ins.Bootstraps)
+		w.WriteString("pipeline and fit, the same options; a tuned penalty is the model's own). How far their survival strays from the\n")
+		w.WriteString("model's over the training rows (Riley and Collins's MAPE, of S(t)):\n\n")
+		w.WriteString("| time | mean absolute difference | mean width of the rows' 95% |\n|---|---|---|\n")
+		for k, at := range ins.Times {
+			fmt.Fprintf(&w, "| %g | %.3f | %.3f |\n", at, ins.MAPE[k], ins.Width95[k])
+		}
+		if len(res.Bootstrap) > 0 {
+			w.WriteString("\nThis version kept them (bootstrap.json): a patient's median is given with the central 95% of the bootstrap\n")
+			w.WriteString("models' medians, how far it depends on which patients the model happened to be developed on (not a prediction\n")
+			w.WriteString("interval of the patient's own time).\n")
+		} else {
+			w.WriteString("\nThis version gives no intervals of the median (train --instability B --intervals keeps the bootstrap models).\n")
+		}
+	}
 	if res.Model.Cox == nil {
 		return w.String()
 	}

@@ -422,7 +422,7 @@ func TestDuckDBReadsIntervals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Bootstrap, err = models.DecodeBootstrap(files[models.BootstrapFile], "logistic"); err != nil {
+	if m.Bootstrap, err = models.DecodeBootstrap(files[models.BootstrapFile], "logistic", false); err != nil {
 		t.Fatal(err)
 	}
 	m.Version = "v1"

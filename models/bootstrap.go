@@ -20,11 +20,14 @@ const BootstrapFormat = 1
 
 // Member is one bootstrap model: developed as the model was, on a bootstrap
 // sample of its training rows (its own pipeline, classifier and
-// calibration), by the stability analysis of Riley and Collins.
+// calibration), by the stability analysis of Riley and Collins. A
+// time-to-event model's members have Survival set instead of a classifier
+// and a calibration.
 type Member struct {
 	Pipeline    *features.Pipeline
 	Classifier  Classifier
 	Calibration *Calibrator
+	Survival    *SurvivalModel
 }
 
 type bootstrapFile struct {
@@ -35,14 +38,20 @@ type bootstrapFile struct {
 type bootstrapMember struct {
 	Pipeline    *features.Pipeline `json:"pipeline"`
 	Model       json.RawMessage    `json:"model"`
-	Calibration *Calibrator        `json:"calibration"`
+	Calibration *Calibrator        `json:"calibration,omitempty"`
 }
 
 // EncodeBootstrap writes the members as bootstrap.json.
 func EncodeBootstrap(members []Member) ([]byte, error) {
 	f := bootstrapFile{Format: BootstrapFormat, Models: make([]bootstrapMember, len(members))}
 	for i, m := range members {
-		raw, err := Encode(m.Classifier)
+		var raw []byte
+		var err error
+		if m.Survival != nil {
+			raw, err = EncodeSurvival(m.Survival)
+		} else {
+			raw, err = Encode(m.Classifier)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +67,8 @@ func EncodeBootstrap(members []Member) ([]byte, error) {
 // DecodeBootstrap reads what EncodeBootstrap wrote, for a bundle of the
 // given algorithm: every member must be of it and take its own pipeline's
 // outputs. (The registry's MANIFEST vouches that they came with the model.)
-func DecodeBootstrap(b []byte, algo string) ([]Member, error) {
+// With timeToEvent, the members are time-to-event models.
+func DecodeBootstrap(b []byte, algo string, timeToEvent bool) ([]Member, error) {
 	var f bootstrapFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBundle, BootstrapFile, err)
@@ -68,6 +78,17 @@ func DecodeBootstrap(b []byte, algo string) ([]Member, error) {
 	}
 	members := make([]Member, len(f.Models))
 	for i, bm := range f.Models {
+		if timeToEvent {
+			if bm.Pipeline == nil {
+				return nil, fmt.Errorf("%w: %s: model %d has no pipeline", ErrBundle, BootstrapFile, i+1)
+			}
+			sm, err := decodeSurvivalModel(algo, bm.Model, bm.Pipeline.NumOutputs())
+			if err != nil {
+				return nil, fmt.Errorf("%s: model %d: %w", BootstrapFile, i+1, err)
+			}
+			members[i] = Member{Pipeline: bm.Pipeline, Survival: sm}
+			continue
+		}
 		if bm.Pipeline == nil || bm.Calibration == nil {
 			return nil, fmt.Errorf("%w: %s: model %d has no pipeline or no calibration", ErrBundle, BootstrapFile, i+1)
 		}

@@ -620,7 +620,7 @@ func (r *Registry) LoadFiles(ref string) (*Model, map[string][]byte, error) {
 		return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
 	}
 	if bs, ok := files[BootstrapFile]; ok {
-		if m.Bootstrap, err = DecodeBootstrap(bs, m.Bundle.Algo); err != nil {
+		if m.Bootstrap, err = DecodeBootstrap(bs, m.Bundle.Algo, m.Bundle.TimeToEvent()); err != nil {
 			return nil, nil, fmt.Errorf("%s:%s: %w", name, version, err)
 		}
 	}

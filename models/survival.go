@@ -96,12 +96,22 @@ func (b *Bundle) TimeToEvent() bool {
 
 // decodeSurvival rebuilds a time-to-event bundle's model.
 func decodeSurvival(bd *Bundle) (*Model, error) {
-	n := bd.Pipeline.NumOutputs()
+	sm, err := decodeSurvivalModel(bd.Algo, bd.Model, bd.Pipeline.NumOutputs())
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Bundle: bd, Survival: sm}, nil
+}
+
+// decodeSurvivalModel rebuilds a time-to-event model of algo from what
+// EncodeSurvival wrote, checking that it takes n pipeline outputs and that
+// its baseline hazard is one.
+func decodeSurvivalModel(algo string, raw []byte, n int) (*SurvivalModel, error) {
 	var sm *SurvivalModel
-	switch bd.Algo {
+	switch algo {
 	case CoxAlgo:
 		var c stats.Cox
-		if err := json.Unmarshal(bd.Model, &c); err != nil {
+		if err := json.Unmarshal(raw, &c); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 		}
 		if len(c.Coef) != n {
@@ -115,7 +125,7 @@ func decodeSurvival(bd *Bundle) (*Model, error) {
 		sm = NewCoxSurvival(&c)
 	case BoostedCoxAlgo:
 		sm = new(SurvivalModel)
-		if err := json.Unmarshal(bd.Model, sm); err != nil {
+		if err := json.Unmarshal(raw, sm); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 		}
 		g := sm.Boosted
@@ -130,7 +140,7 @@ func decodeSurvival(bd *Bundle) (*Model, error) {
 		}
 		g.prepare()
 	default:
-		return nil, fmt.Errorf("%w: a time-to-event model of algorithm %q; this abscopal reads %s and %s", ErrBundle, bd.Algo, CoxAlgo, BoostedCoxAlgo)
+		return nil, fmt.Errorf("%w: a time-to-event model of algorithm %q; this abscopal reads %s and %s", ErrBundle, algo, CoxAlgo, BoostedCoxAlgo)
 	}
 	if len(sm.Times) == 0 || len(sm.Times) != len(sm.CumHaz) || !sort.Float64sAreSorted(sm.Times) || !sort.Float64sAreSorted(sm.CumHaz) {
 		return nil, fmt.Errorf("%w: the baseline hazard is not a cumulative hazard over ascending times", ErrBundle)
@@ -140,7 +150,39 @@ func decodeSurvival(bd *Bundle) (*Model, error) {
 			return nil, fmt.Errorf("%w: the baseline hazard is not finite", ErrBundle)
 		}
 	}
-	return &Model{Bundle: bd, Survival: sm}, nil
+	return sm, nil
+}
+
+// MedianInterval returns the central 95% of the bootstrap models'
+// predicted medians for r: how far the patient's median depends on which
+// patients the model happened to be developed on. A bound is +Inf when at
+// least that share of the bootstrap models' curves stay above one half
+// (the median not reached). ok is false for a model kept without its
+// bootstrap models. It costs a transform and a curve per bootstrap model.
+func (m *Model) MedianInterval(r features.Record, s *Scratch) (lo, hi float64, ok bool) {
+	if len(m.Bootstrap) == 0 {
+		return math.NaN(), math.NaN(), false
+	}
+	if cap(s.probs) < len(m.Bootstrap) {
+		s.probs = make([]float64, len(m.Bootstrap))
+	}
+	medians := s.probs[:len(m.Bootstrap)]
+	for i, b := range m.Bootstrap {
+		n := b.Pipeline.NumOutputs()
+		if cap(s.bx) < n {
+			s.bx = make([]float64, n)
+		}
+		x := s.bx[:n]
+		s.bnotes.Reset()
+		b.Pipeline.Transform(r, x, &s.bnotes)
+		t, reached := b.Survival.Median(x)
+		if !reached {
+			t = math.Inf(1)
+		}
+		medians[i] = t
+	}
+	lo, hi = stats.Central95(medians)
+	return lo, hi, true
 }
 
 // SurvivalPrediction is a time-to-event model's answer for one record.
@@ -222,8 +264,8 @@ func SurvivalColumn(t float64) string { return "survival_" + strconv.FormatFloat
 // contribution to the log hazard ratio.
 func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOptions) (*Scored, error) {
 	b := m.Bundle
-	if o.Intervals {
-		return nil, fmt.Errorf("%w: %s:%s is a time-to-event model, which gives no intervals yet", ErrNoBootstrap, b.Name, m.Version)
+	if o.Intervals && len(m.Bootstrap) == 0 {
+		return nil, fmt.Errorf("%w: %s:%s kept none, so it gives no intervals of the median: train it with --instability 200 --intervals", ErrNoBootstrap, b.Name, m.Version)
 	}
 	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{})
 	if err != nil {
@@ -235,10 +277,18 @@ func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOp
 	if o.Curve {
 		curve = b.CurveTimes()
 	}
+	median := "median_" + timeUnit(spec)
 	cols := []data.ColumnSpec{
 		{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true},
-		{Name: "median_" + timeUnit(spec), Kind: data.KindFloat, Optional: true},
+		{Name: median, Kind: data.KindFloat, Optional: true},
 	}
+	if o.Intervals {
+		// The bounds are null where the median is not reached: the
+		// bootstrap models' curves stay above one half.
+		cols = append(cols, data.ColumnSpec{Name: median + "_low", Kind: data.KindFloat, Optional: true},
+			data.ColumnSpec{Name: median + "_high", Kind: data.KindFloat, Optional: true})
+	}
+	survivalAt := len(cols)
 	for _, t := range times {
 		cols = append(cols, data.ColumnSpec{Name: SurvivalColumn(t), Kind: data.KindFloat})
 	}
@@ -277,8 +327,12 @@ func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOp
 		if p.HasMedian {
 			vals[1] = data.Float(p.Median)
 		}
+		if o.Intervals {
+			lo, hi, _ := m.MedianInterval(r, &scratch)
+			vals[2], vals[3] = finiteOrNull(lo), finiteOrNull(hi)
+		}
 		for k, s := range p.Survival {
-			vals[2+k] = data.Float(s)
+			vals[survivalAt+k] = data.Float(s)
 		}
 		vals[fixed], vals[fixed+1], vals[fixed+2] = data.String(b.Name), data.String(m.Version), data.Float(float64(len(p.Notes.Imputed)))
 		if o.Contributions {
@@ -298,6 +352,14 @@ func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOp
 	}
 	res.Inputs, res.CaseMix = tally.Reports(names), caseMix.Shifts()
 	return &res, nil
+}
+
+// finiteOrNull is x, or null when x is infinite (a median not reached).
+func finiteOrNull(x float64) data.Value {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return data.Null
+	}
+	return data.Float(x)
 }
 
 // timeUnit names the unit of a time-to-event target's time in column

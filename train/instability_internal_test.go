@@ -34,7 +34,7 @@ func TestIntervalsKeepTheAnalysis(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		members, err := models.DecodeBootstrap(b, algo)
+		members, err := models.DecodeBootstrap(b, algo, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func TestIntervalsKeepTheAnalysis(t *testing.T) {
 				t.Fatalf("%s: row %d: interval [%v, %v], the analysis's [%v, %v]", algo, i+1, lo, hi, want.Lo, want.Hi)
 			}
 		}
-		if _, err := models.DecodeBootstrap(b, "forest"); !errors.Is(err, models.ErrBundle) {
+		if _, err := models.DecodeBootstrap(b, "forest", false); !errors.Is(err, models.ErrBundle) {
 			t.Errorf("%s: read as a forest's: err = %v", algo, err)
 		}
 	}

@@ -80,6 +80,10 @@ type survivalHyper struct {
 	Times  []float64          `json:"times"`
 	GBM    *models.GBMOptions `json:"gbm,omitempty"`
 	By     string             `json:"by,omitempty"`
+	// Instability is how many bootstrap models were developed, Intervals
+	// whether they were kept.
+	Instability int  `json:"instability,omitempty"`
+	Intervals   bool `json:"intervals,omitempty"`
 }
 
 // SurvivalBundle assembles the bundle of a time-to-event training result.
@@ -89,17 +93,18 @@ func SurvivalBundle(name string, res *SurvivalResult, info models.TrainingInfo) 
 		return nil, err
 	}
 	metrics, err := json.Marshal(struct {
-		CrossValidated SurvivalMetrics `json:"cross_validated"`
-		FoldLambdas    []float64       `json:"fold_lambdas,omitempty"`
-		Events         int             `json:"events"`
-		By             string          `json:"by,omitempty"`
-		Groups         []SurvivalGroup `json:"groups,omitempty"`
-	}{res.Metrics, res.FoldLambdas, res.Events, res.Options.By, res.Groups})
+		CrossValidated SurvivalMetrics      `json:"cross_validated"`
+		FoldLambdas    []float64            `json:"fold_lambdas,omitempty"`
+		Events         int                  `json:"events"`
+		By             string               `json:"by,omitempty"`
+		Groups         []SurvivalGroup      `json:"groups,omitempty"`
+		Instability    *SurvivalInstability `json:"instability,omitempty"`
+	}{res.Metrics, res.FoldLambdas, res.Events, res.Options.By, res.Groups, res.Instability})
 	if err != nil {
 		return nil, err
 	}
 	o := res.Options
-	h := survivalHyper{Lambda: res.Lambda, Alpha: o.Alpha, Tune: o.Tune, Times: o.Times}
+	h := survivalHyper{Lambda: res.Lambda, Alpha: o.Alpha, Tune: o.Tune, Times: o.Times, Instability: o.Instability, Intervals: o.Intervals}
 	if o.FoldsBy == "" {
 		h.By = o.By
 	}
@@ -131,7 +136,7 @@ func SurvivalOptionsOf(b *models.Bundle) (SurvivalOptions, error) {
 		return SurvivalOptions{}, err
 	}
 	o := SurvivalOptions{Algo: b.Algo, Folds: b.Training.Folds, Seed: b.Training.Seed, Bootstrap: b.Training.Bootstrap, Alpha: h.Alpha, Tune: h.Tune, Times: h.Times,
-		By: h.By, FoldsBy: b.Training.FoldsBy}
+		By: h.By, FoldsBy: b.Training.FoldsBy, Instability: h.Instability, Intervals: h.Intervals}
 	if h.GBM != nil {
 		o.GBM = *h.GBM
 	} else if !h.Tune {

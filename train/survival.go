@@ -13,6 +13,7 @@ import (
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/parallel"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 )
@@ -46,6 +47,13 @@ type SurvivalOptions struct {
 	// out), and judges them by it. ByKind is the column's kind.
 	By, FoldsBy string
 	ByKind      data.Kind
+	// Instability, if positive, develops this many bootstrap models after
+	// the final fit and reports how far their survival strays from the
+	// model's (SurvivalResult.Instability); Intervals keeps them with the
+	// model (SurvivalResult.Bootstrap), so that each patient's median is
+	// given with the central 95% of theirs.
+	Instability int
+	Intervals   bool
 	// CrossValidateOnly skips the final fit on all rows.
 	CrossValidateOnly bool
 	// Progress, if set, is called after each fold and the final fit.
@@ -89,7 +97,12 @@ type SurvivalResult struct {
 	OOFSurvival [][]float64
 	Index       []int
 	// Groups are the out-of-fold metrics by value of Options.By.
-	Groups      []SurvivalGroup
+	Groups []SurvivalGroup
+	// Bootstrap holds, with Options.Intervals, the bootstrap models, and
+	// Instability how far their survival at each of Options.Times strays
+	// from the model's over the training rows.
+	Bootstrap   []models.Member
+	Instability *SurvivalInstability
 	Rows        int // rows with both the time and the event
 	DroppedRows int // rows with either null
 	Events      int
@@ -188,6 +201,10 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 		return nil, fmt.Errorf("%w: penalty %v with L1 share %v: want a penalty >= 0 and a share in [0, 1]", ErrSurvivalTarget, opts.Lambda, opts.Alpha)
 	case !sort.Float64sAreSorted(opts.Times) || opts.Times[0] <= 0:
 		return nil, fmt.Errorf("%w: times %v: want positive times, ascending", ErrSurvivalTarget, opts.Times)
+	case opts.Instability < 0:
+		return nil, fmt.Errorf("%w: %d bootstrap models for the stability analysis; want 0 (none) or more", ErrSurvivalTarget, opts.Instability)
+	case opts.Intervals && opts.Instability == 0:
+		return nil, fmt.Errorf("%w: intervals keep the bootstrap models of the stability analysis: give their count", ErrSurvivalTarget)
 	}
 	progress := opts.Progress
 	if progress == nil {
@@ -259,6 +276,8 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	total := opts.Folds + 1
 	if opts.CrossValidateOnly {
 		total = opts.Folds
+	} else if opts.Instability > 0 {
+		total++
 	}
 	progress(0, total, "")
 	res := &SurvivalResult{Rows: len(rows), DroppedRows: dropped, Events: events, Options: opts, Time: time, Event: event, Fold: fold, Index: index}
@@ -271,7 +290,7 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 			return nil, err
 		}
 		trainIdx, testIdx := stats.SplitFold(fold, k)
-		pipe, m, lambda, err := fitSurvival(ctx, spec, pick(rows, trainIdx), pick(time, trainIdx), pick(event, trainIdx), opts, uint64(k+1))
+		pipe, m, lambda, err := fitSurvival(ctx, spec, pick(rows, trainIdx), pick(time, trainIdx), pick(event, trainIdx), nil, opts, uint64(k+1))
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
 		}
@@ -295,13 +314,97 @@ func RunSurvival(ctx context.Context, spec *features.Spec, records []features.Re
 	if opts.CrossValidateOnly {
 		return res, nil
 	}
-	pipe, m, lambda, err := fitSurvival(ctx, spec, rows, time, event, opts, 0)
+	pipe, m, lambda, err := fitSurvival(ctx, spec, rows, time, event, nil, opts, 0)
 	if err != nil {
 		return nil, fmt.Errorf("the final model: %w", err)
 	}
 	res.Pipeline, res.Model, res.Lambda = pipe, m, lambda
+	if opts.Instability > 0 {
+		progress(total-1, total, "the final model")
+		members, ins, err := survivalBootstrap(ctx, spec, rows, time, event, res, opts)
+		if err != nil {
+			return nil, err
+		}
+		res.Instability = ins
+		if opts.Intervals {
+			res.Bootstrap = members
+		}
+		progress(total, total, fmt.Sprintf("%d bootstrap models", opts.Instability))
+		return res, nil
+	}
 	progress(total, total, "the final model")
 	return res, nil
+}
+
+// SurvivalInstability is how far a time-to-event model's bootstrap models'
+// survival strays from its own over the training rows, at each of its
+// times: the mean absolute difference (Riley and Collins's MAPE, of S(t)
+// here instead of a probability of response) and the mean width of the
+// rows' central 95%.
+type SurvivalInstability struct {
+	Bootstraps int       `json:"bootstraps"`
+	Times      []float64 `json:"times"`
+	MAPE       []float64 `json:"mape"`
+	Width95    []float64 `json:"width_95"`
+}
+
+// survivalBootstrap develops opts.Instability bootstrap models as the model
+// was (pipeline and model fitted on a bootstrap sample, with the same
+// options), each from its own random stream, so that they can be fitted
+// concurrently and the result is the same in any order. A Cox model tuned
+// by nested cross-validation gives its bootstrap models the penalty its
+// own tuning chose: tuning each again would cost the grid's five inner
+// fits per bootstrap model, and inner folds would have to keep a patient's
+// copies together. A boosted Cox model's early-stopping share keeps them
+// together (models.Data.Groups).
+func survivalBootstrap(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, res *SurvivalResult, opts SurvivalOptions) ([]models.Member, *SurvivalInstability, error) {
+	n, B := len(rows), opts.Instability
+	if opts.Tune {
+		opts.Tune, opts.Lambda = false, res.Lambda
+	}
+	kept := make([]models.Member, B)
+	surv := make([][][]float64, B) // [b][row][time]
+	err := parallel.For(ctx, B, func(b int) error {
+		rng := rand.New(rand.NewPCG(opts.Seed, 0x5a7e<<20|uint64(b)))
+		drawn, groups := make([]int, n), make([]int32, n)
+		for i := range drawn {
+			drawn[i] = rng.IntN(n)
+			groups[i] = int32(drawn[i])
+		}
+		pipe, m, _, err := fitSurvival(ctx, spec, pick(rows, drawn), pick(time, drawn), pick(event, drawn), groups, opts, 1<<20+uint64(b))
+		if err != nil {
+			return fmt.Errorf("bootstrap model %d: %w", b+1, err)
+		}
+		kept[b] = models.Member{Pipeline: pipe, Survival: m}
+		x, _ := pipe.TransformAll(rows)
+		surv[b] = make([][]float64, n)
+		for i := range n {
+			surv[b][i] = survivalAt(m, x.Row(i), opts.Times)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	x, _ := res.Pipeline.TransformAll(rows)
+	ins := &SurvivalInstability{Bootstraps: B, Times: opts.Times, MAPE: make([]float64, len(opts.Times)), Width95: make([]float64, len(opts.Times))}
+	col := make([]float64, B)
+	for i := range n {
+		own := survivalAt(res.Model, x.Row(i), opts.Times)
+		for k := range opts.Times {
+			for b := range B {
+				col[b] = surv[b][i][k]
+				ins.MAPE[k] += math.Abs(col[b] - own[k])
+			}
+			lo, hi := stats.Central95(col)
+			ins.Width95[k] += hi - lo
+		}
+	}
+	for k := range opts.Times {
+		ins.MAPE[k] /= float64(n * B)
+		ins.Width95[k] /= float64(n)
+	}
+	return kept, ins, nil
 }
 
 // survivalGroups judges the out-of-fold predictions of each value of
@@ -362,7 +465,10 @@ func ibsGrid(times []float64) []float64 {
 // fitSurvival fits a pipeline and a time-to-event model on rows: a Cox
 // model, its penalty chosen by nested cross-validation when opts.Tune, or
 // a boosted Cox model with Breslow's baseline hazard of its scores.
-func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, opts SurvivalOptions, seedOffset uint64) (*features.Pipeline, *models.SurvivalModel, float64, error) {
+//
+// groups, if set, are the rows' patients in a bootstrap sample
+// (models.Data.Groups).
+func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Record, time []float64, event []bool, groups []int32, opts SurvivalOptions, seedOffset uint64) (*features.Pipeline, *models.SurvivalModel, float64, error) {
 	lambda := opts.Lambda
 	if opts.Tune {
 		var err error
@@ -384,7 +490,7 @@ func fitSurvival(ctx context.Context, spec *features.Spec, rows []features.Recor
 		}
 		g := opts.GBM
 		g.Seed = opts.Seed + seedOffset
-		gbm, err := models.FitGBM(ctx, &models.Data{Rows: x.Rows, Cols: x.Cols, X: x.Data, Y: y, Time: time}, g)
+		gbm, err := models.FitGBM(ctx, &models.Data{Rows: x.Rows, Cols: x.Cols, X: x.Data, Y: y, Time: time, Groups: groups}, g)
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -608,6 +714,18 @@ func SurvivalGrid(times []float64) []float64 { return ibsGrid(times) }
 // predictions, and how a validation judges a model on new patients.
 func JudgeSurvival(time []float64, event []bool, risk []float64, surv, gridSurv [][]float64, times []float64, bootstrap int, seed uint64) SurvivalMetrics {
 	return survivalMetrics(time, event, risk, surv, gridSurv, ibsGrid(times), SurvivalOptions{Times: times, Bootstrap: bootstrap, Seed: seed})
+}
+
+// JudgeSurvivalBy judges the predictions of each value of the column by
+// (keys, of kind kind: a category, a flag, a grade; at most MaxGroups
+// values) as JudgeSurvival judges them all; a value without an event has
+// no metrics.
+func JudgeSurvivalBy(by string, kind data.Kind, keys []data.Value, time []float64, event []bool, risk []float64, surv, gridSurv [][]float64, times []float64, bootstrap int, seed uint64) ([]SurvivalGroup, error) {
+	if err := checkGroups(by, keys); err != nil {
+		return nil, err
+	}
+	opts := SurvivalOptions{Times: times, Bootstrap: bootstrap, Seed: seed, By: by, ByKind: kind}
+	return survivalGroups(keys, opts, time, event, risk, surv, gridSurv, ibsGrid(times)), nil
 }
 
 // SurvivalOutcome reads record r's (the i-th, from 0) follow-up and event

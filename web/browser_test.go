@@ -89,7 +89,7 @@ func registry(t *testing.T) string {
 				return
 			}
 		}
-		if _, err := reg.Publish("os", modeltest.SurvivalFiles(t, "os", "os", 800, 4)); err != nil {
+		if _, err := reg.Publish("os", modeltest.SurvivalFilesWith(t, "os", "os", 800, train.SurvivalOptions{Folds: 3, Seed: 4, Bootstrap: 20, Instability: 10, Intervals: true})); err != nil {
 			registryErr = err
 		}
 	})
@@ -496,6 +496,7 @@ func TestBatchUpload(t *testing.T) {
 // survivalView is what the page shows of a time-to-event model.
 type survivalView struct {
 	Median   string   `json:"median"`   // the card's data-median
+	Interval string   `json:"interval"` // its interval's data-interval
 	Survival string   `json:"survival"` // its data-survival
 	Curves   []string `json:"curves"`   // the regimens' curves' labels, in document order
 	Ranks    []int    `json:"ranks"`
@@ -527,7 +528,7 @@ func TestSurvivalInThePage(t *testing.T) {
 		}
 	}
 	b, _ := json.Marshal(body)
-	resp, err := http.Post(bt.base+"/v1/predict", "application/json", bytes.NewReader(b))
+	resp, err := http.Post(bt.base+"/v1/predict?intervals=true", "application/json", bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -535,7 +536,8 @@ func TestSurvivalInThePage(t *testing.T) {
 		Predictions []struct {
 			Predictions struct {
 				OS struct {
-					Median   *float64 `json:"median_months"`
+					Median   *float64    `json:"median_months"`
+					Interval [2]*float64 `json:"median_interval_95"`
 					Survival []struct {
 						Probability float64 `json:"probability"`
 					} `json:"survival"`
@@ -549,6 +551,7 @@ func TestSurvivalInThePage(t *testing.T) {
 	view := func() survivalView {
 		return eval[survivalView](bt, `({
 			median: document.querySelector('#t-overall_survival .median').dataset.median,
+			interval: document.querySelector('#t-overall_survival .interval').dataset.interval,
 			survival: document.querySelector('#t-overall_survival ul.at').dataset.survival,
 			curves: Array.from(document.querySelectorAll('#curves-regimens-os .regimen-curve')).map((g) => g.dataset.label),
 			ranks: Array.from(document.querySelectorAll('#curves-regimens-os .regimen-curve')).map((g) => Number(g.dataset.rank)),
@@ -562,6 +565,19 @@ func TestSurvivalInThePage(t *testing.T) {
 	}
 	if want.Median == nil || v.Median != strconv.FormatFloat(*want.Median, 'g', -1, 64) || v.Survival != strings.Join(surv, " ") {
 		t.Errorf("the page: median %q, survival %q; /v1/predict: %v, %v", v.Median, v.Survival, want.Median, surv)
+	}
+	// The median's interval as the API gives it (JavaScript's join writes
+	// a null bound as nothing).
+	var bounds []string
+	for _, x := range want.Interval {
+		if x == nil {
+			bounds = append(bounds, "")
+		} else {
+			bounds = append(bounds, strconv.FormatFloat(*x, 'g', -1, 64))
+		}
+	}
+	if want.Interval[0] == nil || v.Interval != strings.Join(bounds, " ") {
+		t.Errorf("the page: the median's interval %q; /v1/predict: %q", v.Interval, bounds)
 	}
 	if len(v.Curves) != len(api.DefaultRegimens) || strings.Join(v.Curves, "|") != strings.Join(v.Rows, "|") {
 		t.Errorf("regimen curves %q, table %q", v.Curves, v.Rows)

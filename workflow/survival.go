@@ -119,11 +119,17 @@ func SurvivalFiles(b *models.Bundle, res *train.SurvivalResult) (map[string][]by
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{
+	files := map[string][]byte{
 		"bundle.json":                 append(js, '\n'),
 		"card.md":                     []byte(card.SurvivalMarkdown(b, res)),
 		plots.SurvivalCalibrationFile: svg,
-	}, nil
+	}
+	if len(res.Bootstrap) > 0 {
+		if files[models.BootstrapFile], err = models.EncodeBootstrap(res.Bootstrap); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }
 
 // writeSurvivalOOF writes a time-to-event model's out-of-fold predictions,
@@ -161,9 +167,12 @@ func writeSurvivalOOF(path string, td *TrainingData, res *train.SurvivalResult, 
 // whose target is a time to an event, and the settings of each model
 // compared (the same folds and seed for all).
 type CompareSurvivalOptions struct {
-	Data     string
-	Spec     *features.Spec
-	Models   []train.SurvivalOptions
+	Data   string
+	Spec   *features.Spec
+	Models []train.SurvivalOptions
+	// FoldsBy, when set, makes each value of this column a fold (leave one
+	// centre out) for every model, and judges each held-out value.
+	FoldsBy  string
 	Progress Tracker
 	Notice   Notice
 }
@@ -177,6 +186,8 @@ type SurvivalComparison struct {
 	Synthetic bool               `json:"synthetic"`
 	Best      string             `json:"best"` // by Harrell's C
 	Models    []ComparedSurvival `json:"models"`
+	FoldsBy   string             `json:"folds_by,omitempty"`
+	Folds     int                `json:"folds"`
 }
 
 // ComparedSurvival is one model of a SurvivalComparison: its
@@ -188,22 +199,27 @@ type ComparedSurvival struct {
 	CMinusBest float64               `json:"c_minus_best"`
 	Low        float64               `json:"c_minus_best_low"`
 	High       float64               `json:"c_minus_best_high"`
+	// Groups are, with FoldsBy, the metrics of each held-out value.
+	Groups []train.SurvivalGroup `json:"groups,omitempty"`
 }
 
 // CompareSurvival cross-validates each model of opts.Models on the same
 // folds (train.RunSurvival without the final fit) and compares their C.
 func CompareSurvival(ctx context.Context, opts CompareSurvivalOptions) (*SurvivalComparison, error) {
-	td, err := ReadTraining(ctx, opts.Data, opts.Spec, "", nil)
+	td, err := ReadTraining(ctx, opts.Data, opts.Spec, opts.FoldsBy, nil)
 	if err != nil {
 		return nil, err
 	}
 	if len(td.Dropped) > 0 {
 		opts.Notice.say(droppedNotice(td.Dropped))
 	}
-	c := &SurvivalComparison{Target: td.Spec.Target.Name(), Synthetic: td.Synthetic}
+	c := &SurvivalComparison{Target: td.Spec.Target.Name(), Synthetic: td.Synthetic, FoldsBy: opts.FoldsBy}
 	var results []*train.SurvivalResult
 	for _, o := range opts.Models {
 		o.CrossValidateOnly = true
+		if opts.FoldsBy != "" {
+			o.FoldsBy, o.ByKind = opts.FoldsBy, td.ByKind
+		}
 		var stop func()
 		o.Progress, stop = opts.Progress.start(fmt.Sprintf("cross-validating %s on %d rows", o.Algo, len(td.Records)))
 		res, err := train.RunSurvival(ctx, td.Spec, td.Records, o)
@@ -212,9 +228,9 @@ func CompareSurvival(ctx context.Context, opts CompareSurvivalOptions) (*Surviva
 			return nil, fmt.Errorf("%s: %w", o.Algo, err)
 		}
 		results = append(results, res)
-		c.Models = append(c.Models, ComparedSurvival{Algo: res.Options.Algo, Metrics: res.Metrics})
+		c.Models = append(c.Models, ComparedSurvival{Algo: res.Options.Algo, Metrics: res.Metrics, Groups: res.Groups})
 	}
-	c.Rows, c.Events = results[0].Rows, results[0].Events
+	c.Rows, c.Events, c.Folds = results[0].Rows, results[0].Events, results[0].Options.Folds
 	best := 0
 	for k, m := range c.Models {
 		if m.Metrics.C > c.Models[best].Metrics.C {
@@ -277,12 +293,30 @@ type SurvivalEvaluation struct {
 	// Metrics are the file's, CrossValidated those of the model's training.
 	Metrics        train.SurvivalMetrics  `json:"metrics"`
 	CrossValidated *train.SurvivalMetrics `json:"cross_validated"`
+	// Groups are the file's metrics by value of the column By.
+	By     string                `json:"by,omitempty"`
+	Groups []train.SurvivalGroup `json:"groups,omitempty"`
 }
 
-// EvaluateSurvival validates the time-to-event model ref on the patients
-// of the file in: every row scored as predict does, the predictions judged
-// as training judged its out-of-fold ones (train.JudgeSurvival).
-func EvaluateSurvival(ctx context.Context, reg *models.Registry, ref, in string, bootstrap int, seed uint64) (*SurvivalEvaluation, error) {
+// EvaluateSurvivalOptions are what EvaluateSurvival takes: the model, the
+// file, the bootstrap resamples of the intervals and their seed, and By, a
+// column whose every value is also judged on its own (a subgroup, a
+// centre).
+type EvaluateSurvivalOptions struct {
+	Registry  *models.Registry
+	Model     string // name[:version or alias]
+	Data      string
+	Bootstrap int
+	Seed      uint64
+	By        string
+}
+
+// EvaluateSurvival validates a time-to-event model on the patients of a
+// file: every row scored as predict does, the predictions judged as
+// training judged its out-of-fold ones (train.JudgeSurvival), and with By
+// each value of that column's (train.JudgeSurvivalBy).
+func EvaluateSurvival(ctx context.Context, opts EvaluateSurvivalOptions) (*SurvivalEvaluation, error) {
+	reg, ref, in, bootstrap, seed := opts.Registry, opts.Model, opts.Data, opts.Bootstrap, opts.Seed
 	m, err := reg.Load(ref)
 	if err != nil {
 		return nil, err
@@ -295,7 +329,11 @@ func EvaluateSurvival(ctx context.Context, reg *models.Registry, ref, in string,
 		return nil, err
 	}
 	b := m.Bundle
-	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{NeedTarget: true})
+	sopts := features.SourceOptions{NeedTarget: true}
+	if opts.By != "" {
+		sopts.Also = []string{opts.By}
+	}
+	src, spec, err := m.OpenSource(ctx, in, sopts)
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +347,7 @@ func EvaluateSurvival(ctx context.Context, reg *models.Registry, ref, in string,
 		tm, risk       []float64
 		event          []bool
 		surv, gridSurv [][]float64
+		keys           []data.Value
 		scratch        models.Scratch
 		i              int
 	)
@@ -324,6 +363,9 @@ func EvaluateSurvival(ctx context.Context, reg *models.Registry, ref, in string,
 		}
 		p := m.PredictSurvival(r, asked, &scratch)
 		tm, event, risk = append(tm, t), append(event, e), append(risk, p.LinearPredictor)
+		if opts.By != "" {
+			keys = append(keys, r.Value(opts.By))
+		}
 		surv = append(surv, append([]float64{}, p.Survival[:len(times)]...))
 		gridSurv = append(gridSurv, append([]float64{}, p.Survival[len(times):]...))
 		if e {
@@ -338,5 +380,11 @@ func EvaluateSurvival(ctx context.Context, reg *models.Registry, ref, in string,
 		return nil, fmt.Errorf("%s: no events (%s true) among %d patients with a time: a time-to-event model cannot be judged", in, spec.Target.Event, ev.Rows)
 	}
 	ev.Metrics = train.JudgeSurvival(tm, event, risk, surv, gridSurv, times, bootstrap, seed)
+	if opts.By != "" {
+		ev.By = opts.By
+		if ev.Groups, err = train.JudgeSurvivalBy(opts.By, src.Kind(opts.By), keys, tm, event, risk, surv, gridSurv, times, bootstrap, seed); err != nil {
+			return nil, fmt.Errorf("%s: %w", in, err)
+		}
+	}
 	return ev, nil
 }

@@ -56,7 +56,7 @@ the patients: a new version against the one in production, say.`,
 			}
 			reg := &models.Registry{Dir: registry}
 			if m, err := reg.Load(refs[0]); err == nil && m.Survival != nil {
-				return evaluateSurvival(cmd, reg, refs, in, opts.Bootstrap, opts.Seed, asJSON)
+				return evaluateSurvival(cmd, workflow.EvaluateSurvivalOptions{Registry: reg, Data: in, Bootstrap: opts.Bootstrap, Seed: opts.Seed, By: opts.By}, refs, asJSON)
 			}
 			plots := workflow.EvaluationPlots{Calibration: plot, DecisionCurve: dcaPlot, SurvivalDir: survivalPlots}
 			for _, pf := range []struct{ flag, path string }{{"--plot", plot}, {"--dca-plot", dcaPlot}} {

@@ -75,7 +75,7 @@ case mix against the training rows (population stability index).`,
 	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")
-	cmd.Flags().BoolVar(&intervals, "intervals", false, "also write interval_low and interval_high: the central 95% of the probabilities of the model's bootstrap models (a model trained with --instability and --intervals)")
+	cmd.Flags().BoolVar(&intervals, "intervals", false, "also write interval_low and interval_high: the central 95% of the probabilities of the model's bootstrap models (a model trained with --instability and --intervals); for a time-to-event model, median_months_low and median_months_high, of their medians (null: not reached)")
 	cmd.Flags().BoolVar(&curve, "curve", false, "a time-to-event model: also write the survival curve, a column per month (curve_1, curve_2, ...)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	decimalComma.register(cmd.Flags(), "--out")

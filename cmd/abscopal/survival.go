@@ -21,12 +21,15 @@ type survivalFlags struct {
 	times []float64
 	oof   string
 	by    string
+	// instability bootstrap models, kept with intervals.
+	instability int
+	intervals   bool
 }
 
 // classifierOnly are train's flags that a time-to-event model does not
 // take: a usage error names them rather than ignoring them.
 var classifierOnly = []string{"calibration", "threshold", "tau2", "min-leaf", "split-features", "survival",
-	"intervals", "instability", "at-least", "decimal-comma"}
+	"at-least", "decimal-comma"}
 
 // gbmOnly are the boosted trees' flags, coxOnly the Cox model's penalty's.
 var (
@@ -64,8 +67,12 @@ func trainSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, sf survivalF
 		return usageError{fmt.Errorf("%s: not for --algo %s", strings.Join(given, ", "), algo)}
 	}
 	o := train.SurvivalOptions{Algo: algo, Folds: mf.opts.Folds, Seed: mf.opts.Seed, Bootstrap: mf.opts.Bootstrap, Alpha: sf.alpha, Tune: mf.opts.Tune, Times: sf.times,
-		By: sf.by, FoldsBy: mf.opts.FoldsBy}
+		By: sf.by, FoldsBy: mf.opts.FoldsBy, Instability: sf.instability, Intervals: sf.intervals}
 	switch {
+	case sf.instability < 0:
+		return usageError{fmt.Errorf("--instability %d: want a count of bootstrap models (200 or more), or 0 for none", sf.instability)}
+	case sf.intervals && sf.instability == 0:
+		return usageError{errors.New("--intervals keeps the bootstrap models of --instability: give both (--instability 200 --intervals)")}
 	case o.FoldsBy != "" && f.Changed("folds"):
 		return usageError{errors.New("--folds and --folds-by: give one (--folds-by makes one fold per value)")}
 	case o.FoldsBy != "" && o.By != "" && o.By != o.FoldsBy:
@@ -144,6 +151,17 @@ func printSurvivalSummary(w io.Writer, name, version, registry string, res *trai
 		fmt.Fprintf(tw, "at %g: AUC / Brier (null)\t%s / %.4f (%.4f)\n", t, num3(m.AUC[k]), m.Brier[k], m.NullBrier[k])
 	}
 	fmt.Fprintf(tw, "integrated Brier score to %g (null)\t%.4f (%.4f)\n", m.Times[len(m.Times)-1], m.IBS, m.NullIBS)
+	if ins := res.Instability; ins != nil {
+		parts := make([]string, len(ins.Times))
+		for k, t := range ins.Times {
+			parts[k] = fmt.Sprintf("at %g %.3f", t, ins.MAPE[k])
+		}
+		kept := "not kept"
+		if len(res.Bootstrap) > 0 {
+			kept = "kept for the intervals of the median"
+		}
+		fmt.Fprintf(tw, "prediction instability (%d bootstrap models, %s)\tMAPE of S(t) %s\n", ins.Bootstraps, kept, strings.Join(parts, ", "))
+	}
 	if len(res.Groups) > 0 {
 		var parts []string
 		for _, g := range res.Groups {
@@ -185,7 +203,10 @@ func compareSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, algos []st
 	if len(algos) < 2 {
 		return usageError{errors.New("--algos: name both, cox and gbm")}
 	}
-	for _, n := range []string{"repeats", "instability", "survival", "oof", "vs-spec", "folds-by", "calibration", "threshold", "tune", "lambda"} {
+	if mf.opts.FoldsBy != "" && f.Changed("folds") {
+		return usageError{errors.New("--folds and --folds-by: give one (--folds-by makes one fold per value)")}
+	}
+	for _, n := range []string{"repeats", "instability", "survival", "oof", "vs-spec", "calibration", "threshold", "tune", "lambda"} {
 		if f.Lookup(n) != nil && f.Changed(n) {
 			return usageError{fmt.Errorf("--%s: not for comparing time-to-event models (yet)", n)}
 		}
@@ -208,7 +229,7 @@ func compareSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, algos []st
 		}
 		opts = append(opts, o)
 	}
-	c, err := workflow.CompareSurvival(cmd.Context(), workflow.CompareSurvivalOptions{Data: df.data, Spec: spec, Models: opts,
+	c, err := workflow.CompareSurvival(cmd.Context(), workflow.CompareSurvivalOptions{Data: df.data, Spec: spec, Models: opts, FoldsBy: mf.opts.FoldsBy,
 		Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
 	if err != nil {
 		return err
@@ -217,7 +238,11 @@ func compareSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, algos []st
 		return printJSON(cmd.OutOrStdout(), c)
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "%s: %d patients, %d events, %d-fold cross-validation (the same folds for each), seed %d", c.Target, c.Rows, c.Events, mf.opts.Folds, mf.opts.Seed)
+	if c.FoldsBy != "" {
+		fmt.Fprintf(w, "%s: %d patients, %d events, cross-validation by %s (%d folds, each holding out one value): the same folds for each", c.Target, c.Rows, c.Events, c.FoldsBy, c.Folds)
+	} else {
+		fmt.Fprintf(w, "%s: %d patients, %d events, %d-fold cross-validation (the same folds for each), seed %d", c.Target, c.Rows, c.Events, c.Folds, mf.opts.Seed)
+	}
 	if c.Synthetic {
 		fmt.Fprint(w, " (SYNTHETIC data)")
 	}
@@ -240,22 +265,46 @@ func compareSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, algos []st
 		}
 		fmt.Fprintf(tw, "%s\t%.3f (%.3f-%.3f)\t%s\t%.4f (%.4f)\t%s\n", m.Algo, m.Metrics.C, m.Metrics.CLow, m.Metrics.CHigh, diff, m.Metrics.IBS, m.Metrics.NullIBS, strings.Join(aucs, " / "))
 	}
+	if err := tw.Flush(); err != nil || c.FoldsBy == "" {
+		return err
+	}
+	// Each held-out value's C side by side: which model carries to a
+	// centre it was not developed on.
+	fmt.Fprintf(w, "\nHarrell's C of each held-out %s (-: no event):\n\n", c.FoldsBy)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tPATIENTS\tEVENTS", strings.ToUpper(c.FoldsBy))
+	for _, m := range c.Models {
+		fmt.Fprintf(tw, "\t%s", strings.ToUpper(m.Algo))
+	}
+	fmt.Fprintln(tw)
+	for g, first := range c.Models[0].Groups {
+		fmt.Fprintf(tw, "%s\t%d\t%d", first.Value, first.N, first.Events)
+		for _, m := range c.Models {
+			if gm := m.Groups[g].Metrics; gm != nil {
+				fmt.Fprintf(tw, "\t%s", num3(gm.C))
+			} else {
+				fmt.Fprint(tw, "\t-")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
 	return tw.Flush()
 }
 
 // evaluateSurvival is evaluate for a time-to-event model: its C, AUC and
 // Brier scores on the file beside its cross-validation's.
-func evaluateSurvival(cmd *cobra.Command, reg *models.Registry, refs []string, in string, bootstrap int, seed uint64, asJSON bool) error {
+func evaluateSurvival(cmd *cobra.Command, opts workflow.EvaluateSurvivalOptions, refs []string, asJSON bool) error {
 	f := cmd.Flags()
 	if len(refs) > 1 {
 		return usageError{errors.New("--model: a time-to-event model is evaluated alone (side by side: not yet)")}
 	}
-	for _, n := range []string{"threshold", "by", "pool", "tau2", "plot", "dca-plot", "survival", "survival-plots"} {
+	for _, n := range []string{"threshold", "pool", "tau2", "plot", "dca-plot", "survival", "survival-plots"} {
 		if f.Lookup(n) != nil && f.Changed(n) {
 			return usageError{fmt.Errorf("--%s: not for a time-to-event model", n)}
 		}
 	}
-	ev, err := workflow.EvaluateSurvival(cmd.Context(), reg, refs[0], in, bootstrap, seed)
+	opts.Model = refs[0]
+	ev, err := workflow.EvaluateSurvival(cmd.Context(), opts)
 	if err != nil {
 		return err
 	}
@@ -291,5 +340,24 @@ func evaluateSurvival(cmd *cobra.Command, reg *models.Registry, refs []string, i
 		}
 		fmt.Fprintf(w, "  at %g: %s\n", t, strings.Join(parts, " "))
 	}
+	if ev.By != "" {
+		fmt.Fprintf(w, "\nBy %s (each value judged on its own patients; -: no event):\n\n", ev.By)
+		return printSurvivalGroups(w, ev.By, ev.Groups)
+	}
 	return nil
+}
+
+// printSurvivalGroups sets out each subgroup's metrics, a row per value.
+func printSurvivalGroups(w io.Writer, by string, groups []train.SurvivalGroup) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tPATIENTS\tEVENTS\tHARRELL'S C (95%% CI)\tINTEGRATED BRIER (NULL)\n", strings.ToUpper(by))
+	for _, g := range groups {
+		if g.Metrics == nil {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t-\t-\n", g.Value, g.N, g.Events)
+			continue
+		}
+		m := g.Metrics
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s (%s-%s)\t%.4f (%.4f)\n", g.Value, g.N, g.Events, num3(m.C), num3(m.CLow), num3(m.CHigh), m.IBS, m.NullIBS)
+	}
+	return tw.Flush()
 }

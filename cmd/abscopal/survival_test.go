@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -8,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/abscopal/abscopal/data"
 )
 
 // TestTrainAndPredictSurvival: train --target os fits, reports and
@@ -77,6 +81,45 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		}
 	}
 
+	// Each patient's median with the central 95% of 20 bootstrap models'
+	// medians: the model's own inside it for nearly every patient, the
+	// bootstrap models kept and reproduced with the rest, byte for byte.
+	if out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os-iv", "--bootstrap", "20", "--folds", "3",
+		"--instability", "20", "--intervals"); !strings.Contains(out, "prediction instability (20 bootstrap models, kept for the intervals of the median)") {
+		t.Errorf("train --instability 20 --intervals:\n%s", out)
+	}
+	if rep := mustCLI(t, "models", "reproduce", "--registry", reg, "os-iv", "--data", cohort); !strings.Contains(rep, "byte for byte") || !strings.Contains(rep, "bootstrap.json") {
+		t.Errorf("reproduce with bootstrap models:\n%s", rep)
+	}
+	ivScores := filepath.Join(dir, "iv.csv")
+	mustCLI(t, "predict", "--registry", reg, "--model", "os-iv", "--data", cohort, "--out", ivScores, "--intervals")
+	b, err := os.ReadFile(ivScores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ivRows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || strings.Join(ivRows[0][:4], ",") != "patient_id,median_months,median_months_low,median_months_high" {
+		t.Fatalf("predict --intervals: %v, header %v", err, ivRows[0])
+	}
+	inside, wide := 0, 0
+	for _, r := range ivRows[1:] {
+		med, err1 := strconv.ParseFloat(r[1], 64)
+		lo, err2 := strconv.ParseFloat(r[2], 64)
+		hi, err3 := strconv.ParseFloat(r[3], 64) // empty: not reached
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if lo <= med && (err3 != nil || med <= hi) {
+			inside++
+		}
+		if err3 != nil || hi > lo {
+			wide++
+		}
+	}
+	if n := len(ivRows) - 1; inside < n*9/10 || wide < n*9/10 {
+		t.Errorf("of %d patients, %d medians inside their interval and %d intervals of some width", n, inside, wide)
+	}
+
 	// By a column, and with folds by a column (leave one value out).
 	if out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os-by", "--bootstrap", "20", "--folds", "3", "--by", "ici_class"); !regexp.MustCompile(`Harrell's C by ici_class +(ctla4|pd1|pd1_ctla4|pdl1) `).MatchString(out) {
 		t.Errorf("train --by ici_class:\n%s", out)
@@ -93,6 +136,22 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 	if ev := mustCLI(t, "evaluate", "--registry", reg, "--model", "os", "--data", cohort, "--bootstrap", "50"); !strings.Contains(ev, "Harrell's C (95% CI)") ||
 		!strings.Contains(ev, "This is the file the model was trained on") || !strings.Contains(ev, "600 patients with a time and an event") {
 		t.Errorf("evaluate:\n%s", ev)
+	}
+
+	// evaluate --by: each value judged on its own patients, its counts those
+	// of the file.
+	ev := mustCLI(t, "evaluate", "--registry", reg, "--model", "os", "--data", cohort, "--bootstrap", "20", "--by", "stage")
+	if m := regexp.MustCompile(`(?m)^III +(\d+) +\d+ +0\.\d{3} \(`).FindStringSubmatch(ev); m == nil || !regexp.MustCompile(`(?m)^IV +\d+ +\d+ +0\.\d{3} \(`).MatchString(ev) {
+		t.Errorf("evaluate --by stage:\n%s", ev)
+	} else if n, _ := strconv.Atoi(m[1]); n != countStage(t, cohort, "III") {
+		t.Errorf("evaluate --by stage: %s patients of stage III, the file has %d", m[1], countStage(t, cohort, "III"))
+	}
+
+	// compare --folds-by: leave one stage out, each held-out stage's C per
+	// model.
+	cmpBy := mustCLI(t, "compare", "--data", cohort, "--target", "os", "--folds-by", "stage", "--bootstrap", "20", "--trees", "30")
+	if !strings.Contains(cmpBy, "cross-validation by stage (2 folds") || !regexp.MustCompile(`(?m)^IV +\d+ +\d+ +0\.\d{3} +0\.\d{3}$`).MatchString(cmpBy) {
+		t.Errorf("compare --folds-by stage:\n%s", cmpBy)
 	}
 
 	// compare: the Cox and the boosted Cox model on the same folds.
@@ -117,12 +176,31 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--alpha", "2"}, 2, "--alpha 2: the L1 share is in [0, 1]"},
 		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--times", "12,6"}, 2, "--times [12 6]: positive times, ascending"},
 		{[]string{"train", "--data", cohort, "--target", "os_months", "--registry", reg, "--name", "x"}, 1, "train a time-to-event model with --target os"},
-		{[]string{"predict", "--registry", reg, "--model", "os", "--data", cohort, "--out", filepath.Join(dir, "i.csv"), "--intervals"}, 1, "gives no intervals yet"},
+		{[]string{"predict", "--registry", reg, "--model", "os", "--data", cohort, "--out", filepath.Join(dir, "i.csv"), "--intervals"}, 1, "os:v1 kept none, so it gives no intervals of the median"},
+		{[]string{"train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "x", "--intervals"}, 2, "--intervals keeps the bootstrap models of --instability"},
 		{[]string{"evaluate", "--registry", reg, "--model", "os", "--data", cohort, "--threshold", "0.3"}, 2, "--threshold: not for a time-to-event model"},
+		{[]string{"evaluate", "--registry", reg, "--model", "os", "--data", cohort, "--by", "patient_id"}, 1, "column patient_id has more than"},
+		{[]string{"compare", "--data", cohort, "--target", "os", "--folds-by", "stage", "--folds", "3"}, 2, "--folds and --folds-by: give one"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.says) {
 			t.Errorf("abscopal %s: exit %d, want %d saying %q:\n%s", strings.Join(tc.args, " "), code, tc.code, tc.says, stderr)
 		}
 	}
+}
+
+// countStage counts the patients of a cohort file at a stage.
+func countStage(t *testing.T, path, stage string) int {
+	t.Helper()
+	ps, err := data.ReadCohort(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range ps {
+		if p.Stage != nil && *p.Stage == stage {
+			n++
+		}
+	}
+	return n
 }

@@ -64,7 +64,7 @@ spec's target column.`,
 				return usageError{fmt.Errorf("--name %q: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit", name)}
 			}
 			if df.timeToEvent(cmd.Flags()) {
-				return trainSurvival(cmd, df, mf, survivalFlags{algo: algo, alpha: alpha, times: times, oof: oof, by: by}, registry, name)
+				return trainSurvival(cmd, df, mf, survivalFlags{algo: algo, alpha: alpha, times: times, oof: oof, by: by, instability: instability, intervals: intervals}, registry, name)
 			}
 			if algo == models.CoxAlgo {
 				return usageError{errors.New("--algo cox models a time to an event: give --target os or pfs (or a spec whose target has time and event)")}
@@ -132,8 +132,8 @@ spec's target column.`,
 	f.StringVar(&by, "by", "", fmt.Sprintf("also report the cross-validated metrics of each subgroup of this column, in the summary and the card (at most %d values)", train.MaxGroups))
 	decimalComma.register(f, "--oof")
 	f.StringSliceVar(&survival, "survival", nil, "also compare the survival of the patients the out-of-fold probabilities put at or above the threshold with the others', on these endpoints (os, pfs: the columns os_months and os_event, pfs_months and pfs_event), in the summary and the card with a Kaplan-Meier plot")
-	f.BoolVar(&intervals, "intervals", false, "with --instability, keep the bootstrap models with the model (bootstrap.json), so that predict --intervals and the API give each patient the central 95% of their probabilities (logistic and gbm)")
-	f.IntVar(&instability, "instability", 0, "also develop this many bootstrap models and report how far their probabilities for the training rows stray from the model's, in the card with a plot (Riley and Collins 2023; 200 or more; 0: none)")
+	f.BoolVar(&intervals, "intervals", false, "with --instability, keep the bootstrap models with the model (bootstrap.json), so that predict --intervals and the API give each patient the central 95% of their probabilities (logistic and gbm), or of their medians (cox and gbm for --target os or pfs)")
+	f.IntVar(&instability, "instability", 0, "also develop this many bootstrap models and report how far their probabilities (for --target os or pfs: their survival at --times) for the training rows stray from the model's, in the card with a plot (Riley and Collins 2023; 200 or more; 0: none)")
 	mf.register(f)
 	return cmd
 }

@@ -274,6 +274,10 @@
     const median = sp.median_months === null ? 'not reached' : sp.median_months.toFixed(1) + ' months';
     art.append(el('p', { class: 'prob median', 'data-median': sp.median_months === null ? '' : sp.median_months }, median));
     art.append(el('p', { class: 'median-note' }, sp.median_note ? 'Median: ' + sp.median_note : 'predicted median time to the event'));
+    if (sp.median_interval_95) {
+      const [lo, hi] = sp.median_interval_95.map((m) => (m === null ? 'not reached' : m.toFixed(1)));
+      art.append(el('p', { class: 'interval', 'data-interval': sp.median_interval_95.join(' ') }, '95% interval of the median ' + lo + ' to ' + hi + ' months'));
+    }
     const list = el('ul', { class: 'at', 'data-survival': sp.survival.map((a) => a.probability).join(' ') });
     for (const a of sp.survival) list.append(el('li', {}, 'at ' + a.months + ' months: ' + pct(a.probability)));
     art.append(list);
@@ -285,7 +289,7 @@
       art.append(fig);
     }
     if (sp.imputed && sp.imputed.length > 0) art.append(el('p', { class: 'imputed' }, 'Imputed (unknown): ' + sp.imputed.join(', ')));
-    for (const w of sp.warnings || []) art.append(el('p', { class: 'warning' }, w));
+    for (const w of (sp.warnings || []).filter((w) => !w.startsWith('no interval:'))) art.append(el('p', { class: 'warning' }, w));
     return art;
   }
 

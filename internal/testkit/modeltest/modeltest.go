@@ -55,13 +55,21 @@ func Synthetic(t testing.TB, name, target string, n int, seed uint64) *models.Mo
 // the files a registry version holds.
 func SurvivalFiles(t testing.TB, name, target string, n int, seed uint64) map[string][]byte {
 	t.Helper()
+	return SurvivalFilesWith(t, name, target, n, train.SurvivalOptions{Folds: 3, Seed: seed, Bootstrap: 20})
+}
+
+// SurvivalFilesWith is SurvivalFiles with the training options given (the
+// synthetic cohort's seed is opts.Seed).
+func SurvivalFilesWith(t testing.TB, name, target string, n int, opts train.SurvivalOptions) map[string][]byte {
+	t.Helper()
+	seed := opts.Seed
 	ps := synth.Generate(n, seed)
 	recs := make([]features.Record, len(ps))
 	for i := range ps {
 		recs[i] = features.PatientRecord{P: &ps[i]}
 	}
 	_, _, files, err := workflow.TrainSurvivalRecords(context.Background(), name, features.BuiltinSpec(target), recs,
-		train.SurvivalOptions{Folds: 3, Seed: seed, Bootstrap: 20}, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
+		opts, models.TrainingInfo{DataFile: "synthetic.parquet", Synthetic: true})
 	if err != nil {
 		t.Fatal(err)
 	}
