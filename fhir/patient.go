@@ -795,5 +795,3 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
-
-
