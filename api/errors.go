@@ -36,6 +36,14 @@ const (
 // "pneumonitis_grade >= 2" would read "\u003e=" in a terminal.
 func abort(c *gin.Context, status int, e apiError) {
 	c.Abort()
+	if strings.HasPrefix(c.Request.URL.Path, "/fhir/") {
+		msg := e.Message
+		if e.Field != "" && !strings.Contains(msg, e.Field) {
+			msg = e.Field + ": " + msg
+		}
+		abortFHIR(c, status, nil, msg)
+		return
+	}
 	if strings.HasPrefix(c.Request.URL.Path, "/v2") {
 		// The Open Inference Protocol's error shape.
 		msg := e.Message

@@ -59,6 +59,10 @@ func (s *Server) routes() *gin.Engine {
 		r.GET("/ui/:file", page)
 	}
 
+	// FHIR R4 (docs/fhir.md): a chart in, RiskAssessments out.
+	fh := r.Group("/fhir/r4", s.auth, s.rateLimit)
+	fh.POST("/$predict", contentTypeFHIR, s.fhirPredict)
+
 	v2 := r.Group("/v2", s.auth, s.rateLimit)
 	v2.GET("", s.v2Server)
 	v2.GET("/models/:name", s.v2Model)
