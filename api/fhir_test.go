@@ -162,10 +162,10 @@ func TestFHIRPredictRefuses(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, ct, body string
-		token      bool
-		status     int
-		code, expr string
-		says       string
+		token          bool
+		status         int
+		code, expr     string
+		says           string
 	}{
 		{"no token", "application/fhir+json", string(good), false, 401, "processing", "", "token"},
 		{"not FHIR JSON", "application/fhir+json", `{"resourceType": "Bundle",`, true, 400, "structure", "Bundle", "not FHIR R4 JSON"},
