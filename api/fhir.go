@@ -60,7 +60,8 @@ func (s *Server) fhirPredict(c *gin.Context) {
 	}
 	c.Set(logModels, set.v1Models)
 	pp := s.predictOne(set, &chart.Patient, true, intervals, false)
-	body, err := fhir.CollectionOf(anyOf(riskAssessments(chart, pp, time.Now()))...)
+	algo := func(target string) string { return set.byTarget[target].Bundle.Algo }
+	body, err := fhir.CollectionOf(anyOf(riskAssessments(chart, pp, algo, time.Now()))...)
 	if err != nil {
 		abortFHIR(c, http.StatusInternalServerError, nil, "the answer could not be written")
 		return
@@ -94,7 +95,8 @@ func readChart(raw []byte) (*fhir.Chart, int, error) {
 // riskAssessments writes a patient's predictions as RiskAssessments:
 // the responses, the pneumonitis risk and the time-to-event models' event
 // probabilities by each of their times, in that order.
-func riskAssessments(chart *fhir.Chart, pp patientPrediction, when time.Time) []fhir.Assessment {
+// algo names the algorithm of the model that answers a target.
+func riskAssessments(chart *fhir.Chart, pp patientPrediction, algo func(target string) string, when time.Time) []fhir.Assessment {
 	base := fhir.Assessment{Subject: chart.Subject, Basis: chart.Basis, When: when}
 	var out []fhir.Assessment
 	add := func(target string, tp *targetPrediction) {
@@ -102,9 +104,9 @@ func riskAssessments(chart *fhir.Chart, pp patientPrediction, when time.Time) []
 			return
 		}
 		a := base
-		a.Target, a.Model, a.Version, a.Synthetic, a.Imputed = target, tp.Model, tp.Version, tp.Synthetic, tp.Imputed
+		a.Target, a.Model, a.Version, a.Algo, a.Synthetic, a.Imputed = target, tp.Model, tp.Version, algo(target), tp.Synthetic, tp.Imputed
 		if tp.Probability == nil {
-			a.Imputed = append(a.Imputed[:len(a.Imputed):len(a.Imputed)], "no probability: "+tp.Reason)
+			a.Undefined = tp.Reason
 		} else {
 			a.Predictions = []fhir.Prediction{{Probability: *tp.Probability, Interval: tp.Interval, Rationale: rationale(tp)}}
 		}
@@ -122,7 +124,7 @@ func riskAssessments(chart *fhir.Chart, pp patientPrediction, when time.Time) []
 			continue
 		}
 		a := base
-		a.Target, a.Model, a.Version, a.Synthetic, a.Imputed = sv.target, sv.sp.Model, sv.sp.Version, sv.sp.Synthetic, sv.sp.Imputed
+		a.Target, a.Model, a.Version, a.Algo, a.Synthetic, a.Imputed = sv.target, sv.sp.Model, sv.sp.Version, algo(sv.target), sv.sp.Synthetic, sv.sp.Imputed
 		median := "median not reached over the follow-up"
 		if sv.sp.MedianMonths != nil {
 			median = fmt.Sprintf("predicted median %.1f months", *sv.sp.MedianMonths)

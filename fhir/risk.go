@@ -23,6 +23,9 @@ type Assessment struct {
 	Synthetic            bool
 	Predictions          []Prediction
 	Imputed              []string // the inputs the model had to fill in
+	// Undefined, when set, says why the outcome has no probability for
+	// this patient (an abscopal response without radiotherapy).
+	Undefined string
 	// Regimen, for a comparison of regimens, names the course and Rank its
 	// place (from 1).
 	Regimen string
@@ -109,6 +112,9 @@ func RiskAssessmentOf(a Assessment) r4.RiskAssessment {
 	}
 	if a.Synthetic {
 		notes = append(notes, "Trained on synthetic data: a demonstration, not for clinical use.")
+	}
+	if a.Undefined != "" {
+		notes = append(notes, "No probability: "+a.Undefined+".")
 	}
 	if len(a.Imputed) > 0 {
 		notes = append(notes, "Imputed (not in the chart): "+strings.Join(a.Imputed, ", ")+".")
