@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -281,3 +282,44 @@ func (f namedField) Name() string { return f.name }
 
 // Value is only used when writing Go values, which TableWriter never does.
 func (f namedField) Value(reflect.Value) reflect.Value { return reflect.Value{} }
+
+// AtomicFile is a file written as a stream through a temporary file in
+// its directory, renamed into place by Close: a reader sees the old file
+// or the whole new one (an NDJSON export too large to hold in memory).
+type AtomicFile struct {
+	tmp  *os.File
+	buf  *bufio.Writer
+	path string
+	done bool
+}
+
+// CreateAtomic starts writing path atomically.
+func CreateAtomic(path string) (*AtomicFile, error) {
+	tmp, err := createTemp(path)
+	if err != nil {
+		return nil, err
+	}
+	return &AtomicFile{tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<16), path: path}, nil
+}
+
+// Write buffers b for the file.
+func (f *AtomicFile) Write(b []byte) (int, error) { return f.buf.Write(b) }
+
+// Close flushes, syncs and renames the file into place.
+func (f *AtomicFile) Close() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	return finishTemp(f.tmp, f.path, f.buf.Flush())
+}
+
+// Abort discards what was written; the destination is left untouched.
+func (f *AtomicFile) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.tmp.Close()
+	os.Remove(f.tmp.Name())
+}

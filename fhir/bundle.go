@@ -18,7 +18,8 @@ import (
 // values are dated a week before the treatment start; the lymphocyte nadir
 // within the course. Outcomes are not written: they are not inputs. It is
 // for test patients (abscopal synth --format fhir), so that integrators
-// have charts to send.
+// have charts to send: the Bundle and the Patient carry HL7's security
+// label HTEST (test health data).
 func BundleOf(p *data.Patient, start time.Time) ([]byte, error) {
 	w := &writer{p: p, subject: r4.Reference{Reference: ptr("Patient/" + p.PatientID)}}
 	ici, rtStart, rtEnd := start, time.Time{}, time.Time{}
@@ -49,7 +50,7 @@ func BundleOf(p *data.Patient, start time.Time) ([]byte, error) {
 	baseline := first.Add(-7 * 24 * time.Hour)
 
 	gender := map[string]r4.AdministrativeGender{"female": r4.AdministrativeGenderFemale, "male": r4.AdministrativeGenderMale}
-	pat := r4.Patient{Id: ptr(p.PatientID)}
+	pat := r4.Patient{Id: ptr(p.PatientID), Meta: testData()}
 	if p.Sex != nil {
 		g := gender[*p.Sex]
 		pat.Gender = &g
@@ -95,7 +96,13 @@ func BundleOf(p *data.Patient, start time.Time) ([]byte, error) {
 	if hadRT {
 		w.course(rtStart, rtEnd)
 	}
-	return json.Marshal(r4.Bundle{Type: r4.BundleTypeCollection, Entry: w.entries})
+	return json.Marshal(r4.Bundle{Meta: testData(), Type: r4.BundleTypeCollection, Entry: w.entries})
+}
+
+// testData labels a resource as test data, not a real patient's: HL7's
+// security label HTEST.
+func testData() *r4.Meta {
+	return &r4.Meta{Security: []r4.Coding{{System: ptr("http://terminology.hl7.org/CodeSystem/v3-ActReason"), Code: ptr("HTEST"), Display: ptr("test health data")}}}
 }
 
 // writer gathers a Bundle's entries.

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/models"
@@ -16,6 +18,7 @@ func newPredictCmd() *cobra.Command {
 		registry, ref, in, out string
 		contributions, asJSON  bool
 		intervals, curve       bool
+		format                 string
 	)
 	cmd := &cobra.Command{
 		Use:   "predict --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE --out SCORES.parquet",
@@ -39,6 +42,11 @@ and 24 months (survival_6, survival_12, survival_24); --curve adds the curve,
 month by month (curve_1, curve_2, ...); --contributions, each feature's
 contribution to the log hazard ratio.
 
+With --format fhir and --out FILE.ndjson, each row's answer is a FHIR R4
+RiskAssessment, one per line (the bulk data format): the same probabilities,
+for a time-to-event model the probability of the event by each of its times
+(docs/fhir.md).
+
 On stderr, or as JSON on stdout with --json (for a scheduled job to act on),
 a summary: the rows scored, and by feature the values imputed, the levels
 never seen in training and the values outside the training range, and the
@@ -48,13 +56,27 @@ case mix against the training rows (population stability index).`,
 			if registry == "" || ref == "" || in == "" || out == "" {
 				return usageError{errors.New("--registry, --model, --data and --out are required")}
 			}
-			if err := data.CheckExtension(out); err != nil {
-				return usageError{fmt.Errorf("--out %w", err)}
+			score := workflow.Score
+			switch format {
+			case "fhir":
+				if !strings.EqualFold(filepath.Ext(out), ".ndjson") {
+					return usageError{fmt.Errorf("--out %s: --format fhir writes NDJSON, one RiskAssessment per line: name the file .ndjson", out)}
+				}
+				if contributions || curve || decimalComma.on {
+					return usageError{errors.New("--contributions, --curve and --decimal-comma are for a table: a RiskAssessment names the outcome and its probability")}
+				}
+				score = workflow.ScoreFHIR
+			case "":
+				if err := data.CheckExtension(out); err != nil {
+					return usageError{fmt.Errorf("--out %w", err)}
+				}
+				if err := decimalComma.check(out); err != nil {
+					return err
+				}
+			default:
+				return usageError{fmt.Errorf("--format %q: fhir, or leave it out for the table --out names (.parquet or .csv)", format)}
 			}
-			if err := decimalComma.check(out); err != nil {
-				return err
-			}
-			sum, err := workflow.Score(cmd.Context(), &models.Registry{Dir: registry}, ref, in, out,
+			sum, err := score(cmd.Context(), &models.Registry{Dir: registry}, ref, in, out,
 				models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals, Curve: curve})
 			if err != nil {
 				return err
@@ -79,6 +101,7 @@ case mix against the training rows (population stability index).`,
 	cmd.Flags().BoolVar(&curve, "curve", false, "a time-to-event model: also write the survival curve, a column per month (curve_1, curve_2, ...)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	decimalComma.register(cmd.Flags(), "--out")
+	cmd.Flags().StringVar(&format, "format", "", "fhir: a FHIR R4 RiskAssessment per row, to a .ndjson file; default: the table --out names")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")
 	return cmd
 }

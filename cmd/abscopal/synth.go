@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
+	"github.com/abscopal/abscopal/workflow"
 	"github.com/spf13/cobra"
 )
 
@@ -15,7 +18,7 @@ func newSynthCmd() *cobra.Command {
 	var (
 		n            int
 		seed         uint64
-		out          string
+		out, format  string
 		decimalComma decimalCommaFlag
 	)
 	cmd := &cobra.Command{
@@ -28,6 +31,11 @@ documented generative model whose effects follow published studies
 byte. The file carries the true outcome probabilities (true_p_abscopal,
 true_p_response) and is labelled synthetic in its metadata.
 
+With --format fhir and --out FILE.ndjson, the same patients (their outcomes
+left out) are written as FHIR R4 Bundles, one per line, each labelled test
+data (meta.security HTEST): test charts for /fhir/r4/$predict and the CDS
+Hooks service (docs/fhir.md).
+
 THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -36,6 +44,23 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 			}
 			if out == "" {
 				return usageError{fmt.Errorf("--out is required")}
+			}
+			switch format {
+			case "fhir":
+				if n > workflow.MaxSynthFHIR {
+					return usageError{fmt.Errorf("--n %d: a FHIR file holds at most %d charts", n, workflow.MaxSynthFHIR)}
+				}
+				if !strings.EqualFold(filepath.Ext(out), ".ndjson") {
+					return usageError{fmt.Errorf("--out %s: --format fhir writes NDJSON, one Bundle per line: name the file .ndjson", out)}
+				}
+				if err := workflow.WriteSynthFHIR(cmd.Context(), out, n, seed); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d SYNTHETIC patients as FHIR R4 Bundles (seed %d, model %s) to %s\n", n, seed, synth.ModelVersion, out)
+				return nil
+			case "":
+			default:
+				return usageError{fmt.Errorf("--format %q: fhir, or leave it out for the table --out names (.parquet or .csv)", format)}
 			}
 			if err := data.CheckExtension(out); err != nil {
 				return usageError{fmt.Errorf("--out %w", err)}
@@ -53,6 +78,7 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 	cmd.Flags().IntVar(&n, "n", 5000, "number of patients")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same cohort")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (the synthetic label of a CSV in FILE.csv.meta.json; written atomically)")
+	cmd.Flags().StringVar(&format, "format", "", "fhir: FHIR R4 Bundles, one per line, to a .ndjson file; default: the table --out names")
 	decimalComma.register(cmd.Flags(), "--out")
 	return cmd
 }
