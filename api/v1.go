@@ -455,6 +455,29 @@ func (s *Server) predict(c *gin.Context) {
 	}{out})
 }
 
+// rankRegimens predicts each regimen for the patient base and ranks them
+// by rankBy, best first; a regimen that does not apply to base is an
+// error naming it.
+func (s *Server) rankRegimens(set *modelSet, base *data.Patient, regimens []Regimen, rankBy string, intervals, curve bool) ([]regimenResult, *apiError) {
+	results := make([]regimenResult, len(regimens))
+	for i, r := range regimens {
+		p, field, msg := applyRegimen(*base, r)
+		if p == nil {
+			return nil, &apiError{Code: codeInvalid, Message: msg, Field: fmt.Sprintf("regimens[%d].%s", i, field)}
+		}
+		if r.Label == "" {
+			r.Label = regimenLabel(r)
+		}
+		results[i] = regimenResult{Regimen: r, BED10Gy: radiobiology.BED(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy), EQD2Gy: radiobiology.EQD2(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy),
+			Predictions: s.predictOne(set, p, false, intervals, curve).Predictions}
+	}
+	sort.SliceStable(results, func(a, b int) bool { return better(results[a].Predictions, results[b].Predictions, rankBy) })
+	for i := range results {
+		results[i].Rank = i + 1
+	}
+	return results, nil
+}
+
 // Regimen is a candidate course of radiotherapy.
 type Regimen struct {
 	Label     string  `json:"label,omitempty"`
@@ -550,22 +573,10 @@ func (s *Server) compareRegimens(c *gin.Context) {
 		return
 	}
 	c.Set(logModels, set.v1Models)
-	results := make([]regimenResult, len(regimens))
-	for i, r := range regimens {
-		p, field, msg := applyRegimen(*base, r)
-		if p == nil {
-			abort(c, http.StatusUnprocessableEntity, apiError{Code: codeInvalid, Message: msg, Field: fmt.Sprintf("regimens[%d].%s", i, field)})
-			return
-		}
-		if r.Label == "" {
-			r.Label = regimenLabel(r)
-		}
-		results[i] = regimenResult{Regimen: r, BED10Gy: radiobiology.BED(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy), EQD2Gy: radiobiology.EQD2(r.DoseGy, r.Fractions, radiobiology.TumourAlphaBetaGy),
-			Predictions: s.predictOne(set, p, false, intervals, curve).Predictions}
-	}
-	sort.SliceStable(results, func(a, b int) bool { return better(results[a].Predictions, results[b].Predictions, rankBy) })
-	for i := range results {
-		results[i].Rank = i + 1
+	results, e := s.rankRegimens(set, base, regimens, rankBy, intervals, curve)
+	if e != nil {
+		abort(c, http.StatusUnprocessableEntity, *e)
+		return
 	}
 	c.PureJSON(http.StatusOK, gin.H{"patient_id": base.PatientID, "rank_by": rankBy, "regimens": results,
 		"note": "the lymphocyte nadir of a hypothetical regimen is unknown and imputed, and so are its mean organ doses unless it gives them"})
