@@ -28,6 +28,7 @@ const (
 	codeRateLimited  = "rate_limited"
 	codeDuplicate    = "duplicate_field"
 	codeMediaType    = "unsupported_media_type"
+	codePrecondition = "precondition_failed" // CDS Hooks: the patient's data could not be obtained
 )
 
 // abort answers with the error and stops the handlers. Like every answer

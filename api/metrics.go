@@ -36,11 +36,21 @@ type metrics struct {
 	// the target it answers on /v1, and whether synthetic data trained it
 	// (an alert belongs on a synthetic model served in production).
 	modelInfo *prometheus.GaugeVec
+	// The CDS Hooks services' cards by indicator, and what the EHRs' users
+	// did with them (feedback: accepted or overridden).
+	cdsCards    *prometheus.CounterVec
+	cdsFeedback *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
+		cdsCards: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "abscopal_cds_cards_total", Help: "CDS Hooks cards answered, by service and indicator (info, warning)."},
+			[]string{"service", "indicator"}),
+		cdsFeedback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "abscopal_cds_feedback_total", Help: "CDS Hooks feedback on the cards, by service and outcome (accepted, overridden)."},
+			[]string{"service", "outcome"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "abscopal_http_requests_total", Help: "HTTP requests by route, method and status."},
 			[]string{"route", "method", "status"}),
@@ -89,7 +99,7 @@ func newMetrics() *metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "go_version": bi.GoVersion}})
 	build.Set(1)
 	m.reg.MustRegister(m.requests, m.clients, m.rateLimited, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
-		m.problems, m.modelInfo, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.problems, m.modelInfo, m.cdsCards, m.cdsFeedback, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -63,6 +63,13 @@ func (s *Server) routes() *gin.Engine {
 	fh := r.Group("/fhir/r4", s.auth, s.rateLimit)
 	fh.POST("/$predict", contentTypeFHIR, s.fhirPredict)
 
+	// CDS Hooks 2.0: discovery is open (no patient data); the services
+	// take the EHR's JSON Web Token (cdsAuth).
+	r.GET("/cds-services", s.cdsDiscovery)
+	cds := r.Group("/cds-services", s.cdsAuth, s.rateLimit)
+	cds.POST("/:id", contentTypeJSON, s.cdsService)
+	cds.POST("/:id/feedback", contentTypeJSON, s.cdsFeedback)
+
 	v2 := r.Group("/v2", s.auth, s.rateLimit)
 	v2.GET("", s.v2Server)
 	v2.GET("/models/:name", s.v2Model)

@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/abscopal/abscopal/cdshooks"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/web"
 	"github.com/gin-gonic/gin"
@@ -95,7 +96,22 @@ type Config struct {
 	// tokens are required; without it /metrics is then served apart only
 	// (MetricsApart), as it names the clients.
 	MetricsPublic bool
-	Logger        *slog.Logger
+	// CDSIssuers, when set, are the EHRs trusted to call the CDS Hooks
+	// services: each call must bear a JSON Web Token one of them signed
+	// (cdshooks.Verifier). Without them the services take the bearer
+	// tokens and client certificates /v1 takes.
+	CDSIssuers []cdshooks.Issuer
+	// CDSAllowHTTP lets a CDS Hooks call name an http:// FHIR server (a
+	// sandbox on the same host); otherwise only https is fetched from.
+	CDSAllowHTTP bool
+	// FHIRClient fetches from EHRs' FHIR servers and issuers' JWKS (nil: a
+	// client with a 10-second timeout).
+	FHIRClient *http.Client
+	// PublicURL is the base URL clients call the server by, behind a proxy
+	// (the aud of a CDS Hooks token, the cards' links); default: the
+	// request's scheme and host.
+	PublicURL string
+	Logger    *slog.Logger
 }
 
 // Server serves predictions.
@@ -112,6 +128,7 @@ type Server struct {
 	tokens  atomic.Pointer[[]secret]      // nil or empty: no auth
 	limiter *rateLimiter                  // nil: no rate limit
 	page    *web.Page                     // the calculator; nil: Config.UI is off
+	cds     *cdshooks.Verifier            // nil: no CDS Hooks issuers configured
 }
 
 // ErrMissingModel is wrapped by Reload's error when the registry lacks a
@@ -170,6 +187,13 @@ func New(cfg Config) (*Server, error) {
 	s.scratch.New = func() any { return new(models.Scratch) }
 	if err := s.SetTokens(cfg.Tokens); err != nil {
 		return nil, err
+	}
+	if len(cfg.CDSIssuers) > 0 {
+		v, err := cdshooks.NewVerifier(cfg.CDSIssuers, cfg.FHIRClient)
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		s.cds = v
 	}
 	if err := s.ReloadCertificate(); err != nil {
 		return nil, err

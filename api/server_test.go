@@ -602,7 +602,7 @@ func TestSpecMatchesRoutes(t *testing.T) {
 	served := map[string]bool{}
 	for _, r := range s.engine.Routes() {
 		p := r.Path
-		for _, param := range []string{"name", "version", "file"} {
+		for _, param := range []string{"name", "version", "file", "id"} {
 			p = strings.ReplaceAll(p, ":"+param, "{"+param+"}")
 		}
 		served[r.Method+" "+p] = true

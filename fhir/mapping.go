@@ -125,7 +125,7 @@ func Mappings() []Mapping {
 		}
 		if m.Column == "mean_body_dose_gy" {
 			out = append(out, Mapping{Column: "ici_class", Resource: "MedicationAdministration or MedicationRequest", Element: "medicationCodeableConcept",
-				Codes: iciCodes(), Rule: "every checkpoint inhibitor given (administrations) or ordered (requests, status active or completed): anti-PD-1, anti-PD-L1, anti-CTLA-4, or an anti-PD-(L)1 with an anti-CTLA-4 antibody (pd1_ctla4); none is refused (the column is required); the first date (effective[x] or authoredOn) is the treatment start"})
+				Codes: iciCodes(), Rule: "every checkpoint inhibitor given (administrations, completed or in progress) or ordered (requests: active, completed, or draft, an order being written): anti-PD-1, anti-PD-L1, anti-CTLA-4, or an anti-PD-(L)1 with an anti-CTLA-4 antibody (pd1_ctla4); none is refused (the column is required); the first date (effective[x] or authoredOn) is the treatment start"})
 		}
 	}
 	out = append(out,
@@ -208,4 +208,30 @@ func schemaOrder() []string {
 
 func sortMappings(ms []Mapping, order map[string]int) {
 	sort.SliceStable(ms, func(a, b int) bool { return order[ms[a].Column] < order[ms[b].Column] })
+}
+
+// PrefetchTemplates are the FHIR queries that gather what Mappings reads,
+// by key, for a CDS Hooks service's discovery: the patient, the
+// Observations of the codes read, the Conditions, the medications and the
+// radiotherapy courses.
+func PrefetchTemplates() map[string]string {
+	var codes []string
+	seen := map[string]bool{}
+	for _, o := range observations {
+		for _, c := range o.Codes {
+			if tc := c.System + "|" + c.Code; !seen[tc] {
+				seen[tc] = true
+				codes = append(codes, tc)
+			}
+		}
+	}
+	const p = "?patient={{context.patientId}}"
+	return map[string]string{
+		"patient":                   "Patient/{{context.patientId}}",
+		"observations":              "Observation" + p + "&code=" + strings.Join(codes, ","),
+		"conditions":                "Condition" + p,
+		"medicationAdministrations": "MedicationAdministration" + p,
+		"medicationRequests":        "MedicationRequest" + p,
+		"radiotherapy":              "Procedure" + p + "&code=" + SNOMED + "|" + snomedRTCourse,
+	}
 }

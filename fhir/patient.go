@@ -273,8 +273,8 @@ func (r *reader) readMedications(meds []resource) (time.Time, error) {
 			if m.AuthoredOn != nil {
 				date = *m.AuthoredOn
 			}
-			if status != "active" && status != "completed" {
-				continue
+			if status != "active" && status != "completed" && status != "draft" {
+				continue // a draft is an order being written (order-select): the treatment asked about
 			}
 		}
 		class := ""
@@ -303,7 +303,7 @@ func (r *reader) readMedications(meds []resource) (time.Time, error) {
 	switch {
 	case len(classes) == 0:
 		return time.Time{}, &Error{Resource: "Bundle", Element: "entry", Code: "required",
-			Detail: "no checkpoint inhibitor: ici_class is required; send a MedicationAdministration (completed or in-progress) or MedicationRequest (active or completed) coded in RxNorm (docs/fhir.md lists the codes)"}
+			Detail: "no checkpoint inhibitor: ici_class is required; send a MedicationAdministration (completed or in-progress) or MedicationRequest (active, completed or draft) coded in RxNorm (docs/fhir.md lists the codes)"}
 	case classes["ctla4"] && (classes["pd1"] || classes["pdl1"]):
 		class = "pd1_ctla4"
 	case len(classes) > 1:
