@@ -195,4 +195,6 @@ func nextLink(body []byte) string {
 	return ""
 }
 
-func isNullJSON(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 || string(bytes.TrimSpace(b)) == "null" }
+func isNullJSON(b []byte) bool {
+	return len(bytes.TrimSpace(b)) == 0 || string(bytes.TrimSpace(b)) == "null"
+}
