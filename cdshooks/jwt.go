@@ -41,6 +41,7 @@ const leeway = 30 * time.Second
 type Verifier struct {
 	client  *http.Client
 	now     func() time.Time
+	refresh time.Duration // the least time between two fetches of a JWKS
 	issuers map[string]*keySet
 
 	mu   sync.Mutex
@@ -63,7 +64,7 @@ func NewVerifier(issuers []Issuer, client *http.Client) (*Verifier, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	v := &Verifier{client: client, now: time.Now, issuers: map[string]*keySet{}, seen: map[string]time.Time{}}
+	v := &Verifier{client: client, now: time.Now, refresh: time.Minute, issuers: map[string]*keySet{}, seen: map[string]time.Time{}}
 	for _, is := range issuers {
 		if is.Issuer == "" || is.JWKS == "" {
 			return nil, fmt.Errorf("cds hooks issuer %q with JWKS %q: give both", is.Issuer, is.JWKS)
@@ -85,8 +86,10 @@ func NewVerifier(issuers []Issuer, client *http.Client) (*Verifier, error) {
 	return v, nil
 }
 
-// SetClock replaces the clock (tests).
-func (v *Verifier) SetClock(now func() time.Time) { v.now = now }
+// SetKeyRefresh sets the least time between two fetches of an issuer's
+// JWKS for a key it lacks (default a minute: a flood of tokens naming
+// unknown keys does not become a flood of fetches).
+func (v *Verifier) SetKeyRefresh(d time.Duration) { v.refresh = d }
 
 func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }
 
@@ -119,7 +122,7 @@ func (v *Verifier) Verify(ctx context.Context, token, audience string) (*Claims,
 		return fail("issuer %q is not trusted (--cds-issuer)", unverified.Issuer)
 	}
 	kid := tok.Headers[0].KeyID
-	keys, err := ks.lookup(ctx, v.client, kid)
+	keys, err := ks.lookup(ctx, v.client, kid, v.refresh)
 	if err != nil {
 		return fail("issuer %s: %v", unverified.Issuer, err)
 	}
@@ -181,7 +184,7 @@ func (v *Verifier) remember(id string, exp, now time.Time) bool {
 
 // lookup returns the keys that may have signed a token with kid: the one
 // with that kid, or every key when the token names none.
-func (ks *keySet) lookup(ctx context.Context, client *http.Client, kid string) ([]jose.JSONWebKey, error) {
+func (ks *keySet) lookup(ctx context.Context, client *http.Client, kid string, refresh time.Duration) ([]jose.JSONWebKey, error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	find := func() []jose.JSONWebKey {
@@ -196,7 +199,7 @@ func (ks *keySet) lookup(ctx context.Context, client *http.Client, kid string) (
 	if !isURL(ks.source) {
 		return nil, fmt.Errorf("no key %q in its JWKS", kid)
 	}
-	if !ks.fetched.IsZero() && time.Since(ks.fetched) < time.Minute {
+	if !ks.fetched.IsZero() && time.Since(ks.fetched) < refresh {
 		return nil, fmt.Errorf("no key %q in its JWKS (fetched %v ago)", kid, time.Since(ks.fetched).Round(time.Second))
 	}
 	if err := ks.fetch(ctx, client); err != nil {
