@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 	"github.com/abscopal/abscopal/internal/testkit/testcert"
 )
@@ -131,6 +134,52 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if code, body, _ = call("GET", "/openapi.json", "", false); code != 200 || body["openapi"] != "3.0.3" {
 		t.Errorf("openapi: %d", code)
+	}
+
+	// FHIR and CDS Hooks through the binary: the first synthetic patients
+	// of the cohort's seed, written as FHIR charts by synth --format fhir,
+	// get from $predict and from the CDS service the probabilities
+	// /v1/predict gives the same patients read from the Parquet cohort.
+	charts := filepath.Join(dir, "charts.ndjson")
+	run("synth", "--n", "4", "--seed", "3", "--format", "fhir", "--out", charts)
+	cohortPatients, err := data.ReadCohort(context.Background(), cohort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chartLines, _ := os.ReadFile(charts)
+	for i, line := range strings.Split(strings.TrimSpace(string(chartLines)), "\n") {
+		p := cohortPatients[i]
+		for _, f := range data.CohortFields() {
+			if f.Outcome || f.Synthetic {
+				f.Set(&p, data.Null)
+			}
+		}
+		js, _ := json.Marshal(p)
+		_, body, _ := call("POST", "/v1/predict", string(js), true)
+		want := body["predictions"].([]any)[0].(map[string]any)["predictions"].(map[string]any)["objective_response"].(map[string]any)["probability"].(float64)
+		code, body, raw := call("POST", "/fhir/r4/$predict", line, true)
+		got := -1.0
+		for _, e := range body["entry"].([]any) {
+			ra := e.(map[string]any)["resource"].(map[string]any)
+			for _, pr := range ra["prediction"].([]any) {
+				prm := pr.(map[string]any)
+				if prm["outcome"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"] == "objective-response" {
+					got = prm["probabilityDecimal"].(float64)
+				}
+			}
+		}
+		if code != 200 || got != want {
+			t.Errorf("%s: $predict %d, objective response %v; /v1/predict %v\n%.300s", p.PatientID, code, got, want, raw)
+		}
+		req, _ := json.Marshal(map[string]any{"hook": "patient-view", "hookInstance": "e2e-" + p.PatientID,
+			"context": map[string]any{"userId": "Practitioner/e2e", "patientId": p.PatientID}, "prefetch": prefetchFromChart(t, []byte(line))})
+		code, body, raw = call("POST", "/cds-services/abscopal-radioimmunotherapy", string(req), true)
+		if code != 200 || !strings.Contains(raw, fmt.Sprintf("Objective response %.0f%%", 100*want)) {
+			t.Errorf("%s: the CDS service %d, /v1/predict's objective response %.0f%%:\n%s", p.PatientID, code, 100*want, raw)
+		}
+	}
+	if code, _, _ := call("POST", "/cds-services/abscopal-radioimmunotherapy", `{"hook": "patient-view"}`, false); code != 401 {
+		t.Errorf("the CDS service without a token: %d", code)
 	}
 
 	// SIGHUP reload: a new version made production is served.
@@ -316,4 +365,34 @@ func exitCode(err error) int {
 		return -1
 	}
 	return 0
+}
+
+// prefetchFromChart splits a chart Bundle into the prefetch an EHR sends:
+// the Patient, and a search Bundle of each other kind of resource.
+func prefetchFromChart(t *testing.T, chart []byte) map[string]any {
+	t.Helper()
+	var b struct {
+		Entry []struct {
+			Resource map[string]any `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(chart, &b); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{"Observation": "observations", "Condition": "conditions", "MedicationAdministration": "medicationAdministrations",
+		"MedicationRequest": "medicationRequests", "Procedure": "radiotherapy"}
+	pre := map[string]any{}
+	searches := map[string][]any{}
+	for _, e := range b.Entry {
+		typ := e.Resource["resourceType"].(string)
+		if typ == "Patient" {
+			pre["patient"] = e.Resource
+			continue
+		}
+		searches[keys[typ]] = append(searches[keys[typ]], map[string]any{"resource": e.Resource})
+	}
+	for _, k := range keys {
+		pre[k] = map[string]any{"resourceType": "Bundle", "type": "searchset", "entry": searches[k]}
+	}
+	return pre
 }

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/abscopal/abscopal/api"
+	"github.com/abscopal/abscopal/cdshooks"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
@@ -38,6 +39,9 @@ type serveFlags struct {
 	maxUpload        int64
 	requireModels    []string          // serve's only
 	v1Models         map[string]string // serve's only
+	cdsIssuers       []string          // ISSUER=JWKS
+	cdsAllowHTTP     bool
+	publicURL        string
 }
 
 // register adds the flags to cmd, listening on addr by default.
@@ -55,6 +59,23 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	cmd.Flags().StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM authorities whose client certificates /v1 and /v2 then require (mutual TLS; the log names the client by the certificate); reread on SIGHUP")
 	cmd.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead (plain HTTP, e.g. 127.0.0.1:9090), out of the API clients' reach: the metrics name the clients and the models")
 	cmd.Flags().BoolVar(&f.metricsPublic, "metrics-public", false, "with bearer tokens, serve /metrics on the API's address too (without --metrics-addr it is then not served: it names the clients)")
+	cmd.Flags().StringArrayVar(&f.cdsIssuers, "cds-issuer", nil, "ISSUER=JWKS: an EHR trusted to call the CDS Hooks services, its tokens' iss and its JSON Web Key Set (an https URL or a file); repeat for several. With any, each call must bear the EHR's signed JSON Web Token (docs/fhir.md); without, the services take --tokens-file's tokens")
+	cmd.Flags().BoolVar(&f.cdsAllowHTTP, "cds-allow-http", false, "let a CDS Hooks call name an http:// fhirServer (a sandbox on this host); otherwise only https is fetched from, as the access token and the chart would cross the network in clear")
+	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "the base URL clients call this server by, behind a proxy (https://abscopal.hospital.org): a CDS Hooks token's aud and the cards' links; default: each request's scheme and host")
+}
+
+// issuers reads --cds-issuer's ISSUER=JWKS pairs.
+func (f *serveFlags) issuers() ([]cdshooks.Issuer, error) {
+	var out []cdshooks.Issuer
+	for _, v := range f.cdsIssuers {
+		// The first '=': a JWKS URL may hold one in its query.
+		i := strings.Index(v, "=")
+		if i <= 0 || i == len(v)-1 {
+			return nil, usageError{fmt.Errorf("--cds-issuer %q: want ISSUER=JWKS (an https URL or a file)", v)}
+		}
+		out = append(out, cdshooks.Issuer{Issuer: v[:i], JWKS: v[i+1:]})
+	}
+	return out, nil
 }
 
 // tokens reads the bearer tokens: the file's non-empty, non-comment lines,
@@ -117,6 +138,11 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		ln.Close()
 		return usageError{err}
 	}
+	issuers, err := f.issuers()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		ln.Close()
 		return usageError{errors.New("--tls-cert and --tls-key go together")}
@@ -141,7 +167,7 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
+	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
 	if err != nil {
