@@ -69,6 +69,59 @@ func (s *Server) fhirPredict(c *gin.Context) {
 	c.Data(http.StatusOK, fhirMediaType+"; charset=utf-8", body)
 }
 
+// fhirCompareRegimens is POST /fhir/r4/$compare-regimens: a chart, as for
+// $predict, answered with a Bundle of RiskAssessments, one per default
+// regimen ordered by rank (by objective response, as
+// /v1/regimens/compare ranks them), each with the regimen's probabilities
+// of objective and abscopal response and of pneumonitis.
+func (s *Server) fhirCompareRegimens(c *gin.Context) {
+	raw, ok := readRaw(c)
+	if !ok {
+		return
+	}
+	chart, status, err := readChart(raw)
+	if err != nil {
+		abortFHIR(c, status, err, "")
+		return
+	}
+	set := s.models()
+	if _, ok := set.byTarget[data.ObjectiveResponse]; !ok {
+		abortFHIR(c, http.StatusServiceUnavailable, nil, "no model of objective_response is loaded: regimens are ranked by it")
+		return
+	}
+	c.Set(logModels, set.v1Models)
+	ranked, e := s.rankRegimens(set, &chart.Patient, DefaultRegimens, data.ObjectiveResponse, false, false)
+	if e != nil {
+		abortFHIR(c, http.StatusUnprocessableEntity, nil, e.Message)
+		return
+	}
+	now := time.Now()
+	out := make([]any, len(ranked))
+	for i, r := range ranked {
+		a := fhir.Assessment{Subject: chart.Subject, Basis: chart.Basis, When: now, Target: data.ObjectiveResponse, Regimen: r.Regimen.Label, Rank: r.Rank}
+		p := r.Predictions
+		for _, tp := range []struct {
+			target string
+			tp     *targetPrediction
+		}{{data.ObjectiveResponse, &p.ObjectiveResponse}, {data.AbscopalResponse, &p.AbscopalResponse}, {data.PneumonitisGrade, p.Pneumonitis}} {
+			if tp.tp == nil || tp.tp.Probability == nil {
+				continue
+			}
+			a.Model, a.Version, a.Synthetic = p.ObjectiveResponse.Model, p.ObjectiveResponse.Version, a.Synthetic || tp.tp.Synthetic
+			a.Predictions = append(a.Predictions, fhir.Prediction{Target: tp.target, Probability: *tp.tp.Probability,
+				Rationale: fmt.Sprintf("%s:%s", tp.tp.Model, tp.tp.Version)})
+		}
+		a.Algo = set.byTarget[data.ObjectiveResponse].Bundle.Algo
+		out[i] = fhir.RiskAssessmentOf(a)
+	}
+	body, err := fhir.CollectionOf(out...)
+	if err != nil {
+		abortFHIR(c, http.StatusInternalServerError, nil, "the answer could not be written")
+		return
+	}
+	c.Data(http.StatusOK, fhirMediaType+"; charset=utf-8", body)
+}
+
 // readChart reads a chart and validates its row against the cohort schema
 // as /v1/predict validates JSON, naming the resource a bad value came
 // from: 400 for what is not an R4 Bundle, 422 for what it says.

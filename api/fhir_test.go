@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -197,6 +198,55 @@ func TestFHIRPredictRefuses(t *testing.T) {
 		if resp.StatusCode != tc.status || oo.ResourceType != "OperationOutcome" || len(oo.Issue) != 1 || oo.Issue[0].Code != tc.code ||
 			!strings.Contains(oo.Issue[0].Diagnostics, tc.says) || (tc.expr != "" && (len(oo.Issue[0].Expression) != 1 || oo.Issue[0].Expression[0] != tc.expr)) {
 			t.Errorf("%s: %d %+v, want %d %s at %q saying %q", tc.name, resp.StatusCode, oo, tc.status, tc.code, tc.expr, tc.says)
+		}
+	}
+}
+
+// TestFHIRCompareRegimens: $compare-regimens answers one RiskAssessment
+// per default regimen, in /v1/regimens/compare's order for the same
+// patient sent as JSON, with its probabilities to the last bit.
+func TestFHIRCompareRegimens(t *testing.T) {
+	hs := httptest.NewServer(newServer(t, Config{}).Handler())
+	defer hs.Close()
+	p := fhirInputs(synth.Generate(5, 41)[4])
+	js, _ := json.Marshal(map[string]any{"patient": p})
+	_, _, body := postRaw(t, hs.URL+"/v1/regimens/compare", "application/json", js)
+	var cmp struct {
+		Regimens []struct {
+			Rank        int
+			Regimen     struct{ Label string }
+			Predictions struct {
+				ObjectiveResponse targetPrediction `json:"objective_response"`
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &cmp); err != nil {
+		t.Fatal(err)
+	}
+	bundle, _ := fhir.BundleOf(&p, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+	status, _, body := postRaw(t, hs.URL+"/fhir/r4/$compare-regimens", "application/fhir+json", bundle)
+	var rb struct {
+		Entry []struct {
+			Resource struct {
+				Code       struct{ Text string }
+				Prediction []struct {
+					Outcome struct {
+						Coding []struct{ Code string }
+					}
+					ProbabilityDecimal json.Number `json:"probabilityDecimal"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &rb); status != 200 || err != nil || len(rb.Entry) != len(cmp.Regimens) || len(cmp.Regimens) != len(DefaultRegimens) {
+		t.Fatalf("%d %v: %d RiskAssessments for %d regimens\n%s", status, err, len(rb.Entry), len(cmp.Regimens), body)
+	}
+	for i, r := range cmp.Regimens {
+		ra := rb.Entry[i].Resource
+		want := fmt.Sprintf("%s (rank %d)", r.Regimen.Label, r.Rank)
+		got, _ := ra.Prediction[0].ProbabilityDecimal.Float64()
+		if !strings.HasSuffix(ra.Code.Text, want) || ra.Prediction[0].Outcome.Coding[0].Code != "objective-response" || got != *r.Predictions.ObjectiveResponse.Probability {
+			t.Errorf("RiskAssessment %d: %q, objective response %v; /v1: %s, %v", i+1, ra.Code.Text, got, want, *r.Predictions.ObjectiveResponse.Probability)
 		}
 	}
 }

@@ -62,6 +62,7 @@ func (s *Server) routes() *gin.Engine {
 	// FHIR R4 (docs/fhir.md): a chart in, RiskAssessments out.
 	fh := r.Group("/fhir/r4", s.auth, s.rateLimit)
 	fh.POST("/$predict", contentTypeFHIR, s.fhirPredict)
+	fh.POST("/$compare-regimens", contentTypeFHIR, s.fhirCompareRegimens)
 
 	// CDS Hooks 2.0: discovery is open (no patient data); the services
 	// take the EHR's JSON Web Token (cdsAuth).

@@ -38,7 +38,10 @@ type observation struct {
 }
 
 // latestBefore is the rule for a value measured before treatment.
-const latestBefore = "the latest on or before the treatment start (the first checkpoint-inhibitor date or the radiotherapy course's start, whichever is first); undated ones only when none is dated; two different values on that latest date are refused"
+const latestBefore = "the latest before the treatment start†"
+
+// latestBeforeNote explains latestBefore under the table.
+const latestBeforeNote = "† The latest value dated on or before the treatment start: the first checkpoint-inhibitor date or the radiotherapy course's start, whichever is first. Undated values count only when none is dated; two different values on that latest date are refused (422, an OperationOutcome of type conflict naming both resources). \"The latest\" alone takes the latest value whatever its date."
 
 var cellsPerLitre = []Unit{{"10*9/L", 1}, {"10*3/uL", 1}, {"/uL", 0.001}, {"{cells}/uL", 0.001}, {"/mm3", 0.001}}
 
@@ -46,11 +49,11 @@ var cellsPerLitre = []Unit{{"10*9/L", 1}, {"10*3/uL", 1}, {"/uL", 0.001}, {"{cel
 // order.
 var observations = []observation{
 	{Mapping: Mapping{Column: "mhc1_status", Codes: []Code{{Abscopal, "mhc1-status", "Tumour MHC class I expression"}},
-		Rule: "valueCodeableConcept: abscopal code high, low or loss; " + latestBefore}, kind: category},
+		Rule: "abscopal code high, low or loss; " + latestBefore}, kind: category},
 	{Mapping: Mapping{Column: "hla_loh", Codes: []Code{{Abscopal, "hla-loh", "Loss of heterozygosity at the HLA class I loci"}},
-		Rule: "valueBoolean; " + latestBefore}, kind: boolean},
+		Rule: latestBefore}, kind: boolean},
 	{Mapping: Mapping{Column: "ifn_pathway_defect", Codes: []Code{{Abscopal, "ifn-pathway-defect", "Interferon-gamma pathway defect (JAK1/2, B2M, ...)"}},
-		Rule: "valueBoolean; " + latestBefore}, kind: boolean},
+		Rule: latestBefore}, kind: boolean},
 	{Mapping: Mapping{Column: "pdl1_tps", Codes: []Code{{LOINC, "83053-9", "PD-L1 by clone 22C3 cells/100 viable tumor cells in Tissue by Immune stain"}},
 		Units: []Unit{{"%", 1}}, Rule: latestBefore}, kind: quantity},
 	{Mapping: Mapping{Column: "tmb", Codes: []Code{{LOINC, "94076-7", "Mutations/Megabase [# Ratio] in Tumor"}},
@@ -62,9 +65,9 @@ var observations = []observation{
 	{Mapping: Mapping{Column: "albumin", Codes: []Code{{LOINC, "1751-7", "Albumin [Mass/volume] in Serum or Plasma"}},
 		Units: []Unit{{"g/dL", 1}, {"g/L", 0.1}}, Rule: latestBefore}, kind: quantity},
 	{Mapping: Mapping{Column: "rt_nodal", Codes: []Code{{Abscopal, "rt-nodal", "Draining lymph nodes inside the radiotherapy field"}},
-		Rule: "valueBoolean; " + latestBefore}, kind: boolean},
+		Rule: latestBefore}, kind: boolean},
 	{Mapping: Mapping{Column: "rt_ici_sequence", Codes: []Code{{Abscopal, "rt-ici-sequence", "Order of radiotherapy and checkpoint inhibitor"}},
-		Rule: "valueCodeableConcept: abscopal code rt_before_ici, concurrent or ici_before_rt; without it, derived from the dates: the course ended before the first checkpoint-inhibitor date, rt_before_ici; started after it, ici_before_rt; else concurrent"}, kind: category},
+		Rule: "abscopal code rt_before_ici, concurrent or ici_before_rt; without it, derived from the dates: the course ended before the first checkpoint-inhibitor date, rt_before_ici; started after it, ici_before_rt; else concurrent"}, kind: category},
 	{Mapping: Mapping{Column: "mean_lung_dose_gy", Codes: []Code{{Abscopal, "mean-lung-dose", "Mean lung dose of the radiotherapy plan"}},
 		Units: []Unit{{"Gy", 1}, {"cGy", 0.01}}, Rule: "the latest"}, kind: quantity},
 	{Mapping: Mapping{Column: "mean_heart_dose_gy", Codes: []Code{{Abscopal, "mean-heart-dose", "Mean heart dose of the radiotherapy plan"}},
@@ -74,13 +77,13 @@ var observations = []observation{
 	{Mapping: Mapping{Column: "age", Codes: []Code{{LOINC, "30525-0", "Age"}},
 		Units: []Unit{{"a", 1}, {"mo", 1.0 / 12}}, Rule: "the latest; without it, Patient.birthDate to the treatment start in years of 365.25 days"}, kind: quantity},
 	{Mapping: Mapping{Column: "ecog", Codes: []Code{{LOINC, "89247-1", "ECOG Performance Status score"}},
-		Rule: "valueInteger (mCODE) or a LOINC answer LA9622-7 (0) to LA9626-8 (4); " + latestBefore}, kind: integer},
+		Rule: "an integer (mCODE) or a LOINC answer LA9622-7 (0) to LA9626-8 (4); " + latestBefore}, kind: integer},
 	{Mapping: Mapping{Column: "stage", Codes: []Code{{LOINC, "21908-9", "Stage group.clinical Cancer"}, {LOINC, "21902-2", "Stage group.pathology Cancer"}},
-		Rule: "valueCodeableConcept: an AJCC stage group (I, IA, 1A, ... IVB: its group I to IV, from the code or the text); " + latestBefore}, kind: category},
+		Rule: "an AJCC stage group (I, IA, 1A, ... IVB: its group I to IV, from the code or the text); " + latestBefore}, kind: category},
 	{Mapping: Mapping{Column: "egfr_mutant", Codes: []Code{{LOINC, "69548-6", "Genetic variant assessment"}},
-		Rule: "with component 48018-6 (gene studied) HGNC:3236 (EGFR): valueCodeableConcept LA9633-4 (present) or LA9634-2 (absent); " + latestBefore}, kind: variant, gene: Code{HGNC, "HGNC:3236", "EGFR"}},
+		Rule: "with component 48018-6 (gene studied) HGNC:3236 (EGFR): LOINC answer LA9633-4 (present) or LA9634-2 (absent); " + latestBefore}, kind: variant, gene: Code{HGNC, "HGNC:3236", "EGFR"}},
 	{Mapping: Mapping{Column: "prior_systemic_therapy", Codes: []Code{{Abscopal, "prior-systemic-therapy", "Systemic therapy before the checkpoint inhibitor"}},
-		Rule: "valueBoolean; " + latestBefore}, kind: boolean},
+		Rule: latestBefore}, kind: boolean},
 }
 
 // Mappings lists where every input column comes from, in the cohort
@@ -164,9 +167,29 @@ func histologyCodes() []Code {
 	return out
 }
 
-// Markdown renders the mappings as docs/fhir.md's table.
+// Markdown renders the mappings as docs/fhir.md's table, followed by the
+// codes of abscopal's CodeSystem.
 func Markdown(ms []Mapping) string {
 	var b strings.Builder
+	defer func() {
+		b.WriteString("\n" + latestBeforeNote + "\n")
+		b.WriteString("\nabscopal's CodeSystem, `" + Abscopal + "`, for what no standard code names:\n\n| code | meaning |\n|---|---|\n")
+		seen := map[string]bool{}
+		add := func(c Code) {
+			if c.System == Abscopal && !seen[c.Code] {
+				seen[c.Code] = true
+				fmt.Fprintf(&b, "| `%s` | %s |\n", c.Code, c.Display)
+			}
+		}
+		for _, m := range ms {
+			for _, c := range m.Codes {
+				add(c)
+			}
+		}
+		for _, c := range []Code{outcomeAbscopal, outcomeObjective, outcomePneumonitis, outcomeProgression} {
+			add(c)
+		}
+	}()
 	b.WriteString("| column | resource | element | codes | units (factor to the schema's) | which value |\n|---|---|---|---|---|---|\n")
 	for _, m := range ms {
 		var codes, units []string
@@ -174,7 +197,7 @@ func Markdown(ms []Mapping) string {
 			codes = append(codes, fmt.Sprintf("%s `%s` %s", systemName(c.System), c.Code, c.Display))
 		}
 		for _, u := range m.Units {
-			units = append(units, fmt.Sprintf("`%s` (x%g)", u.UCUM, u.Factor))
+			units = append(units, fmt.Sprintf("`%s` (x%.4g)", u.UCUM, u.Factor))
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s | %s | %s |\n", m.Column, m.Resource, m.Element, strings.Join(codes, "; "), strings.Join(units, ", "), m.Rule)
 	}

@@ -34,6 +34,9 @@ type Assessment struct {
 
 // Prediction is one probability of an Assessment's outcome.
 type Prediction struct {
+	// Target, when set, is this prediction's outcome instead of the
+	// Assessment's (a regimen's several outcomes in one RiskAssessment).
+	Target      string
 	Probability float64
 	// Interval is the central 95% of the bootstrap models' probabilities,
 	// when the model kept them.
@@ -73,11 +76,15 @@ func outcomeOf(target string) Code {
 // by its horizon, whenRange 0 to that many months), and a note says what
 // was imputed and, where so, that the model was trained on synthetic data.
 func RiskAssessmentOf(a Assessment) r4.RiskAssessment {
+	what := "abscopal prediction: " + outcomeOf(a.Target).Display
+	if a.Regimen != "" {
+		what = fmt.Sprintf("abscopal regimen comparison: %s (rank %d)", a.Regimen, a.Rank)
+	}
 	ra := r4.RiskAssessment{
 		Status:             r4.ObservationStatusFinal,
 		Subject:            r4.Reference{Reference: ptr(a.Subject)},
 		OccurrenceDateTime: ptr(a.When.UTC().Format(time.RFC3339)),
-		Code:               &r4.CodeableConcept{Text: ptr("abscopal prediction: " + outcomeOf(a.Target).Display)},
+		Code:               &r4.CodeableConcept{Text: ptr(what)},
 		Method: &r4.CodeableConcept{
 			Coding: []r4.Coding{{System: ptr(Abscopal), Code: ptr("model-" + a.Algo), Display: ptr("abscopal " + a.Algo + " model")}},
 			Text:   ptr(fmt.Sprintf("abscopal model %s version %s (%s)", a.Model, a.Version, a.Algo)),
@@ -86,9 +93,12 @@ func RiskAssessmentOf(a Assessment) r4.RiskAssessment {
 	for _, b := range a.Basis {
 		ra.Basis = append(ra.Basis, r4.Reference{Reference: ptr(b)})
 	}
-	outcome := concept(outcomeOf(a.Target))
 	for _, p := range a.Predictions {
-		rp := r4.RiskAssessmentPrediction{Outcome: outcome, ProbabilityDecimal: number(p.Probability)}
+		target := a.Target
+		if p.Target != "" {
+			target = p.Target
+		}
+		rp := r4.RiskAssessmentPrediction{Outcome: concept(outcomeOf(target)), ProbabilityDecimal: number(p.Probability)}
 		if p.Interval != nil {
 			rp.Extension = []r4.Extension{{Url: IntervalExtension, ValueRange: &r4.Range{
 				Low:  &r4.Quantity{Value: number(p.Interval[0])},

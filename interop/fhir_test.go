@@ -95,15 +95,7 @@ func TestFHIRResourcesValidate(t *testing.T) {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
-	post := func(body []byte) []byte {
-		resp, err := http.Post(hs.URL+"/fhir/r4/$predict?intervals=true", "application/fhir+json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return b
-	}
+	post := func(body []byte) []byte { return postTo(t, hs.URL+"/fhir/r4/$predict?intervals=true", body) }
 	var resources [][]byte
 	var what []string
 	intervals := 0 // answers with an interval (the abscopal model keeps bootstrap models)
@@ -126,6 +118,10 @@ func TestFHIRResourcesValidate(t *testing.T) {
 		}
 		resources = append(resources, b, answer)
 		what = append(what, p.PatientID+"'s chart", p.PatientID+"'s RiskAssessments")
+		if len(resources) == 2 {
+			resources = append(resources, postTo(t, hs.URL+"/fhir/r4/$compare-regimens", b))
+			what = append(what, p.PatientID+"'s regimens compared")
+		}
 	}
 	if intervals == 0 {
 		t.Error("no answer held an interval: the abscopal model keeps bootstrap models")
@@ -143,4 +139,16 @@ func TestFHIRResourcesValidate(t *testing.T) {
 	if last := vs[len(vs)-1]; last.Valid || !strings.Contains(strings.Join(last.Messages, " "), "RiskAssessment.status") {
 		t.Errorf("a RiskAssessment with status done passed: %+v", last)
 	}
+}
+
+// postTo posts a FHIR body and returns the answer's.
+func postTo(t *testing.T, url string, body []byte) []byte {
+	t.Helper()
+	resp, err := http.Post(url, "application/fhir+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
 }

@@ -4,14 +4,15 @@ import (
 	"fmt"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/fhir"
 	"github.com/spf13/cobra"
 )
 
 func newSchemaCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "schema [--format markdown|json]",
-		Short: "Print the cohort schema: columns, kinds, units and allowed ranges",
+		Use:   "schema [--format markdown|json|fhir]",
+		Short: "Print the cohort schema: columns, kinds, units and allowed ranges (fhir: where each comes from in a FHIR R4 chart)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
@@ -24,11 +25,14 @@ func newSchemaCmd() *cobra.Command {
 					out = append(out, f.Info())
 				}
 				return printJSON(cmd.OutOrStdout(), out)
+			case "fhir":
+				fmt.Fprint(cmd.OutOrStdout(), fhir.Markdown(fhir.Mappings()))
+				return nil
 			default:
-				return usageError{fmt.Errorf("--format must be markdown or json, got %q", format)}
+				return usageError{fmt.Errorf("--format must be markdown, json or fhir, got %q", format)}
 			}
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "markdown", "markdown or json")
+	cmd.Flags().StringVar(&format, "format", "markdown", "markdown, json, or fhir (docs/fhir.md's mapping table)")
 	return cmd
 }

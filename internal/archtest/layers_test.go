@@ -16,9 +16,9 @@ const module = "github.com/abscopal/abscopal/"
 // <- workflow; api beside workflow; cmd wires everything). Leaves of ours
 // that import nothing of abscopal's are layer 0.
 var layer = map[string]int{
-	"radiobiology": 0, "stats": 0, "internal/parallel": 0, "internal/buildinfo": 0, "internal/cardhtml": 0,
+	"radiobiology": 0, "stats": 0, "internal/parallel": 0, "internal/buildinfo": 0, "internal/cardhtml": 0, "cdshooks": 0,
 	"data":       1,
-	"data/synth": 2, "features": 2, "web": 2,
+	"data/synth": 2, "features": 2, "web": 2, "fhir": 2,
 	"models":       3,
 	"train":        4,
 	"plots":        5,
