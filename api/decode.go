@@ -61,6 +61,14 @@ var errNotWhole = errors.New("not a whole number")
 // is): a form or a text/plain body is not read as if it were JSON, which a
 // browser may send cross-site without asking first.
 func contentTypeJSON(c *gin.Context) {
+	if checkContentTypeJSON(c) {
+		c.Next()
+	}
+}
+
+// checkContentTypeJSON answers 415 and reports false unless the request is
+// sent as application/json (charset utf-8, if any).
+func checkContentTypeJSON(c *gin.Context) bool {
 	ct := c.GetHeader("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	cs, hasCharset := params["charset"]
@@ -71,9 +79,9 @@ func contentTypeJSON(c *gin.Context) {
 		}
 		abort(c, http.StatusUnsupportedMediaType, apiError{Code: codeMediaType,
 			Message: got + ": the body must be sent as application/json (charset utf-8, if any)"})
-		return
+		return false
 	}
-	c.Next()
+	return true
 }
 
 // readRaw reads the request body, answering 413 past the limit. The bytes

@@ -122,6 +122,43 @@ func (s *Server) fhirCompareRegimens(c *gin.Context) {
 	c.Data(http.StatusOK, fhirMediaType+"; charset=utf-8", body)
 }
 
+// predictJSONOrFHIR is POST /v1/predict: a patient in JSON, or, sent as
+// application/fhir+json, a FHIR chart (a Bundle, or Parameters holding it
+// as "chart") read as $predict reads it, answered in /v1's JSON.
+func (s *Server) predictJSONOrFHIR(c *gin.Context) {
+	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt != fhirMediaType {
+		if checkContentTypeJSON(c) {
+			s.predict(c)
+		}
+		return
+	}
+	intervals, ok := wantIntervals(c)
+	if !ok {
+		return
+	}
+	curve, ok := wantCurve(c)
+	if !ok {
+		return
+	}
+	raw, ok := readRaw(c)
+	if !ok {
+		return
+	}
+	chart, status, err := readChart(raw)
+	if err != nil {
+		abort(c, status, apiError{Code: codeInvalid, Message: "the FHIR chart: " + err.Error()})
+		return
+	}
+	set, ok := s.requireModels(c)
+	if !ok {
+		return
+	}
+	c.Set(logModels, set.v1Models)
+	c.PureJSON(http.StatusOK, struct {
+		Predictions []patientPrediction `json:"predictions"`
+	}{[]patientPrediction{s.predictOne(set, &chart.Patient, true, intervals, curve)}})
+}
+
 // readChart reads a chart and validates its row against the cohort schema
 // as /v1/predict validates JSON, naming the resource a bad value came
 // from: 400 for what is not an R4 Bundle, 422 for what it says.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -131,6 +132,21 @@ func TestFHIRPredictMatchesJSON(t *testing.T) {
 				t.Errorf("%s: %s %v, /v1 %v", p.PatientID, code, got[code], *tp.Probability)
 			}
 		}
+		// The Parameters form of $predict, and /v1/predict given the chart
+		// as FHIR: the same probability.
+		params := []byte(`{"resourceType": "Parameters", "parameter": [{"name": "chart", "resource": ` + string(bundle) + `}]}`)
+		_, _, pb := postRaw(t, hs.URL+"/fhir/r4/$predict", "application/fhir+json", params)
+		if !bytes.Equal(stripTimes(pb), stripTimes(body)) {
+			t.Errorf("%s: the Parameters form answered otherwise:\n%s\n%s", p.PatientID, pb, body)
+		}
+		status, _, vb := postRaw(t, hs.URL+"/v1/predict", "application/fhir+json", bundle)
+		var asV1 struct {
+			Predictions []patientPrediction `json:"predictions"`
+		}
+		json.Unmarshal(vb, &asV1)
+		if status != 200 || len(asV1.Predictions) != 1 || !samePtr(asV1.Predictions[0].Predictions.ObjectiveResponse.Probability, want.ObjectiveResponse.Probability) {
+			t.Errorf("%s: /v1/predict of the chart: %d %s", p.PatientID, status, vb)
+		}
 		deaths := got["419620001"]
 		if len(deaths) != 3 {
 			t.Fatalf("%s: %d probabilities of death, want 3", p.PatientID, len(deaths))
@@ -250,3 +266,11 @@ func TestFHIRCompareRegimens(t *testing.T) {
 		}
 	}
 }
+
+// stripTimes blanks a Bundle's occurrence times, the one part of two
+// answers that differs between calls.
+func stripTimes(b []byte) []byte {
+	return regexp.MustCompile(`"occurrenceDateTime":"[^"]*"`).ReplaceAll(b, nil)
+}
+
+func samePtr(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

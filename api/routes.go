@@ -43,7 +43,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", s.spec) })
 
 	v1 := r.Group("/v1", s.auth, s.rateLimit)
-	v1.POST("/predict", contentTypeJSON, s.predict)
+	v1.POST("/predict", s.predictJSONOrFHIR)
 	v1.POST("/regimens/compare", contentTypeJSON, s.compareRegimens)
 	v1.GET("/models", s.listModels)
 	v1.GET("/models/:name", s.showModel)

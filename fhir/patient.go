@@ -65,7 +65,8 @@ type resource struct {
 }
 
 // PatientOf reads a FHIR R4 Bundle holding one patient's chart into a
-// cohort row, as docs/fhir.md's table says. A value absent from the chart
+// cohort row, as docs/fhir.md's table says; a Parameters resource holding
+// the Bundle as its parameter "chart" (an operation's input form) too. A value absent from the chart
 // stays null, to be imputed and reported as /v1/predict does; a value that
 // cannot be read (a unit with no conversion, a code outside the allowed
 // ones, two different values where one wins) is an *Error naming the
@@ -75,9 +76,22 @@ func PatientOf(raw []byte) (*Chart, error) {
 	var head struct {
 		ResourceType string            `json:"resourceType"`
 		Entry        []json.RawMessage `json:"entry"`
+		Parameter    []struct {
+			Name     string          `json:"name"`
+			Resource json.RawMessage `json:"resource"`
+		} `json:"parameter"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return nil, &Error{Resource: "Bundle", Detail: "not FHIR R4 JSON: " + jsonProblem(err), Code: "structure"}
+	}
+	if head.ResourceType == "Parameters" {
+		// An operation's input: the chart is the parameter "chart".
+		for _, p := range head.Parameter {
+			if p.Name == "chart" && len(p.Resource) > 0 {
+				return PatientOf(p.Resource)
+			}
+		}
+		return nil, &Error{Resource: "Parameters", Element: "parameter", Detail: `no parameter "chart" holding the patient's Bundle`, Code: "required"}
 	}
 	if head.ResourceType != "Bundle" {
 		what := head.ResourceType
