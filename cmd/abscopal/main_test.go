@@ -147,7 +147,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"validate"}, 2, "--data is required"},
 		{[]string{"synth", "--n", "-3", "--out", filepath.Join(dir, "c.parquet")}, 2, "--n must be in [1, 50000000], got -3"},
 		{[]string{"synth", "--n", "ten"}, 2, "invalid argument"},
-		{[]string{"schema", "--format", "xml"}, 2, "--format must be markdown or json"},
+		{[]string{"schema", "--format", "xml"}, 2, "--format must be markdown, json or fhir"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate" (abscopal --help lists them)`},
 		{[]string{"tarin"}, 2, "did you mean train?"},
 		{[]string{"models", "lsit"}, 2, `unknown command "lsit" (abscopal models --help lists them); did you mean list?`},
