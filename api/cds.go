@@ -115,7 +115,7 @@ func (s *Server) cdsService(c *gin.Context) {
 		abort(c, http.StatusBadRequest, apiError{Code: codeInvalid, Message: "context.patientId is required", Field: "context.patientId"})
 		return
 	}
-	fetcher := cdshooks.Fetcher{Client: s.cfg.FHIRClient, AllowHTTP: s.cfg.CDSAllowHTTP}
+	fetcher := cdshooks.Fetcher{Client: s.cfg.FHIRClient, AllowHTTP: s.cfg.CDSAllowHTTP, Servers: s.cfg.CDSFHIRServers}
 	bundle, err := fetcher.Chart(c.Request.Context(), &req, fhir.PrefetchTemplates())
 	switch {
 	case errors.Is(err, cdshooks.ErrPrecondition):

@@ -263,6 +263,10 @@ func TestCDSFetchesFromFHIRServer(t *testing.T) {
 	}{
 		{"http refused", cdsRequest("patient-view", complete.PatientID, nil, map[string]any{"fhirServer": plain.URL + "/fhir", "fhirAuthorization": auth}), Config{}, 400, "is not https"},
 		{"http allowed", cdsRequest("patient-view", complete.PatientID, nil, map[string]any{"fhirServer": plain.URL + "/fhir", "fhirAuthorization": auth}), Config{CDSAllowHTTP: true}, 200, ""},
+		{"a server not listed", cdsRequest("patient-view", complete.PatientID, nil, map[string]any{"fhirServer": fs.URL + "/fhir", "fhirAuthorization": auth}),
+			Config{FHIRClient: fs.Client(), CDSFHIRServers: []string{fs.URL + "/fhi", "https://ehr.example.org/fhir"}}, 400, "is not one this service fetches from"},
+		{"a server listed", cdsRequest("patient-view", complete.PatientID, nil, map[string]any{"fhirServer": fs.URL + "/fhir/", "fhirAuthorization": auth}),
+			Config{FHIRClient: fs.Client(), CDSFHIRServers: []string{fs.URL + "/fhir"}}, 200, ""},
 		{"no prefetch, no server", cdsRequest("patient-view", complete.PatientID, nil, nil), Config{}, 412, "names no fhirServer"},
 		{"a token the server refuses", cdsRequest("patient-view", complete.PatientID, nil, map[string]any{"fhirServer": fs.URL + "/fhir",
 			"fhirAuthorization": map[string]any{"access_token": "stale", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "abscopal"}}),

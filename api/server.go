@@ -104,6 +104,9 @@ type Config struct {
 	// CDSAllowHTTP lets a CDS Hooks call name an http:// FHIR server (a
 	// sandbox on the same host); otherwise only https is fetched from.
 	CDSAllowHTTP bool
+	// CDSFHIRServers, when set, are the only FHIR servers (base URLs) the
+	// CDS Hooks services fetch a chart from (cdshooks.Fetcher.Servers).
+	CDSFHIRServers []string
 	// FHIRClient fetches from EHRs' FHIR servers and issuers' JWKS (nil: a
 	// client with a 10-second timeout).
 	FHIRClient *http.Client

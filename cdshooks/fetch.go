@@ -26,6 +26,12 @@ type Fetcher struct {
 	// the same host); without it only https is used: the access token and
 	// the chart would otherwise cross the network in clear.
 	AllowHTTP bool
+	// Servers, when set, are the only FHIR servers fetched from: a
+	// request's fhirServer must be one of them or under one (a base URL
+	// prefix). Without them any https server a caller names is fetched
+	// from, which lets whoever may call the service make this server send
+	// requests (SSRF): set them in production.
+	Servers []string
 	// MaxPages bounds the pages of one search followed by their next
 	// links (default 10); MaxBytes one answer's size (default 8 MiB).
 	MaxPages int
@@ -118,6 +124,9 @@ func (f *Fetcher) fetch(ctx context.Context, req *Request, key, template string)
 	if base.Scheme != "https" && !f.AllowHTTP {
 		return nil, fmt.Errorf("%w: fhirServer %s is not https: the access token and the chart would cross the network in clear (serve --cds-allow-http allows it for a sandbox)", ErrRequest, base.Redacted())
 	}
+	if len(f.Servers) > 0 && !allowed(base.String(), f.Servers) {
+		return nil, fmt.Errorf("%w: fhirServer %s is not one this service fetches from (serve --cds-fhir-server)", ErrRequest, base.Redacted())
+	}
 	if req.FHIRAuthorization != nil && !strings.EqualFold(req.FHIRAuthorization.TokenType, "Bearer") {
 		return nil, fmt.Errorf("%w: fhirAuthorization.token_type %q: want Bearer", ErrRequest, req.FHIRAuthorization.TokenType)
 	}
@@ -176,6 +185,19 @@ func (f *Fetcher) fetch(ctx context.Context, req *Request, key, template string)
 		next = nextLink(body)
 	}
 	return out, nil
+}
+
+// allowed reports whether the server base is one of servers or under one,
+// by whole path segments (https://ehr.org/fhir does not admit
+// https://ehr.org/fhirevil).
+func allowed(base string, servers []string) bool {
+	for _, s := range servers {
+		s = strings.TrimSuffix(s, "/")
+		if base == s || strings.HasPrefix(base, s+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // nextLink is a search Bundle's next page, if any.

@@ -41,6 +41,7 @@ type serveFlags struct {
 	v1Models         map[string]string // serve's only
 	cdsIssuers       []string          // ISSUER=JWKS
 	cdsAllowHTTP     bool
+	cdsFHIRServers   []string
 	publicURL        string
 }
 
@@ -61,6 +62,7 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	cmd.Flags().BoolVar(&f.metricsPublic, "metrics-public", false, "with bearer tokens, serve /metrics on the API's address too (without --metrics-addr it is then not served: it names the clients)")
 	cmd.Flags().StringArrayVar(&f.cdsIssuers, "cds-issuer", nil, "ISSUER=JWKS: an EHR trusted to call the CDS Hooks services, its tokens' iss and its JSON Web Key Set (an https URL or a file); repeat for several. With any, each call must bear the EHR's signed JSON Web Token (docs/fhir.md); without, the services take --tokens-file's tokens")
 	cmd.Flags().BoolVar(&f.cdsAllowHTTP, "cds-allow-http", false, "let a CDS Hooks call name an http:// fhirServer (a sandbox on this host); otherwise only https is fetched from, as the access token and the chart would cross the network in clear")
+	cmd.Flags().StringArrayVar(&f.cdsFHIRServers, "cds-fhir-server", nil, "a FHIR server base URL the CDS Hooks services may fetch a chart from (repeat for several); without any, every https server a call names, which lets a caller make this server send requests: set it in production")
 	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "the base URL clients call this server by, behind a proxy (https://abscopal.hospital.org): a CDS Hooks token's aud and the cards' links; default: each request's scheme and host")
 }
 
@@ -167,7 +169,7 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
+	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, CDSFHIRServers: f.cdsFHIRServers, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
 	if err != nil {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# abscopal's logistic regression beside scikit-learn's (lbfgs, the same L2
+# penalty: C = 1/lambda) on the same synthetic rows, in one run: the median
+# of three fits each, the ratio, and the largest difference between the two
+# sets of coefficients. Installs Debian's python3-sklearn when missing.
+#   bench/logistic/run.sh [ROWS [COLS]]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+rows=${1:-1000000}
+cols=${2:-30}
+if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o Acquire::Retries=3 update -qq
+  apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends python3-sklearn >/dev/null
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$root" && go run ./bench/logistic -rows "$rows" -cols "$cols" -runs 3 -out "$work")
+# OpenMP threads that spin while they wait stall on a busy machine.
+OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$here/peer.py" "$work" "$rows" "$cols"
