@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,5 +153,34 @@ func TestLogisticWarmStart(t *testing.T) {
 	}
 	if _, err := FitLogistic(d, LogisticOptions{Lambda: 3, Start: near.Coef}); err == nil {
 		t.Error("a start without the intercept was accepted")
+	}
+}
+
+// TestLogisticSameOnAnyCores: the Newton sums are over fixed chunks of
+// rows, added in order, so the fit is the same bits on one core as on
+// several.
+func TestLogisticSameOnAnyCores(t *testing.T) {
+	n, p := 20_000, 6
+	rng := rand.New(rand.NewPCG(3, 4))
+	d := &Data{Rows: n, Cols: p, X: make([]float64, n*p), Y: make([]float64, n)}
+	for i := range d.X {
+		d.X[i] = rng.NormFloat64()
+	}
+	for i := range n {
+		if rng.Float64() < 1/(1+math.Exp(-d.X[i*p]-0.5*d.X[i*p+1])) {
+			d.Y[i] = 1
+		}
+	}
+	fit := func(procs int) *Logistic {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		m, err := FitLogistic(d, LogisticOptions{Lambda: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	one, four := fit(1), fit(4)
+	if one.Intercept != four.Intercept || !slices.Equal(one.Coef, four.Coef) {
+		t.Errorf("one core %v %v, four %v %v", one.Intercept, one.Coef, four.Intercept, four.Coef)
 	}
 }
