@@ -118,7 +118,7 @@ func Algorithms() []Algorithm {
 		},
 		{
 			Name:    "forest",
-			Summary: "bagged CART trees grown with golearn's splits, soft voting; contributions are path-based (Saabas)",
+			Summary: "bagged CART trees, each split from the drawn features' histograms (or golearn's CART), soft voting; contributions are path-based (Saabas)",
 			New:     func() Classifier { return new(Forest) },
 			Fit: func(ctx context.Context, d *Data, s Settings, seed uint64) (Classifier, error) {
 				f := s.Forest
@@ -127,7 +127,13 @@ func Algorithms() []Algorithm {
 			},
 			Hyperparameters: func(c Classifier, s Settings) any { return c.(*Forest).Opts },
 			ReadHyperparameters: func(raw json.RawMessage, s *Settings) error {
-				return json.Unmarshal(raw, &s.Forest)
+				if err := json.Unmarshal(raw, &s.Forest); err != nil {
+					return err
+				}
+				if s.Forest.Learner == "" {
+					s.Forest.Learner = ForestGolearn // recorded before the histogram learner: golearn grew it
+				}
+				return nil
 			},
 			Trees: &TreeSettings{MaxTrees: 10001, MaxDepth: 30, DefaultTrees: 101, DefaultDepth: 30, OddTrees: true,
 				Set: func(s *Settings, trees, depth int) {

@@ -61,7 +61,7 @@ type ForestTree struct {
 type ForestOptions struct {
 	Trees    int `json:"trees"`     // odd; default 101
 	MaxDepth int `json:"max_depth"` // default 30: MinLeaf bounds the trees
-	MaxBins  int `json:"max_bins"`  // distinct values per feature given to golearn; default 32
+	MaxBins  int `json:"max_bins"`  // bins per feature the splits choose among; default 32 to 128 by rows
 	// SplitFeatures is how many features are drawn at each split; default
 	// the square root of their count, rounded (scikit-learn's "sqrt").
 	SplitFeatures int `json:"split_features"`
@@ -70,7 +70,20 @@ type ForestOptions struct {
 	// fewer on a side. Default 10.
 	MinLeaf int    `json:"min_leaf"`
 	Seed    uint64 `json:"seed"`
+	// Learner chooses each split: ForestHistogram (the default), from
+	// each drawn feature's histogram of the binned rows, as the GBM bins
+	// them; or ForestGolearn, golearn's CART one level deep on the same
+	// bins, the forest's learner before (slower by an order of magnitude,
+	// and blind to MinLeaf while it searches). A bundle that records none
+	// was grown by golearn.
+	Learner string `json:"learner,omitempty"`
 }
+
+// Forest learners (ForestOptions.Learner).
+const (
+	ForestHistogram = "histogram"
+	ForestGolearn   = "golearn"
+)
 
 // FitForest trains a Forest on d (no missing values: impute first). Trees
 // are grown on GOMAXPROCS goroutines; the forest does not depend on how many.
@@ -86,7 +99,11 @@ func FitForest(ctx context.Context, d *Data, opts ForestOptions) (*Forest, error
 		opts.MaxDepth = 30
 	}
 	if opts.MaxBins == 0 {
-		opts.MaxBins = 32
+		// Finer thresholds as the rows allow: 32 bins to 25,600 rows,
+		// then one per 800 rows, to 128. At 100,000 synthetic rows 128
+		// bins gave a held-out AUC of 0.7263 against 0.7208 with 32
+		// (bench/forest); at 10,000, 32 did as well as more.
+		opts.MaxBins = min(128, max(32, d.Rows/800))
 	}
 	if opts.SplitFeatures == 0 {
 		opts.SplitFeatures = max(1, int(math.Round(math.Sqrt(float64(d.Cols)))))
@@ -94,7 +111,12 @@ func FitForest(ctx context.Context, d *Data, opts ForestOptions) (*Forest, error
 	if opts.MinLeaf == 0 {
 		opts.MinLeaf = 10
 	}
+	if opts.Learner == "" {
+		opts.Learner = ForestHistogram
+	}
 	switch {
+	case opts.Learner != ForestHistogram && opts.Learner != ForestGolearn:
+		return nil, fmt.Errorf("forest: learner %q: %s or %s", opts.Learner, ForestHistogram, ForestGolearn)
 	case opts.Trees < 1 || opts.Trees%2 == 0 || opts.Trees > 10001:
 		return nil, fmt.Errorf("forest: trees %d must be odd, in [1, 10001]: votes must not tie", opts.Trees)
 	case opts.MaxDepth < 1 || opts.MaxDepth > 30:
@@ -177,15 +199,74 @@ func (g *treeGrower) grow(rows []int, depth int) (int32, error) {
 	return node, nil
 }
 
-// split draws the node's features and asks golearn's CART, one level deep,
-// for the best split of rows on them; ok is false when no split lowers the
-// Gini impurity. golearn's node type is unexported, but its fields are not:
-// reflection reads them. golearn sends x left when x < its threshold, which
-// lies between bin edges, so in raw units "left" is x <= the largest edge
-// below it.
+// split draws the node's features and finds the best split of rows on
+// them, by the options' learner; ok is false when no split lowers the Gini
+// impurity.
 func (g *treeGrower) split(rows []int) (feature int, threshold float64, ok bool, err error) {
 	cols := g.rng.Perm(g.d.Cols)[:g.opts.SplitFeatures]
 	sort.Ints(cols)
+	if g.opts.Learner == ForestGolearn {
+		return g.golearnSplit(rows, cols)
+	}
+	feature, threshold, ok = g.histogramSplit(rows, cols)
+	return feature, threshold, ok, nil
+}
+
+// histogramSplit finds the split of least weighted Gini impurity among
+// the drawn features' bin edges that leaves MinLeaf rows or more on each
+// side: one pass over the node's rows per feature counts rows and
+// positives by bin, and a scan of the bins scores each edge. Ties go to
+// the first feature and the lowest edge. With two classes, least
+// impurity is most sum over sides of (positives^2 + negatives^2) / rows.
+func (g *treeGrower) histogramSplit(rows, cols []int) (feature int, threshold float64, ok bool) {
+	d, bd, minLeaf := g.d, g.bd, float64(g.opts.MinLeaf)
+	n, pos := float64(len(rows)), 0.0
+	for _, i := range rows {
+		pos += d.Y[i]
+	}
+	neg := n - pos
+	best := (pos*pos + neg*neg) / n
+	best += best * 1e-12 // a split must do better than rounding
+	var cnt, pc [256]float64
+	for _, f := range cols {
+		nb := len(bd.edges[f])
+		clear(cnt[:nb+1])
+		clear(pc[:nb+1])
+		for _, i := range rows {
+			b := bd.bins[i*bd.cols+f]
+			cnt[b]++
+			pc[b] += d.Y[i]
+		}
+		var nl, pl float64
+		for b := 1; b < nb; b++ {
+			if cnt[b] == 0 {
+				continue // the same partition as the edge before
+			}
+			nl += cnt[b]
+			pl += pc[b]
+			nr := n - nl
+			if nr < minLeaf {
+				break
+			}
+			if nl < minLeaf {
+				continue
+			}
+			pr := pos - pl
+			score := (pl*pl+(nl-pl)*(nl-pl))/nl + (pr*pr+(nr-pr)*(nr-pr))/nr
+			if score > best {
+				best, feature, threshold, ok = score, f, bd.edges[f][b-1], true
+			}
+		}
+	}
+	return feature, threshold, ok
+}
+
+// golearnSplit asks golearn's CART, one level deep, for the best split of
+// rows on cols. golearn's node type is unexported, but its fields are not:
+// reflection reads them. golearn sends x left when x < its threshold, which
+// lies between bin edges, so in raw units "left" is x <= the largest edge
+// below it.
+func (g *treeGrower) golearnSplit(rows, cols []int) (feature int, threshold float64, ok bool, err error) {
 	cart, _, err := golearnCART(g.d, g.bd, rows, cols, 1)
 	if err != nil {
 		return 0, 0, false, err

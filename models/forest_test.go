@@ -26,43 +26,49 @@ func forestData(n int, seed uint64) *Data {
 }
 
 // TestForestTreeMatchesGolearn: drawing every feature at every split, with
-// no leaf minimum, a tree grown split by split is the tree golearn's CART
-// grows whole to the same depth: on the rows it was fitted on, it votes as
-// golearn's own Predict does.
+// no leaf minimum, a tree grown split by split, by either learner (the
+// histogram's own Gini search, or golearn's CART one level deep), is the
+// tree golearn's CART grows whole to the same depth: on the rows it was
+// fitted on, it votes as golearn's own Predict does. golearn is the
+// reference the histogram learner is checked against.
 func TestForestTreeMatchesGolearn(t *testing.T) {
-	d := forestData(600, 3)
-	bd := binData(d, 16)
-	rows := make([]int, d.Rows)
-	for i := range rows {
-		rows[i] = i
-	}
-	const depth = 4
-	g := treeGrower{d: d, bd: bd, rng: rand.New(rand.NewPCG(1, 2)), opts: &ForestOptions{MaxDepth: depth, SplitFeatures: d.Cols, MinLeaf: 1}}
-	if _, err := g.grow(rows, 0); err != nil {
-		t.Fatal(err)
-	}
-	all := []int{0, 1, 2, 3, 4}
-	cart, inst, err := golearnCART(d, bd, rows, all, depth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := cart.Predict(inst)
-	differ := 0
-	for i := 0; i < d.Rows; i++ {
-		// The leaf's majority, ties to 0 as golearn breaks them.
-		vote := int64(0)
-		if g.tree.Share[g.tree.leaf(d.Row(i))] > 0.5 {
-			vote = 1
-		}
-		if vote != want[i] {
-			differ++
-		}
-	}
-	if differ != 0 {
-		t.Errorf("the tree differs from golearn's on %d of %d rows", differ, d.Rows)
-	}
-	if len(g.tree.Share) < 15 {
-		t.Errorf("a tree of %d nodes: it hardly split", len(g.tree.Share))
+	for _, learner := range []string{ForestHistogram, ForestGolearn} {
+		t.Run(learner, func(t *testing.T) {
+			d := forestData(600, 3)
+			bd := binData(d, 16)
+			rows := make([]int, d.Rows)
+			for i := range rows {
+				rows[i] = i
+			}
+			const depth = 4
+			g := treeGrower{d: d, bd: bd, rng: rand.New(rand.NewPCG(1, 2)), opts: &ForestOptions{MaxDepth: depth, SplitFeatures: d.Cols, MinLeaf: 1, Learner: learner}}
+			if _, err := g.grow(rows, 0); err != nil {
+				t.Fatal(err)
+			}
+			all := []int{0, 1, 2, 3, 4}
+			cart, inst, err := golearnCART(d, bd, rows, all, depth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := cart.Predict(inst)
+			differ := 0
+			for i := 0; i < d.Rows; i++ {
+				// The leaf's majority, ties to 0 as golearn breaks them.
+				vote := int64(0)
+				if g.tree.Share[g.tree.leaf(d.Row(i))] > 0.5 {
+					vote = 1
+				}
+				if vote != want[i] {
+					differ++
+				}
+			}
+			if differ != 0 {
+				t.Errorf("the tree differs from golearn's on %d of %d rows", differ, d.Rows)
+			}
+			if len(g.tree.Share) < 15 {
+				t.Errorf("a tree of %d nodes: it hardly split", len(g.tree.Share))
+			}
+		})
 	}
 }
 
@@ -256,5 +262,25 @@ func TestForestContributions(t *testing.T) {
 	}}}
 	if bias := old.Contributions([]float64{1, 0, 0, 0, 0}, dst); bias != old.Score([]float64{1, 0, 0, 0, 0}) || dst[0] != 0 {
 		t.Errorf("a forest without split shares: bias %v, contributions %v", bias, dst)
+	}
+}
+
+// TestForestLearnerRecorded: a forest's bundle records its learner, and
+// one recorded before there was a choice reads as golearn's, so that
+// reproducing it grows it as it was grown.
+func TestForestLearnerRecorded(t *testing.T) {
+	alg, _ := LookupAlgorithm("forest")
+	for raw, want := range map[string]string{`{"trees": 101, "min_leaf": 10}`: ForestGolearn, `{"trees": 101, "learner": "histogram"}`: ForestHistogram} {
+		var s Settings
+		if err := alg.ReadHyperparameters(json.RawMessage(raw), &s); err != nil || s.Forest.Learner != want {
+			t.Errorf("%s: learner %q, %v; want %q", raw, s.Forest.Learner, err, want)
+		}
+	}
+	f, err := FitForest(context.Background(), forestData(200, 1), ForestOptions{Trees: 3, Seed: 1})
+	if err != nil || f.Opts.Learner != ForestHistogram {
+		t.Fatalf("a new forest's learner %q, %v", f.Opts.Learner, err)
+	}
+	if _, err := FitForest(context.Background(), forestData(200, 1), ForestOptions{Trees: 3, Learner: "xgboost"}); err == nil || !strings.Contains(err.Error(), `learner "xgboost"`) {
+		t.Errorf("an unknown learner: %v", err)
 	}
 }

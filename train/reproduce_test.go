@@ -25,7 +25,7 @@ func TestOptionsOf(t *testing.T) {
 	for _, opts := range []train.Options{
 		{Algo: "logistic", Folds: 3, Seed: 2, Bootstrap: 30, Calibration: "isotonic", Threshold: 0.3, Settings: models.Settings{Logistic: models.LogisticOptions{Lambda: 4}}},
 		{Algo: "gbm", Folds: 4, Seed: 5, Bootstrap: 20, Calibration: "none", Threshold: 0.5, Settings: models.Settings{GBM: gbm}, By: "ecog", ByKind: data.KindInt},
-		{Algo: "forest", Folds: 3, Seed: 7, Bootstrap: 10, Calibration: "platt", Threshold: 0.6, Settings: models.Settings{Forest: models.ForestOptions{Trees: 7, MinLeaf: 5, SplitFeatures: 4, MaxDepth: 12, MaxBins: 16}}},
+		{Algo: "forest", Folds: 3, Seed: 7, Bootstrap: 10, Calibration: "platt", Threshold: 0.6, Settings: models.Settings{Forest: models.ForestOptions{Trees: 7, MinLeaf: 5, SplitFeatures: 4, MaxDepth: 12, MaxBins: 16, Learner: models.ForestHistogram}}},
 		{Algo: "stack", Folds: 3, Seed: 3, Bootstrap: 10, Calibration: "platt", Threshold: 0.5, Settings: models.Settings{Logistic: models.LogisticOptions{Lambda: 2}, GBM: gbm, Forest: models.ForestOptions{Trees: 5, MinLeaf: 5}}},
 	} {
 		res, err := train.Run(context.Background(), features.BuiltinSpec("objective_response"), recs, opts)

@@ -40,6 +40,7 @@ func (m *modelFlags) register(f *pflag.FlagSet) {
 	f.IntVar(&m.depth, "depth", 0, "a tree ensemble's maximum depth: "+treeHelp(func(t *models.TreeSettings) int { return t.DefaultDepth }))
 	f.IntVar(&m.opts.Forest.MinLeaf, "min-leaf", 10, "forest: fewest bootstrap rows in a leaf")
 	f.IntVar(&m.opts.Forest.SplitFeatures, "split-features", 0, "forest: features drawn at each split (0: the square root of their count)")
+	f.StringVar(&m.opts.Forest.Learner, "forest-learner", models.ForestHistogram, "forest: how each split is chosen: histogram (from the drawn features' binned histograms) or golearn (golearn's CART, the forest before: an order of magnitude slower, docs/benchmarks.md)")
 	f.Float64Var(&g.LearningRate, "learning-rate", g.LearningRate, "gbm: shrinkage")
 	f.Float64Var(&g.Lambda, "leaf-lambda", g.Lambda, "gbm: L2 penalty on leaf values")
 	f.Float64Var(&g.MinChildWeight, "min-child-weight", g.MinChildWeight, "gbm: minimum hessian sum per child")
@@ -122,6 +123,8 @@ func checkTrainFlags(alg models.Algorithm, o train.Options, trees, depth int) er
 		return fmt.Errorf("--early-stopping %d must not be negative (0: off)", g.EarlyStopping)
 	case o.Forest.MinLeaf < 1:
 		return fmt.Errorf("--min-leaf %d must be at least 1", o.Forest.MinLeaf)
+	case o.Forest.Learner != models.ForestHistogram && o.Forest.Learner != models.ForestGolearn:
+		return fmt.Errorf("--forest-learner %q: %s or %s", o.Forest.Learner, models.ForestHistogram, models.ForestGolearn)
 	case o.Forest.SplitFeatures < 0:
 		return fmt.Errorf("--split-features %d must not be negative (0: the square root of the feature count)", o.Forest.SplitFeatures)
 	}

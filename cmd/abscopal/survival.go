@@ -28,7 +28,7 @@ type survivalFlags struct {
 
 // classifierOnly are train's flags that a time-to-event model does not
 // take: a usage error names them rather than ignoring them.
-var classifierOnly = []string{"calibration", "threshold", "tau2", "min-leaf", "split-features", "survival",
+var classifierOnly = []string{"calibration", "threshold", "tau2", "min-leaf", "split-features", "forest-learner", "survival",
 	"at-least", "decimal-comma"}
 
 // gbmOnly are the boosted trees' flags, coxOnly the Cox model's penalty's.
