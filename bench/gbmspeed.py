@@ -17,13 +17,13 @@ d = sys.argv[1]
 ours = json.load(open(os.path.join(d, "ours.json")))
 
 
-def load(path):
-    a = np.genfromtxt(path, delimiter=",")
-    return a[:, :-1], a[:, -1]
+def load(name, shape):
+    return np.fromfile(os.path.join(d, name), dtype="<f8").reshape(shape)
 
 
-Xtr, ytr = load(os.path.join(d, "train.csv"))
-Xte, yte = load(os.path.join(d, "test.csv"))
+rows, cols, test = ours["rows"], ours["cols"], ours["test_rows"]
+Xtr, ytr = load("Xtr.f64", (rows, cols)), load("ytr.f64", rows)
+Xte, yte = load("Xte.f64", (test, cols)), load("yte.f64", test)
 print(f"xgboost {xgboost.__version__}; abscopal: {ours['seconds']:.2f} s, AUC {ours['auc']:.4f}, GOMAXPROCS {ours['threads']}")
 print()
 print("| trainer | threads | seconds | test AUC | abscopal / xgboost time |")

@@ -8,7 +8,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"sync"
+
+	"github.com/abscopal/abscopal/internal/parallel"
 )
 
 // GBM is a gradient-boosted ensemble of regression trees on the log-odds,
@@ -134,9 +135,11 @@ type binned struct {
 
 func binData(d *Data, maxBins int) *binned {
 	b := &binned{edges: make([][]float64, d.Cols), bins: make([]uint8, d.Rows*d.Cols), cols: d.Cols}
-	col := make([]float64, 0, d.Rows)
-	for f := 0; f < d.Cols; f++ {
-		col = col[:0]
+	// Each feature is binned on its own (sorting its column is most of the
+	// work): the features side by side use the cores, and write disjoint
+	// cells of bins.
+	parallel.For(context.Background(), d.Cols, func(f int) error {
+		col := make([]float64, 0, d.Rows)
 		for i := 0; i < d.Rows; i++ {
 			if x := d.X[i*d.Cols+f]; !math.IsNaN(x) {
 				col = append(col, x)
@@ -170,7 +173,8 @@ func binData(d *Data, maxBins int) *binned {
 			}
 			b.bins[i*d.Cols+f] = uint8(k + 1)
 		}
-	}
+		return nil
+	})
 	return b
 }
 
@@ -236,10 +240,12 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		if cox {
 			coxGradient(score, d.Time, d.Y, trainByTime, g, h)
 		} else {
-			for _, i := range train {
-				p := sigmoid(score[i])
-				g[i], h[i] = p-d.Y[i], p*(1-p)
-			}
+			eachRange(len(train), func(lo, hi int) {
+				for _, i := range train[lo:hi] {
+					p := sigmoid(score[i])
+					g[i], h[i] = p-d.Y[i], p*(1-p)
+				}
+			})
 		}
 		rows := train
 		if opts.Subsample < 1 {
@@ -253,15 +259,19 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		}
 		t := g1.grow(rows, feats)
 		m.Trees = append(m.Trees, t)
-		for _, i := range rows {
-			score[i] += t.Value[g1.leafOf[i]]
-			inTree[i] = int32(round + 1)
-		}
-		for i := 0; i < d.Rows; i++ { // rows left out by subsampling, and validation rows
-			if inTree[i] != int32(round+1) {
-				score[i] += t.predict(d.Row(i))
+		eachRange(len(rows), func(lo, hi int) {
+			for _, i := range rows[lo:hi] {
+				score[i] += t.Value[g1.leafOf[i]]
+				inTree[i] = int32(round + 1)
 			}
-		}
+		})
+		eachRange(d.Rows, func(lo, hi int) {
+			for i := lo; i < hi; i++ { // rows left out by subsampling, and validation rows
+				if inTree[i] != int32(round+1) {
+					score[i] += t.predict(d.Row(i))
+				}
+			}
+		})
 		if opts.EarlyStopping > 0 {
 			loss := 0.0
 			if cox {
@@ -375,9 +385,8 @@ type grower struct {
 // histStride is the number of bins per feature in a histogram.
 const histStride = 256
 
-// histChunks is the number of row chunks histograms are built in, in
-// parallel. It is fixed, not the number of CPUs, so that the sums (and the
-// model) are the same on every machine.
+// histChunks is the number of groups of features a histogram is built in,
+// and of chunks of rows a node's rows are partitioned in, side by side.
 const histChunks = 4
 
 func (gr *grower) grow(rows []int32, feats []int) GBMTree {
@@ -386,33 +395,20 @@ func (gr *grower) grow(rows []int32, feats []int) GBMTree {
 	return *gr.t
 }
 
-// histogram sums gradients and hessians per (feature, bin) over rows.
+// histogram sums gradients and hessians per (feature, bin) over rows. On
+// many rows the features are split into histChunks groups filled side by
+// side; each bin is still summed in row order, by one goroutine, so the
+// sums are those of one pass, on any number of cores.
 func (gr *grower) histogram(rows []int32, feats []int) []histBin {
 	hist := make([]histBin, gr.bd.cols*histStride)
-	if len(rows) < 4096 {
+	if len(rows)*len(feats) < 1<<14 || len(feats) < histChunks {
 		gr.fill(hist, rows, feats)
 		return hist
 	}
-	parts := make([][]histBin, histChunks)
-	var wg sync.WaitGroup
-	for c := 0; c < histChunks; c++ {
-		lo, hi := c*len(rows)/histChunks, (c+1)*len(rows)/histChunks
-		parts[c] = make([]histBin, len(hist))
-		wg.Add(1)
-		go func(part []histBin, rows []int32) {
-			defer wg.Done()
-			gr.fill(part, rows, feats)
-		}(parts[c], rows[lo:hi])
-	}
-	wg.Wait()
-	for _, f := range feats {
-		for k := f * histStride; k < (f+1)*histStride; k++ {
-			for c := 0; c < histChunks; c++ { // a fixed order: deterministic sums
-				hist[k].g += parts[c][k].g
-				hist[k].h += parts[c][k].h
-			}
-		}
-	}
+	parallel.For(context.Background(), histChunks, func(c int) error {
+		gr.fill(hist, rows, feats[c*len(feats)/histChunks:(c+1)*len(feats)/histChunks])
+		return nil
+	})
 	return hist
 }
 
@@ -473,49 +469,67 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 	}
 
 	parent := G * G / (H + lam)
-	bestGain, bestF, bestBin, bestLeftMissing := 1e-12, -1, 0, false
-	for _, f := range feats {
-		fh := hist[f*histStride : (f+1)*histStride]
-		nb := len(gr.bd.edges[f])
-		miss := fh[0]
-		var gl, hl float64
-		for k := 1; k < nb; k++ { // split after bin k: bins 1..k left
-			gl += fh[k].g
-			hl += fh[k].h
-			for _, missLeft := range [2]bool{false, true} {
-				gL, hL := gl, hl
-				if missLeft {
-					if miss.h == 0 {
+	// Each feature's best split, the groups of features side by side on
+	// a large node; then the best of them in feature order, ties to the
+	// first, as one scan would choose.
+	type found struct {
+		gain     float64
+		bin      int
+		missLeft bool
+	}
+	best := make([]found, len(feats))
+	scan := func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			f := feats[j]
+			fh := hist[f*histStride : (f+1)*histStride]
+			nb := len(gr.bd.edges[f])
+			miss := fh[0]
+			var gl, hl float64
+			b := found{gain: 1e-12}
+			for k := 1; k < nb; k++ { // split after bin k: bins 1..k left
+				gl += fh[k].g
+				hl += fh[k].h
+				for _, missLeft := range [2]bool{false, true} {
+					gL, hL := gl, hl
+					if missLeft {
+						if miss.h == 0 {
+							continue
+						}
+						gL, hL = gl+miss.g, hl+miss.h
+					}
+					gR, hR := G-gL, H-hL
+					// With no minimum and no penalty, an empty side has 0/0.
+					if hL < gr.opts.MinChildWeight || hR < gr.opts.MinChildWeight || hL+lam <= 0 || hR+lam <= 0 {
 						continue
 					}
-					gL, hL = gl+miss.g, hl+miss.h
-				}
-				gR, hR := G-gL, H-hL
-				// With no minimum and no penalty, an empty side has 0/0.
-				if hL < gr.opts.MinChildWeight || hR < gr.opts.MinChildWeight || hL+lam <= 0 || hR+lam <= 0 {
-					continue
-				}
-				gain := gL*gL/(hL+lam) + gR*gR/(hR+lam) - parent
-				if gain > bestGain {
-					bestGain, bestF, bestBin, bestLeftMissing = gain, f, k, missLeft
+					gain := gL*gL/(hL+lam) + gR*gR/(hR+lam) - parent
+					if gain > b.gain {
+						b = found{gain, k, missLeft}
+					}
 				}
 			}
+			best[j] = b
+		}
+	}
+	if len(rows) < 1<<12 || len(feats) < histChunks {
+		scan(0, len(feats))
+	} else {
+		parallel.For(context.Background(), histChunks, func(c int) error {
+			scan(c*len(feats)/histChunks, (c+1)*len(feats)/histChunks)
+			return nil
+		})
+	}
+	bestGain, bestF, bestBin, bestLeftMissing := 1e-12, -1, 0, false
+	for j, b := range best {
+		if b.gain > bestGain {
+			bestGain, bestF, bestBin, bestLeftMissing = b.gain, feats[j], b.bin, b.missLeft
 		}
 	}
 	if bestF < 0 {
 		gr.markLeaf(rows, node)
 		return node
 	}
-	cols := gr.bd.cols
-	left, right := make([]int32, 0, len(rows)), make([]int32, 0, len(rows))
-	for _, i := range rows {
-		b := int(gr.bd.bins[int(i)*cols+bestF])
-		if (b == 0 && bestLeftMissing) || (b != 0 && b <= bestBin) {
-			left = append(left, i)
-		} else {
-			right = append(right, i)
-		}
-	}
+	left, right := gr.partition(rows, bestF, bestBin, bestLeftMissing)
 	t.Feature[node] = int32(bestF)
 	t.Threshold[node] = gr.bd.edges[bestF][bestBin-1]
 	t.DefaultLeft[node] = bestLeftMissing
@@ -545,6 +559,52 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 	r := gr.split(right, histR, feats, depth+1)
 	t.Left[node], t.Right[node] = l, r
 	return node
+}
+
+// partition splits rows by feature f at bin (missing values left or
+// not), keeping their order: on many rows, fixed chunks are partitioned
+// side by side and joined in order, the result the same as in one pass.
+func (gr *grower) partition(rows []int32, f, bin int, missLeft bool) (left, right []int32) {
+	cols := gr.bd.cols
+	part := func(rows []int32) (left, right []int32) {
+		left, right = make([]int32, 0, len(rows)), make([]int32, 0, len(rows))
+		for _, i := range rows {
+			b := int(gr.bd.bins[int(i)*cols+f])
+			if (b == 0 && missLeft) || (b != 0 && b <= bin) {
+				left = append(left, i)
+			} else {
+				right = append(right, i)
+			}
+		}
+		return left, right
+	}
+	if len(rows) < 1<<14 {
+		return part(rows)
+	}
+	var ls, rs [histChunks][]int32
+	parallel.For(context.Background(), histChunks, func(c int) error {
+		ls[c], rs[c] = part(rows[c*len(rows)/histChunks : (c+1)*len(rows)/histChunks])
+		return nil
+	})
+	left, right = make([]int32, 0, len(rows)), make([]int32, 0, len(rows))
+	for c := range histChunks {
+		left, right = append(left, ls[c]...), append(right, rs[c]...)
+	}
+	return left, right
+}
+
+// eachRange calls f on fixed chunks of rows 0 to n, side by side when n
+// is large: for per-row work whose results do not depend on the order.
+func eachRange(n int, f func(lo, hi int)) {
+	if n < 1<<15 {
+		f(0, n)
+		return
+	}
+	const chunks = 8
+	parallel.For(context.Background(), chunks, func(c int) error {
+		f(c*n/chunks, (c+1)*n/chunks)
+		return nil
+	})
 }
 
 // goesLeft reports whether x goes left at inner node n: its value is at most
