@@ -154,7 +154,9 @@ type TableReader struct {
 	cols  []ColumnInfo
 	batch Batch
 	size  int
-	row   int64 // rows returned so far
+	row   int64 // the number, in the file, of the last row returned
+	// read is whether Next has been called: Select and Shard come before.
+	read bool
 }
 
 // tableFormat is a file format's side of a TableReader: parquetTable or
@@ -212,7 +214,7 @@ func newTableReader(path string, f *os.File, opts TableOptions) (r *TableReader,
 		if err != nil {
 			return nil, err
 		}
-		r.file, r.all = &parquetTable{path: path, pf: pf, rg: -1}, all
+		r.file, r.all = &parquetTable{path: path, pf: pf, rg: -1, rgEnd: len(pf.RowGroups())}, all
 	}
 	if err := r.Select(opts); err != nil {
 		return nil, err
@@ -230,7 +232,7 @@ var ErrSelectAfterRead = errors.New("columns selected after reading began")
 // opening the file again. A CSV file's columns are typed here, by a pass
 // over its rows, when some selected column is given no kind.
 func (r *TableReader) Select(opts TableOptions) error {
-	if r.row > 0 {
+	if r.read {
 		return ErrSelectAfterRead
 	}
 	if cs, ok := r.file.(*csvSource); ok {
@@ -455,6 +457,7 @@ func (r *TableReader) Next(ctx context.Context) (*Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	r.read = true
 	n, err := r.file.read(r.cols, &r.batch, r.row+1, r.size)
 	if err != nil {
 		return nil, err
@@ -465,6 +468,34 @@ func (r *TableReader) Next(ctx context.Context) (*Batch, error) {
 	r.batch.FirstRow, r.batch.Len = r.row+1, n
 	r.row += int64(n)
 	return &r.batch, nil
+}
+
+// ErrShard is a shard that cannot be read: a CSV file (no row groups), a
+// part outside 1..n, or a shard asked for after reading began.
+var ErrShard = errors.New("shard")
+
+// Shard restricts the reader, before its first Next, to the i-th of n
+// parts of a Parquet file (i from 1): its row groups from (i-1)*G/n to
+// i*G/n of G, so that n processes score a file between them and their
+// outputs, in order, are the whole file's. Rows keep their numbers in the
+// whole file. A part may hold no row group (n above G).
+func (r *TableReader) Shard(i, n int) error {
+	t, ok := r.file.(*parquetTable)
+	switch {
+	case !ok:
+		return fmt.Errorf("%s: %w: a CSV file has no row groups to share out: convert it to Parquet (abscopal validate --data FILE.csv --out FILE.parquet) to score it in parts", r.path, ErrShard)
+	case n < 1 || i < 1 || i > n:
+		return fmt.Errorf("%s: %w %d/%d: want i/n with 1 <= i <= n", r.path, ErrShard, i, n)
+	case r.read || t.rg >= 0:
+		return fmt.Errorf("%s: %w asked for after reading began", r.path, ErrShard)
+	}
+	groups := t.pf.RowGroups()
+	from, to := (i-1)*len(groups)/n, i*len(groups)/n
+	for _, g := range groups[:from] {
+		r.row += g.NumRows() // the part's rows keep their numbers
+	}
+	t.rg, t.rgEnd = from-1, to
+	return nil
 }
 
 // Close releases the file.
@@ -478,6 +509,7 @@ func (r *TableReader) Close() error {
 type parquetTable struct {
 	path    string
 	pf      *parquet.File
+	rgEnd   int             // the row group after the last to read (Shard)
 	rg      int             // current row group
 	rgLeft  int64           // rows left in the current row group
 	cursors []*columnCursor // one per selected column, for the current row group
@@ -531,7 +563,7 @@ func (t *parquetTable) nextRowGroup(cols []ColumnInfo) error {
 	t.closeCursors()
 	groups := t.pf.RowGroups()
 	t.rg++
-	if t.rg >= len(groups) {
+	if t.rg >= len(groups) || t.rg >= t.rgEnd {
 		return io.EOF
 	}
 	rg := groups[t.rg]

@@ -412,6 +412,9 @@ func createWriter(out string, cols []data.ColumnSpec, md map[string]string, deci
 // SourceOptions are the options of OpenSource.
 type SourceOptions struct {
 	NeedTarget bool // the file must have the target column (training)
+	// Shard, when its n (Shard[1]) is set, reads only the Shard[0]-th of
+	// n parts of a Parquet file (data.TableReader.Shard).
+	Shard [2]int
 	// Also names columns to read besides the spec's (a subgroup column),
 	// which the records then give. Each must be in the file; with the
 	// built-in spec it may be outside the cohort schema (a centre).
@@ -435,6 +438,12 @@ func OpenSource(ctx context.Context, path string, spec *Spec, opts SourceOptions
 	tr, err := data.OpenTable(ctx, path, data.TableOptions{Columns: []string{}})
 	if err != nil {
 		return nil, err
+	}
+	if opts.Shard[1] > 0 {
+		if err := tr.Shard(opts.Shard[0], opts.Shard[1]); err != nil {
+			tr.Close()
+			return nil, err
+		}
 	}
 	src, err := openSource(ctx, tr, spec, opts)
 	if err != nil {

@@ -19,6 +19,10 @@ type ScoreOptions struct {
 	// DecimalComma writes a CSV output separated by semicolons, with
 	// decimal commas (data.WriteOptions.DecimalComma).
 	DecimalComma bool
+	// Shard, when its n (Shard[1]) is set, scores only the Shard[0]-th of
+	// n parts of a Parquet file, by row group (data.TableReader.Shard):
+	// the parts' outputs, in order, are the whole file's.
+	Shard [2]int
 	// Intervals adds interval_low and interval_high, the central 95% of
 	// the bootstrap models' probabilities (Model.Interval): the model must
 	// have kept them.
@@ -97,7 +101,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	if o.Intervals && len(m.Bootstrap) == 0 {
 		return nil, fmt.Errorf("%w: %s:%s kept none, so it gives no intervals: train it with --instability 200 --intervals", ErrNoBootstrap, b.Name, m.Version)
 	}
-	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{})
+	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{Shard: o.Shard})
 	if err != nil {
 		return nil, err
 	}

@@ -267,7 +267,7 @@ func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOp
 	if o.Intervals && len(m.Bootstrap) == 0 {
 		return nil, fmt.Errorf("%w: %s:%s kept none, so it gives no intervals of the median: train it with --instability 200 --intervals", ErrNoBootstrap, b.Name, m.Version)
 	}
-	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{})
+	src, spec, err := m.OpenSource(ctx, in, features.SourceOptions{Shard: o.Shard})
 	if err != nil {
 		return nil, err
 	}

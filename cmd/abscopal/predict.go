@@ -18,7 +18,8 @@ func newPredictCmd() *cobra.Command {
 		registry, ref, in, out string
 		contributions, asJSON  bool
 		intervals, curve       bool
-		format                 string
+		format, shard          string
+		shardBase              int
 	)
 	cmd := &cobra.Command{
 		Use:   "predict --registry DIR --model NAME[@ALIAS|:VERSION] --data FILE --out SCORES.parquet",
@@ -47,6 +48,11 @@ RiskAssessment, one per line (the bulk data format): the same probabilities,
 for a time-to-event model the probability of the event by each of its times
 (docs/fhir.md).
 
+With --shard i/n, only the i-th of n parts of a Parquet file is scored (its
+row groups from (i-1)*G/n to i*G/n): n processes, a Kubernetes indexed Job's
+pods say, score a large file between them, and their outputs in order are the
+single run's, row for row (docs/deployment.md).
+
 On stderr, or as JSON on stdout with --json (for a scheduled job to act on),
 a summary: the rows scored, and by feature the values imputed, the levels
 never seen in training and the values outside the training range, and the
@@ -55,6 +61,17 @@ case mix against the training rows (population stability index).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" || ref == "" || in == "" || out == "" {
 				return usageError{errors.New("--registry, --model, --data and --out are required")}
+			}
+			var part [2]int
+			if shardBase != 0 && shardBase != 1 {
+				return usageError{fmt.Errorf("--shard-base %d: 1 (parts 1 to n) or 0 (0 to n-1, a Kubernetes JOB_COMPLETION_INDEX)", shardBase)}
+			}
+			if shard != "" {
+				if _, err := fmt.Sscanf(shard, "%d/%d", &part[0], &part[1]); err != nil || fmt.Sprintf("%d/%d", part[0], part[1]) != shard ||
+					part[1] < 1 || part[0] < shardBase || part[0] > part[1]-1+shardBase {
+					return usageError{fmt.Errorf("--shard %q: want i/n, the i-th of n parts, %d <= i <= n%s (2/8)", shard, shardBase, map[int]string{0: "-1", 1: ""}[shardBase])}
+				}
+				part[0] += 1 - shardBase
 			}
 			score := workflow.Score
 			switch format {
@@ -77,7 +94,7 @@ case mix against the training rows (population stability index).`,
 				return usageError{fmt.Errorf("--format %q: fhir, or leave it out for the table --out names (.parquet or .csv)", format)}
 			}
 			sum, err := score(cmd.Context(), &models.Registry{Dir: registry}, ref, in, out,
-				models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals, Curve: curve})
+				models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals, Curve: curve, Shard: part})
 			if err != nil {
 				return err
 			}
@@ -101,6 +118,8 @@ case mix against the training rows (population stability index).`,
 	cmd.Flags().BoolVar(&curve, "curve", false, "a time-to-event model: also write the survival curve, a column per month (curve_1, curve_2, ...)")
 	cmd.Flags().BoolVar(&contributions, "contributions", false, "also write the bias and each feature's contribution to the score (log-odds)")
 	decimalComma.register(cmd.Flags(), "--out")
+	cmd.Flags().StringVar(&shard, "shard", "", "i/n: score only the i-th of n parts of a Parquet file, by row group; the parts' outputs, concatenated in order, are the whole file's")
+	cmd.Flags().IntVar(&shardBase, "shard-base", 1, "the first part's number in --shard: 1, or 0 for a Kubernetes indexed Job's $(JOB_COMPLETION_INDEX)")
 	cmd.Flags().StringVar(&format, "format", "", "fhir: a FHIR R4 RiskAssessment per row, to a .ndjson file; default: the table --out names")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary (rows, inputs, case mix) as JSON on stdout")
 	return cmd
