@@ -20,6 +20,7 @@ func newSynthCmd() *cobra.Command {
 		seed         uint64
 		out, format  string
 		decimalComma decimalCommaFlag
+		rowGroup     int64
 	)
 	cmd := &cobra.Command{
 		Use:   "synth --n N --seed S --out FILE",
@@ -68,7 +69,10 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 			if err := decimalComma.check(out); err != nil {
 				return err
 			}
-			if err := synth.WriteFile(cmd.Context(), out, n, seed, data.WriteOptions{DecimalComma: decimalComma.on}); err != nil {
+			if rowGroup < 0 {
+				return usageError{fmt.Errorf("--row-group %d: want rows per row group, or 0 for the default", rowGroup)}
+			}
+			if err := synth.WriteFile(cmd.Context(), out, n, seed, data.WriteOptions{DecimalComma: decimalComma.on, RowGroupSize: rowGroup}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d SYNTHETIC patients (seed %d, model %s) to %s\n", n, seed, synth.ModelVersion, out)
@@ -78,6 +82,7 @@ THIS IS SYNTHETIC DATA. It is not patient data and not clinical evidence.`,
 	cmd.Flags().IntVar(&n, "n", 5000, "number of patients")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same cohort")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (the synthetic label of a CSV in FILE.csv.meta.json; written atomically)")
+	cmd.Flags().Int64Var(&rowGroup, "row-group", 0, fmt.Sprintf("rows per Parquet row group (0: %d); predict --shard shares a file out by row group", data.DefaultRowGroupSize))
 	cmd.Flags().StringVar(&format, "format", "", "fhir: FHIR R4 Bundles, one per line, to a .ndjson file; default: the table --out names")
 	decimalComma.register(cmd.Flags(), "--out")
 	return cmd
