@@ -44,13 +44,8 @@ func (s *Server) fhirPredict(c *gin.Context) {
 	if !ok {
 		return
 	}
-	raw, ok := readRaw(c)
+	chart, ok := fhirChart(c)
 	if !ok {
-		return
-	}
-	chart, status, err := readChart(raw)
-	if err != nil {
-		abortFHIR(c, status, err, "")
 		return
 	}
 	set := s.models()
@@ -75,13 +70,8 @@ func (s *Server) fhirPredict(c *gin.Context) {
 // /v1/regimens/compare ranks them), each with the regimen's probabilities
 // of objective and abscopal response and of pneumonitis.
 func (s *Server) fhirCompareRegimens(c *gin.Context) {
-	raw, ok := readRaw(c)
+	chart, ok := fhirChart(c)
 	if !ok {
-		return
-	}
-	chart, status, err := readChart(raw)
-	if err != nil {
-		abortFHIR(c, status, err, "")
 		return
 	}
 	set := s.models()
@@ -157,6 +147,21 @@ func (s *Server) predictJSONOrFHIR(c *gin.Context) {
 	c.PureJSON(http.StatusOK, struct {
 		Predictions []patientPrediction `json:"predictions"`
 	}{[]patientPrediction{s.predictOne(set, &chart.Patient, true, intervals, curve)}})
+}
+
+// fhirChart reads a /fhir request's chart, answering its error as an
+// OperationOutcome.
+func fhirChart(c *gin.Context) (*fhir.Chart, bool) {
+	raw, ok := readRaw(c)
+	if !ok {
+		return nil, false
+	}
+	chart, status, err := readChart(raw)
+	if err != nil {
+		abortFHIR(c, status, err, "")
+		return nil, false
+	}
+	return chart, true
 }
 
 // readChart reads a chart and validates its row against the cohort schema

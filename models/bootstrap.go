@@ -110,13 +110,26 @@ func DecodeBootstrap(b []byte, algo string, timeToEvent bool) ([]Member, error) 
 // kept without its bootstrap models. It costs a transform and a score per
 // bootstrap model.
 func (m *Model) Interval(r features.Record, s *Scratch) (lo, hi float64, ok bool) {
-	if len(m.Bootstrap) == 0 {
+	probs := m.eachMember(r, s, func(b Member, x []float64) float64 { return b.Calibration.Apply(b.Classifier.Score(x)) })
+	if probs == nil {
 		return math.NaN(), math.NaN(), false
+	}
+	lo, hi = stats.Central95(probs)
+	return lo, hi, true
+}
+
+// eachMember transforms r by each bootstrap model's own pipeline and
+// returns what f makes of the model and the outputs, one value per model,
+// in the scratch's space (valid until its next use); nil when the model
+// kept no bootstrap models.
+func (m *Model) eachMember(r features.Record, s *Scratch, f func(b Member, x []float64) float64) []float64 {
+	if len(m.Bootstrap) == 0 {
+		return nil
 	}
 	if cap(s.probs) < len(m.Bootstrap) {
 		s.probs = make([]float64, len(m.Bootstrap))
 	}
-	probs := s.probs[:len(m.Bootstrap)]
+	out := s.probs[:len(m.Bootstrap)]
 	for i, b := range m.Bootstrap {
 		n := b.Pipeline.NumOutputs()
 		if cap(s.bx) < n {
@@ -125,8 +138,7 @@ func (m *Model) Interval(r features.Record, s *Scratch) (lo, hi float64, ok bool
 		x := s.bx[:n]
 		s.bnotes.Reset()
 		b.Pipeline.Transform(r, x, &s.bnotes)
-		probs[i] = b.Calibration.Apply(b.Classifier.Score(x))
+		out[i] = f(b, x)
 	}
-	lo, hi = stats.Central95(probs)
-	return lo, hi, true
+	return out
 }

@@ -160,26 +160,14 @@ func decodeSurvivalModel(algo string, raw []byte, n int) (*SurvivalModel, error)
 // (the median not reached). ok is false for a model kept without its
 // bootstrap models. It costs a transform and a curve per bootstrap model.
 func (m *Model) MedianInterval(r features.Record, s *Scratch) (lo, hi float64, ok bool) {
-	if len(m.Bootstrap) == 0 {
+	medians := m.eachMember(r, s, func(b Member, x []float64) float64 {
+		if t, reached := b.Survival.Median(x); reached {
+			return t
+		}
+		return math.Inf(1)
+	})
+	if medians == nil {
 		return math.NaN(), math.NaN(), false
-	}
-	if cap(s.probs) < len(m.Bootstrap) {
-		s.probs = make([]float64, len(m.Bootstrap))
-	}
-	medians := s.probs[:len(m.Bootstrap)]
-	for i, b := range m.Bootstrap {
-		n := b.Pipeline.NumOutputs()
-		if cap(s.bx) < n {
-			s.bx = make([]float64, n)
-		}
-		x := s.bx[:n]
-		s.bnotes.Reset()
-		b.Pipeline.Transform(r, x, &s.bnotes)
-		t, reached := b.Survival.Median(x)
-		if !reached {
-			t = math.Inf(1)
-		}
-		medians[i] = t
 	}
 	lo, hi = stats.Central95(medians)
 	return lo, hi, true

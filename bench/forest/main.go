@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/abscopal/abscopal/bench/internal/rawf64"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 )
@@ -40,7 +40,7 @@ func main() {
 	}
 	train, test := matrix(*rows, *cols, 1), matrix(*rows, *cols, 2)
 	for name, xs := range map[string][]float64{"Xtr.f64": train.X, "ytr.f64": train.Y, "Xte.f64": test.X, "yte.f64": test.Y} {
-		if err := write(filepath.Join(*out, name), xs); err != nil {
+		if err := rawf64.Write(filepath.Join(*out, name), xs); err != nil {
 			fail(err)
 		}
 	}
@@ -82,14 +82,6 @@ func matrix(n, p int, seed uint64) *models.Data {
 		}
 	}
 	return d
-}
-
-func write(path string, xs []float64) error {
-	b := make([]byte, 8*len(xs))
-	for i, x := range xs {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return os.WriteFile(path, b, 0o644)
 }
 
 func fail(err error) {

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/abscopal/abscopal/bench/internal/rawf64"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 )
@@ -55,10 +55,10 @@ func main() {
 		}
 		y[i] = b2f(rng.Float64() < 1/(1+math.Exp(-z)))
 	}
-	writeRaw(filepath.Join(*out, "Xtr.f64"), X[:rows*cols])
-	writeRaw(filepath.Join(*out, "ytr.f64"), y[:rows])
-	writeRaw(filepath.Join(*out, "Xte.f64"), X[rows*cols:])
-	writeRaw(filepath.Join(*out, "yte.f64"), y[rows:])
+	check(rawf64.Write(filepath.Join(*out, "Xtr.f64"), X[:rows*cols]))
+	check(rawf64.Write(filepath.Join(*out, "ytr.f64"), y[:rows]))
+	check(rawf64.Write(filepath.Join(*out, "Xte.f64"), X[rows*cols:]))
+	check(rawf64.Write(filepath.Join(*out, "yte.f64"), y[rows:]))
 
 	d := &models.Data{Rows: rows, Cols: cols, X: X[:rows*cols], Y: y[:rows]}
 	opts := models.GBMOptions{Trees: 300, MaxDepth: 6, LearningRate: 0.1, Lambda: 1, MinChildWeight: 1, MaxBins: 255}
@@ -75,16 +75,6 @@ func main() {
 	b, _ := json.Marshal(res)
 	check(os.WriteFile(filepath.Join(*out, "ours.json"), b, 0o644))
 	fmt.Printf("abscopal gbm: %.2f s, test AUC %.4f (GOMAXPROCS %d)\n", secs, res["auc"], res["threads"])
-}
-
-// writeRaw writes xs as little-endian float64 (NaN for missing), for
-// numpy's fromfile: a million rows of CSV take numpy a minute to parse.
-func writeRaw(path string, xs []float64) {
-	b := make([]byte, 8*len(xs))
-	for i, x := range xs {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	check(os.WriteFile(path, b, 0o644))
 }
 
 func b2f(b bool) float64 {

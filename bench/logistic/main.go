@@ -7,7 +7,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/abscopal/abscopal/bench/internal/rawf64"
 	"github.com/abscopal/abscopal/models"
 )
 
@@ -34,10 +34,10 @@ func main() {
 		os.Exit(2)
 	}
 	d := matrix(*rows, *cols)
-	if err := write(filepath.Join(*out, "X.f64"), d.X); err != nil {
+	if err := rawf64.Write(filepath.Join(*out, "X.f64"), d.X); err != nil {
 		fail(err)
 	}
-	if err := write(filepath.Join(*out, "y.f64"), d.Y); err != nil {
+	if err := rawf64.Write(filepath.Join(*out, "y.f64"), d.Y); err != nil {
 		fail(err)
 	}
 	var secs []float64
@@ -76,14 +76,6 @@ func matrix(n, p int) *models.Data {
 		}
 	}
 	return d
-}
-
-func write(path string, xs []float64) error {
-	b := make([]byte, 8*len(xs))
-	for i, x := range xs {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return os.WriteFile(path, b, 0o644)
 }
 
 func fail(err error) {
