@@ -426,6 +426,12 @@ func fingerprint(reg *models.Registry) string {
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			b.WriteString("@unreadable;")
 		}
+		// The history is appended after an alias moves: a reload between
+		// the two would list the alias without its time until the next
+		// change, so its growth is a change too.
+		if fi, err := os.Stat(filepath.Join(reg.Dir, n, models.AliasHistoryFile)); err == nil {
+			fmt.Fprintf(&b, "history:%d;", fi.Size())
+		}
 		if _, v, err := reg.Resolve(n); err == nil {
 			b.WriteString(versionStamp(reg, n, v))
 		}

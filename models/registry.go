@@ -49,8 +49,9 @@ type AliasChange struct {
 	By       string    `json:"by,omitempty"`
 }
 
-// aliasHistory is the file of a model's AliasChanges, one JSON line each.
-const aliasHistory = "ALIAS_HISTORY"
+// AliasHistoryFile is the name, in a model's directory, of its aliases'
+// history: one JSON line per move, appended once the move is made.
+const AliasHistoryFile = "ALIAS_HISTORY"
 
 // Errors callers can test.
 var (
@@ -380,7 +381,7 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 	if err != nil {
 		return err
 	}
-	f, err = os.OpenFile(filepath.Join(r.Dir, name, aliasHistory), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err = os.OpenFile(filepath.Join(r.Dir, name, AliasHistoryFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("%s@%s moved to %s, but its history could not be kept: %w", name, alias, version, err)
 	}
@@ -402,7 +403,7 @@ func (r *Registry) AliasHistory(name string) ([]AliasChange, error) {
 	if err := checkModelName(name); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(r.Dir, name, aliasHistory)
+	path := filepath.Join(r.Dir, name, AliasHistoryFile)
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return nil, nil
