@@ -62,6 +62,9 @@ func TestCrashChild(t *testing.T) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
 		}
+		if i == 0 {
+			fmt.Println("done") // one operation whole: its time paces the kills
+		}
 	}
 }
 
@@ -107,12 +110,24 @@ func TestKilledMidway(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+			lines := bufio.NewReader(out)
+			if line, _ := lines.ReadString('\n'); line != "ready\n" {
 				cmd.Process.Kill()
 				cmd.Wait()
 				t.Fatalf("%s: the child did not start: %q\n%s", op, line, stderr.String())
 			}
-			time.Sleep(time.Duration(rng.IntN(60_000)) * time.Microsecond)
+			// The kill lands at a random moment of the later part of the
+			// next operation, where a training publishes (its fit takes the
+			// rest): paced by the child's own speed, so that a loaded
+			// machine, where one operation takes longer than any fixed
+			// window, still sees kills midway through writes.
+			start := time.Now()
+			if line, _ := lines.ReadString('\n'); line != "done\n" {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("%s: the child's first operation did not end: %q\n%s", op, line, stderr.String())
+			}
+			time.Sleep(time.Duration((0.6 + 0.4*rng.Float64()) * float64(time.Since(start))))
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
 			if strings.TrimSpace(stderr.String()) != "" {
