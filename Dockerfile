@@ -28,7 +28,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath \
+RUN CGO_ENABLED=0 go build -trimpath -tags nomsgpack \
       -ldflags "-s -w -X github.com/abscopal/abscopal/internal/buildinfo.version=${VERSION}" \
       -o /out/usr/local/bin/abscopal ./cmd/abscopal
 # scratch has no /tmp, where the demo writes its registry. /out is copied
