@@ -71,7 +71,7 @@ type riskBundle struct {
 
 // TestFHIRPredictMatchesJSON: synthetic patients sent as FHIR Bundles to
 // /fhir/r4/$predict get, as RiskAssessments, the probabilities /v1/predict
-// gives the same patients sent as JSON, to the last bit: each response
+// gives the same patients sent as JSON, to the last bit (16 patients): each response
 // target's probability, and each time-to-event model's event probability
 // by 6, 12 and 24 months (one less the survival /v1 gives).
 func TestFHIRPredictMatchesJSON(t *testing.T) {
@@ -79,7 +79,7 @@ func TestFHIRPredictMatchesJSON(t *testing.T) {
 	hs := httptest.NewServer(newServer(t, Config{Registry: dir}).Handler())
 	defer hs.Close()
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	for _, sp := range synth.Generate(40, 17) {
+	for _, sp := range synth.Generate(16, 17) {
 		p := fhirInputs(sp)
 		js, _ := json.Marshal(p)
 		status, _, body := postRaw(t, hs.URL+"/v1/predict", "application/json", js)

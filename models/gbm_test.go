@@ -71,11 +71,11 @@ func TestGBMNoPenaltyStaysFinite(t *testing.T) {
 // whatever the number of CPUs (histograms are summed in fixed row chunks);
 // another seed draws other rows and columns.
 //
-// 70,000 rows, so that the rows are partitioned, the histograms built and
+// 40,000 rows, so that the rows are partitioned, the histograms built and
 // the scores updated in chunks side by side: the same bits on one core.
 func TestGBMDeterministic(t *testing.T) {
-	d := forestData(70_000, 6)
-	opts := GBMOptions{Trees: 12, MaxDepth: 4, Subsample: 0.7, ColSample: 0.6, Lambda: 1, MinChildWeight: 1, EarlyStopping: 5, Seed: 11}
+	d := forestData(40_000, 6)
+	opts := GBMOptions{Trees: 8, MaxDepth: 4, Subsample: 0.7, ColSample: 0.6, Lambda: 1, MinChildWeight: 1, EarlyStopping: 5, Seed: 11}
 	m, err := FitGBM(t.Context(), d, opts)
 	if err != nil {
 		t.Fatal(err)
