@@ -1,6 +1,8 @@
 package api
 
 import (
+	"strconv"
+
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/buildinfo"
 	"github.com/abscopal/abscopal/models"
@@ -26,23 +28,15 @@ type metrics struct {
 	outOfRange  *prometheus.CounterVec
 	loadSeconds prometheus.Histogram
 	loadErrors  prometheus.Counter
-	loaded      prometheus.Gauge
-	// problems is 1 for each model not served as published (state
-	// degraded: an older version serves; failed: none does) and each v1
-	// target unassigned (model "v1:TARGET"): the metric to alert on.
-	problems *prometheus.GaugeVec
-	// modelInfo is 1 for each model served, labelled with what an operator
-	// checks after a deployment or a reload: its version, its algorithm,
-	// the target it answers on /v1, and whether synthetic data trained it
-	// (an alert belongs on a synthetic model served in production).
-	modelInfo *prometheus.GaugeVec
 	// The CDS Hooks services' cards by indicator, and what the EHRs' users
 	// did with them (feedback: accepted or overridden).
 	cdsCards    *prometheus.CounterVec
 	cdsFeedback *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
+// newMetrics returns the server's metrics; current gives the models being
+// served, which the model-state gauges read at each scrape.
+func newMetrics(current func() *modelSet) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		cdsCards: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -85,21 +79,13 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
 		loadErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "abscopal_model_load_errors_total", Help: "Failures to load: of the registry as a whole (the models served stay), and of each model whose new version failed (counted once, when the failure begins)."}),
-		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "abscopal_models_loaded", Help: "Models being served."}),
-		problems: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "abscopal_model_problem", Help: "1 for each model not served as the registry has it (state degraded: an older version still serves; failed: none does) and each v1 target no model is chosen for (model v1:TARGET, state unassigned); /readyz says why."},
-			[]string{"model", "state"}),
-		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "abscopal_model_info", Help: "1 for each model served: its version, algorithm, target, whether it answers that target on /v1, and whether synthetic data trained it."},
-			[]string{"model", "version", "algo", "target", "v1", "synthetic"}),
 	}
 	bi := buildinfo.Read()
 	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "abscopal_build_info", Help: "1, labelled with the running binary's version, commit and Go version.",
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "go_version": bi.GoVersion}})
 	build.Set(1)
-	m.reg.MustRegister(m.requests, m.clients, m.rateLimited, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors, m.loaded,
-		m.problems, m.modelInfo, m.cdsCards, m.cdsFeedback, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.requests, m.clients, m.rateLimited, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors,
+		modelStateCollector{current: current}, m.cdsCards, m.cdsFeedback, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -157,5 +143,53 @@ func (mon *monitor) observe(p float64, n *features.Notes) {
 		if c := mon.outOfRange[o.Feature]; c != nil {
 			c.Inc()
 		}
+	}
+}
+
+// modelStateCollector reports the state of the models being served, read
+// from the model set at each scrape rather than kept in gauges set after a
+// reload: a scrape then agrees with /readyz at every moment, where gauges
+// lagged the swap of the set by the time it took to reset them.
+type modelStateCollector struct {
+	current func() *modelSet
+}
+
+var (
+	modelsLoadedDesc = prometheus.NewDesc("abscopal_models_loaded", "Models being served.", nil, nil)
+	// abscopal_model_problem is the metric to alert on.
+	modelProblemDesc = prometheus.NewDesc("abscopal_model_problem",
+		"1 for each model not served as the registry has it (state degraded: an older version still serves; failed: none does) and each v1 target no model is chosen for (model v1:TARGET, state unassigned); /readyz says why.",
+		[]string{"model", "state"}, nil)
+	// abscopal_model_info carries what an operator checks after a
+	// deployment or a reload; an alert belongs on a synthetic model served
+	// in production.
+	modelInfoDesc = prometheus.NewDesc("abscopal_model_info",
+		"1 for each model served: its version, algorithm, target, whether it answers that target on /v1, and whether synthetic data trained it.",
+		[]string{"model", "version", "algo", "target", "v1", "synthetic"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c modelStateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- modelsLoadedDesc
+	ch <- modelProblemDesc
+	ch <- modelInfoDesc
+}
+
+// Collect implements prometheus.Collector.
+func (c modelStateCollector) Collect(ch chan<- prometheus.Metric) {
+	set := c.current()
+	if set == nil {
+		ch <- prometheus.MustNewConstMetric(modelsLoadedDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(modelsLoadedDesc, prometheus.GaugeValue, float64(len(set.byName)))
+	for _, m := range set.sorted() {
+		b := m.Bundle
+		v1 := set.byTarget[b.Target] == m
+		ch <- prometheus.MustNewConstMetric(modelInfoDesc, prometheus.GaugeValue, 1,
+			b.Name, m.Version, b.Algo, b.Target, strconv.FormatBool(v1), strconv.FormatBool(b.Synthetic()))
+	}
+	for _, p := range set.sortedProblems() {
+		ch <- prometheus.MustNewConstMetric(modelProblemDesc, prometheus.GaugeValue, 1, p.metricName(), p.state())
 	}
 }

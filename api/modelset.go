@@ -79,6 +79,15 @@ func (p *modelProblem) state() string {
 	return "failed"
 }
 
+// metricName is the problem's model label: the model's name, or
+// "v1:TARGET" for a target.
+func (p *modelProblem) metricName() string {
+	if p.Target != "" {
+		return "v1:" + p.Target
+	}
+	return p.Model
+}
+
 // v1Choice is the model answering a v1 target, and why it is that one.
 type v1Choice struct {
 	Model    string `json:"model"`

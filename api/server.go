@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -183,7 +182,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0) || cfg.RateBurst < 0 {
 		return nil, fmt.Errorf("api: rate limit %g per second, burst %d: want a positive rate (0: none) and burst", cfg.RateLimit, cfg.RateBurst)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), spec: openAPISpec}
+	s := &Server{cfg: cfg, log: cfg.Logger, spec: openAPISpec}
+	s.metrics = newMetrics(s.set.Load)
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -263,7 +263,6 @@ func (s *Server) Reload() error {
 		set.monitors[m] = s.metrics.monitor(m)
 	}
 	old := s.set.Swap(set)
-	s.metrics.loaded.Set(float64(len(set.byName)))
 	if old != nil {
 		for name, m := range old.byName {
 			if now := set.byName[name]; now == nil || now.Version != m.Version {
@@ -271,20 +270,8 @@ func (s *Server) Reload() error {
 			}
 		}
 	}
-	s.metrics.modelInfo.Reset()
-	for _, m := range set.byName {
-		b := m.Bundle
-		v1 := set.byTarget[b.Target] == m
-		s.metrics.modelInfo.WithLabelValues(b.Name, m.Version, b.Algo, b.Target, strconv.FormatBool(v1), strconv.FormatBool(b.Synthetic())).Set(1)
-	}
-	s.metrics.problems.Reset()
 	var errs []error
 	for _, p := range set.sortedProblems() {
-		name := p.Model
-		if p.Target != "" {
-			name = "v1:" + p.Target
-		}
-		s.metrics.problems.WithLabelValues(name, p.state()).Set(1)
 		errs = append(errs, p.err)
 		if prev := problemOf(old, p); prev != nil && prev.Since.Equal(p.Since) {
 			continue // logged and counted when it began
