@@ -3,10 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -159,7 +156,7 @@ func loadModels(reg *models.Registry, old *modelSet, opts loadOptions) (*modelSe
 			fail(n, "", err)
 			continue
 		}
-		stamp := versionStamp(reg, n, version)
+		stamp := reg.VersionStamp(n, version)
 		if m := old.byName[n]; m != nil && m.Version == version && old.loaded[m] == stamp && old.problems[n] == nil {
 			set.keep(old, m)
 			set.aliases[m] = aliasesOf(reg, n, m.Version) // aliases move without a new version
@@ -389,64 +386,6 @@ func (set *modelSet) sortedProblems() []*modelProblem {
 		}
 	}
 	return out
-}
-
-// versionStamp sums up the files of name's version: their names, sizes and
-// modification times. A version repaired in place (a MANIFEST restored, a
-// flipped byte mended) changes it, without its files being read.
-func versionStamp(reg *models.Registry, name, version string) string {
-	dir := filepath.Join(reg.Dir, name, version)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "unreadable"
-	}
-	var b strings.Builder
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil {
-			fmt.Fprintf(&b, "%s:?;", e.Name())
-			continue
-		}
-		fmt.Fprintf(&b, "%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
-	}
-	return b.String()
-}
-
-// fingerprint sums up the registry as loading sees it: its models, their
-// versions and aliases, and the files of the version each resolves to. It
-// changes when a version is published, an alias moves, or a version's
-// files change, repaired or damaged in place.
-func fingerprint(reg *models.Registry) string {
-	var b strings.Builder
-	names, err := reg.Names()
-	if err != nil {
-		return "unreadable: " + err.Error()
-	}
-	for _, n := range names {
-		versions, _ := reg.Versions(n)
-		fmt.Fprintf(&b, "%s:%s;", n, strings.Join(versions, ","))
-		aliasDir := filepath.Join(reg.Dir, n, "aliases")
-		if entries, err := os.ReadDir(aliasDir); err == nil {
-			for _, e := range entries {
-				if fi, err := e.Info(); err == nil {
-					fmt.Fprintf(&b, "@%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
-				}
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			b.WriteString("@unreadable;")
-		}
-		// The history is appended after an alias moves: a reload between
-		// the two would list the alias without its time until the next
-		// change, so its growth is a change too.
-		if fi, err := os.Stat(filepath.Join(reg.Dir, n, models.AliasHistoryFile)); err == nil {
-			fmt.Fprintf(&b, "history:%d;", fi.Size())
-		}
-		if _, v, err := reg.Resolve(n); err == nil {
-			b.WriteString(versionStamp(reg, n, v))
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
 }
 
 // modelAlias is an alias that points at a served version, and since when

@@ -466,7 +466,7 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 // file-notification API and notices a network file system's changes too.
 func (s *Server) watch(ctx context.Context) {
 	reg := &models.Registry{Dir: s.cfg.Registry}
-	last := fingerprint(reg)
+	last := reg.Fingerprint()
 	pause := s.cfg.WatchInterval
 	retryAt := time.Now().Add(pause)
 	t := time.NewTicker(s.cfg.WatchInterval)
@@ -477,7 +477,7 @@ func (s *Server) watch(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		fp := fingerprint(reg)
+		fp := reg.Fingerprint()
 		troubled := len(s.models().problems) > 0
 		switch {
 		case fp != last:

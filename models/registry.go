@@ -32,8 +32,14 @@ import (
 // directory and renamed into place. MANIFEST lists the SHA-256 of every
 // other file (the format of sha256sum, so "sha256sum -c MANIFEST" checks it);
 // loading verifies it.
+//
+// With Store set, the registry is in an object store instead (Dir is then
+// ignored): the same layout as keys, and the same guarantees kept by
+// conditional writes (see ObjectStore).
 type Registry struct {
 	Dir string
+	// Store, when set, holds the registry in place of Dir.
+	Store ObjectStore
 	// Actor names who moves aliases, for the alias history (the CLI gives
 	// the user's login name).
 	Actor string
@@ -90,6 +96,11 @@ func (r *Registry) CheckWritable(name string) error {
 	if !ValidName(name) {
 		return badName(name)
 	}
+	if r.Store != nil {
+		ctx, cancel := r.objectContext()
+		defer cancel()
+		return r.checkConditionalWrites(ctx, name)
+	}
 	dir := filepath.Join(r.Dir, name)
 	for {
 		fi, err := os.Stat(dir)
@@ -116,6 +127,22 @@ func (r *Registry) Publish(name string, files map[string][]byte) (string, error)
 	if !ValidName(name) {
 		return "", badName(name)
 	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		if n == "MANIFEST" || strings.ContainsAny(n, `/\`) || n == "" || strings.HasPrefix(n, ".") {
+			return "", fmt.Errorf("publish %s: bad file name %q", name, n)
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var manifest bytes.Buffer
+	for _, n := range names {
+		sum := sha256.Sum256(files[n])
+		fmt.Fprintf(&manifest, "%s  %s\n", hex.EncodeToString(sum[:]), n)
+	}
+	if r.Store != nil {
+		return r.objectPublish(name, files, manifest.Bytes(), names)
+	}
 	dir := filepath.Join(r.Dir, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("registry %s: %w", r.Dir, err)
@@ -125,21 +152,10 @@ func (r *Registry) Publish(name string, files map[string][]byte) (string, error)
 		return "", fmt.Errorf("registry %s: %w", r.Dir, err)
 	}
 	defer os.RemoveAll(tmp) // after a successful rename there is nothing left to remove
-	names := make([]string, 0, len(files))
-	for n := range files {
-		if n == "MANIFEST" || strings.ContainsAny(n, `/\`) || n == "" {
-			return "", fmt.Errorf("publish %s: bad file name %q", name, n)
-		}
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var manifest bytes.Buffer
 	for _, n := range names {
 		if err := writeSynced(filepath.Join(tmp, n), files[n]); err != nil {
 			return "", err
 		}
-		sum := sha256.Sum256(files[n])
-		fmt.Fprintf(&manifest, "%s  %s\n", hex.EncodeToString(sum[:]), n)
 	}
 	if err := writeSynced(filepath.Join(tmp, "MANIFEST"), manifest.Bytes()); err != nil {
 		return "", err
@@ -210,6 +226,9 @@ func versionNumber(v string) int {
 
 // Names lists the models in the registry.
 func (r *Registry) Names() ([]string, error) {
+	if r.Store != nil {
+		return r.objectNames()
+	}
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", r.Dir, err)
@@ -228,17 +247,30 @@ func (r *Registry) Versions(name string) ([]string, error) {
 	if err := checkModelName(name); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(filepath.Join(r.Dir, name))
-	if err != nil {
-		if os.IsNotExist(err) {
+	var out []string
+	if r.Store != nil {
+		ctx, cancel := r.objectContext()
+		defer cancel()
+		published, highest, err := r.objectVersions(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if highest == 0 {
 			return nil, r.missingModel(name)
 		}
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		if e.IsDir() && versionRE.MatchString(e.Name()) {
-			out = append(out, e.Name())
+		out = published
+	} else {
+		entries, err := os.ReadDir(filepath.Join(r.Dir, name))
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil, r.missingModel(name)
+			}
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.IsDir() && versionRE.MatchString(e.Name()) {
+				out = append(out, e.Name())
+			}
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return versionNumber(out[a]) < versionNumber(out[b]) })
@@ -255,6 +287,9 @@ func (r *Registry) Versions(name string) ([]string, error) {
 func (r *Registry) Aliases(name string) (map[string]string, error) {
 	if err := checkModelName(name); err != nil {
 		return nil, err
+	}
+	if r.Store != nil {
+		return r.objectAliases(name)
 	}
 	dir := filepath.Join(r.Dir, name, "aliases")
 	entries, err := os.ReadDir(dir)
@@ -338,6 +373,12 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 		return fmt.Errorf("alias %q: use 1-64 of a-z, 0-9, '_', '.', '-', and not v<N>", alias)
 	}
 	version = CanonicalVersion(version)
+	if r.Store != nil {
+		if !versionRE.MatchString(version) {
+			return r.missingVersion(name, version)
+		}
+		return r.objectSetAlias(name, alias, version)
+	}
 	if _, err := os.Stat(filepath.Join(r.Dir, name, version, "MANIFEST")); err != nil || !versionRE.MatchString(version) {
 		return r.missingVersion(name, version)
 	}
@@ -402,6 +443,9 @@ func (r *Registry) SetAlias(name, alias, version string) error {
 func (r *Registry) AliasHistory(name string) ([]AliasChange, error) {
 	if err := checkModelName(name); err != nil {
 		return nil, err
+	}
+	if r.Store != nil {
+		return r.objectAliasHistory(name)
 	}
 	path := filepath.Join(r.Dir, name, AliasHistoryFile)
 	b, err := os.ReadFile(path)
@@ -488,6 +532,15 @@ func (r *Registry) alias(name, alias string) (string, error) {
 	if !ValidName(alias) {
 		return "", fmt.Errorf("alias %q: %w", alias, fs.ErrNotExist)
 	}
+	if r.Store != nil {
+		ctx, cancel := r.objectContext()
+		defer cancel()
+		v, _, err := r.objectAlias(ctx, name, alias)
+		if errors.Is(err, errNotAVersion) {
+			return "", fmt.Errorf("%w: %s@%s: %w", ErrBadAlias, name, alias, err)
+		}
+		return v, err
+	}
 	v, err := r.readAlias(filepath.Join(r.Dir, name, "aliases", alias))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%w: %s@%s: %w", ErrBadAlias, name, alias, err)
@@ -501,6 +554,11 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 	if !ValidName(name) || !versionRE.MatchString(version) {
 		return nil, fmt.Errorf("%w: %s:%s", ErrNotFound, name, version)
 	}
+	if r.Store != nil {
+		ctx, cancel := r.objectContext()
+		defer cancel()
+		return r.objectReadVerified(ctx, name, version, false)
+	}
 	dir := filepath.Join(r.Dir, name, version)
 	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST"))
 	if err != nil {
@@ -512,14 +570,9 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 		}
 		return nil, err
 	}
-	want := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(manifest))
-	for sc.Scan() {
-		sum, file, ok := strings.Cut(sc.Text(), "  ")
-		if !ok || len(sum) != 64 {
-			return nil, fmt.Errorf("%w: %s:%s: malformed MANIFEST line %q", ErrTampered, name, version, sc.Text())
-		}
-		want[file] = sum
+	want, err := parseManifest(manifest, name, version)
+	if err != nil {
+		return nil, err
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -548,6 +601,20 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 	return files, nil
 }
 
+// parseManifest reads a MANIFEST: the SHA-256 of each file, by name.
+func parseManifest(manifest []byte, name, version string) (map[string]string, error) {
+	want := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(manifest))
+	for sc.Scan() {
+		sum, file, ok := strings.Cut(sc.Text(), "  ")
+		if !ok || len(sum) != 64 {
+			return nil, fmt.Errorf("%w: %s:%s: malformed MANIFEST line %q", ErrTampered, name, version, sc.Text())
+		}
+		want[file] = sum
+	}
+	return want, nil
+}
+
 // CanonicalVersion returns v, or "v3" for "3": a version is published as
 // v<N>, and people write N.
 func CanonicalVersion(v string) string {
@@ -565,9 +632,9 @@ func (r *Registry) missingModel(name string) error {
 	case err != nil:
 		return fmt.Errorf("%w: %s", ErrNotFound, name)
 	case len(names) == 0:
-		return fmt.Errorf("%w: %s (registry %s has no models)", ErrNotFound, name, r.Dir)
+		return fmt.Errorf("%w: %s (registry %s has no models)", ErrNotFound, name, r.location())
 	}
-	return fmt.Errorf("%w: %s (registry %s has %s)", ErrNotFound, name, r.Dir, listSome(names))
+	return fmt.Errorf("%w: %s (registry %s has %s)", ErrNotFound, name, r.location(), listSome(names))
 }
 
 // missingVersion is ErrNotFound for name:version, naming the versions name
@@ -641,6 +708,9 @@ type Leftover struct {
 // publishes that did not finish, and .ALIAS-*.tmp files of alias moves that
 // did not.
 func (r *Registry) Leftovers() ([]Leftover, error) {
+	if r.Store != nil {
+		return r.objectLeftovers()
+	}
 	names, err := r.Names()
 	if err != nil {
 		return nil, err
