@@ -35,8 +35,9 @@ type metrics struct {
 }
 
 // newMetrics returns the server's metrics; current gives the models being
-// served, which the model-state gauges read at each scrape.
-func newMetrics(current func() *modelSet) *metrics {
+// served and reachable whether the registry could be read at the last
+// look, which the model-state gauges read at each scrape.
+func newMetrics(current func() *modelSet, reachable func() bool) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		cdsCards: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -85,7 +86,7 @@ func newMetrics(current func() *modelSet) *metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "go_version": bi.GoVersion}})
 	build.Set(1)
 	m.reg.MustRegister(m.requests, m.clients, m.rateLimited, m.latency, m.predictions, m.probability, m.imputed, m.unseen, m.outOfRange, m.loadSeconds, m.loadErrors,
-		modelStateCollector{current: current}, m.cdsCards, m.cdsFeedback, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		modelStateCollector{current: current, reachable: reachable}, m.cdsCards, m.cdsFeedback, build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -151,11 +152,13 @@ func (mon *monitor) observe(p float64, n *features.Notes) {
 // reload: a scrape then agrees with /readyz at every moment, where gauges
 // lagged the swap of the set by the time it took to reset them.
 type modelStateCollector struct {
-	current func() *modelSet
+	current   func() *modelSet
+	reachable func() bool
 }
 
 var (
-	modelsLoadedDesc = prometheus.NewDesc("abscopal_models_loaded", "Models being served.", nil, nil)
+	registryReachableDesc = prometheus.NewDesc("abscopal_registry_reachable", "1 while the registry can be read; 0 while it cannot (a store that is down), and the models loaded before are served.", nil, nil)
+	modelsLoadedDesc      = prometheus.NewDesc("abscopal_models_loaded", "Models being served.", nil, nil)
 	// abscopal_model_problem is the metric to alert on.
 	modelProblemDesc = prometheus.NewDesc("abscopal_model_problem",
 		"1 for each model not served as the registry has it (state degraded: an older version still serves; failed: none does) and each v1 target no model is chosen for (model v1:TARGET, state unassigned); /readyz says why.",
@@ -170,6 +173,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (c modelStateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- registryReachableDesc
 	ch <- modelsLoadedDesc
 	ch <- modelProblemDesc
 	ch <- modelInfoDesc
@@ -177,6 +181,11 @@ func (c modelStateCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c modelStateCollector) Collect(ch chan<- prometheus.Metric) {
+	up := 0.0
+	if c.reachable() {
+		up = 1
+	}
+	ch <- prometheus.MustNewConstMetric(registryReachableDesc, prometheus.GaugeValue, up)
 	set := c.current()
 	if set == nil {
 		ch <- prometheus.MustNewConstMetric(modelsLoadedDesc, prometheus.GaugeValue, 0)

@@ -254,12 +254,19 @@ func (s *Server) readyz(c *gin.Context) {
 	set := s.models()
 	body := gin.H{"models": len(set.byName), "v1": set.v1, "problems": set.sortedProblems()}
 	ok, reason := s.ready(set)
+	if o := s.outage.Load(); o != nil {
+		body["registry"] = gin.H{"status": "unreachable", "since": o.Since, "reason": "the registry cannot be read; the models loaded before it went away are served (the server's log says why)"}
+	}
 	switch {
 	case !ok:
 		body["status"], body["reason"] = "not ready", reason
 		c.PureJSON(http.StatusServiceUnavailable, body)
 		return
 	case len(set.problems) > 0 || len(set.v1Problems) > 0:
+		body["status"] = "degraded"
+	case s.outage.Load() != nil:
+		// The models loaded before serve on; what changed in the
+		// registry since is not seen until it can be read again.
 		body["status"] = "degraded"
 	default:
 		body["status"] = "ready"

@@ -37,7 +37,12 @@ import (
 
 // Config configures a Server.
 type Config struct {
-	Registry string // registry directory
+	// Registry is the registry's directory, or its object store's URL
+	// when Store is set.
+	Registry string
+	// Store, when set, holds the registry (s3store opens one): replicas
+	// on many machines then serve one registry.
+	Store models.ObjectStore
 	// Require names models that must be served: while one is not, the
 	// server is not ready (/readyz 503). A required model that a reload
 	// finds missing or broken keeps being served as it was, so that a model
@@ -118,9 +123,12 @@ type Config struct {
 
 // Server serves predictions.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	set     atomic.Pointer[modelSet]
+	cfg Config
+	log *slog.Logger
+	set atomic.Pointer[modelSet]
+	// outage is set while the registry cannot be read (a store that is
+	// down): the models loaded before keep serving, and /readyz says so.
+	outage  atomic.Pointer[registryOutage]
 	metrics *metrics
 	engine  *gin.Engine
 	spec    []byte    // the OpenAPI document
@@ -183,7 +191,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: rate limit %g per second, burst %d: want a positive rate (0: none) and burst", cfg.RateLimit, cfg.RateBurst)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, spec: openAPISpec}
-	s.metrics = newMetrics(s.set.Load)
+	s.metrics = newMetrics(s.set.Load, func() bool { return s.outage.Load() == nil })
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -201,7 +209,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.ReloadCertificate(); err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(cfg.Registry); errors.Is(err, fs.ErrNotExist) {
+	if cfg.Store != nil {
+		// An object store was reached by whoever opened it.
+	} else if fi, err := os.Stat(cfg.Registry); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("api: registry %s does not exist (abscopal train --registry %s makes one): %w", cfg.Registry, cfg.Registry, ErrNoRegistry)
 	} else if err != nil {
 		return nil, fmt.Errorf("api: registry %s: %w", cfg.Registry, err)
@@ -252,11 +262,17 @@ func (s *Server) Engine() *gin.Engine { return s.engine }
 // current models stay.
 func (s *Server) Reload() error {
 	start := time.Now()
-	set, err := loadModels(&models.Registry{Dir: s.cfg.Registry}, s.set.Load(), loadOptions{require: s.cfg.Require, v1: s.cfg.V1Models, now: start.UTC().Truncate(time.Second)})
+	set, err := loadModels(s.registry(), s.set.Load(), loadOptions{require: s.cfg.Require, v1: s.cfg.V1Models, now: start.UTC().Truncate(time.Second)})
 	s.metrics.loadSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.metrics.loadErrors.Inc()
+		if s.outage.Load() == nil {
+			s.outage.Store(&registryOutage{Since: start.UTC().Truncate(time.Second)})
+		}
 		return fmt.Errorf("registry %s: %w: %w", s.cfg.Registry, ErrNoRegistry, err)
+	}
+	if s.outage.Swap(nil) != nil {
+		s.log.Info("registry readable again", "registry", s.cfg.Registry)
 	}
 	set.monitors = map[*models.Model]*monitor{}
 	for _, m := range set.byName {
@@ -294,6 +310,16 @@ func (s *Server) Reload() error {
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// registryOutage is a registry that could not be read, since when.
+type registryOutage struct {
+	Since time.Time `json:"since"`
+}
+
+// registry is the registry the server serves.
+func (s *Server) registry() *models.Registry {
+	return &models.Registry{Dir: s.cfg.Registry, Store: s.cfg.Store}
 }
 
 // problemOf returns set's problem of the same model or target as p.
@@ -465,7 +491,7 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 // come back without anything on it changing. Polling needs no platform
 // file-notification API and notices a network file system's changes too.
 func (s *Server) watch(ctx context.Context) {
-	reg := &models.Registry{Dir: s.cfg.Registry}
+	reg := s.registry()
 	last := reg.Fingerprint()
 	pause := s.cfg.WatchInterval
 	retryAt := time.Now().Add(pause)
@@ -478,7 +504,7 @@ func (s *Server) watch(ctx context.Context) {
 		case <-t.C:
 		}
 		fp := reg.Fingerprint()
-		troubled := len(s.models().problems) > 0
+		troubled := len(s.models().problems) > 0 || s.outage.Load() != nil
 		switch {
 		case fp != last:
 			pause = s.cfg.WatchInterval

@@ -24,6 +24,7 @@ import (
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/testkit/modeltest"
+	"github.com/abscopal/abscopal/internal/testkit/s3test"
 	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/train"
@@ -60,8 +61,15 @@ var (
 	regRoot string
 )
 
+// The S3-compatible server of the object-store tests, started by TestMain
+// when its binary is found (s3test).
+var (
+	s3server *s3test.Server
+	s3err    error
+)
+
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := s3test.Main(m, &s3server, &s3err)
 	if regRoot != "" {
 		os.RemoveAll(regRoot)
 	}

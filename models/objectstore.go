@@ -66,7 +66,7 @@ var (
 	// ErrNoConditionalWrites is a store that ignores If-None-Match: two
 	// publishers could then take one version number, or two alias moves
 	// lose one, so nothing is written to it.
-	ErrNoConditionalWrites = errors.New("the object store ignores conditional writes (If-None-Match, If-Match), which a registry needs to publish and move aliases safely; use a store that has them (AWS S3, MinIO, SeaweedFS 3.97 or later, Ceph RGW 19 or later)")
+	ErrNoConditionalWrites = errors.New("the object store ignores conditional writes (If-None-Match, If-Match), which a registry needs to publish and move aliases safely; use a store that has them (AWS S3 has; SeaweedFS 4.53 is the one tested here)")
 )
 
 // Marker objects of a version in an object store. Their names begin with a

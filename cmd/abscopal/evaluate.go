@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/abscopal/abscopal/features"
-	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/abscopal/abscopal/workflow"
@@ -54,7 +53,10 @@ the patients: a new version against the one in production, say.`,
 			if opts.Bootstrap < 0 || opts.Bootstrap > 100000 {
 				return usageError{fmt.Errorf("--bootstrap must be in [0, 100000], got %d", opts.Bootstrap)}
 			}
-			reg := &models.Registry{Dir: registry}
+			reg, err := openRegistry(cmd.Context(), registry)
+			if err != nil {
+				return err
+			}
 			if m, err := reg.Load(refs[0]); err == nil && m.Survival != nil {
 				return evaluateSurvival(cmd, workflow.EvaluateSurvivalOptions{Registry: reg, Data: in, Bootstrap: opts.Bootstrap, Seed: opts.Seed, By: opts.By}, refs, asJSON)
 			}
@@ -88,7 +90,7 @@ the patients: a new version against the one in production, say.`,
 			if cmd.Flags().Changed("threshold") && !(opts.Threshold > 0 && opts.Threshold < 1) {
 				return usageError{fmt.Errorf("--threshold must be in (0, 1), got %v", opts.Threshold)}
 			}
-			evs, err := workflow.Evaluate(cmd.Context(), workflow.EvaluateOptions{Registry: &models.Registry{Dir: registry}, Models: refs, Data: in, Validate: opts})
+			evs, err := workflow.Evaluate(cmd.Context(), workflow.EvaluateOptions{Registry: reg, Models: refs, Data: in, Validate: opts})
 			if err != nil {
 				return err
 			}
@@ -113,7 +115,7 @@ the patients: a new version against the one in production, say.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
+	cmd.Flags().StringVar(&registry, "registry", "", registryFlagHelp)
 	cmd.Flags().StringSliceVar(&refs, "model", nil, "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION; several to compare them")
 	cmd.Flags().StringVar(&in, "data", "", "labelled Parquet or CSV file (the model's target column)")
 	cmd.Flags().Float64Var(&opts.Threshold, "threshold", 0, "probability threshold for sensitivity and specificity (default: the one the model was trained with)")

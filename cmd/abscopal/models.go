@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -25,12 +26,12 @@ func newModelsCmd() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  unknownCommand,
 	}
-	cmd.PersistentFlags().StringVar(&registry, "registry", "", "registry directory")
-	reg := func() (*models.Registry, error) {
+	cmd.PersistentFlags().StringVar(&registry, "registry", "", registryFlagHelp)
+	reg := func(ctx context.Context) (*models.Registry, error) {
 		if registry == "" {
 			return nil, usageError{errors.New("--registry is required")}
 		}
-		return &models.Registry{Dir: registry}, nil
+		return openRegistry(ctx, registry)
 	}
 
 	var listJSON bool
@@ -39,7 +40,7 @@ func newModelsCmd() *cobra.Command {
 		Short: "List every version of every model, with its aliases, cross-validated AUC, Brier score and calibration slope, and the MAPE of its stability analysis",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := reg()
+			r, err := reg(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -105,7 +106,7 @@ func newModelsCmd() *cobra.Command {
 			if htmlPath != "" && strings.ToLower(filepath.Ext(htmlPath)) != ".html" {
 				return usageError{fmt.Errorf("--html %s: the extension must be .html", htmlPath)}
 			}
-			r, err := reg()
+			r, err := reg(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -145,7 +146,7 @@ func newModelsCmd() *cobra.Command {
 		Short: "Point an alias (production, staging, ...) at a version (v3, or 3)",
 		Args:  exactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := reg()
+			r, err := reg(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -175,7 +176,7 @@ production on a given day, and who made it so. Moves made before the history
 was kept are not in it.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := reg()
+			r, err := reg(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -218,7 +219,7 @@ midway left behind (a .publish-* directory, an alias's temporary file), when
 it is over a minute old, and says so.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := reg()
+			r, err := reg(cmd.Context())
 			if err != nil {
 				return err
 			}

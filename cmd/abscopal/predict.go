@@ -93,7 +93,11 @@ case mix against the training rows (population stability index).`,
 			default:
 				return usageError{fmt.Errorf("--format %q: fhir, or leave it out for the table --out names (.parquet or .csv)", format)}
 			}
-			sum, err := score(cmd.Context(), &models.Registry{Dir: registry}, ref, in, out,
+			reg, err := openRegistry(cmd.Context(), registry)
+			if err != nil {
+				return err
+			}
+			sum, err := score(cmd.Context(), reg, ref, in, out,
 				models.ScoreOptions{Contributions: contributions, DecimalComma: decimalComma.on, Intervals: intervals, Curve: curve, Shard: part})
 			if err != nil {
 				return err
@@ -110,7 +114,7 @@ case mix against the training rows (population stability index).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
+	cmd.Flags().StringVar(&registry, "registry", "", registryFlagHelp)
 	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
 	cmd.Flags().StringVar(&in, "data", "", "input Parquet or CSV file")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .parquet or .csv (written atomically)")

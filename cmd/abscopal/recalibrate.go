@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +16,7 @@ import (
 // newRecalibrateCmd is "models recalibrate": a published version's model
 // with its calibration refitted on other patients, published as a new
 // version.
-func newRecalibrateCmd(reg func() (*models.Registry, error)) *cobra.Command {
+func newRecalibrateCmd(reg func(context.Context) (*models.Registry, error)) *cobra.Command {
 	var (
 		data string
 		opts = train.RecalibrateOptions{Method: models.CalibrationPlatt}
@@ -40,7 +41,7 @@ that recalibrating again gives the same files. FILE may not be the
 version's own training data.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := reg()
+			r, err := reg(cmd.Context())
 			if err != nil {
 				return err
 			}

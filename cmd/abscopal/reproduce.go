@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -11,7 +12,7 @@ import (
 
 // newReproduceCmd is "models reproduce": it retrains a published version
 // from its training record and says whether the same files come out.
-func newReproduceCmd(reg func() (*models.Registry, error)) *cobra.Command {
+func newReproduceCmd(reg func(context.Context) (*models.Registry, error)) *cobra.Command {
 	var data string
 	cmd := &cobra.Command{
 		Use:   "reproduce NAME[@ALIAS|:VERSION] --data FILE",
@@ -29,7 +30,7 @@ file it was recalibrated on: the version it came from is recalibrated again
 and its files (recalibration.svg too) compared.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := reg()
+			r, err := reg(cmd.Context())
 			if err != nil {
 				return err
 			}

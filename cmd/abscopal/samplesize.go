@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
 	"github.com/abscopal/abscopal/workflow"
@@ -45,7 +44,11 @@ the training rows (or --prevalence).`,
 			if ws := opts.Widths; !(ws.OE > 0 && ws.Slope > 0 && ws.C > 0 && ws.C < 1) {
 				return usageError{errors.New("--oe-width, --slope-width and --c-width must be positive (--c-width under 1)")}
 			}
-			out, err := workflow.PlanValidation(cmd.Context(), &models.Registry{Dir: registry}, ref, in, opts)
+			reg, err := openRegistry(cmd.Context(), registry)
+			if err != nil {
+				return err
+			}
+			out, err := workflow.PlanValidation(cmd.Context(), reg, ref, in, opts)
 			if err != nil {
 				return err
 			}
@@ -74,7 +77,7 @@ the training rows (or --prevalence).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
+	cmd.Flags().StringVar(&registry, "registry", "", registryFlagHelp)
 	cmd.Flags().StringVar(&ref, "model", "", "model: NAME (the production alias, else the latest), NAME@ALIAS or NAME:VERSION")
 	cmd.Flags().StringVar(&in, "data", "", "Parquet or CSV file of the new population's patients (outcomes not needed)")
 	cmd.Flags().Float64Var(&opts.Prevalence, "prevalence", 0, "anticipated prevalence of the outcome there (default: the file's labelled rows', else the training rows')")

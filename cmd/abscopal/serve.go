@@ -19,6 +19,8 @@ import (
 
 	"github.com/abscopal/abscopal/api"
 	"github.com/abscopal/abscopal/cdshooks"
+	"github.com/abscopal/abscopal/models"
+	"github.com/abscopal/abscopal/s3store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
@@ -168,8 +170,20 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 			return fmt.Errorf("--metrics-addr %s: %w", f.metricsAddr, err)
 		}
 	}
+	var store models.ObjectStore
+	if s3store.IsURL(registry) {
+		reg, err := openRegistry(ctx, registry)
+		if err != nil {
+			ln.Close()
+			if mln != nil {
+				mln.Close()
+			}
+			return err
+		}
+		store = reg.Store
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv, err := api.New(api.Config{Registry: registry, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, CDSFHIRServers: f.cdsFHIRServers, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
+	srv, err := api.New(api.Config{Registry: registry, Store: store, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, CDSFHIRServers: f.cdsFHIRServers, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
 	if err != nil {
@@ -282,7 +296,7 @@ a flag given on the command line wins.`,
 			return f.serve(cmd.Context(), ln, registry, cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().StringVar(&registry, "registry", "", "registry directory")
+	cmd.Flags().StringVar(&registry, "registry", "", registryFlagHelp)
 	cmd.Flags().StringSliceVar(&f.requireModels, "require-models", nil, "models that must be served (names, comma-separated): while one is not, /readyz answers 503; one a reload finds missing or broken keeps being served as it was")
 	cmd.Flags().StringToStringVar(&f.v1Models, "v1-model", nil, "the model that answers a /v1 target, TARGET=NAME (abscopal_response, objective_response, pneumonitis_grade; NAME none: no model); without it a target's only model answers, else its only one with a production alias, else serve refuses to start")
 	f.register(cmd, ":8080")

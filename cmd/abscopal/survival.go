@@ -118,7 +118,11 @@ func trainSurvival(cmd *cobra.Command, df dataFlags, mf modelFlags, sf survivalF
 	if err != nil {
 		return err
 	}
-	pub, err := workflow.TrainSurvival(cmd.Context(), workflow.TrainSurvivalOptions{Data: df.data, Spec: spec, Registry: &models.Registry{Dir: registry},
+	reg, err := openRegistry(cmd.Context(), registry)
+	if err != nil {
+		return err
+	}
+	pub, err := workflow.TrainSurvival(cmd.Context(), workflow.TrainSurvivalOptions{Data: df.data, Spec: spec, Registry: reg,
 		Name: name, Train: o, OOF: sf.oof, Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
 	if err != nil {
 		return err

@@ -112,7 +112,11 @@ spec's target column.`,
 					return err
 				}
 			}
-			pub, err := workflow.Train(cmd.Context(), workflow.TrainOptions{Data: df.data, Spec: spec, Registry: &models.Registry{Dir: registry}, Name: name,
+			reg, err := openRegistry(cmd.Context(), registry)
+			if err != nil {
+				return err
+			}
+			pub, err := workflow.Train(cmd.Context(), workflow.TrainOptions{Data: df.data, Spec: spec, Registry: reg, Name: name,
 				Train: opts, OOF: oof, OOFDecimalComma: decimalComma.on, Progress: tracker(cmd.ErrOrStderr()), Notice: notice(cmd.ErrOrStderr())})
 			if err != nil {
 				return err
@@ -123,7 +127,7 @@ spec's target column.`,
 	}
 	f := cmd.Flags()
 	df.register(f, "training data (Parquet or CSV)")
-	f.StringVar(&registry, "registry", "", "registry directory (created if needed)")
+	f.StringVar(&registry, "registry", "", registryFlagHelp+" (a directory is created if needed)")
 	f.StringVar(&name, "name", "", "model name in the registry")
 	f.StringVar(&algo, "algo", "gbm", models.AlgorithmNames()+"; for a time to an event (--target os or pfs): "+models.CoxAlgo+", the default there")
 	f.Float64Var(&alpha, "alpha", 0, "cox: the elastic-net penalty's L1 share (0: ridge, 1: lasso)")

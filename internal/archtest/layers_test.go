@@ -20,6 +20,7 @@ var layer = map[string]int{
 	"data":       1,
 	"data/synth": 2, "features": 2, "web": 2, "fhir": 2,
 	"models":       3,
+	"s3store":      4,
 	"train":        4,
 	"plots":        5,
 	"card":         6,
