@@ -452,7 +452,7 @@ func (r *Registry) objectLeftovers() ([]Leftover, error) {
 	var out []Leftover
 	for _, o := range objs {
 		if dir, ok := strings.CutSuffix(o.Key, "/"+claimObject); ok && !published[dir] {
-			out = append(out, Leftover{Path: r.location() + "/" + dir, ModTime: o.Modified})
+			out = append(out, Leftover{Path: r.location() + "/" + dir, ModTime: o.Modified, prefix: dir + "/"})
 		}
 	}
 	return out, nil

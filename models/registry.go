@@ -702,6 +702,42 @@ func (r *Registry) LoadFiles(ref string) (*Model, map[string][]byte, error) {
 type Leftover struct {
 	Path    string // in the registry
 	ModTime time.Time
+	// prefix is the leftover's objects in an object store.
+	prefix string
+}
+
+// RemoveLeftover removes a leftover: its directory or file, or its
+// objects (an unfinished version's claim and what it uploaded).
+func (r *Registry) RemoveLeftover(l Leftover) error {
+	if r.Store == nil {
+		return os.RemoveAll(l.Path)
+	}
+	ctx, cancel := r.objectContext()
+	defer cancel()
+	objs, err := r.Store.List(ctx, l.prefix)
+	if err != nil {
+		return err
+	}
+	// The claim last: until it goes, no publisher takes the number.
+	slices.SortFunc(objs, func(a, b ObjectInfo) int {
+		return cmpBool(strings.HasSuffix(a.Key, claimObject), strings.HasSuffix(b.Key, claimObject))
+	})
+	for _, o := range objs {
+		if err := r.Store.Delete(ctx, o.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // Leftovers lists the registry's leftovers: .publish-* directories of

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"sort"
 	"time"
@@ -162,7 +161,7 @@ func Verify(r *models.Registry, now time.Time) (*Verification, error) {
 	for _, l := range leftovers {
 		c := Check{What: l.Path, Leftover: true}
 		if now.Sub(l.ModTime) >= staleAfter {
-			if err := os.RemoveAll(l.Path); err != nil {
+			if err := r.RemoveLeftover(l); err != nil {
 				c.Fault = fmt.Sprintf("left by a process killed while it wrote: %v", err)
 				v.Faults++
 			} else {

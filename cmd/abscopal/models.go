@@ -241,7 +241,7 @@ it is over a minute old, and says so.`,
 				}
 			}
 			if v.Faults > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "abscopal: %d %s in registry %s\n", v.Faults, plural(v.Faults, "fault", "faults"), r.Dir)
+				fmt.Fprintf(cmd.ErrOrStderr(), "abscopal: %d %s in registry %s\n", v.Faults, plural(v.Faults, "fault", "faults"), r.Location())
 				return exitError{1}
 			}
 			return nil

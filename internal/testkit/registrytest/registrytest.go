@@ -172,6 +172,18 @@ func Contract(t *testing.T, open func(t *testing.T) *models.Registry) {
 		if v, err := reg.Publish("m", bundle(3)); err != nil || v != "v3" {
 			t.Errorf("publish after a leftover: %s %v", v, err)
 		}
+		if err := reg.RemoveLeftover(left[0]); err != nil {
+			t.Fatal(err)
+		}
+		if left, _ := reg.Leftovers(); len(left) != 0 {
+			t.Errorf("Leftovers after their removal: %v", left)
+		}
+		if objs, _ := reg.Store.List(ctx, "m/v2/"); len(objs) != 0 {
+			t.Errorf("objects of the leftover remain: %v", objs)
+		}
+		if vs, _ := reg.Versions("m"); !slices.Equal(vs, []string{"v1", "v3"}) {
+			t.Errorf("Versions after the leftover's removal: %v", vs)
+		}
 	})
 
 	t.Run("racing publishers each get a version", func(t *testing.T) {
