@@ -11,6 +11,11 @@
 //	                http://127.0.0.1:8080/readyz answers 200, and it is
 //	                stopped (SIGINT; it must exit 0) at the next serve
 //	                block or when the guide's blocks are done
+//	```sh s3        run, on a registry in object storage: the tests' S3
+//	                server (SeaweedFS, see internal/testkit/s3test) with a
+//	                bucket "models", its endpoint and test credentials in
+//	                the environment; skipped without the server, unless
+//	                ABSCOPAL_REQUIRE_S3 is set (CI), when that fails
 //	```sh example   shown only, never run (the text says why: Docker, a
 //	                file of the reader's own, a long run)
 //

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abscopal/abscopal/internal/testkit/s3test"
 	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 )
 
@@ -26,13 +28,13 @@ import (
 type block struct {
 	file string
 	line int    // the line of its opening fence, counted from 1
-	tag  string // "", "fails", "serve" or "example"
+	tag  string // "", "fails", "serve", "s3" or "example"
 	text string
 }
 
 func (b block) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
 
-var tags = map[string]bool{"": true, "fails": true, "serve": true, "example": true}
+var tags = map[string]bool{"": true, "fails": true, "serve": true, "s3": true, "example": true}
 
 // otherShells are fence languages that would hold a shell command the
 // harness does not see: a guide writes sh, so that none escapes the test.
@@ -181,8 +183,15 @@ func binary(t *testing.T) string {
 	return binDir
 }
 
+// The S3-compatible server the guides' s3 blocks run on (s3test), with a
+// bucket "models"; nil when its binary is not found.
+var (
+	s3server *s3test.Server
+	s3err    error
+)
+
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := s3test.Main(m, &s3server, &s3err)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
@@ -263,9 +272,23 @@ func runGuide(t *testing.T, repo, bin string, blocks []block) {
 	}()
 	for _, b := range blocks {
 		script := rewrite(b.text)
+		cmdEnv := env
 		switch b.tag {
 		case "example":
 			continue
+		case "s3":
+			// A block on a registry in object storage runs on the test's
+			// S3 server, its endpoint and test identity in the
+			// environment, as an operator's would be.
+			if s3server == nil {
+				if s3test.Required() {
+					t.Fatalf("%s: ABSCOPAL_REQUIRE_S3 is set and no S3 server runs: %v", b, s3err)
+				}
+				t.Logf("%s: skipped, no S3 server (%v)", b, s3err)
+				continue
+			}
+			s3server.MakeBucket(t, "models")
+			cmdEnv = append(slices.Clone(env), s3server.Env()...)
 		case "serve":
 			// One server at a time: the one before stops first.
 			stopAll()
@@ -280,7 +303,7 @@ func runGuide(t *testing.T, repo, bin string, blocks []block) {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
-		cmd.Dir, cmd.Env = dir, env
+		cmd.Dir, cmd.Env = dir, cmdEnv
 		out, err := cmd.CombinedOutput()
 		timedOut := ctx.Err() == context.DeadlineExceeded
 		cancel()
@@ -289,7 +312,7 @@ func runGuide(t *testing.T, repo, bin string, blocks []block) {
 			t.Fatalf("%s: still running after 3 minutes:\n%s\n%s", b, b.text, tail(out))
 		case b.tag == "fails" && err == nil:
 			t.Fatalf("%s: exited 0, but the guide shows it failing:\n%s\n%s", b, b.text, tail(out))
-		case b.tag == "" && err != nil:
+		case (b.tag == "" || b.tag == "s3") && err != nil:
 			t.Fatalf("%s: %v:\n%s\n%s", b, err, b.text, tail(out))
 		}
 		t.Logf("%s: ok (%.1f s)", b, time.Since(start).Seconds())

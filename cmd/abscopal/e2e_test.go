@@ -31,22 +31,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "abscopal")
-	// With the tags the tests were built with (CI's -tags nomsgpack), so
-	// that the build reuses what they compiled.
-	args := []string{"build", "-o", bin}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-tags" {
-				args = append(args, "-tags", s.Value)
-			}
-		}
-	}
-	build := exec.Command("go", append(args, ".")...)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	cohort, reg := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "registry")
 	run := func(args ...string) string {
 		t.Helper()
@@ -343,6 +328,28 @@ func httpJSON(t *testing.T, method, url, body, token string) (int, map[string]an
 	var m map[string]any
 	json.Unmarshal(b, &m)
 	return resp.StatusCode, m, string(b)
+}
+
+// buildBinary builds abscopal into dir and returns its path. It builds
+// with the tags the tests were built with (CI's -tags nomsgpack), so that
+// the build reuses what they compiled.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "abscopal")
+	args := []string{"build", "-o", bin}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-tags" {
+				args = append(args, "-tags", s.Value)
+			}
+		}
+	}
+	build := exec.Command("go", append(args, ".")...)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // startServe starts "abscopal serve" with args on a free loopback port,

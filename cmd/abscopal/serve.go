@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/abscopal/abscopal/api"
 	"github.com/abscopal/abscopal/cdshooks"
@@ -45,6 +46,7 @@ type serveFlags struct {
 	cdsAllowHTTP     bool
 	cdsFHIRServers   []string
 	publicURL        string
+	watchInterval    time.Duration
 }
 
 // register adds the flags to cmd, listening on addr by default.
@@ -65,6 +67,7 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	cmd.Flags().StringArrayVar(&f.cdsIssuers, "cds-issuer", nil, "ISSUER=JWKS: an EHR trusted to call the CDS Hooks services, its tokens' iss and its JSON Web Key Set (an https URL or a file); repeat for several. With any, each call must bear the EHR's signed JSON Web Token (docs/fhir.md); without, the services take --tokens-file's tokens")
 	cmd.Flags().BoolVar(&f.cdsAllowHTTP, "cds-allow-http", false, "let a CDS Hooks call name an http:// fhirServer (a sandbox on this host); otherwise only https is fetched from, as the access token and the chart would cross the network in clear")
 	cmd.Flags().StringArrayVar(&f.cdsFHIRServers, "cds-fhir-server", nil, "a FHIR server base URL the CDS Hooks services may fetch a chart from (repeat for several); without any, every https server a call names, which lets a caller make this server send requests: set it in production")
+	cmd.Flags().DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often the registry is checked for a new version or a moved alias (a directory's listing, or an S3 bucket's: one LIST request each time), from 100ms to 1h")
 	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "the base URL clients call this server by, behind a proxy (https://abscopal.hospital.org): a CDS Hooks token's aud and the cards' links; default: each request's scheme and host")
 }
 
@@ -159,6 +162,10 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 		ln.Close()
 		return usageError{fmt.Errorf("--rate-burst %d: want a positive number of requests, with --rate-limit", f.rateBurst)}
 	}
+	if f.watchInterval < 100*time.Millisecond || f.watchInterval > time.Hour {
+		ln.Close()
+		return usageError{fmt.Errorf("--watch-interval %s: want 100ms to 1h", f.watchInterval)}
+	}
 	if f.tlsClientCA != "" && f.tlsCert == "" {
 		ln.Close()
 		return usageError{errors.New("--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked over TLS")}
@@ -185,7 +192,7 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := api.New(api.Config{Registry: registry, Store: store, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, CDSFHIRServers: f.cdsFHIRServers, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
-		MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
+		WatchInterval: f.watchInterval, MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
 	if err != nil {
 		ln.Close()
 		if mln != nil {

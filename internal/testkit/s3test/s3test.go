@@ -166,6 +166,21 @@ func (s *Server) URL(t testing.TB) string {
 	return "s3://" + s.bucket + "/" + randomHex(6)
 }
 
+// MakeBucket makes a bucket of the given name unless it exists.
+func (s *Server) MakeBucket(t testing.TB, name string) {
+	t.Helper()
+	c, err := s.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.BucketExists(t.Context(), name); err == nil && ok {
+		return
+	}
+	if err := c.MakeBucket(t.Context(), name, minio.MakeBucketOptions{}); err != nil {
+		t.Fatalf("make bucket %s: %v", name, err)
+	}
+}
+
 // Bucket is the server's bucket.
 func (s *Server) Bucket() string { return s.bucket }
 
