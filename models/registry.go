@@ -268,7 +268,7 @@ func (r *Registry) Versions(name string) ([]string, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			if e.IsDir() && versionRE.MatchString(e.Name()) {
+			if e.IsDir() && versionRE.MatchString(e.Name()) && !unfinishedCopy(filepath.Join(r.Dir, name, e.Name())) {
 				out = append(out, e.Name())
 			}
 		}
@@ -450,7 +450,7 @@ func (r *Registry) AliasHistory(name string) ([]AliasChange, error) {
 	path := filepath.Join(r.Dir, name, AliasHistoryFile)
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return copiedHistory(filepath.Join(r.Dir, name, "history"))
 	}
 	if err != nil {
 		return nil, err
@@ -580,8 +580,8 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 	}
 	files := map[string][]byte{}
 	for _, e := range entries {
-		if e.Name() == "MANIFEST" {
-			continue
+		if e.Name() == "MANIFEST" || e.Name() == claimObject || e.Name() == publishedObject {
+			continue // the markers of a version copied from an object store
 		}
 		if _, ok := want[e.Name()]; !ok {
 			return nil, fmt.Errorf("%w: %s:%s: %s is not in the MANIFEST", ErrTampered, name, version, e.Name())
@@ -599,6 +599,47 @@ func (r *Registry) ReadVerified(name, version string) (map[string][]byte, error)
 		files[file] = b
 	}
 	return files, nil
+}
+
+// A directory copied from a registry in an object store (aws s3 sync,
+// KServe's storage initializer) reads as a registry too: its versions carry
+// the store's markers, and its history is a directory of moves.
+
+// unfinishedCopy reports whether a version directory is the copy of a
+// publish that did not finish: claimed, not published.
+func unfinishedCopy(dir string) bool {
+	_, cerr := os.Stat(filepath.Join(dir, claimObject))
+	_, perr := os.Stat(filepath.Join(dir, publishedObject))
+	return cerr == nil && perr != nil
+}
+
+// copiedHistory reads a history copied from an object store: one move a
+// file, in the order of their names.
+func copiedHistory(dir string) ([]AliasChange, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []AliasChange
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var c AliasChange
+		if err := json.Unmarshal(bytes.TrimSpace(b), &c); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // parseManifest reads a MANIFEST: the SHA-256 of each file, by name.

@@ -92,6 +92,10 @@ func Open(ctx context.Context, rawURL string, cfg Config) (*Store, error) {
 		// Path-style requests: every S3-compatible store answers them,
 		// where virtual hosts need DNS for each bucket.
 		BucketLookup: minio.BucketLookupPath,
+		// Three tries, not the client's ten (about 8 s of backoff): serve's
+		// watcher tries again at its next look, and a store that is down
+		// is reported in about a second instead of tens of seconds.
+		MaxRetries: 3,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", rawURL, err)

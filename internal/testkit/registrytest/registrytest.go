@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,6 +279,51 @@ func Contract(t *testing.T, open func(t *testing.T) *models.Registry) {
 		}
 		if _, v, _ := reg.Resolve("m@production"); v != "v2" {
 			t.Errorf("after the repair: %s", v)
+		}
+	})
+
+	t.Run("a copy of the bucket reads as a directory registry", func(t *testing.T) {
+		// As KServe's storage initializer or "aws s3 sync" copies it.
+		reg := open(t)
+		for i := 1; i <= 2; i++ {
+			if _, err := reg.Publish("m", bundle(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reg.SetAlias("m", "production", "v1")
+		reg.SetAlias("m", "production", "v2")
+		reg.Store.Put(ctx, "m/v3/.claim", []byte("{}"), models.Condition{IfAbsent: true})
+		reg.Store.Put(ctx, "m/v3/bundle.json", []byte("partial"), models.Condition{IfAbsent: true})
+		objs, err := reg.Store.List(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for _, o := range objs {
+			b, _, err := reg.Store.Get(ctx, o.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, filepath.FromSlash(o.Key))
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		copied := &models.Registry{Dir: dir}
+		if vs, err := copied.Versions("m"); err != nil || !slices.Equal(vs, []string{"v1", "v2"}) {
+			t.Errorf("the copy's versions: %v %v", vs, err)
+		}
+		if _, v, err := copied.Resolve("m"); err != nil || v != "v2" {
+			t.Errorf("the copy resolves m to %s, %v; want production's v2", v, err)
+		}
+		files, err := copied.ReadVerified("m", "v2")
+		if err != nil || !bytes.Equal(files["bundle.json"], bundle(2)["bundle.json"]) {
+			t.Errorf("the copy's v2: %v", err)
+		}
+		want, _ := reg.AliasHistory("m")
+		if got, err := copied.AliasHistory("m"); err != nil || len(got) != 2 || !slices.Equal(got, want) {
+			t.Errorf("the copy's history: %v %v, want %v", got, err, want)
 		}
 	})
 }
