@@ -55,7 +55,7 @@ func TestLayers(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := strings.TrimPrefix(p.ImportPath, module)
-		if strings.HasPrefix(name, "bench") || name == "interop" || name == "docs" || strings.HasPrefix(name, "internal/testkit/") || name == "internal/archtest" {
+		if strings.HasPrefix(name, "bench") || name == "interop" || name == "docs" || name == "deploy" || strings.HasPrefix(name, "internal/testkit/") || name == "internal/archtest" {
 			continue
 		}
 		l, ok := layer[name]
