@@ -100,18 +100,22 @@ var ErrBundle = errors.New("invalid model bundle")
 
 // DecodeBundle parses bundle.json and rebuilds its parts.
 func DecodeBundle(b []byte) (*Model, error) {
-	var format struct {
-		Format int `json:"format"`
-	}
-	if err := json.Unmarshal(b, &format); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
-	}
-	if format.Format != BundleFormat {
-		return nil, fmt.Errorf("%w: format %d; this abscopal reads format %d", ErrBundle, format.Format, BundleFormat)
-	}
+	// One pass for the bundle, the format checked after it: a bundle of
+	// megabytes (a forest's) is read once where a look at its format
+	// first read it twice more. A bundle of another format that does not
+	// decode is still reported as of that format.
 	var bd Bundle
 	if err := json.Unmarshal(b, &bd); err != nil { // the pipeline checks itself
+		var format struct {
+			Format int `json:"format"`
+		}
+		if json.Unmarshal(b, &format) == nil && format.Format != BundleFormat {
+			return nil, fmt.Errorf("%w: format %d; this abscopal reads format %d", ErrBundle, format.Format, BundleFormat)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if bd.Format != BundleFormat {
+		return nil, fmt.Errorf("%w: format %d; this abscopal reads format %d", ErrBundle, bd.Format, BundleFormat)
 	}
 	if bd.Pipeline != nil && bd.TimeToEvent() {
 		return decodeSurvival(&bd)

@@ -7,6 +7,7 @@
 package models
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,24 +96,13 @@ func Encode(c Classifier) (json.RawMessage, error) {
 
 // Decode reads what Encode wrote.
 func Decode(b []byte) (Classifier, error) {
-	var env struct {
-		Algo  string          `json:"algo"`
-		Model json.RawMessage `json:"model"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return nil, fmt.Errorf("decode model: %w", err)
-	}
-	a, err := LookupAlgorithm(env.Algo)
+	algo, c, err := decodeEnvelope(b)
 	if err != nil {
-		return nil, fmt.Errorf("decode model: %w", err)
-	}
-	c := a.New()
-	if err := json.Unmarshal(env.Model, c); err != nil {
-		return nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
+		return nil, err
 	}
 	if v, ok := c.(interface{ validate() error }); ok {
 		if err := v.validate(); err != nil {
-			return nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
+			return nil, fmt.Errorf("decode %s model: %w", algo, err)
 		}
 	}
 	// What a classifier derives from its fields for scoring (a GBM's
@@ -122,6 +112,78 @@ func Decode(b []byte) (Classifier, error) {
 		p.prepare()
 	}
 	return c, nil
+}
+
+// decodeEnvelope decodes {"algo": A, "model": M} into A's classifier. As
+// Encode writes it, the algorithm comes first, and the model is decoded
+// straight from the stream: json.Unmarshal of the envelope would read the
+// model's bytes twice more (to validate them, then to skip them) before
+// decoding them. An envelope in another order takes that slower way.
+func decodeEnvelope(b []byte) (string, Classifier, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var algo string
+	var c Classifier
+	t, err := dec.Token()
+	if err != nil || t != json.Delim('{') {
+		return "", nil, fmt.Errorf("decode model: not a JSON object (%v)", err)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", nil, fmt.Errorf("decode model: %w", err)
+		}
+		switch t {
+		case "algo":
+			if err := dec.Decode(&algo); err != nil {
+				return "", nil, fmt.Errorf("decode model: algo: %w", err)
+			}
+		case "model":
+			if algo == "" {
+				return decodeEnvelopeUnordered(b)
+			}
+			a, err := LookupAlgorithm(algo)
+			if err != nil {
+				return "", nil, fmt.Errorf("decode model: %w", err)
+			}
+			c = a.New()
+			if err := dec.Decode(c); err != nil {
+				return "", nil, fmt.Errorf("decode %s model: %w", algo, err)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return "", nil, fmt.Errorf("decode model: %w", err)
+			}
+		}
+	}
+	if c == nil {
+		if _, err := LookupAlgorithm(algo); err != nil {
+			return "", nil, fmt.Errorf("decode model: %w", err)
+		}
+		return "", nil, fmt.Errorf("decode %s model: no model", algo)
+	}
+	return algo, c, nil
+}
+
+// decodeEnvelopeUnordered decodes an envelope whose model comes before its
+// algorithm.
+func decodeEnvelopeUnordered(b []byte) (string, Classifier, error) {
+	var env struct {
+		Algo  string          `json:"algo"`
+		Model json.RawMessage `json:"model"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return "", nil, fmt.Errorf("decode model: %w", err)
+	}
+	a, err := LookupAlgorithm(env.Algo)
+	if err != nil {
+		return "", nil, fmt.Errorf("decode model: %w", err)
+	}
+	c := a.New()
+	if err := json.Unmarshal(env.Model, c); err != nil {
+		return "", nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
+	}
+	return env.Algo, c, nil
 }
 
 // sigmoid is the logistic function, computed as e^z/(1+e^z) below 0. It
