@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abscopal/abscopal/internal/testkit/gobuild"
 	"github.com/abscopal/abscopal/internal/testkit/s3test"
 	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 )
@@ -161,21 +161,7 @@ func binary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		// With the tags the tests were built with (go test -tags
-		// nomsgpack), so that the build reuses what they compiled.
-		args := []string{"build", "-o", filepath.Join(binDir, "abscopal")}
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "-tags" {
-					args = append(args, "-tags", s.Value)
-				}
-			}
-		}
-		cmd := exec.Command("go", append(args, "../cmd/abscopal")...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		buildErr = gobuild.Build("../cmd/abscopal", filepath.Join(binDir, "abscopal"))
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

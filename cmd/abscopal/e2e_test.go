@@ -13,13 +13,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/abscopal/abscopal/data"
+	"github.com/abscopal/abscopal/internal/testkit/gobuild"
 	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 	"github.com/abscopal/abscopal/internal/testkit/testcert"
 )
@@ -35,11 +35,7 @@ func TestEndToEnd(t *testing.T) {
 	cohort, reg := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "registry")
 	run := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(bin, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("abscopal %v: %v\n%s", args, err, out)
-		}
-		return string(out)
+		return runBinary(t, bin, args...)
 	}
 	run("synth", "--n", "1500", "--seed", "3", "--out", cohort)
 	for _, m := range [][2]string{{"abscopal", "abscopal_response"}, {"response", "objective_response"}} {
@@ -330,26 +326,25 @@ func httpJSON(t *testing.T, method, url, body, token string) (int, map[string]an
 	return resp.StatusCode, m, string(b)
 }
 
-// buildBinary builds abscopal into dir and returns its path. It builds
-// with the tags the tests were built with (CI's -tags nomsgpack), so that
-// the build reuses what they compiled.
+// buildBinary builds abscopal into dir and returns its path.
 func buildBinary(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "abscopal")
-	args := []string{"build", "-o", bin}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-tags" {
-				args = append(args, "-tags", s.Value)
-			}
-		}
-	}
-	build := exec.Command("go", append(args, ".")...)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	if err := gobuild.Build(".", bin); err != nil {
+		t.Fatal(err)
 	}
 	return bin
+}
+
+// runBinary runs the built binary and returns its output; it stops the
+// test, with the output, unless the command exits 0.
+func runBinary(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("abscopal %v: %v\n%s", args, err, out)
+	}
+	return string(out)
 }
 
 // startServe starts "abscopal serve" with args on a free loopback port,

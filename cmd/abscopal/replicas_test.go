@@ -43,11 +43,7 @@ func TestReplicasOverOneBucket(t *testing.T) {
 	bin := buildBinary(t, dir)
 	run := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(bin, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("abscopal %v: %v\n%s", args, err, out)
-		}
-		return string(out)
+		return runBinary(t, bin, args...)
 	}
 	reg := store.URL(t)
 	cohort := filepath.Join(dir, "cohort.parquet")
