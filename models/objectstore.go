@@ -84,16 +84,13 @@ func (r *Registry) objectContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), objectTimeout)
 }
 
-// location names the registry in messages: its directory or its store.
-func (r *Registry) location() string {
+// Location names the registry: its directory, or its object store's URL.
+func (r *Registry) Location() string {
 	if r.Store != nil {
 		return r.Store.Location()
 	}
 	return r.Dir
 }
-
-// Location names the registry: its directory, or its object store's URL.
-func (r *Registry) Location() string { return r.location() }
 
 // checkConditionalWrites refuses a store that ignores If-None-Match: a
 // probe object is written twice under that condition, and the second
@@ -101,17 +98,17 @@ func (r *Registry) Location() string { return r.location() }
 func (r *Registry) checkConditionalWrites(ctx context.Context, name string) error {
 	probe := name + "/.probe-" + randomHex(8)
 	if _, err := r.Store.Put(ctx, probe, []byte("probe\n"), Condition{IfAbsent: true}); err != nil {
-		return fmt.Errorf("registry %s: %w", r.location(), err)
+		return fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	defer r.Store.Delete(context.WithoutCancel(ctx), probe)
 	_, err := r.Store.Put(ctx, probe, []byte("probe\n"), Condition{IfAbsent: true})
 	switch {
 	case err == nil:
-		return fmt.Errorf("registry %s: %w", r.location(), ErrNoConditionalWrites)
+		return fmt.Errorf("registry %s: %w", r.Location(), ErrNoConditionalWrites)
 	case errors.Is(err, ErrPrecondition):
 		return nil
 	}
-	return fmt.Errorf("registry %s: %w", r.location(), err)
+	return fmt.Errorf("registry %s: %w", r.Location(), err)
 }
 
 func randomHex(n int) string {
@@ -125,7 +122,7 @@ func randomHex(n int) string {
 func (r *Registry) objectVersions(ctx context.Context, name string) (published []string, highest int, err error) {
 	objs, err := r.Store.List(ctx, name+"/")
 	if err != nil {
-		return nil, 0, fmt.Errorf("registry %s: %w", r.location(), err)
+		return nil, 0, fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	for _, o := range objs {
 		v, file, ok := strings.Cut(strings.TrimPrefix(o.Key, name+"/"), "/")
@@ -215,7 +212,7 @@ func (r *Registry) objectReadVerified(ctx context.Context, name, version string,
 	prefix := name + "/" + version + "/"
 	objs, err := r.Store.List(ctx, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.location(), err)
+		return nil, fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	present := map[string]bool{}
 	for _, o := range objs {
@@ -229,7 +226,7 @@ func (r *Registry) objectReadVerified(ctx context.Context, name, version string,
 		return nil, fmt.Errorf("%w: %s:%s has no MANIFEST", ErrTampered, name, version)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.location(), err)
+		return nil, fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	want, err := parseManifest(manifest, name, version)
 	if err != nil {
@@ -264,7 +261,7 @@ func (r *Registry) objectNames() ([]string, error) {
 	defer cancel()
 	objs, err := r.Store.List(ctx, "")
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.location(), err)
+		return nil, fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	var out []string
 	for _, o := range objs {
@@ -283,7 +280,7 @@ func (r *Registry) objectAliases(name string) (map[string]string, error) {
 	prefix := name + "/aliases/"
 	objs, err := r.Store.List(ctx, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.location(), err)
+		return nil, fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	out := map[string]string{}
 	for _, o := range objs {
@@ -363,14 +360,14 @@ func (r *Registry) objectSetAlias(name, alias, version string) error {
 			// guards the swap.
 			cond = Condition{IfMatch: etag}
 		default:
-			return fmt.Errorf("registry %s: %w", r.location(), err)
+			return fmt.Errorf("registry %s: %w", r.Location(), err)
 		}
 		_, err = r.Store.Put(ctx, key, []byte(version+"\n"), cond)
 		if err == nil {
 			break
 		}
 		if !errors.Is(err, ErrPrecondition) {
-			return fmt.Errorf("registry %s: %w", r.location(), err)
+			return fmt.Errorf("registry %s: %w", r.Location(), err)
 		}
 		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
 	}
@@ -418,17 +415,17 @@ func (r *Registry) objectAliasHistory(name string) ([]AliasChange, error) {
 	defer cancel()
 	objs, err := r.Store.List(ctx, name+"/history/")
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.location(), err)
+		return nil, fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	var out []AliasChange
 	for _, o := range objs {
 		b, _, err := r.Store.Get(ctx, o.Key)
 		if err != nil {
-			return nil, fmt.Errorf("registry %s: %s: %w", r.location(), o.Key, err)
+			return nil, fmt.Errorf("registry %s: %s: %w", r.Location(), o.Key, err)
 		}
 		var c AliasChange
 		if err := json.Unmarshal(bytes.TrimSpace(b), &c); err != nil {
-			return nil, fmt.Errorf("registry %s: %s: %w", r.location(), o.Key, err)
+			return nil, fmt.Errorf("registry %s: %s: %w", r.Location(), o.Key, err)
 		}
 		out = append(out, c)
 	}
@@ -441,7 +438,7 @@ func (r *Registry) objectLeftovers() ([]Leftover, error) {
 	defer cancel()
 	objs, err := r.Store.List(ctx, "")
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.location(), err)
+		return nil, fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	published := map[string]bool{}
 	for _, o := range objs {
@@ -452,7 +449,7 @@ func (r *Registry) objectLeftovers() ([]Leftover, error) {
 	var out []Leftover
 	for _, o := range objs {
 		if dir, ok := strings.CutSuffix(o.Key, "/"+claimObject); ok && !published[dir] {
-			out = append(out, Leftover{Path: r.location() + "/" + dir, ModTime: o.Modified, prefix: dir + "/"})
+			out = append(out, Leftover{Path: r.Location() + "/" + dir, ModTime: o.Modified, prefix: dir + "/"})
 		}
 	}
 	return out, nil
@@ -465,7 +462,7 @@ func (r *Registry) objectFingerprint() (string, error) {
 	defer cancel()
 	objs, err := r.Store.List(ctx, "")
 	if err != nil {
-		return "", fmt.Errorf("registry %s: %w", r.location(), err)
+		return "", fmt.Errorf("registry %s: %w", r.Location(), err)
 	}
 	h := sha256.New()
 	for _, o := range objs {

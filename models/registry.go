@@ -673,9 +673,9 @@ func (r *Registry) missingModel(name string) error {
 	case err != nil:
 		return fmt.Errorf("%w: %s", ErrNotFound, name)
 	case len(names) == 0:
-		return fmt.Errorf("%w: %s (registry %s has no models)", ErrNotFound, name, r.location())
+		return fmt.Errorf("%w: %s (registry %s has no models)", ErrNotFound, name, r.Location())
 	}
-	return fmt.Errorf("%w: %s (registry %s has %s)", ErrNotFound, name, r.location(), listSome(names))
+	return fmt.Errorf("%w: %s (registry %s has %s)", ErrNotFound, name, r.Location(), listSome(names))
 }
 
 // missingVersion is ErrNotFound for name:version, naming the versions name

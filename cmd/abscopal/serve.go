@@ -20,8 +20,6 @@ import (
 
 	"github.com/abscopal/abscopal/api"
 	"github.com/abscopal/abscopal/cdshooks"
-	"github.com/abscopal/abscopal/models"
-	"github.com/abscopal/abscopal/s3store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
@@ -177,20 +175,16 @@ func (f *serveFlags) serve(ctx context.Context, ln net.Listener, registry string
 			return fmt.Errorf("--metrics-addr %s: %w", f.metricsAddr, err)
 		}
 	}
-	var store models.ObjectStore
-	if s3store.IsURL(registry) {
-		reg, err := openRegistry(ctx, registry)
-		if err != nil {
-			ln.Close()
-			if mln != nil {
-				mln.Close()
-			}
-			return err
+	reg, err := openRegistry(ctx, registry)
+	if err != nil {
+		ln.Close()
+		if mln != nil {
+			mln.Close()
 		}
-		store = reg.Store
+		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv, err := api.New(api.Config{Registry: registry, Store: store, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, CDSFHIRServers: f.cdsFHIRServers, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
+	srv, err := api.New(api.Config{Registry: registry, Store: reg.Store, Tokens: tokens, CDSIssuers: issuers, CDSAllowHTTP: f.cdsAllowHTTP, CDSFHIRServers: f.cdsFHIRServers, PublicURL: f.publicURL, MaxBodyBytes: f.maxBody, MaxBatch: f.maxBatch, MaxUploadBytes: f.maxUpload, UI: f.ui,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSClientCAFile: f.tlsClientCA, RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		WatchInterval: f.watchInterval, MetricsApart: mln != nil, MetricsPublic: f.metricsPublic, Require: f.requireModels, V1Models: f.v1Models, Logger: log})
 	if err != nil {
