@@ -54,12 +54,12 @@ func TestCoxGradientByHand(t *testing.T) {
 	// Patient 1: g = 1/3 - 1, h = 1/3 - 1/9. Patient 2: g = 1/3, h = 1/3 - 1/9.
 	// Patient 3: g = 1/3 + 1 - 1, h = (1/3 + 1) - (1/9 + 1).
 	score, time, event := []float64{0, 0, 0}, []float64{1, 2, 3}, []float64{1, 0, 1}
-	g, h := make([]float64, 3), make([]float64, 3)
-	coxGradient(score, time, event, []int32{0, 1, 2}, g, h)
+	gh := make([]histBin, 3)
+	coxGradient(score, time, event, []int32{0, 1, 2}, gh)
 	wantG, wantH := []float64{1.0/3 - 1, 1.0 / 3, 1.0 / 3}, []float64{1.0/3 - 1.0/9, 1.0/3 - 1.0/9, 1.0/3 - 1.0/9}
-	for i := range g {
-		if math.Abs(g[i]-wantG[i]) > 1e-15 || math.Abs(h[i]-wantH[i]) > 1e-15 {
-			t.Errorf("patient %d: g %v h %v, by hand %v %v", i+1, g[i], h[i], wantG[i], wantH[i])
+	for i, p := range gh {
+		if math.Abs(p.g-wantG[i]) > 1e-15 || math.Abs(p.h-wantH[i]) > 1e-15 {
+			t.Errorf("patient %d: g %v h %v, by hand %v %v", i+1, p.g, p.h, wantG[i], wantH[i])
 		}
 	}
 	// The loss: log 3 - 0 for the first event, log 1 - 0 for the last.

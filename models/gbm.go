@@ -128,13 +128,16 @@ func (o *GBMOptions) defaults() error {
 // a row updates every feature's histogram). Bin 0 is "missing"; bin k >= 1
 // holds values in (edges[k-2], edges[k-1]].
 type binned struct {
-	edges [][]float64 // per feature, ascending upper edges
-	bins  []uint8     // rows x cols, row-major
-	cols  int
+	edges   [][]float64 // per feature, ascending upper edges
+	bins    []uint8     // rows x cols, row-major
+	cols    int
+	colBins []uint8 // cols x rows, column-major
+	rows    int
+	cuts    int // the number of places a node can be split at, over all features
 }
 
 func binData(d *Data, maxBins int) *binned {
-	b := &binned{edges: make([][]float64, d.Cols), bins: make([]uint8, d.Rows*d.Cols), cols: d.Cols}
+	b := &binned{edges: make([][]float64, d.Cols), bins: make([]uint8, d.Rows*d.Cols), cols: d.Cols, colBins: make([]uint8, d.Rows*d.Cols), rows: d.Rows}
 	// Each feature is binned on its own (sorting its column is most of the
 	// work): the features side by side use the cores, and write disjoint
 	// cells of bins.
@@ -172,9 +175,13 @@ func binData(d *Data, maxBins int) *binned {
 				k-- // above the last edge (only at serving time)
 			}
 			b.bins[i*d.Cols+f] = uint8(k + 1)
+			b.colBins[f*d.Rows+i] = uint8(k + 1)
 		}
 		return nil
 	})
+	for _, e := range b.edges {
+		b.cuts += len(e)
+	}
 	return b
 }
 
@@ -225,8 +232,8 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 	for i := range score {
 		score[i] = m.Base
 	}
-	g, h := make([]float64, d.Rows), make([]float64, d.Rows)
-	g1 := &grower{d: d, bd: bd, g: g, h: h, opts: &opts, leafOf: make([]int32, d.Rows)}
+	gh := make([]histBin, d.Rows)
+	g1 := &grower{d: d, bd: bd, gh: gh, opts: &opts}
 	inTree := make([]int32, d.Rows) // round+1 for the rows the round's tree was grown on
 	bestLoss, bestRound := math.Inf(1), 0
 	features := make([]int, d.Cols)
@@ -238,12 +245,12 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 			return nil, err
 		}
 		if cox {
-			coxGradient(score, d.Time, d.Y, trainByTime, g, h)
+			coxGradient(score, d.Time, d.Y, trainByTime, gh)
 		} else {
 			eachRange(len(train), func(lo, hi int) {
 				for _, i := range train[lo:hi] {
 					p := sigmoid(score[i])
-					g[i], h[i] = p-d.Y[i], p*(1-p)
+					gh[i] = histBin{p - d.Y[i], p * (1 - p)}
 				}
 			})
 		}
@@ -259,11 +266,14 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		}
 		t := g1.grow(rows, feats)
 		m.Trees = append(m.Trees, t)
-		eachRange(len(rows), func(lo, hi int) {
-			for _, i := range rows[lo:hi] {
-				score[i] += t.Value[g1.leafOf[i]]
+		parallel.For(ctx, len(g1.leaves), func(k int) error {
+			leaf := g1.leaves[k]
+			v := t.Value[leaf.node]
+			for _, i := range leaf.rows {
+				score[i] += v
 				inTree[i] = int32(round + 1)
 			}
+			return nil
 		})
 		eachRange(d.Rows, func(lo, hi int) {
 			for i := lo; i < hi; i++ { // rows left out by subsampling, and validation rows
@@ -374,61 +384,149 @@ func sampleRows(rows []int32, share float64, rng *rand.Rand) []int32 {
 type grower struct {
 	d    *Data
 	bd   *binned
-	g, h []float64
+	gh   []histBin // each row's gradient and hessian, side by side: one load a row
 	opts *GBMOptions
 	t    *GBMTree
-	// leafOf[i] is the leaf that row i reached in the tree just grown, for
-	// the rows it was grown on: their scores update without a traversal.
-	leafOf []int32
+	// leaves are the leaves of the tree just grown and the rows it was
+	// grown on that reached each: their scores update without a traversal.
+	leaves []leafRows
+	// parts are the histograms of the chunks of a node's rows but the
+	// first, and spare the partition's scratch: both reused from node to
+	// node, since nodes are split one at a time.
+	parts [histChunks - 1][]featHist
+	spare []int32
+	free  [][]featHist // histograms to reuse: see newHist
 }
 
 // histStride is the number of bins per feature in a histogram.
 const histStride = 256
 
-// histChunks is the number of groups of features a histogram is built in,
-// and of chunks of rows a node's rows are partitioned in, side by side.
+// featHist is one feature's histogram. Indexed by a bin (a uint8), it
+// needs no bounds check in the innermost loop of training.
+type featHist [histStride]histBin
+
+// histChunks is the number of chunks of rows a large node's histogram is
+// built in, and its rows partitioned in, side by side. It is fixed, not the
+// number of cores, so that the sums, and the model, are the same on any
+// machine.
 const histChunks = 4
 
 func (gr *grower) grow(rows []int32, feats []int) GBMTree {
-	gr.t = &GBMTree{}
-	gr.split(slices.Clone(rows), gr.histogram(rows, feats), feats, 0)
+	gr.t, gr.leaves = &GBMTree{}, gr.leaves[:0]
+	if len(gr.spare) < len(rows) {
+		gr.spare = make([]int32, len(rows))
+	}
+	hist := gr.histogram(rows, feats)
+	var G, H float64 // every row is in exactly one bin of any feature
+	for _, b := range hist[feats[0]] {
+		G += b.g
+		H += b.h
+	}
+	gr.split(slices.Clone(rows), hist, feats, 0, G, H)
 	return *gr.t
 }
 
 // histogram sums gradients and hessians per (feature, bin) over rows. On
-// many rows the features are split into histChunks groups filled side by
-// side; each bin is still summed in row order, by one goroutine, so the
-// sums are those of one pass, on any number of cores.
-func (gr *grower) histogram(rows []int32, feats []int) []histBin {
-	hist := make([]histBin, gr.bd.cols*histStride)
-	if len(rows)*len(feats) < 1<<14 || len(feats) < histChunks {
+// many rows, histChunks chunks of them are summed side by side, each into a
+// histogram of its own, and the chunks' sums are added in chunk order.
+func (gr *grower) histogram(rows []int32, feats []int) []featHist {
+	hist := gr.newHist()
+	if len(rows)*len(feats) < 1<<15 {
 		gr.fill(hist, rows, feats)
 		return hist
 	}
+	n := len(rows)
 	parallel.For(context.Background(), histChunks, func(c int) error {
-		gr.fill(hist, rows, feats[c*len(feats)/histChunks:(c+1)*len(feats)/histChunks])
+		h := hist
+		if c > 0 {
+			if gr.parts[c-1] == nil {
+				gr.parts[c-1] = make([]featHist, gr.bd.cols)
+			}
+			h = gr.parts[c-1]
+			for _, f := range feats {
+				clear(h[f][:])
+			}
+		}
+		gr.fill(h, rows[c*n/histChunks:(c+1)*n/histChunks], feats)
+		return nil
+	})
+	parallel.For(context.Background(), histChunks, func(c int) error {
+		for _, f := range feats[c*len(feats)/histChunks : (c+1)*len(feats)/histChunks] {
+			dst := &hist[f]
+			for _, part := range gr.parts {
+				src := &part[f]
+				for k := range dst {
+					dst[k].g += src[k].g
+					dst[k].h += src[k].h
+				}
+			}
+		}
 		return nil
 	})
 	return hist
 }
 
-func (gr *grower) fill(hist []histBin, rows []int32, feats []int) {
-	cols := gr.bd.cols
+func (gr *grower) fill(hist []featHist, rows []int32, feats []int) {
+	addRows(hist, gr.bd.bins, gr.bd.cols, gr.gh, rows, feats)
+}
+
+// addRowsGo adds each row's gradient and hessian to the bins it falls in,
+// for the features feats: the histogram's kernel, and addRows where there
+// is no assembly version.
+func addRowsGo(hist []featHist, bins []uint8, cols int, gh []histBin, rows []int32, feats []int) {
+	if len(feats) == cols && len(hist) == cols {
+		// Every feature (no column sampling): the row's bins in order.
+		for _, i := range rows {
+			p := gh[i]
+			rb := bins[int(i)*cols : int(i)*cols+cols]
+			hist := hist[:len(rb)]
+			for f, b := range rb {
+				e := &hist[f][b]
+				e.g += p.g
+				e.h += p.h
+			}
+		}
+		return
+	}
 	for _, i := range rows {
-		g, h := gr.g[i], gr.h[i]
-		rb := gr.bd.bins[int(i)*cols : int(i)*cols+cols]
+		p := gh[i]
+		rb := bins[int(i)*cols : int(i)*cols+cols]
 		for _, f := range feats {
-			b := &hist[f*histStride+int(rb[f])]
-			b.g += g
-			b.h += h
+			e := &hist[f][rb[f]]
+			e.g += p.g
+			e.h += p.h
 		}
 	}
 }
 
-func (gr *grower) markLeaf(rows []int32, node int32) {
-	for _, i := range rows {
-		gr.leafOf[i] = node
+// newHist returns a histogram of zeros, one freed before if there is one:
+// a tree's nodes need a few at a time, and allocating each anew costs
+// clearing memory and collecting garbage.
+func (gr *grower) newHist() []featHist {
+	if n := len(gr.free); n > 0 {
+		h := gr.free[n-1]
+		gr.free = gr.free[:n-1]
+		clear(h)
+		return h
 	}
+	return make([]featHist, gr.bd.cols)
+}
+
+// freeHist gives back a histogram no node needs any more.
+func (gr *grower) freeHist(h []featHist) {
+	if h != nil {
+		gr.free = append(gr.free, h)
+	}
+}
+
+// leafRows are the rows that reached a leaf.
+type leafRows struct {
+	node int32
+	rows []int32
+}
+
+func (gr *grower) markLeaf(rows []int32, node int32) {
+	gr.leaves = append(gr.leaves, leafRows{node, rows})
 }
 
 func (gr *grower) leafValue(G, H float64) float64 {
@@ -438,22 +536,12 @@ func (gr *grower) leafValue(G, H float64) float64 {
 	return -G / (H + gr.opts.Lambda) * gr.opts.LearningRate
 }
 
-// split adds the node for rows, whose histogram is hist, and, if a split
-// helps, its children; it returns the node's index.
-func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) int32 {
+// split adds the node for rows, whose histogram is hist (nil at the
+// deepest level) and sums of gradients and hessians G and H, and, if a
+// split helps, its children; it returns the node's index. It reorders
+// rows: the left child's first, each side in its old order.
+func (gr *grower) split(rows []int32, hist []featHist, feats []int, depth int, G, H float64) int32 {
 	t := gr.t
-	var G, H float64
-	if hist != nil { // every row is in exactly one bin of any feature
-		for _, b := range hist[feats[0]*histStride : (feats[0]+1)*histStride] {
-			G += b.g
-			H += b.h
-		}
-	} else {
-		for _, i := range rows {
-			G += gr.g[i]
-			H += gr.h[i]
-		}
-	}
 	node := int32(len(t.Value))
 	t.Feature = append(t.Feature, -1)
 	t.Threshold = append(t.Threshold, 0)
@@ -465,10 +553,12 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 	lam := gr.opts.Lambda
 	if depth >= gr.opts.MaxDepth || H < 2*gr.opts.MinChildWeight || H+lam <= 0 {
 		gr.markLeaf(rows, node)
+		gr.freeHist(hist)
 		return node
 	}
 
 	parent := G * G / (H + lam)
+	mcw := gr.opts.MinChildWeight
 	// Each feature's best split, the groups of features side by side on
 	// a large node; then the best of them in feature order, ties to the
 	// first, as one scan would choose.
@@ -476,42 +566,49 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 		gain     float64
 		bin      int
 		missLeft bool
+		gL, hL   float64
 	}
 	best := make([]found, len(feats))
 	scan := func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			f := feats[j]
-			fh := hist[f*histStride : (f+1)*histStride]
+			fh := &hist[f]
 			nb := len(gr.bd.edges[f])
 			miss := fh[0]
 			var gl, hl float64
 			b := found{gain: 1e-12}
 			for k := 1; k < nb; k++ { // split after bin k: bins 1..k left
-				gl += fh[k].g
-				hl += fh[k].h
-				for _, missLeft := range [2]bool{false, true} {
-					gL, hL := gl, hl
-					if missLeft {
-						if miss.h == 0 {
-							continue
-						}
-						gL, hL = gl+miss.g, hl+miss.h
+				e := fh[k]
+				if k > 1 && e.g == 0 && e.h == 0 {
+					continue // an empty bin: the split after the bin before it is the same, and ties go to the first
+				}
+				gl += e.g
+				hl += e.h
+				// Missing values right, then left.
+				gR, hR := G-gl, H-hl
+				// With no minimum and no penalty, an empty side has 0/0.
+				if hl >= mcw && hR >= mcw && hl+lam > 0 && hR+lam > 0 {
+					if gain := gl*gl/(hl+lam) + gR*gR/(hR+lam) - parent; gain > b.gain {
+						b = found{gain, k, false, gl, hl}
 					}
-					gR, hR := G-gL, H-hL
-					// With no minimum and no penalty, an empty side has 0/0.
-					if hL < gr.opts.MinChildWeight || hR < gr.opts.MinChildWeight || hL+lam <= 0 || hR+lam <= 0 {
-						continue
-					}
-					gain := gL*gL/(hL+lam) + gR*gR/(hR+lam) - parent
-					if gain > b.gain {
-						b = found{gain, k, missLeft}
+				}
+				if miss.h == 0 {
+					continue
+				}
+				gL, hL := gl+miss.g, hl+miss.h
+				gR, hR = G-gL, H-hL
+				if hL >= mcw && hR >= mcw && hL+lam > 0 && hR+lam > 0 {
+					if gain := gL*gL/(hL+lam) + gR*gR/(hR+lam) - parent; gain > b.gain {
+						b = found{gain, k, true, gL, hL}
 					}
 				}
 			}
 			best[j] = b
 		}
 	}
-	if len(rows) < 1<<12 || len(feats) < histChunks {
+	// A scan's work does not depend on the node's rows: every node of a
+	// large enough matrix is scanned side by side.
+	if gr.bd.cuts < 1<<12 || len(feats) < histChunks {
 		scan(0, len(feats))
 	} else {
 		parallel.For(context.Background(), histChunks, func(c int) error {
@@ -520,23 +617,27 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 		})
 	}
 	bestGain, bestF, bestBin, bestLeftMissing := 1e-12, -1, 0, false
+	var gL, hL float64
 	for j, b := range best {
 		if b.gain > bestGain {
 			bestGain, bestF, bestBin, bestLeftMissing = b.gain, feats[j], b.bin, b.missLeft
+			gL, hL = b.gL, b.hL
 		}
 	}
 	if bestF < 0 {
 		gr.markLeaf(rows, node)
+		gr.freeHist(hist)
 		return node
 	}
-	left, right := gr.partition(rows, bestF, bestBin, bestLeftMissing)
+	nl := gr.partition(rows, bestF, bestBin, bestLeftMissing)
+	left, right := rows[:nl], rows[nl:]
 	t.Feature[node] = int32(bestF)
 	t.Threshold[node] = gr.bd.edges[bestF][bestBin-1]
 	t.DefaultLeft[node] = bestLeftMissing
 
 	// Build the smaller child's histogram; the larger one's is the parent's
 	// minus it (the subtraction trick of LightGBM and XGBoost).
-	var histL, histR []histBin
+	var histL, histR []featHist
 	if depth+1 < gr.opts.MaxDepth {
 		small, isLeft := left, true
 		if len(right) < len(left) {
@@ -544,53 +645,92 @@ func (gr *grower) split(rows []int32, hist []histBin, feats []int, depth int) in
 		}
 		hs := gr.histogram(small, feats)
 		for _, f := range feats {
-			for k := f * histStride; k < (f+1)*histStride; k++ {
-				hist[k].g -= hs[k].g
-				hist[k].h -= hs[k].h
+			dst, src := &hist[f], &hs[f]
+			for k := range dst {
+				dst[k].g -= src[k].g
+				dst[k].h -= src[k].h
 			}
 		}
 		histL, histR = hs, hist
 		if !isLeft {
 			histL, histR = hist, hs
 		}
+	} else {
+		gr.freeHist(hist) // the children are leaves
 	}
-	rows = nil // release the parent's rows before recursing
-	l := gr.split(left, histL, feats, depth+1)
-	r := gr.split(right, histR, feats, depth+1)
+	l := gr.split(left, histL, feats, depth+1, gL, hL)
+	r := gr.split(right, histR, feats, depth+1, G-gL, H-hL)
 	t.Left[node], t.Right[node] = l, r
 	return node
 }
 
-// partition splits rows by feature f at bin (missing values left or
-// not), keeping their order: on many rows, fixed chunks are partitioned
-// side by side and joined in order, the result the same as in one pass.
-func (gr *grower) partition(rows []int32, f, bin int, missLeft bool) (left, right []int32) {
-	cols := gr.bd.cols
-	part := func(rows []int32) (left, right []int32) {
-		left, right = make([]int32, 0, len(rows)), make([]int32, 0, len(rows))
-		for _, i := range rows {
-			b := int(gr.bd.bins[int(i)*cols+f])
-			if (b == 0 && missLeft) || (b != 0 && b <= bin) {
-				left = append(left, i)
-			} else {
-				right = append(right, i)
+// partition reorders rows so that those going left at feature f's bin
+// (missing values left or not) come first, each side in its old order, and
+// returns how many go left. On many rows, fixed chunks are partitioned side
+// by side into gr.spare and copied back in order: the result of one pass.
+func (gr *grower) partition(rows []int32, f, bin int, missLeft bool) int {
+	col := gr.bd.colBins[f*gr.bd.rows : (f+1)*gr.bd.rows]
+	// Missing values are bin 0: with missLeft they go left as bin 0 <= bin
+	// does; without, bin 0 is moved past every bin.
+	var missing uint8
+	if !missLeft {
+		missing = 255
+	}
+	// part puts the left rows of src at the front of dst and the right
+	// ones at its back, in reverse, and returns the number of left rows.
+	// Both are written and one kept, without a branch: which way a row
+	// goes cannot be predicted.
+	part := func(src, dst []int32) int {
+		l, r := 0, len(dst)-1
+		for _, i := range src {
+			b := col[i]
+			if b == 0 {
+				b = missing
 			}
+			left := 0
+			if int(b) <= bin {
+				left = 1
+			}
+			dst[l] = i
+			dst[r] = i
+			l += left
+			r -= 1 - left
 		}
-		return left, right
+		return l
 	}
-	if len(rows) < 1<<14 {
-		return part(rows)
+	n := len(rows)
+	spare := gr.spare[:n]
+	if n < 1<<14 {
+		nl := part(rows, spare)
+		copy(rows, spare[:nl])
+		slices.Reverse(spare[nl:])
+		copy(rows[nl:], spare[nl:])
+		return nl
 	}
-	var ls, rs [histChunks][]int32
+	var nls [histChunks]int
 	parallel.For(context.Background(), histChunks, func(c int) error {
-		ls[c], rs[c] = part(rows[c*len(rows)/histChunks : (c+1)*len(rows)/histChunks])
+		lo, hi := c*n/histChunks, (c+1)*n/histChunks
+		nls[c] = part(rows[lo:hi], spare[lo:hi])
 		return nil
 	})
-	left, right = make([]int32, 0, len(rows)), make([]int32, 0, len(rows))
-	for c := range histChunks {
-		left, right = append(left, ls[c]...), append(right, rs[c]...)
+	nl := 0
+	for _, k := range nls {
+		nl += k
 	}
-	return left, right
+	parallel.For(context.Background(), histChunks, func(c int) error {
+		lo, hi := c*n/histChunks, (c+1)*n/histChunks
+		atL, atR := 0, nl
+		for k := range c {
+			atL += nls[k]
+			atR += (k+1)*n/histChunks - k*n/histChunks - nls[k]
+		}
+		copy(rows[atL:], spare[lo:lo+nls[c]])
+		r := spare[lo+nls[c] : hi]
+		slices.Reverse(r)
+		copy(rows[atR:], r)
+		return nil
+	})
+	return nl
 }
 
 // eachRange calls f on fixed chunks of rows 0 to n, side by side when n
@@ -770,13 +910,13 @@ func byTime(time []float64, rows []int32) []int32 {
 	return out
 }
 
-// coxGradient sets g and h, for the rows of order (ascending by time), to
+// coxGradient sets gh, for the rows of order (ascending by time), to
 // the gradient and diagonal Hessian of the negative log partial likelihood
 // of the scores (log relative hazards), with Breslow's handling of ties,
 // computed as xgboost's survival:cox does: the risk set's sum of exp(score)
 // drops only once time moves on, and an event adds 1/S and 1/S^2 to the
 // sums of the patients from it on.
-func coxGradient(score, time, event []float64, order []int32, g, h []float64) {
+func coxGradient(score, time, event []float64, order []int32, gh []histBin) {
 	riskSum := 0.0
 	for _, i := range order {
 		riskSum += math.Exp(score[i])
@@ -793,8 +933,7 @@ func coxGradient(score, time, event []float64, order []int32, g, h []float64) {
 			r += 1 / riskSum
 			s2 += 1 / (riskSum * riskSum)
 		}
-		g[i] = e*r - event[i]
-		h[i] = e*r - e*e*s2
+		gh[i] = histBin{e*r - event[i], e*r - e*e*s2}
 		lastTime, lastExp = time[i], e
 	}
 }

@@ -1,0 +1,42 @@
+#include "textflag.h"
+
+// func addRowsSSE2(hist *histBin, bins *uint8, cols int, gh *histBin, rows []int32, feats []int)
+//
+// for each i in rows: p := gh[i]; for each f in feats:
+//     hist[f*256 + bins[i*cols+f]] += p   (a pair of float64: one ADDPD)
+TEXT ·addRowsSSE2(SB), NOSPLIT, $0-80
+	MOVQ hist+0(FP), DI
+	MOVQ bins+8(FP), SI
+	MOVQ cols+16(FP), R8
+	MOVQ gh+24(FP), R9
+	MOVQ rows_base+32(FP), R10
+	MOVQ rows_len+40(FP), R11
+	MOVQ feats_base+56(FP), R12
+	MOVQ feats_len+64(FP), R13
+
+rows:
+	MOVLQSX (R10), AX      // i
+	MOVQ    AX, BX
+	SHLQ    $4, BX
+	MOVUPD  (R9)(BX*1), X0 // gh[i]
+	IMULQ   R8, AX
+	LEAQ    (SI)(AX*1), DX // &bins[i*cols]
+	XORQ    CX, CX
+
+feats:
+	MOVQ    (R12)(CX*8), AX // f
+	MOVBQZX (DX)(AX*1), BX  // its bin
+	SHLQ    $8, AX
+	ADDQ    BX, AX
+	SHLQ    $4, AX          // the byte offset of hist[f*256+bin]
+	MOVUPD  (DI)(AX*1), X1
+	ADDPD   X0, X1
+	MOVUPD  X1, (DI)(AX*1)
+	INCQ    CX
+	CMPQ    CX, R13
+	JLT     feats
+
+	ADDQ $4, R10
+	DECQ R11
+	JNZ  rows
+	RET
