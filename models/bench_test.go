@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// BenchmarkFitGBM fits the GBM of bench/gbmspeed on a fifth of its rows
+// BenchmarkFitGBM fits the GBM of bench/gbm on a fifth of its rows
 // (20,000 x 30, 100 trees, depth 6): the profile of training without the
-// ten seconds of the full run. bench/compare.sh times the full run against
+// seconds of the full run. bench/gbm/run.sh times the full run against
 // xgboost.
 func BenchmarkFitGBM(b *testing.B) {
 	d := benchData(20000, 30, true)

@@ -411,6 +411,9 @@ type featHist [histStride]histBin
 // machine.
 const histChunks = 4
 
+// histChunkWork is the fewest bin updates of a chunk of a histogram.
+const histChunkWork = 1 << 16
+
 func (gr *grower) grow(rows []int32, feats []int) GBMTree {
 	gr.t, gr.leaves = &GBMTree{}, gr.leaves[:0]
 	if len(gr.spare) < len(rows) {
@@ -427,33 +430,37 @@ func (gr *grower) grow(rows []int32, feats []int) GBMTree {
 }
 
 // histogram sums gradients and hessians per (feature, bin) over rows. On
-// many rows, histChunks chunks of them are summed side by side, each into a
-// histogram of its own, and the chunks' sums are added in chunk order.
+// many rows, up to histChunks chunks of them are summed side by side, each
+// into a histogram of its own, and the chunks' sums are added in chunk
+// order. A chunk is at least histChunkWork bin updates, since each chunk
+// beyond the first costs a histogram to clear and to add.
 func (gr *grower) histogram(rows []int32, feats []int) []featHist {
 	hist := gr.newHist()
-	if len(rows)*len(feats) < 1<<15 {
+	n := len(rows)
+	chunks := min(histChunks, n*len(feats)/histChunkWork)
+	if chunks < 2 {
 		gr.fill(hist, rows, feats)
 		return hist
 	}
-	n := len(rows)
-	parallel.For(context.Background(), histChunks, func(c int) error {
+	parts := gr.parts[:chunks-1]
+	parallel.For(context.Background(), chunks, func(c int) error {
 		h := hist
 		if c > 0 {
-			if gr.parts[c-1] == nil {
-				gr.parts[c-1] = make([]featHist, gr.bd.cols)
+			if parts[c-1] == nil {
+				parts[c-1] = make([]featHist, gr.bd.cols)
 			}
-			h = gr.parts[c-1]
+			h = parts[c-1]
 			for _, f := range feats {
 				clear(h[f][:])
 			}
 		}
-		gr.fill(h, rows[c*n/histChunks:(c+1)*n/histChunks], feats)
+		gr.fill(h, rows[c*n/chunks:(c+1)*n/chunks], feats)
 		return nil
 	})
 	parallel.For(context.Background(), histChunks, func(c int) error {
 		for _, f := range feats[c*len(feats)/histChunks : (c+1)*len(feats)/histChunks] {
 			dst := &hist[f]
-			for _, part := range gr.parts {
+			for _, part := range parts {
 				src := &part[f]
 				for k := range dst {
 					dst[k].g += src[k].g

@@ -1,5 +1,7 @@
 #include "textflag.h"
 
+#define prefetchAhead 16
+
 // func addRowsSSE2(hist *histBin, bins *uint8, cols int, gh *histBin, rows []int32, feats []int)
 //
 // for each i in rows: p := gh[i]; for each f in feats:
@@ -15,6 +17,21 @@ TEXT ·addRowsSSE2(SB), NOSPLIT, $0-80
 	MOVQ feats_len+64(FP), R13
 
 rows:
+	// Prefetch the row prefetchAhead rows on: a node's rows are scattered
+	// over the matrix, and the hardware does not see where the next ones
+	// are. Its bins may span two cache lines.
+	CMPQ    R11, $prefetchAhead
+	JLE     noprefetch
+	MOVLQSX prefetchAhead*4(R10), AX
+	MOVQ    AX, BX
+	SHLQ    $4, BX
+	PREFETCHT0 (R9)(BX*1)
+	IMULQ   R8, AX
+	LEAQ    (SI)(AX*1), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 -1(AX)(R8*1)
+
+noprefetch:
 	MOVLQSX (R10), AX      // i
 	MOVQ    AX, BX
 	SHLQ    $4, BX
