@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/abscopal/abscopal/internal/parallel"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
@@ -509,11 +510,11 @@ func (r *TableReader) Close() error {
 type parquetTable struct {
 	path    string
 	pf      *parquet.File
-	rgEnd   int             // the row group after the last to read (Shard)
-	rg      int             // current row group
-	rgLeft  int64           // rows left in the current row group
-	cursors []*columnCursor // one per selected column, for the current row group
-	values  []parquet.Value // scratch buffer for decoding
+	rgEnd   int               // the row group after the last to read (Shard)
+	rg      int               // current row group
+	rgLeft  int64             // rows left in the current row group
+	cursors []*columnCursor   // one per selected column, for the current row group
+	values  [][]parquet.Value // per selected column, a scratch buffer for decoding
 }
 
 func (t *parquetTable) numRows() int64 { return t.pf.NumRows() }
@@ -543,20 +544,39 @@ func (t *parquetTable) read(cols []ColumnInfo, b *Batch, firstRow int64, size in
 		}
 	}
 	n = int(min(int64(size), t.rgLeft))
-	for i := range b.Columns {
-		c := &b.Columns[i]
-		c.reset()
-		if err := t.cursors[i].read(c, n, &t.values); err != nil {
-			var bad *notUTF8Error
-			if errors.As(err, &bad) {
-				return 0, &RowError{File: t.path, Row: firstRow + int64(bad.index), FieldError: &FieldError{
-					Field: c.Name, Reason: ReasonType, Value: fmt.Sprintf("%q", bad.value), Allowed: "UTF-8 text (re-encode the column from its code page)"}}
-			}
-			return 0, fmt.Errorf("%s: %w: row group %d, column %s: %v", t.path, ErrCorrupt, t.rg, c.Name, err)
-		}
+	if len(t.values) < len(b.Columns) {
+		t.values = make([][]parquet.Value, len(b.Columns))
+	}
+	// The columns are decoded side by side; the error is that of the
+	// first column that fails, as one pass would report.
+	if err := parallel.For(context.Background(), len(b.Columns), func(i int) error {
+		return t.readColumn(i, &b.Columns[i], n, firstRow)
+	}); err != nil {
+		return 0, err
 	}
 	t.rgLeft -= int64(n)
 	return n, nil
+}
+
+// readColumn reads the next n values of the i-th column into c.
+func (t *parquetTable) readColumn(i int, c *Column, n int, firstRow int64) (err error) {
+	// Malformed pages can make parquet-go's decoders panic (see
+	// openParquet); each column's goroutine recovers its own.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %w: row group %d cannot be decoded (%v)", t.path, ErrCorrupt, t.rg, p)
+		}
+	}()
+	c.reset()
+	if err := t.cursors[i].read(c, n, &t.values[i]); err != nil {
+		var bad *notUTF8Error
+		if errors.As(err, &bad) {
+			return &RowError{File: t.path, Row: firstRow + int64(bad.index), FieldError: &FieldError{
+				Field: c.Name, Reason: ReasonType, Value: fmt.Sprintf("%q", bad.value), Allowed: "UTF-8 text (re-encode the column from its code page)"}}
+		}
+		return fmt.Errorf("%s: %w: row group %d, column %s: %v", t.path, ErrCorrupt, t.rg, c.Name, err)
+	}
+	return nil
 }
 
 func (t *parquetTable) nextRowGroup(cols []ColumnInfo) error {
