@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/internal/cardhtml"
+	"github.com/abscopal/abscopal/internal/parallel"
 	"github.com/abscopal/abscopal/models"
 )
 
@@ -150,24 +152,43 @@ func loadModels(reg *models.Registry, old *modelSet, opts loadOptions) (*modelSe
 		}
 		set.problems[name] = p
 	}
-	for _, n := range names {
-		_, version, err := reg.Resolve(n)
-		if err != nil {
-			fail(n, "", err)
-			continue
+	// Each model is read, checked against its MANIFEST and decoded side by
+	// side (most of a cold start); the set is then built in name order.
+	type read struct {
+		version, stamp string
+		kept           bool // the version old serves, unchanged
+		m              *models.Model
+		files          map[string][]byte
+		docs           map[string][]byte
+		err            error
+	}
+	reads := make([]read, len(names))
+	parallel.For(context.Background(), len(names), func(i int) error {
+		n, r := names[i], &reads[i]
+		if _, r.version, r.err = reg.Resolve(n); r.err != nil {
+			return nil
 		}
-		stamp := reg.VersionStamp(n, version)
-		if m := old.byName[n]; m != nil && m.Version == version && old.loaded[m] == stamp && old.problems[n] == nil {
+		r.stamp = reg.VersionStamp(n, r.version)
+		if m := old.byName[n]; m != nil && m.Version == r.version && old.loaded[m] == r.stamp && old.problems[n] == nil {
+			r.kept = true
+			return nil
+		}
+		if r.m, r.files, r.err = reg.LoadFiles(n + ":" + r.version); r.err == nil {
+			r.docs = modelDocs(r.m, r.files)
+		}
+		return nil
+	})
+	for i, n := range names {
+		switch r := reads[i]; {
+		case r.err != nil:
+			fail(n, r.version, r.err)
+		case r.kept:
+			m := old.byName[n]
 			set.keep(old, m)
 			set.aliases[m] = aliasesOf(reg, n, m.Version) // aliases move without a new version
-			continue
+		default:
+			set.add(reg, r.m, r.docs, r.stamp)
 		}
-		m, files, err := reg.LoadFiles(n + ":" + version)
-		if err != nil {
-			fail(n, version, err)
-			continue
-		}
-		set.add(reg, m, files, stamp)
 	}
 	for _, n := range opts.require {
 		if set.byName[n] == nil && set.problems[n] == nil {
@@ -184,10 +205,9 @@ func (set *modelSet) keep(old *modelSet, m *models.Model) {
 	set.loaded[m], set.groups[m], set.docs[m], set.aliases[m] = old.loaded[m], old.groups[m], old.docs[m], old.aliases[m]
 }
 
-// add serves m, a version just read with its verified files.
-func (set *modelSet) add(reg *models.Registry, m *models.Model, files map[string][]byte, stamp string) {
-	n := m.Bundle.Name
-	set.byName[n] = m
+// modelDocs returns the documents of a version that the API serves: its
+// card, its plots, and the card as one page.
+func modelDocs(m *models.Model, files map[string][]byte) map[string][]byte {
 	docs := map[string][]byte{}
 	for f, b := range files {
 		if f == "card.md" || strings.HasSuffix(f, ".svg") {
@@ -197,9 +217,16 @@ func (set *modelSet) add(reg *models.Registry, m *models.Model, files map[string
 	// The card as one page, rendered once a load: a version's files
 	// do not change. A card showing a plot its version lacks (none
 	// made by abscopal) has no page; the model serves all the same.
-	if page, err := cardhtml.Render(fmt.Sprintf("Model card: %s:%s", n, m.Version), files["card.md"], files); err == nil {
+	if page, err := cardhtml.Render(fmt.Sprintf("Model card: %s:%s", m.Bundle.Name, m.Version), files["card.md"], files); err == nil {
 		docs["card.html"] = page
 	}
+	return docs
+}
+
+// add serves m, a version just read, with its documents (modelDocs).
+func (set *modelSet) add(reg *models.Registry, m *models.Model, docs map[string][]byte, stamp string) {
+	n := m.Bundle.Name
+	set.byName[n] = m
 	set.docs[m] = docs
 	set.loaded[m] = stamp
 	set.groups[m] = groupOutputs(m.Bundle.Pipeline)
