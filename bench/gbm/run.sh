@@ -5,7 +5,7 @@
 # and 2 threads; the two trainers alternate, RUNS times each (default 3).
 # Prints the ratio table, the speed-ups from 1 to 2 threads and the
 # exponent of time in rows. Installs Debian's python3-xgboost and
-# python3-sklearn when missing. About 15 minutes on 2 cores with the
+# python3-sklearn when missing. About 25 minutes on 2 cores with the
 # million rows.
 #   bench/gbm/run.sh [ROWS...]
 set -euo pipefail
