@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/abscopal/abscopal/internal/parallel"
 )
 
 // Policy says what a CohortReader does with a row that breaks the schema.
@@ -230,49 +233,37 @@ func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 // NextExtra is Next, with each patient's values of the CohortOptions.Extra
 // columns, in their order (nil without extra columns).
 func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, error) {
+	words := (len(r.fields) + 63) / 64
 	for {
 		b, err := r.tr.Next(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
+		// Each row is converted and checked on its own, in fixed chunks of
+		// the batch side by side; then, in row order, what needs the rows
+		// before it: the duplicate ids, the counts, the first invalid row.
+		rows := make([]convertedRow, b.Len)
+		nulls := make([]uint64, b.Len*words) // per row, a bit per null field
+		chunks := 1
+		if b.Len >= convertChunkRows {
+			chunks = convertChunks
+		}
+		parallel.For(ctx, chunks, func(c int) error {
+			r.convert(b, rows, nulls, words, c*b.Len/chunks, (c+1)*b.Len/chunks)
+			return nil
+		})
 		out := make([]Patient, 0, b.Len)
 		var extras [][]Value
-		var values slab
-		for i := 0; i < b.Len; i++ {
+		for i := range rows {
 			row := b.FirstRow + int64(i)
 			r.report.Rows++
-			var p Patient
-			var problems []*FieldError
-			for fi := range r.fields {
-				ci := r.col[fi]
-				if ci < 0 {
-					continue // an absent column is optional: OpenCohort checked
-				}
-				c := &b.Columns[ci]
-				v := c.Value(i)
-				if r.text && v.Valid {
-					var fe *FieldError
-					if v, fe = r.fields[fi].ParseText(v.Str, c.DecimalComma); fe != nil {
-						problems = append(problems, fe)
-						continue
-					}
-				}
-				if !v.Valid {
-					r.report.Nulls[c.Name]++
-				}
-				// Each value is checked as it is decoded, rather than by
-				// Patient.Validate, which would read every field back.
-				if err := r.fields[fi].Check(v); err != nil {
-					problems = append(problems, err.(*FieldError))
-					continue
-				}
-				if v.Valid {
-					r.fields[fi].set(&p, v, &values)
+			for w, set := range nulls[i*words : (i+1)*words] {
+				for ; set != 0; set &= set - 1 {
+					fi := w*64 + bits.TrailingZeros64(set)
+					r.report.Nulls[b.Columns[r.col[fi]].Name]++
 				}
 			}
-			if len(problems) == 0 {
-				problems = p.checkConsistency()
-			}
+			p, problems := &rows[i].p, rows[i].problems
 			if r.ids != nil && p.PatientID != "" {
 				if first, dup := r.ids[p.PatientID]; dup {
 					problems = append(problems, &FieldError{Field: "patient_id", Reason: ReasonDuplicateID,
@@ -283,7 +274,7 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 			}
 			if len(problems) == 0 {
 				r.report.Valid++
-				out = append(out, p)
+				out = append(out, *p)
 				if len(r.extra) > 0 {
 					vs := make([]Value, len(r.extra))
 					for k, ci := range r.extra {
@@ -307,6 +298,61 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 		if len(out) > 0 {
 			return out, extras, nil
 		}
+	}
+}
+
+// convertChunks is the number of chunks of a batch of at least
+// convertChunkRows rows converted side by side: fixed, so that nothing
+// depends on the number of cores.
+const (
+	convertChunks    = 4
+	convertChunkRows = 512
+)
+
+// convertedRow is a row of a batch as a Patient, with the problems of its
+// own values.
+type convertedRow struct {
+	p        Patient
+	problems []*FieldError
+}
+
+// convert converts rows lo to hi of b into rows, and marks their null
+// fields in nulls (words per row).
+func (r *CohortReader) convert(b *Batch, rows []convertedRow, nulls []uint64, words, lo, hi int) {
+	var values slab
+	for i := lo; i < hi; i++ {
+		p, problems := &rows[i].p, []*FieldError(nil)
+		for fi := range r.fields {
+			ci := r.col[fi]
+			if ci < 0 {
+				continue // an absent column is optional: OpenCohort checked
+			}
+			c := &b.Columns[ci]
+			v := c.Value(i)
+			if r.text && v.Valid {
+				var fe *FieldError
+				if v, fe = r.fields[fi].ParseText(v.Str, c.DecimalComma); fe != nil {
+					problems = append(problems, fe)
+					continue
+				}
+			}
+			if !v.Valid {
+				nulls[i*words+fi/64] |= 1 << (fi % 64)
+			}
+			// Each value is checked as it is decoded, rather than by
+			// Patient.Validate, which would read every field back.
+			if err := r.fields[fi].Check(v); err != nil {
+				problems = append(problems, err.(*FieldError))
+				continue
+			}
+			if v.Valid {
+				r.fields[fi].set(p, v, &values)
+			}
+		}
+		if len(problems) == 0 {
+			problems = p.checkConsistency()
+		}
+		rows[i].problems = problems
 	}
 }
 
