@@ -124,16 +124,18 @@ func (o *GBMOptions) defaults() error {
 	return nil
 }
 
-// binned holds the training matrix as bin indices, row by row (one pass over
-// a row updates every feature's histogram). Bin 0 is "missing"; bin k >= 1
-// holds values in (edges[k-2], edges[k-1]].
+// binned holds the training matrix as bin indices twice: row by row for
+// the histograms (one pass over a row updates every feature's), and
+// column by column for the partition of a node's rows (one feature read
+// for each). Bin 0 is "missing"; bin k >= 1 holds values in
+// (edges[k-2], edges[k-1]].
 type binned struct {
 	edges   [][]float64 // per feature, ascending upper edges
-	bins    []uint8     // rows x cols, row-major
-	cols    int
-	colBins []uint8 // cols x rows, column-major
 	rows    int
-	cuts    int // the number of places a node can be split at, over all features
+	cols    int
+	bins    []uint8 // rows x cols, row-major
+	colBins []uint8 // cols x rows, column-major
+	cuts    int     // the number of places a node can be split at, over all features
 }
 
 func binData(d *Data, maxBins int) *binned {
