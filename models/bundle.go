@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/stats"
@@ -105,7 +106,7 @@ func DecodeBundle(b []byte) (*Model, error) {
 	// first read it twice more. A bundle of another format that does not
 	// decode is still reported as of that format.
 	var bd Bundle
-	if err := json.Unmarshal(b, &bd); err != nil { // the pipeline checks itself
+	if err := jsonv2.Unmarshal(b, &bd); err != nil { // the pipeline checks itself; see decodeEnvelope for the package
 		var format struct {
 			Format int `json:"format"`
 		}
