@@ -1,10 +1,13 @@
 package models
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/stats"
@@ -101,12 +104,32 @@ var ErrBundle = errors.New("invalid model bundle")
 
 // DecodeBundle parses bundle.json and rebuilds its parts.
 func DecodeBundle(b []byte) (*Model, error) {
-	// One pass for the bundle, the format checked after it: a bundle of
-	// megabytes (a forest's) is read once where a look at its format
-	// first read it twice more. A bundle of another format that does not
-	// decode is still reported as of that format.
-	var bd Bundle
-	if err := jsonv2.Unmarshal(b, &bd); err != nil { // the pipeline checks itself; see decodeEnvelope for the package
+	// One pass over the bundle, the format checked after it, and the
+	// model decoded as the pass reaches it: a forest's bundle is
+	// megabytes of numbers, and a look at its format first, or its model
+	// kept as raw bytes to decode later, read them again. A bundle of
+	// another format that does not decode is still reported as of that
+	// format.
+	var in struct {
+		Bundle
+		Model streamedModel `json:"model"` // in place of Bundle.Model
+	}
+	model := jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *streamedModel) error {
+		start := dec.InputOffset()
+		var err error
+		if _, lerr := LookupAlgorithm(in.Algo); lerr != nil || in.Pipeline == nil || in.TimeToEvent() {
+			// A survival model, or a bundle in another order: read whole,
+			// decoded below.
+			_, err = dec.ReadValue()
+		} else {
+			m.algo, m.c, err = decodeEnvelope(dec)
+		}
+		// The model's bytes, as Bundle.Model keeps them (a bundle written
+		// again, such as a recalibrated one, carries them).
+		m.raw = bytes.Clone(bytes.TrimLeft(b[start:dec.InputOffset()], " \t\r\n:"))
+		return err
+	})
+	if err := jsonv2.Unmarshal(b, &in, jsonv2.WithUnmarshalers(model)); err != nil { // the pipeline checks itself
 		var format struct {
 			Format int `json:"format"`
 		}
@@ -115,6 +138,8 @@ func DecodeBundle(b []byte) (*Model, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
+	bd := in.Bundle
+	bd.Model = in.Model.raw
 	if bd.Format != BundleFormat {
 		return nil, fmt.Errorf("%w: format %d; this abscopal reads format %d", ErrBundle, bd.Format, BundleFormat)
 	}
@@ -124,7 +149,12 @@ func DecodeBundle(b []byte) (*Model, error) {
 	if bd.Pipeline == nil || bd.Calibration == nil {
 		return nil, fmt.Errorf("%w: no pipeline or no calibration", ErrBundle)
 	}
-	c, err := Decode(bd.Model)
+	c, err := in.Model.c, error(nil)
+	if c == nil {
+		c, err = Decode(bd.Model)
+	} else {
+		err = readyToScore(in.Model.algo, c)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
@@ -135,6 +165,15 @@ func DecodeBundle(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: the model does not take the pipeline's %d outputs", ErrBundle, n)
 	}
 	return &Model{Bundle: &bd, Classifier: c}, nil
+}
+
+// streamedModel is a bundle's model as DecodeBundle reads it: its bytes,
+// and, when the bundle said before it which algorithm and pipeline it is
+// of, the classifier decoded from them on the way.
+type streamedModel struct {
+	raw  []byte
+	algo string
+	c    Classifier
 }
 
 // modelFits reports whether a classifier takes feature vectors of length n.

@@ -15,8 +15,9 @@ import (
 
 // TestDecodeBundleOnce: a bundle is decoded in one pass and its format
 // checked after; the format is still what a bundle of another format is
-// refused for, whether or not the rest of it decodes; and a model envelope
-// in another order than Encode's decodes to the same classifier.
+// refused for, whether or not the rest of it decodes; its model is decoded
+// on the way and keeps its bytes; and a bundle or a model envelope in
+// another order than Encode's decodes to the same classifier.
 func TestDecodeBundleOnce(t *testing.T) {
 	b := modeltest.Files(t, "m", features.BuiltinSpec("objective_response"), 300, 3)["bundle.json"]
 	m, err := models.DecodeBundle(b)
@@ -55,6 +56,28 @@ func TestDecodeBundleOnce(t *testing.T) {
 		if err == nil || !errors.Is(err, models.ErrBundle) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want ErrBundle saying %q", tc.name, err, tc.want)
 		}
+	}
+
+	// The model decoded on the way keeps its bytes, as a bundle written
+	// again carries them; a bundle with its pipeline after its model (keys
+	// sorted) reads the model whole, then decodes it: the same classifier.
+	if !bytes.Equal(m.Bundle.Model, raw["model"]) {
+		t.Errorf("the bundle's model bytes differ from the file's:\n%.80s\n%.80s", m.Bundle.Model, raw["model"])
+	}
+	sorted, err := models.DecodeBundle(with("name", string(raw["name"])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer // json.Marshal compacts the raw values it writes
+	if err := json.Compact(&compact, raw["model"]); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(sorted.Bundle.Model, compact.Bytes()) {
+		t.Error("with its keys sorted, the bundle's model bytes differ from the file's")
+	}
+	viaBytes, _ := models.Encode(sorted.Classifier)
+	if onTheWay, _ := models.Encode(m.Classifier); !bytes.Equal(viaBytes, onTheWay) {
+		t.Error("the model decoded on the way differs from the one decoded from its bytes")
 	}
 
 	// The model before its algorithm: the slower way, the same classifier.

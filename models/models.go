@@ -98,37 +98,40 @@ func Encode(c Classifier) (json.RawMessage, error) {
 
 // Decode reads what Encode wrote.
 func Decode(b []byte) (Classifier, error) {
-	algo, c, err := decodeEnvelope(b)
+	algo, c, err := decodeEnvelope(jsontext.NewDecoder(bytes.NewReader(b)))
 	if err != nil {
 		return nil, err
 	}
+	return c, readyToScore(algo, c)
+}
+
+// readyToScore checks a decoded classifier and builds what it derives from
+// its fields for scoring (a GBM's TreeSHAP tables), once it is known sound:
+// validate only checks.
+func readyToScore(algo string, c Classifier) error {
 	if v, ok := c.(interface{ validate() error }); ok {
 		if err := v.validate(); err != nil {
-			return nil, fmt.Errorf("decode %s model: %w", algo, err)
+			return fmt.Errorf("decode %s model: %w", algo, err)
 		}
 	}
-	// What a classifier derives from its fields for scoring (a GBM's
-	// TreeSHAP tables) is built once it is known sound: validate only
-	// checks.
 	if p, ok := c.(interface{ prepare() }); ok {
 		p.prepare()
 	}
-	return c, nil
+	return nil
 }
 
-// decodeEnvelope decodes {"algo": A, "model": M} into A's classifier. As
-// Encode writes it, the algorithm comes first, and the model is decoded
-// straight from the stream: json.Unmarshal of the envelope would read the
-// model's bytes twice more (to validate them, then to skip them) before
-// decoding them. An envelope in another order takes that slower way. It
-// decodes with encoding/json's successor (github.com/go-json-experiment/json,
-// pinned, as api does): a forest's megabytes of numbers, most of a server's
-// cold start, decode in about half the time; its names match exactly, as
-// Encode writes them, and a name given twice is an error.
-func decodeEnvelope(b []byte) (string, Classifier, error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(b))
+// decodeEnvelope decodes {"algo": A, "model": M}, the next value of dec,
+// into A's classifier. As Encode writes it, the algorithm comes first, and
+// the model is decoded straight from the stream; an envelope in another
+// order has its model read whole first. It decodes with encoding/json's
+// successor (github.com/go-json-experiment/json, pinned, as api does): a
+// forest's megabytes of numbers, most of a server's cold start, decode in
+// about a third of the time; its names match exactly, as Encode writes
+// them, and a name given twice is an error.
+func decodeEnvelope(dec *jsontext.Decoder) (string, Classifier, error) {
 	var algo string
 	var c Classifier
+	var early jsontext.Value // a model that came before its algorithm
 	if t, err := dec.ReadToken(); err != nil || t.Kind() != '{' {
 		return "", nil, fmt.Errorf("decode model: not a JSON object (%v)", err)
 	}
@@ -144,7 +147,11 @@ func decodeEnvelope(b []byte) (string, Classifier, error) {
 			}
 		case "model":
 			if algo == "" {
-				return decodeEnvelopeUnordered(b)
+				if early, err = dec.ReadValue(); err != nil {
+					return "", nil, fmt.Errorf("decode model: %w", err)
+				}
+				early = early.Clone() // the decoder reuses its buffer
+				continue
 			}
 			a, err := LookupAlgorithm(algo)
 			if err != nil {
@@ -163,34 +170,20 @@ func decodeEnvelope(b []byte) (string, Classifier, error) {
 	if _, err := dec.ReadToken(); err != nil { // the closing brace
 		return "", nil, fmt.Errorf("decode model: %w", err)
 	}
-	if c == nil {
-		if _, err := LookupAlgorithm(algo); err != nil {
-			return "", nil, fmt.Errorf("decode model: %w", err)
-		}
-		return "", nil, fmt.Errorf("decode %s model: no model", algo)
-	}
-	return algo, c, nil
-}
-
-// decodeEnvelopeUnordered decodes an envelope whose model comes before its
-// algorithm.
-func decodeEnvelopeUnordered(b []byte) (string, Classifier, error) {
-	var env struct {
-		Algo  string          `json:"algo"`
-		Model json.RawMessage `json:"model"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return "", nil, fmt.Errorf("decode model: %w", err)
-	}
-	a, err := LookupAlgorithm(env.Algo)
+	a, err := LookupAlgorithm(algo)
 	if err != nil {
 		return "", nil, fmt.Errorf("decode model: %w", err)
 	}
-	c := a.New()
-	if err := json.Unmarshal(env.Model, c); err != nil {
-		return "", nil, fmt.Errorf("decode %s model: %w", env.Algo, err)
+	if c == nil && early != nil {
+		c = a.New()
+		if err := jsonv2.Unmarshal(early, c); err != nil {
+			return "", nil, fmt.Errorf("decode %s model: %w", algo, err)
+		}
 	}
-	return env.Algo, c, nil
+	if c == nil {
+		return "", nil, fmt.Errorf("decode %s model: no model", algo)
+	}
+	return algo, c, nil
 }
 
 // sigmoid is the logistic function, computed as e^z/(1+e^z) below 0. It
