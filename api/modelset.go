@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/abscopal/abscopal/data"
@@ -33,7 +34,7 @@ type modelSet struct {
 	// with its bundle at load: GET /v1/models/{name} and its files then
 	// serve those of the model that answers, without reading and hashing
 	// the version's files (a forest's bundle is megabytes) on every request.
-	docs map[*models.Model]map[string][]byte
+	docs map[*models.Model]*modelFiles
 	// aliases are the aliases that point at each model's version, with
 	// since when (the registry's alias history), read at load.
 	aliases map[*models.Model][]modelAlias
@@ -116,7 +117,7 @@ func groupOutputs(p *features.Pipeline) *outputGroups {
 
 func newModelSet() *modelSet {
 	return &modelSet{byName: map[string]*models.Model{}, byTarget: map[string]*models.Model{}, v1: map[string]v1Choice{},
-		loaded: map[*models.Model]string{}, groups: map[*models.Model]*outputGroups{}, docs: map[*models.Model]map[string][]byte{},
+		loaded: map[*models.Model]string{}, groups: map[*models.Model]*outputGroups{}, docs: map[*models.Model]*modelFiles{},
 		aliases: map[*models.Model][]modelAlias{}, problems: map[string]*modelProblem{}, v1Problems: map[string]*modelProblem{}}
 }
 
@@ -159,7 +160,7 @@ func loadModels(reg *models.Registry, old *modelSet, opts loadOptions) (*modelSe
 		kept           bool // the version old serves, unchanged
 		m              *models.Model
 		files          map[string][]byte
-		docs           map[string][]byte
+		docs           *modelFiles
 		err            error
 	}
 	reads := make([]read, len(names))
@@ -174,7 +175,7 @@ func loadModels(reg *models.Registry, old *modelSet, opts loadOptions) (*modelSe
 			return nil
 		}
 		if r.m, r.files, r.err = reg.LoadFiles(n + ":" + r.version); r.err == nil {
-			r.docs = modelDocs(r.m, r.files)
+			r.docs = newModelFiles(r.m, r.files)
 		}
 		return nil
 	})
@@ -205,26 +206,44 @@ func (set *modelSet) keep(old *modelSet, m *models.Model) {
 	set.loaded[m], set.groups[m], set.docs[m], set.aliases[m] = old.loaded[m], old.groups[m], old.docs[m], old.aliases[m]
 }
 
-// modelDocs returns the documents of a version that the API serves: its
-// card, its plots, and the card as one page.
-func modelDocs(m *models.Model, files map[string][]byte) map[string][]byte {
+// modelFiles are the documents of a version that the API serves: its
+// card, its plots, and the card as one page. The page is rendered on its
+// first request, once: a version's files do not change, and a cold start
+// need not wait for markdown it may never serve.
+type modelFiles struct {
+	files map[string][]byte // card.md and the plots (*.svg)
+	page  func() ([]byte, error)
+}
+
+func newModelFiles(m *models.Model, files map[string][]byte) *modelFiles {
 	docs := map[string][]byte{}
 	for f, b := range files {
 		if f == "card.md" || strings.HasSuffix(f, ".svg") {
 			docs[f] = b
 		}
 	}
-	// The card as one page, rendered once a load: a version's files
-	// do not change. A card showing a plot its version lacks (none
-	// made by abscopal) has no page; the model serves all the same.
-	if page, err := cardhtml.Render(fmt.Sprintf("Model card: %s:%s", m.Bundle.Name, m.Version), files["card.md"], files); err == nil {
-		docs["card.html"] = page
-	}
-	return docs
+	title := fmt.Sprintf("Model card: %s:%s", m.Bundle.Name, m.Version)
+	return &modelFiles{files: docs, page: sync.OnceValues(func() ([]byte, error) {
+		return cardhtml.Render(title, docs["card.md"], docs)
+	})}
 }
 
-// add serves m, a version just read, with its documents (modelDocs).
-func (set *modelSet) add(reg *models.Registry, m *models.Model, docs map[string][]byte, stamp string) {
+// get returns the named document. A card showing a plot its version lacks
+// (none made by abscopal) has no page; the model serves all the same.
+func (d *modelFiles) get(name string) ([]byte, bool) {
+	if d == nil {
+		return nil, false
+	}
+	if name == "card.html" {
+		page, err := d.page()
+		return page, err == nil
+	}
+	b, ok := d.files[name]
+	return b, ok
+}
+
+// add serves m, a version just read, with its documents.
+func (set *modelSet) add(reg *models.Registry, m *models.Model, docs *modelFiles, stamp string) {
 	n := m.Bundle.Name
 	set.byName[n] = m
 	set.docs[m] = docs

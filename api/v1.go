@@ -769,7 +769,8 @@ func (s *Server) showModel(c *gin.Context) {
 	if m == nil {
 		return
 	}
-	c.PureJSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": string(set.docs[m]["card.md"])})
+	card, _ := set.docs[m].get("card.md")
+	c.PureJSON(http.StatusOK, gin.H{"model": info(set, m), "training": m.Bundle.Training, "inputs": m.Bundle.Pipeline.Outputs, "card": string(card)})
 }
 
 // modelFile serves a model's card (Markdown) or one of its plots (SVG), so
@@ -780,7 +781,7 @@ func (s *Server) modelFile(c *gin.Context) {
 		return
 	}
 	name := c.Param("file")
-	b, ok := set.docs[m][name]
+	b, ok := set.docs[m].get(name)
 	if !ok {
 		notFound(c, fmt.Sprintf("file %s of model %s (its card.md, card.html and plots are served)", name, m.Bundle.Name))
 		return
