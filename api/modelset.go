@@ -159,7 +159,6 @@ func loadModels(reg *models.Registry, old *modelSet, opts loadOptions) (*modelSe
 		version, stamp string
 		kept           bool // the version old serves, unchanged
 		m              *models.Model
-		files          map[string][]byte
 		docs           *modelFiles
 		err            error
 	}
@@ -174,8 +173,9 @@ func loadModels(reg *models.Registry, old *modelSet, opts loadOptions) (*modelSe
 			r.kept = true
 			return nil
 		}
-		if r.m, r.files, r.err = reg.LoadFiles(n + ":" + r.version); r.err == nil {
-			r.docs = newModelFiles(r.m, r.files)
+		var files map[string][]byte
+		if r.m, files, r.err = reg.LoadFiles(n + ":" + r.version); r.err == nil {
+			r.docs = newModelFiles(r.m, files)
 		}
 		return nil
 	})
