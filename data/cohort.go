@@ -242,19 +242,19 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 		// Each row is converted and checked on its own, in fixed chunks of
 		// the batch side by side; then, in row order, what needs the rows
 		// before it: the duplicate ids, the counts, the first invalid row.
-		rows := make([]convertedRow, b.Len)
+		ps, problemsOf := make([]Patient, b.Len), make([][]*FieldError, b.Len)
 		nulls := make([]uint64, b.Len*words) // per row, a bit per null field
 		chunks := 1
 		if b.Len >= convertChunkRows {
 			chunks = convertChunks
 		}
 		parallel.For(ctx, chunks, func(c int) error {
-			r.convert(b, rows, nulls, words, c*b.Len/chunks, (c+1)*b.Len/chunks)
+			r.convert(b, ps, problemsOf, nulls, words, c*b.Len/chunks, (c+1)*b.Len/chunks)
 			return nil
 		})
-		out := make([]Patient, 0, b.Len)
+		out := ps[:0] // the valid patients, moved down in place
 		var extras [][]Value
-		for i := range rows {
+		for i := range ps {
 			row := b.FirstRow + int64(i)
 			r.report.Rows++
 			for w, set := range nulls[i*words : (i+1)*words] {
@@ -263,7 +263,7 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 					r.report.Nulls[b.Columns[r.col[fi]].Name]++
 				}
 			}
-			p, problems := &rows[i].p, rows[i].problems
+			p, problems := &ps[i], problemsOf[i]
 			if r.ids != nil && p.PatientID != "" {
 				if first, dup := r.ids[p.PatientID]; dup {
 					problems = append(problems, &FieldError{Field: "patient_id", Reason: ReasonDuplicateID,
@@ -309,19 +309,13 @@ const (
 	convertChunkRows = 512
 )
 
-// convertedRow is a row of a batch as a Patient, with the problems of its
-// own values.
-type convertedRow struct {
-	p        Patient
-	problems []*FieldError
-}
-
-// convert converts rows lo to hi of b into rows, and marks their null
-// fields in nulls (words per row).
-func (r *CohortReader) convert(b *Batch, rows []convertedRow, nulls []uint64, words, lo, hi int) {
+// convert converts rows lo to hi of b into ps, with the problems of each
+// row's own values in problemsOf, and marks their null fields in nulls
+// (words per row).
+func (r *CohortReader) convert(b *Batch, ps []Patient, problemsOf [][]*FieldError, nulls []uint64, words, lo, hi int) {
 	var values slab
 	for i := lo; i < hi; i++ {
-		p, problems := &rows[i].p, []*FieldError(nil)
+		p, problems := &ps[i], []*FieldError(nil)
 		for fi := range r.fields {
 			ci := r.col[fi]
 			if ci < 0 {
@@ -352,7 +346,7 @@ func (r *CohortReader) convert(b *Batch, rows []convertedRow, nulls []uint64, wo
 		if len(problems) == 0 {
 			problems = p.checkConsistency()
 		}
-		rows[i].problems = problems
+		problemsOf[i] = problems
 	}
 }
 

@@ -235,7 +235,7 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		score[i] = m.Base
 	}
 	gh := make([]histBin, d.Rows)
-	g1 := &grower{d: d, bd: bd, gh: gh, opts: &opts}
+	g1 := &grower{bd: bd, gh: gh, opts: &opts}
 	inTree := make([]int32, d.Rows) // round+1 for the rows the round's tree was grown on
 	bestLoss, bestRound := math.Inf(1), 0
 	features := make([]int, d.Cols)
@@ -384,7 +384,6 @@ func sampleRows(rows []int32, share float64, rng *rand.Rand) []int32 {
 
 // grower grows one tree depth-first.
 type grower struct {
-	d    *Data
 	bd   *binned
 	gh   []histBin // each row's gradient and hessian, side by side: one load a row
 	opts *GBMOptions
