@@ -100,3 +100,45 @@ func BenchmarkGBMContributions(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScoreForest scores 20,000 rows with a forest of 101 trees grown
+// on 20,000 (leaves of 10, the defaults of "abscopal train"): one row at
+// a time from the trees' arrays (Score, as a server scores a patient),
+// and in blocks from the flat layout (ScoreRows, as batch scoring does).
+func BenchmarkScoreForest(b *testing.B) {
+	d := benchData(20000, 30, false)
+	f, err := FitForest(context.Background(), d, ForestOptions{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchScoring(b, f, &Forest{Trees: f.Trees, Opts: f.Opts}, benchData(20000, 30, false))
+}
+
+// BenchmarkScoreGBM is BenchmarkScoreForest for a GBM of 300 trees of
+// depth 4.
+func BenchmarkScoreGBM(b *testing.B) {
+	d := benchData(20000, 30, true)
+	g, err := FitGBM(context.Background(), d, GBMOptions{Trees: 300, MaxDepth: 4, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchScoring(b, g, &GBM{Base: g.Base, Trees: g.Trees}, benchData(20000, 30, true))
+}
+
+func benchScoring(b *testing.B, c, arrays Classifier, test *Data) {
+	dst := make([]float64, test.Rows)
+	for _, bc := range []struct {
+		name  string
+		score func()
+	}{
+		{"arrays", func() { scoreEachRow(arrays, test.X, test.Cols, dst) }},
+		{"rows", func() { ScoreRows(c, test.X, test.Cols, dst) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				bc.score()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*test.Rows), "ns/row")
+		})
+	}
+}

@@ -42,6 +42,10 @@ import (
 type Forest struct {
 	Trees []ForestTree  `json:"trees"`
 	Opts  ForestOptions `json:"options"`
+
+	// flat are the trees laid out for scoring, made by prepare when the
+	// forest is fitted or decoded.
+	flat flatTrees
 }
 
 // ForestTree is one tree: x[Feature] <= Threshold goes left; a node with
@@ -148,6 +152,7 @@ func FitForest(ctx context.Context, d *Data, opts ForestOptions) (*Forest, error
 	if err := parallel.For(ctx, opts.Trees, grow); err != nil {
 		return nil, err
 	}
+	f.prepare()
 	return f, nil
 }
 
@@ -366,6 +371,31 @@ func (f *Forest) Proba(x []float64) float64 {
 		s += t.Share[t.leaf(x)]
 	}
 	return s / float64(len(f.Trees))
+}
+
+// prepare lays the trees out for scoring (flatTrees).
+func (f *Forest) prepare() {
+	trees := make([]flatTree, len(f.Trees))
+	for i, t := range f.Trees {
+		trees[i] = flatTree{feature: t.Feature, threshold: t.Threshold, left: t.Left, right: t.Right, out: t.Share}
+	}
+	f.flat = flatten(trees)
+}
+
+// prepared reports whether prepare laid out the trees: a Forest built by
+// hand, not fitted or decoded, scores from its arrays.
+func (f *Forest) prepared() bool { return len(f.flat.roots) == len(f.Trees) && len(f.Trees) > 0 }
+
+// scoreRows implements rowScorer.
+func (f *Forest) scoreRows(X []float64, cols int, dst []float64) {
+	if !f.prepared() {
+		scoreEachRow(f, X, cols, dst)
+		return
+	}
+	f.flat.sumRows(0, X, cols, dst)
+	for i, s := range dst {
+		dst[i] = f.logit(s / float64(len(f.Trees)))
+	}
 }
 
 // Score implements Classifier: the log-odds of Proba, kept finite by

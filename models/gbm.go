@@ -25,8 +25,10 @@ type GBM struct {
 	BestRound int `json:"best_round,omitempty"`
 
 	// tables are the SHAP tables of the shallow trees (nil for the others),
-	// made by prepare when the model is fitted or decoded.
+	// and flat the trees laid out for scoring, made by prepare when the
+	// model is fitted or decoded.
 	tables []*shapTable
+	flat   flatTrees
 }
 
 // GBMTree is one tree in flat arrays; node 0 is the root. A node with Left
@@ -782,6 +784,15 @@ func (t *GBMTree) predict(x []float64) float64 { return t.Value[t.leaf(x)] }
 // Algo implements Classifier.
 func (m *GBM) Algo() string { return "gbm" }
 
+// scoreRows implements rowScorer.
+func (m *GBM) scoreRows(X []float64, cols int, dst []float64) {
+	if len(m.flat.roots) != len(m.Trees) {
+		scoreEachRow(m, X, cols, dst) // not prepared: built by hand
+		return
+	}
+	m.flat.sumRows(m.Base, X, cols, dst)
+}
+
 // Score implements Classifier.
 func (m *GBM) Score(x []float64) float64 {
 	s := m.Base
@@ -833,6 +844,11 @@ func (m *GBM) Contributions(x []float64, dst []float64) float64 {
 // prepare tables the SHAP values of m's shallow trees (see shapTable); a
 // model without covers has none to table.
 func (m *GBM) prepare() {
+	trees := make([]flatTree, len(m.Trees))
+	for i, t := range m.Trees {
+		trees[i] = flatTree{feature: t.Feature, threshold: t.Threshold, left: t.Left, right: t.Right, out: t.Value, nanLeft: t.DefaultLeft}
+	}
+	m.flat = flatten(trees)
 	m.tables = nil
 	if len(m.Trees) == 0 || len(m.Trees[0].Cover) == 0 {
 		return
