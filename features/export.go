@@ -87,6 +87,20 @@ func (s *Source) Each(ctx context.Context, fn func(Record) error) error {
 // reading (scoring), it overlaps the two. fn sees the records in file order;
 // its first error stops the reading and is returned.
 func (s *Source) EachAhead(ctx context.Context, fn func(Record) error) error {
+	return s.EachBatchAhead(ctx, func(batch []Record) error {
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// EachBatchAhead is EachAhead a batch of records at a time: fn may work
+// on a batch's records side by side. A batch and its records stay valid
+// after fn returns.
+func (s *Source) EachBatchAhead(ctx context.Context, fn func([]Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []Record, 2)
@@ -104,13 +118,11 @@ func (s *Source) EachAhead(ctx context.Context, fn func(Record) error) error {
 	}()
 	var fnErr error
 	for batch := range batches { // ranged to the end, so that the reader is done
-		for _, r := range batch {
-			if fnErr != nil {
-				break
-			}
-			if fnErr = fn(r); fnErr != nil {
-				cancel()
-			}
+		if fnErr != nil {
+			continue
+		}
+		if fnErr = fn(batch); fnErr != nil {
+			cancel()
 		}
 	}
 	if fnErr != nil {

@@ -72,6 +72,24 @@ func (s *Stability) AddBins(bins []int) {
 	}
 }
 
+// Merge adds o's counts, of records against the same pipeline, to s's.
+func (s *Stability) Merge(o *Stability) {
+	s.rows += o.rows
+	for i, c := range o.counts {
+		for b, n := range c {
+			s.counts[i][b] += n
+		}
+	}
+}
+
+// Reset empties s.
+func (s *Stability) Reset() {
+	s.rows = 0
+	for _, c := range s.counts {
+		clear(c)
+	}
+}
+
 // Shifts returns each profiled feature's shift, the largest PSI first
 // (nil before any record).
 func (s *Stability) Shifts() []Shift {

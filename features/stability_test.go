@@ -49,6 +49,24 @@ func TestStability(t *testing.T) {
 		}
 	}
 
+	// The training rows counted in two parts and merged: the same counts.
+	first, second := p.NewStability(), p.NewStability()
+	for i, r := range train {
+		if i < 37 {
+			first.Add(r)
+		} else {
+			second.Add(r)
+		}
+	}
+	first.Merge(second)
+	if !reflect.DeepEqual(first, same) {
+		t.Errorf("merged counts %+v, counted at once %+v", first, same)
+	}
+	second.Reset()
+	if second.Shifts() != nil {
+		t.Errorf("after Reset: %+v", second.Shifts())
+	}
+
 	moved := p.NewStability()
 	for range 20 {
 		moved.Add(mapRecord{"x": data.Float(5), "site": data.String("a")})

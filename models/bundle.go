@@ -251,6 +251,15 @@ func (m *Model) ScoreWith(r features.Record, s *Scratch) Prediction {
 
 // score transforms r into s's vector, which it returns, and scores it.
 func (m *Model) score(r features.Record, s *Scratch) (Prediction, []float64) {
+	x := m.transform(r, s)
+	p := Prediction{Notes: s.notes, Score: m.Classifier.Score(x)}
+	p.Probability = m.Bundle.Calibration.Apply(p.Score)
+	return p, x
+}
+
+// transform transforms r into s's vector, which it returns, noting in
+// s.notes what Transform notes.
+func (m *Model) transform(r features.Record, s *Scratch) []float64 {
 	n := m.Bundle.Pipeline.NumOutputs()
 	if cap(s.x) < n {
 		s.x, s.contrib = make([]float64, n), make([]float64, n)
@@ -258,9 +267,7 @@ func (m *Model) score(r features.Record, s *Scratch) (Prediction, []float64) {
 	x := s.x[:n]
 	s.notes.Reset()
 	m.Bundle.Pipeline.Transform(r, x, &s.notes)
-	p := Prediction{Notes: s.notes, Score: m.Classifier.Score(x)}
-	p.Probability = m.Bundle.Calibration.Apply(p.Score)
-	return p, x
+	return x
 }
 
 // RecordedMetrics returns the cross-validated metrics of the calibrated

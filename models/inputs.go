@@ -48,6 +48,29 @@ func (t *InputTally) Add(n *features.Notes) {
 	}
 }
 
+// Merge adds o's counts to t's, as though t had counted o's rows after its
+// own: a level o saw is kept after t's, while fewer than maxUnseenLevels.
+func (t *InputTally) Merge(o *InputTally) {
+	// Features are merged in any order: only a feature's own levels have
+	// an order, its rows'.
+	for f, or := range o.byFeature {
+		r := t.report(f)
+		r.Imputed += or.Imputed
+		r.Unseen += or.Unseen
+		r.OutOfRange += or.OutOfRange
+		for _, v := range or.UnseenLevels {
+			if len(r.UnseenLevels) < maxUnseenLevels && !slices.Contains(r.UnseenLevels, v) {
+				r.UnseenLevels = append(r.UnseenLevels, v)
+			}
+		}
+	}
+}
+
+// Reset empties t, keeping its space.
+func (t *InputTally) Reset() {
+	clear(t.byFeature)
+}
+
 func (t *InputTally) report(feature string) *InputReport {
 	r := t.byFeature[feature]
 	if r == nil {

@@ -131,57 +131,44 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	if err != nil {
 		return nil, err
 	}
-	var (
-		res     Scored
-		scratch Scratch
-	)
+	var res Scored
+	sc := newBatchScorer(m, o, len(names), of)
 	vals := make([]data.Value, len(cols))
-	byFeature := make([]float64, len(names))
-	var tally InputTally
-	caseMix := b.Pipeline.NewStability()
-	scratch.ProfileInputs()
-	// Reading is about a third of the work: it runs ahead on its own goroutine.
-	err = src.EachAhead(ctx, func(r features.Record) error {
-		vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
-		why := ""
-		if pt, ok := features.PatientOf(r); ok { // a cohort file
-			why = pt.Undefined(b.Target)
+	err = src.EachBatchAhead(ctx, func(batch []features.Record) error {
+		rows, err := sc.score(ctx, batch)
+		if err != nil {
+			return err
 		}
-		switch {
-		case why != "":
-			vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(why)
-			clear(vals[6:])
-			res.Undefined++
-		case o.Contributions:
-			p := m.PredictWith(r, &scratch)
-			tally.Add(&p.Notes)
-			caseMix.AddBins(p.Notes.Bins)
-			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
-			clear(byFeature)
-			for j, c := range p.Contributions {
-				byFeature[of[j]] += c
+		for i, r := range batch {
+			row := &rows[i]
+			vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
+			if row.why != "" {
+				vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(row.why)
+				clear(vals[6:])
+				res.Undefined++
+			} else {
+				vals[1], vals[4], vals[5] = data.Float(row.prob), data.Float(float64(row.imputed)), data.Null
+				if o.Intervals {
+					vals[intervalAt], vals[intervalAt+1] = data.Float(row.lo), data.Float(row.hi)
+				}
+				if o.Contributions {
+					vals[contribAt] = data.Float(row.bias)
+					for k, c := range row.contrib {
+						vals[contribAt+1+k] = data.Float(c)
+					}
+				}
 			}
-			vals[contribAt] = data.Float(p.Bias)
-			for k, c := range byFeature {
-				vals[contribAt+1+k] = data.Float(c)
+			res.Rows++
+			if err := w.WriteRow(vals); err != nil {
+				return err
 			}
-		default:
-			p := m.ScoreWith(r, &scratch)
-			tally.Add(&p.Notes)
-			caseMix.AddBins(p.Notes.Bins)
-			vals[1], vals[4], vals[5] = data.Float(p.Probability), data.Float(float64(len(p.Notes.Imputed))), data.Null
 		}
-		if o.Intervals && why == "" {
-			lo, hi, _ := m.Interval(r, &scratch)
-			vals[intervalAt], vals[intervalAt+1] = data.Float(lo), data.Float(hi)
-		}
-		res.Rows++
-		return w.WriteRow(vals)
+		return nil
 	})
 	if err := closeScores(w, err); err != nil {
 		return nil, err
 	}
-	res.Inputs, res.CaseMix = tally.Reports(names), caseMix.Shifts()
+	res.Inputs, res.CaseMix = sc.tally.Reports(names), sc.caseMix.Shifts()
 	return &res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -70,7 +71,8 @@ func TestScoreFileBatches(t *testing.T) {
 	if err := synth.WriteFile(ctx, in, n, 12, data.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.ScoreFile(ctx, in, out, models.ScoreOptions{}); err != nil {
+	res, err := m.ScoreFile(ctx, in, out, models.ScoreOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	tbl, err := data.ReadTable(ctx, out, nil)
@@ -82,10 +84,25 @@ func TestScoreFileBatches(t *testing.T) {
 	if tbl.Len != n {
 		t.Fatalf("%d rows, want %d", tbl.Len, n)
 	}
+	// The rows are scored in chunks side by side; the report is the one
+	// of the rows tallied one by one.
+	var (
+		tally   models.InputTally
+		scratch models.Scratch
+	)
+	caseMix := m.Bundle.Pipeline.NewStability()
+	scratch.ProfileInputs()
 	for i := range ps {
-		if want := m.Predict(features.PatientRecord{P: &ps[i]}).Probability; ids.Str[i] != ps[i].PatientID || p.Num[i] != want {
+		pred := m.ScoreWith(features.PatientRecord{P: &ps[i]}, &scratch)
+		if want := pred.Probability; ids.Str[i] != ps[i].PatientID || p.Num[i] != want {
 			t.Fatalf("row %d: %s %v, want %s %v", i+1, ids.Str[i], p.Num[i], ps[i].PatientID, want)
 		}
+		tally.Add(&pred.Notes)
+		caseMix.AddBins(pred.Notes.Bins)
+	}
+	_, names := m.Bundle.Pipeline.OutputGroups()
+	if want := tally.Reports(names); len(want) == 0 || !reflect.DeepEqual(res.Inputs, want) || !reflect.DeepEqual(res.CaseMix, caseMix.Shifts()) {
+		t.Errorf("inputs %+v\nwant %+v\ncase mix %+v\nwant %+v", res.Inputs, want, res.CaseMix, caseMix.Shifts())
 	}
 
 	cancelled, cancel := context.WithCancel(ctx)

@@ -1,0 +1,128 @@
+package models
+
+import (
+	"context"
+
+	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/parallel"
+)
+
+// chunkRows is how many of a batch's rows one goroutine scores: enough to
+// make a block of ScoreRows worth its while, few enough that a batch of
+// 65,536 rows keeps every core busy.
+const chunkRows = 2048
+
+// scoredRow is one row's answer in ScoreFile.
+type scoredRow struct {
+	why     string // why the probability is null; "" when it is not
+	prob    float64
+	imputed int
+	lo, hi  float64   // with ScoreOptions.Intervals
+	bias    float64   // with ScoreOptions.Contributions
+	contrib []float64 // by pipeline output group, with Contributions
+}
+
+// batchScorer scores ScoreFile's batches of rows, chunks of a batch side by
+// side. Each chunk tallies its rows' notes on its own; the tallies are
+// merged in row order after each batch, so the report is what scoring the
+// rows one by one made (InputTally.Merge, Stability.Merge).
+type batchScorer struct {
+	m        *Model
+	opts     ScoreOptions
+	groups   int   // the pipeline's output groups (features)
+	of       []int // each output's group
+	chunks   []*chunkScorer
+	rows     []scoredRow
+	contribs []float64 // the rows' contributions, groups to a row
+
+	tally   InputTally
+	caseMix *features.Stability
+}
+
+// chunkScorer is one chunk's space and tallies.
+type chunkScorer struct {
+	scratch Scratch
+	x       []float64 // the chunk's defined rows' vectors, row-major
+	at      []int     // which row of the chunk each vector is
+	scores  []float64
+	tally   InputTally
+	caseMix *features.Stability
+}
+
+func newBatchScorer(m *Model, o ScoreOptions, groups int, of []int) *batchScorer {
+	return &batchScorer{m: m, opts: o, groups: groups, of: of, caseMix: m.Bundle.Pipeline.NewStability()}
+}
+
+// score scores a batch: its rows' answers, valid until the next call.
+func (b *batchScorer) score(ctx context.Context, batch []features.Record) ([]scoredRow, error) {
+	n := (len(batch) + chunkRows - 1) / chunkRows
+	for len(b.chunks) < n {
+		c := &chunkScorer{caseMix: b.m.Bundle.Pipeline.NewStability()}
+		c.scratch.ProfileInputs()
+		b.chunks = append(b.chunks, c)
+	}
+	b.rows = append(b.rows[:0], make([]scoredRow, len(batch))...)
+	if b.opts.Contributions {
+		b.contribs = append(b.contribs[:0], make([]float64, len(batch)*b.groups)...)
+	}
+	err := parallel.For(ctx, n, func(k int) error {
+		lo := k * chunkRows
+		hi := min(lo+chunkRows, len(batch))
+		b.chunks[k].score(b, batch[lo:hi], b.rows[lo:hi], lo)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range b.chunks[:n] {
+		b.tally.Merge(&c.tally)
+		b.caseMix.Merge(c.caseMix)
+		c.tally.Reset()
+		c.caseMix.Reset()
+	}
+	return b.rows, nil
+}
+
+// score scores a chunk of rows, the batch's from row offset on: the
+// model's own Score for each, through ScoreRows, or its contributions.
+func (c *chunkScorer) score(b *batchScorer, recs []features.Record, rows []scoredRow, offset int) {
+	m := b.m
+	cols := m.Bundle.Pipeline.NumOutputs()
+	c.x, c.at = c.x[:0], c.at[:0]
+	for i, r := range recs {
+		if pt, ok := features.PatientOf(r); ok { // a cohort file
+			if rows[i].why = pt.Undefined(m.Bundle.Target); rows[i].why != "" {
+				continue
+			}
+		}
+		var p Prediction
+		if b.opts.Contributions {
+			p = m.PredictWith(r, &c.scratch)
+			rows[i].prob, rows[i].bias = p.Probability, p.Bias
+			row := b.contribs[(offset+i)*b.groups : (offset+i+1)*b.groups]
+			for j, v := range p.Contributions {
+				row[b.of[j]] += v
+			}
+			rows[i].contrib = row
+		} else {
+			x := m.transform(r, &c.scratch)
+			p.Notes = c.scratch.notes
+			c.x = append(c.x, x...)
+			c.at = append(c.at, i)
+		}
+		c.tally.Add(&p.Notes)
+		c.caseMix.AddBins(p.Notes.Bins)
+		rows[i].imputed = len(p.Notes.Imputed)
+		if b.opts.Intervals {
+			rows[i].lo, rows[i].hi, _ = m.Interval(r, &c.scratch)
+		}
+	}
+	if len(c.at) == 0 {
+		return
+	}
+	c.scores = append(c.scores[:0], make([]float64, len(c.at))...)
+	ScoreRows(m.Classifier, c.x, cols, c.scores)
+	for k, i := range c.at {
+		rows[i].prob = m.Bundle.Calibration.Apply(c.scores[k])
+	}
+}
