@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -258,5 +259,29 @@ func TestSurvivalScoresAgainstR(t *testing.T) {
 	for k := 1; k < len(ref.ScoreTimes); k++ {
 		closeAll(t, "IBS", []float64{IntegratedBrier(ref.ScoreTimes[:k+1], brier[:k+1]), IntegratedBrier(ref.ScoreTimes[:k+1], null[:k+1])},
 			[]float64{ref.ScoreIBS[k], ref.ScoreIBSNull[k]}, 1e-9)
+	}
+}
+
+// BenchmarkCoxEval times one evaluation of the partial likelihood with its
+// gradient and information, most of a Cox fit's time: 2,000 patients, 30
+// covariates, a third of them censored.
+func BenchmarkCoxEval(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	n, p := 2000, 30
+	x, tm, ev := make([][]float64, n), make([]float64, n), make([]bool, n)
+	for i := range x {
+		x[i] = make([]float64, p)
+		for j := range x[i] {
+			x[i][j] = rng.NormFloat64()
+		}
+		tm[i], ev[i] = 60*rng.Float64(), rng.IntN(3) > 0
+	}
+	d, err := newCoxData(x, tm, ev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	beta, grad, info := make([]float64, p), make([]float64, p), make([]float64, p*p)
+	for b.Loop() {
+		d.eval(beta, grad, info)
 	}
 }
