@@ -57,15 +57,61 @@ func (d *Derived) OutputName(alphaBeta float64) string {
 	return d.Name + sep + ab + "_gy"
 }
 
+// The cohort columns the derived features read, each with its field found
+// once: a derived feature of a cohort patient reads the field straight from
+// the patient, where looking each column up by name was most of the time a
+// patient's features took (a map lookup for every input of every feature).
+var (
+	colAlc              = cohortColumn("alc")
+	colAlcNadir         = cohortColumn("alc_nadir")
+	colAnc              = cohortColumn("anc")
+	colHlaLoh           = cohortColumn("hla_loh")
+	colIfnPathwayDefect = cohortColumn("ifn_pathway_defect")
+	colMeanBodyDoseGy   = cohortColumn("mean_body_dose_gy")
+	colMeanHeartDoseGy  = cohortColumn("mean_heart_dose_gy")
+	colMeanLungDoseGy   = cohortColumn("mean_lung_dose_gy")
+	colMhc1Status       = cohortColumn("mhc1_status")
+	colRtDoseGy         = cohortColumn("rt_dose_gy")
+	colRtFractions      = cohortColumn("rt_fractions")
+	colRtIciSequence    = cohortColumn("rt_ici_sequence")
+	colRtNodal          = cohortColumn("rt_nodal")
+	colRtSite           = cohortColumn("rt_site")
+)
+
+// column is a cohort column and its field.
+type column struct {
+	name  string
+	field *data.Field
+}
+
+// cohortColumn is the cohort column name; it panics for a name the cohort
+// schema lacks, a bug of this package caught as it starts.
+func cohortColumn(name string) column {
+	f, ok := cohortFields[name]
+	if !ok {
+		panic("features: no cohort column " + name)
+	}
+	return column{name, f}
+}
+
+// of returns r's value of c: from the patient's field for a cohort
+// record, by name otherwise.
+func (c column) of(r Record) data.Value {
+	if pr, ok := r.(PatientRecord); ok {
+		return c.field.Get(pr.P)
+	}
+	return r.Value(c.name)
+}
+
 // rt reads the course of radiotherapy: ok is false without RT (rt_dose_gy 0
 // or null), which the schema defines as "no radiotherapy"; n is 0 when the
 // number of fractions is missing.
 func rt(r Record) (dose float64, n int, ok bool) {
-	d := r.Value("rt_dose_gy")
+	d := colRtDoseGy.of(r)
 	if !d.Valid || d.Num <= 0 {
 		return 0, 0, false
 	}
-	if f := r.Value("rt_fractions"); f.Valid {
+	if f := colRtFractions.of(r); f.Valid {
 		n = int(f.Num)
 	}
 	return d.Num, n, true
@@ -131,7 +177,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				if !ok {
 					return data.Float(0)
 				}
-				l, h, b := r.Value("mean_lung_dose_gy"), r.Value("mean_heart_dose_gy"), r.Value("mean_body_dose_gy")
+				l, h, b := colMeanLungDoseGy.of(r), colMeanHeartDoseGy.of(r), colMeanBodyDoseGy.of(r)
 				if n < 1 || !l.Valid || !h.Valid || !b.Valid {
 					return data.Null
 				}
@@ -145,13 +191,13 @@ var derivedCatalogue = func() map[string]*Derived {
 				if _, _, ok := rt(r); !ok {
 					return data.Float(0)
 				}
-				return r.Value("mean_lung_dose_gy")
+				return colMeanLungDoseGy.of(r)
 			}},
 		{Name: "lymphopenia_grade_baseline", Kind: Numeric, Unit: "CTCAE grade", Whole: true,
 			Definition: "CTCAE v5 grade of the baseline ALC: >= 1.0 0, 0.8-1.0 1, 0.5-0.8 2, 0.2-0.5 3, < 0.2 4 (10^9/L)",
 			Source:     "CTCAE v5.0", Inputs: []string{"alc"},
 			compute: func(r Record, _ float64) data.Value {
-				if a := r.Value("alc"); a.Valid {
+				if a := colAlc.of(r); a.Valid {
 					return data.Float(float64(LymphopeniaGrade(a.Num)))
 				}
 				return data.Null
@@ -160,9 +206,9 @@ var derivedCatalogue = func() map[string]*Derived {
 			Definition: "CTCAE v5 grade of the ALC nadir during radiotherapy; without radiotherapy, the baseline grade",
 			Source:     "CTCAE v5.0", Inputs: []string{"alc_nadir", "alc", "rt_dose_gy"},
 			compute: func(r Record, _ float64) data.Value {
-				v := r.Value("alc_nadir")
+				v := colAlcNadir.of(r)
 				if _, _, ok := rt(r); !ok {
-					v = r.Value("alc")
+					v = colAlc.of(r)
 				}
 				if v.Valid {
 					return data.Float(float64(LymphopeniaGrade(v.Num)))
@@ -172,7 +218,7 @@ var derivedCatalogue = func() map[string]*Derived {
 		{Name: "nlr", Kind: Numeric, Definition: "neutrophil-to-lymphocyte ratio ANC/ALC", Source: "definition",
 			Inputs: []string{"anc", "alc"}, Requires: []string{"anc", "alc"},
 			compute: func(r Record, _ float64) data.Value {
-				n, a := r.Value("anc"), r.Value("alc")
+				n, a := colAnc.of(r), colAlc.of(r)
 				if !n.Valid || !a.Valid || a.Num <= 0 {
 					return data.Null
 				}
@@ -183,7 +229,7 @@ var derivedCatalogue = func() map[string]*Derived {
 			Source:     "Sade-Feldman 2017; Shin 2017; Montesion 2021",
 			Inputs:     []string{"mhc1_status", "hla_loh", "ifn_pathway_defect"},
 			compute: func(r Record, _ float64) data.Value {
-				m, h, i := r.Value("mhc1_status"), r.Value("hla_loh"), r.Value("ifn_pathway_defect")
+				m, h, i := colMhc1Status.of(r), colHlaLoh.of(r), colIfnPathwayDefect.of(r)
 				if (m.Valid && m.Str == data.MHC1Loss) || (h.Valid && h.Bool) || (i.Valid && i.Bool) {
 					return data.Bool(true)
 				}
@@ -198,7 +244,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				if _, _, ok := rt(r); !ok {
 					return data.String("none")
 				}
-				return r.Value("rt_site")
+				return colRtSite.of(r)
 			}},
 		{Name: "rt_sequence", Kind: Categorical, Levels: append([]string{"none"}, data.SequenceLevels...),
 			Definition: "rt_ici_sequence, or \"none\" without radiotherapy", Source: "cohort schema",
@@ -207,7 +253,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				if _, _, ok := rt(r); !ok {
 					return data.String("none")
 				}
-				return r.Value("rt_ici_sequence")
+				return colRtIciSequence.of(r)
 			}},
 		{Name: "nodal_rt", Kind: Boolean, Definition: "draining lymph nodes irradiated; false without radiotherapy", Source: "cohort schema",
 			Inputs: []string{"rt_nodal", "rt_dose_gy"},
@@ -215,7 +261,7 @@ var derivedCatalogue = func() map[string]*Derived {
 				if _, _, ok := rt(r); !ok {
 					return data.Bool(false)
 				}
-				return r.Value("rt_nodal")
+				return colRtNodal.of(r)
 			}},
 	}
 	m := map[string]*Derived{}
