@@ -1,7 +1,10 @@
 // Command serve starts abscopal's API for load tests: it trains the two
 // models on a synthetic cohort into a temporary registry, mounts a trivial
-// JSON echo handler (POST /bench/echo) on the same Gin engine as the peer
-// of /v1/predict, and serves until interrupted. Run bench/serve/run.sh.
+// JSON echo handler (POST /bench/echo) on the same Gin engine, with the
+// same middleware, and serves until interrupted. Beside it, on -plain-addr,
+// the peer: a plain Gin engine (gin.New, no middleware) whose POST
+// /echo decodes the patient into the struct the API decodes it into and
+// encodes it back. Run bench/serve/run.sh.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/abscopal/abscopal/api"
+	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
 	"github.com/abscopal/abscopal/models"
@@ -27,6 +31,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18181", "listen address")
+	plainAddr := flag.String("plain-addr", "127.0.0.1:18182", "the plain Gin peer's listen address")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "abscopal-bench-")
 	check(err)
@@ -55,6 +60,17 @@ func main() {
 		}
 		c.Data(http.StatusOK, "application/json", b)
 	})
+	gin.SetMode(gin.ReleaseMode)
+	plain := gin.New()
+	plain.POST("/echo", func(c *gin.Context) {
+		var p data.Patient
+		if err := c.ShouldBindJSON(&p); err != nil {
+			c.AbortWithStatus(http.StatusBadRequest)
+			return
+		}
+		c.JSON(http.StatusOK, &p)
+	})
+	go func() { log.Fatal(http.ListenAndServe(*plainAddr, plain)) }()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Printf("serving on %s", *addr)
