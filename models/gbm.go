@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 
@@ -237,7 +238,7 @@ func FitGBM(ctx context.Context, d *Data, opts GBMOptions) (*GBM, error) {
 		score[i] = m.Base
 	}
 	gh := make([]histBin, d.Rows)
-	g1 := &grower{bd: bd, gh: gh, opts: &opts}
+	g1 := newGrowers(bd, gh, &opts)
 	inTree := make([]int32, d.Rows) // round+1 for the rows the round's tree was grown on
 	bestLoss, bestRound := math.Inf(1), 0
 	features := make([]int, d.Cols)
@@ -399,6 +400,63 @@ type grower struct {
 	parts [histChunks - 1][]featHist
 	spare []int32
 	free  [][]featHist // histograms to reuse: see newHist
+	// helpers are growers idle on other goroutines' behalf: a node takes
+	// one, if there is one, to grow its right subtree beside its left (see
+	// split). Shared by a fit's growers; nil grows on one goroutine.
+	helpers chan *grower
+}
+
+// newGrowers returns a fit's grower and the helpers it shares with them,
+// one fewer than the cores.
+func newGrowers(bd *binned, gh []histBin, opts *GBMOptions) *grower {
+	gr := &grower{bd: bd, gh: gh, opts: opts}
+	if n := runtime.GOMAXPROCS(0) - 1; n > 0 {
+		gr.helpers = make(chan *grower, n)
+		for range n {
+			gr.helpers <- &grower{bd: bd, gh: gh, opts: opts, helpers: gr.helpers}
+		}
+	}
+	return gr
+}
+
+// helper returns an idle helper, or nil when none is.
+func (gr *grower) helper() *grower {
+	select {
+	case h := <-gr.helpers:
+		return h
+	default:
+		return nil
+	}
+}
+
+// forkRows is the fewest rows of a right subtree a helper grows: below,
+// the subtree costs less than handing it over.
+const forkRows = 256
+
+// graft appends the tree h grew to gr's, its node indices moved past
+// gr's nodes, and its leaves to gr's; it returns the index of its root.
+func (gr *grower) graft(h *grower) int32 {
+	t, sub := gr.t, h.t
+	at := int32(len(t.Value))
+	shift := func(c int32) int32 {
+		if c < 0 {
+			return c
+		}
+		return c + at
+	}
+	for i := range sub.Value {
+		t.Left = append(t.Left, shift(sub.Left[i]))
+		t.Right = append(t.Right, shift(sub.Right[i]))
+	}
+	t.Feature = append(t.Feature, sub.Feature...)
+	t.Threshold = append(t.Threshold, sub.Threshold...)
+	t.DefaultLeft = append(t.DefaultLeft, sub.DefaultLeft...)
+	t.Value = append(t.Value, sub.Value...)
+	t.Cover = append(t.Cover, sub.Cover...)
+	for _, l := range h.leaves {
+		gr.leaves = append(gr.leaves, leafRows{l.node + at, l.rows})
+	}
+	return at
 }
 
 // histStride is the number of bins per feature in a histogram.
@@ -667,6 +725,31 @@ func (gr *grower) split(rows []int32, hist []featHist, feats []int, depth int, G
 		}
 	} else {
 		gr.freeHist(hist) // the children are leaves
+	}
+	if h := gr.helpers; h != nil && len(right) >= forkRows && depth+1 < gr.opts.MaxDepth {
+		if h := gr.helper(); h != nil {
+			// The right subtree grows on another goroutine, into a tree of
+			// its own that is then appended after the left one: the nodes,
+			// and the model, are those one goroutine would have made, in
+			// the same order, whichever ran first. Nodes deep in a tree are
+			// too small to split their own work across cores; this keeps
+			// the cores busy there.
+			if len(h.spare) < len(right) {
+				h.spare = make([]int32, len(right))
+			}
+			h.t, h.leaves = &GBMTree{}, h.leaves[:0]
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				h.split(right, histR, feats, depth+1, G-gL, H-hL)
+			}()
+			l := gr.split(left, histL, feats, depth+1, gL, hL)
+			<-done
+			r := gr.graft(h)
+			gr.helpers <- h
+			t.Left[node], t.Right[node] = l, r
+			return node
+		}
 	}
 	l := gr.split(left, histL, feats, depth+1, gL, hL)
 	r := gr.split(right, histR, feats, depth+1, G-gL, H-hL)
