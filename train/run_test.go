@@ -14,6 +14,7 @@ import (
 	"github.com/abscopal/abscopal/data"
 	"github.com/abscopal/abscopal/data/synth"
 	"github.com/abscopal/abscopal/features"
+	"github.com/abscopal/abscopal/internal/testkit/race"
 	"github.com/abscopal/abscopal/models"
 	"github.com/abscopal/abscopal/stats"
 	"github.com/abscopal/abscopal/train"
@@ -34,6 +35,12 @@ func records(ps []data.Patient) []features.Record {
 func TestRecoversTheTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on 15,000 patients")
+	}
+	if race.Enabled {
+		// A statistical check, on as many patients as it needs; the
+		// concurrency of training is the smaller tests' subject under the
+		// detector, which makes this one 80 s here.
+		t.Skip("trains on 15,000 patients: run without -race")
 	}
 	ps := synth.Generate(20000, 2)
 	trainP, testP := ps[:15000], ps[15000:]
