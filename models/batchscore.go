@@ -61,9 +61,9 @@ func (b *batchScorer) score(ctx context.Context, batch []features.Record) ([]sco
 		c.scratch.ProfileInputs()
 		b.chunks = append(b.chunks, c)
 	}
-	b.rows = append(b.rows[:0], make([]scoredRow, len(batch))...)
+	b.rows = zeroed(b.rows, len(batch))
 	if b.opts.Contributions {
-		b.contribs = append(b.contribs[:0], make([]float64, len(batch)*b.groups)...)
+		b.contribs = zeroed(b.contribs, len(batch)*b.groups)
 	}
 	err := parallel.For(ctx, n, func(k int) error {
 		lo := k * chunkRows
@@ -120,9 +120,19 @@ func (c *chunkScorer) score(b *batchScorer, recs []features.Record, rows []score
 	if len(c.at) == 0 {
 		return
 	}
-	c.scores = append(c.scores[:0], make([]float64, len(c.at))...)
+	c.scores = zeroed(c.scores, len(c.at))
 	ScoreRows(m.Classifier, c.x, cols, c.scores)
 	for k, i := range c.at {
 		rows[i].prob = m.Bundle.Calibration.Apply(c.scores[k])
 	}
+}
+
+// zeroed returns s with length n, every element zero, reusing its space.
+func zeroed[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }

@@ -419,7 +419,8 @@ func newGrowers(bd *binned, gh []histBin, opts *GBMOptions) *grower {
 	return gr
 }
 
-// helper returns an idle helper, or nil when none is.
+// helper returns an idle helper, or nil when none is (or gr has none:
+// a receive from a nil channel is never ready).
 func (gr *grower) helper() *grower {
 	select {
 	case h := <-gr.helpers:
@@ -726,7 +727,7 @@ func (gr *grower) split(rows []int32, hist []featHist, feats []int, depth int, G
 	} else {
 		gr.freeHist(hist) // the children are leaves
 	}
-	if h := gr.helpers; h != nil && len(right) >= forkRows && depth+1 < gr.opts.MaxDepth {
+	if len(right) >= forkRows && depth+1 < gr.opts.MaxDepth {
 		if h := gr.helper(); h != nil {
 			// The right subtree grows on another goroutine, into a tree of
 			// its own that is then appended after the left one: the nodes,

@@ -94,7 +94,11 @@ func matrix(ctx context.Context, reg *models.Registry, ref, in, out string) erro
 		notes.Reset()
 		p.Transform(r, x, &notes)
 		X = append(X, x...)
-		y = append(y, map[bool]float64{false: 0, true: 1}[pos])
+		label := 0.0
+		if pos {
+			label = 1
+		}
+		y = append(y, label)
 		return nil
 	})
 	if err != nil {
