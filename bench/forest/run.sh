@@ -9,11 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 learner=${1:-histogram}
-if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o Acquire::Retries=3 update -qq
-  apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends python3-sklearn >/dev/null
-fi
+. "$here/../internal/pypeers.sh"
+python_peers sklearn
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$root" && go build -o "$work/forest" ./bench/forest)

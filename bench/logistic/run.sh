@@ -9,11 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rows=${1:-1000000}
 cols=${2:-30}
-if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o Acquire::Retries=3 update -qq
-  apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends python3-sklearn >/dev/null
-fi
+. "$here/../internal/pypeers.sh"
+python_peers sklearn
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$root" && go run ./bench/logistic -rows "$rows" -cols "$cols" -runs 3 -out "$work")

@@ -20,11 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rows=${1:-1000000}
 PY=/usr/bin/python3
-if ! $PY -c 'import sklearn, xgboost' 2>/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o Acquire::Retries=3 update -qq
-  apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends python3-sklearn python3-xgboost >/dev/null
-fi
+. "$here/../internal/pypeers.sh"
+python_peers sklearn xgboost
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$root" && go build -o "$work/abscopal" ./cmd/abscopal && go build -o "$work/bench" ./bench/predict)
