@@ -112,7 +112,7 @@ func TestSurvivalMetricsJSON(t *testing.T) {
 // TestRunSurvivalTunes: with Tune, each fit's penalty comes from the grid,
 // chosen by the cross-validated partial likelihood.
 func TestRunSurvivalTunes(t *testing.T) {
-	res, err := train.RunSurvival(context.Background(), features.BuiltinSpec("pfs"), records(synth.Generate(500, 5)), train.SurvivalOptions{Seed: 1, Tune: true, Bootstrap: 20, Folds: 3})
+	res, err := train.RunSurvival(context.Background(), features.BuiltinSpec("pfs"), records(synth.Generate(200, 5)), train.SurvivalOptions{Seed: 1, Tune: true, Bootstrap: 20, Folds: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
