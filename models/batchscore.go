@@ -8,8 +8,8 @@ import (
 )
 
 // chunkRows is how many of a batch's rows one goroutine scores: enough to
-// make a block of ScoreRows worth its while, few enough that a batch of
-// 65,536 rows keeps every core busy.
+// make a block of ScoreRows worth its while, few enough that a batch
+// (data.DefaultBatchSize, 8,192 rows) keeps every core busy.
 const chunkRows = 2048
 
 // scoredRow is one row's answer in ScoreFile.
@@ -17,9 +17,8 @@ type scoredRow struct {
 	why     string // why the probability is null; "" when it is not
 	prob    float64
 	imputed int
-	lo, hi  float64   // with ScoreOptions.Intervals
-	bias    float64   // with ScoreOptions.Contributions
-	contrib []float64 // by pipeline output group, with Contributions
+	lo, hi  float64 // with ScoreOptions.Intervals
+	bias    float64 // with ScoreOptions.Contributions
 }
 
 // batchScorer scores ScoreFile's batches of rows, chunks of a batch side by
@@ -51,6 +50,12 @@ type chunkScorer struct {
 
 func newBatchScorer(m *Model, o ScoreOptions, groups int, of []int) *batchScorer {
 	return &batchScorer{m: m, opts: o, groups: groups, of: of, caseMix: m.Bundle.Pipeline.NewStability()}
+}
+
+// contributions returns row i's contributions, by pipeline output group,
+// of the batch last scored (with ScoreOptions.Contributions).
+func (b *batchScorer) contributions(i int) []float64 {
+	return b.contribs[i*b.groups : (i+1)*b.groups]
 }
 
 // score scores a batch: its rows' answers, valid until the next call.
@@ -99,11 +104,10 @@ func (c *chunkScorer) score(b *batchScorer, recs []features.Record, rows []score
 		if b.opts.Contributions {
 			p = m.PredictWith(r, &c.scratch)
 			rows[i].prob, rows[i].bias = p.Probability, p.Bias
-			row := b.contribs[(offset+i)*b.groups : (offset+i+1)*b.groups]
+			row := b.contributions(offset + i)
 			for j, v := range p.Contributions {
 				row[b.of[j]] += v
 			}
-			rows[i].contrib = row
 		} else {
 			x := m.transform(r, &c.scratch)
 			p.Notes = c.scratch.notes

@@ -382,14 +382,10 @@ func (f *Forest) prepare() {
 	f.flat = flatten(trees)
 }
 
-// prepared reports whether prepare laid out the trees: a Forest built by
-// hand, not fitted or decoded, scores from its arrays.
-func (f *Forest) prepared() bool { return len(f.flat.roots) == len(f.Trees) && len(f.Trees) > 0 }
-
 // scoreRows implements rowScorer.
 func (f *Forest) scoreRows(X []float64, cols int, dst []float64) {
-	if !f.prepared() {
-		scoreEachRow(f, X, cols, dst)
+	if len(f.flat.roots) != len(f.Trees) {
+		scoreEachRow(f, X, cols, dst) // not prepared: built by hand
 		return
 	}
 	f.flat.sumRows(0, X, cols, dst)

@@ -153,7 +153,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 				}
 				if o.Contributions {
 					vals[contribAt] = data.Float(row.bias)
-					for k, c := range row.contrib {
+					for k, c := range sc.contributions(i) {
 						vals[contribAt+1+k] = data.Float(c)
 					}
 				}
