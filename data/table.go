@@ -515,6 +515,8 @@ type parquetTable struct {
 	rgLeft  int64             // rows left in the current row group
 	cursors []*columnCursor   // one per selected column, for the current row group
 	values  [][]parquet.Value // per selected column, a scratch buffer for decoding
+	// generic reads every page value by value (columnCursor.generic).
+	generic bool
 }
 
 func (t *parquetTable) numRows() int64 { return t.pf.NumRows() }
@@ -580,6 +582,7 @@ func (t *parquetTable) readColumn(i int, c *Column, n int, firstRow int64) (err 
 }
 
 func (t *parquetTable) nextRowGroup(cols []ColumnInfo) error {
+	old := t.cursors
 	t.closeCursors()
 	groups := t.pf.RowGroups()
 	t.rg++
@@ -591,7 +594,13 @@ func (t *parquetTable) nextRowGroup(cols []ColumnInfo) error {
 	chunks := rg.ColumnChunks()
 	t.cursors = make([]*columnCursor, len(cols))
 	for i, c := range cols {
-		t.cursors[i] = &columnCursor{pages: chunks[c.index].Pages()}
+		cc := &columnCursor{}
+		if i < len(old) { // the decoding buffers, at their grown size
+			*cc = columnCursor{typed: old[i].typed, dict: old[i].dict}
+			cc.dict.of = nil
+		}
+		cc.pages, cc.generic = chunks[c.index].Pages(), t.generic
+		t.cursors[i] = cc
 	}
 	return nil
 }
@@ -638,22 +647,24 @@ func ReadTable(ctx context.Context, path string, columns []string) (*Batch, erro
 	}
 }
 
-// columnCursor reads one column chunk page by page.
+// columnCursor reads one column chunk page by page: a page it can decode
+// whole into the column's kind (decodePage) row by row from that, any
+// other value by value through parquet-go's ValueReader.
 type columnCursor struct {
 	pages  parquet.Pages
 	page   parquet.Page
-	values parquet.ValueReader
+	values parquet.ValueReader // the page read value by value, or nil
+	typed  typedPage           // the page decoded, when values is nil and page is not
+	dict   pageDict
+	// generic reads every page value by value, as tests do to compare.
+	generic bool
 }
 
 // read appends n values to c. Values are decoded into c before their page is
 // released: byte-array values point into page buffers that get reused.
 func (cc *columnCursor) read(c *Column, n int, scratch *[]parquet.Value) error {
-	if cap(*scratch) < 1024 {
-		*scratch = make([]parquet.Value, 1024)
-	}
-	buf := (*scratch)[:cap(*scratch)]
 	for n > 0 {
-		if cc.values == nil {
+		if cc.page == nil {
 			page, err := cc.pages.ReadPage()
 			if err != nil {
 				if errors.Is(err, io.EOF) {
@@ -661,28 +672,58 @@ func (cc *columnCursor) read(c *Column, n int, scratch *[]parquet.Value) error {
 				}
 				return err
 			}
-			cc.page, cc.values = page, page.Values()
-		}
-		k, err := cc.values.ReadValues(buf[:min(n, len(buf))])
-		for _, v := range buf[:k] {
-			if v.RepetitionLevel() != 0 {
-				return fmt.Errorf("repeated values in a flat column")
-			}
-			if !c.append(v) {
-				return &notUTF8Error{index: len(c.Valid), value: bytes.Clone(v.ByteArray()[:min(len(v.ByteArray()), 64)])}
+			cc.page = page
+			if cc.generic || !decodePage(page, c, &cc.typed, &cc.dict) {
+				cc.values = page.Values()
 			}
 		}
-		n -= k
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
+		if cc.values != nil {
+			k, err := cc.readValues(c, n, scratch)
+			if err != nil {
 				return err
 			}
+			n -= k
+			continue
+		}
+		k, err := cc.typed.appendRows(c, n)
+		if err != nil {
+			return err
+		}
+		n -= k
+		if cc.typed.row == cc.typed.rows {
 			cc.releasePage()
 		} else if k == 0 {
 			return fmt.Errorf("page yields no values")
 		}
 	}
 	return nil
+}
+
+// readValues appends up to n values of the page read value by value, and
+// returns how many; it releases the page at its end.
+func (cc *columnCursor) readValues(c *Column, n int, scratch *[]parquet.Value) (int, error) {
+	if cap(*scratch) < 1024 {
+		*scratch = make([]parquet.Value, 1024)
+	}
+	buf := (*scratch)[:cap(*scratch)]
+	k, err := cc.values.ReadValues(buf[:min(n, len(buf))])
+	for _, v := range buf[:k] {
+		if v.RepetitionLevel() != 0 {
+			return 0, fmt.Errorf("repeated values in a flat column")
+		}
+		if !c.append(v) {
+			return 0, notUTF8(len(c.Valid), v.ByteArray())
+		}
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		cc.releasePage()
+	} else if k == 0 {
+		return 0, fmt.Errorf("page yields no values")
+	}
+	return k, nil
 }
 
 func (cc *columnCursor) releasePage() {
@@ -756,6 +797,12 @@ type notUTF8Error struct {
 }
 
 func (e *notUTF8Error) Error() string { return fmt.Sprintf("%q is not UTF-8 text", e.value) }
+
+// notUTF8 is the error of text b, the index-th value of its batch, keeping
+// at most 64 of its bytes.
+func notUTF8(index int, b []byte) *notUTF8Error {
+	return &notUTF8Error{index: index, value: bytes.Clone(b[:min(len(b), 64)])}
+}
 
 // appendNull appends a null: invalid, with its kind's zero value.
 func (c *Column) appendNull() {
