@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
@@ -62,6 +63,7 @@ type CohortReader struct {
 	fields []Field // the schema, in order
 	col    []int   // per field: its column in the batch, or -1
 	report Report
+	nulls  []int64 // per field, its nulls so far: Report's Nulls
 	ids    map[string]int64
 	extra  []int // per CohortOptions.Extra: its column in the batch
 	text   bool  // CSV: the schema's columns come as text, parsed here
@@ -128,8 +130,8 @@ func NewCohortReader(tr *TableReader, opts CohortOptions) (*CohortReader, error)
 	if foreign {
 		hint = fmt.Sprintf("the file has %d of the cohort schema's %d columns (abscopal schema)", shared, len(fields))
 	}
-	r := &CohortReader{opts: opts, fields: fields, col: make([]int, len(fields)), text: text}
-	r.report = Report{File: path, ByReason: map[Reason]int64{}, Nulls: map[string]int64{}, Types: map[string]string{}}
+	r := &CohortReader{opts: opts, fields: fields, col: make([]int, len(fields)), nulls: make([]int64, len(fields)), text: text}
+	r.report = Report{File: path, ByReason: map[Reason]int64{}, Types: map[string]string{}}
 	var read []string
 	for i, f := range fields {
 		c, ok := byName[f.Name]
@@ -259,8 +261,7 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 			r.report.Rows++
 			for w, set := range nulls[i*words : (i+1)*words] {
 				for ; set != 0; set &= set - 1 {
-					fi := w*64 + bits.TrailingZeros64(set)
-					r.report.Nulls[b.Columns[r.col[fi]].Name]++
+					r.nulls[w*64+bits.TrailingZeros64(set)]++
 				}
 			}
 			p, problems := &ps[i], problemsOf[i]
@@ -274,7 +275,11 @@ func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, err
 			}
 			if len(problems) == 0 {
 				r.report.Valid++
-				out = append(out, *p)
+				if len(out) < i { // not in place: a row before it was invalid
+					out = append(out, *p)
+				} else {
+					out = out[:i+1]
+				}
 				if len(r.extra) > 0 {
 					vs := make([]Value, len(r.extra))
 					for k, ci := range r.extra {
@@ -309,44 +314,117 @@ const (
 	convertChunkRows = 512
 )
 
+// convertBlock is the number of rows convert takes a column at a time: the
+// block's patients (about 400 bytes each) and its column values stay in
+// the cache while every column is set, where row by row each patient read
+// from some 30 columns at once and missed the cache on most.
+const convertBlock = 256
+
 // convert converts rows lo to hi of b into ps, with the problems of each
-// row's own values in problemsOf, and marks their null fields in nulls
-// (words per row).
+// row's own values in problemsOf (in field order), and marks their null
+// fields in nulls (words per row).
 func (r *CohortReader) convert(b *Batch, ps []Patient, problemsOf [][]*FieldError, nulls []uint64, words, lo, hi int) {
 	var values slab
-	for i := lo; i < hi; i++ {
-		p, problems := &ps[i], []*FieldError(nil)
+	for blo := lo; blo < hi; blo += convertBlock {
+		bhi := min(blo+convertBlock, hi)
 		for fi := range r.fields {
-			ci := r.col[fi]
-			if ci < 0 {
-				continue // an absent column is optional: OpenCohort checked
+			if ci := r.col[fi]; ci >= 0 { // an absent column is optional: OpenCohort checked
+				r.convertColumn(fi, &b.Columns[ci], ps, problemsOf, nulls, words, blo, bhi, &values)
 			}
-			c := &b.Columns[ci]
+		}
+		for i := blo; i < bhi; i++ {
+			if len(problemsOf[i]) == 0 {
+				problemsOf[i] = ps[i].checkConsistency()
+			}
+		}
+	}
+}
+
+// convertColumn sets field fi of patients lo to hi from column c. Each
+// value is checked as it is set, rather than by Patient.Validate, which
+// would read every field back; a value that fails is left unset, its
+// problem appended to its row's.
+func (r *CohortReader) convertColumn(fi int, c *Column, ps []Patient, problemsOf [][]*FieldError, nulls []uint64, words, lo, hi int, values *slab) {
+	f := &r.fields[fi]
+	word, bit := fi/64, uint64(1)<<(fi%64)
+	null := func(i int) {
+		nulls[i*words+word] |= bit
+		if f.Required {
+			problemsOf[i] = append(problemsOf[i], f.Check(Null).(*FieldError))
+		}
+	}
+	fail := func(i int, v Value) bool {
+		if err := f.Check(v); err != nil {
+			problemsOf[i] = append(problemsOf[i], err.(*FieldError))
+			return true
+		}
+		return false
+	}
+	switch {
+	case r.text:
+		// Each value is parsed as its field's kind first.
+		for i := lo; i < hi; i++ {
 			v := c.Value(i)
-			if r.text && v.Valid {
+			if v.Valid {
 				var fe *FieldError
-				if v, fe = r.fields[fi].ParseText(v.Str, c.DecimalComma); fe != nil {
-					problems = append(problems, fe)
+				if v, fe = f.ParseText(v.Str, c.DecimalComma); fe != nil {
+					problemsOf[i] = append(problemsOf[i], fe)
 					continue
 				}
 			}
 			if !v.Valid {
-				nulls[i*words+fi/64] |= 1 << (fi % 64)
+				null(i)
+			} else if !fail(i, v) {
+				f.set(&ps[i], v, values)
 			}
-			// Each value is checked as it is decoded, rather than by
-			// Patient.Validate, which would read every field back.
-			if err := r.fields[fi].Check(v); err != nil {
-				problems = append(problems, err.(*FieldError))
+		}
+	case f.Kind == KindFloat || f.Kind == KindInt:
+		// A value in range is finite; one outside, or not whole for an
+		// integer field, gets Check's error.
+		lower, upper := math.Inf(-1), math.Inf(1)
+		if f.HasRange {
+			lower, upper = f.Min, f.Max
+		}
+		for i := lo; i < hi; i++ {
+			if !c.Valid[i] {
+				null(i)
 				continue
 			}
-			if v.Valid {
-				r.fields[fi].set(p, v, &values)
+			x := c.Num[i]
+			if !(x >= lower && x <= upper) || math.IsInf(x, 0) || (f.Kind == KindInt && x != math.Trunc(x)) {
+				fail(i, Float(x))
+				continue
+			}
+			if f.Kind == KindFloat {
+				*f.floatAt(&ps[i]) = values.float(x)
+			} else {
+				*f.intAt(&ps[i]) = values.int(int(x))
 			}
 		}
-		if len(problems) == 0 {
-			problems = p.checkConsistency()
+	case f.Kind == KindBool:
+		for i := lo; i < hi; i++ {
+			if !c.Valid[i] {
+				null(i)
+				continue
+			}
+			*f.boolAt(&ps[i]) = values.bool(c.Bool[i])
 		}
-		problemsOf[i] = problems
+	default:
+		for i := lo; i < hi; i++ {
+			if !c.Valid[i] {
+				null(i)
+				continue
+			}
+			s := c.Str[i]
+			if fail(i, String(s)) {
+				continue
+			}
+			if f.stringAt != nil {
+				*f.stringAt(&ps[i]) = s
+			} else {
+				*f.enumAt(&ps[i]) = values.string(s)
+			}
+		}
 	}
 }
 
@@ -354,7 +432,12 @@ func (r *CohortReader) convert(b *Batch, ps []Patient, problemsOf [][]*FieldErro
 func (r *CohortReader) Report() Report {
 	rep := r.report
 	rep.ByReason = maps.Clone(r.report.ByReason)
-	rep.Nulls = maps.Clone(r.report.Nulls)
+	rep.Nulls = map[string]int64{}
+	for fi, n := range r.nulls {
+		if n > 0 {
+			rep.Nulls[r.fields[fi].Name] = n
+		}
+	}
 	return rep
 }
 
