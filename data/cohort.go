@@ -67,6 +67,35 @@ type CohortReader struct {
 	ids    map[string]int64
 	extra  []int // per CohortOptions.Extra: its column in the batch
 	text   bool  // CSV: the schema's columns come as text, parsed here
+	// ahead delivers the batch after the one being converted, read on
+	// another goroutine meanwhile; nil when none is being read.
+	ahead chan readAhead
+}
+
+// readAhead is the result of a TableReader.Next.
+type readAhead struct {
+	b   *Batch
+	err error
+}
+
+// nextBatch returns the table's next batch and starts reading the one
+// after it, which the TableReader keeps in its other buffer.
+func (r *CohortReader) nextBatch(ctx context.Context) (*Batch, error) {
+	var next readAhead
+	if r.ahead != nil {
+		next = <-r.ahead
+		r.ahead = nil
+	} else {
+		next.b, next.err = r.tr.Next(ctx)
+	}
+	if next.err == nil {
+		r.ahead = make(chan readAhead, 1)
+		go func(ch chan<- readAhead) {
+			b, err := r.tr.Next(ctx)
+			ch <- readAhead{b, err}
+		}(r.ahead)
+	}
+	return next.b, next.err
 }
 
 // OpenCohort opens a cohort file and checks its columns against the schema:
@@ -237,7 +266,7 @@ func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 func (r *CohortReader) NextExtra(ctx context.Context) ([]Patient, [][]Value, error) {
 	words := (len(r.fields) + 63) / 64
 	for {
-		b, err := r.tr.Next(ctx)
+		b, err := r.nextBatch(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -485,7 +514,13 @@ func (r *CohortReader) ExtraColumns() []ColumnInfo {
 func (r *CohortReader) NumRows() int64 { return r.tr.NumRows() }
 
 // Close releases the file.
-func (r *CohortReader) Close() error { return r.tr.Close() }
+func (r *CohortReader) Close() error {
+	if r.ahead != nil {
+		<-r.ahead // the file stays open until the batch read ahead is in
+		r.ahead = nil
+	}
+	return r.tr.Close()
+}
 
 // ReadCohort reads a whole cohort file with FailFast. Use it for files that fit
 // in memory (training sets); stream larger ones with OpenCohort.

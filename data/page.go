@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"math"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
@@ -194,43 +195,89 @@ func decodeValues(data encoding.Values, c *Column, num *[]float64, ints *[]int64
 // It stops at text that is not UTF-8, with the error Column.append gives.
 func (p *typedPage) appendRows(c *Column, n int) (int, error) {
 	n = min(n, p.rows-p.row)
-	for k := 0; k < n; k++ {
-		if p.defs != nil && p.defs[p.row] == 0 {
-			c.appendNull()
-			p.row++
-			continue
-		}
-		v := p.val
-		switch c.Kind {
-		case KindFloat:
-			x := p.num[v]
-			c.Valid, c.Num = append(c.Valid, !math.IsNaN(x)), append(c.Num, x)
-		case KindInt:
-			c.Valid, c.Int, c.Num = append(c.Valid, true), append(c.Int, p.ints[v]), append(c.Num, p.num[v])
-		case KindBool:
-			c.Valid, c.Bool = append(c.Valid, true), append(c.Bool, p.bools[v])
-		case KindString:
-			var s string
-			if p.dict != nil {
-				i := p.idx[v]
-				if p.dict.bad != nil && p.dict.bad[i] != nil {
-					return k, notUTF8(len(c.Valid), p.dict.bad[i])
-				}
-				s = p.dict.strs[i] // shared by every row that refers to the entry
-			} else {
-				b := p.raw[p.offs[v]:p.offs[v+1]]
-				var ok bool
-				if s, ok = c.intern[string(b)]; !ok { // the conversion in a map index does not allocate
-					if !utf8.Valid(b) {
-						return k, notUTF8(len(c.Valid), b)
-					}
-					s = c.internText(string(b))
-				}
+	start := len(c.Valid)
+	c.Valid = extend(c.Valid, n)
+	valid := c.Valid[start:]
+	present := func(k int) bool { return p.defs == nil || p.defs[p.row+k] != 0 }
+	v := p.val
+	switch c.Kind {
+	case KindFloat:
+		c.Num = extend(c.Num, n)
+		num := c.Num[start:]
+		for k := range n {
+			if !present(k) {
+				valid[k], num[k] = false, 0
+				continue
 			}
-			c.Valid, c.Str = append(c.Valid, true), append(c.Str, s)
+			x := p.num[v]
+			v++
+			valid[k], num[k] = !math.IsNaN(x), x
 		}
-		p.row++
-		p.val++
+	case KindInt:
+		c.Num, c.Int = extend(c.Num, n), extend(c.Int, n)
+		num, ints := c.Num[start:], c.Int[start:]
+		for k := range n {
+			if !present(k) {
+				valid[k], num[k], ints[k] = false, 0, 0
+				continue
+			}
+			valid[k], num[k], ints[k] = true, p.num[v], p.ints[v]
+			v++
+		}
+	case KindBool:
+		c.Bool = extend(c.Bool, n)
+		bools := c.Bool[start:]
+		for k := range n {
+			if !present(k) {
+				valid[k], bools[k] = false, false
+				continue
+			}
+			valid[k], bools[k] = true, p.bools[v]
+			v++
+		}
+	case KindString:
+		c.Str = extend(c.Str, n)
+		strs := c.Str[start:]
+		for k := range n {
+			if !present(k) {
+				valid[k], strs[k] = false, ""
+				continue
+			}
+			s, err := p.text(c, v, start+k)
+			if err != nil {
+				// The rows before it are appended, as value by value.
+				c.Valid, c.Str = c.Valid[:start+k], c.Str[:start+k]
+				p.row, p.val = p.row+k, v
+				return k, err
+			}
+			valid[k], strs[k] = true, s
+			v++
+		}
 	}
+	p.row, p.val = p.row+n, v
 	return n, nil
+}
+
+// text returns the page's v-th text value, to be the index-th of c's batch.
+func (p *typedPage) text(c *Column, v, index int) (string, error) {
+	if p.dict != nil {
+		i := p.idx[v]
+		if p.dict.bad != nil && p.dict.bad[i] != nil {
+			return "", notUTF8(index, p.dict.bad[i])
+		}
+		return p.dict.strs[i], nil // shared by every row that refers to the entry
+	}
+	b := p.raw[p.offs[v]:p.offs[v+1]]
+	if s, ok := c.intern[string(b)]; ok { // the conversion in a map index does not allocate
+		return s, nil
+	}
+	if !utf8.Valid(b) {
+		return "", notUTF8(index, b)
+	}
+	return c.internText(string(b)), nil
+}
+
+// extend returns s lengthened by n elements, whose values the caller sets.
+func extend[T any](s []T, n int) []T {
+	return slices.Grow(s, n)[:len(s)+n]
 }

@@ -148,14 +148,16 @@ const DefaultBatchSize = 8192
 // required or optional. A path ending in .csv is read as CSV instead, each
 // column typed by its values (see csvSource).
 type TableReader struct {
-	path  string
-	f     *os.File
-	file  tableFormat // Parquet's or CSV's
-	all   []ColumnInfo
-	cols  []ColumnInfo
-	batch Batch
-	size  int
-	row   int64 // the number, in the file, of the last row returned
+	path string
+	f    *os.File
+	file tableFormat // Parquet's or CSV's
+	all  []ColumnInfo
+	cols []ColumnInfo
+	// batches alternate: Next fills batches[turn].
+	batches [2]Batch
+	turn    int
+	size    int
+	row     int64 // the number, in the file, of the last row returned
 	// read is whether Next has been called: Select and Shard come before.
 	read bool
 }
@@ -267,9 +269,11 @@ func (r *TableReader) Select(opts TableOptions) error {
 			r.cols = append(r.cols, r.all[i])
 		}
 	}
-	r.batch.Columns = make([]Column, len(r.cols))
-	for i, c := range r.cols {
-		r.batch.Columns[i].ColumnInfo = c
+	for k := range r.batches {
+		r.batches[k].Columns = make([]Column, len(r.cols))
+		for i, c := range r.cols {
+			r.batches[k].Columns[i].ColumnInfo = c
+		}
 	}
 	return nil
 }
@@ -453,22 +457,26 @@ func (r *TableReader) Columns() []ColumnInfo { return append([]ColumnInfo(nil), 
 func (r *TableReader) Metadata() map[string]string { return r.file.metadata() }
 
 // Next returns the next batch of rows, or io.EOF after the last. The batch and
-// its slices are reused by the following call to Next: copy what you keep.
+// its slices are reused by the second call to Next after it (not the
+// first, so that a caller may read a batch ahead while it works on one):
+// copy what you keep.
 func (r *TableReader) Next(ctx context.Context) (*Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r.read = true
-	n, err := r.file.read(r.cols, &r.batch, r.row+1, r.size)
+	b := &r.batches[r.turn]
+	r.turn ^= 1
+	n, err := r.file.read(r.cols, b, r.row+1, r.size)
 	if err != nil {
 		return nil, err
 	}
 	if n == 0 {
 		return nil, io.EOF
 	}
-	r.batch.FirstRow, r.batch.Len = r.row+1, n
+	b.FirstRow, b.Len = r.row+1, n
 	r.row += int64(n)
-	return &r.batch, nil
+	return b, nil
 }
 
 // ErrShard is a shard that cannot be read: a CSV file (no row groups), a
