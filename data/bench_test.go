@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -280,4 +281,43 @@ func BenchmarkStreamPeerEncodingCSV(b *testing.B) {
 	}
 	b.StopTimer()
 	h.report(b, path)
+}
+
+// BenchmarkWriteTable writes 200,000 rows of a score file's shape (an id,
+// a probability, the model and its version, a count, a reason mostly
+// null) through the TableWriter.
+func BenchmarkWriteTable(b *testing.B) {
+	const rows = 200_000
+	specs := []data.ColumnSpec{
+		{Name: "patient_id", Kind: data.KindString}, {Name: "probability", Kind: data.KindFloat, Optional: true},
+		{Name: "model", Kind: data.KindString}, {Name: "version", Kind: data.KindString},
+		{Name: "imputed", Kind: data.KindInt}, {Name: "reason", Kind: data.KindString, Optional: true},
+	}
+	ids := make([]string, rows)
+	for i := range ids {
+		ids[i] = "P" + strconv.Itoa(i)
+	}
+	path := filepath.Join(b.TempDir(), "scores.parquet")
+	vals := make([]data.Value, len(specs))
+	b.ResetTimer()
+	for range b.N {
+		w, err := data.CreateTable(path, specs, data.WriteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, id := range ids {
+			vals[0], vals[1], vals[2], vals[3], vals[4] = data.String(id), data.Float(float64(i%1000)/1000), data.String("gbm"), data.String("v1"), data.Float(float64(i%3))
+			vals[5] = data.Null
+			if i%50 == 0 {
+				vals[1], vals[5] = data.Null, data.String("no radiotherapy")
+			}
+			if err := w.WriteRow(vals); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

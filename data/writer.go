@@ -94,7 +94,14 @@ func (w *TableWriter) WriteRow(vals []Value) error {
 	if len(vals) != len(w.cols) {
 		return fmt.Errorf("write %s: row %d has %d values for %d columns", w.path, w.n+1, len(vals), len(w.cols))
 	}
-	row := make(parquet.Row, len(vals))
+	// The rows of a flush are reused by the next: WriteRows copies their
+	// values into its column buffers.
+	var row parquet.Row
+	if k := len(w.rows); k < cap(w.rows) && len(w.rows[:k+1][k]) == len(vals) {
+		row = w.rows[:k+1][k]
+	} else {
+		row = make(parquet.Row, len(vals))
+	}
 	for i, v := range vals {
 		c := w.cols[i]
 		def := 0
