@@ -25,10 +25,10 @@ func TestReproduce(t *testing.T) {
 	for _, args := range [][]string{
 		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35", "--survival", "pfs,os"},
 		{"--algo", "forest", "--trees", "11", "--min-leaf", "5", "--seed", "4", "--folds", "3"},
-		{"--algo", "logistic", "--tune", "--bootstrap", "77", "--instability", "6", "--intervals"}, // the penalty tuned again, in every bootstrap model too
+		{"--algo", "logistic", "--tune", "--bootstrap", "25", "--instability", "6", "--intervals"}, // the penalty tuned again, in every bootstrap model too
 	} {
 		name := args[1]
-		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "50"}, args...)
+		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "20"}, args...)
 		mustCLI(t, train...)
 		code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, name, "--data", cohort)
 		if code != 0 || !strings.Contains(stdout, "reproduced "+name+":v1 from cohort.parquet, byte for byte") || strings.Contains(stdout, "DIFFERENT") {
@@ -51,27 +51,27 @@ func TestReproduce(t *testing.T) {
 	// The same version's files, altered and published as v2 with a MANIFEST
 	// of their own: the card, then the bundle's training record.
 	reg := &models.Registry{Dir: regDir}
-	files, err := reg.ReadVerified("gbm", "v1")
+	files, err := reg.ReadVerified("forest", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	delete(files, "MANIFEST")
 	card := files["card.md"]
 	files["card.md"] = append(bytes.Clone(card), "\nEdited by hand.\n"...)
-	if v, err := reg.Publish("gbm", files); err != nil || v != "v2" {
+	if v, err := reg.Publish("forest", files); err != nil || v != "v2" {
 		t.Fatalf("publish: %v %v", v, err)
 	}
 	files["card.md"] = card
 	files["bundle.json"] = bytes.Replace(files["bundle.json"], []byte(fmt.Sprintf(`"rows": %d,`, n)), []byte(fmt.Sprintf(`"rows": %d,`, n+1)), 1)
-	if v, err := reg.Publish("gbm", files); err != nil || v != "v3" {
+	if v, err := reg.Publish("forest", files); err != nil || v != "v3" {
 		t.Fatalf("publish: %v %v", v, err)
 	}
 	for _, tt := range []struct{ version, want, same string }{
 		{"v2", "DIFFERENT  card.md\n", "same       bundle.json\n"},
 		{"v3", "DIFFERENT  bundle.json (training)\n", "same       calibration.svg\n"},
 	} {
-		code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "gbm:"+tt.version, "--data", cohort)
-		if code != 1 || !strings.Contains(stdout, tt.want) || !strings.Contains(stdout, tt.same) || !strings.Contains(stderr, "gbm:"+tt.version+" not reproduced from cohort.parquet (made by abscopal") {
+		code, stdout, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "forest:"+tt.version, "--data", cohort)
+		if code != 1 || !strings.Contains(stdout, tt.want) || !strings.Contains(stdout, tt.same) || !strings.Contains(stderr, "forest:"+tt.version+" not reproduced from cohort.parquet (made by abscopal") {
 			t.Errorf("%s: exit %d\n%s%s", tt.version, code, stdout, stderr)
 		}
 	}
@@ -82,17 +82,17 @@ func TestReproduce(t *testing.T) {
 	if code, _, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "gbm:v1", "--data", other); code != 1 || !strings.Contains(stderr, "other.parquet is not the training data of gbm:v1: SHA-256 ") {
 		t.Errorf("other data: exit %d, %s", code, stderr)
 	}
-	files["bundle.json"] = bytes.Replace(files["bundle.json"], []byte(`"bootstrap": 50,`), nil, 1)
+	files["bundle.json"] = bytes.Replace(files["bundle.json"], []byte(`"bootstrap": 20,`), nil, 1)
 	if _, err := reg.Publish("old", files); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "old", "--data", cohort); code != 1 || !strings.Contains(stderr, "cannot reproduce: gbm was made before bundles recorded the bootstrap count") {
+	if code, _, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "old", "--data", cohort); code != 1 || !strings.Contains(stderr, "cannot reproduce: forest was made before bundles recorded the bootstrap count") {
 		t.Errorf("old bundle: exit %d, %s", code, stderr)
 	}
 	if code, _, stderr := runCLI(t, "models", "reproduce", "--registry", regDir, "gbm"); code != 2 || !strings.Contains(stderr, "--data is required") {
 		t.Errorf("no data: exit %d, %s", code, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(regDir, "gbm", "v4")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(regDir, "forest", "v4")); !os.IsNotExist(err) {
 		t.Errorf("reproduce published a version (%v)", err)
 	}
 }

@@ -28,7 +28,7 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 	cohort := synthCohort(t, dir, n, 12)
 	reg := filepath.Join(dir, "registry")
 	oof := filepath.Join(dir, "oof.csv")
-	out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os", "--bootstrap", "50", "--folds", "3", "--oof", oof)
+	out := mustCLI(t, "train", "--data", cohort, "--target", "os", "--registry", reg, "--name", "os", "--bootstrap", "20", "--folds", "3", "--oof", oof)
 	for _, want := range []string{"published os:v1", "Harrell's C (3-fold cross-validated)", "at 12: AUC / Brier (null)", "integrated Brier score to 24"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train's summary lacks %q:\n%s", want, out)
@@ -50,7 +50,7 @@ func TestTrainAndPredictSurvival(t *testing.T) {
 	}
 
 	// The boosted Cox model: trained, listed, reproduced byte for byte.
-	if out := mustCLI(t, "train", "--data", cohort, "--target", "pfs", "--algo", "gbm", "--trees", "60", "--registry", reg, "--name", "pfs", "--bootstrap", "50", "--folds", "3"); !strings.Contains(out, "boosted Cox model") {
+	if out := mustCLI(t, "train", "--data", cohort, "--target", "pfs", "--algo", "gbm", "--trees", "60", "--registry", reg, "--name", "pfs", "--bootstrap", "20", "--folds", "3"); !strings.Contains(out, "boosted Cox model") {
 		t.Errorf("train --algo gbm --target pfs:\n%s", out)
 	}
 	if rep := mustCLI(t, "models", "reproduce", "--registry", reg, "pfs", "--data", cohort); !strings.Contains(rep, "byte for byte") {
