@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/abscopal/abscopal/internal/testkit/gobuild"
+	"github.com/abscopal/abscopal/internal/testkit/race"
 	"github.com/abscopal/abscopal/internal/testkit/s3test"
 	"github.com/abscopal/abscopal/internal/testkit/syncbuf"
 )
@@ -191,6 +192,12 @@ func TestGuides(t *testing.T) {
 		// On a fresh machine its build of the binary would compile every
 		// dependency a second time, beside go test's own compiles.
 		t.Skip("builds the binary and runs every guide (about 30 s): run without -short")
+	}
+	if race.Enabled {
+		// The guides run a binary built without the detector: under it
+		// this test would repeat the plain suite's work, the detector
+		// watching only the test's own waiting.
+		t.Skip("runs a binary built without -race: the plain suite runs it")
 	}
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")

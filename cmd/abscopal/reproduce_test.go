@@ -25,7 +25,7 @@ func TestReproduce(t *testing.T) {
 	for _, args := range [][]string{
 		{"--algo", "gbm", "--trees", "30", "--by", "ecog", "--calibration", "isotonic", "--threshold", "0.35", "--survival", "pfs,os"},
 		{"--algo", "forest", "--trees", "11", "--min-leaf", "5", "--seed", "4", "--folds", "3"},
-		{"--algo", "logistic", "--tune", "--bootstrap", "25", "--instability", "6", "--intervals"}, // the penalty tuned again, in every bootstrap model too
+		{"--algo", "logistic", "--tune", "--folds", "3", "--instability", "3", "--intervals"}, // the penalty tuned again, in every bootstrap model too
 	} {
 		name := args[1]
 		train := append([]string{"train", "--data", cohort, "--target", "objective_response", "--registry", regDir, "--name", name, "--bootstrap", "20"}, args...)
