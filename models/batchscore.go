@@ -30,9 +30,11 @@ type batchScorer struct {
 	opts     ScoreOptions
 	groups   int   // the pipeline's output groups (features)
 	of       []int // each output's group
-	chunks   []*chunkScorer
-	rows     []scoredRow
-	contribs []float64 // the rows' contributions, groups to a row
+	chunks []*chunkScorer
+	// The answers of the last two batches, alternating, so that one is
+	// written while the next is scored (ScoreFile).
+	answers [2]scoredBatch
+	turn    int
 
 	tally   InputTally
 	caseMix *features.Stability
@@ -52,28 +54,38 @@ func newBatchScorer(m *Model, o ScoreOptions, groups int, of []int) *batchScorer
 	return &batchScorer{m: m, opts: o, groups: groups, of: of, caseMix: m.Bundle.Pipeline.NewStability()}
 }
 
-// contributions returns row i's contributions, by pipeline output group,
-// of the batch last scored (with ScoreOptions.Contributions).
-func (b *batchScorer) contributions(i int) []float64 {
-	return b.contribs[i*b.groups : (i+1)*b.groups]
+// scoredBatch is a batch's answers: a row each, and with
+// ScoreOptions.Contributions the rows' contributions, groups to a row.
+type scoredBatch struct {
+	rows     []scoredRow
+	contribs []float64
+	groups   int
 }
 
-// score scores a batch: its rows' answers, valid until the next call.
-func (b *batchScorer) score(ctx context.Context, batch []features.Record) ([]scoredRow, error) {
+// contributions returns row i's contributions, by pipeline output group.
+func (s *scoredBatch) contributions(i int) []float64 {
+	return s.contribs[i*s.groups : (i+1)*s.groups]
+}
+
+// score scores a batch: its answers, valid until the second call after
+// this one.
+func (b *batchScorer) score(ctx context.Context, batch []features.Record) (*scoredBatch, error) {
 	n := (len(batch) + chunkRows - 1) / chunkRows
 	for len(b.chunks) < n {
 		c := &chunkScorer{caseMix: b.m.Bundle.Pipeline.NewStability()}
 		c.scratch.ProfileInputs()
 		b.chunks = append(b.chunks, c)
 	}
-	b.rows = zeroed(b.rows, len(batch))
+	ans := &b.answers[b.turn]
+	b.turn ^= 1
+	ans.rows, ans.groups = zeroed(ans.rows, len(batch)), b.groups
 	if b.opts.Contributions {
-		b.contribs = zeroed(b.contribs, len(batch)*b.groups)
+		ans.contribs = zeroed(ans.contribs, len(batch)*b.groups)
 	}
 	err := parallel.For(ctx, n, func(k int) error {
 		lo := k * chunkRows
 		hi := min(lo+chunkRows, len(batch))
-		b.chunks[k].score(b, batch[lo:hi], b.rows[lo:hi], lo)
+		b.chunks[k].score(b, ans, batch[lo:hi], lo)
 		return nil
 	})
 	if err != nil {
@@ -85,13 +97,14 @@ func (b *batchScorer) score(ctx context.Context, batch []features.Record) ([]sco
 		c.tally.Reset()
 		c.caseMix.Reset()
 	}
-	return b.rows, nil
+	return ans, nil
 }
 
-// score scores a chunk of rows, the batch's from row offset on: the
-// model's own Score for each, through ScoreRows, or its contributions.
-func (c *chunkScorer) score(b *batchScorer, recs []features.Record, rows []scoredRow, offset int) {
+// score scores a chunk of rows, the batch's from row offset on, into ans:
+// the model's own Score for each, through ScoreRows, or its contributions.
+func (c *chunkScorer) score(b *batchScorer, ans *scoredBatch, recs []features.Record, offset int) {
 	m := b.m
+	rows := ans.rows[offset : offset+len(recs)]
 	cols := m.Bundle.Pipeline.NumOutputs()
 	c.x, c.at = c.x[:0], c.at[:0]
 	for i, r := range recs {
@@ -104,7 +117,7 @@ func (c *chunkScorer) score(b *batchScorer, recs []features.Record, rows []score
 		if b.opts.Contributions {
 			p = m.PredictWith(r, &c.scratch)
 			rows[i].prob, rows[i].bias = p.Probability, p.Bias
-			row := b.contributions(offset + i)
+			row := ans.contributions(offset + i)
 			for j, v := range p.Contributions {
 				row[b.of[j]] += v
 			}

@@ -134,13 +134,9 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	var res Scored
 	sc := newBatchScorer(m, o, len(names), of)
 	vals := make([]data.Value, len(cols))
-	err = src.EachBatchAhead(ctx, func(batch []features.Record) error {
-		rows, err := sc.score(ctx, batch)
-		if err != nil {
-			return err
-		}
+	write := func(batch []features.Record, ans *scoredBatch) error {
 		for i, r := range batch {
-			row := &rows[i]
+			row := &ans.rows[i]
 			vals[0], vals[2], vals[3] = r.Value(spec.ID), data.String(b.Name), data.String(m.Version)
 			if row.why != "" {
 				vals[1], vals[4], vals[5] = data.Null, data.Null, data.String(row.why)
@@ -153,7 +149,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 				}
 				if o.Contributions {
 					vals[contribAt] = data.Float(row.bias)
-					for k, c := range sc.contributions(i) {
+					for k, c := range ans.contributions(i) {
 						vals[contribAt+1+k] = data.Float(c)
 					}
 				}
@@ -164,7 +160,41 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 			}
 		}
 		return nil
+	}
+	// A batch is written while the next is scored: the writer takes a
+	// batch only when it has written the one before, so the scorer's two
+	// answer buffers are never written to while being read. A write
+	// error stops the scoring.
+	scoreCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type job struct {
+		batch []features.Record
+		ans   *scoredBatch
+	}
+	jobs, written := make(chan job), make(chan error, 1)
+	go func() {
+		var err error
+		for j := range jobs {
+			if err == nil {
+				if err = write(j.batch, j.ans); err != nil {
+					cancel()
+				}
+			}
+		}
+		written <- err
+	}()
+	err = src.EachBatchAhead(scoreCtx, func(batch []features.Record) error {
+		ans, err := sc.score(scoreCtx, batch)
+		if err != nil {
+			return err
+		}
+		jobs <- job{batch, ans}
+		return nil
 	})
+	close(jobs)
+	if werr := <-written; werr != nil {
+		err = werr // the scoring's error is then the cancellation
+	}
 	if err := closeScores(w, err); err != nil {
 		return nil, err
 	}
