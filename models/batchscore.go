@@ -26,10 +26,10 @@ type scoredRow struct {
 // merged in row order after each batch, so the report is what scoring the
 // rows one by one made (InputTally.Merge, Stability.Merge).
 type batchScorer struct {
-	m        *Model
-	opts     ScoreOptions
-	groups   int   // the pipeline's output groups (features)
-	of       []int // each output's group
+	m      *Model
+	opts   ScoreOptions
+	groups int   // the pipeline's output groups (features)
+	of     []int // each output's group
 	chunks []*chunkScorer
 	// The answers of the last two batches, alternating, so that one is
 	// written while the next is scored (ScoreFile).
