@@ -27,11 +27,18 @@ func minimalRow(id string) []Value {
 	return []Value{String(id), String("pd1"), Float(24), Float(3), String("lung"), Float(1.2)}
 }
 
-// writeTable writes rows with the given columns and returns the path.
+// writeTable writes rows with the given columns, in row groups of 3, and
+// returns the path.
 func writeTable(t testing.TB, specs []ColumnSpec, rows [][]Value) string {
 	t.Helper()
+	return writeTableGroups(t, specs, rows, 3)
+}
+
+// writeTableGroups is writeTable in row groups of the given size.
+func writeTableGroups(t testing.TB, specs []ColumnSpec, rows [][]Value, groupRows int64) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "cohort.parquet")
-	w, err := CreateTable(path, specs, WriteOptions{RowGroupSize: 3})
+	w, err := CreateTable(path, specs, WriteOptions{RowGroupSize: groupRows})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,20 +91,8 @@ func TestCohortParquetMatchesCSV(t *testing.T) {
 	if fields[21].Name != "ecog" {
 		t.Fatalf("field 21 is %s, not ecog", fields[21].Name)
 	}
-	dir := t.TempDir()
-	parquetPath, csvPath := filepath.Join(dir, "cohort.parquet"), filepath.Join(dir, "cohort.csv")
-	w, err := CreateTable(parquetPath, specs, WriteOptions{RowGroupSize: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		if err := w.WriteRow(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	parquetPath := writeTableGroups(t, specs, rows, 1000)
+	csvPath := filepath.Join(t.TempDir(), "cohort.csv")
 	if err := os.WriteFile(csvPath, []byte(csv.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -28,11 +28,6 @@ type sparkStyleRow struct {
 
 func TestReadsOtherEncodings(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "spark.parquet")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := parquet.NewGenericWriter[sparkStyleRow](f, parquet.DataPageVersion(2), parquet.PageBufferSize(256))
 	str := func(s string) *string { return &s }
 	var rows []sparkStyleRow
 	for i := 0; i < 3000; i++ {
@@ -51,13 +46,7 @@ func TestReadsOtherEncodings(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeRows(t, path, rows, parquet.DataPageVersion(2), parquet.PageBufferSize(256))
 
 	got, err := ReadCohort(context.Background(), path)
 	if err != nil {

@@ -35,13 +35,28 @@ type everyKindRow struct {
 	FlagOpt  *bool    `parquet:"flag_opt,optional"`
 }
 
-func writeEveryKind(t *testing.T, path string, rows int, opts ...parquet.WriterOption) {
+// writeRows writes rows to a Parquet file at path with parquet-go's
+// generic writer, as other tools' files are written.
+func writeRows[T any](t *testing.T, path string, rows []T, opts ...parquet.WriterOption) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := parquet.NewGenericWriter[everyKindRow](f, opts...)
+	w := parquet.NewGenericWriter[T](f, opts...)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeEveryKind(t *testing.T, path string, rows int, opts ...parquet.WriterOption) {
+	t.Helper()
 	levels := []string{"low", "high", "", "loss"}
 	var out []everyKindRow
 	for i := range rows {
@@ -78,15 +93,7 @@ func writeEveryKind(t *testing.T, path string, rows int, opts ...parquet.WriterO
 		}
 		out = append(out, r)
 	}
-	if _, err := w.Write(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeRows(t, path, out, opts...)
 }
 
 // readBatches reads the whole table in batches of size, value by value when
@@ -176,11 +183,6 @@ func TestTypedPagesNotUTF8(t *testing.T) {
 	}
 	for _, col := range []string{"plain", "dict"} {
 		path := filepath.Join(t.TempDir(), col+".parquet")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := parquet.NewGenericWriter[row](f, parquet.PageBufferSize(256))
 		var rows []row
 		for i := range 500 {
 			s := "ok" + itoa(i%3)
@@ -198,13 +200,7 @@ func TestTypedPagesNotUTF8(t *testing.T) {
 			}
 			rows = append(rows, r)
 		}
-		if _, err := w.Write(rows); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		writeRows(t, path, rows, parquet.PageBufferSize(256))
 		var msgs [2]string
 		for k, generic := range []bool{false, true} {
 			ctx := context.Background()
