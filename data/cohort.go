@@ -414,6 +414,8 @@ func (r *CohortReader) convertColumn(fi int, c *Column, ps []Patient, problemsOf
 		if f.HasRange {
 			lower, upper = f.Min, f.Max
 		}
+		floatAt, isFloat := f.at.(func(*Patient) **float64)
+		intAt, _ := f.at.(func(*Patient) **int)
 		for i := lo; i < hi; i++ {
 			if !c.Valid[i] {
 				null(i)
@@ -424,21 +426,24 @@ func (r *CohortReader) convertColumn(fi int, c *Column, ps []Patient, problemsOf
 				fail(i, Float(x))
 				continue
 			}
-			if f.Kind == KindFloat {
-				*f.floatAt(&ps[i]) = values.float(x)
+			if isFloat {
+				*floatAt(&ps[i]) = values.float(x)
 			} else {
-				*f.intAt(&ps[i]) = values.int(int(x))
+				*intAt(&ps[i]) = values.int(int(x))
 			}
 		}
 	case f.Kind == KindBool:
+		at := f.at.(func(*Patient) **bool)
 		for i := lo; i < hi; i++ {
 			if !c.Valid[i] {
 				null(i)
 				continue
 			}
-			*f.boolAt(&ps[i]) = values.bool(c.Bool[i])
+			*at(&ps[i]) = values.bool(c.Bool[i])
 		}
 	default:
+		idAt, isID := f.at.(func(*Patient) *string)
+		enumAt, _ := f.at.(func(*Patient) **string)
 		for i := lo; i < hi; i++ {
 			if !c.Valid[i] {
 				null(i)
@@ -448,10 +453,10 @@ func (r *CohortReader) convertColumn(fi int, c *Column, ps []Patient, problemsOf
 			if fail(i, String(s)) {
 				continue
 			}
-			if f.stringAt != nil {
-				*f.stringAt(&ps[i]) = s
+			if isID {
+				*idAt(&ps[i]) = s
 			} else {
-				*f.enumAt(&ps[i]) = values.string(s)
+				*enumAt(&ps[i]) = values.string(s)
 			}
 		}
 	}

@@ -64,14 +64,11 @@ type Field struct {
 
 	get func(*Patient) Value
 	set func(*Patient, Value, *slab)
-	// The Patient field's address, one set by the constructor of the
-	// field's kind, for a reader that sets a column's values without
-	// making each a Value.
-	floatAt  func(*Patient) **float64
-	intAt    func(*Patient) **int
-	boolAt   func(*Patient) **bool
-	enumAt   func(*Patient) **string
-	stringAt func(*Patient) *string
+	// at is the accessor get and set are made of, for a reader that sets
+	// a column's values without making each a Value: its type says the
+	// field's kind (func(*Patient) **float64, **int, **bool, **string for
+	// a categorical field, *string for the id).
+	at any
 }
 
 // KindName names the field's kind for people: "category" for a string field
@@ -318,7 +315,7 @@ func buildCohortFields() []Field {
 // accessor, so that getting and setting cannot drift apart.
 
 func stringAt(name, group, unit, desc string, at func(*Patient) *string) Field {
-	return Field{Name: name, Group: group, Kind: KindString, Unit: unit, Description: desc, stringAt: at,
+	return Field{Name: name, Group: group, Kind: KindString, Unit: unit, Description: desc, at: at,
 		get: func(p *Patient) Value {
 			s := *at(p)
 			return Value{Valid: s != "", Str: s}
@@ -328,7 +325,7 @@ func stringAt(name, group, unit, desc string, at func(*Patient) *string) Field {
 }
 
 func enumAt(name, group, unit, desc string, at func(*Patient) **string) Field {
-	return Field{Name: name, Group: group, Kind: KindString, Unit: unit, Description: desc, enumAt: at,
+	return Field{Name: name, Group: group, Kind: KindString, Unit: unit, Description: desc, at: at,
 		get: func(p *Patient) Value {
 			if s := *at(p); s != nil {
 				return String(*s)
@@ -346,7 +343,7 @@ func enumAt(name, group, unit, desc string, at func(*Patient) **string) Field {
 }
 
 func floatAt(name, group, unit, desc string, at func(*Patient) **float64) Field {
-	return Field{Name: name, Group: group, Kind: KindFloat, Unit: unit, Description: desc, floatAt: at,
+	return Field{Name: name, Group: group, Kind: KindFloat, Unit: unit, Description: desc, at: at,
 		get: func(p *Patient) Value {
 			if x := *at(p); x != nil {
 				return Float(*x)
@@ -364,7 +361,7 @@ func floatAt(name, group, unit, desc string, at func(*Patient) **float64) Field 
 }
 
 func intAt(name, group, unit, desc string, at func(*Patient) **int) Field {
-	return Field{Name: name, Group: group, Kind: KindInt, Unit: unit, Description: desc, intAt: at,
+	return Field{Name: name, Group: group, Kind: KindInt, Unit: unit, Description: desc, at: at,
 		get: func(p *Patient) Value {
 			if x := *at(p); x != nil {
 				return Float(float64(*x))
@@ -382,7 +379,7 @@ func intAt(name, group, unit, desc string, at func(*Patient) **int) Field {
 }
 
 func boolAt(name, group, desc string, at func(*Patient) **bool) Field {
-	return Field{Name: name, Group: group, Kind: KindBool, Description: desc, boolAt: at,
+	return Field{Name: name, Group: group, Kind: KindBool, Description: desc, at: at,
 		get: func(p *Patient) Value {
 			if b := *at(p); b != nil {
 				return Bool(*b)

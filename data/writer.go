@@ -97,9 +97,10 @@ func (w *TableWriter) WriteRow(vals []Value) error {
 	// The rows of a flush are reused by the next: WriteRows copies their
 	// values into its column buffers.
 	var row parquet.Row
-	if k := len(w.rows); k < cap(w.rows) && len(w.rows[:k+1][k]) == len(vals) {
-		row = w.rows[:k+1][k]
-	} else {
+	if k := len(w.rows); k < cap(w.rows) {
+		row = w.rows[:k+1][k] // nil where no flush has been yet
+	}
+	if row == nil {
 		row = make(parquet.Row, len(vals))
 	}
 	for i, v := range vals {
