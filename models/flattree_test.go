@@ -76,6 +76,36 @@ func TestFlatTreeMissing(t *testing.T) {
 	}
 }
 
+// TestFlatTreeRowsAtLeaves: rows walked down side by side reach leaves at
+// different depths; one at its leaf stays there while the others go on,
+// whatever its first feature (the one a leaf's step reads) holds.
+func TestFlatTreeRowsAtLeaves(t *testing.T) {
+	// x[1] <= 0.5 (missing: left) is leaf 1; else x[2] <= 0 is leaf 2,
+	// and leaf 3 above.
+	g := &GBM{Base: 10, Trees: []GBMTree{{Feature: []int32{1, -1, 2, -1, -1}, Threshold: []float64{0.5, 0, 0, 0, 0},
+		DefaultLeft: []bool{true, false, false, false, false}, Left: []int32{1, -1, 3, -1, -1}, Right: []int32{2, -1, 4, -1, -1},
+		Value: []float64{0, 1, 0, 2, 3}}}}
+	if err := readyToScore("gbm", g); err != nil {
+		t.Fatal(err)
+	}
+	inf, nan := math.Inf(1), math.NaN()
+	x := []float64{
+		nan, 0, 5, // leaf 1 at depth 1
+		inf, 0.2, 0, // leaf 1
+		0, 1, -1, // leaf 2 at depth 2
+		-inf, 1, 1, // leaf 3
+		nan, nan, 0, // leaf 1, walked on its own
+	}
+	want := []float64{11, 11, 12, 13, 11}
+	got := make([]float64, len(want))
+	ScoreRows(g, x, 3, got)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d scored %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
 // TestScoreRowsShape: a matrix of the wrong size is a caller's bug.
 func TestScoreRowsShape(t *testing.T) {
 	defer func() {
