@@ -37,11 +37,13 @@ type Derived struct {
 	// Whole marks a numeric feature whose values are whole numbers (a
 	// grade): an export writes it as integers.
 	Whole   bool
-	compute func(r Record, alphaBeta float64) data.Value
+	compute func(r row, alphaBeta float64) data.Value
 }
 
 // Value computes the feature for r.
-func (d *Derived) Value(r Record, alphaBeta float64) data.Value { return d.compute(r, alphaBeta) }
+func (d *Derived) Value(r Record, alphaBeta float64) data.Value {
+	return d.compute(readRow(r), alphaBeta)
+}
 
 // OutputName returns the feature's column name for the given alpha/beta:
 // "bed10_gy", "eqd2_10_gy", "bed3_gy", "bed2p5_gy" (alpha/beta 2.5).
@@ -94,41 +96,55 @@ func cohortColumn(name string) column {
 	return column{name, f}
 }
 
-// of returns r's value of c: from the patient's field for a cohort
-// record, by name otherwise.
-func (c column) of(r Record) data.Value {
-	if pr, ok := r.(PatientRecord); ok {
-		return c.field.Get(pr.P)
-	}
-	return r.Value(c.name)
+// row is a record as the derived features read it: the cohort patient
+// behind it, if any, and its course of radiotherapy, read once where a
+// dozen features each read it again.
+type row struct {
+	r Record
+	p *data.Patient // the cohort patient behind r, or nil
+	// rt is false without RT (rt_dose_gy 0 or null), which the schema
+	// defines as "no radiotherapy"; dose is then 0. n is the number of
+	// fractions, 0 when it is missing.
+	dose float64
+	n    int
+	rt   bool
 }
 
-// rt reads the course of radiotherapy: ok is false without RT (rt_dose_gy 0
-// or null), which the schema defines as "no radiotherapy"; n is 0 when the
-// number of fractions is missing.
-func rt(r Record) (dose float64, n int, ok bool) {
-	d := colRtDoseGy.of(r)
+// readRow reads what the derived features share from r.
+func readRow(r Record) row {
+	rw := row{r: r}
+	rw.p, _ = PatientOf(r)
+	d := colRtDoseGy.of(rw)
 	if !d.Valid || d.Num <= 0 {
-		return 0, 0, false
+		return rw
 	}
-	if f := colRtFractions.of(r); f.Valid {
-		n = int(f.Num)
+	rw.dose, rw.rt = d.Num, true
+	if f := colRtFractions.of(rw); f.Valid {
+		rw.n = int(f.Num)
 	}
-	return d.Num, n, true
+	return rw
+}
+
+// of returns r's value of c: from the patient's field for a cohort
+// record, by name otherwise.
+func (c column) of(r row) data.Value {
+	if r.p != nil {
+		return c.field.Get(r.p)
+	}
+	return r.r.Value(c.name)
 }
 
 // doseFeature computes a dose quantity that is 0 without RT and null when RT
 // was given but the number of fractions is unknown.
-func doseFeature(f func(dose float64, n int, alphaBeta float64) data.Value) func(Record, float64) data.Value {
-	return func(r Record, alphaBeta float64) data.Value {
-		dose, n, ok := rt(r)
+func doseFeature(f func(dose float64, n int, alphaBeta float64) data.Value) func(row, float64) data.Value {
+	return func(r row, alphaBeta float64) data.Value {
 		switch {
-		case !ok:
+		case !r.rt:
 			return f(0, 0, alphaBeta)
-		case n < 1:
+		case r.n < 1:
 			return data.Null
 		}
-		return f(dose, n, alphaBeta)
+		return f(r.dose, r.n, alphaBeta)
 	}
 }
 
@@ -139,7 +155,7 @@ var derivedCatalogue = func() map[string]*Derived {
 	list := []*Derived{
 		{Name: "had_rt", Kind: Boolean, Definition: "radiotherapy given (rt_dose_gy > 0)", Source: "cohort schema",
 			Inputs:  []string{"rt_dose_gy"},
-			compute: func(r Record, _ float64) data.Value { _, _, ok := rt(r); return data.Bool(ok) }},
+			compute: func(r row, _ float64) data.Value { return data.Bool(r.rt) }},
 		{Name: "dose_per_fraction_gy", Kind: Numeric, Unit: "Gy", Definition: "d = D/n; 0 without radiotherapy", Source: "definition",
 			Inputs: rtInputs,
 			compute: doseFeature(func(dose float64, n int, _ float64) data.Value {
@@ -172,23 +188,22 @@ var derivedCatalogue = func() map[string]*Derived {
 			Definition: "effective dose to immune cells 0.12 MLD + 0.08 MHD + [0.45 + 0.35 x 0.85 x sqrt(n/45)] MBD; 0 without radiotherapy",
 			Source:     "Jin et al., Int J Radiat Oncol Biol Phys 2021 (RTOG 0617)",
 			Inputs:     []string{"rt_dose_gy", "rt_fractions", "mean_lung_dose_gy", "mean_heart_dose_gy", "mean_body_dose_gy"},
-			compute: func(r Record, _ float64) data.Value {
-				_, n, ok := rt(r)
-				if !ok {
+			compute: func(r row, _ float64) data.Value {
+				if !r.rt {
 					return data.Float(0)
 				}
 				l, h, b := colMeanLungDoseGy.of(r), colMeanHeartDoseGy.of(r), colMeanBodyDoseGy.of(r)
-				if n < 1 || !l.Valid || !h.Valid || !b.Valid {
+				if r.n < 1 || !l.Valid || !h.Valid || !b.Valid {
 					return data.Null
 				}
-				return data.Float(radiobiology.EDIC(l.Num, h.Num, b.Num, n))
+				return data.Float(radiobiology.EDIC(l.Num, h.Num, b.Num, r.n))
 			}},
 		{Name: "lung_dose_gy", Kind: Numeric, Unit: "Gy",
 			Definition: "mean lung dose; 0 without radiotherapy (null when RT was given and its mean lung dose is unknown)",
 			Source:     "Marks et al., QUANTEC, Int J Radiat Oncol Biol Phys 2010;76:S70-6",
 			Inputs:     []string{"rt_dose_gy", "mean_lung_dose_gy"},
-			compute: func(r Record, _ float64) data.Value {
-				if _, _, ok := rt(r); !ok {
+			compute: func(r row, _ float64) data.Value {
+				if !r.rt {
 					return data.Float(0)
 				}
 				return colMeanLungDoseGy.of(r)
@@ -196,7 +211,7 @@ var derivedCatalogue = func() map[string]*Derived {
 		{Name: "lymphopenia_grade_baseline", Kind: Numeric, Unit: "CTCAE grade", Whole: true,
 			Definition: "CTCAE v5 grade of the baseline ALC: >= 1.0 0, 0.8-1.0 1, 0.5-0.8 2, 0.2-0.5 3, < 0.2 4 (10^9/L)",
 			Source:     "CTCAE v5.0", Inputs: []string{"alc"},
-			compute: func(r Record, _ float64) data.Value {
+			compute: func(r row, _ float64) data.Value {
 				if a := colAlc.of(r); a.Valid {
 					return data.Float(float64(LymphopeniaGrade(a.Num)))
 				}
@@ -205,9 +220,9 @@ var derivedCatalogue = func() map[string]*Derived {
 		{Name: "lymphopenia_grade_nadir", Kind: Numeric, Unit: "CTCAE grade", Whole: true,
 			Definition: "CTCAE v5 grade of the ALC nadir during radiotherapy; without radiotherapy, the baseline grade",
 			Source:     "CTCAE v5.0", Inputs: []string{"alc_nadir", "alc", "rt_dose_gy"},
-			compute: func(r Record, _ float64) data.Value {
+			compute: func(r row, _ float64) data.Value {
 				v := colAlcNadir.of(r)
-				if _, _, ok := rt(r); !ok {
+				if !r.rt {
 					v = colAlc.of(r)
 				}
 				if v.Valid {
@@ -217,7 +232,7 @@ var derivedCatalogue = func() map[string]*Derived {
 			}},
 		{Name: "nlr", Kind: Numeric, Definition: "neutrophil-to-lymphocyte ratio ANC/ALC", Source: "definition",
 			Inputs: []string{"anc", "alc"}, Requires: []string{"anc", "alc"},
-			compute: func(r Record, _ float64) data.Value {
+			compute: func(r row, _ float64) data.Value {
 				n, a := colAnc.of(r), colAlc.of(r)
 				if !n.Valid || !a.Valid || a.Num <= 0 {
 					return data.Null
@@ -228,7 +243,7 @@ var derivedCatalogue = func() map[string]*Derived {
 			Definition: "MHC-I loss, HLA LOH or IFN-pathway defect; null when none is known true and one is unknown",
 			Source:     "Sade-Feldman 2017; Shin 2017; Montesion 2021",
 			Inputs:     []string{"mhc1_status", "hla_loh", "ifn_pathway_defect"},
-			compute: func(r Record, _ float64) data.Value {
+			compute: func(r row, _ float64) data.Value {
 				m, h, i := colMhc1Status.of(r), colHlaLoh.of(r), colIfnPathwayDefect.of(r)
 				if (m.Valid && m.Str == data.MHC1Loss) || (h.Valid && h.Bool) || (i.Valid && i.Bool) {
 					return data.Bool(true)
@@ -240,8 +255,8 @@ var derivedCatalogue = func() map[string]*Derived {
 			}},
 		{Name: "irradiated_site", Kind: Categorical, Levels: append([]string{"none"}, data.RTSiteLevels...),
 			Definition: "rt_site, or \"none\" without radiotherapy", Source: "cohort schema", Inputs: []string{"rt_site", "rt_dose_gy"},
-			compute: func(r Record, _ float64) data.Value {
-				if _, _, ok := rt(r); !ok {
+			compute: func(r row, _ float64) data.Value {
+				if !r.rt {
 					return data.String("none")
 				}
 				return colRtSite.of(r)
@@ -249,16 +264,16 @@ var derivedCatalogue = func() map[string]*Derived {
 		{Name: "rt_sequence", Kind: Categorical, Levels: append([]string{"none"}, data.SequenceLevels...),
 			Definition: "rt_ici_sequence, or \"none\" without radiotherapy", Source: "cohort schema",
 			Inputs: []string{"rt_ici_sequence", "rt_dose_gy"},
-			compute: func(r Record, _ float64) data.Value {
-				if _, _, ok := rt(r); !ok {
+			compute: func(r row, _ float64) data.Value {
+				if !r.rt {
 					return data.String("none")
 				}
 				return colRtIciSequence.of(r)
 			}},
 		{Name: "nodal_rt", Kind: Boolean, Definition: "draining lymph nodes irradiated; false without radiotherapy", Source: "cohort schema",
 			Inputs: []string{"rt_nodal", "rt_dose_gy"},
-			compute: func(r Record, _ float64) data.Value {
-				if _, _, ok := rt(r); !ok {
+			compute: func(r row, _ float64) data.Value {
+				if !r.rt {
 					return data.Bool(false)
 				}
 				return colRtNodal.of(r)

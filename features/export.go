@@ -293,8 +293,9 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 				j++
 			}
 		} else {
+			rw := readRow(r)
 			for i := range spec.Features {
-				vals[j] = spec.Features[i].value(r, ab)
+				vals[j] = spec.Features[i].value(rw, ab)
 				if vals[j].Valid {
 					present[i]++
 				}
@@ -335,11 +336,11 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 
 // value returns the feature's engineered value for r: the column's value, or
 // the derived feature computed; transforms are the pipeline's business.
-func (f *FeatureSpec) value(r Record, specAlphaBeta float64) data.Value {
+func (f *FeatureSpec) value(r row, specAlphaBeta float64) data.Value {
 	if d, ok := LookupDerived(f.Derived); ok {
 		return d.compute(r, f.AlphaBeta(specAlphaBeta))
 	}
-	return r.Value(f.Column)
+	return r.r.Value(f.Column)
 }
 
 func featureInfo(f *FeatureSpec, ab float64, fieldInfo func(string) (string, string, bool)) FeatureInfo {

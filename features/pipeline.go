@@ -142,14 +142,14 @@ func (e *FitError) Unwrap() error { return ErrFit }
 // raw returns feature f's value for r before imputation: derived features
 // computed, numeric values transformed (log1p, clip). A transform result
 // that is not finite counts as missing.
-func (f *Fitted) raw(r Record) (v data.Value, untransformed float64) {
-	switch pr, isPatient := r.(PatientRecord); {
+func (f *Fitted) raw(r row) (v data.Value, untransformed float64) {
+	switch {
 	case f.derived != nil:
 		v = f.derived.compute(r, f.AlphaBetaGy)
-	case isPatient && f.field != nil:
-		v = f.field.Get(pr.P)
+	case r.p != nil && f.field != nil:
+		v = f.field.Get(r.p)
 	default:
-		v = r.Value(f.Column)
+		v = r.r.Value(f.Column)
 	}
 	if f.Codes && v.Valid {
 		// A code read as a number, or as text (a CSV file's column is
@@ -254,7 +254,7 @@ func (f *Fitted) fit(records []Record) error {
 	trues, missing := 0, 0
 	f.RawMin, f.RawMax = math.Inf(1), math.Inf(-1)
 	for _, r := range records {
-		v, untransformed := f.raw(r)
+		v, untransformed := f.raw(readRow(r))
 		if !v.Valid {
 			missing++
 			continue
@@ -458,9 +458,10 @@ func (p *Pipeline) Parameters() int {
 // if notes is not nil, appends what was imputed, unseen or out of range.
 // It allocates nothing when notes has room.
 func (p *Pipeline) Transform(r Record, dst []float64, notes *Notes) {
+	rw := readRow(r)
 	for i := range p.Features {
 		f := &p.Features[i]
-		v, untransformed := f.raw(r)
+		v, untransformed := f.raw(rw)
 		out := dst[f.offset:]
 		imputed := !v.Valid
 		switch f.Kind {

@@ -54,8 +54,9 @@ func (p *Pipeline) NewStability() *Stability {
 // Add counts one record's values.
 func (s *Stability) Add(r Record) {
 	bins := make([]int, len(s.p.Features))
+	rw := readRow(r)
 	for i := range s.p.Features {
-		v, _ := s.p.Features[i].raw(r)
+		v, _ := s.p.Features[i].raw(rw)
 		bins[i] = s.p.Features[i].bin(v)
 	}
 	s.AddBins(bins)
