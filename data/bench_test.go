@@ -289,7 +289,7 @@ func BenchmarkStreamPeerEncodingCSV(b *testing.B) {
 func BenchmarkWriteTable(b *testing.B) {
 	const rows = 200_000
 	specs := []data.ColumnSpec{
-		{Name: "patient_id", Kind: data.KindString}, {Name: "probability", Kind: data.KindFloat, Optional: true},
+		{Name: "patient_id", Kind: data.KindString, Distinct: true}, {Name: "probability", Kind: data.KindFloat, Optional: true},
 		{Name: "model", Kind: data.KindString}, {Name: "version", Kind: data.KindString},
 		{Name: "imputed", Kind: data.KindInt}, {Name: "reason", Kind: data.KindString, Optional: true},
 	}

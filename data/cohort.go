@@ -578,7 +578,8 @@ func CreateCohort(path string, opts CohortWriteOptions) (*CohortWriter, error) {
 	}
 	specs := make([]ColumnSpec, len(fields))
 	for i, f := range fields {
-		specs[i] = ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: !f.Required}
+		// The id is the one string column without levels.
+		specs[i] = ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: !f.Required, Distinct: f.Kind == KindString && !f.Categorical()}
 	}
 	md := maps.Clone(opts.Metadata)
 	if md == nil {

@@ -17,6 +17,11 @@ type ColumnSpec struct {
 	Name     string
 	Kind     Kind
 	Optional bool // may hold nulls
+	// Distinct marks a string column whose values all differ (an id): it
+	// is written plain. Other string columns are dictionary-encoded, which
+	// for an id only builds a dictionary as large as the column, at a map
+	// insert per row.
+	Distinct bool
 }
 
 // WriteOptions configure a TableWriter.
@@ -258,7 +263,10 @@ func schemaOf(cols []ColumnSpec) (*parquet.Schema, error) {
 		case KindBool:
 			n = parquet.Leaf(parquet.BooleanType)
 		case KindString:
-			n = parquet.Encoded(parquet.String(), &parquet.RLEDictionary)
+			n = parquet.String()
+			if !c.Distinct {
+				n = parquet.Encoded(n, &parquet.RLEDictionary)
+			}
 		default:
 			return nil, fmt.Errorf("column %s: cannot write kind %s", c.Name, c.Kind)
 		}

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 func TestWriteFileAtomic(t *testing.T) {
@@ -87,5 +90,59 @@ func TestCSVSidecar(t *testing.T) {
 				t.Errorf("an aborted CSV is in place (%v)", err)
 			}
 		})
+	}
+}
+
+// TestDistinctColumnPlain: a Distinct string column (an id) is written
+// plain, the other string columns as a dictionary, and both read back.
+func TestDistinctColumnPlain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scores.parquet")
+	w, err := CreateTable(path, []ColumnSpec{{Name: "id", Kind: KindString, Distinct: true}, {Name: "model", Kind: KindString}}, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"p1", "p2", "p3"}
+	for _, id := range ids {
+		if err := w.WriteRow([]Value{String(id), String("gbm")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, wantDict := range []bool{false, true} {
+		var encs []string
+		dict := false
+		for _, e := range pf.Metadata().RowGroups[0].Columns[i].MetaData.Encoding {
+			encs = append(encs, e.String())
+			dict = dict || e == format.RLEDictionary || e == format.PlainDictionary
+		}
+		if dict != wantDict {
+			t.Errorf("column %d encodings %v, want a dictionary %v", i, encs, wantDict)
+		}
+	}
+	tr, err := OpenTable(t.Context(), path, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	b, err := tr.Next(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if got := b.Columns[0].Value(i); got.Str != id || b.Columns[1].Value(i).Str != "gbm" {
+			t.Errorf("row %d read back %v, %v", i, got, b.Columns[1].Value(i))
+		}
 	}
 }

@@ -218,7 +218,7 @@ func Export(ctx context.Context, in, out string, spec *Spec, opts ExportOptions)
 	var cols []data.ColumnSpec
 	var infos []FeatureInfo
 	if spec.ID != "" {
-		cols = append(cols, data.ColumnSpec{Name: spec.ID, Kind: src.kindOf(spec.ID), Optional: true})
+		cols = append(cols, data.ColumnSpec{Name: spec.ID, Kind: src.kindOf(spec.ID), Optional: true, Distinct: true})
 	}
 	ab := spec.alphaBeta()
 	if pipe != nil {

@@ -107,7 +107,7 @@ func (m *Model) ScoreFile(ctx context.Context, in, out string, o ScoreOptions) (
 	}
 	defer src.Close()
 	cols := []data.ColumnSpec{
-		{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true},
+		{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true, Distinct: true},
 		{Name: "probability", Kind: data.KindFloat, Optional: true},
 		{Name: "model", Kind: data.KindString},
 		{Name: "version", Kind: data.KindString},

@@ -267,7 +267,7 @@ func (m *Model) scoreSurvivalFile(ctx context.Context, in, out string, o ScoreOp
 	}
 	median := "median_" + timeUnit(spec)
 	cols := []data.ColumnSpec{
-		{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true},
+		{Name: spec.ID, Kind: src.Kind(spec.ID), Optional: true, Distinct: true},
 		{Name: median, Kind: data.KindFloat, Optional: true},
 	}
 	if o.Intervals {

@@ -32,7 +32,7 @@ func WriteOOF(path string, spec *features.Spec, records []features.Record, idKin
 	if id == "" {
 		id = "row"
 	}
-	cols := []data.ColumnSpec{{Name: id, Kind: idKind, Optional: true}, {Name: "fold", Kind: data.KindInt}, {Name: spec.Target.Column, Kind: data.KindBool}}
+	cols := []data.ColumnSpec{{Name: id, Kind: idKind, Optional: true, Distinct: true}, {Name: "fold", Kind: data.KindInt}, {Name: spec.Target.Column, Kind: data.KindBool}}
 	// With folds by a column, its value names each fold.
 	by := first.Options.FoldsBy
 	if by != "" {
