@@ -44,7 +44,7 @@ type WriteOptions struct {
 // DefaultRowGroupSize is the number of rows per row group unless told otherwise.
 const DefaultRowGroupSize = 65536
 
-// TableWriter writes rows to a Parquet file (zstd, strings dictionary-encoded)
+// TableWriter writes rows to a Parquet file (zstd, strings dictionary-encoded unless Distinct)
 // through a temporary file in the same directory, renamed into place by Close:
 // a reader never sees a half-written file, and a failed write leaves nothing.
 type TableWriter struct {
