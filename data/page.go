@@ -274,7 +274,7 @@ func (p *typedPage) text(c *Column, v, index int) (string, error) {
 	if !utf8.Valid(b) {
 		return "", notUTF8(index, b)
 	}
-	return c.internText(string(b)), nil
+	return c.share(string(b)), nil
 }
 
 // extend returns s lengthened by n elements, whose values the caller sets.

@@ -787,7 +787,7 @@ func (c *Column) append(v parquet.Value) bool {
 			if !utf8.Valid(b) {
 				return false
 			}
-			s = c.internText(string(b))
+			s = c.share(string(b))
 		}
 		c.Valid, c.Str = append(c.Valid, true), append(c.Str, s)
 	}
@@ -833,7 +833,15 @@ func (c *Column) internText(s string) string {
 	if t, ok := c.intern[s]; ok {
 		return t
 	}
-	s = strings.Clone(s) // a CSV field is a slice of its whole line
+	return c.share(strings.Clone(s)) // a CSV field is a slice of its whole line
+}
+
+// share keeps s, a string of the column's own not yet among its shared
+// ones, as the shared copy of its text while there is room, and returns
+// it. A value read from a page is a copy already (string(b)), looked up
+// already: internText would look it up and copy it again, two map
+// lookups and two allocations for each value of an id column.
+func (c *Column) share(s string) string {
 	if c.intern == nil {
 		c.intern = map[string]string{}
 	}
