@@ -256,6 +256,9 @@ func checkColumnType(path string, f Field, c ColumnInfo) error {
 
 // Next returns the next batch of valid patients, or io.EOF after the last.
 // With FailFast the first invalid row ends the read with a *RowError.
+// Patients of a batch may point to the same value (the same level of a
+// categorical field): give a patient a new value by setting its pointer,
+// not by writing through it.
 func (r *CohortReader) Next(ctx context.Context) ([]Patient, error) {
 	ps, _, err := r.NextExtra(ctx)
 	return ps, err
@@ -434,30 +437,64 @@ func (r *CohortReader) convertColumn(fi int, c *Column, ps []Patient, problemsOf
 		}
 	case f.Kind == KindBool:
 		at := f.at.(func(*Patient) **bool)
+		var shared [2]*bool // false and true, stored once for the block
 		for i := lo; i < hi; i++ {
 			if !c.Valid[i] {
 				null(i)
 				continue
 			}
-			*at(&ps[i]) = values.bool(c.Bool[i])
+			b := c.Bool[i]
+			k := 0
+			if b {
+				k = 1
+			}
+			if shared[k] == nil {
+				shared[k] = values.bool(b)
+			}
+			*at(&ps[i]) = shared[k]
 		}
 	default:
-		idAt, isID := f.at.(func(*Patient) *string)
-		enumAt, _ := f.at.(func(*Patient) **string)
+		if idAt, isID := f.at.(func(*Patient) *string); isID {
+			for i := lo; i < hi; i++ {
+				if !c.Valid[i] {
+					null(i)
+				} else if s := c.Str[i]; !fail(i, String(s)) {
+					*idAt(&ps[i]) = s
+				}
+			}
+			return
+		}
+		// A level is checked, and stored, once for the block: its
+		// patients share it. Checking and storing every value was a
+		// third of setting a block's columns.
+		enumAt := f.at.(func(*Patient) **string)
+		var known [8]struct {
+			s  string
+			at *string
+		}
+		n := 0
+	rows:
 		for i := lo; i < hi; i++ {
 			if !c.Valid[i] {
 				null(i)
 				continue
 			}
 			s := c.Str[i]
+			for _, k := range known[:n] {
+				if k.s == s {
+					*enumAt(&ps[i]) = k.at
+					continue rows
+				}
+			}
 			if fail(i, String(s)) {
 				continue
 			}
-			if isID {
-				*idAt(&ps[i]) = s
-			} else {
-				*enumAt(&ps[i]) = values.string(s)
+			at := values.string(s)
+			if n < len(known) {
+				known[n].s, known[n].at = s, at
+				n++
 			}
+			*enumAt(&ps[i]) = at
 		}
 	}
 }
