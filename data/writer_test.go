@@ -96,20 +96,12 @@ func TestCSVSidecar(t *testing.T) {
 // TestDistinctColumnPlain: a Distinct string column (an id) is written
 // plain, the other string columns as a dictionary, and both read back.
 func TestDistinctColumnPlain(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "scores.parquet")
-	w, err := CreateTable(path, []ColumnSpec{{Name: "id", Kind: KindString, Distinct: true}, {Name: "model", Kind: KindString}}, WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ids := []string{"p1", "p2", "p3"}
+	var rows [][]Value
 	for _, id := range ids {
-		if err := w.WriteRow([]Value{String(id), String("gbm")}); err != nil {
-			t.Fatal(err)
-		}
+		rows = append(rows, []Value{String(id), String("gbm")})
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := writeTableGroups(t, []ColumnSpec{{Name: "id", Kind: KindString, Distinct: true}, {Name: "model", Kind: KindString}}, rows, DefaultRowGroupSize)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
