@@ -1,6 +1,21 @@
 package data
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+	"unsafe"
+)
+
+// TestValueSize: a Value fits what the compiler keeps in registers, at most
+// four words and four fields (cmd/compile/internal/ssa.CanSSA). With its
+// bools ahead of the float it was 40 bytes, went through memory wherever
+// it was passed or returned, and the feature pipeline took 1.6 times as
+// long.
+func TestValueSize(t *testing.T) {
+	if size, fields := unsafe.Sizeof(Value{}), reflect.TypeFor[Value]().NumField(); size > 4*unsafe.Sizeof(uintptr(0)) || fields > 4 {
+		t.Errorf("a Value is %d bytes in %d fields; at most 4 words and 4 fields stay in registers", size, fields)
+	}
+}
 
 // TestFormatNumber: numbers in messages read as a person writes them, a
 // whole one in plain digits (issue 17: 9.223372036854776e+18 was shown for
