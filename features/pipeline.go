@@ -139,6 +139,18 @@ var ErrFit = errors.New("cannot fit feature pipeline")
 // Unwrap lets errors.Is(err, ErrFit) match.
 func (e *FitError) Unwrap() error { return ErrFit }
 
+// rowOf reads r as f.raw reads it: the course of radiotherapy too for a
+// derived feature, the patient behind r only for another. A loop over one
+// feature's records (fitting, summarizing) reads only what it needs; a
+// loop over a record's features (Transform) reads it all once.
+func (f *Fitted) rowOf(r Record) row {
+	if f.derived != nil {
+		return readRow(r)
+	}
+	p, _ := PatientOf(r)
+	return row{r: r, p: p}
+}
+
 // raw returns feature f's value for r before imputation: derived features
 // computed, numeric values transformed (log1p, clip). A transform result
 // that is not finite counts as missing.
@@ -254,7 +266,7 @@ func (f *Fitted) fit(records []Record) error {
 	trues, missing := 0, 0
 	f.RawMin, f.RawMax = math.Inf(1), math.Inf(-1)
 	for _, r := range records {
-		v, untransformed := f.raw(readRow(r))
+		v, untransformed := f.raw(f.rowOf(r))
 		if !v.Valid {
 			missing++
 			continue

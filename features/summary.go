@@ -46,7 +46,7 @@ func (p *Pipeline) Summarize(records []Record) []Summary {
 		var nums []float64
 		counts := map[string]int{}
 		for _, r := range records {
-			v, untransformed := f.raw(readRow(r))
+			v, untransformed := f.raw(f.rowOf(r))
 			switch {
 			case !v.Valid:
 				s.Missing++
