@@ -454,7 +454,7 @@ func (r *CohortReader) convertColumn(fi int, c *Column, ps []Patient, problemsOf
 			*at(&ps[i]) = shared[k]
 		}
 	default:
-		if idAt, isID := f.at.(func(*Patient) *string); isID {
+		if idAt, isID := f.idAt(); isID {
 			for i := lo; i < hi; i++ {
 				if !c.Valid[i] {
 					null(i)
@@ -615,8 +615,8 @@ func CreateCohort(path string, opts CohortWriteOptions) (*CohortWriter, error) {
 	}
 	specs := make([]ColumnSpec, len(fields))
 	for i, f := range fields {
-		// The id is the one string column without levels.
-		specs[i] = ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: !f.Required, Distinct: f.Kind == KindString && !f.Categorical()}
+		_, id := f.idAt()
+		specs[i] = ColumnSpec{Name: f.Name, Kind: f.Kind, Optional: !f.Required, Distinct: id}
 	}
 	md := maps.Clone(opts.Metadata)
 	if md == nil {

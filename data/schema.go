@@ -71,6 +71,14 @@ type Field struct {
 	at any
 }
 
+// idAt returns the accessor of the id field, the one whose Patient field
+// is a string rather than a pointer (it is required), and false for any
+// other.
+func (f *Field) idAt() (func(*Patient) *string, bool) {
+	at, ok := f.at.(func(*Patient) *string)
+	return at, ok
+}
+
 // KindName names the field's kind for people: "category" for a string field
 // with levels, otherwise the Kind.
 func (f *Field) KindName() string {

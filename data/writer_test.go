@@ -102,25 +102,19 @@ func TestDistinctColumnPlain(t *testing.T) {
 		rows = append(rows, []Value{String(id), String("gbm")})
 	}
 	path := writeTableGroups(t, []ColumnSpec{{Name: "id", Kind: KindString, Distinct: true}, {Name: "model", Kind: KindString}}, rows, DefaultRowGroupSize)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, wantDict := range []bool{false, true} {
-		var encs []string
-		dict := false
-		for _, e := range pf.Metadata().RowGroups[0].Columns[i].MetaData.Encoding {
-			encs = append(encs, e.String())
-			dict = dict || e == format.RLEDictionary || e == format.PlainDictionary
+	for col, wantDict := range map[string]bool{"id": false, "model": true} {
+		if encs, dict := encodings(t, path, col); dict != wantDict {
+			t.Errorf("column %s encodings %v, want a dictionary %v", col, encs, wantDict)
 		}
-		if dict != wantDict {
-			t.Errorf("column %d encodings %v, want a dictionary %v", i, encs, wantDict)
+	}
+	// A cohort's id, the field without levels, too; its levels not.
+	cohort := filepath.Join(t.TempDir(), "cohort.parquet")
+	if err := WriteCohort(cohort, []Patient{{PatientID: "a", ICIClass: new("pd1")}}, CohortWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for col, wantDict := range map[string]bool{"patient_id": false, "ici_class": true} {
+		if encs, dict := encodings(t, cohort, col); dict != wantDict {
+			t.Errorf("cohort column %s encodings %v, want a dictionary %v", col, encs, wantDict)
 		}
 	}
 	tr, err := OpenTable(t.Context(), path, TableOptions{})
@@ -137,4 +131,31 @@ func TestDistinctColumnPlain(t *testing.T) {
 			t.Errorf("row %d read back %v, %v", i, got, b.Columns[1].Value(i))
 		}
 	}
+}
+
+// encodings returns the encodings of column col in the first row group of
+// the Parquet file at path, and whether one is a dictionary.
+func encodings(t *testing.T, path, col string) (encs []string, dict bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pf.Metadata().RowGroups[0].Columns {
+		if len(c.MetaData.PathInSchema) == 1 && c.MetaData.PathInSchema[0] == col {
+			for _, e := range c.MetaData.Encoding {
+				encs = append(encs, e.String())
+				dict = dict || e == format.RLEDictionary || e == format.PlainDictionary
+			}
+			return encs, dict
+		}
+	}
+	t.Fatalf("%s has no column %s", path, col)
+	return nil, false
 }
